@@ -1,0 +1,258 @@
+"""The `funnel` command: thin typer layer that parses options, calls the library, picks a renderer.
+
+Exit codes: 0 ok · 1 data, spec or runtime error · 2 usage error · 3 an alert condition was met.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+
+import typer
+
+from funnelcli import __version__
+from funnelcli.errors import FunnelError, UsageError
+from funnelcli.render import Format
+
+app = typer.Typer(
+    name="funnel",
+    help="Funnel analysis for B2B CRM exports: lead → qualified → trial → paid → renewed.\n\n"
+    "Example: funnel report funnels/default.yaml --by channel",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+T = TypeVar("T")
+DEFAULT_FUNNELS = (Path("funnel.yaml"), Path("funnels/default.yaml"))
+
+FunnelArg = Annotated[
+    Path | None,
+    typer.Argument(help="Funnel YAML file. Default: ./funnel.yaml, else funnels/default.yaml.",
+                   show_default=False),
+]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"funnel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Funnel analysis for B2B CRM exports, from a YAML definition, on DuckDB."""
+
+
+def _fail(error: FunnelError) -> NoReturn:
+    typer.echo(f"Error: {error}", err=True)
+    raise typer.Exit(error.exit_code)
+
+
+def _guard(debug: bool, action: Callable[[], T]) -> T:
+    """Run a command body; a FunnelError becomes one line on stderr and its exit code."""
+    try:
+        return action()
+    except FunnelError as error:
+        if debug:
+            raise
+        _fail(error)
+    except KeyboardInterrupt:
+        typer.echo("Interrupted.", err=True)
+        raise typer.Exit(130) from None
+
+
+def _funnel_path(path: Path | None) -> Path:
+    if path is not None:
+        return path
+    for candidate in DEFAULT_FUNNELS:
+        if candidate.is_file():
+            return candidate
+    raise UsageError("no FUNNEL given and neither ./funnel.yaml nor ./funnels/default.yaml exists")
+
+
+def _moment(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"{option}: expected a date like 2025-03-01 or 2025-03-01T08:00, "
+                         f"got {value!r}") from None
+
+
+def _breakdowns(by: list[str] | None) -> tuple[tuple[str, ...], ...]:
+    groups = []
+    for item in by or []:
+        names = tuple(part.strip() for part in item.split(",") if part.strip())
+        if not names:
+            raise UsageError("--by needs a column name, e.g. --by channel or --by channel,segment")
+        groups.append(names)
+    return tuple(groups)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from funnelcli.output import write_atomic
+
+    write_atomic(output, text)
+    typer.echo(f"Wrote {output}", err=True)
+
+
+@app.command()
+def report(
+    funnel: FunnelArg = None,
+    since: Annotated[str | None, typer.Option(
+        help="Entry cohort start (inclusive), e.g. 2025-01-01.")] = None,
+    until: Annotated[str | None, typer.Option(
+        help="Entry cohort end (exclusive), e.g. 2025-04-01.")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Maturity anchor; default: the latest time in the data.")] = None,
+    by: Annotated[list[str] | None, typer.Option(
+        help="Break down by a column (repeatable; 'a,b' crosses two). "
+             "Default: the YAML's breakdown:.")] = None,
+    min_n: Annotated[int | None, typer.Option(
+        "--min-n", min=0, help="Mark groups with fewer entries (default: YAML min_n, 30).")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write to FILE (atomically) instead of stdout.")] = None,
+    explain: Annotated[bool, typer.Option(help="Print the SQL to stderr before running.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Count how many leads reached each stage, conversion, drop-off, time and value.
+
+    Example: funnel report funnels/default.yaml --since 2025-01-01 --by channel --format json
+    """
+
+    def run() -> None:
+        from funnelcli.compile import ReportQuery
+        from funnelcli.report import build_report
+        from funnelcli.spec import load_funnel
+
+        definition = load_funnel(_funnel_path(funnel))
+        query = ReportQuery(
+            since=_moment(since, "--since"), until=_moment(until, "--until"),
+            as_of=_moment(as_of, "--as-of"),
+            breakdowns=_breakdowns(by) if by else tuple((b,) for b in definition.spec.breakdown),
+        )
+        if query.since and query.until and query.since >= query.until:
+            raise UsageError("--since must be before --until")
+        result = build_report(definition, query, min_n=min_n,
+                              explain=(lambda sql: typer.echo(sql, err=True)) if explain else None)
+        if fmt is Format.table and output is None:
+            from funnelcli.render.terminal import print_report
+
+            print_report(result, _console())
+            return
+        from funnelcli.render import render_text
+
+        _emit(render_text(result, fmt, width=_width()), output)
+
+    _guard(debug, run)
+
+
+@app.command()
+def validate(funnel: FunnelArg = None, debug: DebugOpt = False) -> None:
+    """Check a funnel: the YAML, the files, the columns and that the values can be read.
+
+    Example: funnel validate funnels/default.yaml
+    """
+
+    def run() -> None:
+        from funnelcli.spec import load_funnel
+        from funnelcli.validate import validate_funnel
+
+        path = _funnel_path(funnel)
+        for line in validate_funnel(load_funnel(path)):
+            typer.echo(line)
+
+    _guard(debug, run)
+
+
+@app.command()
+def sql(
+    funnel: FunnelArg = None,
+    dialect: Annotated[str, typer.Option(
+        help="SQL dialect to print (sqlglot name: duckdb, postgres, spark, snowflake, …).")
+    ] = "duckdb",
+    by: Annotated[list[str] | None, typer.Option(help="Breakdowns, as for report.")] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Print the SQL that `funnel report` runs for a funnel.
+
+    Example: funnel sql funnels/default.yaml --by channel
+    """
+
+    def run() -> None:
+        from funnelcli.compile import ReportQuery
+        from funnelcli.engine import open_engine
+        from funnelcli.report import compile_for
+        from funnelcli.spec import load_funnel
+
+        definition = load_funnel(_funnel_path(funnel))
+        query = ReportQuery(
+            breakdowns=_breakdowns(by) if by else tuple((b,) for b in definition.spec.breakdown))
+        with open_engine(definition) as engine:
+            compiled = compile_for(definition, engine, query)
+        try:
+            text = compiled.sql(dialect=dialect)
+        except Exception as exc:  # sqlglot raises plain errors for unknown dialects
+            raise UsageError(f"--dialect {dialect}: {exc}") from None
+        typer.echo(text + ";")
+
+    _guard(debug, run)
+
+
+@app.command()
+def sample(
+    rows: Annotated[int, typer.Option(min=1, help="Number of leads.")] = 3000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 7,
+    out: Annotated[Path, typer.Option(help="Folder to write the CSV files to.")] = Path(
+        "sample_data"),
+    debug: DebugOpt = False,
+) -> None:
+    """Write a realistic synthetic CRM export: leads, stage history and monthly spend.
+
+    Example: funnel sample --rows 100000 --seed 1 --out /tmp/crm
+    """
+
+    def run() -> None:
+        from funnelcli.sample import generate_sample
+
+        for path in generate_sample(out, rows=rows, seed=seed):
+            typer.echo(str(path))
+
+    _guard(debug, run)
+
+
+def _console():  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console(width=_width() if not sys.stdout.isatty() else None)
+
+
+def _width() -> int:
+    try:
+        return max(60, int(os.environ.get("COLUMNS", "")))
+    except ValueError:
+        return 100
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app(prog_name="funnel")
+    except FunnelError as error:  # raised while parsing options, before a command's guard
+        _fail(error)

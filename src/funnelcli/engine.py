@@ -1,0 +1,206 @@
+"""The only DuckDB user: registers the declared sources as views, locks DuckDB down, runs SQL."""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from funnelcli.errors import DataError, FunnelError, QueryError
+from funnelcli.spec import Funnel, SourceSpec
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+
+_PARQUET = (".parquet", ".pq")
+_CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.zst")
+
+
+@dataclass(frozen=True)
+class SourceFiles:
+    """The files behind one declared source, resolved from its path or glob."""
+
+    name: str
+    pattern: str
+    files: tuple[Path, ...]
+
+    @property
+    def label(self) -> str:
+        return self.pattern if len(self.files) != 1 else str(self.files[0])
+
+
+def resolve_files(funnel: Funnel, data_dir: Path | None = None) -> dict[str, SourceFiles]:
+    """Each source's files: paths relative to the YAML's folder (or `data_dir`), globs sorted."""
+    base = data_dir or funnel.base_dir
+    resolved = {}
+    for name, source in funnel.spec.sources.items():
+        key = f"sources.{name}.path"
+        pattern = os.path.expanduser(source.path)
+        full = pattern if os.path.isabs(pattern) else str(base / pattern)
+        if glob.has_magic(pattern):
+            files = tuple(Path(p) for p in sorted(glob.glob(full)) if not os.path.isdir(p))
+            if not files:
+                raise funnel.error(key, f"no file matches '{source.path}' (looked in {base})")
+        else:
+            path = Path(full)
+            if path.is_dir():
+                raise funnel.error(key, f"'{source.path}' is a directory, not a file")
+            if not path.exists():
+                raise funnel.error(key, f"file not found: {path}")
+            files = (path,)
+        for file in files:
+            if not file.name.lower().endswith(_PARQUET + _CSV):
+                raise funnel.error(key, f"unsupported file type '{file.name}' (use .csv, .tsv, "
+                                        ".csv.gz or .parquet)")
+            if not os.access(file, os.R_OK):
+                raise DataError("permission denied: cannot read the file", file=str(file))
+            if file.stat().st_size == 0:
+                raise DataError("the file is empty (no header row)", file=str(file))
+        resolved[name] = SourceFiles(name=name, pattern=source.path, files=files)
+    return resolved
+
+
+def _reader(source: SourceSpec, files: SourceFiles) -> exp.Expression:
+    paths = exp.Array(expressions=[exp.Literal.string(str(f)) for f in files.files])
+    first = files.files[0].name.lower()
+    if first.endswith(_PARQUET):
+        return exp.func("read_parquet", paths, _option("union_by_name", exp.true()))
+    options = [
+        _option("header", exp.true()),
+        _option("union_by_name", exp.true()),
+        _option("encoding", exp.Literal.string(source.encoding)),
+    ]
+    delimiter = source.delimiter or ("\t" if ".tsv" in first else None)
+    if delimiter is not None:
+        options.append(_option("delim", exp.Literal.string(delimiter)))
+    return exp.func("read_csv", paths, *options)
+
+
+def _option(name: str, value: exp.Expression) -> exp.Expression:
+    return exp.EQ(this=exp.column(name), expression=value)
+
+
+class Engine:
+    """A DuckDB connection that can read the funnel's declared sources and nothing else."""
+
+    def __init__(self, funnel: Funnel, files: Mapping[str, SourceFiles]) -> None:
+        import duckdb
+
+        from funnelcli.compile import source_view, table
+
+        self.funnel = funnel
+        self.files = dict(files)
+        self._duckdb = duckdb
+        self.connection = duckdb.connect(":memory:")
+        self.connection.execute("SET TimeZone = 'UTC'")
+        self.connection.execute("SET enable_progress_bar = false")
+        for name, source in funnel.spec.sources.items():
+            view = exp.Create(
+                this=table(source_view(name)),
+                kind="VIEW",
+                expression=exp.select(exp.Star()).from_(_reader(source, self.files[name])),
+            )
+            self.connection.execute(view.sql(dialect="duckdb"))
+        allowed = exp.Array(expressions=[
+            exp.Literal.string(str(f)) for s in self.files.values() for f in s.files
+        ])
+        self.connection.execute(f"SET allowed_paths = {allowed.sql(dialect='duckdb')}")
+        self.connection.execute("SET enable_external_access = false")
+        self.connection.execute("SET lock_configuration = true")
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def headers(self) -> dict[str, list[str]]:
+        """Each source's column names, as DuckDB reads them (sniffs the CSVs)."""
+        return {name: [c for c, _ in self.columns(name)] for name in self.funnel.spec.sources}
+
+    def columns(self, source_name: str) -> list[tuple[str, str]]:
+        from funnelcli.compile import source_view, table
+
+        describe = exp.Describe(this=table(source_view(source_name)))
+        rows = self._fetch(describe.sql(dialect="duckdb"), source_name=source_name)
+        return [(str(row[0]), str(row[1])) for row in rows]
+
+    def sample(self, source_name: str, columns: list[str], limit: int = 1000) -> list[tuple[Any, ...]]:
+        """The first `limit` rows of some columns (for `funnel validate`)."""
+        from funnelcli.compile import source_view, table
+
+        query = exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(
+            table(source_view(source_name))).limit(limit)
+        return self._fetch(query.sql(dialect="duckdb"), source_name=source_name)
+
+    def first_unreadable(self, source_name: str, column: str,
+                         type_name: str) -> tuple[int, str] | None:
+        """(row number, raw text) of the first value of `column` that does not cast to type."""
+        from funnelcli.compile import source_view, table
+
+        raw = exp.column(column, quoted=True)
+        query = (
+            exp.select(exp.column("row_no"), exp.column("raw"))
+            .from_(exp.select(
+                exp.alias_(exp.Window(this=exp.RowNumber()), "row_no"),
+                exp.alias_(exp.cast(raw, "VARCHAR"), "raw"),
+                exp.alias_(exp.TryCast(this=raw.copy(), to=exp.DataType.build(type_name)), "typed"),
+            ).from_(table(source_view(source_name))).subquery("t"))
+            .where(exp.and_(exp.column("typed").is_(exp.null()),
+                            exp.not_(exp.column("raw").is_(exp.null()))))
+            .order_by("row_no").limit(1)
+        )
+        rows = self._fetch(query.sql(dialect="duckdb"), source_name=source_name)
+        return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
+    def frame(self, sql: str) -> pl.DataFrame:
+        """Run a query; the (small, aggregated) result as a polars frame."""
+        import polars as pl
+
+        cursor = self._execute(sql)
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+        return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+
+    def _fetch(self, sql: str, *, source_name: str | None = None) -> list[tuple[Any, ...]]:
+        return self._execute(sql, source_name=source_name).fetchall()
+
+    def _execute(self, sql: str, *, source_name: str | None = None) -> duckdb.DuckDBPyConnection:
+        duckdb = self._duckdb
+        try:
+            return self.connection.execute(sql)
+        except (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException,
+                duckdb.PermissionException) as exc:
+            raise self._data_error(exc, source_name) from None
+        except duckdb.Error as exc:
+            raise QueryError(f"DuckDB failed: {_first_line(str(exc))}", sql=sql) from None
+
+    def _data_error(self, exc: Exception, source_name: str | None) -> FunnelError:
+        message = _first_line(str(exc))
+        file = None
+        if source_name is not None:
+            file = self.files[source_name].label
+        else:
+            mentioned = re.search(r'file "?([^"\s]+)"?', message)
+            file = mentioned.group(1) if mentioned else None
+        message = re.sub(r"^[A-Za-z ]+Error: ", "", message)
+        return DataError(message, file=file)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "unknown error"
+
+
+@contextmanager
+def open_engine(funnel: Funnel, data_dir: Path | None = None) -> Iterator[Engine]:
+    """Resolve the funnel's files and yield a locked-down engine over them."""
+    engine = Engine(funnel, resolve_files(funnel, data_dir))
+    try:
+        yield engine
+    finally:
+        engine.close()

@@ -1,0 +1,91 @@
+"""User conditions (`when:`, `filter:`): parsed with sqlglot and allow-listed, never pasted as text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+# The whole grammar a user condition may use: column references, literals, comparisons,
+# AND/OR/NOT, IN (a list of literals), IS [NOT] NULL, [I]LIKE, BETWEEN, parentheses.
+_ALLOWED: tuple[type[exp.Expression], ...] = (
+    exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null,
+    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE,
+    exp.And, exp.Or, exp.Not, exp.Paren,
+    exp.In, exp.Is, exp.Like, exp.ILike, exp.Between, exp.Neg,
+)
+_CONDITIONS = (
+    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.And, exp.Or, exp.Not,
+    exp.Paren, exp.In, exp.Is, exp.Like, exp.ILike, exp.Between, exp.Boolean,
+)
+
+
+class ConditionError(ValueError):
+    """The condition is not valid SQL or uses something outside the allow-list."""
+
+
+def parse_condition(text: str, resolve: Callable[[str], str]) -> exp.Expression:
+    """Parse one boolean condition; `resolve` maps a column name to its raw header (or raises).
+
+    Returns a sqlglot expression whose column references are quoted identifiers of the raw
+    headers, so nothing the user wrote reaches DuckDB as text.
+    """
+    try:
+        statements = sqlglot.parse(text, read="duckdb")
+    except ParseError as exc:
+        first = exc.errors[0]["description"] if exc.errors else str(exc)
+        raise ConditionError(f"not a valid condition: {first}") from None
+    except sqlglot.errors.TokenError as exc:
+        raise ConditionError(f"not a valid condition: {exc}") from None
+    if len(statements) != 1 or statements[0] is None:
+        raise ConditionError("expected exactly one condition (no ';')")
+    tree = statements[0]
+    _check(tree)
+    unwrapped = tree.unnest()
+    if not isinstance(unwrapped, _CONDITIONS):
+        raise ConditionError(
+            "must be a true/false condition such as \"deal_stage = 'Won'\" or \"amount > 0\""
+        )
+    return _resolve_columns(tree, resolve)
+
+
+def condition_columns(text: str) -> list[str]:
+    """Column names a (valid) condition refers to, in order of appearance, without duplicates."""
+    tree = sqlglot.parse_one(text, read="duckdb")
+    names: list[str] = []
+    for column in tree.find_all(exp.Column):
+        if column.name not in names:
+            names.append(column.name)
+    return names
+
+
+def _check(tree: exp.Expression) -> None:
+    for node in tree.walk():
+        if not isinstance(node, _ALLOWED):
+            raise ConditionError(f"'{_describe(node)}' is not allowed in a condition (allowed: "
+                                 "columns, literals, comparisons, AND/OR/NOT, IN, IS NULL, LIKE, "
+                                 "BETWEEN)")
+        if isinstance(node, exp.Column) and (node.table or node.args.get("db")):
+            raise ConditionError(f"'{node.sql()}': use a plain column name, without a table")
+        if isinstance(node, exp.In) and (node.args.get("query") or node.args.get("unnest")):
+            raise ConditionError("IN takes a list of literal values, not a subquery")
+        if isinstance(node, exp.Is) and not isinstance(node.expression, exp.Null):
+            raise ConditionError("IS is only allowed as IS NULL or IS NOT NULL")
+
+
+def _describe(node: exp.Expression) -> str:
+    if isinstance(node, exp.Func):
+        return f"{node.sql_name()}(...)"
+    text = node.sql(dialect="duckdb")
+    return text if len(text) <= 40 else node.key.upper()
+
+
+def _resolve_columns(tree: exp.Expression, resolve: Callable[[str], str]) -> exp.Expression:
+    def rename(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column):
+            return exp.column(resolve(node.name), quoted=True)
+        return node
+
+    return tree.transform(rename)

@@ -1,0 +1,102 @@
+"""Pure polars: the query's per-group aggregates → rates, drop-offs and the report's rows."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+
+from funnelcli.compile import CompiledFunnel
+from funnelcli.result import Breakdown, GroupResult, StageRow, TimeStats
+from funnelcli.spec import StageSpec
+
+
+def with_rates(frame: pl.DataFrame, stage_count: int) -> pl.DataFrame:
+    """Add conversion_from_previous/entry and dropped per stage; null where a division is by 0."""
+    first = pl.col("s1_count")
+    columns = []
+    for k in range(1, stage_count + 1):
+        count = pl.col(f"s{k}_count")
+        columns.append(_ratio(count, first).alias(f"s{k}_conversion_from_entry"))
+        if k == 1:
+            columns.append(pl.lit(None, dtype=pl.Float64).alias("s1_conversion_from_previous"))
+            columns.append(pl.lit(None, dtype=pl.Int64).alias("s1_dropped"))
+        else:
+            previous = pl.col(f"s{k - 1}_count")
+            columns.append(_ratio(count, previous).alias(f"s{k}_conversion_from_previous"))
+            columns.append((previous - count).cast(pl.Int64).alias(f"s{k}_dropped"))
+    return frame.with_columns(columns)
+
+
+def _ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    return pl.when(denominator > 0).then(numerator / denominator).otherwise(None).cast(pl.Float64)
+
+
+def split_groups(
+    frame: pl.DataFrame, compiled: CompiledFunnel, stages: Sequence[StageSpec], min_n: int
+) -> tuple[GroupResult, tuple[Breakdown, ...]]:
+    """The grand-total row as the overall funnel, and each breakdown's groups, biggest first."""
+    group_columns = list(dict.fromkeys(compiled.group_columns.values()))
+    rows = with_rates(frame, len(stages)).to_dicts()
+
+    def grouped(row: dict[str, Any]) -> frozenset[str]:
+        return frozenset(c for c in group_columns if row.get(c) is not None)
+
+    overall_rows = [r for r in rows if not grouped(r)]
+    overall = _group({}, overall_rows[0] if overall_rows else {}, stages, min_n)
+    breakdowns = []
+    for by in compiled.breakdowns:
+        columns = [compiled.group_columns[name] for name in by]
+        wanted = frozenset(columns)
+        groups = [
+            _group({name: str(row[col]) for name, col in zip(by, columns, strict=True)}, row,
+                   stages, min_n)
+            for row in rows if grouped(row) == wanted
+        ]
+        groups = [g for g in groups if g.entered > 0]
+        groups.sort(key=lambda g: (-g.entered, tuple(g.key.values())))
+        breakdowns.append(Breakdown(by=tuple(by), groups=tuple(groups)))
+    return overall, tuple(breakdowns)
+
+
+def _group(key: dict[str, str], row: dict[str, Any], stages: Sequence[StageSpec],
+           min_n: int) -> GroupResult:
+    entered = int(row.get("entered") or 0)
+    return GroupResult(
+        key=key,
+        entered=entered,
+        below_min_n=entered < min_n,
+        immature_ids=int(row.get("immature_ids") or 0),
+        stages=tuple(_stage_row(k, stage, row) for k, stage in enumerate(stages, start=1)),
+    )
+
+
+def _stage_row(k: int, stage: StageSpec, row: dict[str, Any]) -> StageRow:
+    return StageRow(
+        name=stage.name,
+        label=stage.title,
+        count=int(row.get(f"s{k}_count") or 0),
+        conversion_from_previous=_number(row.get(f"s{k}_conversion_from_previous")),
+        conversion_from_entry=_number(row.get(f"s{k}_conversion_from_entry")),
+        dropped=None if k == 1 else int(row.get(f"s{k}_dropped") or 0),
+        time_from_previous=_time_stats(row, f"s{k}_prev"),
+        time_from_entry=_time_stats(row, f"s{k}_entry"),
+        value_sum=(_number(row.get(f"s{k}_value")) or 0.0) if stage.value is not None else None,
+    )
+
+
+def _time_stats(row: dict[str, Any], prefix: str) -> TimeStats:
+    return TimeStats(
+        n=int(row.get(f"{prefix}_n") or 0),
+        median_days=_number(row.get(f"{prefix}_p50")),
+        p90_days=_number(row.get(f"{prefix}_p90")),
+    )
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None

@@ -1,0 +1,119 @@
+"""The report as frozen, JSON-ready values: what every renderer reads, nothing computes here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+REPORT_SCHEMA = "funnelcli.report/1"
+NONE_GROUP = "(none)"
+
+
+@dataclass(frozen=True)
+class TimeStats:
+    """Distribution of a time between two stages, in days, over ids that have both times."""
+
+    n: int
+    median_days: float | None
+    p90_days: float | None
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """The numbers of one stage, for the whole cohort or one group (DESIGN.md §3.6)."""
+
+    name: str
+    label: str
+    count: int
+    conversion_from_previous: float | None  # count_k / count_{k-1}; null on the first stage or /0
+    conversion_from_entry: float | None  # count_k / count_1; null when nobody entered
+    dropped: int | None  # count_{k-1} - count_k; null on the first stage
+    time_from_previous: TimeStats
+    time_from_entry: TimeStats
+    value_sum: float | None  # null when the stage declares no value:
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """One funnel: the whole cohort (key {}) or one breakdown group."""
+
+    key: dict[str, str]
+    entered: int
+    below_min_n: bool
+    immature_ids: int
+    stages: tuple[StageRow, ...]
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Groups of the cohort split by one or more attributes as of entry."""
+
+    by: tuple[str, ...]
+    groups: tuple[GroupResult, ...]
+
+
+@dataclass(frozen=True)
+class StageInfo:
+    name: str
+    label: str
+    source: str
+    has_value: bool
+
+
+@dataclass(frozen=True)
+class FunnelInfo:
+    """The parts of the definition a reader needs to interpret the numbers."""
+
+    name: str
+    title: str
+    file: str
+    grain: str
+    order: str
+    window: str | None
+    stages: tuple[StageInfo, ...]
+    filter: str | None = None
+
+
+@dataclass(frozen=True)
+class Period:
+    """The entry cohort: ids whose entry time is in [since, until); later stages at any time."""
+
+    since: str | None
+    until: str | None
+    as_of: str | None  # the anchor for maturity: --as-of, else the latest time in the data
+    first_entry: str | None
+    last_entry: str | None
+    immature: bool  # some ids entered less than `window` before as_of and may still convert
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    """What the numbers rest on: rows read, what was set aside and why, suspicious ids."""
+
+    rows_read: dict[str, int]
+    rows_without_id: dict[str, int]
+    ids_without_entry_time: int  # implied entry with no time at all: excluded by --since/--until
+    ids_outside_period: int  # entered before --since or at/after --until
+    ids_filtered_out: int  # removed by filter:
+    backwards_ids: int  # ids with a stage time earlier than an earlier stage's time
+    backwards_by_stage: dict[str, int]  # stage → ids whose time there precedes an earlier stage
+    immature_ids: int
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class FunnelReport:
+    """Everything `funnel report` says, in the shape of the JSON schema funnelcli.report/1."""
+
+    funnel: FunnelInfo
+    period: Period
+    overall: GroupResult
+    breakdowns: tuple[Breakdown, ...]
+    data_quality: DataQuality
+    min_n: int
+    version: str
+    schema: str = REPORT_SCHEMA
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {"schema": data.pop("schema"), **data}

@@ -1,0 +1,32 @@
+"""`funnel validate`: the YAML, the files, the columns, and that the values can be read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from funnelcli.engine import open_engine
+from funnelcli.errors import DataError
+from funnelcli.report import compile_for
+from funnelcli.spec import Funnel
+
+
+def validate_funnel(funnel: Funnel, data_dir: Path | None = None) -> list[str]:
+    """Lines describing a valid funnel; raises the first problem as a FunnelError."""
+    lines = []
+    with open_engine(funnel, data_dir) as engine:
+        compiled = compile_for(funnel, engine)
+        for source, column, type_name in compiled.typed_columns:
+            found = engine.first_unreadable(source, column, type_name)
+            if found is not None:
+                row, raw = found
+                kind = "a date/time" if type_name == "TIMESTAMP" else "a number"
+                raise DataError(f"cannot read {raw!r} as {kind}",
+                                file=engine.files[source].label, row=row, column=column)
+        for name in funnel.spec.sources:
+            files = engine.files[name]
+            columns = engine.columns(name)
+            shown = ", ".join(f.name for f in files.files[:3]) + (
+                f" … ({len(files.files)} files)" if len(files.files) > 3 else "")
+            lines.append(f"  source {name}: {shown} — {len(columns)} columns")
+    stages = " → ".join(s.name for s in funnel.spec.stages)
+    return [f"OK {funnel.file}: {len(funnel.spec.stages)} stages ({stages})", *lines]
