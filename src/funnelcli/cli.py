@@ -33,8 +33,11 @@ DEFAULT_FUNNELS = (Path("funnel.yaml"), Path("funnels/default.yaml"))
 
 FunnelArg = Annotated[
     Path | None,
-    typer.Argument(help="Funnel YAML file. Default: ./funnel.yaml, else funnels/default.yaml.",
-                   show_default=False),
+    typer.Argument(
+        metavar="[FUNNEL]",
+        help="Funnel YAML file. Default: ./funnel.yaml, else funnels/default.yaml.",
+        show_default=False,
+    ),
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")]
 
@@ -47,8 +50,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """Funnel analysis for B2B CRM exports, from a YAML definition, on DuckDB."""
 
@@ -86,8 +93,9 @@ def _moment(value: str | None, option: str) -> datetime | None:
     try:
         return datetime.fromisoformat(value.strip())
     except ValueError:
-        raise UsageError(f"{option}: expected a date like 2025-03-01 or 2025-03-01T08:00, "
-                         f"got {value!r}") from None
+        raise UsageError(
+            f"{option}: expected a date like 2025-03-01 or 2025-03-01T08:00, got {value!r}"
+        ) from None
 
 
 def _breakdowns(by: list[str] | None) -> tuple[tuple[str, ...], ...]:
@@ -114,21 +122,47 @@ def _emit(text: str, output: Path | None) -> None:
 @app.command()
 def report(
     funnel: FunnelArg = None,
-    since: Annotated[str | None, typer.Option(
-        help="Entry cohort start (inclusive), e.g. 2025-01-01.")] = None,
-    until: Annotated[str | None, typer.Option(
-        help="Entry cohort end (exclusive), e.g. 2025-04-01.")] = None,
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="Maturity anchor; default: the latest time in the data.")] = None,
-    by: Annotated[list[str] | None, typer.Option(
-        help="Break down by a column (repeatable; 'a,b' crosses two). "
-             "Default: the YAML's breakdown:.")] = None,
-    min_n: Annotated[int | None, typer.Option(
-        "--min-n", min=0, help="Mark groups with fewer entries (default: YAML min_n, 30).")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(metavar="DATE", help="Entry cohort start (inclusive), e.g. 2025-01-01."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(metavar="DATE", help="Entry cohort end (exclusive), e.g. 2025-04-01."),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", metavar="DATE", help="Maturity anchor; default: the latest time in the data."
+        ),
+    ] = None,
+    by: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="COLUMN[,COLUMN]",
+            help="Break down by a column (repeatable; 'a,b' crosses two). "
+            "Default: the YAML's breakdown:.",
+        ),
+    ] = None,
+    min_n: Annotated[
+        int | None,
+        typer.Option(
+            "--min-n",
+            min=0,
+            metavar="N",
+            help="Mark groups with fewer entries (default: YAML min_n, 30).",
+        ),
+    ] = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write to FILE (atomically) instead of stdout.")] = None,
-    explain: Annotated[bool, typer.Option(help="Print the SQL to stderr before running.")] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout."
+        ),
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Print the SQL to stderr before running.")
+    ] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Count how many leads reached each stage, conversion, drop-off, time and value.
@@ -143,14 +177,19 @@ def report(
 
         definition = load_funnel(_funnel_path(funnel))
         query = ReportQuery(
-            since=_moment(since, "--since"), until=_moment(until, "--until"),
+            since=_moment(since, "--since"),
+            until=_moment(until, "--until"),
             as_of=_moment(as_of, "--as-of"),
             breakdowns=_breakdowns(by) if by else tuple((b,) for b in definition.spec.breakdown),
         )
         if query.since and query.until and query.since >= query.until:
             raise UsageError("--since must be before --until")
-        result = build_report(definition, query, min_n=min_n,
-                              explain=(lambda sql: typer.echo(sql, err=True)) if explain else None)
+        result = build_report(
+            definition,
+            query,
+            min_n=min_n,
+            explain=(lambda sql: typer.echo(sql, err=True)) if explain else None,
+        )
         if fmt is Format.table and output is None:
             from funnelcli.render.terminal import print_report
 
@@ -184,10 +223,16 @@ def validate(funnel: FunnelArg = None, debug: DebugOpt = False) -> None:
 @app.command()
 def sql(
     funnel: FunnelArg = None,
-    dialect: Annotated[str, typer.Option(
-        help="SQL dialect to print (sqlglot name: duckdb, postgres, spark, snowflake, …).")
+    dialect: Annotated[
+        str,
+        typer.Option(
+            metavar="DIALECT",
+            help="SQL dialect to print (sqlglot name: duckdb, postgres, spark, snowflake, …).",
+        ),
     ] = "duckdb",
-    by: Annotated[list[str] | None, typer.Option(help="Breakdowns, as for report.")] = None,
+    by: Annotated[
+        list[str] | None, typer.Option(metavar="COLUMN[,COLUMN]", help="Breakdowns, as for report.")
+    ] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Print the SQL that `funnel report` runs for a funnel.
@@ -203,7 +248,8 @@ def sql(
 
         definition = load_funnel(_funnel_path(funnel))
         query = ReportQuery(
-            breakdowns=_breakdowns(by) if by else tuple((b,) for b in definition.spec.breakdown))
+            breakdowns=_breakdowns(by) if by else tuple((b,) for b in definition.spec.breakdown)
+        )
         with open_engine(definition) as engine:
             compiled = compile_for(definition, engine, query)
         try:
@@ -217,10 +263,13 @@ def sql(
 
 @app.command()
 def sample(
-    rows: Annotated[int, typer.Option(min=1, help="Number of leads.")] = 3000,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 7,
-    out: Annotated[Path, typer.Option(help="Folder to write the CSV files to.")] = Path(
-        "sample_data"),
+    rows: Annotated[int, typer.Option(min=1, metavar="N", help="Number of leads.")] = 3000,
+    seed: Annotated[
+        int, typer.Option(metavar="S", help="Random seed (same seed, same files).")
+    ] = 7,
+    out: Annotated[
+        Path, typer.Option(metavar="DIR", help="Folder to write the CSV files to.")
+    ] = Path("sample_data"),
     debug: DebugOpt = False,
 ) -> None:
     """Write a realistic synthetic CRM export: leads, stage history and monthly spend.

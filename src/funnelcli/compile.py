@@ -123,6 +123,11 @@ def _epoch(expression: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this="epoch", expressions=[expression])
 
 
+def _first_element(array: exp.Expression) -> exp.Expression:
+    # list_extract, not a bracket: sqlglot shifts bracket indexes between dialects.
+    return exp.Anonymous(this="list_extract", expressions=[array, exp.Literal.number(1)])
+
+
 def _count_if(condition: exp.Expression) -> exp.Expression:
     return _filtered(exp.Count(this=exp.Star()), condition)
 
@@ -156,20 +161,29 @@ class _Resolver:
             )
         return raw
 
-    def attribute_source(self, name: str, key: str) -> tuple[str, str]:
-        """(source, raw header) of an attribute: the first source that has the column."""
+    def attribute_source(self, name: str, key: str | None) -> tuple[str, str]:
+        """(source, raw header) of an attribute: the first source that has the column.
+
+        `key` is the YAML key that named it; None when it came from the command line (--by).
+        """
         for source_name, source in self.funnel.spec.sources.items():
             raw = source.column(name)
             if raw in self.headers.get(source_name, ()):
                 return source_name, raw
         everything = sorted({h for hs in self.headers.values() for h in hs})
         files = ", ".join(_file_label(s) for s in self.funnel.spec.sources.values())
-        raise self.funnel.error(
-            key, f"column '{name}' not found in {files}{did_you_mean(name, everything)}"
-        )
+        message = f"column '{name}' not found in {files}{did_you_mean(name, everything)}"
+        if key is None:
+            raise SpecError(f"--by {name}: {message}", file=self.funnel.file)
+        raise self.funnel.error(key, message)
 
-    def condition(self, text: str, source_name: str | None, key: str,
-                  attributes: Mapping[str, str] | None = None) -> exp.Expression:
+    def condition(
+        self,
+        text: str,
+        source_name: str | None,
+        key: str,
+        attributes: Mapping[str, str] | None = None,
+    ) -> exp.Expression:
         def resolve(name: str) -> str:
             if attributes is not None:
                 return attributes[name]
@@ -219,7 +233,9 @@ def _stage_plans(funnel: Funnel, resolver: _Resolver) -> list[_StagePlan]:
             conditions.append(exp.Not(this=exp.Is(this=time.copy(), expression=exp.Null())))
         if stage.match is not None:
             assert source.stage is not None
-            stage_column = resolver.column(source_name, source.stage, f"sources.{source_name}.stage")
+            stage_column = resolver.column(
+                source_name, source.stage, f"sources.{source_name}.stage"
+            )
             values = [exp.Literal.string(v) for v in stage.match]
             conditions.append(
                 exp.In(this=exp.cast(_col(stage_column), "VARCHAR"), expressions=values)
@@ -233,11 +249,17 @@ def _stage_plans(funnel: Funnel, resolver: _Resolver) -> list[_StagePlan]:
             value = exp.cast(_col(raw_value), "DOUBLE")
         plans.append(
             _StagePlan(
-                index=position, spec=stage, source=source_name,
-                condition=_and(*conditions), time=time, value=value,
-                as_list=(spec.order is Order.strict and source.shape is Shape.long
-                         and time is not None),
-                time_column=raw_time, value_column=raw_value,
+                index=position,
+                spec=stage,
+                source=source_name,
+                condition=_and(*conditions),
+                time=time,
+                value=value,
+                as_list=(
+                    spec.order is Order.strict and source.shape is Shape.long and time is not None
+                ),
+                time_column=raw_time,
+                value_column=raw_value,
             )
         )
     return plans
@@ -306,14 +328,20 @@ def _source_from(funnel: Funnel, source_name: str, resolver: _Resolver) -> exp.E
 
 
 def _source_aggregate(
-    funnel: Funnel, source_name: str, plans: list[_StagePlan],
-    attributes: Mapping[str, tuple[str, str]], resolver: _Resolver,
+    funnel: Funnel,
+    source_name: str,
+    plans: list[_StagePlan],
+    attributes: Mapping[str, tuple[str, str]],
+    resolver: _Resolver,
 ) -> exp.Select:
     spec = funnel.spec
     source = spec.sources[source_name]
     mapped = spec.grain is Grain.account and source.account is None
-    key = exp.cast(_col("__account"), "VARCHAR") if mapped else _key_expression(
-        funnel, source_name, resolver)
+    key = (
+        exp.cast(_col("__account"), "VARCHAR")
+        if mapped
+        else _key_expression(funnel, source_name, resolver)
+    )
     mine = [p for p in plans if p.source == source_name]
     # The time a row brings the key into the funnel: its earliest-declared stage evidence.
     row_times = [_case(p.condition.copy(), p.time.copy()) for p in mine if p.time is not None]
@@ -324,28 +352,40 @@ def _source_aggregate(
         if plan.time is None:
             columns.append(_alias(exp.func("bool_or", plan.condition.copy()), f"u_{k}"))
             if plan.value is not None:
-                columns.append(_alias(_filtered(_first_by(plan.value.copy()),
-                                                plan.condition.copy()), f"v_{k}"))
+                columns.append(
+                    _alias(_filtered(_first_by(plan.value.copy()), plan.condition.copy()), f"v_{k}")
+                )
             continue
         if plan.as_list:
-            element: exp.Expression = exp.Struct(expressions=[
-                exp.PropertyEQ(this=exp.to_identifier("t"), expression=plan.time.copy()),
-                exp.PropertyEQ(this=exp.to_identifier("v"),
-                               expression=(plan.value or exp.null()).copy()),
-            ])
-            ordered = exp.Order(this=element, expressions=[
-                exp.Ordered(this=plan.time.copy(), nulls_first=False),
-                exp.Ordered(this=(plan.value or exp.null()).copy(), nulls_first=False),
-            ])
-            columns.append(_alias(_filtered(exp.ArrayAgg(this=ordered), plan.condition.copy()),
-                                  f"l_{k}"))
+            element: exp.Expression = exp.Struct(
+                expressions=[
+                    exp.PropertyEQ(this=exp.to_identifier("t"), expression=plan.time.copy()),
+                    exp.PropertyEQ(
+                        this=exp.to_identifier("v"), expression=(plan.value or exp.null()).copy()
+                    ),
+                ]
+            )
+            keys = [plan.time] if plan.value is None else [plan.time, plan.value]
+            ordered = exp.Order(
+                this=element,
+                expressions=[exp.Ordered(this=key.copy(), nulls_first=False) for key in keys],
+            )
+            columns.append(
+                _alias(_filtered(exp.ArrayAgg(this=ordered), plan.condition.copy()), f"l_{k}")
+            )
             continue
-        columns.append(_alias(_filtered(exp.Min(this=plan.time.copy()), plan.condition.copy()),
-                              f"m_{k}"))
+        columns.append(
+            _alias(_filtered(exp.Min(this=plan.time.copy()), plan.condition.copy()), f"m_{k}")
+        )
         if plan.value is not None:
-            columns.append(_alias(
-                _filtered(_first_by(plan.value.copy(), plan.time.copy()), plan.condition.copy()),
-                f"v_{k}"))
+            columns.append(
+                _alias(
+                    _filtered(
+                        _first_by(plan.value.copy(), plan.time.copy()), plan.condition.copy()
+                    ),
+                    f"v_{k}",
+                )
+            )
     for alias, (attr_source, raw) in attributes.items():
         if attr_source == source_name:
             value = exp.cast(_col(raw), "VARCHAR")
@@ -364,27 +404,22 @@ def compile_funnel(
     spec = funnel.spec
     resolver = _Resolver(funnel, headers)
     plans = _stage_plans(funnel, resolver)
-    n = len(plans)
     breakdowns = _unique_breakdowns(query.breakdowns)
     attribute_names = _attribute_names(funnel, breakdowns)
     attributes: dict[str, tuple[str, str]] = {}
     aliases: dict[str, str] = {}
+    by_names = {a for b in breakdowns for a in b}
     for index, name in enumerate(attribute_names):
         alias = f"a_{index}"
-        key = "filter" if name not in {a for b in breakdowns for a in b} else "--by"
-        try:
-            attributes[alias] = resolver.attribute_source(name, key)
-        except SpecError as exc:
-            if key == "--by":
-                raise SpecError(f"--by {name}: {exc.message}", file=funnel.file) from None
-            raise
+        attributes[alias] = resolver.attribute_source(name, None if name in by_names else "filter")
         aliases[name] = alias
 
     sources = list(spec.sources)
     with_: list[tuple[str, exp.Expression]] = []
     for i, source_name in enumerate(sources):
-        with_.append((f"agg_{i}", _source_aggregate(funnel, source_name, plans, attributes,
-                                                    resolver)))
+        with_.append(
+            (f"agg_{i}", _source_aggregate(funnel, source_name, plans, attributes, resolver))
+        )
 
     # Layer 2: full outer join of the per-source aggregates on the key.
     stage_columns = _stage_column_origins(plans, sources)
@@ -402,8 +437,10 @@ def compile_funnel(
     for i in range(1, len(sources)):
         joined = joined.join(
             table(f"agg_{i}"),
-            on=exp.EQ(this=_col(KEY, f"agg_{i}"),
-                      expression=_coalesce(*[_col(KEY, f"agg_{j}") for j in range(i)])),
+            on=exp.EQ(
+                this=_col(KEY, f"agg_{i}"),
+                expression=_coalesce(*[_col(KEY, f"agg_{j}") for j in range(i)]),
+            ),
             join_type="FULL OUTER",
         )
     with_.append(("ids", joined))
@@ -413,7 +450,7 @@ def compile_funnel(
         if plan.time is None:
             return None
         if plan.as_list:
-            first = exp.Bracket(this=_col(f"l_{plan.index}"), expressions=[exp.Literal.number(1)])
+            first = _first_element(_col(f"l_{plan.index}"))
             return exp.Dot(this=first, expression=exp.to_identifier("t"))
         return _col(f"m_{plan.index}")
 
@@ -423,8 +460,11 @@ def compile_funnel(
         entry = (minima[0] or exp.null()).copy()
     else:
         first_min = minima[0]
-        rest = exp.func("least", *[m.copy() for m in timed_minima]) if len(timed_minima) > 1 \
+        rest = (
+            exp.func("least", *[m.copy() for m in timed_minima])
+            if len(timed_minima) > 1
             else timed_minima[0].copy()
+        )
         entry = _coalesce(first_min.copy(), rest) if first_min is not None else rest
     with_.append(("ev", exp.select(exp.Star(), _alias(_ts(entry), "entry_at")).from_(table("ids"))))
 
@@ -433,8 +473,14 @@ def compile_funnel(
     for plan in plans:
         k = plan.index
         name = f"q_{k}"
-        with_.append((name, exp.select(exp.Star(), *_qualify(plan, spec.window, spec.order))
-                      .from_(table(previous))))
+        with_.append(
+            (
+                name,
+                exp.select(exp.Star(), *_qualify(plan, spec.window, spec.order)).from_(
+                    table(previous)
+                ),
+            )
+        )
         previous = name
 
     with_.append(("per_id", _per_id(funnel, plans, minima, previous, query, aliases)))
@@ -445,8 +491,11 @@ def compile_funnel(
         final = final.with_(exp.to_identifier(name, quoted=True), as_=body)
     group_columns = {name: f"g_{aliases[name]}" for b in breakdowns for name in b}
     return CompiledFunnel(
-        query=final, stage_names=tuple(s.name for s in spec.stages), breakdowns=breakdowns,
-        group_columns=group_columns, source_names=tuple(sources),
+        query=final,
+        stage_names=tuple(s.name for s in spec.stages),
+        breakdowns=breakdowns,
+        group_columns=group_columns,
+        source_names=tuple(sources),
         typed_columns=_typed_columns(plans),
     )
 
@@ -500,28 +549,39 @@ def _qualify(plan: _StagePlan, window: Duration | None, order: Order) -> list[ex
         def bounds(t: exp.Expression) -> exp.Expression:
             checks: list[exp.Expression | None] = []
             if window is not None and k > 1:
-                checks.append(exp.LTE(this=t.copy(), expression=exp.Add(
-                    this=_col("entry_at"), expression=_interval(window))))
+                checks.append(
+                    exp.LTE(
+                        this=t.copy(),
+                        expression=exp.Add(this=_col("entry_at"), expression=_interval(window)),
+                    )
+                )
             if plan.spec.within is not None and previous_time is not None:
-                checks.append(_or(
-                    exp.Is(this=previous_time.copy(), expression=exp.Null()),
-                    exp.LTE(this=t.copy(), expression=exp.Add(
-                        this=previous_time.copy(), expression=_interval(plan.spec.within))),
-                ))
+                checks.append(
+                    _or(
+                        exp.Is(this=previous_time.copy(), expression=exp.Null()),
+                        exp.LTE(
+                            this=t.copy(),
+                            expression=exp.Add(
+                                this=previous_time.copy(), expression=_interval(plan.spec.within)
+                            ),
+                        ),
+                    )
+                )
             if strict and k > 1:
                 lower = _coalesce(*[_col(f"qt_{j}") for j in range(k - 1, 0, -1)])
-                checks.append(_or(exp.Is(this=lower.copy(), expression=exp.Null()),
-                                  exp.GTE(this=t.copy(), expression=lower)))
+                checks.append(
+                    _or(
+                        exp.Is(this=lower.copy(), expression=exp.Null()),
+                        exp.GTE(this=t.copy(), expression=lower),
+                    )
+                )
             return _and(*checks)
 
         if plan.as_list:
             element = exp.to_identifier("e")
             t = exp.Dot(this=exp.column("e"), expression=exp.to_identifier("t"))
             lam = exp.Lambda(this=bounds(t), expressions=[element])
-            hit = exp.Bracket(
-                this=exp.func("list_filter", _col(f"l_{k}"), lam),
-                expressions=[exp.Literal.number(1)],
-            )
+            hit = _first_element(exp.func("list_filter", _col(f"l_{k}"), lam))
             qualified_time = exp.Dot(this=hit, expression=exp.to_identifier("t"))
             value = exp.Dot(this=hit.copy(), expression=exp.to_identifier("v"))
         else:
@@ -533,8 +593,9 @@ def _qualify(plan: _StagePlan, window: Duration | None, order: Order) -> list[ex
         # An id stops at the first stage it does not reach; later evidence is ignored.
         reached = exp.and_(_col(f"qr_{k - 1}"), reached)
         qualified_time = _case(_col(f"qr_{k - 1}"), qualified_time)
-    value = _case(reached.copy(), value) if plan.value is not None else exp.cast(
-        exp.null(), "DOUBLE")
+    value = (
+        _case(reached.copy(), value) if plan.value is not None else exp.cast(exp.null(), "DOUBLE")
+    )
     return [
         _alias(_ts(qualified_time), f"qt_{k}"),
         _alias(exp.cast(value, "DOUBLE"), f"qv_{k}"),
@@ -543,8 +604,12 @@ def _qualify(plan: _StagePlan, window: Duration | None, order: Order) -> list[ex
 
 
 def _per_id(
-    funnel: Funnel, plans: list[_StagePlan], minima: list[exp.Expression | None], previous: str,
-    query: ReportQuery, aliases: Mapping[str, str],
+    funnel: Funnel,
+    plans: list[_StagePlan],
+    minima: list[exp.Expression | None],
+    previous: str,
+    query: ReportQuery,
+    aliases: Mapping[str, str],
 ) -> exp.Select:
     spec = funnel.spec
     n = len(plans)
@@ -554,8 +619,12 @@ def _per_id(
             reached = _or(*[_col(f"qr_{j}") for j in range(k, n + 1)])
         else:
             reached = _col(f"qr_{k}")
-        columns.append(_alias(exp.and_(exp.Not(this=exp.Is(this=_col(KEY), expression=exp.Null())),
-                                       reached), f"r_{k}"))
+        columns.append(
+            _alias(
+                exp.and_(exp.Not(this=exp.Is(this=_col(KEY), expression=exp.Null())), reached),
+                f"r_{k}",
+            )
+        )
     # Backwards: a stage's earliest time precedes an earlier stage's earliest time.
     for k in range(2, n + 1):
         current = minima[k - 1]
@@ -563,10 +632,12 @@ def _per_id(
         if current is None or not earlier:
             flag: exp.Expression = exp.false()
         else:
-            latest = exp.func("greatest", *[m.copy() for m in earlier]) if len(earlier) > 1 \
+            latest = (
+                exp.func("greatest", *[m.copy() for m in earlier])
+                if len(earlier) > 1
                 else earlier[0].copy()
-            flag = exp.func("coalesce", exp.LT(this=current.copy(), expression=latest),
-                            exp.false())
+            )
+            flag = exp.func("coalesce", exp.LT(this=current.copy(), expression=latest), exp.false())
         columns.append(_alias(flag, f"bw_{k}"))
     in_period: list[exp.Expression] = []
     if query.since is not None:
@@ -585,29 +656,42 @@ def _per_id(
     return exp.select(*columns).from_(table(previous))
 
 
-def _scored(window: Duration | None, minima: list[exp.Expression],
-            as_of: datetime | None) -> exp.Select:
+def _scored(
+    window: Duration | None, minima: list[exp.Expression], as_of: datetime | None
+) -> exp.Select:
     """Adds `as_of` (the maturity anchor) and `immature` (entered less than a window before it)."""
     if as_of is not None:
         anchor: exp.Expression = _ts_literal(as_of)
     elif minima:
         latest = [exp.Max(this=m.copy()) for m in minima]
-        anchor = exp.Subquery(this=exp.select(
-            exp.func("greatest", *latest) if len(latest) > 1 else latest[0]
-        ).from_(table("per_id")))
+        anchor = exp.Subquery(
+            this=exp.select(exp.func("greatest", *latest) if len(latest) > 1 else latest[0]).from_(
+                table("per_id")
+            )
+        )
     else:
         anchor = exp.cast(exp.null(), "TIMESTAMP")
     columns: list[exp.Expression] = [exp.Star(), _alias(_ts(anchor), "as_of")]
     if window is not None:
         matures = exp.Add(this=_col("entry_at"), expression=_interval(window))
-        columns.append(_alias(exp.func("coalesce", exp.GT(this=matures, expression=_ts(anchor.copy())),
-                                       exp.false()), "immature"))
+        columns.append(
+            _alias(
+                exp.func(
+                    "coalesce", exp.GT(this=matures, expression=_ts(anchor.copy())), exp.false()
+                ),
+                "immature",
+            )
+        )
     return exp.select(*columns).from_(table("per_id"))
 
 
 def _final_aggregate(
-    plans: list[_StagePlan], sources: list[str], breakdowns: tuple[tuple[str, ...], ...],
-    aliases: Mapping[str, str], query: ReportQuery, has_window: bool,
+    plans: list[_StagePlan],
+    sources: list[str],
+    breakdowns: tuple[tuple[str, ...], ...],
+    aliases: Mapping[str, str],
+    query: ReportQuery,
+    has_window: bool,
 ) -> exp.Select:
     n = len(plans)
     cohort = exp.and_(_col("r_1"), _col("in_period"), _col("kept"))
@@ -630,8 +714,9 @@ def _final_aggregate(
     columns.append(_alias(_filtered(exp.Max(this=_col("entry_at")), in_cohort()), "last_entry"))
     for k in range(1, n + 1):
         columns.append(_alias(_count_if(in_cohort(_col(f"r_{k}"))), f"s{k}_count"))
-        columns.append(_alias(_filtered(exp.Sum(this=_col(f"qv_{k}")), in_cohort()),
-                              f"s{k}_value"))
+        # Summed as DECIMAL: exact, so the total does not depend on thread scheduling.
+        exact = exp.cast(_col(f"qv_{k}"), exp.DataType.build("DECIMAL(38, 6)"))
+        columns.append(_alias(_filtered(exp.Sum(this=exact), in_cohort()), f"s{k}_value"))
         if k > 1:
             columns.append(_alias(_count_if(in_cohort(_col(f"bw_{k}"))), f"s{k}_backwards"))
         for label, origin in (("prev", k - 1), ("entry", 1)):
@@ -639,30 +724,59 @@ def _final_aggregate(
                 continue
             seconds = exp.Sub(this=_epoch(_col(f"qt_{k}")), expression=_epoch(_col(f"qt_{origin}")))
             days = exp.Div(this=exp.Paren(this=seconds), expression=exp.Literal.number(86400))
-            columns.append(_alias(_filtered(exp.Count(this=days.copy()), in_cohort()),
-                                  f"s{k}_{label}_n"))
+            columns.append(
+                _alias(_filtered(exp.Count(this=days.copy()), in_cohort()), f"s{k}_{label}_n")
+            )
             for q in (0.5, 0.9):
                 quantile = exp.func("quantile_cont", days.copy(), exp.Literal.number(q))
-                columns.append(_alias(_filtered(quantile, in_cohort()),
-                                      f"s{k}_{label}_p{int(q * 100)}"))
+                columns.append(
+                    _alias(_filtered(quantile, in_cohort()), f"s{k}_{label}_p{int(q * 100)}")
+                )
     # Data quality: over every key read (meaningful on the grand-total row).
     funnel_member = _col("r_1")
     for i in range(len(sources)):
         columns.append(_alias(exp.Sum(this=_col(f"rows_{i}")), f"rows_read_{i}"))
-        columns.append(_alias(_filtered(exp.Sum(this=_col(f"rows_{i}")),
-                                        exp.Is(this=_col(KEY), expression=exp.Null())),
-                              f"rows_without_id_{i}"))
+        columns.append(
+            _alias(
+                _filtered(
+                    exp.Sum(this=_col(f"rows_{i}")), exp.Is(this=_col(KEY), expression=exp.Null())
+                ),
+                f"rows_without_id_{i}",
+            )
+        )
     if query.since is not None or query.until is not None:
-        columns.append(_alias(_count_if(exp.and_(funnel_member.copy(), exp.Is(
-            this=_col("entry_at"), expression=exp.Null()))), "ids_without_entry_time"))
+        columns.append(
+            _alias(
+                _count_if(
+                    exp.and_(
+                        funnel_member.copy(), exp.Is(this=_col("entry_at"), expression=exp.Null())
+                    )
+                ),
+                "ids_without_entry_time",
+            )
+        )
     else:
         columns.append(_alias(exp.Literal.number(0), "ids_without_entry_time"))
-    columns.append(_alias(_count_if(exp.and_(
-        funnel_member.copy(), exp.Not(this=_col("in_period")),
-        exp.Not(this=exp.Is(this=_col("entry_at"), expression=exp.Null())))),
-        "ids_outside_period"))
-    columns.append(_alias(_count_if(exp.and_(funnel_member.copy(), _col("in_period"),
-                                             exp.Not(this=_col("kept")))), "ids_filtered_out"))
+    columns.append(
+        _alias(
+            _count_if(
+                exp.and_(
+                    funnel_member.copy(),
+                    exp.Not(this=_col("in_period")),
+                    exp.Not(this=exp.Is(this=_col("entry_at"), expression=exp.Null())),
+                )
+            ),
+            "ids_outside_period",
+        )
+    )
+    columns.append(
+        _alias(
+            _count_if(
+                exp.and_(funnel_member.copy(), _col("in_period"), exp.Not(this=_col("kept")))
+            ),
+            "ids_filtered_out",
+        )
+    )
     columns.append(_alias(exp.Max(this=_col("as_of")), "as_of"))
     select = exp.select(*columns).from_(table("scored"))
     if group_aliases:

@@ -58,8 +58,10 @@ def resolve_files(funnel: Funnel, data_dir: Path | None = None) -> dict[str, Sou
             files = (path,)
         for file in files:
             if not file.name.lower().endswith(_PARQUET + _CSV):
-                raise funnel.error(key, f"unsupported file type '{file.name}' (use .csv, .tsv, "
-                                        ".csv.gz or .parquet)")
+                raise funnel.error(
+                    key,
+                    f"unsupported file type '{file.name}' (use .csv, .tsv, .csv.gz or .parquet)",
+                )
             if not os.access(file, os.R_OK):
                 raise DataError("permission denied: cannot read the file", file=str(file))
             if file.stat().st_size == 0:
@@ -109,9 +111,9 @@ class Engine:
                 expression=exp.select(exp.Star()).from_(_reader(source, self.files[name])),
             )
             self.connection.execute(view.sql(dialect="duckdb"))
-        allowed = exp.Array(expressions=[
-            exp.Literal.string(str(f)) for s in self.files.values() for f in s.files
-        ])
+        allowed = exp.Array(
+            expressions=[exp.Literal.string(str(f)) for s in self.files.values() for f in s.files]
+        )
         self.connection.execute(f"SET allowed_paths = {allowed.sql(dialect='duckdb')}")
         self.connection.execute("SET enable_external_access = false")
         self.connection.execute("SET lock_configuration = true")
@@ -130,30 +132,46 @@ class Engine:
         rows = self._fetch(describe.sql(dialect="duckdb"), source_name=source_name)
         return [(str(row[0]), str(row[1])) for row in rows]
 
-    def sample(self, source_name: str, columns: list[str], limit: int = 1000) -> list[tuple[Any, ...]]:
+    def sample(
+        self, source_name: str, columns: list[str], limit: int = 1000
+    ) -> list[tuple[Any, ...]]:
         """The first `limit` rows of some columns (for `funnel validate`)."""
         from funnelcli.compile import source_view, table
 
-        query = exp.select(*[exp.column(c, quoted=True) for c in columns]).from_(
-            table(source_view(source_name))).limit(limit)
+        query = (
+            exp.select(*[exp.column(c, quoted=True) for c in columns])
+            .from_(table(source_view(source_name)))
+            .limit(limit)
+        )
         return self._fetch(query.sql(dialect="duckdb"), source_name=source_name)
 
-    def first_unreadable(self, source_name: str, column: str,
-                         type_name: str) -> tuple[int, str] | None:
+    def first_unreadable(
+        self, source_name: str, column: str, type_name: str
+    ) -> tuple[int, str] | None:
         """(row number, raw text) of the first value of `column` that does not cast to type."""
         from funnelcli.compile import source_view, table
 
         raw = exp.column(column, quoted=True)
         query = (
             exp.select(exp.column("row_no"), exp.column("raw"))
-            .from_(exp.select(
-                exp.alias_(exp.Window(this=exp.RowNumber()), "row_no"),
-                exp.alias_(exp.cast(raw, "VARCHAR"), "raw"),
-                exp.alias_(exp.TryCast(this=raw.copy(), to=exp.DataType.build(type_name)), "typed"),
-            ).from_(table(source_view(source_name))).subquery("t"))
-            .where(exp.and_(exp.column("typed").is_(exp.null()),
-                            exp.not_(exp.column("raw").is_(exp.null()))))
-            .order_by("row_no").limit(1)
+            .from_(
+                exp.select(
+                    exp.alias_(exp.Window(this=exp.RowNumber()), "row_no"),
+                    exp.alias_(exp.cast(raw, "VARCHAR"), "raw"),
+                    exp.alias_(
+                        exp.TryCast(this=raw.copy(), to=exp.DataType.build(type_name)), "typed"
+                    ),
+                )
+                .from_(table(source_view(source_name)))
+                .subquery("t")
+            )
+            .where(
+                exp.and_(
+                    exp.column("typed").is_(exp.null()), exp.not_(exp.column("raw").is_(exp.null()))
+                )
+            )
+            .order_by("row_no")
+            .limit(1)
         )
         rows = self._fetch(query.sql(dialect="duckdb"), source_name=source_name)
         return (int(rows[0][0]), str(rows[0][1])) if rows else None
@@ -174,8 +192,12 @@ class Engine:
         duckdb = self._duckdb
         try:
             return self.connection.execute(sql)
-        except (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException,
-                duckdb.PermissionException) as exc:
+        except (
+            duckdb.IOException,
+            duckdb.InvalidInputException,
+            duckdb.ConversionException,
+            duckdb.PermissionException,
+        ) as exc:
             raise self._data_error(exc, source_name) from None
         except duckdb.Error as exc:
             raise QueryError(f"DuckDB failed: {_first_line(str(exc))}", sql=sql) from None

@@ -39,7 +39,11 @@ class DataError(FunnelError):
     """A problem in an input data file: names the file and, where known, the row and column."""
 
     def __init__(
-        self, message: str, *, file: str | None = None, row: int | None = None,
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
         column: str | None = None,
     ) -> None:
         super().__init__(message)

@@ -1,4 +1,4 @@
-"""User conditions (`when:`, `filter:`): parsed with sqlglot and allow-listed, never pasted as text."""
+"""User conditions (`when:`, `filter:`): parsed with sqlglot, allow-listed, never pasted as text."""
 
 from __future__ import annotations
 
@@ -11,14 +11,45 @@ from sqlglot.errors import ParseError
 # The whole grammar a user condition may use: column references, literals, comparisons,
 # AND/OR/NOT, IN (a list of literals), IS [NOT] NULL, [I]LIKE, BETWEEN, parentheses.
 _ALLOWED: tuple[type[exp.Expression], ...] = (
-    exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null,
-    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE,
-    exp.And, exp.Or, exp.Not, exp.Paren,
-    exp.In, exp.Is, exp.Like, exp.ILike, exp.Between, exp.Neg,
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Boolean,
+    exp.Null,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.Paren,
+    exp.In,
+    exp.Is,
+    exp.Like,
+    exp.ILike,
+    exp.Between,
+    exp.Neg,
 )
 _CONDITIONS = (
-    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.And, exp.Or, exp.Not,
-    exp.Paren, exp.In, exp.Is, exp.Like, exp.ILike, exp.Between, exp.Boolean,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.Paren,
+    exp.In,
+    exp.Is,
+    exp.Like,
+    exp.ILike,
+    exp.Between,
+    exp.Boolean,
 )
 
 
@@ -46,7 +77,7 @@ def parse_condition(text: str, resolve: Callable[[str], str]) -> exp.Expression:
     unwrapped = tree.unnest()
     if not isinstance(unwrapped, _CONDITIONS):
         raise ConditionError(
-            "must be a true/false condition such as \"deal_stage = 'Won'\" or \"amount > 0\""
+            'must be a true/false condition such as "deal_stage = \'Won\'" or "amount > 0"'
         )
     return _resolve_columns(tree, resolve)
 
@@ -64,9 +95,11 @@ def condition_columns(text: str) -> list[str]:
 def _check(tree: exp.Expression) -> None:
     for node in tree.walk():
         if not isinstance(node, _ALLOWED):
-            raise ConditionError(f"'{_describe(node)}' is not allowed in a condition (allowed: "
-                                 "columns, literals, comparisons, AND/OR/NOT, IN, IS NULL, LIKE, "
-                                 "BETWEEN)")
+            raise ConditionError(
+                f"'{_describe(node)}' is not allowed in a condition (allowed: "
+                "columns, literals, comparisons, AND/OR/NOT, IN, IS NULL, LIKE, "
+                "BETWEEN)"
+            )
         if isinstance(node, exp.Column) and (node.table or node.args.get("db")):
             raise ConditionError(f"'{node.sql()}': use a plain column name, without a table")
         if isinstance(node, exp.In) and (node.args.get("query") or node.args.get("unnest")):

@@ -51,9 +51,14 @@ def split_groups(
         columns = [compiled.group_columns[name] for name in by]
         wanted = frozenset(columns)
         groups = [
-            _group({name: str(row[col]) for name, col in zip(by, columns, strict=True)}, row,
-                   stages, min_n)
-            for row in rows if grouped(row) == wanted
+            _group(
+                {name: str(row[col]) for name, col in zip(by, columns, strict=True)},
+                row,
+                stages,
+                min_n,
+            )
+            for row in rows
+            if grouped(row) == wanted
         ]
         groups = [g for g in groups if g.entered > 0]
         groups.sort(key=lambda g: (-g.entered, tuple(g.key.values())))
@@ -61,8 +66,9 @@ def split_groups(
     return overall, tuple(breakdowns)
 
 
-def _group(key: dict[str, str], row: dict[str, Any], stages: Sequence[StageSpec],
-           min_n: int) -> GroupResult:
+def _group(
+    key: dict[str, str], row: dict[str, Any], stages: Sequence[StageSpec], min_n: int
+) -> GroupResult:
     entered = int(row.get("entered") or 0)
     return GroupResult(
         key=key,

@@ -45,8 +45,11 @@ def build_report(
     overall, breakdowns = split_groups(frame, compiled, funnel.spec.stages, min_n)
     totals = _total_row(frame, compiled)
     period = Period(
-        since=_iso(query.since), until=_iso(query.until), as_of=_iso(totals.get("as_of")),
-        first_entry=_iso(totals.get("first_entry")), last_entry=_iso(totals.get("last_entry")),
+        since=_iso(query.since),
+        until=_iso(query.until),
+        as_of=_iso(totals.get("as_of")),
+        first_entry=_iso(totals.get("first_entry")),
+        last_entry=_iso(totals.get("last_entry")),
         immature=overall.immature_ids > 0,
     )
     return FunnelReport(
@@ -70,8 +73,12 @@ def funnel_info(funnel: Funnel) -> FunnelInfo:
         order=spec.order.value,
         window=str(spec.window) if spec.window else None,
         stages=tuple(
-            StageInfo(name=s.name, label=s.title, source=spec.stage_source(s),
-                      has_value=s.value is not None)
+            StageInfo(
+                name=s.name,
+                label=s.title,
+                source=spec.stage_source(s),
+                has_value=s.value is not None,
+            )
             for s in spec.stages
         ),
         filter=spec.filter,
@@ -86,8 +93,9 @@ def _total_row(frame: Any, compiled: CompiledFunnel) -> dict[str, Any]:
     return {}
 
 
-def _data_quality(funnel: Funnel, compiled: CompiledFunnel, totals: dict[str, Any],
-                  immature_ids: int) -> DataQuality:
+def _data_quality(
+    funnel: Funnel, compiled: CompiledFunnel, totals: dict[str, Any], immature_ids: int
+) -> DataQuality:
     sources = compiled.source_names
     stages = compiled.stage_names
     notes = []
@@ -95,14 +103,17 @@ def _data_quality(funnel: Funnel, compiled: CompiledFunnel, totals: dict[str, An
         notes.append("no window: declared, so cohorts are never flagged immature")
     return DataQuality(
         rows_read={s: int(totals.get(f"rows_read_{i}") or 0) for i, s in enumerate(sources)},
-        rows_without_id={s: int(totals.get(f"rows_without_id_{i}") or 0)
-                         for i, s in enumerate(sources)},
+        rows_without_id={
+            s: int(totals.get(f"rows_without_id_{i}") or 0) for i, s in enumerate(sources)
+        },
         ids_without_entry_time=int(totals.get("ids_without_entry_time") or 0),
         ids_outside_period=int(totals.get("ids_outside_period") or 0),
         ids_filtered_out=int(totals.get("ids_filtered_out") or 0),
         backwards_ids=int(totals.get("backwards_ids") or 0),
-        backwards_by_stage={stages[k - 1]: int(totals.get(f"s{k}_backwards") or 0)
-                            for k in range(2, len(stages) + 1)},
+        backwards_by_stage={
+            stages[k - 1]: int(totals.get(f"s{k}_backwards") or 0)
+            for k in range(2, len(stages) + 1)
+        },
         immature_ids=immature_ids,
         notes=tuple(notes),
     )
@@ -115,8 +126,12 @@ def _pinpoint(engine: Engine, compiled: CompiledFunnel, error: DataError) -> Dat
         if found is not None:
             row, raw = found
             kind = "a date/time" if type_name == "TIMESTAMP" else "a number"
-            return DataError(f"cannot read {raw!r} as {kind}", file=engine.files[source].label,
-                             row=row, column=column)
+            return DataError(
+                f"cannot read {raw!r} as {kind}",
+                file=engine.files[source].label,
+                row=row,
+                column=column,
+            )
     return error
 
 
@@ -124,6 +139,9 @@ def _iso(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.isoformat(sep=" ") if value.time() != datetime.min.time() else \
-            value.date().isoformat()
+        return (
+            value.isoformat(sep=" ")
+            if value.time() != datetime.min.time()
+            else value.date().isoformat()
+        )
     return str(value)

@@ -115,5 +115,14 @@ class FunnelReport:
     schema: str = REPORT_SCHEMA
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """Plain JSON types (lists, not tuples), with `schema` first."""
+        data = _plain(asdict(self))
         return {"schema": data.pop("schema"), **data}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value

@@ -1,4 +1,4 @@
-"""The funnel definition: YAML → frozen pydantic models, with errors that point at file:line: key."""
+"""The funnel definition: YAML → frozen pydantic models, errors that point at file:line: key."""
 
 from __future__ import annotations
 
@@ -147,11 +147,18 @@ class Funnel:
 
     def line_of(self, key: str) -> int | None:
         """Line of `key` (e.g. `stages[2].at`), else of its nearest parent that has one."""
-        while key:
-            if key in self.lines:
-                return self.lines[key]
-            key = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", key)
-        return None
+        return _line_of(self.lines, key)
+
+
+def _line_of(lines: dict[str, int], key: str) -> int | None:
+    while key:
+        if key in lines:
+            return lines[key]
+        parent = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", key)
+        if parent == key:
+            return None
+        key = parent
+    return None
 
 
 def load_funnel(path: str | Path) -> Funnel:
@@ -185,8 +192,9 @@ def parse_funnel(text: str, *, file: str = "<funnel>", base_dir: Path | None = N
     if data is None:
         raise SpecError("empty funnel definition: expected keys sources: and stages:", file=file)
     if not isinstance(data, dict):
-        raise SpecError("a funnel definition is a mapping with sources: and stages:", file=file,
-                        line=1)
+        raise SpecError(
+            "a funnel definition is a mapping with sources: and stages:", file=file, line=1
+        )
     try:
         spec = FunnelSpec.model_validate(data)
     except ValidationError as exc:
@@ -215,8 +223,12 @@ def _key_lines(node: yaml.Node | None, file: str) -> dict[str, int]:
                 key = str(key_node.value)
                 child = f"{path}.{key}" if path else key
                 if key in seen:
-                    raise SpecError(f"duplicate key '{key}'", file=file,
-                                    line=key_node.start_mark.line + 1, key=child)
+                    raise SpecError(
+                        f"duplicate key '{key}'",
+                        file=file,
+                        line=key_node.start_mark.line + 1,
+                        key=child,
+                    )
                 seen.add(key)
                 lines[child] = key_node.start_mark.line + 1
                 walk(value_node, child)
@@ -232,7 +244,9 @@ def _key_lines(node: yaml.Node | None, file: str) -> dict[str, int]:
 
 
 _FIELDS: dict[str, type[BaseModel]] = {
-    "sources": SourceSpec, "stages": StageSpec, "": FunnelSpec,
+    "sources": SourceSpec,
+    "stages": StageSpec,
+    "": FunnelSpec,
 }
 
 
@@ -241,14 +255,18 @@ def _spec_error(exc: ValidationError, file: str, lines: dict[str, int]) -> SpecE
     error = exc.errors()[0]
     loc = tuple(error["loc"])
     # Drop pydantic's internal union/validator tags from the location.
-    loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function"))))
+    loc = tuple(
+        p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function")))
+    )
     key = key_path(loc)
     kind = error["type"]
     if kind == "extra_forbidden":
         model = _model_at(loc[:-1])
         known = sorted(model.model_fields)
         hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        did_you_mean = f" (did you mean '{hint[0]}'?)" if hint else f" (known keys: {', '.join(known)})"
+        did_you_mean = (
+            f" (did you mean '{hint[0]}'?)" if hint else f" (known keys: {', '.join(known)})"
+        )
         message = f"unknown key '{loc[-1]}'{did_you_mean}"
     elif kind == "missing":
         message = "required key is missing"
@@ -256,12 +274,7 @@ def _spec_error(exc: ValidationError, file: str, lines: dict[str, int]) -> SpecE
         message = f"{error['msg'].lower()}, got {error['input']!r}"
     else:
         message = error["msg"].removeprefix("Value error, ")
-    line = None
-    probe = key
-    while probe and line is None:
-        line = lines.get(probe)
-        probe = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", probe)
-    return SpecError(message, file=file, line=line, key=key)
+    return SpecError(message, file=file, line=_line_of(lines, key), key=key)
 
 
 def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel]:
@@ -281,7 +294,7 @@ def check_references(funnel: Funnel) -> None:
         names[stage.name] = index
         source_name = spec.stage_source(stage)
         if source_name not in spec.sources:
-            hint = _did_you_mean(source_name, list(spec.sources))
+            hint = did_you_mean(source_name, list(spec.sources))
             raise funnel.error(f"{key}.source", f"unknown source '{source_name}'{hint}")
         source = spec.sources[source_name]
         if source.shape is Shape.wide:
@@ -292,11 +305,15 @@ def check_references(funnel: Funnel) -> None:
                     "or declare shape: long with a stage: column",
                 )
             if stage.at is None and stage.when is None:
-                raise funnel.error(key, "a stage on a wide source needs at: (a time column) "
-                                        "or when: (a condition)")
+                raise funnel.error(
+                    key, "a stage on a wide source needs at: (a time column) or when: (a condition)"
+                )
         elif stage.match is None and stage.when is None:
-            raise funnel.error(key, f"a stage on the {source.shape.value} source '{source_name}' "
-                                    "needs match: (its stage values) or when:")
+            raise funnel.error(
+                key,
+                f"a stage on the {source.shape.value} source '{source_name}' "
+                "needs match: (its stage values) or when:",
+            )
     for name, source in spec.sources.items():
         key = f"sources.{name}"
         if not _NAME.match(name):
@@ -304,21 +321,20 @@ def check_references(funnel: Funnel) -> None:
         if source.shape is Shape.wide and source.stage is not None:
             raise funnel.error(f"{key}.stage", "stage: is for shape: long or snapshot sources")
         if source.shape is not Shape.wide and source.stage is None:
-            raise funnel.error(key, f"a {source.shape.value} source needs stage: (the column "
-                                    "holding the stage value)")
+            raise funnel.error(
+                key,
+                f"a {source.shape.value} source needs stage: (the column holding the stage value)",
+            )
         if source.delimiter is not None and len(source.delimiter) != 1:
             raise funnel.error(f"{key}.delimiter", "delimiter must be one character")
     if spec.grain is Grain.account and spec.sources[spec.primary_source].account is None:
-        raise funnel.error(f"sources.{spec.primary_source}",
-                           "grain: account needs account: (the account id column) on the "
-                           "first source")
-
-
-def _did_you_mean(word: str, choices: list[str]) -> str:
-    hint = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean '{hint[0]}'?)" if hint else f" (known: {', '.join(choices)})"
+        raise funnel.error(
+            f"sources.{spec.primary_source}",
+            "grain: account needs account: (the account id column) on the first source",
+        )
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
     """' (did you mean 'x'?)' for the closest choice, else the list of choices."""
-    return _did_you_mean(word, choices)
+    hint = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean '{hint[0]}'?)" if hint else f" (known: {', '.join(choices)})"

@@ -20,13 +20,18 @@ def validate_funnel(funnel: Funnel, data_dir: Path | None = None) -> list[str]:
             if found is not None:
                 row, raw = found
                 kind = "a date/time" if type_name == "TIMESTAMP" else "a number"
-                raise DataError(f"cannot read {raw!r} as {kind}",
-                                file=engine.files[source].label, row=row, column=column)
+                raise DataError(
+                    f"cannot read {raw!r} as {kind}",
+                    file=engine.files[source].label,
+                    row=row,
+                    column=column,
+                )
         for name in funnel.spec.sources:
             files = engine.files[name]
             columns = engine.columns(name)
             shown = ", ".join(f.name for f in files.files[:3]) + (
-                f" … ({len(files.files)} files)" if len(files.files) > 3 else "")
+                f" … ({len(files.files)} files)" if len(files.files) > 3 else ""
+            )
             lines.append(f"  source {name}: {shown} — {len(columns)} columns")
     stages = " → ".join(s.name for s in funnel.spec.stages)
     return [f"OK {funnel.file}: {len(funnel.spec.stages)} stages ({stages})", *lines]

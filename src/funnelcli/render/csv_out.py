@@ -1,0 +1,76 @@
+"""`--format csv`: the report in tidy long form, one row per (breakdown, group, stage)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from numbers import Integral
+
+from funnelcli.render import breakdown_name, group_name
+from funnelcli.result import FunnelReport, GroupResult
+
+OVERALL = "overall"
+HEADER = (
+    "breakdown",
+    "group",
+    "stage",
+    "label",
+    "count",
+    "conversion_from_previous",
+    "conversion_from_entry",
+    "dropped",
+    "median_days_from_previous",
+    "p90_days_from_previous",
+    "median_days_from_entry",
+    "p90_days_from_entry",
+    "value_sum",
+    "entered",
+    "below_min_n",
+)
+
+
+def report_csv(report: FunnelReport) -> str:
+    """The report as CSV text: the overall funnel (breakdown `overall`), then each group's."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HEADER)
+    writer.writerows(_group_rows(OVERALL, "", report.overall))
+    for breakdown in report.breakdowns:
+        name = breakdown_name(breakdown.by)
+        for group in breakdown.groups:
+            writer.writerows(_group_rows(name, group_name(group), group))
+    return buffer.getvalue()
+
+
+def _group_rows(breakdown: str, group: str, result: GroupResult) -> list[list[str]]:
+    return [
+        [
+            breakdown,
+            group,
+            stage.name,
+            stage.label,
+            _cell(stage.count),
+            _cell(stage.conversion_from_previous),
+            _cell(stage.conversion_from_entry),
+            _cell(stage.dropped),
+            _cell(stage.time_from_previous.median_days),
+            _cell(stage.time_from_previous.p90_days),
+            _cell(stage.time_from_entry.median_days),
+            _cell(stage.time_from_entry.p90_days),
+            _cell(stage.value_sum),
+            _cell(result.entered),
+            "true" if result.below_min_n else "false",
+        ]
+        for stage in result.stages
+    ]
+
+
+def _cell(value: float | None) -> str:
+    """Numbers unrounded (repr), null and non-finite as an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, Integral):
+        return str(int(value))
+    number = float(value)
+    return repr(number) if math.isfinite(number) else ""
