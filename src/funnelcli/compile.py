@@ -31,6 +31,7 @@ from funnelcli.spec import Funnel, Grain, Order, Shape, SourceSpec, StageSpec, d
 
 KEY = "key"
 ROWS = "rows"
+LATEST = "latest"
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,9 @@ def _stage_plans(funnel: Funnel, resolver: _Resolver) -> list[_StagePlan]:
             time_key = f"{key}.at" if stage.at else f"sources.{source_name}.at"
             raw_time = resolver.column(source_name, time_column, time_key)
             time = _ts(_col(raw_time))
-            conditions.append(exp.Not(this=exp.Is(this=time.copy(), expression=exp.Null())))
+            # Test the raw column, not the cast: DuckDB 2.0 pushes a repeated cast into the CSV
+            # reader and then drops the UTC offset of timestamptz text.
+            conditions.append(exp.Not(this=exp.Is(this=_col(raw_time), expression=exp.Null())))
         if stage.match is not None:
             assert source.stage is not None
             stage_column = resolver.column(
@@ -347,6 +350,14 @@ def _source_aggregate(
     row_times = [_case(p.condition.copy(), p.time.copy()) for p in mine if p.time is not None]
     row_time = _coalesce(*row_times) if row_times else exp.null()
     columns: list[exp.Expression] = [_alias(key, KEY), _alias(exp.Count(this=exp.Star()), ROWS)]
+    if row_times:
+        # The latest evidence time of any row: the default maturity anchor (`as_of`).
+        row_latest = (
+            exp.func("greatest", *[t.copy() for t in row_times])
+            if len(row_times) > 1
+            else row_times[0].copy()
+        )
+        columns.append(_alias(exp.Max(this=row_latest), LATEST))
     for plan in mine:
         k = plan.index
         if plan.time is None:
@@ -426,8 +437,12 @@ def compile_funnel(
     id_columns: list[exp.Expression] = [
         _alias(_coalesce(*[_col(KEY, f"agg_{i}") for i in range(len(sources))]), KEY)
     ]
+    latest_columns: list[str] = []
     for i in range(len(sources)):
         id_columns.append(_alias(_col(ROWS, f"agg_{i}"), f"rows_{i}"))
+        if any(p.source == sources[i] and p.time is not None for p in plans):
+            latest_columns.append(f"latest_{i}")
+            id_columns.append(_alias(_col(LATEST, f"agg_{i}"), f"latest_{i}"))
     for column, i in stage_columns.items():
         id_columns.append(_alias(_col(column, f"agg_{i}"), column))
     for alias, (attr_source, _raw) in attributes.items():
@@ -484,7 +499,7 @@ def compile_funnel(
         previous = name
 
     with_.append(("per_id", _per_id(funnel, plans, minima, previous, query, aliases)))
-    with_.append(("scored", _scored(spec.window, timed_minima, query.as_of)))
+    with_.append(("scored", _scored(spec.window, latest_columns, query.as_of)))
 
     final = _final_aggregate(plans, sources, breakdowns, aliases, query, spec.window is not None)
     for name, body in with_:
@@ -657,17 +672,17 @@ def _per_id(
 
 
 def _scored(
-    window: Duration | None, minima: list[exp.Expression], as_of: datetime | None
+    window: Duration | None, latest_columns: list[str], as_of: datetime | None
 ) -> exp.Select:
     """Adds `as_of` (the maturity anchor) and `immature` (entered less than a window before it)."""
     if as_of is not None:
         anchor: exp.Expression = _ts_literal(as_of)
-    elif minima:
-        latest = [exp.Max(this=m.copy()) for m in minima]
+    elif latest_columns:
+        latest = [exp.Max(this=_col(c)) for c in latest_columns]
         anchor = exp.Subquery(
-            this=exp.select(exp.func("greatest", *latest) if len(latest) > 1 else latest[0]).from_(
-                table("per_id")
-            )
+            this=exp.select(exp.func("greatest", *latest) if len(latest) > 1 else latest[0])
+            .from_(table("per_id"))
+            .where(exp.Not(this=exp.Is(this=_col(KEY), expression=exp.Null())))
         )
     else:
         anchor = exp.cast(exp.null(), "TIMESTAMP")

@@ -252,7 +252,10 @@ _FIELDS: dict[str, type[BaseModel]] = {
 
 def _spec_error(exc: ValidationError, file: str, lines: dict[str, int]) -> SpecError:
     """The first pydantic error as one readable line (pydantic lists all; one is enough to act)."""
-    error = exc.errors()[0]
+    # An unknown key first: a typo'd required key also reports the required key as missing,
+    # and the typo is what the user must see.
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    error = errors[0]
     loc = tuple(error["loc"])
     # Drop pydantic's internal union/validator tags from the location.
     loc = tuple(
