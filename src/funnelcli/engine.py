@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from funnelcli.errors import DataError, FunnelError, QueryError
 from funnelcli.spec import Funnel, SourceSpec
+from funnelcli.sqlast import source_view, table
 
 if TYPE_CHECKING:
     import duckdb
@@ -96,8 +97,6 @@ class Engine:
     def __init__(self, funnel: Funnel, files: Mapping[str, SourceFiles]) -> None:
         import duckdb
 
-        from funnelcli.compile import source_view, table
-
         self.funnel = funnel
         self.files = dict(files)
         self._duckdb = duckdb
@@ -126,8 +125,6 @@ class Engine:
         return {name: [c for c, _ in self.columns(name)] for name in self.funnel.spec.sources}
 
     def columns(self, source_name: str) -> list[tuple[str, str]]:
-        from funnelcli.compile import source_view, table
-
         describe = exp.Describe(this=table(source_view(source_name)))
         rows = self._fetch(describe.sql(dialect="duckdb"), source_name=source_name)
         return [(str(row[0]), str(row[1])) for row in rows]
@@ -136,8 +133,6 @@ class Engine:
         self, source_name: str, columns: list[str], limit: int = 1000
     ) -> list[tuple[Any, ...]]:
         """The first `limit` rows of some columns (for `funnel validate`)."""
-        from funnelcli.compile import source_view, table
-
         query = (
             exp.select(*[exp.column(c, quoted=True) for c in columns])
             .from_(table(source_view(source_name)))
@@ -149,8 +144,6 @@ class Engine:
         self, source_name: str, column: str, type_name: str
     ) -> tuple[int, str] | None:
         """(row number, raw text) of the first value of `column` that does not cast to type."""
-        from funnelcli.compile import source_view, table
-
         raw = exp.column(column, quoted=True)
         query = (
             exp.select(exp.column("row_no"), exp.column("raw"))

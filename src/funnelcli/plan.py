@@ -1,0 +1,154 @@
+"""Which columns each stage reads: YAML names resolved to raw headers, as sqlglot expressions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from funnelcli import sqlast as q
+from funnelcli.errors import SpecError
+from funnelcli.expressions import ConditionError, condition_columns, parse_condition
+from funnelcli.spec import Funnel, Order, Shape, SourceSpec, StageSpec, did_you_mean
+
+
+@dataclass(frozen=True)
+class Resolver:
+    """Maps the YAML's column names to raw headers, with errors pointing at the YAML key."""
+
+    funnel: Funnel
+    headers: Mapping[str, Sequence[str]]
+
+    def column(self, source_name: str, name: str, key: str) -> str:
+        source = self.funnel.spec.sources[source_name]
+        raw = source.column(name)
+        available = self.headers.get(source_name)
+        if available is not None and raw not in available:
+            shown = f"'{name}'" if raw == name else f"'{name}' (header '{raw}')"
+            raise self.funnel.error(
+                key,
+                f"column {shown} not found in {_file_label(source)}"
+                f"{did_you_mean(raw, list(available))}",
+            )
+        return raw
+
+    def attribute_source(self, name: str, key: str | None) -> tuple[str, str]:
+        """(source, raw header) of an attribute: the first source that has the column.
+
+        `key` is the YAML key that named it; None when it came from the command line (--by).
+        """
+        for source_name, source in self.funnel.spec.sources.items():
+            raw = source.column(name)
+            if raw in self.headers.get(source_name, ()):
+                return source_name, raw
+        everything = sorted({h for hs in self.headers.values() for h in hs})
+        files = ", ".join(_file_label(s) for s in self.funnel.spec.sources.values())
+        message = f"column '{name}' not found in {files}{did_you_mean(name, everything)}"
+        if key is None:
+            raise SpecError(f"--by {name}: {message}", file=self.funnel.file)
+        raise self.funnel.error(key, message)
+
+    def condition(
+        self,
+        text: str,
+        source_name: str | None,
+        key: str,
+        attributes: Mapping[str, str] | None = None,
+    ) -> exp.Expression:
+        def resolve(name: str) -> str:
+            if attributes is not None:
+                return attributes[name]
+            assert source_name is not None
+            return self.column(source_name, name, key)
+
+        try:
+            return parse_condition(text, resolve)
+        except ConditionError as exc:
+            raise self.funnel.error(key, str(exc)) from None
+
+
+def _file_label(source: SourceSpec) -> str:
+    return source.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    index: int  # 1-based position in the funnel
+    spec: StageSpec
+    source: str
+    condition: exp.Expression  # row-level: this row is evidence for the stage
+    time: exp.Expression | None  # row-level evidence time; None for untimed stages
+    value: exp.Expression | None
+    as_list: bool  # strict funnel over a multi-row source: keep every evidence time
+    time_column: str | None = None  # raw header behind `time`
+    value_column: str | None = None  # raw header behind `value`
+
+
+def stage_plans(funnel: Funnel, resolver: Resolver) -> list[StagePlan]:
+    spec = funnel.spec
+    plans = []
+    for position, stage in enumerate(spec.stages, start=1):
+        key = f"stages[{position - 1}]"
+        source_name = spec.stage_source(stage)
+        source = spec.sources[source_name]
+        conditions: list[exp.Expression] = []
+        time_column = stage.at or (source.at if source.shape is not Shape.wide else None)
+        time = raw_time = None
+        if time_column is not None:
+            time_key = f"{key}.at" if stage.at else f"sources.{source_name}.at"
+            raw_time = resolver.column(source_name, time_column, time_key)
+            time = q.ts(q.col(raw_time))
+            # Test the raw column, not the cast: DuckDB 2.0 pushes a repeated cast into the CSV
+            # reader and then drops the UTC offset of timestamptz text.
+            conditions.append(exp.Not(this=exp.Is(this=q.col(raw_time), expression=exp.Null())))
+        if stage.match is not None:
+            assert source.stage is not None
+            stage_column = resolver.column(
+                source_name, source.stage, f"sources.{source_name}.stage"
+            )
+            values = [exp.Literal.string(v) for v in stage.match]
+            conditions.append(
+                exp.In(this=exp.cast(q.col(stage_column), "VARCHAR"), expressions=values)
+            )
+        if stage.when is not None:
+            when = resolver.condition(stage.when, source_name, f"{key}.when")
+            conditions.append(exp.Paren(this=when))
+        value = raw_value = None
+        if stage.value is not None:
+            raw_value = resolver.column(source_name, stage.value, f"{key}.value")
+            value = exp.cast(q.col(raw_value), "DOUBLE")
+        plans.append(
+            StagePlan(
+                index=position,
+                spec=stage,
+                source=source_name,
+                condition=q.and_(*conditions),
+                time=time,
+                value=value,
+                as_list=(
+                    spec.order is Order.strict and source.shape is Shape.long and time is not None
+                ),
+                time_column=raw_time,
+                value_column=raw_value,
+            )
+        )
+    return plans
+
+
+def attribute_names(funnel: Funnel, breakdowns: Sequence[Sequence[str]]) -> list[str]:
+    names: list[str] = []
+    for group in breakdowns:
+        for name in group:
+            if name not in names:
+                names.append(name)
+    if funnel.spec.filter:
+        try:
+            filter_columns = condition_columns(funnel.spec.filter)
+        except Exception as exc:  # a parse error is reported with its key below
+            raise funnel.error("filter", f"not a valid condition: {exc}") from None
+        names.extend(n for n in filter_columns if n not in names)
+    return names
+
+
+# --- layer 1: one aggregation per source --------------------------------------------------
