@@ -283,7 +283,7 @@ def compile_funnel(
 
     final = _final_aggregate(plans, sources, breakdowns, aliases, query, spec.window is not None)
     for name, body in with_:
-        final = final.with_(exp.to_identifier(name, quoted=True), as_=body)
+        final = final.with_(exp.to_identifier(name, quoted=True), as_=body, copy=False)
     group_columns = {name: f"g_{aliases[name]}" for b in breakdowns for name in b}
     return CompiledFunnel(
         query=final,

@@ -98,7 +98,7 @@ def stage_plans(funnel: Funnel, resolver: Resolver) -> list[StagePlan]:
         if time_column is not None:
             time_key = f"{key}.at" if stage.at else f"sources.{source_name}.at"
             raw_time = resolver.column(source_name, time_column, time_key)
-            time = q.ts(q.col(raw_time))
+            time = q.utc_timestamp(q.col(raw_time))
             # Test the raw column, not the cast: DuckDB 2.0 pushes a repeated cast into the CSV
             # reader and then drops the UTC offset of timestamptz text.
             conditions.append(exp.Not(this=exp.Is(this=q.col(raw_time), expression=exp.Null())))

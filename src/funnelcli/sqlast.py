@@ -31,6 +31,12 @@ def ts(expression: exp.Expression) -> exp.Expression:
     return exp.cast(expression, "TIMESTAMP")
 
 
+def utc_timestamp(column: exp.Expression) -> exp.Expression:
+    """A column as a UTC timestamp: through TIMESTAMPTZ (the session is UTC), so text with an
+    offset (`…+02:00`) is converted, and naive text, dates and timestamps are taken as UTC."""
+    return exp.cast(exp.cast(column, "TIMESTAMPTZ"), "TIMESTAMP")
+
+
 def ts_literal(moment: datetime) -> exp.Expression:
     return exp.cast(exp.Literal.string(moment.isoformat(sep=" ")), "TIMESTAMP")
 

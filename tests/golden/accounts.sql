@@ -4,32 +4,44 @@ WITH "agg_0" AS (
     COUNT(*) AS "rows",
     MAX(
       GREATEST(
-        CASE WHEN NOT "created_at" IS NULL THEN CAST("created_at" AS TIMESTAMP) END,
-        CASE WHEN NOT "qualified_at" IS NULL THEN CAST("qualified_at" AS TIMESTAMP) END,
+        CASE
+          WHEN NOT "created_at" IS NULL
+          THEN CAST(CAST("created_at" AS TIMESTAMPTZ) AS TIMESTAMP)
+        END,
+        CASE
+          WHEN NOT "qualified_at" IS NULL
+          THEN CAST(CAST("qualified_at" AS TIMESTAMPTZ) AS TIMESTAMP)
+        END,
         CASE
           WHEN NOT "trial_started_at" IS NULL
-          THEN CAST("trial_started_at" AS TIMESTAMP)
+          THEN CAST(CAST("trial_started_at" AS TIMESTAMPTZ) AS TIMESTAMP)
         END,
-        CASE WHEN NOT "paid_at" IS NULL THEN CAST("paid_at" AS TIMESTAMP) END,
-        CASE WHEN NOT "renewed_at" IS NULL THEN CAST("renewed_at" AS TIMESTAMP) END
+        CASE
+          WHEN NOT "paid_at" IS NULL
+          THEN CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP)
+        END,
+        CASE
+          WHEN NOT "renewed_at" IS NULL
+          THEN CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
+        END
       )
     ) AS "latest",
-    MIN(CAST("created_at" AS TIMESTAMP)) FILTER(WHERE
+    MIN(CAST(CAST("created_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
       NOT "created_at" IS NULL) AS "m_1",
-    MIN(CAST("qualified_at" AS TIMESTAMP)) FILTER(WHERE
+    MIN(CAST(CAST("qualified_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
       NOT "qualified_at" IS NULL) AS "m_2",
-    MIN(CAST("trial_started_at" AS TIMESTAMP)) FILTER(WHERE
+    MIN(CAST(CAST("trial_started_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
       NOT "trial_started_at" IS NULL) AS "m_3",
-    MIN(CAST("paid_at" AS TIMESTAMP)) FILTER(WHERE
+    MIN(CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
       NOT "paid_at" IS NULL) AS "m_4",
     FIRST(
-      CAST("deal_amount" AS DOUBLE) ORDER BY CAST("paid_at" AS TIMESTAMP), CAST("deal_amount" AS DOUBLE)
+      CAST("deal_amount" AS DOUBLE) ORDER BY CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP), CAST("deal_amount" AS DOUBLE)
     ) FILTER(WHERE
       NOT "paid_at" IS NULL) AS "v_4",
-    MIN(CAST("renewed_at" AS TIMESTAMP)) FILTER(WHERE
+    MIN(CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
       NOT "renewed_at" IS NULL) AS "m_5",
     FIRST(
-      CAST("renewal_amount" AS DOUBLE) ORDER BY CAST("renewed_at" AS TIMESTAMP), CAST("renewal_amount" AS DOUBLE)
+      CAST("renewal_amount" AS DOUBLE) ORDER BY CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP), CAST("renewal_amount" AS DOUBLE)
     ) FILTER(WHERE
       NOT "renewed_at" IS NULL) AS "v_5"
   FROM "source_leads"

@@ -6,44 +6,44 @@ WITH "agg_0" AS (
       GREATEST(
         CASE
           WHEN NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('New')
-          THEN CAST("changed_at" AS TIMESTAMP)
+          THEN CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
         END,
         CASE
           WHEN NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('MQL')
-          THEN CAST("changed_at" AS TIMESTAMP)
+          THEN CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
         END,
         CASE
           WHEN NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('Trial')
-          THEN CAST("changed_at" AS TIMESTAMP)
+          THEN CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
         END,
         CASE
           WHEN NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('Closed Won')
-          THEN CAST("changed_at" AS TIMESTAMP)
+          THEN CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
         END,
         CASE
           WHEN NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('Renewed')
-          THEN CAST("changed_at" AS TIMESTAMP)
+          THEN CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
         END
       )
     ) AS "latest",
     ARRAY_AGG(
-      {'t': CAST("changed_at" AS TIMESTAMP), 'v': NULL} ORDER BY CAST("changed_at" AS TIMESTAMP)
+      {'t': CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': NULL} ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
     ) FILTER(WHERE
       NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('New')) AS "l_1",
     ARRAY_AGG(
-      {'t': CAST("changed_at" AS TIMESTAMP), 'v': NULL} ORDER BY CAST("changed_at" AS TIMESTAMP)
+      {'t': CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': NULL} ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
     ) FILTER(WHERE
       NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('MQL')) AS "l_2",
     ARRAY_AGG(
-      {'t': CAST("changed_at" AS TIMESTAMP), 'v': NULL} ORDER BY CAST("changed_at" AS TIMESTAMP)
+      {'t': CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': NULL} ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
     ) FILTER(WHERE
       NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('Trial')) AS "l_3",
     ARRAY_AGG(
-      {'t': CAST("changed_at" AS TIMESTAMP), 'v': NULL} ORDER BY CAST("changed_at" AS TIMESTAMP)
+      {'t': CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': NULL} ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
     ) FILTER(WHERE
       NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('Closed Won')) AS "l_4",
     ARRAY_AGG(
-      {'t': CAST("changed_at" AS TIMESTAMP), 'v': NULL} ORDER BY CAST("changed_at" AS TIMESTAMP)
+      {'t': CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': NULL} ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
     ) FILTER(WHERE
       NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('Renewed')) AS "l_5"
   FROM "source_history"

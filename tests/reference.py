@@ -1,0 +1,406 @@
+"""A plain-Python reference implementation of docs/semantics.md (no duckdb, polars or pandas).
+
+This module is the executable statement of the counting rules. `tests/test_properties.py` runs
+random CRM tables through both this code and the DuckDB query and asserts that they agree. It was
+written from the semantics page alone, not from `compile.py`, so the two implementations fail
+independently.
+
+Scope: one source, wide or long (history), read as the CSV text of its cells; timed evidence
+only (no `when:`, no snapshot without `at:`, so no untimed evidence); no `filter:`; at most one
+breakdown column. Each rule below names the section of docs/semantics.md it implements.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from funnelcli.duration import Duration
+
+NONE_GROUP = "(none)"
+SECONDS_PER_DAY = 86400.0
+
+# --------------------------------------------------------------------------------------------
+# The definition: just what the rules need.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    at: str | None = None  # wide: the stage's time column; long: an optional own time column
+    match: tuple[str, ...] = ()  # long: the stage values that are evidence (exact text)
+    within: Duration | None = None  # max time from the previous stage's time
+    value: str | None = None  # column holding the stage's money
+
+
+@dataclass(frozen=True)
+class Spec:
+    stages: tuple[Stage, ...]
+    shape: str = "wide"  # wide | long
+    id: str = "lead_id"
+    account: str | None = None  # needed for grain: account
+    stage_column: str | None = None  # long: the column holding the stage value
+    at: str | None = None  # long: the source's time column
+    grain: str = "lead"  # lead | account
+    window: Duration | None = None
+    order: str = "backfill"  # backfill | strict
+    since: datetime | None = None
+    until: datetime | None = None
+    as_of: datetime | None = None
+    by: str | None = None  # breakdown column
+
+
+# --------------------------------------------------------------------------------------------
+# The result: the numbers the report prints.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimeStats:
+    n: int
+    median_days: float | None
+    p90_days: float | None
+
+
+@dataclass(frozen=True)
+class StageResult:
+    name: str
+    count: int
+    conversion_from_previous: float | None
+    conversion_from_entry: float | None
+    dropped: int | None
+    time_from_previous: TimeStats
+    time_from_entry: TimeStats
+    value_sum: float | None
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    entered: int
+    immature_ids: int
+    stages: tuple[StageResult, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    overall: GroupResult
+    groups: dict[str, GroupResult]  # breakdown value → group (only groups with entries)
+    as_of: datetime | None
+    first_entry: datetime | None
+    last_entry: datetime | None
+    backwards_ids: int
+    backwards_by_stage: dict[str, int]  # stages 2..n
+    ids_outside_period: int
+    ids_without_entry_time: int
+    rows_read: int
+    rows_without_id: int
+
+
+# --------------------------------------------------------------------------------------------
+# Reading cells
+# --------------------------------------------------------------------------------------------
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """Empty → None; a date-only value is midnight; aware values are converted to UTC."""
+    if text is None or not text.strip():
+        return None
+    moment = datetime.fromisoformat(text.strip())
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def parse_number(text: str | None) -> float | None:
+    if text is None or not text.strip():
+        return None
+    return float(text)
+
+
+def text_or_none(text: str | None) -> str | None:
+    return text if text else None
+
+
+# --------------------------------------------------------------------------------------------
+# Evidence (§ Evidence)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    time: datetime
+    value: float | None
+
+
+def row_evidence(spec: Spec, row: dict[str, str]) -> dict[int, Evidence]:
+    """Stage index → the evidence this row gives for it."""
+    found: dict[int, Evidence] = {}
+    for k, stage in enumerate(spec.stages):
+        if spec.shape == "wide":
+            time = parse_time(row.get(stage.at or ""))
+        else:
+            if row.get(spec.stage_column or "") not in stage.match:
+                continue
+            time = parse_time(row.get(stage.at or spec.at or ""))
+        if time is None:  # an empty time is not evidence
+            continue
+        value = parse_number(row.get(stage.value)) if stage.value else None
+        found[k] = Evidence(time, value)
+    return found
+
+
+@dataclass
+class Key:
+    """Everything the rows of one key (lead or account) say about it."""
+
+    evidence: list[list[Evidence]]  # per stage, all evidence of all the key's rows
+    # per row: (the time it brings the key in, its breakdown value) — § Breakdowns
+    rows: list[tuple[datetime | None, str | None]] = field(default_factory=list)
+
+
+def collect(spec: Spec, rows: list[dict[str, str]]) -> tuple[dict[str, Key], int]:
+    """Group the rows by key; rows with an empty key are ignored (and counted)."""
+    keys: dict[str, Key] = {}
+    without_id = 0
+    key_column = spec.account if spec.grain == "account" else spec.id
+    for row in rows:
+        key = row.get(key_column or "")
+        if not key:
+            without_id += 1
+            continue
+        data = keys.setdefault(key, Key(evidence=[[] for _ in spec.stages]))
+        found = row_evidence(spec, row)
+        for k, evidence in found.items():
+            data.evidence[k].append(evidence)
+        # "the time they bring the key in: their earliest-declared stage evidence"
+        first_stage = min(found) if found else None
+        brings_in = found[first_stage].time if first_stage is not None else None
+        data.rows.append((brings_in, text_or_none(row.get(spec.by or "")) if spec.by else None))
+    return keys, without_id
+
+
+# --------------------------------------------------------------------------------------------
+# One key through the funnel (§ Entry, § Qualifying times, § Order policy, § Ties)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Journey:
+    m: tuple[datetime | None, ...]  # earliest evidence time per stage
+    entry_at: datetime | None
+    t: tuple[datetime | None, ...]  # qualifying time per stage (discarded after a strict stop)
+    reached: tuple[bool, ...]
+    values: tuple[float | None, ...]  # value per explicitly reached stage
+    backwards: tuple[bool, ...]  # per stage: m_k < max(m_1..m_{k-1})
+
+
+def earliest(times: list[datetime]) -> datetime | None:
+    return min(times) if times else None
+
+
+def walk(spec: Spec, key: Key) -> Journey:
+    """One key through the funnel. Indices are 0-based: the page's stage k is index k-1."""
+    n = len(spec.stages)
+    m = tuple(earliest([e.time for e in key.evidence[k]]) for k in range(n))
+
+    # § Entry: m_1; under backfill without stage-1 evidence, the first time the key shows up.
+    entry_at = m[0]
+    if spec.order == "backfill" and entry_at is None:
+        entry_at = earliest([x for x in m if x is not None])
+
+    # § Qualifying times: t_1 = m_1; later stages take their earliest qualifying evidence time.
+    t: list[datetime | None] = [m[0]]
+    for k in range(1, n):
+        if spec.shape == "long":
+            candidates = sorted({e.time for e in key.evidence[k]})  # re-entries can qualify
+        else:
+            candidates = [m[k]] if m[k] is not None else []  # merged rows: earliest only
+        t.append(next((x for x in candidates if qualifies(spec, k, x, entry_at, t)), None))
+
+    # § Order policy (all evidence here is timed, so "explicitly reached" = "t_k known").
+    explicit = [x is not None for x in t]
+    if spec.order == "backfill":
+        reached = [any(explicit[k:]) for k in range(n)]
+    else:
+        reached = []
+        for k in range(n):
+            reached.append(explicit[k] and (k == 0 or reached[k - 1]))
+        t = [x if r else None for x, r in zip(t, reached, strict=True)]
+
+    values = tuple(
+        stage_value(key.evidence[k], t[k]) if spec.stages[k].value and t[k] else None
+        for k in range(n)
+    )
+    # § Ties and backwards times: over the earliest evidence times m, ties are not backwards.
+    backwards = []
+    for k in range(n):
+        before = [x for x in m[:k] if x is not None]
+        backwards.append(m[k] is not None and bool(before) and m[k] < max(before))
+    return Journey(m, entry_at, tuple(t), tuple(reached), values, tuple(backwards))
+
+
+def qualifies(
+    spec: Spec, k: int, x: datetime, entry_at: datetime | None, t: list[datetime | None]
+) -> bool:
+    """Whether evidence time x qualifies for stage k ≥ 2 (index ≥ 1); bounds are inclusive."""
+    if spec.window is not None and entry_at is not None and x > spec.window.add_to(entry_at):
+        return False
+    within = spec.stages[k].within
+    if within is not None and t[k - 1] is not None and x > within.add_to(t[k - 1]):
+        return False
+    if spec.order == "strict":
+        known = [y for y in t[:k] if y is not None]
+        if known and x < known[-1]:  # lo = the nearest earlier stage with a known time
+            return False
+    return True
+
+
+def stage_value(evidence: list[Evidence], time: datetime) -> float | None:
+    """The value on the row that gave `time`; ties: the smallest value (empty values skipped)."""
+    values = [e.value for e in evidence if e.time == time and e.value is not None]
+    return min(values) if values else None
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers (§ Numbers per stage, § Maturity)
+# --------------------------------------------------------------------------------------------
+
+
+def quantile(values: list[float], q: float) -> float | None:
+    """Linear interpolation at position (n-1)·q of the sorted values (DuckDB quantile_cont)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    lower = int(position)
+    upper = min(lower + 1, len(ordered) - 1)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+def time_stats(days: list[float]) -> TimeStats:
+    return TimeStats(len(days), quantile(days, 0.5), quantile(days, 0.9))
+
+
+def days_between(start: datetime, end: datetime) -> float:
+    return (end - start).total_seconds() / SECONDS_PER_DAY
+
+
+def ratio(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def is_immature(spec: Spec, path: Journey, as_of: datetime | None) -> bool:
+    if spec.window is None or path.entry_at is None or as_of is None:
+        return False
+    return spec.window.add_to(path.entry_at) > as_of
+
+
+def group_numbers(spec: Spec, paths: list[Journey], as_of: datetime | None) -> GroupResult:
+    n = len(spec.stages)
+    counts = [sum(p.reached[k] for p in paths) for k in range(n)]
+    stages = []
+    for k, stage in enumerate(spec.stages):
+        from_previous = [
+            days_between(p.t[k - 1], p.t[k])
+            for p in paths
+            if k > 0 and p.t[k - 1] is not None and p.t[k] is not None
+        ]
+        from_entry = [
+            days_between(p.t[0], p.t[k])
+            for p in paths
+            if k > 0 and p.t[0] is not None and p.t[k] is not None
+        ]
+        value_sum = None
+        if stage.value:
+            value_sum = float(sum(p.values[k] for p in paths if p.values[k] is not None))
+        stages.append(
+            StageResult(
+                name=stage.name,
+                count=counts[k],
+                conversion_from_previous=ratio(counts[k], counts[k - 1]) if k else None,
+                conversion_from_entry=ratio(counts[k], counts[0]),
+                dropped=counts[k - 1] - counts[k] if k else None,
+                time_from_previous=time_stats(from_previous),
+                time_from_entry=time_stats(from_entry),
+                value_sum=value_sum,
+            )
+        )
+    return GroupResult(
+        entered=counts[0],
+        immature_ids=sum(is_immature(spec, p, as_of) for p in paths),
+        stages=tuple(stages),
+    )
+
+
+def group_value(key: Key) -> str:
+    """The breakdown value as of entry: on the row that brings the key in first (§ Breakdowns).
+
+    Rows are ordered by that time (rows without a time last), then by value (empty last).
+    """
+    ordered = sorted(
+        key.rows,
+        key=lambda r: (r[0] is None, r[0] or datetime.min, r[1] is None, r[1] or ""),
+    )
+    value = ordered[0][1] if ordered else None
+    return value if value else NONE_GROUP
+
+
+# --------------------------------------------------------------------------------------------
+# The report
+# --------------------------------------------------------------------------------------------
+
+
+def latest_evidence(keys: dict[str, Key]) -> datetime | None:
+    """The default as_of: the latest evidence time of any stage, all keys, before filters."""
+    times = [e.time for key in keys.values() for stage in key.evidence for e in stage]
+    return max(times, default=None)
+
+
+def report(spec: Spec, rows: list[dict[str, str]]) -> Report:
+    keys, without_id = collect(spec, rows)
+    paths = {name: walk(spec, key) for name, key in keys.items()}
+
+    as_of = spec.as_of if spec.as_of is not None else latest_evidence(keys)
+
+    cohort: dict[str, Journey] = {}
+    outside = without_entry_time = 0
+    period = spec.since is not None or spec.until is not None
+    for name, path in paths.items():
+        if not path.reached[0]:
+            continue
+        if period and path.entry_at is None:
+            without_entry_time += 1
+            continue
+        if path.entry_at is not None and (
+            (spec.since is not None and path.entry_at < spec.since)
+            or (spec.until is not None and path.entry_at >= spec.until)
+        ):
+            outside += 1
+            continue
+        cohort[name] = path
+
+    members: dict[str, list[Journey]] = defaultdict(list)
+    if spec.by:
+        for name, path in cohort.items():
+            members[group_value(keys[name])].append(path)
+
+    entries = [p.entry_at for p in cohort.values() if p.entry_at is not None]
+    return Report(
+        overall=group_numbers(spec, list(cohort.values()), as_of),
+        groups={value: group_numbers(spec, ps, as_of) for value, ps in members.items()},
+        as_of=as_of,
+        first_entry=min(entries, default=None),
+        last_entry=max(entries, default=None),
+        backwards_ids=sum(any(p.backwards) for p in cohort.values()),
+        backwards_by_stage={
+            stage.name: sum(p.backwards[k] for p in cohort.values())
+            for k, stage in enumerate(spec.stages)
+            if k > 0
+        },
+        ids_outside_period=outside,
+        ids_without_entry_time=without_entry_time,
+        rows_read=len(rows),
+        rows_without_id=without_id,
+    )

@@ -1,0 +1,464 @@
+"""Property tests: the DuckDB query agrees with the plain-Python reference (tests/reference.py).
+
+Hypothesis draws small CRM exports (wide, with duplicate rows; long histories with re-entries and
+out-of-order stages; accounts with several leads), random definitions (order, window, within,
+grain, values) and random report options (since, until, as_of, --by channel). Each example is
+written as CSV + YAML into a temporary directory and run through `build_report`.
+
+
+Set FUNNEL_PROPERTY_EXAMPLES to run more examples and FUNNEL_PROPERTY_RANDOM=1 to explore new
+ones (the default is derandomized, so CI sees the same examples every run).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import tempfile
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+from hypothesis.strategies import DrawFn, composite
+
+import reference as ref
+from funnelcli.compile import ReportQuery
+from funnelcli.duration import Duration
+from funnelcli.report import build_report
+from funnelcli.result import FunnelReport, GroupResult, StageRow
+from funnelcli.spec import parse_funnel
+
+# Each example runs DuckDB (~0.25 s, most of it compiling the SQL), so only the two main
+# properties get the full count.
+EXAMPLES = int(os.environ.get("FUNNEL_PROPERTY_EXAMPLES", "200"))
+MAIN = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not os.environ.get("FUNNEL_PROPERTY_RANDOM"),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+SECONDARY = settings(MAIN, max_examples=max(EXAMPLES // 2, 1))
+SMALL = settings(MAIN, max_examples=max(EXAMPLES // 8, 1))
+
+# 90 days that cross two month ends (Dec 31, Jan 31) and a leap February, for `mo` arithmetic.
+START = datetime(2023, 12, 20)
+DAYS = 90
+HOURS = (0, 9, 13, 23)  # 00:00:00 ties with a date-only value of the same day
+STAGE_NAMES = ("lead", "qualified", "demo", "paid")
+LONG_MATCH = {
+    "lead": ("New",),
+    "qualified": ("Qualified", "MQL"),
+    "demo": ("Demo",),
+    "paid": ("Won",),
+}
+NOISE = "Lost"  # a long-history stage value that no stage matches
+CHANNELS = ("web", "ads", "event", "")
+ACCOUNTS = ("A1", "A2", "A3", "A4")
+WINDOWS = (None, "10d", "2mo")
+WITHINS = (None, None, "36h", "3d", "7d", "1mo")
+
+
+@dataclass(frozen=True)
+class Case:
+    spec: ref.Spec
+    header: tuple[str, ...]
+    rows: tuple[dict[str, str], ...]
+
+
+# --------------------------------------------------------------------------------------------
+# Strategies
+# --------------------------------------------------------------------------------------------
+
+
+OFFSETS = ("Z", "+02:00", "-05:00", "+05:30")
+
+
+def time_text(draw: DrawFn, day: int, zones: bool = False) -> str:
+    """A date-only or timestamp cell for START + day (with a UTC offset sometimes if zones)."""
+    day = min(max(day, 0), DAYS)
+    moment = START + timedelta(days=day)
+    if draw(st.booleans()):
+        return moment.date().isoformat()
+    hour = draw(st.sampled_from(HOURS))
+    minute = draw(st.sampled_from((0, 30)))
+    text = moment.replace(hour=hour, minute=minute).isoformat(sep=" ")
+    if zones and draw(st.booleans()):
+        text += draw(st.sampled_from(OFFSETS))
+    return text
+
+
+def maybe_time(draw: DrawFn, day: int, zones: bool = False) -> str:
+    return time_text(draw, day, zones) if draw(st.integers(0, 3)) else ""
+
+
+def amount_text(draw: DrawFn) -> str:
+    return draw(st.sampled_from(("", "100", "250.5", "40", "1200")))
+
+
+def stage_definitions(draw: DrawFn, shape: str) -> tuple[ref.Stage, ...]:
+    n = draw(st.integers(2, 4))
+    own_at = shape == "long" and draw(st.booleans())  # the last stage reads its own time column
+    has_value = draw(st.booleans())
+    stages = []
+    for k, name in enumerate(STAGE_NAMES[:n]):
+        within = draw(st.sampled_from(WITHINS)) if k else None
+        last = k == n - 1
+        own = "closed_at" if last and own_at else None
+        at = f"{name}_at" if shape == "wide" else own
+        stages.append(
+            ref.Stage(
+                name=name,
+                at=at,
+                match=LONG_MATCH[name] if shape == "long" else (),
+                within=Duration.parse(within) if within else None,
+                value="amount" if last and has_value else None,
+            )
+        )
+    return tuple(stages)
+
+
+@composite
+def definitions(draw: DrawFn, shape: str, grain: str) -> ref.Spec:
+    """A funnel definition plus report options (--since, --until, --as-of, --by channel)."""
+    window = draw(st.sampled_from(WINDOWS))
+    since = until = as_of = None
+    if draw(st.integers(0, 3)) == 0:
+        since = START + timedelta(days=draw(st.integers(0, 60)), hours=draw(st.sampled_from(HOURS)))
+    if draw(st.integers(0, 3)) == 0:
+        until = START + timedelta(days=draw(st.integers(10, DAYS)))
+    if draw(st.integers(0, 2)) == 0:
+        as_of = START + timedelta(days=draw(st.integers(20, DAYS + 10)))
+    return ref.Spec(
+        stages=stage_definitions(draw, shape),
+        shape=shape,
+        id="lead_id",
+        account="account_id",
+        stage_column="stage" if shape == "long" else None,
+        at="changed_at" if shape == "long" else None,
+        grain=grain,
+        window=Duration.parse(window) if window else None,
+        order=draw(st.sampled_from(("backfill", "strict"))),
+        since=since,
+        until=until,
+        as_of=as_of,
+        by="channel",
+    )
+
+
+def lead_attributes(draw: DrawFn, lead: int, grain: str) -> dict[str, str]:
+    accounts = (*ACCOUNTS, "") if grain == "account" else ACCOUNTS  # "": rows without a key
+    return {
+        "lead_id": str(lead),
+        "account_id": draw(st.sampled_from(accounts)),
+        "channel": draw(st.sampled_from(CHANNELS)),
+    }
+
+
+def wide_rows(draw: DrawFn, spec: ref.Spec, lead: int, zones: bool) -> list[dict[str, str]]:
+    row = lead_attributes(draw, lead, spec.grain)
+    day = draw(st.integers(0, DAYS - 10))
+    for stage in spec.stages:
+        row[stage.at or ""] = maybe_time(draw, day, zones)
+        day += draw(st.integers(-3, 15))  # mostly forwards, sometimes backwards
+    row["amount"] = amount_text(draw)
+    rows = [row]
+    if draw(st.integers(0, 4)) == 0:  # the same lead twice in the export
+        twin = dict(row, channel=draw(st.sampled_from(CHANNELS)), amount=amount_text(draw))
+        for stage in spec.stages:  # each cell: the same (ties), another time or empty
+            if draw(st.booleans()):
+                twin[stage.at or ""] = maybe_time(draw, draw(st.integers(0, DAYS)), zones)
+        rows.append(twin)
+    return rows
+
+
+def long_rows(draw: DrawFn, spec: ref.Spec, lead: int, zones: bool) -> list[dict[str, str]]:
+    attributes = lead_attributes(draw, lead, spec.grain)
+    values = [v for stage in spec.stages for v in stage.match] + [NOISE]
+    start = draw(st.integers(0, DAYS - 10))
+    rows = []
+    for _ in range(draw(st.integers(0, 6))):  # re-entries, stages in any order
+        row = dict(attributes)
+        if draw(st.integers(0, 4)) == 0:  # the channel changed along the history
+            row["channel"] = draw(st.sampled_from(CHANNELS))
+        row["stage"] = draw(st.sampled_from(values))
+        row["changed_at"] = maybe_time(draw, start + draw(st.integers(-5, 40)), zones)
+        row["closed_at"] = maybe_time(draw, start + draw(st.integers(-5, 40)), zones)
+        row["amount"] = amount_text(draw)
+        rows.append(row)
+    return rows
+
+
+@composite
+def cases(draw: DrawFn, shape: str, grain: str = "lead", zones: bool = False) -> Case:
+    spec = draw(definitions(shape, grain))
+    leads = draw(st.integers(1, 25))
+    make = wide_rows if shape == "wide" else long_rows
+    rows = [row for lead in range(1, leads + 1) for row in make(draw, spec, lead, zones)]
+    if not rows:  # every file gets at least one row
+        rows = [dict(lead_attributes(draw, 1, grain), stage=NOISE)]
+    if draw(st.booleans()):
+        rows = draw(st.permutations(rows))  # file order must not matter
+    header = ["lead_id", "account_id", "channel"]
+    if shape == "wide":
+        header += [stage.at or "" for stage in spec.stages]
+    else:
+        header += ["stage", "changed_at", "closed_at"]
+    header.append("amount")
+    return Case(spec, tuple(header), tuple(rows))
+
+
+# --------------------------------------------------------------------------------------------
+# Running the engine
+# --------------------------------------------------------------------------------------------
+
+
+def funnel_yaml(spec: ref.Spec) -> str:
+    source = f"path: data.csv, id: {spec.id}, account: {spec.account}"
+    if spec.shape == "long":
+        source += f", shape: long, stage: {spec.stage_column}, at: {spec.at}"
+    lines = ["sources:", f"  crm: {{{source}}}", "stages:"]
+    for stage in spec.stages:
+        parts = [f"name: {stage.name}"]
+        if stage.at:
+            parts.append(f"at: {stage.at}")
+        if stage.match:
+            parts.append(f"match: [{', '.join(stage.match)}]")
+        if stage.within:
+            parts.append(f"within: {stage.within.text}")
+        if stage.value:
+            parts.append(f"value: {stage.value}")
+        lines.append(f"  - {{{', '.join(parts)}}}")
+    if spec.window:
+        lines.append(f"window: {spec.window.text}")
+    lines += [f"order: {spec.order}", f"grain: {spec.grain}"]
+    return "\n".join(lines) + "\n"
+
+
+def csv_text(case: Case) -> str:
+    with tempfile.SpooledTemporaryFile(mode="w+", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=case.header, restval="")
+        writer.writeheader()
+        writer.writerows(case.rows)
+        handle.seek(0)
+        return handle.read()
+
+
+def query_of(spec: ref.Spec) -> ReportQuery:
+    breakdowns = ((spec.by,),) if spec.by else ()
+    return ReportQuery(since=spec.since, until=spec.until, as_of=spec.as_of, breakdowns=breakdowns)
+
+
+def run(case: Case, query: ReportQuery | None = None) -> FunnelReport:
+    yaml_text, data = funnel_yaml(case.spec), csv_text(case)
+    options = query or query_of(case.spec)
+    note(f"--- funnel.yaml ---\n{yaml_text}--- data.csv ---\n{data}--- query ---\n{options}")
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        (base / "data.csv").write_text(data, encoding="utf-8")
+        funnel = parse_funnel(yaml_text, file="funnel.yaml", base_dir=base)
+        return build_report(funnel, options, min_n=0)
+
+
+# --------------------------------------------------------------------------------------------
+# Comparing
+# --------------------------------------------------------------------------------------------
+
+
+def differences(actual: Any, expected: Any, path: str = "") -> list[str]:
+    """Every place the two plain structures differ; floats within 1e-9."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        found = []
+        for key in sorted(set(actual) | set(expected), key=str):
+            if key not in actual or key not in expected:
+                found.append(
+                    f"{path}.{key}: actual {actual.get(key)!r}, expected {expected.get(key)!r}"
+                )
+            else:
+                found += differences(actual[key], expected[key], f"{path}.{key}")
+        return found
+    if isinstance(expected, list | tuple) and isinstance(actual, list | tuple):
+        if len(actual) != len(expected):
+            return [f"{path}: actual {actual!r}, expected {expected!r}"]
+        return [
+            d
+            for i, (a, e) in enumerate(zip(actual, expected, strict=True))
+            for d in differences(a, e, f"{path}[{i}]")
+        ]
+    numbers = (int, float)
+    if (
+        isinstance(expected, numbers)
+        and isinstance(actual, numbers)
+        and not isinstance(actual, bool)
+    ):
+        if math.isclose(actual, expected, rel_tol=0, abs_tol=1e-9):
+            return []
+    elif actual == expected:
+        return []
+    return [f"{path}: actual {actual!r}, expected {expected!r}"]
+
+
+def stage_numbers(row: StageRow | ref.StageResult) -> dict[str, Any]:
+    return {
+        "count": row.count,
+        "conversion_from_previous": row.conversion_from_previous,
+        "conversion_from_entry": row.conversion_from_entry,
+        "dropped": row.dropped,
+        "time_from_previous": vars(row.time_from_previous),
+        "time_from_entry": vars(row.time_from_entry),
+        "value_sum": row.value_sum,
+    }
+
+
+def group_numbers(group: GroupResult | ref.GroupResult) -> dict[str, Any]:
+    return {
+        "entered": group.entered,
+        "immature_ids": group.immature_ids,
+        "stages": {row.name: stage_numbers(row) for row in group.stages},
+    }
+
+
+def as_time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def engine_numbers(report: FunnelReport) -> dict[str, Any]:
+    quality = report.data_quality
+    groups = report.breakdowns[0].groups if report.breakdowns else ()
+    return {
+        "overall": group_numbers(report.overall),
+        "groups": {g.key["channel"]: group_numbers(g) for g in groups if g.entered > 0},
+        "as_of": as_time(report.period.as_of),
+        "first_entry": as_time(report.period.first_entry),
+        "last_entry": as_time(report.period.last_entry),
+        "backwards_ids": quality.backwards_ids,
+        "backwards_by_stage": quality.backwards_by_stage,
+        "ids_outside_period": quality.ids_outside_period,
+        "ids_without_entry_time": quality.ids_without_entry_time,
+        "rows_read": sum(quality.rows_read.values()),
+        "rows_without_id": sum(quality.rows_without_id.values()),
+    }
+
+
+def reference_numbers(expected: ref.Report) -> dict[str, Any]:
+    return {
+        "overall": group_numbers(expected.overall),
+        "groups": {value: group_numbers(g) for value, g in expected.groups.items()},
+        "as_of": expected.as_of,
+        "first_entry": expected.first_entry,
+        "last_entry": expected.last_entry,
+        "backwards_ids": expected.backwards_ids,
+        "backwards_by_stage": expected.backwards_by_stage,
+        "ids_outside_period": expected.ids_outside_period,
+        "ids_without_entry_time": expected.ids_without_entry_time,
+        "rows_read": expected.rows_read,
+        "rows_without_id": expected.rows_without_id,
+    }
+
+
+def assert_matches_reference(case: Case) -> None:
+    report = run(case)
+    check_invariants(report)
+    actual = engine_numbers(report)
+    expected = reference_numbers(ref.report(case.spec, list(case.rows)))
+    found = differences(actual, expected)
+    assert not found, "engine ≠ reference:\n" + "\n".join(found)
+
+
+# --------------------------------------------------------------------------------------------
+# Invariants of the engine's output alone
+# --------------------------------------------------------------------------------------------
+
+
+def check_funnel_shape(group: GroupResult) -> None:
+    rows = group.stages
+    assert group.entered == rows[0].count
+    for k, row in enumerate(rows):
+        for rate in (row.conversion_from_previous, row.conversion_from_entry):
+            assert rate is None or 0.0 <= rate <= 1.0
+        if k == 0:
+            assert row.conversion_from_previous is None and row.dropped is None
+            continue
+        assert row.count <= rows[k - 1].count  # non-increasing down the funnel
+        assert row.dropped == rows[k - 1].count - row.count
+        assert 0 <= row.time_from_previous.n <= row.count
+        assert 0 <= row.time_from_entry.n <= row.count
+
+
+def check_invariants(report: FunnelReport) -> None:
+    check_funnel_shape(report.overall)
+    for breakdown in report.breakdowns:
+        groups = breakdown.groups
+        for group in groups:
+            check_funnel_shape(group)
+        # the groups partition the cohort
+        assert sum(g.entered for g in groups) == report.overall.entered
+        assert sum(g.immature_ids for g in groups) == report.overall.immature_ids
+        for k, row in enumerate(report.overall.stages):
+            assert sum(g.stages[k].count for g in groups) == row.count
+            for stats in ("time_from_previous", "time_from_entry"):
+                n = sum(getattr(g.stages[k], stats).n for g in groups)
+                assert n == getattr(row, stats).n
+            if row.value_sum is not None:
+                total = sum(g.stages[k].value_sum or 0.0 for g in groups)
+                assert math.isclose(total, row.value_sum, abs_tol=1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# Properties: the engine agrees with the reference
+# --------------------------------------------------------------------------------------------
+
+
+@MAIN
+@given(cases("wide"))
+def test_wide_matches_reference(case: Case) -> None:
+    """Wide exports (duplicate rows, empty cells, backwards times), backfill and strict."""
+    assert_matches_reference(case)
+
+
+@MAIN
+@given(cases("long"))
+def test_long_history_matches_reference(case: Case) -> None:
+    """Stage histories with re-entries and stages out of order, backfill and strict."""
+    assert_matches_reference(case)
+
+
+@SECONDARY
+@given(st.sampled_from(("wide", "long")).flatmap(lambda shape: cases(shape, "account")))
+def test_account_grain_matches_reference(case: Case) -> None:
+    """grain: account: several leads per account, rows without an account."""
+    assert_matches_reference(case)
+
+
+any_case = st.sampled_from(("wide", "long")).flatmap(
+    lambda shape: st.sampled_from(("lead", "account")).flatmap(lambda grain: cases(shape, grain))
+)
+
+
+@SMALL
+@given(any_case)
+def test_engine_invariants(case: Case) -> None:
+    """Counts non-increasing, rates in [0, 1], dropped, groups summing to the whole (no --as-of)."""
+    check_invariants(run(case))
+
+
+@SMALL
+@given(any_case)
+def test_since_before_all_data_changes_nothing(case: Case) -> None:
+    base = replace(case, spec=replace(case.spec, since=None))
+    plain = run(base)
+    early = run(base, replace(query_of(base.spec), since=START - timedelta(days=400)))
+    assert early.overall == plain.overall
+    assert early.breakdowns == plain.breakdowns
+    assert early.data_quality == plain.data_quality
+    assert early.period.as_of == plain.period.as_of
+
+
+@settings(SMALL)
+@given(cases("wide", zones=True))
+def test_time_zone_aware_times_match_reference(case: Case) -> None:
+    """Offsets (`+02:00`, `Z`) mixed with naive and date-only values are converted to UTC."""
+    assert_matches_reference(case)
