@@ -186,9 +186,15 @@ def _source_aggregate(
 
 
 def compile_funnel(
-    funnel: Funnel, headers: Mapping[str, Sequence[str]], query: ReportQuery | None = None
+    funnel: Funnel,
+    headers: Mapping[str, Sequence[str] | Mapping[str, str]],
+    query: ReportQuery | None = None,
 ) -> CompiledFunnel:
-    """Build the report query for `funnel`; `headers` are each source's raw column names."""
+    """Build the report query for `funnel`.
+
+    `headers` are each source's raw column names, or names → DuckDB types (then date and
+    timestamp columns skip the text-to-UTC conversion).
+    """
     query = query or ReportQuery()
     spec = funnel.spec
     resolver = Resolver(funnel, headers)

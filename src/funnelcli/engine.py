@@ -120,9 +120,9 @@ class Engine:
     def close(self) -> None:
         self.connection.close()
 
-    def headers(self) -> dict[str, list[str]]:
-        """Each source's column names, as DuckDB reads them (sniffs the CSVs)."""
-        return {name: [c for c, _ in self.columns(name)] for name in self.funnel.spec.sources}
+    def headers(self) -> dict[str, dict[str, str]]:
+        """Each source's columns and their DuckDB types, as DuckDB reads them (sniffs the CSVs)."""
+        return {name: dict(self.columns(name)) for name in self.funnel.spec.sources}
 
     def columns(self, source_name: str) -> list[tuple[str, str]]:
         describe = exp.Describe(this=table(source_view(source_name)))

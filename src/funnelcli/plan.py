@@ -18,7 +18,18 @@ class Resolver:
     """Maps the YAML's column names to raw headers, with errors pointing at the YAML key."""
 
     funnel: Funnel
-    headers: Mapping[str, Sequence[str]]
+    headers: Mapping[str, Sequence[str] | Mapping[str, str]]  # names, or names → DuckDB types
+
+    def time(self, source_name: str, raw: str) -> exp.Expression:
+        """A time column as a UTC timestamp; text goes through TIMESTAMPTZ so offsets convert.
+
+        Columns DuckDB already typed as dates or timestamps take the cheaper direct cast.
+        """
+        columns = self.headers.get(source_name)
+        sql_type = columns.get(raw, "") if isinstance(columns, Mapping) else ""
+        if sql_type == "DATE" or sql_type.startswith("TIMESTAMP"):
+            return q.ts(q.col(raw))
+        return q.utc_timestamp(q.col(raw))
 
     def column(self, source_name: str, name: str, key: str) -> str:
         source = self.funnel.spec.sources[source_name]
@@ -98,7 +109,7 @@ def stage_plans(funnel: Funnel, resolver: Resolver) -> list[StagePlan]:
         if time_column is not None:
             time_key = f"{key}.at" if stage.at else f"sources.{source_name}.at"
             raw_time = resolver.column(source_name, time_column, time_key)
-            time = q.utc_timestamp(q.col(raw_time))
+            time = resolver.time(source_name, raw_time)
             # Test the raw column, not the cast: DuckDB 2.0 pushes a repeated cast into the CSV
             # reader and then drops the UTC offset of timestamptz text.
             conditions.append(exp.Not(this=exp.Is(this=q.col(raw_time), expression=exp.Null())))
