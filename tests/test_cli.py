@@ -278,3 +278,21 @@ def test_console_script_runs_fast_path_without_heavy_imports() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_validate_names_the_row_of_a_garbage_date(repo: Path) -> None:
+    leads = repo / "sample_data" / "leads.csv"
+    lines = leads.read_text().splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    row = lines[5].rstrip("\n").split(",")
+    row[header.index("paid_at")] = "31/02/2025"
+    lines[5] = ",".join(row) + "\n"
+    leads.write_text("".join(lines))
+    code, out, err = run("validate", "funnels/default.yaml")
+    assert code == 1
+    assert out == ""
+    assert err.strip().endswith(
+        "leads.csv:row 5: column 'paid_at': cannot read '31/02/2025' as a date/time"
+    )
+    code, _, err = run("report")
+    assert code == 1 and "row 5" in err and "paid_at" in err

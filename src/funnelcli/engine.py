@@ -129,17 +129,6 @@ class Engine:
         rows = self._fetch(describe.sql(dialect="duckdb"), source_name=source_name)
         return [(str(row[0]), str(row[1])) for row in rows]
 
-    def sample(
-        self, source_name: str, columns: list[str], limit: int = 1000
-    ) -> list[tuple[Any, ...]]:
-        """The first `limit` rows of some columns (for `funnel validate`)."""
-        query = (
-            exp.select(*[exp.column(c, quoted=True) for c in columns])
-            .from_(table(source_view(source_name)))
-            .limit(limit)
-        )
-        return self._fetch(query.sql(dialect="duckdb"), source_name=source_name)
-
     def first_unreadable(
         self, source_name: str, column: str, type_name: str
     ) -> tuple[int, str] | None:

@@ -41,7 +41,7 @@ def build_report(
         try:
             frame = engine.frame(sql)
         except DataError as error:
-            raise _pinpoint(engine, compiled, error) from None
+            raise (find_unreadable(engine, compiled) or error) from None
     overall, breakdowns = split_groups(frame, compiled, funnel.spec.stages, min_n)
     totals = _total_row(frame, compiled)
     period = Period(
@@ -119,8 +119,8 @@ def _data_quality(
     )
 
 
-def _pinpoint(engine: Engine, compiled: CompiledFunnel, error: DataError) -> DataError:
-    """Turn DuckDB's 'could not convert' into file, row, column and the offending text."""
+def find_unreadable(engine: Engine, compiled: CompiledFunnel) -> DataError | None:
+    """The first date or amount that cannot be read, as file, row, column and its text."""
     for source, column, type_name in compiled.typed_columns:
         found = engine.first_unreadable(source, column, type_name)
         if found is not None:
@@ -132,7 +132,7 @@ def _pinpoint(engine: Engine, compiled: CompiledFunnel, error: DataError) -> Dat
                 row=row,
                 column=column,
             )
-    return error
+    return None
 
 
 def _iso(value: Any) -> str | None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from funnelcli.engine import open_engine
-from funnelcli.errors import DataError
-from funnelcli.report import compile_for
+from funnelcli.report import compile_for, find_unreadable
 from funnelcli.spec import Funnel
 
 
@@ -15,17 +14,9 @@ def validate_funnel(funnel: Funnel, data_dir: Path | None = None) -> list[str]:
     lines = []
     with open_engine(funnel, data_dir) as engine:
         compiled = compile_for(funnel, engine)
-        for source, column, type_name in compiled.typed_columns:
-            found = engine.first_unreadable(source, column, type_name)
-            if found is not None:
-                row, raw = found
-                kind = "a date/time" if type_name == "TIMESTAMP" else "a number"
-                raise DataError(
-                    f"cannot read {raw!r} as {kind}",
-                    file=engine.files[source].label,
-                    row=row,
-                    column=column,
-                )
+        unreadable = find_unreadable(engine, compiled)
+        if unreadable is not None:
+            raise unreadable
         for name in funnel.spec.sources:
             files = engine.files[name]
             columns = engine.columns(name)
