@@ -10,13 +10,16 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
 from funnelcli import __version__
 from funnelcli.errors import FunnelError, UsageError
 from funnelcli.render import Format
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer(
     name="funnel",
@@ -286,7 +289,7 @@ def sample(
     _guard(debug, run)
 
 
-def _console():  # type: ignore[no-untyped-def]
+def _console() -> Console:
     from rich.console import Console
 
     return Console(width=_width() if not sys.stdout.isatty() else None)

@@ -62,7 +62,7 @@ class CompiledFunnel:
         return self.query.sql(dialect=dialect, pretty=pretty)
 
 
-def _key_expression(funnel: Funnel, source_name: str, resolver: Resolver) -> exp.Expression:
+def _key_expression(funnel: Funnel, source_name: str, resolver: Resolver) -> exp.Expr:
     spec = funnel.spec
     source = spec.sources[source_name]
     if spec.grain is Grain.account and source.account is not None:
@@ -72,7 +72,7 @@ def _key_expression(funnel: Funnel, source_name: str, resolver: Resolver) -> exp
     return exp.cast(q.col(raw), "VARCHAR")
 
 
-def _source_from(funnel: Funnel, source_name: str, resolver: Resolver) -> exp.Expression:
+def _source_from(funnel: Funnel, source_name: str, resolver: Resolver) -> exp.Expr:
     """The rows of a source; at account grain, a source without account: maps its ids via the
     first source's id → account pairs (the smallest account when an id has several)."""
     spec = funnel.spec
@@ -125,7 +125,7 @@ def _source_aggregate(
     # The time a row brings the key into the funnel: its earliest-declared stage evidence.
     row_times = [q.case(p.condition.copy(), p.time.copy()) for p in mine if p.time is not None]
     row_time = q.coalesce(*row_times) if row_times else exp.null()
-    columns: list[exp.Expression] = [q.alias(key, KEY), q.alias(exp.Count(this=exp.Star()), ROWS)]
+    columns: list[exp.Expr] = [q.alias(key, KEY), q.alias(exp.Count(this=exp.Star()), ROWS)]
     if row_times:
         # The latest evidence time of any row: the default maturity anchor (`as_of`).
         row_latest = (
@@ -146,7 +146,7 @@ def _source_aggregate(
                 )
             continue
         if plan.as_list:
-            element: exp.Expression = exp.Struct(
+            element: exp.Expr = exp.Struct(
                 expressions=[
                     exp.PropertyEQ(this=exp.to_identifier("t"), expression=plan.time.copy()),
                     exp.PropertyEQ(
@@ -210,7 +210,7 @@ def compile_funnel(
         aliases[name] = alias
 
     sources = list(spec.sources)
-    with_: list[tuple[str, exp.Expression]] = []
+    with_: list[tuple[str, exp.Expr]] = []
     for i, source_name in enumerate(sources):
         with_.append(
             (f"agg_{i}", _source_aggregate(funnel, source_name, plans, attributes, resolver))
@@ -218,7 +218,7 @@ def compile_funnel(
 
     # Layer 2: full outer join of the per-source aggregates on the key.
     stage_columns = _stage_column_origins(plans, sources)
-    id_columns: list[exp.Expression] = [
+    id_columns: list[exp.Expr] = [
         q.alias(q.coalesce(*[q.col(KEY, f"agg_{i}") for i in range(len(sources))]), KEY)
     ]
     latest_columns: list[str] = []
@@ -245,7 +245,7 @@ def compile_funnel(
     with_.append(("ids", joined))
 
     # Raw minima (no window) per stage: entry time, backwards detection, the data's max time.
-    def raw_min(plan: StagePlan) -> exp.Expression | None:
+    def raw_min(plan: StagePlan) -> exp.Expr | None:
         if plan.time is None:
             return None
         if plan.as_list:
@@ -336,19 +336,19 @@ def _stage_column_origins(plans: list[StagePlan], sources: list[str]) -> dict[st
     return origins
 
 
-def _qualify(plan: StagePlan, window: Duration | None, order: Order) -> list[exp.Expression]:
+def _qualify(plan: StagePlan, window: Duration | None, order: Order) -> list[exp.Expr]:
     """Columns qt_k (qualifying time), qv_k (its value) and qr_k (explicit evidence)."""
     k = plan.index
     previous_time = q.col(f"qt_{k - 1}") if k > 1 else None
     strict = order is Order.strict
     if plan.time is None:
-        reached: exp.Expression = exp.func("coalesce", q.col(f"u_{k}"), exp.false())
-        qualified_time: exp.Expression = exp.cast(exp.null(), "TIMESTAMP")
-        value = q.col(f"v_{k}") if plan.value is not None else exp.null()
+        reached: exp.Expr = exp.func("coalesce", q.col(f"u_{k}"), exp.false())
+        qualified_time: exp.Expr = exp.cast(exp.null(), "TIMESTAMP")
+        value: exp.Expr = q.col(f"v_{k}") if plan.value is not None else exp.null()
     else:
 
-        def bounds(t: exp.Expression) -> exp.Expression:
-            checks: list[exp.Expression | None] = []
+        def bounds(t: exp.Expr) -> exp.Expr:
+            checks: list[exp.Expr | None] = []
             if window is not None and k > 1:
                 checks.append(
                     exp.LTE(
@@ -407,14 +407,14 @@ def _qualify(plan: StagePlan, window: Duration | None, order: Order) -> list[exp
 def _per_id(
     funnel: Funnel,
     plans: list[StagePlan],
-    minima: list[exp.Expression | None],
+    minima: list[exp.Expr | None],
     previous: str,
     query: ReportQuery,
     aliases: Mapping[str, str],
 ) -> exp.Select:
     spec = funnel.spec
     n = len(plans)
-    columns: list[exp.Expression] = [exp.Star()]
+    columns: list[exp.Expr] = [exp.Star()]
     for k in range(1, n + 1):
         if spec.order is Order.backfill:
             reached = q.or_(*[q.col(f"qr_{j}") for j in range(k, n + 1)])
@@ -431,7 +431,7 @@ def _per_id(
         current = minima[k - 1]
         earlier = [m for m in minima[: k - 1] if m is not None]
         if current is None or not earlier:
-            flag: exp.Expression = exp.false()
+            flag: exp.Expr = exp.false()
         else:
             latest = (
                 exp.func("greatest", *[m.copy() for m in earlier])
@@ -440,7 +440,7 @@ def _per_id(
             )
             flag = exp.func("coalesce", exp.LT(this=current.copy(), expression=latest), exp.false())
         columns.append(q.alias(flag, f"bw_{k}"))
-    in_period: list[exp.Expression] = []
+    in_period: list[exp.Expr] = []
     if query.since is not None:
         in_period.append(exp.GTE(this=q.col("entry_at"), expression=q.ts_literal(query.since)))
     if query.until is not None:
@@ -450,7 +450,7 @@ def _per_id(
     if spec.filter:
         resolver = Resolver(funnel, {})
         condition = resolver.condition(spec.filter, None, "filter", attributes=aliases)
-        kept = exp.func("coalesce", exp.Paren(this=condition), exp.false())
+        kept: exp.Expr = exp.func("coalesce", exp.Paren(this=condition), exp.false())
     else:
         kept = exp.true()
     columns.append(q.alias(kept, "kept"))
@@ -462,7 +462,7 @@ def _scored(
 ) -> exp.Select:
     """Adds `as_of` (the maturity anchor) and `immature` (entered less than a window before it)."""
     if as_of is not None:
-        anchor: exp.Expression = q.ts_literal(as_of)
+        anchor: exp.Expr = q.ts_literal(as_of)
     elif latest_columns:
         latest = [exp.Max(this=q.col(c)) for c in latest_columns]
         anchor = exp.Subquery(
@@ -472,7 +472,7 @@ def _scored(
         )
     else:
         anchor = exp.cast(exp.null(), "TIMESTAMP")
-    columns: list[exp.Expression] = [exp.Star(), q.alias(q.ts(anchor), "as_of")]
+    columns: list[exp.Expr] = [exp.Star(), q.alias(q.ts(anchor), "as_of")]
     if window is not None:
         matures = exp.Add(this=q.col("entry_at"), expression=q.interval(window))
         columns.append(
@@ -497,10 +497,10 @@ def _final_aggregate(
     n = len(plans)
     cohort = exp.and_(q.col("r_1"), q.col("in_period"), q.col("kept"))
 
-    def in_cohort(*more: exp.Expression) -> exp.Expression:
+    def in_cohort(*more: exp.Expr) -> exp.Expr:
         return exp.and_(cohort.copy(), *more) if more else cohort.copy()
 
-    columns: list[exp.Expression] = []
+    columns: list[exp.Expr] = []
     group_aliases = list(dict.fromkeys(aliases[a] for b in breakdowns for a in b))
     for alias in group_aliases:
         columns.append(q.alias(q.col(alias), f"g_{alias}"))

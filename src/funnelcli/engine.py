@@ -71,7 +71,7 @@ def resolve_files(funnel: Funnel, data_dir: Path | None = None) -> dict[str, Sou
     return resolved
 
 
-def _reader(source: SourceSpec, files: SourceFiles) -> exp.Expression:
+def _reader(source: SourceSpec, files: SourceFiles) -> exp.Expr:
     paths = exp.Array(expressions=[exp.Literal.string(str(f)) for f in files.files])
     first = files.files[0].name.lower()
     if first.endswith(_PARQUET):
@@ -87,7 +87,7 @@ def _reader(source: SourceSpec, files: SourceFiles) -> exp.Expression:
     return exp.func("read_csv", paths, *options)
 
 
-def _option(name: str, value: exp.Expression) -> exp.Expression:
+def _option(name: str, value: exp.Expr) -> exp.Expr:
     return exp.EQ(this=exp.column(name), expression=value)
 
 

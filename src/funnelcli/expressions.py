@@ -10,7 +10,7 @@ from sqlglot.errors import ParseError
 
 # The whole grammar a user condition may use: column references, literals, comparisons,
 # AND/OR/NOT, IN (a list of literals), IS [NOT] NULL, [I]LIKE, BETWEEN, parentheses.
-_ALLOWED: tuple[type[exp.Expression], ...] = (
+_ALLOWED: tuple[type[exp.Expr], ...] = (
     exp.Column,
     exp.Identifier,
     exp.Literal,
@@ -57,7 +57,7 @@ class ConditionError(ValueError):
     """The condition is not valid SQL or uses something outside the allow-list."""
 
 
-def parse_condition(text: str, resolve: Callable[[str], str]) -> exp.Expression:
+def parse_condition(text: str, resolve: Callable[[str], str]) -> exp.Expr:
     """Parse one boolean condition; `resolve` maps a column name to its raw header (or raises).
 
     Returns a sqlglot expression whose column references are quoted identifiers of the raw
@@ -92,7 +92,7 @@ def condition_columns(text: str) -> list[str]:
     return names
 
 
-def _check(tree: exp.Expression) -> None:
+def _check(tree: exp.Expr) -> None:
     for node in tree.walk():
         if not isinstance(node, _ALLOWED):
             raise ConditionError(
@@ -108,15 +108,15 @@ def _check(tree: exp.Expression) -> None:
             raise ConditionError("IS is only allowed as IS NULL or IS NOT NULL")
 
 
-def _describe(node: exp.Expression) -> str:
+def _describe(node: exp.Expr) -> str:
     if isinstance(node, exp.Func):
         return f"{node.sql_name()}(...)"
     text = node.sql(dialect="duckdb")
     return text if len(text) <= 40 else node.key.upper()
 
 
-def _resolve_columns(tree: exp.Expression, resolve: Callable[[str], str]) -> exp.Expression:
-    def rename(node: exp.Expression) -> exp.Expression:
+def _resolve_columns(tree: exp.Expr, resolve: Callable[[str], str]) -> exp.Expr:
+    def rename(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Column):
             return exp.column(resolve(node.name), quoted=True)
         return node

@@ -20,7 +20,7 @@ class Resolver:
     funnel: Funnel
     headers: Mapping[str, Sequence[str] | Mapping[str, str]]  # names, or names → DuckDB types
 
-    def time(self, source_name: str, raw: str) -> exp.Expression:
+    def time(self, source_name: str, raw: str) -> exp.Expr:
         """A time column as a UTC timestamp; text goes through TIMESTAMPTZ so offsets convert.
 
         Columns DuckDB already typed as dates or timestamps take the cheaper direct cast.
@@ -66,7 +66,7 @@ class Resolver:
         source_name: str | None,
         key: str,
         attributes: Mapping[str, str] | None = None,
-    ) -> exp.Expression:
+    ) -> exp.Expr:
         def resolve(name: str) -> str:
             if attributes is not None:
                 return attributes[name]
@@ -88,9 +88,9 @@ class StagePlan:
     index: int  # 1-based position in the funnel
     spec: StageSpec
     source: str
-    condition: exp.Expression  # row-level: this row is evidence for the stage
-    time: exp.Expression | None  # row-level evidence time; None for untimed stages
-    value: exp.Expression | None
+    condition: exp.Expr  # row-level: this row is evidence for the stage
+    time: exp.Expr | None  # row-level evidence time; None for untimed stages
+    value: exp.Expr | None
     as_list: bool  # strict funnel over a multi-row source: keep every evidence time
     time_column: str | None = None  # raw header behind `time`
     value_column: str | None = None  # raw header behind `value`
@@ -103,7 +103,7 @@ def stage_plans(funnel: Funnel, resolver: Resolver) -> list[StagePlan]:
         key = f"stages[{position - 1}]"
         source_name = spec.stage_source(stage)
         source = spec.sources[source_name]
-        conditions: list[exp.Expression] = []
+        conditions: list[exp.Expr] = []
         time_column = stage.at or (source.at if source.shape is not Shape.wide else None)
         time = raw_time = None
         if time_column is not None:

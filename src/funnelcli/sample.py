@@ -69,7 +69,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import date, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 __all__ = ["HISTORY_COLUMNS", "LEAD_COLUMNS", "SPEND_CHANNELS", "SPEND_COLUMNS", "generate_sample"]
 
@@ -306,7 +306,7 @@ def generate_sample(
     aid_w = max(5, len(str(rows)))
     # Open accounts still expecting contacts; joining one is likelier the more there are, so the
     # pool stays near pool_k (leads of one account arrive within a few weeks of each other).
-    pool: list[list] = []
+    pool: list[list[Any]] = []
     pool_k = max(10.0, 10.0 * rows / ndays)
     n_accounts = 0
 

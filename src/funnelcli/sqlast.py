@@ -23,70 +23,70 @@ def col(name: str, table: str | None = None) -> exp.Column:
     return exp.column(name, table=table, quoted=True)
 
 
-def alias(expression: exp.Expression, name: str) -> exp.Alias:
+def alias(expression: exp.Expr, name: str) -> exp.Expr:
     return exp.alias_(expression, name, quoted=True)
 
 
-def ts(expression: exp.Expression) -> exp.Expression:
+def ts(expression: exp.Expr) -> exp.Expr:
     return exp.cast(expression, "TIMESTAMP")
 
 
-def utc_timestamp(column: exp.Expression) -> exp.Expression:
+def utc_timestamp(column: exp.Expr) -> exp.Expr:
     """A column as a UTC timestamp: through TIMESTAMPTZ (the session is UTC), so text with an
     offset (`…+02:00`) is converted, and naive text, dates and timestamps are taken as UTC."""
     return exp.cast(exp.cast(column, "TIMESTAMPTZ"), "TIMESTAMP")
 
 
-def ts_literal(moment: datetime) -> exp.Expression:
+def ts_literal(moment: datetime) -> exp.Expr:
     return exp.cast(exp.Literal.string(moment.isoformat(sep=" ")), "TIMESTAMP")
 
 
-def interval(duration: Duration) -> exp.Expression:
+def interval(duration: Duration) -> exp.Expr:
     if duration.months:
         return exp.Interval(this=exp.Literal.string(str(duration.months)), unit=exp.var("MONTH"))
     return exp.Interval(this=exp.Literal.string(str(duration.seconds)), unit=exp.var("SECOND"))
 
 
-def and_(*conditions: exp.Expression | None) -> exp.Expression:
+def and_(*conditions: exp.Expr | None) -> exp.Expr:
     present = [c for c in conditions if c is not None]
     return exp.and_(*present) if present else exp.true()
 
 
-def or_(*conditions: exp.Expression | None) -> exp.Expression:
+def or_(*conditions: exp.Expr | None) -> exp.Expr:
     present = [c for c in conditions if c is not None]
     return exp.or_(*present) if present else exp.false()
 
 
-def case(condition: exp.Expression, then: exp.Expression) -> exp.Expression:
+def case(condition: exp.Expr, then: exp.Expr) -> exp.Expr:
     return exp.Case().when(condition, then)
 
 
-def filtered(aggregate: exp.Expression, condition: exp.Expression | None) -> exp.Expression:
+def filtered(aggregate: exp.Expr, condition: exp.Expr | None) -> exp.Expr:
     if condition is None:
         return aggregate
     return exp.Filter(this=aggregate, expression=exp.Where(this=condition))
 
 
-def first_by(value: exp.Expression, *order: exp.Expression) -> exp.Expression:
+def first_by(value: exp.Expr, *order: exp.Expr) -> exp.Expr:
     """first(value ORDER BY order..., value): deterministic even when the order ties."""
     keys = [exp.Ordered(this=o, nulls_first=False) for o in (*order, value)]
     return exp.First(this=exp.Order(this=value, expressions=keys))
 
 
-def epoch(expression: exp.Expression) -> exp.Expression:
+def epoch(expression: exp.Expr) -> exp.Expr:
     return exp.Anonymous(this="epoch", expressions=[expression])
 
 
-def first_element(array: exp.Expression) -> exp.Expression:
+def first_element(array: exp.Expr) -> exp.Expr:
     # list_extract, not a bracket: sqlglot shifts bracket indexes between dialects.
     return exp.Anonymous(this="list_extract", expressions=[array, exp.Literal.number(1)])
 
 
-def count_if(condition: exp.Expression) -> exp.Expression:
+def count_if(condition: exp.Expr) -> exp.Expr:
     return filtered(exp.Count(this=exp.Star()), condition)
 
 
-def coalesce(*expressions: exp.Expression) -> exp.Expression:
+def coalesce(*expressions: exp.Expr) -> exp.Expr:
     if len(expressions) == 1:
         return expressions[0]
     return exp.Coalesce(this=expressions[0], expressions=list(expressions[1:]))
