@@ -34,6 +34,15 @@ def _ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     return pl.when(denominator > 0).then(numerator / denominator).otherwise(None).cast(pl.Float64)
 
 
+def total_row(rows: Sequence[dict[str, Any]], compiled: CompiledFunnel) -> dict[str, Any]:
+    """The grand-total row of the GROUPING SETS result: the one where no group column is set."""
+    group_columns = set(compiled.group_columns.values())
+    for row in rows:
+        if all(row.get(c) is None for c in group_columns):
+            return row
+    return {}
+
+
 def split_groups(
     frame: pl.DataFrame, compiled: CompiledFunnel, stages: Sequence[StageSpec], min_n: int
 ) -> tuple[GroupResult, tuple[Breakdown, ...]]:
@@ -44,8 +53,7 @@ def split_groups(
     def grouped(row: dict[str, Any]) -> frozenset[str]:
         return frozenset(c for c in group_columns if row.get(c) is not None)
 
-    overall_rows = [r for r in rows if not grouped(r)]
-    overall = _group({}, overall_rows[0] if overall_rows else {}, stages, min_n)
+    overall = _group({}, total_row(rows, compiled), stages, min_n)
     breakdowns = []
     for by in compiled.breakdowns:
         columns = [compiled.group_columns[name] for name in by]

@@ -29,7 +29,7 @@ def build_report(
     explain: Callable[[str], None] | None = None,
 ) -> FunnelReport:
     """Run the funnel over its sources and return the report (DESIGN.md §3 semantics)."""
-    from funnelcli.metrics import split_groups
+    from funnelcli.metrics import split_groups, total_row
 
     query = query or ReportQuery()
     min_n = funnel.spec.min_n if min_n is None else min_n
@@ -43,7 +43,7 @@ def build_report(
         except DataError as error:
             raise (find_unreadable(engine, compiled) or error) from None
     overall, breakdowns = split_groups(frame, compiled, funnel.spec.stages, min_n)
-    totals = _total_row(frame, compiled)
+    totals = total_row(frame.to_dicts(), compiled)
     period = Period(
         since=_iso(query.since),
         until=_iso(query.until),
@@ -83,14 +83,6 @@ def funnel_info(funnel: Funnel) -> FunnelInfo:
         ),
         filter=spec.filter,
     )
-
-
-def _total_row(frame: Any, compiled: CompiledFunnel) -> dict[str, Any]:
-    group_columns = set(compiled.group_columns.values())
-    for row in frame.to_dicts():
-        if all(row.get(c) is None for c in group_columns):
-            return dict(row)
-    return {}
 
 
 def _data_quality(
