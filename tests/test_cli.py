@@ -296,3 +296,19 @@ def test_validate_names_the_row_of_a_garbage_date(repo: Path) -> None:
     )
     code, _, err = run("report")
     assert code == 1 and "row 5" in err and "paid_at" in err
+
+
+def test_readme_output_excerpt_is_current(repo: Path) -> None:
+    """The README's terminal excerpt is what `funnel report` prints today (bars aside)."""
+    readme = (ROOT / "README.md").read_text()
+    excerpt = re.search(r"```text\n(.*?)```", readme, re.S)
+    assert excerpt is not None
+    _, out, _ = run("report")
+
+    def words(line: str) -> list[str]:
+        return [w for w in line.split() if not set(w) <= set("█▏▎▍▌▋▊▉─")]
+
+    printed = [words(line) for line in out.splitlines()]
+    for line in excerpt.group(1).splitlines():
+        if words(line):
+            assert words(line) in printed, line
