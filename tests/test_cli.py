@@ -312,3 +312,19 @@ def test_readme_output_excerpt_is_current(repo: Path) -> None:
     for line in excerpt.group(1).splitlines():
         if words(line):
             assert words(line) in printed, line
+
+
+def test_unknown_dimension_in_the_yaml_names_its_key(repo: Path) -> None:
+    funnel = repo / "funnels" / "default.yaml"
+    funnel.write_text(
+        funnel.read_text().replace(
+            "[channel, segment, owner, country]", "[channel, segmnt, owner, country]"
+        )
+    )
+    code, _, err = run("validate", "funnels/default.yaml")
+    assert code == 1
+    assert re.search(
+        r"default\.yaml:\d+: dimensions\[1\]: column 'segmnt' not found in leads\.csv "
+        r"\(did you mean 'segment'\?\)",
+        err,
+    ), err

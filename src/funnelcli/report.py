@@ -11,13 +11,23 @@ from funnelcli import __version__
 from funnelcli.compile import CompiledFunnel, ReportQuery, compile_funnel
 from funnelcli.engine import Engine, open_engine
 from funnelcli.errors import DataError
+from funnelcli.plan import Resolver
 from funnelcli.result import DataQuality, FunnelInfo, FunnelReport, Period, StageInfo
 from funnelcli.spec import Funnel
 
 
 def compile_for(funnel: Funnel, engine: Engine, query: ReportQuery | None = None) -> CompiledFunnel:
-    """Compile against the sources' real headers, so unknown columns are caught with a hint."""
-    return compile_funnel(funnel, engine.headers(), query)
+    """Compile against the sources' real headers, so unknown columns are caught with a hint.
+
+    The YAML's `dimensions:` and `breakdown:` are checked too, with their own keys, even when
+    this run does not break down by them.
+    """
+    headers = engine.headers()
+    resolver = Resolver(funnel, headers)
+    for key in ("dimensions", "breakdown"):
+        for index, name in enumerate(getattr(funnel.spec, key)):
+            resolver.attribute_source(name, f"{key}[{index}]")
+    return compile_funnel(funnel, headers, query)
 
 
 def build_report(
