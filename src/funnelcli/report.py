@@ -102,7 +102,10 @@ def _data_quality(
     stages = compiled.stage_names
     notes = []
     if funnel.spec.window is None:
-        notes.append("no window: declared, so cohorts are never flagged immature")
+        notes.append("no window declared, so no cohort is flagged immature")
+    for i, source in enumerate(sources):
+        if not totals.get(f"rows_read_{i}"):
+            notes.append(f"source {source} has no data rows")
     return DataQuality(
         rows_read={s: int(totals.get(f"rows_read_{i}") or 0) for i, s in enumerate(sources)},
         rows_without_id={
