@@ -328,3 +328,9 @@ def test_unknown_dimension_in_the_yaml_names_its_key(repo: Path) -> None:
         r"\(did you mean 'segment'\?\)",
         err,
     ), err
+
+
+def test_since_with_an_offset_is_taken_in_utc(repo: Path) -> None:
+    _, utc, _ = run("report", "-f", "json", "--since", "2025-01-01T00:00:00")
+    _, shifted, _ = run("report", "-f", "json", "--since", "2025-01-01T02:00:00+02:00")
+    assert json.loads(utc)["overall"] == json.loads(shifted)["overall"]

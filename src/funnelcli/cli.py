@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
@@ -79,6 +79,15 @@ def _guard(debug: bool, action: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         typer.echo("Interrupted.", err=True)
         raise typer.Exit(130) from None
+    except Exception as error:  # a bug, not bad input: still one line unless --debug
+        if debug:
+            raise
+        typer.echo(
+            f"Error: internal error ({type(error).__name__}: {error}); rerun with --debug "
+            "for the traceback and please report it",
+            err=True,
+        )
+        raise typer.Exit(1) from None
 
 
 def _funnel_path(path: Path | None) -> Path:
@@ -94,11 +103,14 @@ def _moment(value: str | None, option: str) -> datetime | None:
     if value is None:
         return None
     try:
-        return datetime.fromisoformat(value.strip())
+        moment = datetime.fromisoformat(value.strip())
     except ValueError:
         raise UsageError(
             f"{option}: expected a date like 2025-03-01 or 2025-03-01T08:00, got {value!r}"
         ) from None
+    if moment.tzinfo is not None:  # the data's times are compared in UTC
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
 
 
 def _breakdowns(by: list[str] | None) -> tuple[tuple[str, ...], ...]:
