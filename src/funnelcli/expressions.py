@@ -8,49 +8,17 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
-# The whole grammar a user condition may use: column references, literals, comparisons,
-# AND/OR/NOT, IN (a list of literals), IS [NOT] NULL, [I]LIKE, BETWEEN, parentheses.
+# What may stand at the top of a condition: something true or false.
+_CONDITIONS: tuple[type[exp.Expr], ...] = (
+    exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE,
+    exp.And, exp.Or, exp.Not, exp.Paren,
+    exp.In, exp.Is, exp.Like, exp.ILike, exp.Between, exp.Boolean,
+)  # fmt: skip
+# The whole grammar a user condition may use: the conditions above over column references and
+# literals (IN takes a list of literals; IS only NULL; both checked in _check).
 _ALLOWED: tuple[type[exp.Expr], ...] = (
-    exp.Column,
-    exp.Identifier,
-    exp.Literal,
-    exp.Boolean,
-    exp.Null,
-    exp.EQ,
-    exp.NEQ,
-    exp.GT,
-    exp.GTE,
-    exp.LT,
-    exp.LTE,
-    exp.And,
-    exp.Or,
-    exp.Not,
-    exp.Paren,
-    exp.In,
-    exp.Is,
-    exp.Like,
-    exp.ILike,
-    exp.Between,
-    exp.Neg,
-)
-_CONDITIONS = (
-    exp.EQ,
-    exp.NEQ,
-    exp.GT,
-    exp.GTE,
-    exp.LT,
-    exp.LTE,
-    exp.And,
-    exp.Or,
-    exp.Not,
-    exp.Paren,
-    exp.In,
-    exp.Is,
-    exp.Like,
-    exp.ILike,
-    exp.Between,
-    exp.Boolean,
-)
+    *_CONDITIONS, exp.Column, exp.Identifier, exp.Literal, exp.Null, exp.Neg,
+)  # fmt: skip
 
 
 class ConditionError(ValueError):
