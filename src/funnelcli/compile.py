@@ -128,11 +128,7 @@ def _source_aggregate(
     columns: list[exp.Expr] = [q.alias(key, KEY), q.alias(exp.Count(this=exp.Star()), ROWS)]
     if row_times:
         # The latest evidence time of any row: the default maturity anchor (`as_of`).
-        row_latest = (
-            exp.func("greatest", *[t.copy() for t in row_times])
-            if len(row_times) > 1
-            else row_times[0].copy()
-        )
+        row_latest = q.greatest(*[t.copy() for t in row_times])
         columns.append(q.alias(exp.Max(this=row_latest), LATEST))
     for plan in mine:
         k = plan.index
@@ -259,11 +255,7 @@ def compile_funnel(
         entry = (minima[0] or exp.null()).copy()
     else:
         first_min = minima[0]
-        rest = (
-            exp.func("least", *[m.copy() for m in timed_minima])
-            if len(timed_minima) > 1
-            else timed_minima[0].copy()
-        )
+        rest = q.least(*[m.copy() for m in timed_minima])
         entry = q.coalesce(first_min.copy(), rest) if first_min is not None else rest
     with_.append(
         ("ev", exp.select(exp.Star(), q.alias(q.ts(entry), "entry_at")).from_(q.table("ids")))
@@ -359,7 +351,7 @@ def _qualify(plan: StagePlan, window: Duration | None, order: Order) -> list[exp
             if plan.spec.within is not None and previous_time is not None:
                 checks.append(
                     q.or_(
-                        exp.Is(this=previous_time.copy(), expression=exp.Null()),
+                        q.is_null(previous_time.copy()),
                         exp.LTE(
                             this=t.copy(),
                             expression=exp.Add(
@@ -372,7 +364,7 @@ def _qualify(plan: StagePlan, window: Duration | None, order: Order) -> list[exp
                 lower = q.coalesce(*[q.col(f"qt_{j}") for j in range(k - 1, 0, -1)])
                 checks.append(
                     q.or_(
-                        exp.Is(this=lower.copy(), expression=exp.Null()),
+                        q.is_null(lower.copy()),
                         exp.GTE(this=t.copy(), expression=lower),
                     )
                 )
@@ -389,7 +381,7 @@ def _qualify(plan: StagePlan, window: Duration | None, order: Order) -> list[exp
             m = q.col(f"m_{k}")
             qualified_time = q.case(bounds(m), m.copy())
             value = q.col(f"v_{k}") if plan.value is not None else exp.null()
-        reached = exp.Not(this=exp.Is(this=qualified_time.copy(), expression=exp.Null()))
+        reached = q.not_null(qualified_time.copy())
     if strict and k > 1:
         # An id stops at the first stage it does not reach; later evidence is ignored.
         reached = exp.and_(q.col(f"qr_{k - 1}"), reached)
@@ -422,7 +414,7 @@ def _per_id(
             reached = q.col(f"qr_{k}")
         columns.append(
             q.alias(
-                exp.and_(exp.Not(this=exp.Is(this=q.col(KEY), expression=exp.Null())), reached),
+                exp.and_(q.not_null(q.col(KEY)), reached),
                 f"r_{k}",
             )
         )
@@ -433,11 +425,7 @@ def _per_id(
         if current is None or not earlier:
             flag: exp.Expr = exp.false()
         else:
-            latest = (
-                exp.func("greatest", *[m.copy() for m in earlier])
-                if len(earlier) > 1
-                else earlier[0].copy()
-            )
+            latest = q.greatest(*[m.copy() for m in earlier])
             flag = exp.func("coalesce", exp.LT(this=current.copy(), expression=latest), exp.false())
         columns.append(q.alias(flag, f"bw_{k}"))
     in_period: list[exp.Expr] = []
@@ -466,9 +454,9 @@ def _scored(
     elif latest_columns:
         latest = [exp.Max(this=q.col(c)) for c in latest_columns]
         anchor = exp.Subquery(
-            this=exp.select(exp.func("greatest", *latest) if len(latest) > 1 else latest[0])
+            this=exp.select(q.greatest(*latest))
             .from_(q.table("per_id"))
-            .where(exp.Not(this=exp.Is(this=q.col(KEY), expression=exp.Null())))
+            .where(q.not_null(q.col(KEY)))
         )
     else:
         anchor = exp.cast(exp.null(), "TIMESTAMP")
@@ -543,20 +531,14 @@ def _final_aggregate(
         columns.append(q.alias(exp.Sum(this=q.col(f"rows_{i}")), f"rows_read_{i}"))
         columns.append(
             q.alias(
-                q.filtered(
-                    exp.Sum(this=q.col(f"rows_{i}")), exp.Is(this=q.col(KEY), expression=exp.Null())
-                ),
+                q.filtered(exp.Sum(this=q.col(f"rows_{i}")), q.is_null(q.col(KEY))),
                 f"rows_without_id_{i}",
             )
         )
     if query.since is not None or query.until is not None:
         columns.append(
             q.alias(
-                q.count_if(
-                    exp.and_(
-                        funnel_member.copy(), exp.Is(this=q.col("entry_at"), expression=exp.Null())
-                    )
-                ),
+                q.count_if(exp.and_(funnel_member.copy(), q.is_null(q.col("entry_at")))),
                 "ids_without_entry_time",
             )
         )
@@ -568,7 +550,7 @@ def _final_aggregate(
                 exp.and_(
                     funnel_member.copy(),
                     exp.Not(this=q.col("in_period")),
-                    exp.Not(this=exp.Is(this=q.col("entry_at"), expression=exp.Null())),
+                    q.not_null(q.col("entry_at")),
                 )
             ),
             "ids_outside_period",

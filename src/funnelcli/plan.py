@@ -112,7 +112,7 @@ def stage_plans(funnel: Funnel, resolver: Resolver) -> list[StagePlan]:
             time = resolver.time(source_name, raw_time)
             # Test the raw column, not the cast: DuckDB 2.0 pushes a repeated cast into the CSV
             # reader and then drops the UTC offset of timestamptz text.
-            conditions.append(exp.Not(this=exp.Is(this=q.col(raw_time), expression=exp.Null())))
+            conditions.append(q.not_null(q.col(raw_time)))
         if stage.match is not None:
             assert source.stage is not None
             stage_column = resolver.column(

@@ -90,3 +90,21 @@ def coalesce(*expressions: exp.Expr) -> exp.Expr:
     if len(expressions) == 1:
         return expressions[0]
     return exp.Coalesce(this=expressions[0], expressions=list(expressions[1:]))
+
+
+def is_null(expression: exp.Expr) -> exp.Expr:
+    return exp.Is(this=expression, expression=exp.Null())
+
+
+def not_null(expression: exp.Expr) -> exp.Expr:
+    return exp.Not(this=is_null(expression))
+
+
+def greatest(*expressions: exp.Expr) -> exp.Expr:
+    """greatest(a, b, …), which skips NULLs; the expression itself when there is one."""
+    return expressions[0] if len(expressions) == 1 else exp.func("greatest", *expressions)
+
+
+def least(*expressions: exp.Expr) -> exp.Expr:
+    """least(a, b, …), which skips NULLs; the expression itself when there is one."""
+    return expressions[0] if len(expressions) == 1 else exp.func("least", *expressions)
