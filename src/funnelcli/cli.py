@@ -21,6 +21,8 @@ from funnelcli.render import Format
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from funnelcli.spec import Funnel
+
 app = typer.Typer(
     name="funnel",
     help="Funnel analysis for B2B CRM exports: lead → qualified → trial → paid → renewed.\n\n"
@@ -113,9 +115,12 @@ def _moment(value: str | None, option: str) -> datetime | None:
     return moment
 
 
-def _breakdowns(by: list[str] | None) -> tuple[tuple[str, ...], ...]:
+def _breakdowns(by: list[str] | None, definition: Funnel) -> tuple[tuple[str, ...], ...]:
+    """`--by` values (`a,b` crosses two columns); without any, the YAML's `breakdown:`."""
+    if not by:
+        return tuple((name,) for name in definition.spec.breakdown)
     groups = []
-    for item in by or []:
+    for item in by:
         names = tuple(part.strip() for part in item.split(",") if part.strip())
         if not names:
             raise UsageError("--by needs a column name, e.g. --by channel or --by channel,segment")
@@ -195,7 +200,7 @@ def report(
             since=_moment(since, "--since"),
             until=_moment(until, "--until"),
             as_of=_moment(as_of, "--as-of"),
-            breakdowns=_breakdowns(by) if by else tuple((b,) for b in definition.spec.breakdown),
+            breakdowns=_breakdowns(by, definition),
         )
         if query.since and query.until and query.since >= query.until:
             raise UsageError("--since must be before --until")
@@ -262,9 +267,7 @@ def sql(
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(_funnel_path(funnel))
-        query = ReportQuery(
-            breakdowns=_breakdowns(by) if by else tuple((b,) for b in definition.spec.breakdown)
-        )
+        query = ReportQuery(breakdowns=_breakdowns(by, definition))
         with open_engine(definition) as engine:
             compiled = compile_for(definition, engine, query)
         try:

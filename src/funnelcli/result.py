@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -115,12 +116,14 @@ class FunnelReport:
     schema: str = REPORT_SCHEMA
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types (lists, not tuples), with `schema` first."""
+        """Plain JSON types (lists, not tuples; NaN/±inf as None), with `schema` first."""
         data = _plain(asdict(self))
         return {"schema": data.pop("schema"), **data}
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None  # JSON has no non-finite numbers
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

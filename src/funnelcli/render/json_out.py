@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import json
-import math
 from importlib import resources
 from typing import Any
 
@@ -17,21 +16,10 @@ SCHEMA_RESOURCE = "schemas/report-1.schema.json"
 
 def report_json(report: FunnelReport) -> str:
     """The report as indented JSON (UTF-8 text, keys in model order), ending with a newline."""
-    document = json_ready(report.to_dict())
+    document = report.to_dict()
     return (
         json.dumps(document, ensure_ascii=False, indent=2, sort_keys=False, allow_nan=False) + "\n"
     )
-
-
-def json_ready(value: Any) -> Any:
-    """`value` with tuples as lists and NaN/±inf as None: JSON has no non-finite numbers."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: json_ready(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(item) for item in value]
-    return value
 
 
 def report_schema() -> dict[str, Any]:
