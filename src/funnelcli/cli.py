@@ -45,6 +45,53 @@ FunnelArg = Annotated[
     ),
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")]
+DataOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        metavar="DIR",
+        help="Resolve relative source paths against DIR instead of the YAML's folder.",
+        exists=True,
+        file_okay=False,
+    ),
+]
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(metavar="DATE", help="Entry cohort start (inclusive), e.g. 2025-01-01."),
+]
+UntilOpt = Annotated[
+    str | None,
+    typer.Option(metavar="DATE", help="Entry cohort end (exclusive), e.g. 2025-04-01."),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", metavar="DATE", help="Maturity anchor; default: the latest time in the data."
+    ),
+]
+ByOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        metavar="COLUMN[,COLUMN]",
+        help="Break down by a column (repeatable; 'a,b' crosses two). "
+        "Default: the YAML's breakdown:.",
+    ),
+]
+MinNOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--min-n",
+        min=0,
+        metavar="N",
+        help="Mark groups with fewer entries (default: YAML min_n, 30).",
+    ),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout."
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -142,44 +189,14 @@ def _emit(text: str, output: Path | None) -> None:
 @app.command()
 def report(
     funnel: FunnelArg = None,
-    since: Annotated[
-        str | None,
-        typer.Option(metavar="DATE", help="Entry cohort start (inclusive), e.g. 2025-01-01."),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option(metavar="DATE", help="Entry cohort end (exclusive), e.g. 2025-04-01."),
-    ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of", metavar="DATE", help="Maturity anchor; default: the latest time in the data."
-        ),
-    ] = None,
-    by: Annotated[
-        list[str] | None,
-        typer.Option(
-            metavar="COLUMN[,COLUMN]",
-            help="Break down by a column (repeatable; 'a,b' crosses two). "
-            "Default: the YAML's breakdown:.",
-        ),
-    ] = None,
-    min_n: Annotated[
-        int | None,
-        typer.Option(
-            "--min-n",
-            min=0,
-            metavar="N",
-            help="Mark groups with fewer entries (default: YAML min_n, 30).",
-        ),
-    ] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    as_of: AsOfOpt = None,
+    by: ByOpt = None,
+    min_n: MinNOpt = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout."
-        ),
-    ] = None,
+    output: OutputOpt = None,
+    data: DataOpt = None,
     explain: Annotated[
         bool, typer.Option("--explain", help="Print the SQL to stderr before running.")
     ] = False,
@@ -208,6 +225,7 @@ def report(
             definition,
             query,
             min_n=min_n,
+            data_dir=data,
             explain=(lambda sql: typer.echo(sql, err=True)) if explain else None,
         )
         if fmt is Format.table and output is None:
@@ -223,7 +241,7 @@ def report(
 
 
 @app.command()
-def validate(funnel: FunnelArg = None, debug: DebugOpt = False) -> None:
+def validate(funnel: FunnelArg = None, data: DataOpt = None, debug: DebugOpt = False) -> None:
     """Check a funnel: the YAML, the files, the columns and that the values can be read.
 
     Example: funnel validate funnels/default.yaml
@@ -234,7 +252,7 @@ def validate(funnel: FunnelArg = None, debug: DebugOpt = False) -> None:
         from funnelcli.validate import validate_funnel
 
         path = _funnel_path(funnel)
-        for line in validate_funnel(load_funnel(path)):
+        for line in validate_funnel(load_funnel(path), data):
             typer.echo(line)
 
     _guard(debug, run)
@@ -253,6 +271,7 @@ def sql(
     by: Annotated[
         list[str] | None, typer.Option(metavar="COLUMN[,COLUMN]", help="Breakdowns, as for report.")
     ] = None,
+    data: DataOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Print the SQL that `funnel report` runs for a funnel.
@@ -268,7 +287,7 @@ def sql(
 
         definition = load_funnel(_funnel_path(funnel))
         query = ReportQuery(breakdowns=_breakdowns(by, definition))
-        with open_engine(definition) as engine:
+        with open_engine(definition, data) as engine:
             compiled = compile_for(definition, engine, query)
         try:
             text = compiled.sql(dialect=dialect)
