@@ -39,19 +39,31 @@ def build_report(
     explain: Callable[[str], None] | None = None,
 ) -> FunnelReport:
     """Run the funnel over its sources and return the report (DESIGN.md §3 semantics)."""
+    with open_engine(funnel, data_dir) as engine:
+        return report_on(engine, funnel, query, min_n=min_n, explain=explain)
+
+
+def report_on(
+    engine: Engine,
+    funnel: Funnel,
+    query: ReportQuery | None = None,
+    *,
+    min_n: int | None = None,
+    explain: Callable[[str], None] | None = None,
+) -> FunnelReport:
+    """`build_report` on an open engine (several reports over the same sources share one)."""
     from funnelcli.metrics import split_groups, total_row
 
     query = query or ReportQuery()
     min_n = funnel.spec.min_n if min_n is None else min_n
-    with open_engine(funnel, data_dir) as engine:
-        compiled = compile_for(funnel, engine, query)
-        sql = compiled.sql()
-        if explain is not None:
-            explain(sql)
-        try:
-            frame = engine.frame(sql)
-        except DataError as error:
-            raise (find_unreadable(engine, compiled) or error) from None
+    compiled = compile_for(funnel, engine, query)
+    sql = compiled.sql()
+    if explain is not None:
+        explain(sql)
+    try:
+        frame = engine.frame(sql)
+    except DataError as error:
+        raise (find_unreadable(engine, compiled) or error) from None
     overall, breakdowns = split_groups(frame, compiled, funnel.spec.stages, min_n)
     totals = total_row(frame.to_dicts(), compiled)
     period = Period(

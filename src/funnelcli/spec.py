@@ -53,6 +53,33 @@ class Grain(StrEnum):
     account = "account"
 
 
+class WeekStart(StrEnum):
+    """The first day of a summary/cohort week (`week_start:`); monday gives ISO weeks."""
+
+    monday = "monday"
+    tuesday = "tuesday"
+    wednesday = "wednesday"
+    thursday = "thursday"
+    friday = "friday"
+    saturday = "saturday"
+    sunday = "sunday"
+
+
+def _check_timezone(value: Any) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected an IANA time zone such as Europe/Berlin, got {value!r}")
+    try:
+        ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}: use an IANA name such as UTC, Europe/Berlin, "
+            "Asia/Shanghai"
+        ) from None
+    return value.strip()
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
@@ -120,6 +147,8 @@ class FunnelSpec(_Model):
     breakdown: Annotated[list[str], BeforeValidator(_as_name_list)] = Field(default_factory=list)
     filter: str | None = None
     min_n: int = Field(default=30, ge=0)
+    week_start: WeekStart = WeekStart.monday  # summary/cohorts weeks; monday = ISO weeks
+    timezone: Annotated[str, BeforeValidator(_check_timezone)] = "UTC"  # period edges' zone
 
     @property
     def primary_source(self) -> str:
