@@ -1,0 +1,124 @@
+"""`funnel cohorts` as a library call: entry cohorts by period × stages (count, conversion).
+
+Each row is the report over the ids whose entry falls in one period (its UTC edges as
+--since/--until, all on one engine), so a cell means exactly what `funnel report --since
+--until` would say for that period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from funnelcli import __version__
+from funnelcli.compile import ReportQuery
+from funnelcli.errors import DataError
+from funnelcli.periods import Calendar, PeriodKind, is_immature, is_partial
+from funnelcli.report import funnel_info, report_on
+from funnelcli.result import FunnelInfo
+from funnelcli.spec import Funnel
+from funnelcli.summary import parse_moment, plain
+
+COHORTS_SCHEMA = "funnelcli.cohorts/1"
+
+
+@dataclass(frozen=True)
+class CohortCell:
+    """One stage of one cohort."""
+
+    count: int
+    conversion_from_entry: float | None  # count / entered; null when nobody entered
+
+
+@dataclass(frozen=True)
+class CohortRow:
+    """The ids that entered in one period, and how far they got."""
+
+    label: str
+    start: str  # local, in the funnel's timezone
+    end: str  # exclusive
+    entered: int
+    immature: bool  # later-stage cells may still grow
+    partial: bool  # the period had not ended at as_of: entries still arriving
+    cells: tuple[CohortCell, ...]  # one per stage, in funnel order
+
+
+@dataclass(frozen=True)
+class CohortMatrix:
+    """Everything `funnel cohorts` says, in the shape of funnelcli.cohorts/1."""
+
+    funnel: FunnelInfo
+    period: str
+    week_start: str
+    timezone: str
+    as_of: str
+    rows: tuple[CohortRow, ...]  # oldest first
+    version: str
+    schema: str = COHORTS_SCHEMA
+
+    def to_dict(self) -> dict[str, Any]:
+        data = plain(asdict(self))
+        return {"schema": data.pop("schema"), **data}
+
+
+def build_cohorts(
+    funnel: Funnel,
+    kind: PeriodKind,
+    *,
+    as_of: datetime | None = None,
+    since: datetime | None = None,
+    last: int = 24,
+    data_dir: Path | None = None,
+) -> CohortMatrix:
+    """The `last` periods up to the one containing as_of (not before `since`), oldest first."""
+    from funnelcli.engine import open_engine
+
+    calendar = Calendar.of(funnel.spec, kind)
+    with open_engine(funnel, data_dir) as engine:
+        everything = report_on(engine, funnel, ReportQuery(as_of=as_of))
+        anchor = as_of or parse_moment(everything.period.as_of)
+        first = parse_moment(everything.period.first_entry)
+        if anchor is None or first is None:
+            raise DataError("no entry times in the data, so there are no cohorts")
+        start = calendar.containing(anchor).start
+        oldest = calendar.containing(max(first, since) if since else first).start
+        starts = []
+        while start >= oldest and len(starts) < last:
+            starts.append(start)
+            start = calendar.shift(start, -1)
+        rows = []
+        for start in reversed(starts):
+            period = calendar.period(start)
+            query = ReportQuery(since=period.since, until=period.until, as_of=anchor)
+            overall = report_on(engine, funnel, query).overall
+            rows.append(
+                CohortRow(
+                    label=period.label,
+                    start=_iso(period.start),
+                    end=_iso(period.end),
+                    entered=overall.entered,
+                    immature=is_immature(period, funnel.spec.window, anchor),
+                    partial=is_partial(period, anchor),
+                    cells=tuple(
+                        CohortCell(count=s.count, conversion_from_entry=s.conversion_from_entry)
+                        for s in overall.stages
+                    ),
+                )
+            )
+    return CohortMatrix(
+        funnel=funnel_info(funnel),
+        period=kind.value,
+        week_start=funnel.spec.week_start.value,
+        timezone=funnel.spec.timezone,
+        as_of=_iso(anchor),
+        rows=tuple(rows),
+        version=__version__,
+    )
+
+
+def _iso(moment: datetime) -> str:
+    if moment.time() == datetime.min.time():
+        return moment.date().isoformat()
+    return moment.isoformat(sep=" ")

@@ -1,0 +1,145 @@
+"""One funnel period against another: per stage and metric, deltas, Wilson intervals, p-values.
+
+Pure: takes two GroupResults (the same funnel over two entry periods) and returns values.
+Definitions are in docs/summary.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from funnelcli.alerts import METRICS
+from funnelcli.result import GroupResult, StageRow
+from funnelcli.stats import SIGNIFICANCE_LEVEL, Interval, two_proportion_p_value, wilson_interval
+
+RATE_METRICS = ("conversion_from_previous", "conversion_from_entry")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One metric in two periods. Rates also carry Wilson intervals and a z-test p-value."""
+
+    current: float | None
+    previous: float | None
+    delta: float | None  # current − previous (rates: in proportion points, 0.02 = 2 pts)
+    relative_delta: float | None  # delta / previous; null when either is null or previous is 0
+    current_n: int | None  # a rate's denominator in each period (null for other metrics)
+    previous_n: int | None
+    current_interval: Interval | None  # Wilson 95%; null unless a rate with n > 0
+    previous_interval: Interval | None
+    p_value: float | None  # two-sided pooled two-proportion z-test; null unless a rate
+    final: bool  # both periods mature for this metric: the change is not provisional
+    significant: bool  # final, p < 0.05 and both n ≥ min_n
+
+
+@dataclass(frozen=True)
+class StageComparison:
+    """One stage's metrics, current period against a reference period."""
+
+    name: str
+    label: str
+    metrics: dict[str, Change]
+
+
+def compare_groups(
+    current: GroupResult,
+    previous: GroupResult,
+    *,
+    min_n: int,
+    final: bool,
+) -> tuple[StageComparison, ...]:
+    """Every stage and metric of `current` against `previous`.
+
+    `final` says whether both periods are mature; entries (the first stage's count) are final
+    regardless, since a closed period's entries no longer change.
+    """
+    comparisons = []
+    for k, (now, then) in enumerate(zip(current.stages, previous.stages, strict=True)):
+        metrics = {}
+        for metric in METRICS:
+            metric_final = final or (k == 0 and metric == "count")
+            if metric in RATE_METRICS:
+                metrics[metric] = _rate_change(
+                    current, previous, k, metric, min_n=min_n, final=metric_final
+                )
+            else:
+                metrics[metric] = _plain_change(
+                    _value(now, metric), _value(then, metric), final=metric_final
+                )
+        comparisons.append(StageComparison(name=now.name, label=now.label, metrics=metrics))
+    return tuple(comparisons)
+
+
+def _value(row: StageRow, metric: str) -> float | None:
+    if metric == "count":
+        return float(row.count)
+    if metric == "median_days_from_previous":
+        return row.time_from_previous.median_days
+    if metric == "value_sum":
+        return row.value_sum
+    value: float | None = getattr(row, metric)
+    return value
+
+
+def _plain_change(current: float | None, previous: float | None, *, final: bool) -> Change:
+    delta = current - previous if current is not None and previous is not None else None
+    return Change(
+        current=current,
+        previous=previous,
+        delta=delta,
+        relative_delta=_relative(delta, previous),
+        current_n=None,
+        previous_n=None,
+        current_interval=None,
+        previous_interval=None,
+        p_value=None,
+        final=final,
+        significant=False,
+    )
+
+
+def _rate_change(
+    current: GroupResult,
+    previous: GroupResult,
+    k: int,
+    metric: str,
+    *,
+    min_n: int,
+    final: bool,
+) -> Change:
+    """count_k over the previous stage's count (or entries), in both periods."""
+    if k == 0:
+        return _plain_change(None, None, final=final)
+    base = k - 1 if metric == "conversion_from_previous" else 0
+    x_now, n_now = current.stages[k].count, current.stages[base].count
+    x_then, n_then = previous.stages[k].count, previous.stages[base].count
+    rate_now = x_now / n_now if n_now else None
+    rate_then = x_then / n_then if n_then else None
+    delta = rate_now - rate_then if rate_now is not None and rate_then is not None else None
+    p_value = two_proportion_p_value(x_now, n_now, x_then, n_then)
+    significant = (
+        final
+        and p_value is not None
+        and p_value < SIGNIFICANCE_LEVEL
+        and n_now >= min_n
+        and n_then >= min_n
+    )
+    return Change(
+        current=rate_now,
+        previous=rate_then,
+        delta=delta,
+        relative_delta=_relative(delta, rate_then),
+        current_n=n_now,
+        previous_n=n_then,
+        current_interval=wilson_interval(x_now, n_now),
+        previous_interval=wilson_interval(x_then, n_then),
+        p_value=p_value,
+        final=final,
+        significant=significant,
+    )
+
+
+def _relative(delta: float | None, previous: float | None) -> float | None:
+    if delta is None or previous is None or previous == 0:
+        return None
+    return delta / previous

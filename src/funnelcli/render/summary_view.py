@@ -1,0 +1,265 @@
+"""The summary's wording and tables as plain strings, shared by the table, markdown and HTML
+renderers so they all say the same thing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from funnelcli.comparison import Change, StageComparison
+from funnelcli.render import NULL_TEXT, format_count, format_money, format_percent, plural
+from funnelcli.stats import Interval
+from funnelcli.summary import AlertResult, PeriodSummary, Summary
+
+MINUS = "−"
+
+
+@dataclass(frozen=True)
+class TableView:
+    """A titled table of text cells; `marks[i]` flags row i as holding a significant change."""
+
+    title: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    marks: tuple[bool, ...]
+    note: str = ""
+
+
+def signed(value: float, text: str) -> str:
+    """`text` with a + or − sign from `value` (a true minus sign, as in print)."""
+    if value > 0:
+        return f"+{text}"
+    if value < 0:
+        return f"{MINUS}{text}"
+    return f"±{text}"
+
+
+def count_delta(change: Change) -> str:
+    """e.g. "−5 (−31.2%)"; the relative part is left out when the previous value is 0."""
+    if change.delta is None:
+        return NULL_TEXT
+    text = signed(change.delta, f"{abs(change.delta):,.0f}")
+    if change.relative_delta is not None:
+        text += f" ({signed(change.relative_delta, f'{abs(change.relative_delta) * 100:.1f}%')})"
+    return text
+
+
+def points(delta: float | None) -> str:
+    """A difference of two rates in percentage points, e.g. "+2.1 pts"."""
+    return NULL_TEXT if delta is None else signed(delta, f"{abs(delta) * 100:.1f} pts")
+
+
+def interval(value: Interval | None) -> str:
+    return NULL_TEXT if value is None else f"{value.low * 100:.1f}–{value.high * 100:.1f}%"
+
+
+def p_value(value: float | None) -> str:
+    if value is None:
+        return NULL_TEXT
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def days(value: float | None) -> str:
+    return NULL_TEXT if value is None else f"{value:.1f}d"
+
+
+def days_delta(change: Change) -> str:
+    return NULL_TEXT if change.delta is None else signed(change.delta, f"{abs(change.delta):.1f}d")
+
+
+def verdict(change: Change, min_n: int) -> str:
+    """What a rate change means: significant, not significant, too few, or provisional."""
+    if change.p_value is None:
+        return NULL_TEXT
+    if not change.final:
+        return "provisional"
+    if (change.current_n or 0) < min_n or (change.previous_n or 0) < min_n:
+        return f"n < {min_n}"
+    return "significant" if change.significant else "not significant"
+
+
+def period_text(period: PeriodSummary) -> str:
+    """e.g. "2026-W01 (2025-12-29 – 2026-01-04)": the label and its inclusive local dates."""
+    from datetime import date, timedelta
+
+    last = date.fromisoformat(period.end[:10]) - timedelta(days=1)
+    return f"{period.label} ({period.start[:10]} – {last.isoformat()})"
+
+
+def headline(summary: Summary) -> str:
+    kind = "Weekly" if summary.period == "week" else "Monthly"
+    return f"{kind} summary · {summary.funnel.title or summary.funnel.name}"
+
+
+def facts(summary: Summary) -> str:
+    """One line: the compared periods, the anchor and the calendar."""
+    parts = [
+        f"{period_text(summary.current)} vs {period_text(summary.previous)}",
+        f"as of {summary.as_of}",
+        f"time zone {summary.timezone}",
+    ]
+    if summary.period == "week":
+        parts.append(f"weeks start {summary.week_start}")
+    return " · ".join(parts)
+
+
+def alert_text(alert: AlertResult) -> str:
+    def show(value: float | None) -> str:
+        return NULL_TEXT if value is None else f"{value:,.4g}"
+
+    return f"{alert.expression} (now {show(alert.current)}, before {show(alert.previous)})"
+
+
+def alert_lines(summary: Summary) -> list[str]:
+    """One line per alert met, else one line saying none were (nothing without --fail-on)."""
+    met = summary.alerts_met
+    if met:
+        return [f"ALERT: {alert_text(alert)}" for alert in met]
+    if summary.alerts:
+        return [f"No alert met ({plural(len(summary.alerts), 'condition')} checked)."]
+    return []
+
+
+def maturity_note(summary: Summary) -> str | None:
+    """Why later-stage changes are provisional, when a compared period is immature."""
+    young = [p.label for p in (summary.current, summary.previous) if p.immature]
+    if not young:
+        return None
+    window = summary.funnel.window or "the window"
+    return (
+        f"Immature: ids that entered in {' and '.join(young)} are younger than the {window} "
+        f"window at {summary.as_of} and may still convert. Their later-stage numbers are "
+        "provisional, so their changes are not called significant; entries are final."
+    )
+
+
+def entered_text(summary: Summary) -> str:
+    grain = summary.funnel.grain
+    now, before = summary.current.entered, summary.previous.entered
+    return f"{plural(now, grain)} entered in {summary.current.label} ({before:,} in {summary.previous.label})."
+
+
+def comparison_table(
+    summary: Summary, stages: Sequence[StageComparison], reference: PeriodSummary, title: str
+) -> TableView:
+    """Per stage: count, step conversion with its interval and test, median time, value."""
+    ref = reference.label
+    has_value = any(s.metrics["value_sum"].current is not None for s in stages)
+    header = [
+        "Stage",
+        "Count",
+        ref,
+        "Δ",
+        "Step %",
+        "95% CI",
+        ref,
+        "Δ",
+        "p",
+        "Verdict",
+        "Median",
+        "Δ",
+    ]
+    if has_value:
+        header += ["Value", "Δ"]
+    rows = []
+    marks = []
+    for stage in stages:
+        m = stage.metrics
+        count, step, median = (
+            m["count"],
+            m["conversion_from_previous"],
+            m["median_days_from_previous"],
+        )
+        row = [
+            stage.label,
+            format_count(_int(count.current)),
+            format_count(_int(count.previous)),
+            count_delta(count),
+            format_percent(step.current),
+            interval(step.current_interval),
+            format_percent(step.previous),
+            points(step.delta),
+            p_value(step.p_value),
+            verdict(step, summary.min_n),
+            days(median.current),
+            days_delta(median),
+        ]
+        if has_value:
+            value = m["value_sum"]
+            row += [
+                format_money(value.current),
+                count_delta(value) if value.current is not None else NULL_TEXT,
+            ]
+        rows.append(tuple(row))
+        marks.append(step.significant)
+    note = (
+        f"Step %: conversion from the previous stage, Wilson 95% interval; p: two-proportion "
+        f"z-test against {ref}; significant only when final, p < 0.05 and n ≥ {summary.min_n} "
+        "in both periods. Median: days from the previous stage."
+    )
+    return TableView(title, tuple(header), tuple(rows), tuple(marks), note)
+
+
+def groups_table(summary: Summary) -> TableView | None:
+    """The biggest groups: entries and conversion from entry per stage, with the change."""
+    if not summary.groups:
+        return None
+    stages = summary.stages[1:]
+    header = ["+".join(summary.breakdown), "Entered", "Δ", *[f"{s.label} %" for s in stages]]
+    rows = []
+    marks = []
+    for group in summary.groups:
+        entered = group.stages[0].metrics["count"]
+        cells = [
+            " / ".join(group.key.values()),
+            format_count(group.entered_current),
+            count_delta(entered),
+        ]
+        significant = False
+        for stage in group.stages[1:]:
+            change = stage.metrics["conversion_from_entry"]
+            star = "*" if change.significant else ""
+            significant |= change.significant
+            cells.append(f"{format_percent(change.current)} ({points(change.delta)}){star}")
+        rows.append(tuple(cells))
+        marks.append(significant)
+    note = (
+        f"Conversion from entry in {summary.current.label}, change against "
+        f"{summary.previous.label} in points; * significant (as above)."
+    )
+    return TableView(
+        f"By {'+'.join(summary.breakdown)} (biggest {len(summary.groups)})",
+        tuple(header),
+        tuple(rows),
+        tuple(marks),
+        note,
+    )
+
+
+def tables(summary: Summary) -> list[TableView]:
+    """Every table of the summary, top to bottom."""
+    views = [
+        comparison_table(
+            summary,
+            summary.stages,
+            summary.previous,
+            f"{summary.current.label} against {summary.previous.label}",
+        )
+    ]
+    if summary.year_ago is not None and summary.year_ago_stages is not None:
+        views.append(
+            comparison_table(
+                summary,
+                summary.year_ago_stages,
+                summary.year_ago,
+                f"{summary.current.label} against a year earlier ({summary.year_ago.label})",
+            )
+        )
+    groups = groups_table(summary)
+    if groups is not None:
+        views.append(groups)
+    return views
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)

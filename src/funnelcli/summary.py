@@ -1,0 +1,248 @@
+"""`funnel summary` as a library call: the last complete period against the one before it.
+
+Runs the report once over all entries (to find as_of and how far the data reaches back), then
+once per compared period (current, previous, a year earlier) on the same engine, with the
+period's UTC edges as --since/--until, and compares them (comparison.py).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from funnelcli import __version__
+from funnelcli.alerts import Alert
+from funnelcli.comparison import Change, StageComparison, compare_groups
+from funnelcli.compile import ReportQuery
+from funnelcli.periods import Calendar, PeriodKind, PeriodRange, is_immature
+from funnelcli.report import funnel_info, report_on
+from funnelcli.result import FunnelInfo, FunnelReport, GroupResult
+from funnelcli.spec import Funnel
+
+SUMMARY_SCHEMA = "funnelcli.summary/1"
+
+
+@dataclass(frozen=True)
+class PeriodSummary:
+    """One compared entry period: its edges, how many entered, whether it is final."""
+
+    label: str
+    start: str  # local wall-clock time in the funnel's timezone
+    end: str  # exclusive
+    since: str  # the same edges in UTC
+    until: str
+    entered: int
+    immature: bool  # entrants at its end are younger than the window at as_of
+
+
+@dataclass(frozen=True)
+class GroupComparison:
+    """One breakdown group, current period against the previous one."""
+
+    key: dict[str, str]
+    entered_current: int
+    entered_previous: int
+    stages: tuple[StageComparison, ...]
+
+
+@dataclass(frozen=True)
+class AlertResult:
+    """A `--fail-on` expression and whether the current period meets it."""
+
+    expression: str
+    met: bool
+    current: float | None
+    previous: float | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Everything `funnel summary` says, in the shape of funnelcli.summary/1."""
+
+    funnel: FunnelInfo
+    period: str  # week | month
+    week_start: str
+    timezone: str
+    as_of: str
+    min_n: int
+    alerts: tuple[AlertResult, ...]
+    current: PeriodSummary
+    previous: PeriodSummary
+    year_ago: PeriodSummary | None  # null when the data does not reach back a year
+    stages: tuple[StageComparison, ...]  # current against previous
+    year_ago_stages: tuple[StageComparison, ...] | None  # current against year_ago
+    breakdown: tuple[str, ...]  # the attributes of `groups`; empty without a breakdown
+    groups: tuple[GroupComparison, ...]  # the biggest groups of the current period
+    version: str
+    schema: str = SUMMARY_SCHEMA
+
+    @property
+    def alerts_met(self) -> tuple[AlertResult, ...]:
+        return tuple(alert for alert in self.alerts if alert.met)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types with `schema` first; non-finite floats become null."""
+        data = plain(asdict(self))
+        return {"schema": data.pop("schema"), **data}
+
+
+def plain(value: Any) -> Any:
+    """Lists for tuples, None for NaN/±inf: what json.dumps(allow_nan=False) accepts."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return value
+
+
+def build_summary(
+    funnel: Funnel,
+    kind: PeriodKind,
+    *,
+    as_of: datetime | None = None,
+    breakdown: tuple[str, ...] = (),
+    top: int = 5,
+    min_n: int | None = None,
+    alerts: tuple[Alert, ...] = (),
+    data_dir: Path | None = None,
+) -> Summary:
+    """Compare the last complete period before `as_of` with the one before it (and a year ago)."""
+    from funnelcli.engine import open_engine
+
+    min_n = funnel.spec.min_n if min_n is None else min_n
+    calendar = Calendar.of(funnel.spec, kind)
+    window = funnel.spec.window
+    with open_engine(funnel, data_dir) as engine:
+        everything = report_on(engine, funnel, ReportQuery(as_of=as_of), min_n=min_n)
+        anchor = as_of or parse_moment(everything.period.as_of)
+        if anchor is None:
+            from funnelcli.errors import DataError
+
+            raise DataError("no entry times in the data, so there is no period to summarise")
+        first_entry = parse_moment(everything.period.first_entry)
+        current = calendar.last_complete(anchor)
+        previous = calendar.period(calendar.shift(current.start, -1))
+        year_ago = calendar.period(calendar.year_before(current.start))
+        if first_entry is None or first_entry > year_ago.since:
+            year_ago = None
+
+        def run(period: PeriodRange) -> FunnelReport:
+            query = ReportQuery(
+                since=period.since,
+                until=period.until,
+                as_of=anchor,
+                breakdowns=(breakdown,) if breakdown else (),
+            )
+            return report_on(engine, funnel, query, min_n=min_n)
+
+        now, then = run(current), run(previous)
+        ago = run(year_ago) if year_ago is not None else None
+
+    final = not (is_immature(current, window, anchor) or is_immature(previous, window, anchor))
+    stages = compare_groups(now.overall, then.overall, min_n=min_n, final=final)
+    year_ago_stages = None
+    if ago is not None and year_ago is not None:
+        final_ago = not (
+            is_immature(current, window, anchor) or is_immature(year_ago, window, anchor)
+        )
+        year_ago_stages = compare_groups(now.overall, ago.overall, min_n=min_n, final=final_ago)
+    return Summary(
+        funnel=funnel_info(funnel),
+        period=kind.value,
+        week_start=funnel.spec.week_start.value,
+        timezone=funnel.spec.timezone,
+        as_of=_iso(anchor),
+        min_n=min_n,
+        alerts=tuple(_check(alert, stages) for alert in alerts),
+        current=_period(current, now, window, anchor),
+        previous=_period(previous, then, window, anchor),
+        year_ago=_period(year_ago, ago, window, anchor) if year_ago and ago else None,
+        stages=stages,
+        year_ago_stages=year_ago_stages,
+        breakdown=breakdown,
+        groups=_groups(now, then, top=top, min_n=min_n, final=final),
+        version=__version__,
+    )
+
+
+def _check(alert: Alert, stages: tuple[StageComparison, ...]) -> AlertResult:
+    change: Change = next(s for s in stages if s.name == alert.stage).metrics[alert.metric]
+    return AlertResult(
+        expression=alert.text,
+        met=alert.is_met(change.current, change.previous),
+        current=change.current,
+        previous=change.previous,
+    )
+
+
+def _groups(
+    now: FunnelReport, then: FunnelReport, *, top: int, min_n: int, final: bool
+) -> tuple[GroupComparison, ...]:
+    if not now.breakdowns:
+        return ()
+    previous = {tuple(g.key.items()): g for g in then.breakdowns[0].groups}
+    comparisons = []
+    for group in now.breakdowns[0].groups[:top]:  # biggest first
+        before = previous.get(tuple(group.key.items())) or _empty_like(group)
+        comparisons.append(
+            GroupComparison(
+                key=group.key,
+                entered_current=group.entered,
+                entered_previous=before.entered,
+                stages=compare_groups(group, before, min_n=min_n, final=final),
+            )
+        )
+    return tuple(comparisons)
+
+
+def _empty_like(group: GroupResult) -> GroupResult:
+    """A group absent from the previous period: nobody entered, every count 0."""
+    from dataclasses import replace
+
+    from funnelcli.result import TimeStats
+
+    none = TimeStats(n=0, median_days=None, p90_days=None)
+    stages = tuple(
+        replace(
+            s,
+            count=0,
+            conversion_from_previous=None,
+            conversion_from_entry=None,
+            dropped=None if k == 0 else 0,
+            time_from_previous=none,
+            time_from_entry=none,
+            value_sum=None if s.value_sum is None else 0.0,
+        )
+        for k, s in enumerate(group.stages)
+    )
+    return replace(group, entered=0, immature_ids=0, stages=stages)
+
+
+def _period(
+    period: PeriodRange, report: FunnelReport, window: Any, as_of: datetime
+) -> PeriodSummary:
+    return PeriodSummary(
+        label=period.label,
+        start=_iso(period.start),
+        end=_iso(period.end),
+        since=_iso(period.since),
+        until=_iso(period.until),
+        entered=report.overall.entered,
+        immature=is_immature(period, window, as_of),
+    )
+
+
+def parse_moment(text: str | None) -> datetime | None:
+    """A report's ISO date/time text back to a naive datetime."""
+    return datetime.fromisoformat(text) if text else None
+
+
+def _iso(moment: datetime) -> str:
+    if moment.time() == datetime.min.time():
+        return moment.date().isoformat()
+    return moment.isoformat(sep=" ")
