@@ -22,6 +22,7 @@ from funnelcli.spec import Funnel
 from funnelcli.summary import parse_moment, plain
 
 COHORTS_SCHEMA = "funnelcli.cohorts/1"
+IMMATURE_MARK = "~"  # how renderers mark a cell that may still grow
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def build_cohorts(
             raise DataError("no entry times in the data, so there are no cohorts")
         start = calendar.containing(anchor).start
         oldest = calendar.containing(max(first, since) if since else first).start
-        starts = []
+        starts: list[datetime] = []
         while start >= oldest and len(starts) < last:
             starts.append(start)
             start = calendar.shift(start, -1)

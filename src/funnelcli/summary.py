@@ -17,6 +17,7 @@ from funnelcli import __version__
 from funnelcli.alerts import Alert
 from funnelcli.comparison import Change, StageComparison, compare_groups
 from funnelcli.compile import ReportQuery
+from funnelcli.duration import Duration
 from funnelcli.periods import Calendar, PeriodKind, PeriodRange, is_immature
 from funnelcli.report import funnel_info, report_on
 from funnelcli.result import FunnelInfo, FunnelReport, GroupResult
@@ -127,8 +128,8 @@ def build_summary(
         first_entry = parse_moment(everything.period.first_entry)
         current = calendar.last_complete(anchor)
         previous = calendar.period(calendar.shift(current.start, -1))
-        year_ago = calendar.period(calendar.year_before(current.start))
-        if first_entry is None or first_entry > year_ago.since:
+        year_ago: PeriodRange | None = calendar.period(calendar.year_before(current.start))
+        if first_entry is None or year_ago is None or first_entry > year_ago.since:
             year_ago = None
 
         def run(period: PeriodRange) -> FunnelReport:
@@ -224,7 +225,7 @@ def _empty_like(group: GroupResult) -> GroupResult:
 
 
 def _period(
-    period: PeriodRange, report: FunnelReport, window: Any, as_of: datetime
+    period: PeriodRange, report: FunnelReport, window: Duration | None, as_of: datetime
 ) -> PeriodSummary:
     return PeriodSummary(
         label=period.label,

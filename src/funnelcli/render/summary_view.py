@@ -136,7 +136,10 @@ def maturity_note(summary: Summary) -> str | None:
 def entered_text(summary: Summary) -> str:
     grain = summary.funnel.grain
     now, before = summary.current.entered, summary.previous.entered
-    return f"{plural(now, grain)} entered in {summary.current.label} ({before:,} in {summary.previous.label})."
+    return (
+        f"{plural(now, grain)} entered in {summary.current.label} "
+        f"({before:,} in {summary.previous.label})."
+    )
 
 
 def comparison_table(
