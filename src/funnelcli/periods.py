@@ -12,12 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from funnelcli.duration import Duration
-from funnelcli.spec import FunnelSpec, WeekStart
+if TYPE_CHECKING:  # the CLI imports PeriodKind at start-up: keep this module light
+    from funnelcli.duration import Duration
+    from funnelcli.spec import FunnelSpec
 
-_WEEKDAYS = tuple(WeekStart)  # monday … sunday, the order of datetime.weekday()
+# The order of datetime.weekday(); the values of spec.WeekStart.
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class PeriodKind(StrEnum):
@@ -43,12 +46,12 @@ class Calendar:
     """Period arithmetic for one funnel: kind, first weekday and time zone."""
 
     kind: PeriodKind
-    week_start: WeekStart = WeekStart.monday
+    week_start: str = "monday"  # one of WEEKDAYS
     timezone: str = "UTC"
 
     @classmethod
     def of(cls, spec: FunnelSpec, kind: PeriodKind) -> Calendar:
-        return cls(kind=kind, week_start=spec.week_start, timezone=spec.timezone)
+        return cls(kind=kind, week_start=spec.week_start.value, timezone=spec.timezone)
 
     def to_local(self, moment: datetime) -> datetime:
         """A naive UTC time as naive local wall-clock time."""
@@ -63,7 +66,7 @@ class Calendar:
         day = datetime(local.year, local.month, local.day)
         if self.kind is PeriodKind.month:
             return day.replace(day=1)
-        offset = (day.weekday() - _WEEKDAYS.index(self.week_start)) % 7
+        offset = (day.weekday() - WEEKDAYS.index(self.week_start)) % 7
         return day - timedelta(days=offset)
 
     def shift(self, start: datetime, periods: int) -> datetime:
@@ -100,7 +103,7 @@ class Calendar:
         """`2025-W01` (ISO week), `week of 2024-12-29` (other first weekday) or `2025-01`."""
         if self.kind is PeriodKind.month:
             return f"{start.year:04d}-{start.month:02d}"
-        if self.week_start is WeekStart.monday:
+        if self.week_start == "monday":
             year, week, _ = start.isocalendar()
             return f"{year:04d}-W{week:02d}"
         return f"week of {start.date().isoformat()}"

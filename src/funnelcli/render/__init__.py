@@ -111,3 +111,12 @@ def describe_immature(report: FunnelReport) -> str:
     window = report.funnel.window or "the window"
     as_of = report.period.as_of or "the latest time in the data"
     return f"{ids} entered less than {window} before {as_of} and may still convert."
+
+
+class SummaryFormat(StrEnum):
+    """The output formats of `funnel summary --format` (html is for e-mail delivery)."""
+
+    table = "table"
+    markdown = "markdown"
+    html = "html"
+    json = "json"

@@ -143,9 +143,18 @@ def entered_text(summary: Summary) -> str:
 
 
 def comparison_table(
-    summary: Summary, stages: Sequence[StageComparison], reference: PeriodSummary, title: str
+    summary: Summary,
+    stages: Sequence[StageComparison],
+    reference: PeriodSummary,
+    title: str,
+    *,
+    compact: bool = False,
 ) -> TableView:
-    """Per stage: count, step conversion with its interval and test, median time, value."""
+    """Per stage: count, step conversion with its interval and test, median time, value.
+
+    `compact` (the terminal) leaves out the reference period's own values, the median's change
+    and the value, keeping every change, interval and test.
+    """
     ref = reference.label
     has_value = any(s.metrics["value_sum"].current is not None for s in stages)
     header = [
@@ -193,14 +202,21 @@ def comparison_table(
                 format_money(value.current),
                 count_delta(value) if value.current is not None else NULL_TEXT,
             ]
+        if compact:
+            row = [row[i] for i in _COMPACT]
         rows.append(tuple(row))
         marks.append(step.significant)
+    if compact:
+        header = [header[i] for i in _COMPACT]
     note = (
         f"Step %: conversion from the previous stage, Wilson 95% interval; p: two-proportion "
         f"z-test against {ref}; significant only when final, p < 0.05 and n ≥ {summary.min_n} "
         "in both periods. Median: days from the previous stage."
     )
     return TableView(title, tuple(header), tuple(rows), tuple(marks), note)
+
+
+_COMPACT = (0, 1, 3, 4, 5, 7, 8, 9, 10)  # Stage Count Δ Step% CI Δ p Verdict Median
 
 
 def groups_table(summary: Summary) -> TableView | None:
@@ -223,12 +239,17 @@ def groups_table(summary: Summary) -> TableView | None:
             change = stage.metrics["conversion_from_entry"]
             star = "*" if change.significant else ""
             significant |= change.significant
-            cells.append(f"{format_percent(change.current)} ({points(change.delta)}){star}")
+            delta = (
+                NULL_TEXT
+                if change.delta is None
+                else signed(change.delta, f"{abs(change.delta) * 100:.1f}")
+            )
+            cells.append(f"{format_percent(change.current)} ({delta}){star}")
         rows.append(tuple(cells))
         marks.append(significant)
     note = (
         f"Conversion from entry in {summary.current.label}, change against "
-        f"{summary.previous.label} in points; * significant (as above)."
+        f"{summary.previous.label} in percentage points; * significant (as above)."
     )
     return TableView(
         f"By {'+'.join(summary.breakdown)} (biggest {len(summary.groups)})",
@@ -239,7 +260,7 @@ def groups_table(summary: Summary) -> TableView | None:
     )
 
 
-def tables(summary: Summary) -> list[TableView]:
+def tables(summary: Summary, *, compact: bool = False) -> list[TableView]:
     """Every table of the summary, top to bottom."""
     views = [
         comparison_table(
@@ -247,6 +268,7 @@ def tables(summary: Summary) -> list[TableView]:
             summary.stages,
             summary.previous,
             f"{summary.current.label} against {summary.previous.label}",
+            compact=compact,
         )
     ]
     if summary.year_ago is not None and summary.year_ago_stages is not None:
@@ -256,6 +278,7 @@ def tables(summary: Summary) -> list[TableView]:
                 summary.year_ago_stages,
                 summary.year_ago,
                 f"{summary.current.label} against a year earlier ({summary.year_ago.label})",
+                compact=compact,
             )
         )
     groups = groups_table(summary)

@@ -53,7 +53,7 @@ def summary_renderables(summary: Summary) -> list[RenderableType]:
     note = maturity_note(summary)
     if note:
         out.append(Text(note, style="yellow"))
-    for view in tables(summary):
+    for view in tables(summary, compact=True):
         out += ["", _table(view)]
     return out
 
@@ -69,7 +69,7 @@ def _table(view: TableView) -> Table:
         pad_edge=False,
     )
     for index, name in enumerate(view.header):
-        table.add_column(name, justify="left" if index == 0 else "right")
+        table.add_column(name, justify="left" if index == 0 else "right", no_wrap=index > 0)
     for row, mark in zip(view.rows, view.marks, strict=True):
         table.add_row(*row, style="bold green" if mark else None)
     return table
