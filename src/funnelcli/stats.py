@@ -32,7 +32,10 @@ def wilson_interval(successes: int, n: int, z: float = Z_95) -> Interval | None:
     denominator = 1 + z2 / n
     centre = (p + z2 / (2 * n)) / denominator
     half = z / denominator * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
-    return Interval(low=max(0.0, centre - half), high=min(1.0, centre + half))
+    # At 0% (100%) the bound is exactly 0 (1); floating point would leave a tiny residue.
+    low = 0.0 if successes <= 0 else max(0.0, centre - half)
+    high = 1.0 if successes >= n else min(1.0, centre + half)
+    return Interval(low=low, high=high)
 
 
 def two_proportion_p_value(successes_a: int, n_a: int, successes_b: int, n_b: int) -> float | None:

@@ -73,6 +73,7 @@ def _funnel_bars(summary: Summary) -> list[str]:
     rows = []
     for index, stage in enumerate(summary.stages):
         count = stage.metrics["count"].current or 0
+        previous = int(stage.metrics["count"].previous or 0)
         overall = stage.metrics["conversion_from_entry"].current
         width = round(_BAR_PX * count / top) if top else 0
         if count and not width:
@@ -87,7 +88,8 @@ def _funnel_bars(summary: Summary) -> list[str]:
         rows.append(
             f'<tr><td style="{_CELL}">{escape(stage.label)}</td>'
             f'<td style="{_CELL};text-align:right">{format_count(int(count))}</td>'
-            f'<td style="{_CELL};text-align:right">{format_percent(overall) if index else ""}</td>'
+            f'<td style="{_CELL};text-align:right">{format_count(previous)}</td>'
+            f'<td style="{_CELL};text-align:right">{format_percent(overall)}</td>'
             f'<td style="{_CELL};width:{_BAR_PX}px">{bar}</td></tr>'
         )
     return [
@@ -96,9 +98,18 @@ def _funnel_bars(summary: Summary) -> list[str]:
         'style="border-collapse:collapse">',
         f'<tr><th style="{_CELL};text-align:left">Stage</th>'
         f'<th style="{_CELL};text-align:right">Count</th>'
+        f'<th style="{_CELL};text-align:right">{escape(summary.previous.label)}</th>'
         f'<th style="{_CELL};text-align:right">Overall %</th><th style="{_CELL}"></th></tr>',
         *rows,
         "</table>",
+        *(
+            [
+                '<p style="margin:4px 0 0 0;color:#6b7280;font-size:12px">Pale bars: '
+                "provisional (the period is immature). Overall %: conversion from entry.</p>"
+            ]
+            if current.immature
+            else []
+        ),
     ]
 
 
