@@ -104,6 +104,7 @@ def test_comparison_numbers_and_significance_rules() -> None:
     # first stage: no rate, entries final even when the periods are not
     first = compare_groups(now, before, min_n=30, final=False)[0]
     assert first.metrics["conversion_from_previous"].current is None
+    assert first.metrics["conversion_from_entry"].current == 1.0  # as in the report
     assert first.metrics["count"].final
     # provisional (immature) or below --min-n: never significant
     provisional = compare_groups(now, before, min_n=30, final=False)[1]

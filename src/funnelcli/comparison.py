@@ -108,9 +108,9 @@ def _rate_change(
     final: bool,
 ) -> Change:
     """count_k over the previous stage's count (or entries), in both periods."""
-    if k == 0:
-        return _plain_change(None, None, final=final)
-    base = k - 1 if metric == "conversion_from_previous" else 0
+    if k == 0 and metric == "conversion_from_previous":
+        return _plain_change(None, None, final=final)  # the first stage has no previous
+    base = k - 1 if metric == "conversion_from_previous" else 0  # entry over entry: 100%
     x_now, n_now = current.stages[k].count, current.stages[base].count
     x_then, n_then = previous.stages[k].count, previous.stages[base].count
     rate_now = x_now / n_now if n_now else None

@@ -10,6 +10,7 @@ from funnelcli.render.markdown import escape
 from funnelcli.render.summary_view import (
     TableView,
     alert_lines,
+    alert_values,
     entered_text,
     facts,
     headline,
@@ -22,8 +23,10 @@ from funnelcli.summary import Summary
 def summary_markdown(summary: Summary) -> str:
     """Markdown for chat tools and wikis: alerts first, then the comparison tables."""
     lines = [f"# {escape(headline(summary))}", "", escape(facts(summary)), ""]
-    for line in alert_lines(summary):
-        lines += [f"> **{escape(line)}**" if line.startswith("ALERT") else escape(line), ""]
+    for alert in summary.alerts_met:
+        lines += [f"> **ALERT:** `{alert.expression}` {escape(alert_values(alert))}", ""]
+    if summary.alerts and not summary.alerts_met:
+        lines += [escape(alert_lines(summary)[0]), ""]
     lines += [escape(entered_text(summary)), ""]
     note = maturity_note(summary)
     if note:

@@ -103,11 +103,17 @@ def facts(summary: Summary) -> str:
     return " · ".join(parts)
 
 
-def alert_text(alert: AlertResult) -> str:
+def alert_values(alert: AlertResult) -> str:
+    """The values an alert was checked against, e.g. "(now 3, before 1)"."""
+
     def show(value: float | None) -> str:
         return NULL_TEXT if value is None else f"{value:,.4g}"
 
-    return f"{alert.expression} (now {show(alert.current)}, before {show(alert.previous)})"
+    return f"(now {show(alert.current)}, before {show(alert.previous)})"
+
+
+def alert_text(alert: AlertResult) -> str:
+    return f"{alert.expression} {alert_values(alert)}"
 
 
 def alert_lines(summary: Summary) -> list[str]:
