@@ -230,3 +230,52 @@ def test_html_snapshot(tiny: Path, request: pytest.FixtureRequest) -> None:
         "summary HTML differs from tests/golden/summary.html; if intended, run "
         "pytest tests/test_summary.py --update-golden"
     )
+
+
+def _readme_block(kind: str) -> list[str]:
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    return re.findall(rf"```{kind}\n(.*?)```", readme, re.S)
+
+
+@pytest.fixture()
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import shutil
+
+    root = Path(__file__).resolve().parent.parent
+    shutil.copytree(root / "funnels", tmp_path / "funnels")
+    shutil.copytree(root / "sample_data", tmp_path / "sample_data")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_readme_crontab_and_systemd_commands_run(repo: Path) -> None:
+    """The README's crontab line and systemd ExecStart run as written (with their escapes
+    undone: cron's `\\%` and systemd's `%%` are a plain `%`), write the HTML and exit 3."""
+    import shlex
+
+    (crontab,) = _readme_block("crontab")
+    schedule_and_command = crontab.strip().split(None, 5)
+    assert schedule_and_command[:5] == ["0", "7", "*", "*", "1"]
+    command = schedule_and_command[5]
+    assert command.startswith("cd /srv/funnelcli && ")
+    summary_part, _, mail_part = command.removeprefix("cd /srv/funnelcli && ").partition("; ")
+    assert mail_part.startswith("[ $? -eq 3 ] && mail")
+    exec_lines = [
+        line.removeprefix("ExecStart=/usr/local/bin/")
+        for block in _readme_block("ini")
+        for line in block.splitlines()
+        if line.startswith("ExecStart=")
+    ]
+    for line in [summary_part.replace("\\%", "%"), *[e.replace("%%", "%") for e in exec_lines]]:
+        args = shlex.split(line)
+        assert args[0] == "funnel"
+        target = repo / "weekly.html"
+        target.unlink(missing_ok=True)
+        code, out, err = run(*args[1:])
+        # On the sample data the last complete week has no paid lead: paid < 0.15 fires.
+        assert code == 3, err
+        assert out == "" and err == ""  # silent: cron mails only errors
+        html = target.read_text(encoding="utf-8")
+        assert html.startswith("<!DOCTYPE html>") and "ALERT:" in html

@@ -178,7 +178,10 @@ def _breakdowns(by: list[str] | None, definition: Funnel) -> tuple[tuple[str, ..
     return tuple(groups)
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(text: str, output: Path | None, *, quiet_unless_tty: bool = False) -> None:
+    """Write to stdout or atomically to `output`; `quiet_unless_tty` (the commands meant for
+    cron) drops the "Wrote FILE" note unless stderr is a terminal, so a run that worked is
+    silent and cron mails only errors."""
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -186,7 +189,8 @@ def _emit(text: str, output: Path | None) -> None:
     from funnelcli.output import write_atomic
 
     write_atomic(output, text)
-    typer.echo(f"Wrote {output}", err=True)
+    if not quiet_unless_tty or sys.stderr.isatty():
+        typer.echo(f"Wrote {output}", err=True)
 
 
 @app.command()
@@ -399,19 +403,19 @@ def summary(
             if output is None:
                 _print_all(renderables)
             else:
-                _emit(plain_text(renderables, width=_width()), output)
+                _emit(plain_text(renderables, width=_width()), output, quiet_unless_tty=True)
         elif fmt is SummaryFormat.html:
             from funnelcli.render.html import summary_html
 
-            _emit(summary_html(result), output)
+            _emit(summary_html(result), output, quiet_unless_tty=True)
         elif fmt is SummaryFormat.markdown:
             from funnelcli.render.summary_out import summary_markdown
 
-            _emit(summary_markdown(result), output)
+            _emit(summary_markdown(result), output, quiet_unless_tty=True)
         else:
             from funnelcli.render.summary_out import summary_json
 
-            _emit(summary_json(result), output)
+            _emit(summary_json(result), output, quiet_unless_tty=True)
         return result
 
     result = _guard(debug, run)
@@ -464,7 +468,7 @@ def _emit_cohorts(matrix: CohortMatrix, fmt: Format, output: Path | None) -> Non
         if output is None:
             _print_all(renderables)
         else:
-            _emit(plain_text(renderables, width=_width()), output)
+            _emit(plain_text(renderables, width=_width()), output, quiet_unless_tty=True)
         return
     from funnelcli.render import cohorts_out
 
@@ -473,7 +477,7 @@ def _emit_cohorts(matrix: CohortMatrix, fmt: Format, output: Path | None) -> Non
         Format.csv: cohorts_out.cohorts_csv,
         Format.markdown: cohorts_out.cohorts_markdown,
     }[fmt]
-    _emit(writer(matrix), output)
+    _emit(writer(matrix), output, quiet_unless_tty=True)
 
 
 def _print_all(renderables: Sequence[object]) -> None:
