@@ -38,8 +38,8 @@ def test_rows_are_the_report_of_their_period() -> None:
     as_of = datetime.fromisoformat(AS_OF)
     matrix = build_cohorts(funnel, PeriodKind.month, as_of=as_of, last=40)
     # The data starts 2024-01-08: every month from 2024-01 to 2025-06 (the month of as_of).
-    assert [r.label for r in matrix.rows][0] == "2024-01"
-    assert [r.label for r in matrix.rows][-1] == "2025-06"
+    assert matrix.rows[0].label == "2024-01"
+    assert matrix.rows[-1].label == "2025-06"
     assert len(matrix.rows) == 18
     for label in ("2024-01", "2024-12", "2025-06"):
         row = next(r for r in matrix.rows if r.label == label)
@@ -111,3 +111,35 @@ def test_weeks_and_usage_errors(repo: Path) -> None:
     assert code == 2 and "year" in err
     code, _, err = run("cohorts", "--as-of", "soon")
     assert code == 2 and err.startswith("Error: --as-of")
+
+
+def test_period_groups_are_the_report_breakdown_of_their_period() -> None:
+    """run_periods' one query, split by period and group, equals one report per period."""
+    from funnelcli.engine import open_engine
+    from funnelcli.periodic import run_periods
+    from funnelcli.periods import Calendar
+
+    funnel = load_funnel(DEFAULT)
+    calendar = Calendar(PeriodKind.week, timezone="Asia/Shanghai")
+    as_of = datetime.fromisoformat(AS_OF)
+    periods = [
+        calendar.containing(datetime(2025, 3, 2, 20)),
+        calendar.containing(datetime(2024, 3, 5)),
+    ]
+    with open_engine(funnel) as engine:
+        results = run_periods(
+            engine, funnel, periods, as_of=as_of, breakdown=("channel",), min_n=30
+        )
+    for item in results:
+        report = build_report(
+            funnel,
+            ReportQuery(
+                since=item.period.since,
+                until=item.period.until,
+                as_of=as_of,
+                breakdowns=(("channel",),),
+            ),
+        )
+        assert item.overall == report.overall
+        assert item.groups == report.breakdowns[0].groups
+        assert item.overall.entered > 0 and len(item.groups) > 1

@@ -1,8 +1,8 @@
 """`funnel cohorts` as a library call: entry cohorts by period × stages (count, conversion).
 
-Each row is the report over the ids whose entry falls in one period (its UTC edges as
---since/--until, all on one engine), so a cell means exactly what `funnel report --since
---until` would say for that period.
+Each row is the report over the ids whose entry falls in one period (periodic.py: one query
+for all periods), so a cell means exactly what `funnel report --since START --until END` says
+for that period's UTC edges.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from funnelcli import __version__
 from funnelcli.compile import ReportQuery
 from funnelcli.errors import DataError
+from funnelcli.periodic import run_periods
 from funnelcli.periods import Calendar, PeriodKind, is_immature, is_partial
 from funnelcli.report import funnel_info, report_on
 from funnelcli.result import FunnelInfo
@@ -89,25 +90,23 @@ def build_cohorts(
         while start >= oldest and len(starts) < last:
             starts.append(start)
             start = calendar.shift(start, -1)
-        rows = []
-        for start in reversed(starts):
-            period = calendar.period(start)
-            query = ReportQuery(since=period.since, until=period.until, as_of=anchor)
-            overall = report_on(engine, funnel, query).overall
-            rows.append(
-                CohortRow(
-                    label=period.label,
-                    start=_iso(period.start),
-                    end=_iso(period.end),
-                    entered=overall.entered,
-                    immature=is_immature(period, funnel.spec.window, anchor),
-                    partial=is_partial(period, anchor),
-                    cells=tuple(
-                        CohortCell(count=s.count, conversion_from_entry=s.conversion_from_entry)
-                        for s in overall.stages
-                    ),
-                )
-            )
+        periods = [calendar.period(start) for start in reversed(starts)]
+        funnels = run_periods(engine, funnel, periods, as_of=anchor, min_n=funnel.spec.min_n)
+    rows = [
+        CohortRow(
+            label=item.period.label,
+            start=_iso(item.period.start),
+            end=_iso(item.period.end),
+            entered=item.overall.entered,
+            immature=is_immature(item.period, funnel.spec.window, anchor),
+            partial=is_partial(item.period, anchor),
+            cells=tuple(
+                CohortCell(count=s.count, conversion_from_entry=s.conversion_from_entry)
+                for s in item.overall.stages
+            ),
+        )
+        for item in funnels
+    ]
     return CohortMatrix(
         funnel=funnel_info(funnel),
         period=kind.value,

@@ -33,6 +33,8 @@ from funnelcli.sqlast import source_view, table
 __all__ = ["CompiledFunnel", "ReportQuery", "compile_funnel", "source_view", "table"]
 
 KEY = "key"
+PERIOD_KEY = "__entry_period"  # the pseudo attribute of ReportQuery.periods in breakdowns
+PERIOD_COLUMN = "entry_period"
 ROWS = "rows"
 LATEST = "latest"
 
@@ -45,6 +47,10 @@ class ReportQuery:
     until: datetime | None = None
     as_of: datetime | None = None
     breakdowns: tuple[tuple[str, ...], ...] = ()
+    # Entry periods [since, until) (UTC, non-overlapping): when given, the cohort is the ids
+    # entering in one of them, and every group is also split by period (group PERIOD_KEY =
+    # the period's index), so summaries and cohort matrices need one query, not one per period.
+    periods: tuple[tuple[datetime, datetime], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -204,6 +210,9 @@ def compile_funnel(
         alias = f"a_{index}"
         attributes[alias] = resolver.attribute_source(name, None if name in by_names else "filter")
         aliases[name] = alias
+    if query.periods:
+        aliases[PERIOD_KEY] = PERIOD_COLUMN
+        breakdowns = ((PERIOD_KEY,), *((PERIOD_KEY, *b) for b in breakdowns), *breakdowns)
 
     sources = list(spec.sources)
     with_: list[tuple[str, exp.Expr]] = []
@@ -433,6 +442,18 @@ def _per_id(
         in_period.append(exp.GTE(this=q.col("entry_at"), expression=q.ts_literal(query.since)))
     if query.until is not None:
         in_period.append(exp.LT(this=q.col("entry_at"), expression=q.ts_literal(query.until)))
+    if query.periods:
+        bucket = exp.Case()
+        for index, (start, end) in enumerate(query.periods):
+            bucket = bucket.when(
+                exp.and_(
+                    exp.GTE(this=q.col("entry_at"), expression=q.ts_literal(start)),
+                    exp.LT(this=q.col("entry_at"), expression=q.ts_literal(end)),
+                ),
+                exp.Literal.number(index),
+            )
+        columns.append(q.alias(bucket, PERIOD_COLUMN))
+        in_period.append(q.not_null(bucket.copy()))
     period = exp.func("coalesce", q.and_(*in_period), exp.false()) if in_period else exp.true()
     columns.append(q.alias(period, "in_period"))
     if spec.filter:
@@ -535,7 +556,7 @@ def _final_aggregate(
                 f"rows_without_id_{i}",
             )
         )
-    if query.since is not None or query.until is not None:
+    if query.since is not None or query.until is not None or query.periods:
         columns.append(
             q.alias(
                 q.count_if(exp.and_(funnel_member.copy(), q.is_null(q.col("entry_at")))),

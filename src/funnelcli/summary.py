@@ -1,8 +1,8 @@
 """`funnel summary` as a library call: the last complete period against the one before it.
 
 Runs the report once over all entries (to find as_of and how far the data reaches back), then
-once per compared period (current, previous, a year earlier) on the same engine, with the
-period's UTC edges as --since/--until, and compares them (comparison.py).
+once for the compared periods (current, previous, a year earlier; periodic.py splits one query
+by entry period), and compares them (comparison.py).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from funnelcli.alerts import Alert
 from funnelcli.comparison import Change, StageComparison, compare_groups
 from funnelcli.compile import ReportQuery
 from funnelcli.duration import Duration
+from funnelcli.periodic import PeriodFunnel, empty_group, run_periods
 from funnelcli.periods import Calendar, PeriodKind, PeriodRange, is_immature
 from funnelcli.report import funnel_info, report_on
-from funnelcli.result import FunnelInfo, FunnelReport, GroupResult
+from funnelcli.result import FunnelInfo
 from funnelcli.spec import Funnel
 
 SUMMARY_SCHEMA = "funnelcli.summary/1"
@@ -132,17 +133,12 @@ def build_summary(
         if first_entry is None or year_ago is None or first_entry > year_ago.since:
             year_ago = None
 
-        def run(period: PeriodRange) -> FunnelReport:
-            query = ReportQuery(
-                since=period.since,
-                until=period.until,
-                as_of=anchor,
-                breakdowns=(breakdown,) if breakdown else (),
-            )
-            return report_on(engine, funnel, query, min_n=min_n)
-
-        now, then = run(current), run(previous)
-        ago = run(year_ago) if year_ago is not None else None
+        compared = [current, previous] + ([year_ago] if year_ago is not None else [])
+        funnels = run_periods(
+            engine, funnel, compared, as_of=anchor, breakdown=breakdown, min_n=min_n
+        )
+    now, then = funnels[0], funnels[1]
+    ago = funnels[2] if len(funnels) > 2 else None
 
     final = not (is_immature(current, window, anchor) or is_immature(previous, window, anchor))
     stages = compare_groups(now.overall, then.overall, min_n=min_n, final=final)
@@ -160,9 +156,9 @@ def build_summary(
         as_of=_iso(anchor),
         min_n=min_n,
         alerts=tuple(_check(alert, stages) for alert in alerts),
-        current=_period(current, now, window, anchor),
-        previous=_period(previous, then, window, anchor),
-        year_ago=_period(year_ago, ago, window, anchor) if year_ago and ago else None,
+        current=_period(now, window, anchor),
+        previous=_period(then, window, anchor),
+        year_ago=_period(ago, window, anchor) if ago else None,
         stages=stages,
         year_ago_stages=year_ago_stages,
         breakdown=breakdown,
@@ -182,14 +178,13 @@ def _check(alert: Alert, stages: tuple[StageComparison, ...]) -> AlertResult:
 
 
 def _groups(
-    now: FunnelReport, then: FunnelReport, *, top: int, min_n: int, final: bool
+    now: PeriodFunnel, then: PeriodFunnel, *, top: int, min_n: int, final: bool
 ) -> tuple[GroupComparison, ...]:
-    if not now.breakdowns:
-        return ()
-    previous = {tuple(g.key.items()): g for g in then.breakdowns[0].groups}
+    """The `top` biggest groups of the current period against the same groups before."""
+    previous = {tuple(g.key.items()): g for g in then.groups}
     comparisons = []
-    for group in now.breakdowns[0].groups[:top]:  # biggest first
-        before = previous.get(tuple(group.key.items())) or _empty_like(group)
+    for group in now.groups[:top]:  # biggest first
+        before = previous.get(tuple(group.key.items())) or empty_group(group, group.key, min_n)
         comparisons.append(
             GroupComparison(
                 key=group.key,
@@ -201,39 +196,15 @@ def _groups(
     return tuple(comparisons)
 
 
-def _empty_like(group: GroupResult) -> GroupResult:
-    """A group absent from the previous period: nobody entered, every count 0."""
-    from dataclasses import replace
-
-    from funnelcli.result import TimeStats
-
-    none = TimeStats(n=0, median_days=None, p90_days=None)
-    stages = tuple(
-        replace(
-            s,
-            count=0,
-            conversion_from_previous=None,
-            conversion_from_entry=None,
-            dropped=None if k == 0 else 0,
-            time_from_previous=none,
-            time_from_entry=none,
-            value_sum=None if s.value_sum is None else 0.0,
-        )
-        for k, s in enumerate(group.stages)
-    )
-    return replace(group, entered=0, immature_ids=0, stages=stages)
-
-
-def _period(
-    period: PeriodRange, report: FunnelReport, window: Duration | None, as_of: datetime
-) -> PeriodSummary:
+def _period(item: PeriodFunnel, window: Duration | None, as_of: datetime) -> PeriodSummary:
+    period = item.period
     return PeriodSummary(
         label=period.label,
         start=_iso(period.start),
         end=_iso(period.end),
         since=_iso(period.since),
         until=_iso(period.until),
-        entered=report.overall.entered,
+        entered=item.overall.entered,
         immature=is_immature(period, window, as_of),
     )
 
