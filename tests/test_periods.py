@@ -183,3 +183,31 @@ def test_cohorts_as_of_and_last(tmp_path: Path) -> None:
         ("2025-02", 0, 0, True),
         ("2025-03", 0, 0, True),
     ]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai", "America/New_York", "Asia/Kolkata"])
+def test_bucketing_matches_a_plain_reference(zone: str) -> None:
+    """Property: the ISO week of an instant's local time is the week whose UTC edges hold it."""
+    from datetime import UTC, timedelta
+    from zoneinfo import ZoneInfo
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    calendar = Calendar(PeriodKind.week, timezone=zone)
+    months = Calendar(PeriodKind.month, timezone=zone)
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1)))
+    def check(moment: datetime) -> None:
+        local = moment.replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
+        year, week, _ = local.isocalendar()
+        period = calendar.containing(moment)
+        assert period.label == f"{year:04d}-W{week:02d}"
+        assert period.since <= moment < period.until
+        assert period.start.weekday() == 0 and period.end - period.start == timedelta(weeks=1)
+        month = months.containing(moment)
+        assert month.label == f"{local.year:04d}-{local.month:02d}"
+        assert month.since <= moment < month.until
+
+    check()

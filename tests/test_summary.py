@@ -279,3 +279,16 @@ def test_readme_crontab_and_systemd_commands_run(repo: Path) -> None:
         assert out == "" and err == ""  # silent: cron mails only errors
         html = target.read_text(encoding="utf-8")
         assert html.startswith("<!DOCTYPE html>") and "ALERT:" in html
+
+
+def test_no_colour_when_not_a_terminal(tiny: Path) -> None:
+    """Cron: stdout is a pipe, NO_COLOR unset — still no escape codes, no progress on stderr."""
+    for command in (["summary", "funnel.yaml"], ["cohorts", "funnel.yaml"]):
+        result = CliRunner().invoke(
+            app,
+            [*command, "--as-of", AS_OF],
+            env={"NO_COLOR": None, "TERM": "xterm-256color", "COLUMNS": "100"},
+            catch_exceptions=False,
+        )
+        assert result.exit_code == 0
+        assert "\x1b[" not in result.stdout and result.stderr == ""

@@ -353,7 +353,16 @@ def summary(
     top: Annotated[
         int, typer.Option(min=0, metavar="N", help="How many of the biggest groups to show.")
     ] = 5,
-    min_n: MinNOpt = None,
+    min_n: Annotated[
+        int | None,
+        typer.Option(
+            "--min-n",
+            min=0,
+            metavar="N",
+            help="Call no change significant unless both periods have at least N "
+            "(the rate's denominator; default: YAML min_n, 30).",
+        ),
+    ] = None,
     fail_on: Annotated[
         list[str] | None,
         typer.Option(
