@@ -9,9 +9,9 @@ from funnelcli.render import format_count, format_percent
 from funnelcli.render.summary_view import (
     TableView,
     alert_lines,
-    entered_text,
     facts,
     headline,
+    highlights,
     maturity_note,
     tables,
 )
@@ -48,7 +48,9 @@ def summary_html(summary: Summary) -> str:
             )
         else:
             parts.append(f'<p style="margin:0 0 8px 0;color:#166534">{escape(line)}</p>')
-    parts.append(f'<p style="margin:12px 0 8px 0">{escape(entered_text(summary))}</p>')
+    parts.append('<ul style="margin:12px 0 12px 0;padding-left:20px">')
+    parts += [f'<li style="margin:0 0 4px 0">{escape(line)}</li>' for line in highlights(summary)]
+    parts.append("</ul>")
     note = maturity_note(summary)
     if note:
         parts.append(

@@ -11,9 +11,9 @@ from funnelcli.render.summary_view import (
     TableView,
     alert_lines,
     alert_values,
-    entered_text,
     facts,
     headline,
+    highlights,
     maturity_note,
     tables,
 )
@@ -27,7 +27,7 @@ def summary_markdown(summary: Summary) -> str:
         lines += [f"> **ALERT:** `{alert.expression}` {escape(alert_values(alert))}", ""]
     if summary.alerts and not summary.alerts_met:
         lines += [escape(alert_lines(summary)[0]), ""]
-    lines += [escape(entered_text(summary)), ""]
+    lines += [*(f"- {escape(line)}" for line in highlights(summary)), ""]
     note = maturity_note(summary)
     if note:
         lines += [f"> {escape(note)}", ""]

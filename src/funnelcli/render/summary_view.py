@@ -139,13 +139,30 @@ def maturity_note(summary: Summary) -> str | None:
     )
 
 
-def entered_text(summary: Summary) -> str:
-    grain = summary.funnel.grain
-    now, before = summary.current.entered, summary.previous.entered
-    return (
-        f"{plural(now, grain)} entered in {summary.current.label} "
-        f"({before:,} in {summary.previous.label})."
-    )
+def highlights(summary: Summary) -> list[str]:
+    """What changed, in a few sentences: entries, then every significant conversion change."""
+    entries = summary.stages[0].metrics["count"]
+    lines = [
+        f"Entries: {format_count(summary.current.entered)} in {summary.current.label}, "
+        f"{count_delta(entries)} against {summary.previous.label}."
+    ]
+    changes = [
+        (stage, stage.metrics["conversion_from_previous"])
+        for stage in summary.stages[1:]
+        if stage.metrics["conversion_from_previous"].significant
+    ]
+    for stage, change in changes:
+        lines.append(
+            f"{stage.label}: step conversion {format_percent(change.current)} "
+            f"({points(change.delta)}, p = {p_value(change.p_value)}), significant."
+        )
+    if not changes:
+        if summary.current.immature or summary.previous.immature:
+            why = "later stages are provisional while the periods are immature"
+        else:
+            why = f"none reaches p < 0.05 with n ≥ {summary.min_n} in both periods"
+        lines.append(f"No significant change in step conversion: {why}.")
+    return lines
 
 
 def comparison_table(

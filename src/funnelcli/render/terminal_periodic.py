@@ -15,9 +15,9 @@ from funnelcli.render import NULL_TEXT, format_count, format_percent
 from funnelcli.render.summary_view import (
     TableView,
     alert_lines,
-    entered_text,
     facts,
     headline,
+    highlights,
     maturity_note,
     tables,
 )
@@ -49,7 +49,7 @@ def summary_renderables(summary: Summary) -> list[RenderableType]:
     ]
     for line in alert_lines(summary):
         out.append(Text(line, style="bold red" if line.startswith("ALERT") else "green"))
-    out.append(Text(entered_text(summary)))
+    out += [Text(f"• {line}") for line in highlights(summary)]
     note = maturity_note(summary)
     if note:
         out.append(Text(note, style="yellow"))
