@@ -292,3 +292,42 @@ def test_no_colour_when_not_a_terminal(tiny: Path) -> None:
         )
         assert result.exit_code == 0
         assert "\x1b[" not in result.stdout and result.stderr == ""
+
+
+def test_a_significant_change_is_highlighted_in_every_format(tmp_path: Path) -> None:
+    """W09: 40 of 100 paid; W08: 20 of 100 paid (mature, 1-day window)."""
+    from datetime import datetime, timedelta
+
+    from funnelcli.render.html import summary_html
+    from funnelcli.render.summary_out import summary_markdown
+    from funnelcli.render.summary_view import highlights
+
+    lines = ["lead_id,channel,created_at,paid_at,amount"]
+    for week, start, paid in (
+        ("a", datetime(2025, 2, 17, 8), 20),
+        ("b", datetime(2025, 2, 24, 8), 40),
+    ):
+        for i in range(100):
+            entry = start + timedelta(minutes=60 * i)
+            paid_at = (entry + timedelta(hours=1)).isoformat(sep=" ") if i < paid else ""
+            lines.append(f"{week}{i},ads,{entry.isoformat(sep=' ')},{paid_at},10")
+    (tmp_path / "leads.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "funnel.yaml").write_text(textwrap.dedent(FUNNEL).replace("min_n: 0", "min_n: 30"))
+    summary = build_summary(
+        load_funnel(tmp_path / "funnel.yaml"),
+        PeriodKind.week,
+        as_of=datetime.fromisoformat(AS_OF),
+        breakdown=("channel",),
+    )
+    step = summary.stages[1].metrics["conversion_from_previous"]
+    # p̂ = 60/200 = .3, SE = √(.3·.7·(2/100)) = √.0042, z = .2/√.0042 = 3.0861, p = 0.0020
+    assert step.p_value == pytest.approx(math.erfc(0.2 / math.sqrt(0.0042) / math.sqrt(2)))
+    assert step.p_value == pytest.approx(0.002028, abs=1e-6)
+    assert step.significant
+    assert highlights(summary) == [
+        "Entries: 100 in 2025-W09, ±0 (±0.0%) against 2025-W08.",
+        "paid: step conversion 40.0% (+20.0 pts, p = 0.002), significant.",
+    ]
+    assert "| **paid** | 40 | 20 |" in summary_markdown(summary)
+    assert '<tr style="background:#ecfdf5;font-weight:bold"><td' in summary_html(summary)
+    assert summary.groups[0].stages[1].metrics["conversion_from_entry"].significant
