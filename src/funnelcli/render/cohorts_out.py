@@ -18,7 +18,7 @@ def cohorts_markdown(matrix: CohortMatrix) -> str:
     lines = [
         f"# {escape(f'Entry cohorts by {matrix.period} · {funnel.title or funnel.name}')}",
         "",
-        escape(f"as of {matrix.as_of} · time zone {matrix.timezone}"),
+        escape(f"as of {matrix.as_of} UTC · periods in {matrix.timezone}"),
         "",
         "| Cohort | Entered | " + " | ".join(escape(s.label) for s in stages) + " |",
         "| --- | ---: | " + " | ".join("---:" for _ in stages) + " |",

@@ -95,8 +95,8 @@ def facts(summary: Summary) -> str:
     """One line: the compared periods, the anchor and the calendar."""
     parts = [
         f"{period_text(summary.current)} vs {period_text(summary.previous)}",
-        f"as of {summary.as_of}",
-        f"time zone {summary.timezone}",
+        f"as of {summary.as_of} UTC",
+        f"periods in {summary.timezone}",
     ]
     if summary.period == "week":
         parts.append(f"weeks start {summary.week_start}")

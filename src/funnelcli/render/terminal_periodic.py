@@ -81,7 +81,7 @@ def cohorts_renderables(matrix: CohortMatrix) -> list[RenderableType]:
     title = Text.assemble(
         (f"Entry cohorts by {matrix.period} · {funnel.title or funnel.name}", "bold"),
         "\n",
-        (f"as of {matrix.as_of} · time zone {matrix.timezone}", "dim"),
+        (f"as of {matrix.as_of} UTC · periods in {matrix.timezone}", "dim"),
     )
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("Cohort", justify="left")
