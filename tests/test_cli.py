@@ -334,3 +334,22 @@ def test_since_with_an_offset_is_taken_in_utc(repo: Path) -> None:
     _, utc, _ = run("report", "-f", "json", "--since", "2025-01-01T00:00:00")
     _, shifted, _ = run("report", "-f", "json", "--since", "2025-01-01T02:00:00+02:00")
     assert json.loads(utc)["overall"] == json.loads(shifted)["overall"]
+
+
+def test_output_file_gets_normal_permissions(tmp_path: Path) -> None:
+    """--output files are readable like any file the user creates (mkstemp alone gives 0600)."""
+    import os
+
+    from funnelcli.output import write_atomic
+
+    target = tmp_path / "weekly.html"
+    umask = os.umask(0o022)
+    try:
+        write_atomic(target, "x")
+        assert target.stat().st_mode & 0o777 == 0o644
+        target.chmod(0o640)
+        write_atomic(target, "y")  # replacing keeps the file's own permissions
+        assert target.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(umask)
+    assert target.read_text() == "y"

@@ -27,6 +27,7 @@ def write_atomic(path: Path, text: str) -> None:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temp, _mode_for(path))
         os.replace(temp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
@@ -36,3 +37,16 @@ def write_atomic(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _mode_for(path: Path) -> int:
+    """Keep a replaced file's permissions; a new file gets the usual 0666 minus the umask.
+
+    mkstemp creates 0600 files, which would make a cron-written report unreadable to others.
+    """
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
