@@ -136,9 +136,7 @@ def amount(raw: exp.Expr, sql_type: str = "VARCHAR") -> exp.Expr:
     negative = exp.or_(_present(text, 1), _present(text, 2), _present(text, 4))
     signed = exp.Mul(
         this=exp.Mul(this=number, expression=multiplier),
-        expression=exp.Case(default=exp.Literal.number(1)).when(
-            negative, exp.Literal.number(-1)
-        ),
+        expression=exp.Case(default=exp.Literal.number(1)).when(negative, exp.Literal.number(-1)),
     )
     return exp.cast(exp.Case().when(_well_formed(text), signed), AMOUNT_TYPE)
 
@@ -149,7 +147,10 @@ def unparseable(raw: exp.Expr, sql_type: str = "VARCHAR") -> exp.Expr:
         return exp.false()
     text = _text(raw)
     return exp.and_(
-        exp.NEQ(this=exp.func("coalesce", text, exp.Literal.string("")), expression=exp.Literal.string("")),
+        exp.NEQ(
+            this=exp.func("coalesce", text, exp.Literal.string("")),
+            expression=exp.Literal.string(""),
+        ),
         exp.Is(this=amount(raw, sql_type), expression=exp.null()),
     )
 

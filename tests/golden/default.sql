@@ -35,13 +35,1333 @@ WITH "agg_0" AS (
     MIN(CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
       NOT "paid_at" IS NULL) AS "m_4",
     FIRST(
-      CAST("deal_amount" AS DOUBLE) ORDER BY CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP), CAST("deal_amount" AS DOUBLE)
+      CAST(CAST(CASE
+        WHEN REGEXP_MATCHES(
+          UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+          '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$'
+        )
+        AND (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            1
+          ) <> ''
+        ) = (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            8
+          ) <> ''
+        )
+        AND NOT (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            2
+          ) <> ''
+          AND REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            4
+          ) <> ''
+        )
+        AND NOT (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            1
+          ) <> ''
+          AND (
+            REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              2
+            ) <> ''
+            OR REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              4
+            ) <> ''
+          )
+        )
+        AND NOT (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            3
+          ) <> ''
+          AND REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            7
+          ) <> ''
+        )
+        THEN TRY_CAST(CASE
+          WHEN REGEXP_MATCHES(
+            CASE
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]+$'
+              )
+              THEN REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]+\.[0-9]+$'
+              )
+              THEN REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$'
+              )
+              THEN REGEXP_REPLACE(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '[,]',
+                '',
+                'g'
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]+,[0-9]+$'
+              )
+              THEN REPLACE(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                ',',
+                '.'
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$'
+              )
+              THEN REPLACE(
+                REGEXP_REPLACE(
+                  REGEXP_EXTRACT(
+                    UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                    '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                    5
+                  ),
+                  '[\.]',
+                  '',
+                  'g'
+                ),
+                ',',
+                '.'
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$'
+              )
+              THEN REPLACE(
+                REGEXP_REPLACE(
+                  REGEXP_EXTRACT(
+                    UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                    '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                    5
+                  ),
+                  '[\ ''’]',
+                  '',
+                  'g'
+                ),
+                ',',
+                '.'
+              )
+            END,
+            '^[0-9]{1,20}(\.[0-9]+)?$'
+          )
+          THEN CASE
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]+$'
+            )
+            THEN REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              5
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]+\.[0-9]+$'
+            )
+            THEN REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              5
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$'
+            )
+            THEN REGEXP_REPLACE(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '[,]',
+              '',
+              'g'
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]+,[0-9]+$'
+            )
+            THEN REPLACE(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              ',',
+              '.'
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$'
+            )
+            THEN REPLACE(
+              REGEXP_REPLACE(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '[\.]',
+                '',
+                'g'
+              ),
+              ',',
+              '.'
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$'
+            )
+            THEN REPLACE(
+              REGEXP_REPLACE(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '[\ ''’]',
+                '',
+                'g'
+              ),
+              ',',
+              '.'
+            )
+          END
+        END AS DECIMAL(38, 6)) * CASE
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = 'K'
+          THEN 1000
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = 'M'
+          THEN 1000000
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = '千'
+          THEN 1000
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = '万'
+          THEN 10000
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = '亿'
+          THEN 100000000
+          ELSE 1
+        END * CASE
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            1
+          ) <> ''
+          OR REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            2
+          ) <> ''
+          OR REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            4
+          ) <> ''
+          THEN -1
+          ELSE 1
+        END
+      END AS DECIMAL(38, 6)) AS DOUBLE) ORDER BY CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP), CAST(CAST(CASE
+        WHEN REGEXP_MATCHES(
+          UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+          '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$'
+        )
+        AND (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            1
+          ) <> ''
+        ) = (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            8
+          ) <> ''
+        )
+        AND NOT (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            2
+          ) <> ''
+          AND REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            4
+          ) <> ''
+        )
+        AND NOT (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            1
+          ) <> ''
+          AND (
+            REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              2
+            ) <> ''
+            OR REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              4
+            ) <> ''
+          )
+        )
+        AND NOT (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            3
+          ) <> ''
+          AND REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            7
+          ) <> ''
+        )
+        THEN TRY_CAST(CASE
+          WHEN REGEXP_MATCHES(
+            CASE
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]+$'
+              )
+              THEN REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]+\.[0-9]+$'
+              )
+              THEN REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$'
+              )
+              THEN REGEXP_REPLACE(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '[,]',
+                '',
+                'g'
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]+,[0-9]+$'
+              )
+              THEN REPLACE(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                ',',
+                '.'
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$'
+              )
+              THEN REPLACE(
+                REGEXP_REPLACE(
+                  REGEXP_EXTRACT(
+                    UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                    '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                    5
+                  ),
+                  '[\.]',
+                  '',
+                  'g'
+                ),
+                ',',
+                '.'
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$'
+              )
+              THEN REPLACE(
+                REGEXP_REPLACE(
+                  REGEXP_EXTRACT(
+                    UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                    '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                    5
+                  ),
+                  '[\ ''’]',
+                  '',
+                  'g'
+                ),
+                ',',
+                '.'
+              )
+            END,
+            '^[0-9]{1,20}(\.[0-9]+)?$'
+          )
+          THEN CASE
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]+$'
+            )
+            THEN REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              5
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]+\.[0-9]+$'
+            )
+            THEN REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              5
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$'
+            )
+            THEN REGEXP_REPLACE(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '[,]',
+              '',
+              'g'
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]+,[0-9]+$'
+            )
+            THEN REPLACE(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              ',',
+              '.'
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$'
+            )
+            THEN REPLACE(
+              REGEXP_REPLACE(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '[\.]',
+                '',
+                'g'
+              ),
+              ',',
+              '.'
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$'
+            )
+            THEN REPLACE(
+              REGEXP_REPLACE(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '[\ ''’]',
+                '',
+                'g'
+              ),
+              ',',
+              '.'
+            )
+          END
+        END AS DECIMAL(38, 6)) * CASE
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = 'K'
+          THEN 1000
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = 'M'
+          THEN 1000000
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = '千'
+          THEN 1000
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = '万'
+          THEN 10000
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = '亿'
+          THEN 100000000
+          ELSE 1
+        END * CASE
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            1
+          ) <> ''
+          OR REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            2
+          ) <> ''
+          OR REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            4
+          ) <> ''
+          THEN -1
+          ELSE 1
+        END
+      END AS DECIMAL(38, 6)) AS DOUBLE)
     ) FILTER(WHERE
       NOT "paid_at" IS NULL) AS "v_4",
     MIN(CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
       NOT "renewed_at" IS NULL) AS "m_5",
     FIRST(
-      CAST("renewal_amount" AS DOUBLE) ORDER BY CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP), CAST("renewal_amount" AS DOUBLE)
+      CAST(CAST(CASE
+        WHEN REGEXP_MATCHES(
+          UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+          '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$'
+        )
+        AND (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            1
+          ) <> ''
+        ) = (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            8
+          ) <> ''
+        )
+        AND NOT (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            2
+          ) <> ''
+          AND REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            4
+          ) <> ''
+        )
+        AND NOT (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            1
+          ) <> ''
+          AND (
+            REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              2
+            ) <> ''
+            OR REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              4
+            ) <> ''
+          )
+        )
+        AND NOT (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            3
+          ) <> ''
+          AND REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            7
+          ) <> ''
+        )
+        THEN TRY_CAST(CASE
+          WHEN REGEXP_MATCHES(
+            CASE
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]+$'
+              )
+              THEN REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]+\.[0-9]+$'
+              )
+              THEN REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$'
+              )
+              THEN REGEXP_REPLACE(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '[,]',
+                '',
+                'g'
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]+,[0-9]+$'
+              )
+              THEN REPLACE(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                ',',
+                '.'
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$'
+              )
+              THEN REPLACE(
+                REGEXP_REPLACE(
+                  REGEXP_EXTRACT(
+                    UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                    '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                    5
+                  ),
+                  '[\.]',
+                  '',
+                  'g'
+                ),
+                ',',
+                '.'
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$'
+              )
+              THEN REPLACE(
+                REGEXP_REPLACE(
+                  REGEXP_EXTRACT(
+                    UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                    '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                    5
+                  ),
+                  '[\ ''’]',
+                  '',
+                  'g'
+                ),
+                ',',
+                '.'
+              )
+            END,
+            '^[0-9]{1,20}(\.[0-9]+)?$'
+          )
+          THEN CASE
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]+$'
+            )
+            THEN REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              5
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]+\.[0-9]+$'
+            )
+            THEN REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              5
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$'
+            )
+            THEN REGEXP_REPLACE(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '[,]',
+              '',
+              'g'
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]+,[0-9]+$'
+            )
+            THEN REPLACE(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              ',',
+              '.'
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$'
+            )
+            THEN REPLACE(
+              REGEXP_REPLACE(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '[\.]',
+                '',
+                'g'
+              ),
+              ',',
+              '.'
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$'
+            )
+            THEN REPLACE(
+              REGEXP_REPLACE(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '[\ ''’]',
+                '',
+                'g'
+              ),
+              ',',
+              '.'
+            )
+          END
+        END AS DECIMAL(38, 6)) * CASE
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = 'K'
+          THEN 1000
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = 'M'
+          THEN 1000000
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = '千'
+          THEN 1000
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = '万'
+          THEN 10000
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = '亿'
+          THEN 100000000
+          ELSE 1
+        END * CASE
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            1
+          ) <> ''
+          OR REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            2
+          ) <> ''
+          OR REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            4
+          ) <> ''
+          THEN -1
+          ELSE 1
+        END
+      END AS DECIMAL(38, 6)) AS DOUBLE) ORDER BY CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP), CAST(CAST(CASE
+        WHEN REGEXP_MATCHES(
+          UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+          '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$'
+        )
+        AND (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            1
+          ) <> ''
+        ) = (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            8
+          ) <> ''
+        )
+        AND NOT (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            2
+          ) <> ''
+          AND REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            4
+          ) <> ''
+        )
+        AND NOT (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            1
+          ) <> ''
+          AND (
+            REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              2
+            ) <> ''
+            OR REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              4
+            ) <> ''
+          )
+        )
+        AND NOT (
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            3
+          ) <> ''
+          AND REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            7
+          ) <> ''
+        )
+        THEN TRY_CAST(CASE
+          WHEN REGEXP_MATCHES(
+            CASE
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]+$'
+              )
+              THEN REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]+\.[0-9]+$'
+              )
+              THEN REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$'
+              )
+              THEN REGEXP_REPLACE(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '[,]',
+                '',
+                'g'
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]+,[0-9]+$'
+              )
+              THEN REPLACE(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                ',',
+                '.'
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$'
+              )
+              THEN REPLACE(
+                REGEXP_REPLACE(
+                  REGEXP_EXTRACT(
+                    UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                    '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                    5
+                  ),
+                  '[\.]',
+                  '',
+                  'g'
+                ),
+                ',',
+                '.'
+              )
+              WHEN REGEXP_MATCHES(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$'
+              )
+              THEN REPLACE(
+                REGEXP_REPLACE(
+                  REGEXP_EXTRACT(
+                    UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                    '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                    5
+                  ),
+                  '[\ ''’]',
+                  '',
+                  'g'
+                ),
+                ',',
+                '.'
+              )
+            END,
+            '^[0-9]{1,20}(\.[0-9]+)?$'
+          )
+          THEN CASE
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]+$'
+            )
+            THEN REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              5
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]+\.[0-9]+$'
+            )
+            THEN REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              5
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$'
+            )
+            THEN REGEXP_REPLACE(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '[,]',
+              '',
+              'g'
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]+,[0-9]+$'
+            )
+            THEN REPLACE(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              ',',
+              '.'
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$'
+            )
+            THEN REPLACE(
+              REGEXP_REPLACE(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '[\.]',
+                '',
+                'g'
+              ),
+              ',',
+              '.'
+            )
+            WHEN REGEXP_MATCHES(
+              REGEXP_EXTRACT(
+                UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                5
+              ),
+              '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$'
+            )
+            THEN REPLACE(
+              REGEXP_REPLACE(
+                REGEXP_EXTRACT(
+                  UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+                  '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+                  5
+                ),
+                '[\ ''’]',
+                '',
+                'g'
+              ),
+              ',',
+              '.'
+            )
+          END
+        END AS DECIMAL(38, 6)) * CASE
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = 'K'
+          THEN 1000
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = 'M'
+          THEN 1000000
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = '千'
+          THEN 1000
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = '万'
+          THEN 10000
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            6
+          ) = '亿'
+          THEN 100000000
+          ELSE 1
+        END * CASE
+          WHEN REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            1
+          ) <> ''
+          OR REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            2
+          ) <> ''
+          OR REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+            4
+          ) <> ''
+          THEN -1
+          ELSE 1
+        END
+      END AS DECIMAL(38, 6)) AS DOUBLE)
     ) FILTER(WHERE
       NOT "renewed_at" IS NULL) AS "v_5"
   FROM "source_leads"
@@ -261,6 +1581,12 @@ SELECT
     ) AND "r_4") AS "s4_count",
   SUM(CAST("qv_4" AS DECIMAL(38, 6))) FILTER(WHERE
     "r_1" AND "in_period" AND "kept") AS "s4_value",
+  COUNT("qv_4") FILTER(WHERE
+    "r_1" AND "in_period" AND "kept") AS "s4_value_n",
+  AVG(CAST("qv_4" AS DECIMAL(38, 6))) FILTER(WHERE
+    "r_1" AND "in_period" AND "kept") AS "s4_value_avg",
+  QUANTILE_CONT("qv_4", 0.5) FILTER(WHERE
+    "r_1" AND "in_period" AND "kept") AS "s4_value_median",
   COUNT(*) FILTER(WHERE
     (
       "r_1" AND "in_period" AND "kept"
@@ -295,6 +1621,12 @@ SELECT
     ) AND "r_5") AS "s5_count",
   SUM(CAST("qv_5" AS DECIMAL(38, 6))) FILTER(WHERE
     "r_1" AND "in_period" AND "kept") AS "s5_value",
+  COUNT("qv_5") FILTER(WHERE
+    "r_1" AND "in_period" AND "kept") AS "s5_value_n",
+  AVG(CAST("qv_5" AS DECIMAL(38, 6))) FILTER(WHERE
+    "r_1" AND "in_period" AND "kept") AS "s5_value_avg",
+  QUANTILE_CONT("qv_5", 0.5) FILTER(WHERE
+    "r_1" AND "in_period" AND "kept") AS "s5_value_median",
   COUNT(*) FILTER(WHERE
     (
       "r_1" AND "in_period" AND "kept"
