@@ -52,7 +52,7 @@ def roi_renderables(report: RoiReport) -> list[RenderableType]:
         f"  ROI by {report.channel_attribute} · {describe_period(report)} · "
         f"{describe_currency(report)}",
     )
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 0, 0, 1))
     for index, name in enumerate(column_titles()):
         table.add_column(name, justify="left" if index == 0 else "right", no_wrap=True)
     rois = [abs(r.roi) for r in (*report.channels, report.blended) if r.roi is not None]
