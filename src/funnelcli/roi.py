@@ -20,7 +20,7 @@ from funnelcli.compile import ReportQuery
 from funnelcli.engine import AMOUNT, Engine, SourceFiles, open_engine, resolve_source
 from funnelcli.errors import DataError, SpecError
 from funnelcli.plan import Resolver, stage_plans
-from funnelcli.report import compile_for, funnel_info
+from funnelcli.report import compile_for, count_unparseable, funnel_info
 from funnelcli.result import NONE_GROUP, Period
 from funnelcli.roi_metrics import (
     ChannelCounts,
@@ -93,6 +93,7 @@ def build_roi(
         resolver.attribute_source(roi.channel, "roi.channel")
         compiled = compile_for(funnel, engine, report_query)
         rows = engine.frame(compiled.sql()).to_dicts()
+        unparseable = count_unparseable(engine, compiled)
         spend_rows = _spend(engine, funnel, roi)
         contracts: list[Contract] = []
         origin: dict[str, str] = {}
@@ -128,6 +129,8 @@ def build_roi(
     grace = timedelta(seconds=roi.renewal_grace.seconds, days=30 * roi.renewal_grace.months)
     up = up_for_renewal(contracts, query.since, query.until, as_of, grace)
 
+    up_origins = {origin.get(c.account, NONE_GROUP) for c in up}
+
     def renewal_of(channel: str | None) -> Any:
         if roi.subscriptions is None:
             return None
@@ -154,7 +157,7 @@ def build_roi(
             contract_months=roi.contract_months,
         )
         for name, row in by_channel.items()
-        if int(row.get("entered") or 0) > 0 or name in spend
+        if int(row.get("entered") or 0) > 0 or name in spend or name in up_origins
     ]
     blended = channel_roi(
         counts(BLENDED, totals, (total_spend, total_rows)),
@@ -198,6 +201,7 @@ def build_roi(
         renewals_by_cohort=by_cohort,
         renewals_as_of=as_of.isoformat() if as_of else None,
         version=__version__,
+        unparseable_amounts=unparseable,
     )
 
 

@@ -80,6 +80,7 @@ class RoiReport:
     renewals_by_cohort: tuple[CohortRenewals, ...]
     renewals_as_of: str | None
     version: str
+    unparseable_amounts: dict[str, int]  # "source.column" → amounts left out (docs/money.md)
     schema: str = ROI_SCHEMA
 
     def to_dict(self) -> dict[str, Any]:

@@ -78,6 +78,9 @@ def roi_renderables(report: RoiReport) -> list[RenderableType]:
         out.append(
             Text(f"Spend matching no lead {report.channel_attribute} (in blended only): {parts}")
         )
+    for column, count in report.unparseable_amounts.items():
+        if count:
+            out.append(Text(f"{count} unparseable amounts in {column} left out of revenue"))
     renewal_rows = [(r.channel, r.renewals) for r in (*report.channels, report.blended)]
     if any(r is not None for _, r in renewal_rows):
         renewals = Table(

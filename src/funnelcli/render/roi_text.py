@@ -194,6 +194,9 @@ def roi_markdown(report: RoiReport) -> str:
         lines += ["", "Spend matching no lead channel (in blended only):", ""]
         for item in report.unmatched_spend:
             lines.append(f"- {item.spend_channel}: {format_money(item.amount)} ({item.rows} rows)")
+    for column, count in report.unparseable_amounts.items():
+        if count:
+            lines += ["", f"{count} unparseable amounts in {column} left out of revenue."]
     renewal_rows = [(r.channel, r.renewals) for r in (*report.channels, report.blended)]
     if any(r is not None for _, r in renewal_rows):
         lines += [
