@@ -311,3 +311,40 @@ def test_cli_json_csv_markdown_table(tmp_path: Path) -> None:
         app, ["roi", str(path), "--since", "2025-03-01", "--until", "2025-01-01"]
     )
     assert result.exit_code == 2
+
+
+def test_validate_checks_the_roi_files(tmp_path: Path) -> None:
+    from funnelcli.validate import validate_funnel
+
+    path = write(tmp_path)
+    funnel = parse_funnel(YAML, file=str(path), base_dir=tmp_path)
+    lines = validate_funnel(funnel)
+    assert "  roi spend: 8 rows" in lines and "  roi subscriptions: 8 contracts" in lines
+    write(tmp_path, spend_csv=SPEND + "2025-02,Events,lots\n")
+    with pytest.raises(DataError, match=r"spend.csv:row 9: column 'amount': cannot read 'lots'"):
+        validate_funnel(funnel)
+
+
+def test_default_funnel_in_the_repo_root() -> None:
+    """`funnel roi` on the bundled sample agrees with `funnel report` and with spend.csv."""
+    from funnelcli.render.roi_text import roi_schema
+    from funnelcli.report import build_report
+    from funnelcli.spec import load_funnel
+
+    root = Path(__file__).resolve().parent.parent
+    funnel = load_funnel(root / "funnels" / "default.yaml")
+    report = build_roi(funnel)
+    jsonschema.validate(report.to_dict(), roi_schema())
+    funnel_report = build_report(funnel)
+    paid, renewed = funnel_report.overall.stages[3], funnel_report.overall.stages[4]
+    b = report.blended
+    assert (b.leads, b.customers) == (funnel_report.overall.entered, paid.count)
+    assert b.first_period_revenue == paid.value_sum
+    assert b.attributed_revenue == pytest.approx((paid.value_sum or 0) + (renewed.value_sum or 0))
+    with open(root / "sample_data" / "spend.csv", encoding="utf-8") as f:
+        spend = list(csv.DictReader(f))
+    assert b.spend == pytest.approx(sum(float(r["amount"]) for r in spend), abs=1e-6)
+    assert [u.spend_channel for u in report.unmatched_spend] == ["Trade Press"]
+    rois = [r.roi for r in report.channels if r.roi is not None]
+    assert rois == sorted(rois, reverse=True) and len(rois) == 5
+    assert b.renewals is not None and 0 < (b.renewals.grr or 0) <= 1

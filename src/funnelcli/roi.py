@@ -65,26 +65,7 @@ def build_roi(
             "no roi: block: declare roi: {spend: …, revenue: STAGE} (see docs/money.md)",
             file=funnel.file,
         )
-    base = data_dir or funnel.base_dir
-    extra: dict[str, tuple[SourceSpec, SourceFiles]] = {
-        SPEND: (
-            SourceSpec(
-                path=roi.spend.path,
-                id=roi.spend.channel,
-                encoding=roi.spend.encoding,
-                delimiter=roi.spend.delimiter,
-            ),
-            resolve_source(funnel, SPEND, roi.spend.path, "roi.spend.path", base),
-        )
-    }
-    if roi.subscriptions is not None:
-        subs = roi.subscriptions
-        extra[SUBSCRIPTIONS] = (
-            SourceSpec(
-                path=subs.path, id=subs.account, encoding=subs.encoding, delimiter=subs.delimiter
-            ),
-            resolve_source(funnel, SUBSCRIPTIONS, subs.path, "roi.subscriptions.path", base),
-        )
+    extra = roi_sources(funnel, roi, data_dir)
     report_query = ReportQuery(
         since=query.since, until=query.until, as_of=query.as_of, breakdowns=((roi.channel,),)
     )
@@ -203,6 +184,49 @@ def build_roi(
         version=__version__,
         unparseable_amounts=unparseable,
     )
+
+
+def roi_sources(
+    funnel: Funnel, roi: RoiSpec, data_dir: Path | None = None
+) -> dict[str, tuple[SourceSpec, SourceFiles]]:
+    """The spend (and subscriptions) files of `roi:` as extra engine views."""
+    base = data_dir or funnel.base_dir
+    extra: dict[str, tuple[SourceSpec, SourceFiles]] = {
+        SPEND: (
+            SourceSpec(
+                path=roi.spend.path,
+                id=roi.spend.channel,
+                encoding=roi.spend.encoding,
+                delimiter=roi.spend.delimiter,
+            ),
+            resolve_source(funnel, SPEND, roi.spend.path, "roi.spend.path", base),
+        )
+    }
+    if roi.subscriptions is not None:
+        subs = roi.subscriptions
+        extra[SUBSCRIPTIONS] = (
+            SourceSpec(
+                path=subs.path, id=subs.account, encoding=subs.encoding, delimiter=subs.delimiter
+            ),
+            resolve_source(funnel, SUBSCRIPTIONS, subs.path, "roi.subscriptions.path", base),
+        )
+    return extra
+
+
+def validate_roi(funnel: Funnel, data_dir: Path | None = None) -> list[str]:
+    """`funnel validate` for `roi:`: columns exist, every amount, date and month can be read."""
+    roi = funnel.spec.roi
+    if roi is None:
+        return []
+    with open_engine(funnel, data_dir, roi_sources(funnel, roi, data_dir)) as engine:
+        resolver = Resolver(funnel, engine.headers())
+        resolver.attribute_source(roi.channel, "roi.channel")
+        spend = _spend(engine, funnel, roi)
+        lines = [f"  roi spend: {sum(r.rows for r in spend)} rows"]
+        if roi.subscriptions is not None:
+            contracts = _contracts(engine, funnel, roi)
+            lines.append(f"  roi subscriptions: {len(contracts)} contracts")
+    return lines
 
 
 def _overlaps(row: SpendRow, query: RoiQuery) -> bool:
