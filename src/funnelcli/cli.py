@@ -309,7 +309,7 @@ def sample(
     ] = Path("sample_data"),
     debug: DebugOpt = False,
 ) -> None:
-    """Write a realistic synthetic CRM export: leads, stage history and monthly spend.
+    """Write a realistic synthetic CRM export: leads, stage history, monthly spend, contracts.
 
     Example: funnel sample --rows 100000 --seed 1 --out /tmp/crm
     """
