@@ -348,3 +348,27 @@ def test_default_funnel_in_the_repo_root() -> None:
     rois = [r.roi for r in report.channels if r.roi is not None]
     assert rois == sorted(rois, reverse=True) and len(rois) == 5
     assert b.renewals is not None and 0 < (b.renewals.grr or 0) <= 1
+
+
+def test_daily_spend_rows_count_on_their_day(tmp_path: Path) -> None:
+    daily = """\
+day,channel,cost,campaign
+2024-12-31,Google Ads,100,brand
+2025-01-01,Google Ads,¥1.2万,brand
+2025-02-28,Google Ads,"(50)",brand
+2025-03-01,Google Ads,999,generic
+2025-01-15,Events,,expo
+"""
+    yaml_text = YAML.replace(
+        "{path: spend.csv, month: month}",
+        "{path: daily.csv, date: day, amount: cost, campaign: campaign}",
+    )
+    report = run(tmp_path, JAN_FEB, yaml_text, daily_csv=daily)
+    g = rows(report)["google_cpc"]
+    # 2025-01-01 (12,000) and 2025-02-28 (−50, a refund) are in [2025-01-01, 2025-03-01).
+    assert (g.spend, g.spend_rows) == (11950.0, 2)
+    events = rows(report)["events"]
+    assert (events.spend, events.spend_rows) == (0.0, 1)  # an empty amount is no amount, not 0
+    bad = yaml_text.replace("campaign: campaign", "campaign: campain")
+    with pytest.raises(SpecError, match=r"roi\.spend\.campaign: column 'campain' not found"):
+        run(tmp_path, JAN_FEB, bad, daily_csv=daily)

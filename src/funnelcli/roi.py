@@ -336,6 +336,8 @@ def _spend(engine: Engine, funnel: Funnel, roi: RoiSpec) -> list[SpendRow]:
     period, _ = _column(
         engine, funnel, SPEND, period_name, "roi.spend.month" if monthly else "roi.spend.date"
     )
+    if spend.campaign is not None:  # informational: checked, not used in the numbers
+        _column(engine, funnel, SPEND, spend.campaign, "roi.spend.campaign")
     start = _month(period) if monthly else _day(period)
     _require_amount(engine, SPEND, amount)
     _require(
