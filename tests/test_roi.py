@@ -372,3 +372,32 @@ day,channel,cost,campaign
     bad = yaml_text.replace("campaign: campaign", "campaign: campain")
     with pytest.raises(SpecError, match=r"roi\.spend\.campaign: column 'campain' not found"):
         run(tmp_path, JAN_FEB, bad, daily_csv=daily)
+
+
+def test_renewals_from_the_renewal_stage_without_contracts(tmp_path: Path) -> None:
+    yaml_text = YAML.replace(
+        "  subscriptions: {path: subscriptions.csv, start: start_date, end: end_date}\n", ""
+    )
+    report = run(tmp_path, RoiQuery(as_of=datetime(2026, 6, 1)), yaml_text)
+    assert report.renewals_from == "stages"
+    # Customers 1, 4, 5, 7, 10: paid + 12 months + 30 days ≤ 2026-06-01 for all five.
+    b = report.blended.renewals
+    assert b is not None
+    assert (b.up_for_renewal, b.renewed) == (5, 2)  # 1 and 5 reached the renewal stage
+    assert (b.amount_up, b.amount_retained, b.amount_next) == (38000.0, 21000.0, 24000.0)
+    assert b.renewal_rate == 0.4
+    assert b.grr == pytest.approx(21000 / 38000, rel=1e-12)
+    assert b.nrr == pytest.approx(24000 / 38000, rel=1e-12)
+    by = rows(report)
+    g = by["google_cpc"]
+    assert g.renewals is not None
+    assert (g.renewals.up_for_renewal, g.renewals.renewed, g.renewals.amount_up) == (3, 1, 23000.0)
+    assert g.ltv == pytest.approx(23000 / 3 * 0.8 / (2 / 3), rel=1e-12)
+    assert g.ltv_to_cac == pytest.approx(23000 / 3 * 0.8 / (2 / 3) / 3000, rel=1e-12)
+    referral = by["referral"]  # churned, CAC 0 (spend rows sum to 0): LTV but no LTV:CAC
+    assert referral.ltv == pytest.approx(2400.0) and referral.cac == 0.0
+    assert referral.ltv_to_cac is None
+    assert by["organic"].ltv is None  # no churn
+    # Earlier: only customers whose first year + grace is over by 2026-03-10 (1, 7, 10).
+    early = run(tmp_path, RoiQuery(as_of=datetime(2026, 3, 10)), yaml_text).blended.renewals
+    assert early is not None and (early.up_for_renewal, early.renewed) == (3, 1)

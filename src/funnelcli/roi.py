@@ -31,8 +31,9 @@ from funnelcli.roi_metrics import (
     renewals,
     up_for_renewal,
 )
-from funnelcli.roi_result import BLENDED, CohortRenewals, RoiReport, UnmatchedSpend
+from funnelcli.roi_result import BLENDED, CohortRenewals, Renewals, RoiReport, UnmatchedSpend
 from funnelcli.spec import Funnel, RoiSpec, SourceSpec
+from funnelcli.stage_renewals import stage_renewal_query, stage_renewals
 
 SPEND = "roi_spend"
 SUBSCRIPTIONS = "roi_subscriptions"
@@ -78,9 +79,23 @@ def build_roi(
         spend_rows = _spend(engine, funnel, roi)
         contracts: list[Contract] = []
         origin: dict[str, str] = {}
+        from_stages: dict[str | None, Renewals] | None = None
         if roi.subscriptions is not None:
             contracts = _contracts(engine, funnel, roi)
             origin = _account_channels(engine, funnel, roi, resolver)
+        elif roi.renewal is not None and roi.contract_months is not None:
+            names = [s.name for s in funnel.spec.stages]
+            renewal_query = stage_renewal_query(
+                compiled,
+                roi.channel,
+                names.index(roi.revenue) + 1,
+                names.index(roi.renewal) + 1,
+                roi.contract_months,
+                roi.renewal_grace,
+            )
+            from_stages = stage_renewals(
+                engine.frame(renewal_query.sql(dialect="duckdb")).to_dicts()
+            )
     group = compiled.group_columns[roi.channel]
     totals = next((r for r in rows if r.get(group) is None), {})
     by_channel = {str(r[group]): r for r in rows if r.get(group) is not None}
@@ -107,12 +122,16 @@ def build_roi(
 
     # Renewals: contracts ending in the period, per channel of origin, per cohort and overall.
     as_of = query.as_of.date() if query.as_of else max((c.start for c in contracts), default=None)
+    if from_stages is not None:  # the funnel's maturity anchor decides who is up for renewal
+        as_of = totals["as_of"].date() if totals.get("as_of") else None
     grace = timedelta(seconds=roi.renewal_grace.seconds, days=30 * roi.renewal_grace.months)
     up = up_for_renewal(contracts, query.since, query.until, as_of, grace)
 
     up_origins = {origin.get(c.account, NONE_GROUP) for c in up}
 
     def renewal_of(channel: str | None) -> Any:
+        if from_stages is not None:
+            return from_stages.get(channel)
         if roi.subscriptions is None:
             return None
         chosen = [c for c in up if channel is None or origin.get(c.account, NONE_GROUP) == channel]
@@ -183,6 +202,9 @@ def build_roi(
         renewals_as_of=as_of.isoformat() if as_of else None,
         version=__version__,
         unparseable_amounts=unparseable,
+        renewals_from=(
+            "subscriptions" if roi.subscriptions else "stages" if from_stages is not None else None
+        ),
     )
 
 

@@ -66,6 +66,13 @@ def renewals(
         renewed += 1
         retained += min(nxt.amount, contract.amount)
         following += nxt.amount
+    return renewal_numbers(count, renewed, amount_up, retained, following)
+
+
+def renewal_numbers(
+    count: int, renewed: int, amount_up: Decimal, retained: Decimal, following: Decimal
+) -> Renewals:
+    """Rates from the sums: renewal rate, logo churn, GRR and NRR (null on a zero base)."""
     rate = ratio(renewed, count)
     return Renewals(
         up_for_renewal=count,

@@ -81,6 +81,7 @@ class RoiReport:
     renewals_as_of: str | None
     version: str
     unparseable_amounts: dict[str, int]  # "source.column" → amounts left out (docs/money.md)
+    renewals_from: str | None  # "subscriptions", "stages" (renewal stage) or None
     schema: str = ROI_SCHEMA
 
     def to_dict(self) -> dict[str, Any]:

@@ -84,7 +84,12 @@ def roi_renderables(report: RoiReport) -> list[RenderableType]:
     renewal_rows = [(r.channel, r.renewals) for r in (*report.channels, report.blended)]
     if any(r is not None for _, r in renewal_rows):
         renewals = Table(
-            title=f"Renewals: contracts ending in the period, decided by {report.renewals_as_of}",
+            title=(
+                "Renewals: contracts ending in the period"
+                if report.renewals_from == "subscriptions"
+                else "Renewals: cohort customers whose first period is over"
+            )
+            + f", decided by {report.renewals_as_of}",
             box=box.SIMPLE_HEAD,
             pad_edge=False,
             show_edge=False,
