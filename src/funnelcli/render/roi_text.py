@@ -199,10 +199,12 @@ def roi_markdown(report: RoiReport) -> str:
             lines += ["", f"{count} unparseable amounts in {column} left out of revenue."]
     renewal_rows = [(r.channel, r.renewals) for r in (*report.channels, report.blended)]
     if any(r is not None for _, r in renewal_rows):
-        lines += [
-            "",
-            f"### Renewals (contracts ending in the period, as of {report.renewals_as_of})",
-        ]
+        what = (
+            "contracts ending in the period"
+            if report.renewals_from == "subscriptions"
+            else "cohort customers whose first period is over"
+        )
+        lines += ["", f"### Renewals ({what}, decided by {report.renewals_as_of})"]
         lines += ["", "| " + " | ".join(RENEWAL_TITLES) + " |"]
         lines.append("|" + "|".join([" --- "] + [" ---: "] * 6) + "|")
         for name, renewals in renewal_rows:
