@@ -401,3 +401,9 @@ def test_renewals_from_the_renewal_stage_without_contracts(tmp_path: Path) -> No
     # Earlier: only customers whose first year + grace is over by 2026-03-10 (1, 7, 10).
     early = run(tmp_path, RoiQuery(as_of=datetime(2026, 3, 10)), yaml_text).blended.renewals
     assert early is not None and (early.up_for_renewal, early.renewed) == (3, 1)
+
+
+def test_unreadable_lead_date_names_file_and_row(tmp_path: Path) -> None:
+    leads = LEADS.replace("2025-01-10,google_cpc", "someday,google_cpc")
+    with pytest.raises(DataError, match=r"leads.csv:row 2: column 'created_at': cannot read"):
+        run(tmp_path, JAN_FEB, leads_csv=leads)

@@ -12,16 +12,21 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlglot import exp
-
-from funnelcli import __version__, money
-from funnelcli import sqlast as q
+from funnelcli import __version__
 from funnelcli.compile import ReportQuery
-from funnelcli.engine import AMOUNT, Engine, SourceFiles, open_engine, resolve_source
+from funnelcli.engine import open_engine
 from funnelcli.errors import DataError, SpecError
-from funnelcli.plan import Resolver, stage_plans
-from funnelcli.report import compile_for, count_unparseable, funnel_info
+from funnelcli.plan import Resolver
+from funnelcli.report import compile_for, count_unparseable, find_unreadable, funnel_info
 from funnelcli.result import NONE_GROUP, Period
+from funnelcli.roi_inputs import (
+    SpendRow,
+    account_channels,
+    decimal,
+    read_contracts,
+    read_spend,
+    roi_sources,
+)
 from funnelcli.roi_metrics import (
     ChannelCounts,
     Contract,
@@ -32,11 +37,8 @@ from funnelcli.roi_metrics import (
     up_for_renewal,
 )
 from funnelcli.roi_result import BLENDED, CohortRenewals, Renewals, RoiReport, UnmatchedSpend
-from funnelcli.spec import Funnel, RoiSpec, SourceSpec
+from funnelcli.spec import Funnel
 from funnelcli.stage_renewals import stage_renewal_query, stage_renewals
-
-SPEND = "roi_spend"
-SUBSCRIPTIONS = "roi_subscriptions"
 
 
 @dataclass(frozen=True)
@@ -44,15 +46,6 @@ class RoiQuery:
     since: datetime | None = None
     until: datetime | None = None
     as_of: datetime | None = None
-
-
-@dataclass(frozen=True)
-class SpendRow:
-    channel: str  # as written in the spend file
-    start: datetime  # the day or month the row covers: [start, end)
-    end: datetime
-    amount: Decimal
-    rows: int
 
 
 def build_roi(
@@ -74,15 +67,18 @@ def build_roi(
         resolver = Resolver(funnel, engine.headers())
         resolver.attribute_source(roi.channel, "roi.channel")
         compiled = compile_for(funnel, engine, report_query)
-        rows = engine.frame(compiled.sql()).to_dicts()
+        try:
+            rows = engine.frame(compiled.sql()).to_dicts()
+        except DataError as error:
+            raise (find_unreadable(engine, compiled) or error) from None
         unparseable = count_unparseable(engine, compiled)
-        spend_rows = _spend(engine, funnel, roi)
+        spend_rows = read_spend(engine, funnel, roi)
         contracts: list[Contract] = []
         origin: dict[str, str] = {}
         from_stages: dict[str | None, Renewals] | None = None
         if roi.subscriptions is not None:
-            contracts = _contracts(engine, funnel, roi)
-            origin = _account_channels(engine, funnel, roi, resolver)
+            contracts = read_contracts(engine, funnel, roi)
+            origin = account_channels(engine, funnel, roi, resolver)
         elif roi.renewal is not None and roi.contract_months is not None:
             names = [s.name for s in funnel.spec.stages]
             renewal_query = stage_renewal_query(
@@ -145,8 +141,8 @@ def build_roi(
             leads=int(row.get("entered") or 0),
             qualified=int(row.get(f"s{k_qualified}_count") or 0),
             customers=int(row.get(f"s{k_revenue}_count") or 0),
-            first_period_revenue=_decimal(row.get(f"s{k_revenue}_value")),
-            renewal_revenue=_decimal(row.get(f"s{k_renewal}_value")) if k_renewal else Decimal(0),
+            first_period_revenue=decimal(row.get(f"s{k_revenue}_value")),
+            renewal_revenue=decimal(row.get(f"s{k_renewal}_value")) if k_renewal else Decimal(0),
         )
 
     channels = [
@@ -208,33 +204,6 @@ def build_roi(
     )
 
 
-def roi_sources(
-    funnel: Funnel, roi: RoiSpec, data_dir: Path | None = None
-) -> dict[str, tuple[SourceSpec, SourceFiles]]:
-    """The spend (and subscriptions) files of `roi:` as extra engine views."""
-    base = data_dir or funnel.base_dir
-    extra: dict[str, tuple[SourceSpec, SourceFiles]] = {
-        SPEND: (
-            SourceSpec(
-                path=roi.spend.path,
-                id=roi.spend.channel,
-                encoding=roi.spend.encoding,
-                delimiter=roi.spend.delimiter,
-            ),
-            resolve_source(funnel, SPEND, roi.spend.path, "roi.spend.path", base),
-        )
-    }
-    if roi.subscriptions is not None:
-        subs = roi.subscriptions
-        extra[SUBSCRIPTIONS] = (
-            SourceSpec(
-                path=subs.path, id=subs.account, encoding=subs.encoding, delimiter=subs.delimiter
-            ),
-            resolve_source(funnel, SUBSCRIPTIONS, subs.path, "roi.subscriptions.path", base),
-        )
-    return extra
-
-
 def validate_roi(funnel: Funnel, data_dir: Path | None = None) -> list[str]:
     """`funnel validate` for `roi:`: columns exist, every amount, date and month can be read."""
     roi = funnel.spec.roi
@@ -243,10 +212,10 @@ def validate_roi(funnel: Funnel, data_dir: Path | None = None) -> list[str]:
     with open_engine(funnel, data_dir, roi_sources(funnel, roi, data_dir)) as engine:
         resolver = Resolver(funnel, engine.headers())
         resolver.attribute_source(roi.channel, "roi.channel")
-        spend = _spend(engine, funnel, roi)
+        spend = read_spend(engine, funnel, roi)
         lines = [f"  roi spend: {sum(r.rows for r in spend)} rows"]
         if roi.subscriptions is not None:
-            contracts = _contracts(engine, funnel, roi)
+            contracts = read_contracts(engine, funnel, roi)
             lines.append(f"  roi subscriptions: {len(contracts)} contracts")
     return lines
 
@@ -257,199 +226,9 @@ def _overlaps(row: SpendRow, query: RoiQuery) -> bool:
     )
 
 
-def _decimal(value: Any) -> Decimal:
-    return Decimal(0) if value is None else Decimal(str(value))
-
-
 def _iso(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime) and value.time() == datetime.min.time():
         return value.date().isoformat()
     return value.isoformat(sep=" ") if isinstance(value, datetime) else str(value)
-
-
-# --- reading the spend and contract files ---------------------------------------------------
-
-
-def _column(engine: Engine, funnel: Funnel, view: str, raw: str, key: str) -> tuple[str, str]:
-    """(raw header, DuckDB type) of a roi: column, or a SpecError naming the key."""
-    from funnelcli.spec import did_you_mean
-
-    types = dict(engine.columns(view))
-    if raw not in types:
-        label = engine.files[view].label.rsplit("/", 1)[-1]
-        raise funnel.error(
-            key, f"column '{raw}' not found in {label}{did_you_mean(raw, list(types))}"
-        )
-    return raw, types[raw]
-
-
-def _as_text(raw: str) -> exp.Expr:
-    return exp.cast(q.col(raw), "VARCHAR")
-
-
-def _day(raw: str) -> exp.Expr:
-    return exp.cast(exp.TryCast(this=_as_text(raw), to=exp.DataType.build("TIMESTAMP")), "DATE")
-
-
-def _month(raw: str) -> exp.Expr:
-    """`2025-03` (or `2025-3`) or any date in the month → the month's first day."""
-    year_month = exp.func(
-        "regexp_matches", _as_text(raw), exp.Literal.string("^[0-9]{4}-[0-9]{1,2}$")
-    )
-    first_day = exp.TryCast(
-        this=exp.DPipe(this=_as_text(raw), expression=exp.Literal.string("-01")),
-        to=exp.DataType.build("DATE"),
-    )
-    truncated = exp.cast(exp.func("date_trunc", exp.Literal.string("month"), _day(raw)), "DATE")
-    return exp.Case(default=truncated).when(year_month, first_day)
-
-
-def _first_bad_row(engine: Engine, view: str, raw: str, bad: exp.Expr) -> tuple[int, str] | None:
-    numbered = exp.select(
-        q.alias(exp.Window(this=exp.RowNumber()), "row_no"),
-        q.alias(_as_text(raw), "raw_text"),
-        q.alias(bad, "bad"),
-    ).from_(q.table(f"source_{view}"))
-    query = (
-        exp.select(q.col("row_no"), q.col("raw_text"))
-        .from_(numbered.subquery("t"))
-        .where(q.col("bad"))
-        .order_by(q.col("row_no"))
-        .limit(1)
-    )
-    rows = engine.frame(query.sql(dialect="duckdb")).rows()
-    return (int(rows[0][0]), str(rows[0][1])) if rows else None
-
-
-def _require(engine: Engine, view: str, raw: str, bad: exp.Expr, what: str) -> None:
-    found = _first_bad_row(engine, view, raw, bad)
-    if found is not None:
-        row, text = found
-        raise DataError(
-            f"cannot read {text!r} as {what}", file=engine.files[view].label, row=row, column=raw
-        )
-
-
-def _require_amount(engine: Engine, view: str, raw: str) -> None:
-    found = engine.first_unreadable(view, raw, AMOUNT)
-    if found is not None:
-        row, text = found
-        raise DataError(
-            f"cannot read {text!r} as an amount (rules: docs/money.md)",
-            file=engine.files[view].label,
-            row=row,
-            column=raw,
-        )
-
-
-def _unreadable_time(raw: str, parsed: exp.Expr) -> exp.Expr:
-    return exp.and_(q.not_null(q.col(raw)), q.is_null(parsed))
-
-
-def _spend(engine: Engine, funnel: Funnel, roi: RoiSpec) -> list[SpendRow]:
-    spend = roi.spend
-    channel, _ = _column(engine, funnel, SPEND, spend.channel, "roi.spend.channel")
-    amount, amount_type = _column(engine, funnel, SPEND, spend.amount, "roi.spend.amount")
-    monthly = spend.month is not None
-    period_name = spend.month if monthly else spend.date
-    assert period_name is not None
-    period, _ = _column(
-        engine, funnel, SPEND, period_name, "roi.spend.month" if monthly else "roi.spend.date"
-    )
-    if spend.campaign is not None:  # informational: checked, not used in the numbers
-        _column(engine, funnel, SPEND, spend.campaign, "roi.spend.campaign")
-    start = _month(period) if monthly else _day(period)
-    _require_amount(engine, SPEND, amount)
-    _require(
-        engine, SPEND, period, _unreadable_time(period, start), "a month" if monthly else "a date"
-    )
-    value = money.amount(q.col(amount), amount_type)
-    _require(
-        engine,
-        SPEND,
-        period,
-        exp.and_(q.not_null(value.copy()), q.is_null(q.col(period))),
-        "a date (the row has an amount but no date)",
-    )
-    name = q.coalesce(_as_text(channel), exp.Literal.string(NONE_GROUP))
-    query = (
-        exp.select(
-            q.alias(name, "channel"),
-            q.alias(start, "start"),
-            q.alias(exp.Sum(this=value), "amount"),
-            q.alias(exp.Count(this=exp.Star()), "n"),
-        )
-        .from_(q.table(f"source_{SPEND}"))
-        .where(q.not_null(start.copy()))
-        .group_by(name.copy(), start.copy())
-        .order_by(exp.Literal.number(1), exp.Literal.number(2))
-    )
-    out = []
-    for row in engine.frame(query.sql(dialect="duckdb")).to_dicts():
-        begin = datetime.combine(row["start"], datetime.min.time())
-        end = _add_month(begin) if monthly else begin + timedelta(days=1)
-        out.append(SpendRow(row["channel"], begin, end, _decimal(row["amount"]), int(row["n"])))
-    return out
-
-
-def _add_month(moment: datetime) -> datetime:
-    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
-    return moment.replace(year=year, month=month, day=1)
-
-
-def _contracts(engine: Engine, funnel: Funnel, roi: RoiSpec) -> list[Contract]:
-    subs = roi.subscriptions
-    assert subs is not None
-    key = "roi.subscriptions"
-    account, _ = _column(engine, funnel, SUBSCRIPTIONS, subs.account, f"{key}.account")
-    start, _ = _column(engine, funnel, SUBSCRIPTIONS, subs.start, f"{key}.start")
-    end, _ = _column(engine, funnel, SUBSCRIPTIONS, subs.end, f"{key}.end")
-    amount, amount_type = _column(engine, funnel, SUBSCRIPTIONS, subs.amount, f"{key}.amount")
-    _require_amount(engine, SUBSCRIPTIONS, amount)
-    for raw in (start, end):
-        _require(engine, SUBSCRIPTIONS, raw, _unreadable_time(raw, _day(raw)), "a date")
-    query = (
-        exp.select(
-            q.alias(_as_text(account), "account"),
-            q.alias(_day(start), "start"),
-            q.alias(_day(end), "end"),
-            q.alias(money.amount(q.col(amount), amount_type), "amount"),
-        )
-        .from_(q.table(f"source_{SUBSCRIPTIONS}"))
-        .where(q.and_(q.not_null(q.col(account)), q.not_null(q.col(start)), q.not_null(q.col(end))))
-    )
-    return [
-        Contract(r["account"], r["start"], r["end"], _decimal(r["amount"]))
-        for r in engine.frame(query.sql(dialect="duckdb")).to_dicts()
-    ]
-
-
-def _account_channels(
-    engine: Engine, funnel: Funnel, roi: RoiSpec, resolver: Resolver
-) -> dict[str, str]:
-    """Account → channel of origin: the channel of the account's earliest entering row."""
-    source_name, raw = resolver.attribute_source(roi.channel, "roi.channel")
-    source = funnel.spec.sources[source_name]
-    if source.account is None:
-        raise funnel.error(
-            "roi.subscriptions",
-            f"the channel column is on source {source_name}, which declares no account:",
-        )
-    account = resolver.column(source_name, source.account, f"sources.{source_name}.account")
-    first = stage_plans(funnel, resolver)[0]
-    order = [first.time] if first.source == source_name and first.time is not None else []
-    query = (
-        exp.select(
-            q.alias(_as_text(account), "account"),
-            q.alias(q.first_by(_as_text(raw), *order), "channel"),
-        )
-        .from_(q.table(f"source_{source_name}"))
-        .where(q.not_null(q.col(account)))
-        .group_by(_as_text(account))
-    )
-    return {
-        str(r["account"]): str(r["channel"]) if r["channel"] is not None else NONE_GROUP
-        for r in engine.frame(query.sql(dialect="duckdb")).to_dicts()
-    }
