@@ -6,16 +6,20 @@ import csv
 import io
 import json
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from funnelcli.cli import app
 from funnelcli.errors import DataError, SpecError
 from funnelcli.roi import RoiQuery, build_roi
+from funnelcli.roi_metrics import Contract, prorated, renewals
 from funnelcli.roi_result import ChannelRoi, RoiReport
 from funnelcli.spec import parse_funnel
 
@@ -407,3 +411,51 @@ def test_unreadable_lead_date_names_file_and_row(tmp_path: Path) -> None:
     leads = LEADS.replace("2025-01-10,google_cpc", "someday,google_cpc")
     with pytest.raises(DataError, match=r"leads.csv:row 2: column 'created_at': cannot read"):
         run(tmp_path, JAN_FEB, leads_csv=leads)
+
+
+# Properties of the pure formulas ---------------------------------------------------------------
+
+_DAYS = st.integers(min_value=0, max_value=120)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.decimals(min_value=-(10**6), max_value=10**6, places=2, allow_nan=False),
+    _DAYS,
+    st.integers(min_value=1, max_value=40),
+    _DAYS,
+    _DAYS,
+)
+def test_proration_is_additive_and_bounded(
+    amount: Decimal, start: int, length: int, cut: int, other: int
+) -> None:
+    base = datetime(2025, 1, 1)
+    begin, end = base + timedelta(days=start), base + timedelta(days=start + length)
+    a, c = sorted((base + timedelta(days=cut), base + timedelta(days=other)))
+    mid = a + (c - a) / 2
+    whole = prorated(amount, begin, end, a, c)
+    parts = prorated(amount, begin, end, a, mid) + prorated(amount, begin, end, mid, c)
+    assert abs(whole - parts) < Decimal("1e-18")
+    assert abs(whole) <= abs(amount)
+    assert prorated(amount, begin, end, None, None) == amount
+
+
+_CONTRACT = st.builds(
+    Contract,
+    account=st.sampled_from(["A", "B", "C"]),
+    start=st.dates(min_value=date(2024, 1, 1), max_value=date(2025, 12, 31)),
+    end=st.dates(min_value=date(2024, 6, 1), max_value=date(2026, 12, 31)),
+    amount=st.decimals(min_value=0, max_value=10**5, places=2, allow_nan=False),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_CONTRACT, max_size=8))
+def test_renewal_numbers_stay_in_range(contracts: list[Contract]) -> None:
+    result = renewals(contracts, contracts, timedelta(days=30))
+    assert 0 <= result.renewed <= result.up_for_renewal == len(contracts)
+    if result.grr is not None and result.nrr is not None:
+        assert 0 <= result.grr <= 1 + 1e-12  # capped by construction
+        assert result.grr <= result.nrr + 1e-12  # expansion only adds to NRR
+    if result.renewal_rate is not None and result.logo_churn is not None:
+        assert result.renewal_rate + result.logo_churn == pytest.approx(1.0)
