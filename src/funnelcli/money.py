@@ -67,10 +67,16 @@ def _text(raw: exp.Expr) -> exp.Expr:
     return exp.Upper(this=exp.Trim(this=squeezed))
 
 
-def _group(text: exp.Expr, index: int) -> exp.Expr:
-    return exp.RegexpExtract(
-        this=text.copy(), expression=exp.Literal.string(PATTERN), group=exp.Literal.number(index)
-    )
+_GROUPS = ("open", "minus1", "cur1", "minus2", "number", "suffix", "cur2", "close")
+_BOUND = "m"  # the lambda variable holding the struct of PATTERN's groups
+
+
+def _field(name: str) -> exp.Expr:
+    return exp.Dot(this=exp.column(_BOUND), expression=exp.to_identifier(name))
+
+
+def _present(name: str) -> exp.Expr:
+    return exp.NEQ(this=_field(name), expression=exp.Literal.string(""))
 
 
 def _replace(value: exp.Expr, pattern: str, replacement: str) -> exp.Expr:
@@ -80,10 +86,6 @@ def _replace(value: exp.Expr, pattern: str, replacement: str) -> exp.Expr:
         replacement=exp.Literal.string(replacement),
         modifiers=exp.Literal.string("g"),
     )
-
-
-def _present(text: exp.Expr, index: int) -> exp.Expr:
-    return exp.NEQ(this=_group(text, index), expression=exp.Literal.string(""))
 
 
 def _matches(value: exp.Expr, pattern: str) -> exp.Expr:
@@ -103,26 +105,20 @@ def _canonical(number: exp.Expr) -> exp.Expr:
     return case
 
 
-def _well_formed(text: exp.Expr) -> exp.Expr:
-    """The text matches PATTERN with balanced parentheses, one sign and one currency at most."""
-    open_, minus1, cur1, minus2, _n, _m, cur2, close = (
-        _present(text, i) for i in (1, 2, 3, 4, 5, 6, 7, 8)
-    )
+def _well_formed() -> exp.Expr:
+    """A number, balanced parentheses, one sign and one currency at most."""
     return exp.and_(
-        _matches(text, PATTERN),
-        exp.EQ(this=exp.Paren(this=open_), expression=exp.Paren(this=close)),
-        exp.not_(exp.and_(minus1, minus2.copy())),
-        exp.not_(exp.and_(open_.copy(), exp.or_(minus1.copy(), minus2.copy()))),
-        exp.not_(exp.and_(cur1, cur2)),
+        _present("number"),
+        exp.EQ(this=exp.Paren(this=_present("open")), expression=exp.Paren(this=_present("close"))),
+        exp.not_(exp.and_(_present("minus1"), _present("minus2"))),
+        exp.not_(exp.and_(_present("open"), exp.or_(_present("minus1"), _present("minus2")))),
+        exp.not_(exp.and_(_present("cur1"), _present("cur2"))),
     )
 
 
-def amount(raw: exp.Expr, sql_type: str = "VARCHAR") -> exp.Expr:
-    """`raw` as DECIMAL(38, 6) by the module's rules; NULL when empty or unparseable."""
-    if is_numeric_type(sql_type):
-        return exp.cast(raw.copy(), AMOUNT_TYPE)
-    text = _text(raw)
-    canonical = _canonical(_group(text, 5))
+def _from_groups() -> exp.Expr:
+    """The amount from the struct of PATTERN's groups (the lambda body)."""
+    canonical = _canonical(_field("number"))
     number = exp.TryCast(
         this=exp.Case().when(_matches(canonical, _CANONICAL), canonical.copy()),
         to=exp.DataType.build(AMOUNT_TYPE),
@@ -130,25 +126,48 @@ def amount(raw: exp.Expr, sql_type: str = "VARCHAR") -> exp.Expr:
     multiplier = exp.Case(default=exp.Literal.number(1))
     for suffix, factor in MULTIPLIERS.items():
         multiplier = multiplier.when(
-            exp.EQ(this=_group(text, 6), expression=exp.Literal.string(suffix)),
+            exp.EQ(this=_field("suffix"), expression=exp.Literal.string(suffix)),
             exp.Literal.number(factor),
         )
-    negative = exp.or_(_present(text, 1), _present(text, 2), _present(text, 4))
+    negative = exp.or_(_present("open"), _present("minus1"), _present("minus2"))
     signed = exp.Mul(
         this=exp.Mul(this=number, expression=multiplier),
         expression=exp.Case(default=exp.Literal.number(1)).when(negative, exp.Literal.number(-1)),
     )
-    return exp.cast(exp.Case().when(_well_formed(text), signed), AMOUNT_TYPE)
+    return exp.Case().when(_well_formed(), signed)
+
+
+def amount(raw: exp.Expr, sql_type: str = "VARCHAR") -> exp.Expr:
+    """`raw` as DECIMAL(38, 6) by the module's rules; NULL when empty or unparseable.
+
+    PATTERN runs once per value: its groups are extracted into a struct that a one-element
+    list_transform binds to a lambda variable, so the rules read fields instead of re-matching.
+    """
+    if is_numeric_type(sql_type):
+        return exp.cast(raw.copy(), AMOUNT_TYPE)
+    groups = exp.RegexpExtract(
+        this=_text(raw),
+        expression=exp.Literal.string(PATTERN),
+        group=exp.Array(expressions=[exp.Literal.string(name) for name in _GROUPS]),
+    )
+    bound = exp.Lambda(this=_from_groups(), expressions=[exp.to_identifier(_BOUND)])
+    value = exp.Anonymous(
+        this="list_extract",
+        expressions=[
+            exp.func("list_transform", exp.Array(expressions=[groups]), bound),
+            exp.Literal.number(1),
+        ],
+    )
+    return exp.cast(value, AMOUNT_TYPE)
 
 
 def unparseable(raw: exp.Expr, sql_type: str = "VARCHAR") -> exp.Expr:
     """True where `raw` holds non-empty text that `amount` cannot read (the reject predicate)."""
     if is_numeric_type(sql_type):
         return exp.false()
-    text = _text(raw)
     return exp.and_(
         exp.NEQ(
-            this=exp.func("coalesce", text, exp.Literal.string("")),
+            this=exp.func("coalesce", _text(raw), exp.Literal.string("")),
             expression=exp.Literal.string(""),
         ),
         exp.Is(this=amount(raw, sql_type), expression=exp.null()),
