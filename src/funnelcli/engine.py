@@ -155,7 +155,7 @@ class Engine:
         raw = exp.column(column, quoted=True)
         if type_name == AMOUNT:
             bad: exp.Expr = exp.column("bad")
-            check = money.unparseable(raw.copy())
+            check = money.unparseable(raw.copy(), self._type_of(source_name, column))
         else:
             bad = exp.and_(
                 exp.column("typed").is_(exp.null()), exp.not_(exp.column("raw").is_(exp.null()))
@@ -181,11 +181,13 @@ class Engine:
 
     def count_unparseable(self, source_name: str, column: str) -> int:
         """How many values of `column` are non-empty text that is not an amount (money.py)."""
-        query = exp.select(
-            exp.func("count_if", money.unparseable(exp.column(column, quoted=True)))
-        ).from_(table(source_view(source_name)))
+        bad = money.unparseable(exp.column(column, quoted=True), self._type_of(source_name, column))
+        query = exp.select(exp.func("count_if", bad)).from_(table(source_view(source_name)))
         rows = self._fetch(query.sql(dialect="duckdb"), source_name=source_name)
         return int(rows[0][0] or 0)
+
+    def _type_of(self, source_name: str, column: str) -> str:
+        return dict(self.columns(source_name)).get(column, "VARCHAR")
 
     def frame(self, sql: str) -> pl.DataFrame:
         """Run a query; the (small, aggregated) result as a polars frame."""
