@@ -181,7 +181,10 @@ class Engine:
 
     def count_unparseable(self, source_name: str, column: str) -> int:
         """How many values of `column` are non-empty text that is not an amount (money.py)."""
-        bad = money.unparseable(exp.column(column, quoted=True), self._type_of(source_name, column))
+        sql_type = self._type_of(source_name, column)
+        if money.is_numeric_type(sql_type):
+            return 0  # DuckDB read every value as a number: nothing to parse
+        bad = money.unparseable(exp.column(column, quoted=True), sql_type)
         query = exp.select(exp.func("count_if", bad)).from_(table(source_view(source_name)))
         rows = self._fetch(query.sql(dialect="duckdb"), source_name=source_name)
         return int(rows[0][0] or 0)
