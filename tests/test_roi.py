@@ -459,3 +459,31 @@ def test_renewal_numbers_stay_in_range(contracts: list[Contract]) -> None:
         assert result.grr <= result.nrr + 1e-12  # expansion only adds to NRR
     if result.renewal_rate is not None and result.logo_churn is not None:
         assert result.renewal_rate + result.logo_churn == pytest.approx(1.0)
+
+
+def test_sample_subscriptions_follow_the_leads(tmp_path: Path) -> None:
+    from funnelcli.money import parse_amount_text
+    from funnelcli.sample import generate_sample
+
+    generate_sample(tmp_path, rows=400, seed=5)
+    with open(tmp_path / "leads.csv", encoding="utf-8") as f:
+        leads = list(csv.DictReader(f))
+    with open(tmp_path / "subscriptions.csv", encoding="utf-8") as f:
+        contracts = list(csv.DictReader(f))
+    expected = []
+    for lead in leads:
+        for at, value in (
+            (lead["paid_at"], lead["deal_amount"]),
+            (lead["renewed_at"], lead["renewal_amount"]),
+        ):
+            if not at:
+                break
+            expected.append((lead["account_id"], at[:10], Decimal(value)))
+    got = [(c["account_id"], c["start_date"], parse_amount_text(c["amount"])) for c in contracts]
+    assert got == expected and len(got) > 10
+    assert all(c["amount"].startswith("¥") for c in contracts)
+    renewed = [lead for lead in leads if lead["renewed_at"]]
+    assert renewed and any(
+        Decimal(r["renewal_amount"]) > Decimal(r["deal_amount"]) for r in renewed
+    )  # some expansion
+    assert any(lead["paid_at"] and not lead["renewed_at"] for lead in leads)  # some churn
