@@ -306,7 +306,7 @@ def test_cli_json_csv_markdown_table(tmp_path: Path) -> None:
     assert "| google_cpc | 5,900 | 4 | 1,475 | 1,967 | 2 | 2,950 | 33,000 | 459% | 4.9 |" in (
         result.stdout
     )
-    assert "Trade Press: 500 (1 rows)" in result.stdout
+    assert "Trade Press: 500 (1 row)" in result.stdout
     result = runner.invoke(app, [*args, "--output", str(tmp_path / "roi.txt")])
     assert result.exit_code == 0
     text = (tmp_path / "roi.txt").read_text(encoding="utf-8")

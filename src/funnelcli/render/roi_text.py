@@ -193,7 +193,8 @@ def roi_markdown(report: RoiReport) -> str:
     if report.unmatched_spend:
         lines += ["", "Spend matching no lead channel (in blended only):", ""]
         for item in report.unmatched_spend:
-            lines.append(f"- {item.spend_channel}: {format_money(item.amount)} ({item.rows} rows)")
+            rows = f"{item.rows} row" + ("" if item.rows == 1 else "s")
+            lines.append(f"- {item.spend_channel}: {format_money(item.amount)} ({rows})")
     for column, count in report.unparseable_amounts.items():
         if count:
             lines += ["", f"{count} unparseable amounts in {column} left out of revenue."]
