@@ -487,3 +487,106 @@ def test_sample_subscriptions_follow_the_leads(tmp_path: Path) -> None:
         Decimal(r["renewal_amount"]) > Decimal(r["deal_amount"]) for r in renewed
     )  # some expansion
     assert any(lead["paid_at"] and not lead["renewed_at"] for lead in leads)  # some churn
+
+
+# build_roi against a plain-Python computation on random small data ----------------------------
+
+_LEAD = st.tuples(
+    st.sampled_from(["a", "b", "c", ""]),  # channel ("" → the (none) group)
+    st.integers(min_value=0, max_value=89),  # created: days after 2025-01-01
+    st.booleans(),  # qualified
+    st.booleans(),  # paid (only when qualified)
+    st.integers(min_value=0, max_value=5000),  # deal amount
+    st.booleans(),  # renewed (only when paid)
+    st.integers(min_value=0, max_value=5000),  # renewal amount
+)
+_SPEND = st.tuples(
+    st.sampled_from(["A", "B", "Z"]),  # A → a, B → b, Z matches no lead channel
+    st.sampled_from(["2024-12", "2025-01", "2025-02", "2025-03"]),
+    st.integers(min_value=0, max_value=9000),
+)
+RANDOM_YAML = """\
+sources:
+  leads: {path: leads.csv, id: lead_id}
+stages:
+  - {name: lead, at: created_at}
+  - {name: qualified, at: qualified_at}
+  - {name: paid, at: paid_at, value: deal}
+  - {name: renewed, at: renewed_at, value: renewal}
+roi:
+  spend: {path: spend.csv, month: month}
+  channel_map: {A: a, B: b}
+  revenue: paid
+  renewal: renewed
+"""
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    st.lists(_LEAD, min_size=1, max_size=12),
+    st.lists(_SPEND, max_size=8),
+    st.integers(min_value=0, max_value=80),
+    st.integers(min_value=1, max_value=70),
+)
+def test_roi_agrees_with_a_plain_computation(
+    tmp_path_factory: pytest.TempPathFactory,
+    leads: list[tuple[str, int, bool, bool, int, bool, int]],
+    spend: list[tuple[str, str, int]],
+    since_day: int,
+    length: int,
+) -> None:
+    from fractions import Fraction
+
+    day0 = datetime(2025, 1, 1)
+    lead_lines = ["lead_id,created_at,channel,qualified_at,paid_at,deal,renewed_at,renewal"]
+    for i, (channel, created, qualified, paid, deal, renewed, renewal) in enumerate(leads):
+        t = [(day0 + timedelta(days=created + j)).date().isoformat() for j in range(4)]
+        paid, renewed = paid and qualified, renewed and paid and qualified
+        lead_lines.append(
+            f"{i},{t[0]},{channel},{t[1] if qualified else ''},{t[2] if paid else ''},"
+            f"{deal if paid else ''},{t[3] if renewed else ''},{renewal if renewed else ''}"
+        )
+    spend_lines = ["month,channel,amount"] + [f"{m},{c},{a}" for c, m, a in spend]
+    since, until = day0 + timedelta(days=since_day), day0 + timedelta(days=since_day + length)
+    report = run(
+        tmp_path_factory.mktemp("random"),
+        RoiQuery(since=since, until=until),
+        RANDOM_YAML,
+        leads_csv="\n".join(lead_lines) + "\n",
+        spend_csv="\n".join(spend_lines) + "\n",
+    )
+    # The plain computation.
+    expected: dict[str, dict[str, float]] = {}
+    for channel, created, qualified, paid, deal, renewed, renewal in leads:
+        if not since <= day0 + timedelta(days=created) < until:
+            continue
+        paid, renewed = paid and qualified, renewed and paid and qualified
+        row = expected.setdefault(channel or "(none)", dict.fromkeys(("l", "q", "c", "r"), 0.0))
+        row["l"] += 1
+        row["q"] += qualified
+        row["c"] += paid
+        row["r"] += (deal if paid else 0) + (renewal if renewed else 0)
+    spent: dict[str, Fraction] = {}
+    for name, month, amount in spend:
+        start = datetime.fromisoformat(month + "-01")
+        end = datetime(start.year + start.month // 12, start.month % 12 + 1, 1)
+        inside = (min(end, until) - max(start, since)).days
+        if inside > 0:
+            key = {"A": "a", "B": "b"}.get(name, name)
+            spent[key] = spent.get(key, Fraction(0)) + Fraction(amount * inside, (end - start).days)
+    lead_channels = {c or "(none)" for c, *_ in leads}
+    got = rows(report)
+    for channel, row in expected.items():
+        assert (got[channel].leads, got[channel].qualified) == (row["l"], row["q"])
+        assert got[channel].customers == row["c"]
+        assert got[channel].attributed_revenue == row["r"]
+    for channel, amount in spent.items():
+        if channel in lead_channels:
+            assert got[channel].spend == pytest.approx(float(amount), abs=1e-6)
+            if amount > 0:
+                revenue = expected.get(channel, {}).get("r", 0.0)
+                assert got[channel].roi == pytest.approx((revenue - float(amount)) / float(amount))
+    unmatched = sum((a for c, a in spent.items() if c not in lead_channels), Fraction(0))
+    assert sum(u.amount for u in report.unmatched_spend) == pytest.approx(float(unmatched))
+    assert report.blended.spend == pytest.approx(float(sum(spent.values(), Fraction(0))))
+    assert report.blended.leads == sum(r["l"] for r in expected.values())
