@@ -590,3 +590,17 @@ def test_roi_agrees_with_a_plain_computation(
     assert sum(u.amount for u in report.unmatched_spend) == pytest.approx(float(unmatched))
     assert report.blended.spend == pytest.approx(float(sum(spent.values(), Fraction(0))))
     assert report.blended.leads == sum(r["l"] for r in expected.values())
+
+
+def test_readme_roi_excerpt_is_current(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's `funnel roi` table is what the command prints on the bundled sample."""
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    excerpt = re.search(r"```text\n(Lead to renewal  ROI by channel.*?)```", readme, re.S)
+    assert excerpt is not None
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(app, ["roi"], env={"COLUMNS": "100", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    printed = [line.rstrip() for line in result.stdout.splitlines()]
+    for line in excerpt.group(1).splitlines():
+        assert line.rstrip() in printed, line
