@@ -74,6 +74,9 @@ class StageResult:
     time_from_previous: TimeStats
     time_from_entry: TimeStats
     value_sum: float | None
+    value_n: int | None = None
+    value_avg: float | None = None
+    value_median: float | None = None
 
 
 @dataclass(frozen=True)
@@ -312,9 +315,18 @@ def group_numbers(spec: Spec, paths: list[Journey], as_of: datetime | None) -> G
             for p in paths
             if k > 0 and p.t[0] is not None and p.t[k] is not None
         ]
-        value_sum = None
+        value_sum = value_avg = value_median = None
+        value_n = None
         if stage.value:
-            value_sum = float(sum(p.values[k] for p in paths if p.values[k] is not None))
+            values = sorted(p.values[k] for p in paths if p.values[k] is not None)
+            value_sum = float(sum(values))
+            value_n = len(values)
+            if values:
+                value_avg = value_sum / value_n
+                middle = value_n // 2
+                value_median = float(
+                    values[middle] if value_n % 2 else (values[middle - 1] + values[middle]) / 2
+                )
         stages.append(
             StageResult(
                 name=stage.name,
@@ -325,6 +337,9 @@ def group_numbers(spec: Spec, paths: list[Journey], as_of: datetime | None) -> G
                 time_from_previous=time_stats(from_previous),
                 time_from_entry=time_stats(from_entry),
                 value_sum=value_sum,
+                value_n=value_n,
+                value_avg=value_avg,
+                value_median=value_median,
             )
         )
     return GroupResult(

@@ -208,9 +208,10 @@ def test_unknown_by_column_names_the_option(repo: Path) -> None:
 def test_sample_is_seeded_and_reports_its_files(tmp_path: Path) -> None:
     code, out, _ = run("sample", "--rows", "200", "--seed", "3", "--out", str(tmp_path / "a"))
     assert code == 0
-    assert [Path(p).name for p in out.split()] == ["leads.csv", "stage_history.csv", "spend.csv"]
+    names = ["leads.csv", "stage_history.csv", "spend.csv", "subscriptions.csv"]
+    assert [Path(p).name for p in out.split()] == names
     run("sample", "--rows", "200", "--seed", "3", "--out", str(tmp_path / "b"))
-    for name in ("leads.csv", "stage_history.csv", "spend.csv"):
+    for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
@@ -227,7 +228,7 @@ def test_inputs_are_never_modified(repo: Path) -> None:
 def test_version_and_help() -> None:
     code, out, _ = run("--version")
     assert code == 0 and re.fullmatch(r"funnel \d+\.\d+\.\d+\n", out)
-    for command in ("report", "validate", "sql", "sample", "summary", "cohorts"):
+    for command in ("report", "validate", "sql", "sample", "summary", "cohorts", "roi"):
         code, out, _ = run(command, "--help")
         assert code == 0
         assert "Example: funnel " in out
@@ -235,7 +236,7 @@ def test_version_and_help() -> None:
 
 def test_every_command_is_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
-    for command in ("report", "validate", "sql", "sample", "summary", "cohorts"):
+    for command in ("report", "validate", "sql", "sample", "summary", "cohorts", "roi"):
         assert f"`funnel {command}" in readme
 
 

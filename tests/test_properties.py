@@ -310,6 +310,9 @@ def stage_numbers(row: StageRow | ref.StageResult) -> dict[str, Any]:
         "time_from_previous": vars(row.time_from_previous),
         "time_from_entry": vars(row.time_from_entry),
         "value_sum": row.value_sum,
+        "value_n": row.value_n,
+        "value_avg": row.value_avg,
+        "value_median": row.value_median,
     }
 
 

@@ -58,7 +58,12 @@ def _days(a: str, b: str) -> float:
 def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("sample")
     paths = generate_sample(d, rows=ROWS, seed=7, start=START)
-    assert paths == [d / "leads.csv", d / "stage_history.csv", d / "spend.csv"]
+    assert paths == [
+        d / "leads.csv",
+        d / "stage_history.csv",
+        d / "spend.csv",
+        d / "subscriptions.csv",
+    ]
     return d
 
 
@@ -107,7 +112,12 @@ def test_external_sort_gives_the_same_history(
 
 
 def test_files_are_clean_utf8_with_lf(out: Path) -> None:
-    assert sorted(p.name for p in out.iterdir()) == ["leads.csv", "spend.csv", "stage_history.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "leads.csv",
+        "spend.csv",
+        "stage_history.csv",
+        "subscriptions.csv",
+    ]
     for p in out.iterdir():
         data = p.read_bytes()
         assert b"\r" not in data

@@ -649,10 +649,16 @@ lead_id,created_at,paid_at,amount
     yaml_text = BASE + (
         "stages:\n  - {name: lead, at: created_at}\n  - {name: paid, at: paid_at, value: amount}\n"
     )
+    # The report leaves the amount out (never 0) and counts it; validate locates it.
+    result = report(tmp_path, yaml_text, {"leads.csv": csv})
+    assert result.data_quality.unparseable_amounts == {"leads.amount": 1}
+    assert result.overall.stages[1].value_sum == 100.0
+    from funnelcli.validate import validate_funnel
+
     with pytest.raises(DataError) as err:
-        report(tmp_path, yaml_text, {"leads.csv": csv})
+        validate_funnel(parse(yaml_text, base_dir=tmp_path))
     assert str(err.value).endswith(
-        "leads.csv:row 2: column 'amount': cannot read 'lots' as a number"
+        "leads.csv:row 2: column 'amount': cannot read 'lots' as an amount (rules: docs/money.md)"
     )
 
 

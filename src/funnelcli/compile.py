@@ -308,7 +308,7 @@ def _typed_columns(plans: list[StagePlan]) -> tuple[tuple[str, str, str], ...]:
         if plan.time_column is not None:
             typed[(plan.source, plan.time_column, "TIMESTAMP")] = None
         if plan.value_column is not None:
-            typed[(plan.source, plan.value_column, "DOUBLE")] = None
+            typed[(plan.source, plan.value_column, "AMOUNT")] = None
     return tuple(typed)
 
 
@@ -527,6 +527,16 @@ def _final_aggregate(
         # Summed as DECIMAL: exact, so the total does not depend on thread scheduling.
         exact = exp.cast(q.col(f"qv_{k}"), exp.DataType.build("DECIMAL(38, 6)"))
         columns.append(q.alias(q.filtered(exp.Sum(this=exact), in_cohort()), f"s{k}_value"))
+        if plans[k - 1].value is not None:
+            value = q.col(f"qv_{k}")
+            columns.append(
+                q.alias(q.filtered(exp.Count(this=value.copy()), in_cohort()), f"s{k}_value_n")
+            )
+            columns.append(
+                q.alias(q.filtered(exp.Avg(this=exact.copy()), in_cohort()), f"s{k}_value_avg")
+            )
+            median = exp.func("quantile_cont", value.copy(), exp.Literal.number(0.5))
+            columns.append(q.alias(q.filtered(median, in_cohort()), f"s{k}_value_median"))
         if k > 1:
             columns.append(q.alias(q.count_if(in_cohort(q.col(f"bw_{k}"))), f"s{k}_backwards"))
         for label, origin in (("prev", k - 1), ("entry", 1)):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from funnelcli import money
 from funnelcli.errors import DataError, FunnelError, QueryError
 from funnelcli.spec import Funnel, SourceSpec
 from funnelcli.sqlast import source_view, table
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
+AMOUNT = "AMOUNT"  # pseudo-type of money columns in first_unreadable
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.zst")
 
@@ -41,34 +43,38 @@ class SourceFiles:
 def resolve_files(funnel: Funnel, data_dir: Path | None = None) -> dict[str, SourceFiles]:
     """Each source's files: paths relative to the YAML's folder (or `data_dir`), globs sorted."""
     base = data_dir or funnel.base_dir
-    resolved = {}
-    for name, source in funnel.spec.sources.items():
-        key = f"sources.{name}.path"
-        pattern = os.path.expanduser(source.path)
-        full = pattern if os.path.isabs(pattern) else str(base / pattern)
-        if glob.has_magic(pattern):
-            files = tuple(Path(p) for p in sorted(glob.glob(full)) if not os.path.isdir(p))
-            if not files:
-                raise funnel.error(key, f"no file matches '{source.path}' (looked in {base})")
-        else:
-            path = Path(full)
-            if path.is_dir():
-                raise funnel.error(key, f"'{source.path}' is a directory, not a file")
-            if not path.exists():
-                raise funnel.error(key, f"file not found: {path}")
-            files = (path,)
-        for file in files:
-            if not file.name.lower().endswith(_PARQUET + _CSV):
-                raise funnel.error(
-                    key,
-                    f"unsupported file type '{file.name}' (use .csv, .tsv, .csv.gz or .parquet)",
-                )
-            if not os.access(file, os.R_OK):
-                raise DataError("permission denied: cannot read the file", file=str(file))
-            if file.stat().st_size == 0:
-                raise DataError("the file is empty (no header row)", file=str(file))
-        resolved[name] = SourceFiles(name=name, pattern=source.path, files=files)
-    return resolved
+    return {
+        name: resolve_source(funnel, name, source.path, f"sources.{name}.path", base)
+        for name, source in funnel.spec.sources.items()
+    }
+
+
+def resolve_source(funnel: Funnel, name: str, path: str, key: str, base: Path) -> SourceFiles:
+    """The files behind one path or glob; errors name the YAML `key` that declared it."""
+    pattern = os.path.expanduser(path)
+    full = pattern if os.path.isabs(pattern) else str(base / pattern)
+    if glob.has_magic(pattern):
+        files = tuple(Path(p) for p in sorted(glob.glob(full)) if not os.path.isdir(p))
+        if not files:
+            raise funnel.error(key, f"no file matches '{path}' (looked in {base})")
+    else:
+        file = Path(full)
+        if file.is_dir():
+            raise funnel.error(key, f"'{path}' is a directory, not a file")
+        if not file.exists():
+            raise funnel.error(key, f"file not found: {file}")
+        files = (file,)
+    for file in files:
+        if not file.name.lower().endswith(_PARQUET + _CSV):
+            raise funnel.error(
+                key,
+                f"unsupported file type '{file.name}' (use .csv, .tsv, .csv.gz or .parquet)",
+            )
+        if not os.access(file, os.R_OK):
+            raise DataError("permission denied: cannot read the file", file=str(file))
+        if file.stat().st_size == 0:
+            raise DataError("the file is empty (no header row)", file=str(file))
+    return SourceFiles(name=name, pattern=path, files=files)
 
 
 def _reader(source: SourceSpec, files: SourceFiles) -> exp.Expr:
@@ -94,16 +100,26 @@ def _option(name: str, value: exp.Expr) -> exp.Expr:
 class Engine:
     """A DuckDB connection that can read the funnel's declared sources and nothing else."""
 
-    def __init__(self, funnel: Funnel, files: Mapping[str, SourceFiles]) -> None:
+    def __init__(
+        self,
+        funnel: Funnel,
+        files: Mapping[str, SourceFiles],
+        extra: Mapping[str, tuple[SourceSpec, SourceFiles]] | None = None,
+    ) -> None:
+        """`extra`: more readable views beyond the funnel's sources (e.g. `roi:` spend)."""
         import duckdb
 
         self.funnel = funnel
         self.files = dict(files)
+        extra = extra or {}
+        self.files.update({name: files for name, (_spec, files) in extra.items()})
         self._duckdb = duckdb
         self.connection = duckdb.connect(":memory:")
         self.connection.execute("SET TimeZone = 'UTC'")
         self.connection.execute("SET enable_progress_bar = false")
-        for name, source in funnel.spec.sources.items():
+        readers = {name: source for name, source in funnel.spec.sources.items()}
+        readers.update({name: spec for name, (spec, _files) in extra.items()})
+        for name, source in readers.items():
             view = exp.Create(
                 this=table(source_view(name)),
                 kind="VIEW",
@@ -132,31 +148,49 @@ class Engine:
     def first_unreadable(
         self, source_name: str, column: str, type_name: str
     ) -> tuple[int, str] | None:
-        """(row number, raw text) of the first value of `column` that does not cast to type."""
+        """(row number, raw text) of the first value of `column` that does not cast to type.
+
+        `type_name` "AMOUNT" checks the money-parsing rules (money.py) instead of a cast.
+        """
         raw = exp.column(column, quoted=True)
+        if type_name == AMOUNT:
+            bad: exp.Expr = exp.column("bad")
+            check = money.unparseable(raw.copy(), self._type_of(source_name, column))
+        else:
+            bad = exp.and_(
+                exp.column("typed").is_(exp.null()), exp.not_(exp.column("raw").is_(exp.null()))
+            )
+            check = exp.TryCast(this=raw.copy(), to=exp.DataType.build(type_name))
         query = (
             exp.select(exp.column("row_no"), exp.column("raw"))
             .from_(
                 exp.select(
                     exp.alias_(exp.Window(this=exp.RowNumber()), "row_no"),
                     exp.alias_(exp.cast(raw, "VARCHAR"), "raw"),
-                    exp.alias_(
-                        exp.TryCast(this=raw.copy(), to=exp.DataType.build(type_name)), "typed"
-                    ),
+                    exp.alias_(check, "bad" if type_name == AMOUNT else "typed"),
                 )
                 .from_(table(source_view(source_name)))
                 .subquery("t")
             )
-            .where(
-                exp.and_(
-                    exp.column("typed").is_(exp.null()), exp.not_(exp.column("raw").is_(exp.null()))
-                )
-            )
+            .where(bad)
             .order_by("row_no")
             .limit(1)
         )
         rows = self._fetch(query.sql(dialect="duckdb"), source_name=source_name)
         return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
+    def count_unparseable(self, source_name: str, column: str) -> int:
+        """How many values of `column` are non-empty text that is not an amount (money.py)."""
+        sql_type = self._type_of(source_name, column)
+        if money.is_numeric_type(sql_type):
+            return 0  # DuckDB read every value as a number: nothing to parse
+        bad = money.unparseable(exp.column(column, quoted=True), sql_type)
+        query = exp.select(exp.func("count_if", bad)).from_(table(source_view(source_name)))
+        rows = self._fetch(query.sql(dialect="duckdb"), source_name=source_name)
+        return int(rows[0][0] or 0)
+
+    def _type_of(self, source_name: str, column: str) -> str:
+        return dict(self.columns(source_name)).get(column, "VARCHAR")
 
     def frame(self, sql: str) -> pl.DataFrame:
         """Run a query; the (small, aggregated) result as a polars frame."""
@@ -201,9 +235,13 @@ def _first_line(text: str) -> str:
 
 
 @contextmanager
-def open_engine(funnel: Funnel, data_dir: Path | None = None) -> Iterator[Engine]:
-    """Resolve the funnel's files and yield a locked-down engine over them."""
-    engine = Engine(funnel, resolve_files(funnel, data_dir))
+def open_engine(
+    funnel: Funnel,
+    data_dir: Path | None = None,
+    extra: Mapping[str, tuple[SourceSpec, SourceFiles]] | None = None,
+) -> Iterator[Engine]:
+    """Resolve the funnel's files and yield a locked-down engine over them (and `extra`)."""
+    engine = Engine(funnel, resolve_files(funnel, data_dir), extra)
     try:
         yield engine
     finally:

@@ -98,6 +98,9 @@ def _stage_row(k: int, stage: StageSpec, row: dict[str, Any]) -> StageRow:
         time_from_previous=_time_stats(row, f"s{k}_prev"),
         time_from_entry=_time_stats(row, f"s{k}_entry"),
         value_sum=(_number(row.get(f"s{k}_value")) or 0.0) if stage.value is not None else None,
+        value_n=int(row.get(f"s{k}_value_n") or 0) if stage.value is not None else None,
+        value_avg=_number(row.get(f"s{k}_value_avg")) if stage.value is not None else None,
+        value_median=_number(row.get(f"s{k}_value_median")) if stage.value is not None else None,
     )
 
 

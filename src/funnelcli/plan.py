@@ -10,6 +10,7 @@ from sqlglot import exp
 from funnelcli import sqlast as q
 from funnelcli.errors import SpecError
 from funnelcli.expressions import ConditionError, condition_columns, parse_condition
+from funnelcli.money import amount, is_numeric_type
 from funnelcli.spec import Funnel, Order, Shape, SourceSpec, StageSpec, did_you_mean
 
 
@@ -30,6 +31,11 @@ class Resolver:
         if sql_type == "DATE" or sql_type.startswith("TIMESTAMP"):
             return q.ts(q.col(raw))
         return q.utc_timestamp(q.col(raw))
+
+    def sql_type(self, source_name: str, raw: str) -> str:
+        """DuckDB's type of a column when known (headers with types), else ""."""
+        columns = self.headers.get(source_name)
+        return columns.get(raw, "") if isinstance(columns, Mapping) else ""
 
     def column(self, source_name: str, name: str, key: str) -> str:
         source = self.funnel.spec.sources[source_name]
@@ -128,7 +134,11 @@ def stage_plans(funnel: Funnel, resolver: Resolver) -> list[StagePlan]:
         value = raw_value = None
         if stage.value is not None:
             raw_value = resolver.column(source_name, stage.value, f"{key}.value")
-            value = exp.cast(q.col(raw_value), "DOUBLE")
+            sql_type = resolver.sql_type(source_name, raw_value)
+            if is_numeric_type(sql_type):
+                value = exp.cast(q.col(raw_value), "DOUBLE")
+            else:  # text such as ¥12,000 or 1.2万: parsed by money.py's rules
+                value = exp.cast(amount(q.col(raw_value), sql_type), "DOUBLE")
         plans.append(
             StagePlan(
                 index=position,

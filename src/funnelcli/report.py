@@ -9,7 +9,7 @@ from typing import Any
 
 from funnelcli import __version__
 from funnelcli.compile import CompiledFunnel, ReportQuery, compile_funnel
-from funnelcli.engine import Engine, open_engine
+from funnelcli.engine import AMOUNT, Engine, open_engine
 from funnelcli.errors import DataError
 from funnelcli.plan import Resolver
 from funnelcli.result import DataQuality, FunnelInfo, FunnelReport, Period, StageInfo
@@ -64,6 +64,7 @@ def report_on(
         frame = engine.frame(sql)
     except DataError as error:
         raise (find_unreadable(engine, compiled) or error) from None
+    unparseable = count_unparseable(engine, compiled)
     overall, breakdowns = split_groups(frame, compiled, funnel.spec.stages, min_n)
     totals = total_row(frame.to_dicts(), compiled)
     period = Period(
@@ -79,7 +80,7 @@ def report_on(
         period=period,
         overall=overall,
         breakdowns=breakdowns,
-        data_quality=_data_quality(funnel, compiled, totals, overall.immature_ids),
+        data_quality=_data_quality(funnel, compiled, totals, overall.immature_ids, unparseable),
         min_n=min_n,
         version=__version__,
     )
@@ -104,11 +105,16 @@ def funnel_info(funnel: Funnel) -> FunnelInfo:
             for s in spec.stages
         ),
         filter=spec.filter,
+        currency=spec.currency,
     )
 
 
 def _data_quality(
-    funnel: Funnel, compiled: CompiledFunnel, totals: dict[str, Any], immature_ids: int
+    funnel: Funnel,
+    compiled: CompiledFunnel,
+    totals: dict[str, Any],
+    immature_ids: int,
+    unparseable: dict[str, int],
 ) -> DataQuality:
     sources = compiled.source_names
     stages = compiled.stage_names
@@ -118,6 +124,12 @@ def _data_quality(
     for i, source in enumerate(sources):
         if not totals.get(f"rows_read_{i}"):
             notes.append(f"source {source} has no data rows")
+    for column, count in unparseable.items():
+        if count:
+            notes.append(
+                f"{count} unparseable {plural(count, 'amount')} in {column} left out of the "
+                "value sums (funnel validate shows the first; rules: docs/money.md)"
+            )
     return DataQuality(
         rows_read={s: int(totals.get(f"rows_read_{i}") or 0) for i, s in enumerate(sources)},
         rows_without_id={
@@ -133,7 +145,21 @@ def _data_quality(
         },
         immature_ids=immature_ids,
         notes=tuple(notes),
+        unparseable_amounts=unparseable,
     )
+
+
+def count_unparseable(engine: Engine, compiled: CompiledFunnel) -> dict[str, int]:
+    """ "source.column" → how many non-empty amounts money.py cannot read, per value column."""
+    return {
+        f"{source}.{column}": engine.count_unparseable(source, column)
+        for source, column, type_name in compiled.typed_columns
+        if type_name == AMOUNT
+    }
+
+
+def plural(count: int, word: str) -> str:
+    return word if count == 1 else f"{word}s"
 
 
 def find_unreadable(engine: Engine, compiled: CompiledFunnel) -> DataError | None:
@@ -143,6 +169,8 @@ def find_unreadable(engine: Engine, compiled: CompiledFunnel) -> DataError | Non
         if found is not None:
             row, raw = found
             kind = "a date/time" if type_name == "TIMESTAMP" else "a number"
+            if type_name == AMOUNT:
+                kind = "an amount (rules: docs/money.md)"
             return DataError(
                 f"cannot read {raw!r} as {kind}",
                 file=engine.files[source].label,

@@ -32,6 +32,9 @@ class StageRow:
     time_from_previous: TimeStats
     time_from_entry: TimeStats
     value_sum: float | None  # null when the stage declares no value:
+    value_n: int | None = None  # ids reaching the stage with a (parsed) value; null: no value:
+    value_avg: float | None = None  # value_sum / value_n; null when no value: or value_n = 0
+    value_median: float | None = None  # median value over those ids (interpolated)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class FunnelInfo:
     window: str | None
     stages: tuple[StageInfo, ...]
     filter: str | None = None
+    currency: str | None = None  # the YAML's currency: (e.g. CNY), for every money number
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,8 @@ class DataQuality:
     backwards_by_stage: dict[str, int]  # stage → ids whose time there precedes an earlier stage
     immature_ids: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # "source.column" → non-empty amounts that money.py cannot read (left out of value sums)
+    unparseable_amounts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Seeded synthetic B2B CRM export: the bundled sample data and ``funnel sample``.
 
-``generate_sample(out_dir, rows=..., seed=...)`` writes three files into ``out_dir``:
+``generate_sample(out_dir, rows=..., seed=...)`` writes four files into ``out_dir``:
 
 ``leads.csv``
     One row per lead, a "wide" export with one column per stage time::
@@ -36,6 +36,10 @@
 
     ``organic`` and ``referral`` have no spend. Months run from the month of ``start`` to the month
     of the last day before the data end (so a partial last month is included).
+
+``subscriptions.csv``
+    Yearly contracts ``contract_id,account_id,start_date,end_date,amount`` derived from the
+    leads (paid → first contract, renewed → second); amounts written like ``¥12,000.00``.
 
 Deliberate, deterministic warts (so the tool's data-quality paths have something to find):
 
@@ -91,6 +95,7 @@ LEAD_COLUMNS = (
 )
 HISTORY_COLUMNS = ("lead_id", "account_id", "stage", "changed_at", "owner", "channel")
 SPEND_COLUMNS = ("month", "channel", "amount")
+SUBSCRIPTION_COLUMNS = ("contract_id", "account_id", "start_date", "end_date", "amount")
 
 # Lead channels; index 7 is the missing channel (written as an empty field).
 CHANNELS = (
@@ -516,4 +521,39 @@ def generate_sample(
                     amount_f = (800.0 + n * cpl) * (0.85 + 0.3 * rand())
                 writer.writerow((month, spend_name, f"{amount_f:.2f}"))
 
-    return [leads_path, history_path, spend_path]
+    subscriptions_path = out_dir / "subscriptions.csv"
+    _write_subscriptions(leads_path, subscriptions_path)
+    return [leads_path, history_path, spend_path, subscriptions_path]
+
+
+def _write_subscriptions(leads_path: Path, out_path: Path) -> None:
+    """subscriptions.csv from the leads just written (no random draws: leads stay unchanged).
+
+    Each paid lead opens a yearly contract on its paid date for its ``deal_amount``; a renewed
+    lead's next contract starts on its renewal date for its ``renewal_amount`` (0.85–1.35 of the
+    first: contraction or expansion). Paid leads that never renew are churn (once their year
+    is over). Amounts are written as people type them (``¥12,000.00``) for the money parser.
+    """
+    with open(leads_path, encoding="utf-8", newline="") as f:
+        leads = list(csv.DictReader(f))
+    with _atomic_open(out_path) as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(SUBSCRIPTION_COLUMNS)
+        number = 0
+        for lead in leads:
+            periods = [(lead["paid_at"], lead["deal_amount"])]
+            periods.append((lead["renewed_at"], lead["renewal_amount"]))
+            for at, amount in periods:
+                if not at:
+                    break
+                number += 1
+                start = date.fromisoformat(at[:10])
+                writer.writerow(
+                    (
+                        f"C{number:06d}",
+                        lead["account_id"],
+                        start.isoformat(),
+                        _add_months(start, 12).isoformat(),
+                        f"¥{float(amount):,.2f}",
+                    )
+                )

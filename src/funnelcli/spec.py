@@ -133,6 +133,46 @@ class StageSpec(_Model):
         return self.label or self.name
 
 
+class SpendSpec(_Model):
+    """The marketing spend file of `roi:`: one row per channel and day or month."""
+
+    path: str
+    channel: str = "channel"
+    amount: str = "amount"
+    date: str | None = None  # a day per row …
+    month: str | None = None  # … or a month per row (2025-03 or any date in the month)
+    campaign: str | None = None
+    encoding: Literal["utf-8", "utf-16", "latin-1"] = "utf-8"
+    delimiter: str | None = None
+
+
+class SubscriptionsSpec(_Model):
+    """Contracts per account (one row per contract period), for renewals, GRR, NRR and churn."""
+
+    path: str
+    account: str = "account_id"
+    start: str = "start_date"
+    end: str = "end_date"
+    amount: str = "amount"
+    encoding: Literal["utf-8", "utf-16", "latin-1"] = "utf-8"
+    delimiter: str | None = None
+
+
+class RoiSpec(_Model):
+    """`funnel roi`: spend against the revenue of the leads each channel brought (docs/money.md)."""
+
+    spend: SpendSpec
+    channel: str = "channel"  # the lead attribute that names the channel
+    channel_map: dict[str, str] = Field(default_factory=dict)  # spend name → lead channel value
+    qualified: str | None = None  # stage for cost per qualified lead; default: the second stage
+    revenue: str  # stage whose value: is the first-period revenue of a new customer
+    renewal: str | None = None  # stage whose value: is renewal revenue (attributed revenue)
+    subscriptions: SubscriptionsSpec | None = None
+    gross_margin: float | None = Field(default=None, gt=0, le=1)
+    contract_months: int | None = Field(default=None, ge=1)  # months the revenue value pays for
+    renewal_grace: DurationField = Field(default_factory=lambda: Duration.parse("30d"))
+
+
 class FunnelSpec(_Model):
     """The whole funnel definition as written in the YAML file."""
 
@@ -149,6 +189,8 @@ class FunnelSpec(_Model):
     min_n: int = Field(default=30, ge=0)
     week_start: WeekStart = WeekStart.monday  # summary/cohorts weeks; monday = ISO weeks
     timezone: Annotated[str, BeforeValidator(_check_timezone)] = "UTC"  # period edges' zone
+    currency: str | None = None  # e.g. CNY: the unit of every value: and roi: amount
+    roi: RoiSpec | None = None
 
     @property
     def primary_source(self) -> str:
@@ -275,6 +317,9 @@ def _key_lines(node: yaml.Node | None, file: str) -> dict[str, int]:
 _FIELDS: dict[str, type[BaseModel]] = {
     "sources": SourceSpec,
     "stages": StageSpec,
+    "roi": RoiSpec,
+    "roi.spend": SpendSpec,
+    "roi.subscriptions": SubscriptionsSpec,
     "": FunnelSpec,
 }
 
@@ -312,6 +357,8 @@ def _spec_error(exc: ValidationError, file: str, lines: dict[str, int]) -> SpecE
 def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel]:
     if not loc:
         return FunnelSpec
+    if len(loc) >= 2 and f"{loc[0]}.{loc[1]}" in _FIELDS:
+        return _FIELDS[f"{loc[0]}.{loc[1]}"]
     return _FIELDS.get(str(loc[0]), FunnelSpec)
 
 
@@ -359,10 +406,38 @@ def check_references(funnel: Funnel) -> None:
             )
         if source.delimiter is not None and len(source.delimiter) != 1:
             raise funnel.error(f"{key}.delimiter", "delimiter must be one character")
+    if spec.roi is not None:
+        _check_roi(funnel, spec.roi, names)
     if spec.grain is Grain.account and spec.sources[spec.primary_source].account is None:
         raise funnel.error(
             f"sources.{spec.primary_source}",
             "grain: account needs account: (the account id column) on the first source",
+        )
+
+
+def _check_roi(funnel: Funnel, roi: RoiSpec, stages: dict[str, int]) -> None:
+    spec = funnel.spec
+    for key in ("revenue", "renewal", "qualified"):
+        name = getattr(roi, key)
+        if name is None:
+            continue
+        if name not in stages:
+            raise funnel.error(
+                f"roi.{key}", f"unknown stage '{name}'{did_you_mean(name, list(stages))}"
+            )
+        if key != "qualified" and spec.stages[stages[name]].value is None:
+            raise funnel.error(
+                f"roi.{key}",
+                f"stage '{name}' has no value: (the amount column to count as revenue)",
+            )
+    if (roi.spend.date is None) == (roi.spend.month is None):
+        raise funnel.error("roi.spend", "spend needs exactly one of date: (a day) or month:")
+    if roi.spend.delimiter is not None and len(roi.spend.delimiter) != 1:
+        raise funnel.error("roi.spend.delimiter", "delimiter must be one character")
+    if roi.subscriptions is not None and spec.sources[spec.primary_source].account is None:
+        raise funnel.error(
+            "roi.subscriptions",
+            "subscriptions are matched to leads by account: declare account: on the first source",
         )
 
 

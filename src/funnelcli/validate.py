@@ -24,5 +24,9 @@ def validate_funnel(funnel: Funnel, data_dir: Path | None = None) -> list[str]:
                 f" … ({len(files.files)} files)" if len(files.files) > 3 else ""
             )
             lines.append(f"  source {name}: {shown} — {len(columns)} columns")
+    if funnel.spec.roi is not None:
+        from funnelcli.roi import validate_roi
+
+        lines += validate_roi(funnel, data_dir)
     stages = " → ".join(s.name for s in funnel.spec.stages)
     return [f"OK {funnel.file}: {len(funnel.spec.stages)} stages ({stages})", *lines]

@@ -35,13 +35,313 @@ WITH "agg_0" AS (
     MIN(CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
       NOT "paid_at" IS NULL) AS "m_4",
     FIRST(
-      CAST("deal_amount" AS DOUBLE) ORDER BY CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP), CAST("deal_amount" AS DOUBLE)
+      CAST(CAST(LIST_EXTRACT(
+        LIST_TRANSFORM(
+          [
+            REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              ['open', 'minus1', 'cur1', 'minus2', 'number', 'suffix', 'cur2', 'close']
+            )
+          ],
+          LAMBDA m : CASE
+            WHEN m.number <> ''
+            AND (
+              m.open <> ''
+            ) = (
+              m.close <> ''
+            )
+            AND NOT (
+              m.minus1 <> '' AND m.minus2 <> ''
+            )
+            AND NOT (
+              m.open <> '' AND (
+                m.minus1 <> '' OR m.minus2 <> ''
+              )
+            )
+            AND NOT (
+              m.cur1 <> '' AND m.cur2 <> ''
+            )
+            THEN TRY_CAST(CASE
+              WHEN REGEXP_MATCHES(
+                CASE
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
+                  THEN m.number
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
+                  THEN m.number
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
+                  THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
+                  THEN REPLACE(m.number, ',', '.')
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
+                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
+                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
+                END,
+                '^[0-9]{1,20}(\.[0-9]+)?$'
+              )
+              THEN CASE
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
+                THEN m.number
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
+                THEN m.number
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
+                THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
+                THEN REPLACE(m.number, ',', '.')
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
+                THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
+                THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
+              END
+            END AS DECIMAL(38, 6)) * CASE
+              WHEN m.suffix = 'K'
+              THEN 1000
+              WHEN m.suffix = 'M'
+              THEN 1000000
+              WHEN m.suffix = '千'
+              THEN 1000
+              WHEN m.suffix = '万'
+              THEN 10000
+              WHEN m.suffix = '亿'
+              THEN 100000000
+              ELSE 1
+            END * CASE WHEN m.open <> '' OR m.minus1 <> '' OR m.minus2 <> '' THEN -1 ELSE 1 END
+          END
+        ),
+        1
+      ) AS DECIMAL(38, 6)) AS DOUBLE) ORDER BY CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP), CAST(CAST(LIST_EXTRACT(
+        LIST_TRANSFORM(
+          [
+            REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              ['open', 'minus1', 'cur1', 'minus2', 'number', 'suffix', 'cur2', 'close']
+            )
+          ],
+          LAMBDA m : CASE
+            WHEN m.number <> ''
+            AND (
+              m.open <> ''
+            ) = (
+              m.close <> ''
+            )
+            AND NOT (
+              m.minus1 <> '' AND m.minus2 <> ''
+            )
+            AND NOT (
+              m.open <> '' AND (
+                m.minus1 <> '' OR m.minus2 <> ''
+              )
+            )
+            AND NOT (
+              m.cur1 <> '' AND m.cur2 <> ''
+            )
+            THEN TRY_CAST(CASE
+              WHEN REGEXP_MATCHES(
+                CASE
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
+                  THEN m.number
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
+                  THEN m.number
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
+                  THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
+                  THEN REPLACE(m.number, ',', '.')
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
+                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
+                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
+                END,
+                '^[0-9]{1,20}(\.[0-9]+)?$'
+              )
+              THEN CASE
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
+                THEN m.number
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
+                THEN m.number
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
+                THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
+                THEN REPLACE(m.number, ',', '.')
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
+                THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
+                THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
+              END
+            END AS DECIMAL(38, 6)) * CASE
+              WHEN m.suffix = 'K'
+              THEN 1000
+              WHEN m.suffix = 'M'
+              THEN 1000000
+              WHEN m.suffix = '千'
+              THEN 1000
+              WHEN m.suffix = '万'
+              THEN 10000
+              WHEN m.suffix = '亿'
+              THEN 100000000
+              ELSE 1
+            END * CASE WHEN m.open <> '' OR m.minus1 <> '' OR m.minus2 <> '' THEN -1 ELSE 1 END
+          END
+        ),
+        1
+      ) AS DECIMAL(38, 6)) AS DOUBLE)
     ) FILTER(WHERE
       NOT "paid_at" IS NULL) AS "v_4",
     MIN(CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
       NOT "renewed_at" IS NULL) AS "m_5",
     FIRST(
-      CAST("renewal_amount" AS DOUBLE) ORDER BY CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP), CAST("renewal_amount" AS DOUBLE)
+      CAST(CAST(LIST_EXTRACT(
+        LIST_TRANSFORM(
+          [
+            REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              ['open', 'minus1', 'cur1', 'minus2', 'number', 'suffix', 'cur2', 'close']
+            )
+          ],
+          LAMBDA m : CASE
+            WHEN m.number <> ''
+            AND (
+              m.open <> ''
+            ) = (
+              m.close <> ''
+            )
+            AND NOT (
+              m.minus1 <> '' AND m.minus2 <> ''
+            )
+            AND NOT (
+              m.open <> '' AND (
+                m.minus1 <> '' OR m.minus2 <> ''
+              )
+            )
+            AND NOT (
+              m.cur1 <> '' AND m.cur2 <> ''
+            )
+            THEN TRY_CAST(CASE
+              WHEN REGEXP_MATCHES(
+                CASE
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
+                  THEN m.number
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
+                  THEN m.number
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
+                  THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
+                  THEN REPLACE(m.number, ',', '.')
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
+                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
+                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
+                END,
+                '^[0-9]{1,20}(\.[0-9]+)?$'
+              )
+              THEN CASE
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
+                THEN m.number
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
+                THEN m.number
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
+                THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
+                THEN REPLACE(m.number, ',', '.')
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
+                THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
+                THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
+              END
+            END AS DECIMAL(38, 6)) * CASE
+              WHEN m.suffix = 'K'
+              THEN 1000
+              WHEN m.suffix = 'M'
+              THEN 1000000
+              WHEN m.suffix = '千'
+              THEN 1000
+              WHEN m.suffix = '万'
+              THEN 10000
+              WHEN m.suffix = '亿'
+              THEN 100000000
+              ELSE 1
+            END * CASE WHEN m.open <> '' OR m.minus1 <> '' OR m.minus2 <> '' THEN -1 ELSE 1 END
+          END
+        ),
+        1
+      ) AS DECIMAL(38, 6)) AS DOUBLE) ORDER BY CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP), CAST(CAST(LIST_EXTRACT(
+        LIST_TRANSFORM(
+          [
+            REGEXP_EXTRACT(
+              UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              ['open', 'minus1', 'cur1', 'minus2', 'number', 'suffix', 'cur2', 'close']
+            )
+          ],
+          LAMBDA m : CASE
+            WHEN m.number <> ''
+            AND (
+              m.open <> ''
+            ) = (
+              m.close <> ''
+            )
+            AND NOT (
+              m.minus1 <> '' AND m.minus2 <> ''
+            )
+            AND NOT (
+              m.open <> '' AND (
+                m.minus1 <> '' OR m.minus2 <> ''
+              )
+            )
+            AND NOT (
+              m.cur1 <> '' AND m.cur2 <> ''
+            )
+            THEN TRY_CAST(CASE
+              WHEN REGEXP_MATCHES(
+                CASE
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
+                  THEN m.number
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
+                  THEN m.number
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
+                  THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
+                  THEN REPLACE(m.number, ',', '.')
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
+                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
+                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
+                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
+                END,
+                '^[0-9]{1,20}(\.[0-9]+)?$'
+              )
+              THEN CASE
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
+                THEN m.number
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
+                THEN m.number
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
+                THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
+                THEN REPLACE(m.number, ',', '.')
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
+                THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
+                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
+                THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
+              END
+            END AS DECIMAL(38, 6)) * CASE
+              WHEN m.suffix = 'K'
+              THEN 1000
+              WHEN m.suffix = 'M'
+              THEN 1000000
+              WHEN m.suffix = '千'
+              THEN 1000
+              WHEN m.suffix = '万'
+              THEN 10000
+              WHEN m.suffix = '亿'
+              THEN 100000000
+              ELSE 1
+            END * CASE WHEN m.open <> '' OR m.minus1 <> '' OR m.minus2 <> '' THEN -1 ELSE 1 END
+          END
+        ),
+        1
+      ) AS DECIMAL(38, 6)) AS DOUBLE)
     ) FILTER(WHERE
       NOT "renewed_at" IS NULL) AS "v_5"
   FROM "source_leads"
@@ -249,6 +549,12 @@ SELECT
     ) AND "r_4") AS "s4_count",
   SUM(CAST("qv_4" AS DECIMAL(38, 6))) FILTER(WHERE
     "r_1" AND "in_period" AND "kept") AS "s4_value",
+  COUNT("qv_4") FILTER(WHERE
+    "r_1" AND "in_period" AND "kept") AS "s4_value_n",
+  AVG(CAST("qv_4" AS DECIMAL(38, 6))) FILTER(WHERE
+    "r_1" AND "in_period" AND "kept") AS "s4_value_avg",
+  QUANTILE_CONT("qv_4", 0.5) FILTER(WHERE
+    "r_1" AND "in_period" AND "kept") AS "s4_value_median",
   COUNT(*) FILTER(WHERE
     (
       "r_1" AND "in_period" AND "kept"
@@ -283,6 +589,12 @@ SELECT
     ) AND "r_5") AS "s5_count",
   SUM(CAST("qv_5" AS DECIMAL(38, 6))) FILTER(WHERE
     "r_1" AND "in_period" AND "kept") AS "s5_value",
+  COUNT("qv_5") FILTER(WHERE
+    "r_1" AND "in_period" AND "kept") AS "s5_value_n",
+  AVG(CAST("qv_5" AS DECIMAL(38, 6))) FILTER(WHERE
+    "r_1" AND "in_period" AND "kept") AS "s5_value_avg",
+  QUANTILE_CONT("qv_5", 0.5) FILTER(WHERE
+    "r_1" AND "in_period" AND "kept") AS "s5_value_median",
   COUNT(*) FILTER(WHERE
     (
       "r_1" AND "in_period" AND "kept"

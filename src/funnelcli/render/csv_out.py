@@ -27,6 +27,9 @@ HEADER = (
     "value_sum",
     "entered",
     "below_min_n",
+    "value_n",
+    "value_avg",
+    "value_median",
 )
 
 
@@ -61,6 +64,9 @@ def _group_rows(breakdown: str, group: str, result: GroupResult) -> list[list[st
             _cell(stage.value_sum),
             _cell(result.entered),
             "true" if result.below_min_n else "false",
+            _cell(stage.value_n),
+            _cell(stage.value_avg),
+            _cell(stage.value_median),
         ]
         for stage in result.stages
     ]

@@ -1,0 +1,234 @@
+"""`funnel roi` as a library call: the funnel by channel, the spend file, the contracts → RoiReport.
+
+Definitions are in docs/money.md; the formulas themselves live in roi_metrics.py (pure).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from funnelcli import __version__
+from funnelcli.compile import ReportQuery
+from funnelcli.engine import open_engine
+from funnelcli.errors import DataError, SpecError
+from funnelcli.plan import Resolver
+from funnelcli.report import compile_for, count_unparseable, find_unreadable, funnel_info
+from funnelcli.result import NONE_GROUP, Period
+from funnelcli.roi_inputs import (
+    SpendRow,
+    account_channels,
+    decimal,
+    read_contracts,
+    read_spend,
+    roi_sources,
+)
+from funnelcli.roi_metrics import (
+    ChannelCounts,
+    Contract,
+    by_roi,
+    channel_roi,
+    prorated,
+    renewals,
+    up_for_renewal,
+)
+from funnelcli.roi_result import BLENDED, CohortRenewals, Renewals, RoiReport, UnmatchedSpend
+from funnelcli.spec import Funnel
+from funnelcli.stage_renewals import stage_renewal_query, stage_renewals
+
+
+@dataclass(frozen=True)
+class RoiQuery:
+    since: datetime | None = None
+    until: datetime | None = None
+    as_of: datetime | None = None
+
+
+def build_roi(
+    funnel: Funnel, query: RoiQuery | None = None, data_dir: Path | None = None
+) -> RoiReport:
+    """Run the funnel per channel, read spend (and contracts) and compute every ROI number."""
+    query = query or RoiQuery()
+    roi = funnel.spec.roi
+    if roi is None:
+        raise SpecError(
+            "no roi: block: declare roi: {spend: …, revenue: STAGE} (see docs/money.md)",
+            file=funnel.file,
+        )
+    extra = roi_sources(funnel, roi, data_dir)
+    report_query = ReportQuery(
+        since=query.since, until=query.until, as_of=query.as_of, breakdowns=((roi.channel,),)
+    )
+    with open_engine(funnel, data_dir, extra) as engine:
+        resolver = Resolver(funnel, engine.headers())
+        resolver.attribute_source(roi.channel, "roi.channel")
+        compiled = compile_for(funnel, engine, report_query)
+        try:
+            rows = engine.frame(compiled.sql()).to_dicts()
+        except DataError as error:
+            raise (find_unreadable(engine, compiled) or error) from None
+        unparseable = count_unparseable(engine, compiled)
+        spend_rows = read_spend(engine, funnel, roi)
+        contracts: list[Contract] = []
+        origin: dict[str, str] = {}
+        from_stages: dict[str | None, Renewals] | None = None
+        if roi.subscriptions is not None:
+            contracts = read_contracts(engine, funnel, roi)
+            origin = account_channels(engine, funnel, roi, resolver)
+        elif roi.renewal is not None and roi.contract_months is not None:
+            names = [s.name for s in funnel.spec.stages]
+            renewal_query = stage_renewal_query(
+                compiled,
+                roi.channel,
+                names.index(roi.revenue) + 1,
+                names.index(roi.renewal) + 1,
+                roi.contract_months,
+                roi.renewal_grace,
+            )
+            from_stages = stage_renewals(
+                engine.frame(renewal_query.sql(dialect="duckdb")).to_dicts()
+            )
+    group = compiled.group_columns[roi.channel]
+    totals = next((r for r in rows if r.get(group) is None), {})
+    by_channel = {str(r[group]): r for r in rows if r.get(group) is not None}
+    stages = [s.name for s in funnel.spec.stages]
+    k_qualified = stages.index(roi.qualified) + 1 if roi.qualified else min(2, len(stages))
+    k_revenue = stages.index(roi.revenue) + 1
+    k_renewal = stages.index(roi.renewal) + 1 if roi.renewal else None
+
+    # Spend per lead channel in the period; names no lead carries are reported, not dropped.
+    spend: dict[str, tuple[Decimal, int]] = {}
+    unmatched: dict[tuple[str, str], tuple[Decimal, int]] = {}
+    total_spend, total_rows = Decimal(0), 0
+    for row in spend_rows:
+        part = prorated(row.amount, row.start, row.end, query.since, query.until)
+        if part == 0 and not _overlaps(row, query):
+            continue
+        mapped = roi.channel_map.get(row.channel, row.channel)
+        total_spend += part
+        total_rows += row.rows
+        target = spend if mapped in by_channel else unmatched
+        key: Any = mapped if target is spend else (row.channel, mapped)
+        amount, count = target.get(key, (Decimal(0), 0))
+        target[key] = (amount + part, count + row.rows)
+
+    # Renewals: contracts ending in the period, per channel of origin, per cohort and overall.
+    as_of = query.as_of.date() if query.as_of else max((c.start for c in contracts), default=None)
+    if from_stages is not None:  # the funnel's maturity anchor decides who is up for renewal
+        as_of = totals["as_of"].date() if totals.get("as_of") else None
+    grace = timedelta(seconds=roi.renewal_grace.seconds, days=30 * roi.renewal_grace.months)
+    up = up_for_renewal(contracts, query.since, query.until, as_of, grace)
+
+    up_origins = {origin.get(c.account, NONE_GROUP) for c in up}
+
+    def renewal_of(channel: str | None) -> Any:
+        if from_stages is not None:
+            return from_stages.get(channel)
+        if roi.subscriptions is None:
+            return None
+        chosen = [c for c in up if channel is None or origin.get(c.account, NONE_GROUP) == channel]
+        return renewals(contracts, chosen, grace)
+
+    def counts(channel: str, row: Mapping[str, Any], money_spent: tuple[Decimal, int]) -> Any:
+        return ChannelCounts(
+            channel=channel,
+            spend=money_spent[0],
+            spend_rows=money_spent[1],
+            leads=int(row.get("entered") or 0),
+            qualified=int(row.get(f"s{k_qualified}_count") or 0),
+            customers=int(row.get(f"s{k_revenue}_count") or 0),
+            first_period_revenue=decimal(row.get(f"s{k_revenue}_value")),
+            renewal_revenue=decimal(row.get(f"s{k_renewal}_value")) if k_renewal else Decimal(0),
+        )
+
+    channels = [
+        channel_roi(
+            counts(name, row, spend.get(name, (Decimal(0), 0))),
+            renewal=renewal_of(name),
+            gross_margin=roi.gross_margin,
+            contract_months=roi.contract_months,
+        )
+        for name, row in by_channel.items()
+        if int(row.get("entered") or 0) > 0 or name in spend or name in up_origins
+    ]
+    blended = channel_roi(
+        counts(BLENDED, totals, (total_spend, total_rows)),
+        renewal=renewal_of(None),
+        gross_margin=roi.gross_margin,
+        contract_months=roi.contract_months,
+    )
+    first_start: dict[str, date] = {}
+    for contract in contracts:
+        first = first_start.get(contract.account)
+        first_start[contract.account] = min(first, contract.start) if first else contract.start
+    cohorts = sorted({str(first_start[c.account].year) for c in up})
+    by_cohort = tuple(
+        CohortRenewals(
+            cohort=year,
+            renewals=renewals(
+                contracts, [c for c in up if str(first_start[c.account].year) == year], grace
+            ),
+        )
+        for year in cohorts
+    )
+    return RoiReport(
+        funnel=funnel_info(funnel),
+        period=Period(
+            since=_iso(query.since),
+            until=_iso(query.until),
+            as_of=_iso(totals.get("as_of")),
+            first_entry=_iso(totals.get("first_entry")),
+            last_entry=_iso(totals.get("last_entry")),
+            immature=int(totals.get("immature_ids") or 0) > 0,
+        ),
+        channel_attribute=roi.channel,
+        gross_margin=roi.gross_margin,
+        contract_months=roi.contract_months,
+        channels=tuple(by_roi(channels)),
+        blended=blended,
+        unmatched_spend=tuple(
+            UnmatchedSpend(spend_channel=raw, mapped_to=mapped, amount=float(a), rows=n)
+            for (raw, mapped), (a, n) in sorted(unmatched.items(), key=lambda i: -i[1][0])
+        ),
+        renewals_by_cohort=by_cohort,
+        renewals_as_of=as_of.isoformat() if as_of else None,
+        version=__version__,
+        unparseable_amounts=unparseable,
+        renewals_from=(
+            "subscriptions" if roi.subscriptions else "stages" if from_stages is not None else None
+        ),
+    )
+
+
+def validate_roi(funnel: Funnel, data_dir: Path | None = None) -> list[str]:
+    """`funnel validate` for `roi:`: columns exist, every amount, date and month can be read."""
+    roi = funnel.spec.roi
+    if roi is None:
+        return []
+    with open_engine(funnel, data_dir, roi_sources(funnel, roi, data_dir)) as engine:
+        resolver = Resolver(funnel, engine.headers())
+        resolver.attribute_source(roi.channel, "roi.channel")
+        spend = read_spend(engine, funnel, roi)
+        lines = [f"  roi spend: {sum(r.rows for r in spend)} rows"]
+        if roi.subscriptions is not None:
+            contracts = read_contracts(engine, funnel, roi)
+            lines.append(f"  roi subscriptions: {len(contracts)} contracts")
+    return lines
+
+
+def _overlaps(row: SpendRow, query: RoiQuery) -> bool:
+    return (query.since is None or row.end > query.since) and (
+        query.until is None or row.start < query.until
+    )
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime) and value.time() == datetime.min.time():
+        return value.date().isoformat()
+    return value.isoformat(sep=" ") if isinstance(value, datetime) else str(value)

@@ -1,0 +1,250 @@
+"""The `roi:` input files: spend rows and contracts read, checked and typed (docs/money.md).
+
+Bad cells stop the run with file, row and column: a spend total with a hole in it would make
+every cost number wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlglot import exp
+
+from funnelcli import money
+from funnelcli import sqlast as q
+from funnelcli.engine import AMOUNT, Engine, SourceFiles, resolve_source
+from funnelcli.errors import DataError
+from funnelcli.plan import Resolver, stage_plans
+from funnelcli.result import NONE_GROUP
+from funnelcli.roi_metrics import Contract
+from funnelcli.spec import Funnel, RoiSpec, SourceSpec
+
+SPEND = "roi_spend"
+SUBSCRIPTIONS = "roi_subscriptions"
+
+
+@dataclass(frozen=True)
+class SpendRow:
+    channel: str  # as written in the spend file
+    start: datetime  # the day or month the row covers: [start, end)
+    end: datetime
+    amount: Decimal
+    rows: int
+
+
+def roi_sources(
+    funnel: Funnel, roi: RoiSpec, data_dir: Path | None = None
+) -> dict[str, tuple[SourceSpec, SourceFiles]]:
+    """The spend (and subscriptions) files of `roi:` as extra engine views."""
+    base = data_dir or funnel.base_dir
+    extra: dict[str, tuple[SourceSpec, SourceFiles]] = {
+        SPEND: (
+            SourceSpec(
+                path=roi.spend.path,
+                id=roi.spend.channel,
+                encoding=roi.spend.encoding,
+                delimiter=roi.spend.delimiter,
+            ),
+            resolve_source(funnel, SPEND, roi.spend.path, "roi.spend.path", base),
+        )
+    }
+    if roi.subscriptions is not None:
+        subs = roi.subscriptions
+        extra[SUBSCRIPTIONS] = (
+            SourceSpec(
+                path=subs.path, id=subs.account, encoding=subs.encoding, delimiter=subs.delimiter
+            ),
+            resolve_source(funnel, SUBSCRIPTIONS, subs.path, "roi.subscriptions.path", base),
+        )
+    return extra
+
+
+def decimal(value: Any) -> Decimal:
+    return Decimal(0) if value is None else Decimal(str(value))
+
+
+def _column(engine: Engine, funnel: Funnel, view: str, raw: str, key: str) -> tuple[str, str]:
+    """(raw header, DuckDB type) of a roi: column, or a SpecError naming the key."""
+    from funnelcli.spec import did_you_mean
+
+    types = dict(engine.columns(view))
+    if raw not in types:
+        label = engine.files[view].label.rsplit("/", 1)[-1]
+        raise funnel.error(
+            key, f"column '{raw}' not found in {label}{did_you_mean(raw, list(types))}"
+        )
+    return raw, types[raw]
+
+
+def _as_text(raw: str) -> exp.Expr:
+    return exp.cast(q.col(raw), "VARCHAR")
+
+
+def _day(raw: str) -> exp.Expr:
+    return exp.cast(exp.TryCast(this=_as_text(raw), to=exp.DataType.build("TIMESTAMP")), "DATE")
+
+
+def _month(raw: str) -> exp.Expr:
+    """`2025-03` (or `2025-3`) or any date in the month → the month's first day."""
+    year_month = exp.func(
+        "regexp_matches", _as_text(raw), exp.Literal.string("^[0-9]{4}-[0-9]{1,2}$")
+    )
+    first_day = exp.TryCast(
+        this=exp.DPipe(this=_as_text(raw), expression=exp.Literal.string("-01")),
+        to=exp.DataType.build("DATE"),
+    )
+    truncated = exp.cast(exp.func("date_trunc", exp.Literal.string("month"), _day(raw)), "DATE")
+    return exp.Case(default=truncated).when(year_month, first_day)
+
+
+def _first_bad_row(engine: Engine, view: str, raw: str, bad: exp.Expr) -> tuple[int, str] | None:
+    numbered = exp.select(
+        q.alias(exp.Window(this=exp.RowNumber()), "row_no"),
+        q.alias(_as_text(raw), "raw_text"),
+        q.alias(bad, "bad"),
+    ).from_(q.table(f"source_{view}"))
+    query = (
+        exp.select(q.col("row_no"), q.col("raw_text"))
+        .from_(numbered.subquery("t"))
+        .where(q.col("bad"))
+        .order_by(q.col("row_no"))
+        .limit(1)
+    )
+    rows = engine.frame(query.sql(dialect="duckdb")).rows()
+    return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
+
+def _require(engine: Engine, view: str, raw: str, bad: exp.Expr, what: str) -> None:
+    found = _first_bad_row(engine, view, raw, bad)
+    if found is not None:
+        row, text = found
+        raise DataError(
+            f"cannot read {text!r} as {what}", file=engine.files[view].label, row=row, column=raw
+        )
+
+
+def _require_amount(engine: Engine, view: str, raw: str) -> None:
+    found = engine.first_unreadable(view, raw, AMOUNT)
+    if found is not None:
+        row, text = found
+        raise DataError(
+            f"cannot read {text!r} as an amount (rules: docs/money.md)",
+            file=engine.files[view].label,
+            row=row,
+            column=raw,
+        )
+
+
+def _unreadable_time(raw: str, parsed: exp.Expr) -> exp.Expr:
+    return exp.and_(q.not_null(q.col(raw)), q.is_null(parsed))
+
+
+def read_spend(engine: Engine, funnel: Funnel, roi: RoiSpec) -> list[SpendRow]:
+    spend = roi.spend
+    channel, _ = _column(engine, funnel, SPEND, spend.channel, "roi.spend.channel")
+    amount, amount_type = _column(engine, funnel, SPEND, spend.amount, "roi.spend.amount")
+    monthly = spend.month is not None
+    period_name = spend.month if monthly else spend.date
+    assert period_name is not None
+    period, _ = _column(
+        engine, funnel, SPEND, period_name, "roi.spend.month" if monthly else "roi.spend.date"
+    )
+    if spend.campaign is not None:  # informational: checked, not used in the numbers
+        _column(engine, funnel, SPEND, spend.campaign, "roi.spend.campaign")
+    start = _month(period) if monthly else _day(period)
+    _require_amount(engine, SPEND, amount)
+    _require(
+        engine, SPEND, period, _unreadable_time(period, start), "a month" if monthly else "a date"
+    )
+    value = money.amount(q.col(amount), amount_type)
+    _require(
+        engine,
+        SPEND,
+        period,
+        exp.and_(q.not_null(value.copy()), q.is_null(q.col(period))),
+        "a date (the row has an amount but no date)",
+    )
+    name = q.coalesce(_as_text(channel), exp.Literal.string(NONE_GROUP))
+    query = (
+        exp.select(
+            q.alias(name, "channel"),
+            q.alias(start, "start"),
+            q.alias(exp.Sum(this=value), "amount"),
+            q.alias(exp.Count(this=exp.Star()), "n"),
+        )
+        .from_(q.table(f"source_{SPEND}"))
+        .where(q.not_null(start.copy()))
+        .group_by(name.copy(), start.copy())
+        .order_by(exp.Literal.number(1), exp.Literal.number(2))
+    )
+    out = []
+    for row in engine.frame(query.sql(dialect="duckdb")).to_dicts():
+        begin = datetime.combine(row["start"], datetime.min.time())
+        end = _add_month(begin) if monthly else begin + timedelta(days=1)
+        out.append(SpendRow(row["channel"], begin, end, decimal(row["amount"]), int(row["n"])))
+    return out
+
+
+def _add_month(moment: datetime) -> datetime:
+    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+    return moment.replace(year=year, month=month, day=1)
+
+
+def read_contracts(engine: Engine, funnel: Funnel, roi: RoiSpec) -> list[Contract]:
+    subs = roi.subscriptions
+    assert subs is not None
+    key = "roi.subscriptions"
+    account, _ = _column(engine, funnel, SUBSCRIPTIONS, subs.account, f"{key}.account")
+    start, _ = _column(engine, funnel, SUBSCRIPTIONS, subs.start, f"{key}.start")
+    end, _ = _column(engine, funnel, SUBSCRIPTIONS, subs.end, f"{key}.end")
+    amount, amount_type = _column(engine, funnel, SUBSCRIPTIONS, subs.amount, f"{key}.amount")
+    _require_amount(engine, SUBSCRIPTIONS, amount)
+    for raw in (start, end):
+        _require(engine, SUBSCRIPTIONS, raw, _unreadable_time(raw, _day(raw)), "a date")
+    query = (
+        exp.select(
+            q.alias(_as_text(account), "account"),
+            q.alias(_day(start), "start"),
+            q.alias(_day(end), "end"),
+            q.alias(money.amount(q.col(amount), amount_type), "amount"),
+        )
+        .from_(q.table(f"source_{SUBSCRIPTIONS}"))
+        .where(q.and_(q.not_null(q.col(account)), q.not_null(q.col(start)), q.not_null(q.col(end))))
+    )
+    return [
+        Contract(r["account"], r["start"], r["end"], decimal(r["amount"]))
+        for r in engine.frame(query.sql(dialect="duckdb")).to_dicts()
+    ]
+
+
+def account_channels(
+    engine: Engine, funnel: Funnel, roi: RoiSpec, resolver: Resolver
+) -> dict[str, str]:
+    """Account → channel of origin: the channel of the account's earliest entering row."""
+    source_name, raw = resolver.attribute_source(roi.channel, "roi.channel")
+    source = funnel.spec.sources[source_name]
+    if source.account is None:
+        raise funnel.error(
+            "roi.subscriptions",
+            f"the channel column is on source {source_name}, which declares no account:",
+        )
+    account = resolver.column(source_name, source.account, f"sources.{source_name}.account")
+    first = stage_plans(funnel, resolver)[0]
+    order = [first.time] if first.source == source_name and first.time is not None else []
+    query = (
+        exp.select(
+            q.alias(_as_text(account), "account"),
+            q.alias(q.first_by(_as_text(raw), *order), "channel"),
+        )
+        .from_(q.table(f"source_{source_name}"))
+        .where(q.not_null(q.col(account)))
+        .group_by(_as_text(account))
+    )
+    return {
+        str(r["account"]): str(r["channel"]) if r["channel"] is not None else NONE_GROUP
+        for r in engine.frame(query.sql(dialect="duckdb")).to_dicts()
+    }

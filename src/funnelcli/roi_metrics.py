@@ -1,0 +1,187 @@
+"""Pure money formulas of `funnel roi` (docs/money.md): proration, ROI/CAC/LTV, renewals.
+
+Inputs are plain values (Decimal amounts, dates); divisions by zero give None, never inf.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from funnelcli.roi_result import ChannelRoi, Renewals
+
+
+def ratio(numerator: Decimal | float | int, denominator: Decimal | float | int) -> float | None:
+    """numerator / denominator as a float; None when the denominator is 0."""
+    if not denominator:
+        return None
+    return float(Decimal(numerator) / Decimal(denominator))
+
+
+def prorated(
+    amount: Decimal, start: datetime, end: datetime, since: datetime | None, until: datetime | None
+) -> Decimal:
+    """The part of `amount` (spent evenly over [start, end)) that falls in [since, until)."""
+    lower = max(start, since) if since is not None else start
+    upper = min(end, until) if until is not None else end
+    if upper <= lower:
+        return Decimal(0)
+    if lower == start and upper == end:
+        return amount
+    inside = Decimal((upper - lower).total_seconds())
+    return amount * inside / Decimal((end - start).total_seconds())
+
+
+@dataclass(frozen=True)
+class Contract:
+    account: str
+    start: date
+    end: date
+    amount: Decimal
+
+
+def renewals(
+    contracts: Sequence[Contract],
+    up: Iterable[Contract],
+    grace: timedelta,
+) -> Renewals:
+    """Renewal numbers of the contracts `up` for renewal, looking for renewals in `contracts`.
+
+    A contract is renewed when the same account has another contract starting after its start
+    and no later than end + grace; the earliest such contract is its renewal.
+    """
+    by_account: dict[str, list[Contract]] = {}
+    for contract in contracts:
+        by_account.setdefault(contract.account, []).append(contract)
+    count = renewed = 0
+    amount_up = retained = following = Decimal(0)
+    for contract in up:
+        count += 1
+        amount_up += contract.amount
+        nxt = next_contract(contract, by_account.get(contract.account, []), grace)
+        if nxt is None:
+            continue
+        renewed += 1
+        retained += min(nxt.amount, contract.amount)
+        following += nxt.amount
+    return renewal_numbers(count, renewed, amount_up, retained, following)
+
+
+def renewal_numbers(
+    count: int, renewed: int, amount_up: Decimal, retained: Decimal, following: Decimal
+) -> Renewals:
+    """Rates from the sums: renewal rate, logo churn, GRR and NRR (null on a zero base)."""
+    rate = ratio(renewed, count)
+    return Renewals(
+        up_for_renewal=count,
+        renewed=renewed,
+        amount_up=float(amount_up),
+        amount_retained=float(retained),
+        amount_next=float(following),
+        renewal_rate=rate,
+        logo_churn=None if rate is None else 1.0 - rate,
+        grr=ratio(retained, amount_up) if amount_up > 0 else None,
+        nrr=ratio(following, amount_up) if amount_up > 0 else None,
+    )
+
+
+def next_contract(
+    contract: Contract, same_account: Sequence[Contract], grace: timedelta
+) -> Contract | None:
+    later = [
+        c
+        for c in same_account
+        if c is not contract and c.start > contract.start and c.start <= contract.end + grace
+    ]
+    return min(later, key=lambda c: (c.start, c.end, c.amount)) if later else None
+
+
+def up_for_renewal(
+    contracts: Iterable[Contract],
+    since: datetime | None,
+    until: datetime | None,
+    as_of: date | None,
+    grace: timedelta,
+) -> list[Contract]:
+    """Contracts ending in [since, until) whose renewal is decided: end + grace ≤ as_of."""
+    chosen = []
+    for contract in contracts:
+        end = datetime.combine(contract.end, datetime.min.time())
+        if since is not None and end < since:
+            continue
+        if until is not None and end >= until:
+            continue
+        if as_of is None or contract.end + grace > as_of:
+            continue
+        chosen.append(contract)
+    return chosen
+
+
+@dataclass(frozen=True)
+class ChannelCounts:
+    """What the funnel and the spend file say about one channel (or all of them)."""
+
+    channel: str
+    spend: Decimal
+    spend_rows: int
+    leads: int
+    qualified: int
+    customers: int
+    first_period_revenue: Decimal
+    renewal_revenue: Decimal
+
+
+def channel_roi(
+    counts: ChannelCounts,
+    *,
+    gross_margin: float | None,
+    contract_months: int | None,
+    renewal: Renewals | None,
+) -> ChannelRoi:
+    """Every derived number of one channel row (formulas: docs/money.md)."""
+    spend = counts.spend
+    has_spend = counts.spend_rows > 0
+    attributed = counts.first_period_revenue + counts.renewal_revenue
+    cac = ratio(spend, counts.customers) if has_spend else None
+    revenue_per_customer = ratio(counts.first_period_revenue, counts.customers)
+    payback = None
+    if (
+        cac is not None
+        and revenue_per_customer
+        and gross_margin is not None
+        and contract_months is not None
+    ):
+        monthly = revenue_per_customer / contract_months
+        payback = cac / (monthly * gross_margin)
+    ltv = None
+    churn = renewal.logo_churn if renewal is not None else None
+    if revenue_per_customer is not None and gross_margin is not None and churn:
+        ltv = revenue_per_customer * gross_margin / churn
+    return ChannelRoi(
+        channel=counts.channel,
+        spend=float(spend),
+        spend_rows=counts.spend_rows,
+        leads=counts.leads,
+        qualified=counts.qualified,
+        customers=counts.customers,
+        first_period_revenue=float(counts.first_period_revenue),
+        renewal_revenue=float(counts.renewal_revenue),
+        attributed_revenue=float(attributed),
+        cost_per_lead=ratio(spend, counts.leads) if has_spend else None,
+        cost_per_qualified_lead=ratio(spend, counts.qualified) if has_spend else None,
+        cac=cac,
+        roi=ratio(attributed - spend, spend),
+        payback_months=payback,
+        ltv=ltv,
+        ltv_to_cac=(ltv / cac) if ltv is not None and cac else None,
+        renewals=renewal,
+    )
+
+
+def by_roi(rows: Iterable[ChannelRoi]) -> list[ChannelRoi]:
+    """Highest ROI first; channels without ROI last, by spend then name."""
+    return sorted(
+        rows, key=lambda r: (r.roi is None, -(r.roi or 0.0), -r.spend, -r.leads, r.channel)
+    )

@@ -1,0 +1,89 @@
+"""Renewals from the funnel's own stages (no contracts file): one query over the report's CTEs.
+
+Customers of the entry cohort are *up for renewal* once their first period is over and the
+grace has passed: revenue-stage time + contract_months + renewal_grace ≤ as_of. They renewed
+when they reached the renewal stage; its value is the next period's amount (docs/money.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlglot import exp
+
+from funnelcli import sqlast as q
+from funnelcli.compile import CompiledFunnel
+from funnelcli.duration import Duration
+from funnelcli.result import NONE_GROUP
+from funnelcli.roi_metrics import renewal_numbers
+from funnelcli.roi_result import Renewals
+
+TOTAL = None  # key of the blended row
+
+
+def stage_renewal_query(
+    compiled: CompiledFunnel,
+    channel: str,
+    revenue_stage: int,
+    renewal_stage: int,
+    contract_months: int,
+    grace: Duration,
+) -> exp.Select:
+    """Per channel and in total: up for renewal, renewed and the amounts, from `scored`."""
+    alias = compiled.group_columns[channel].removeprefix("g_")
+    cohort = exp.and_(q.col("r_1"), q.col("in_period"), q.col("kept"))
+    paid_at = q.col(f"qt_{revenue_stage}")
+    due = exp.Add(
+        this=exp.Add(
+            this=paid_at.copy(), expression=q.interval(Duration.parse(f"{contract_months}mo"))
+        ),
+        expression=q.interval(grace),
+    )
+    up = exp.and_(
+        cohort,
+        q.col(f"r_{revenue_stage}"),
+        q.not_null(paid_at.copy()),
+        exp.LTE(this=due, expression=q.col("as_of")),
+    )
+    renewed = exp.and_(up.copy(), q.col(f"r_{renewal_stage}"))
+    exact = exp.DataType.build("DECIMAL(38, 6)")
+    first = exp.cast(q.coalesce(q.col(f"qv_{revenue_stage}"), exp.Literal.number(0)), exact)
+    following = exp.cast(q.coalesce(q.col(f"qv_{renewal_stage}"), exp.Literal.number(0)), exact)
+    select = exp.select(
+        q.alias(q.col(alias), "channel"),
+        q.alias(q.count_if(up.copy()), "up"),
+        q.alias(q.count_if(renewed.copy()), "renewed"),
+        q.alias(q.filtered(exp.Sum(this=first.copy()), up.copy()), "amount_up"),
+        q.alias(
+            q.filtered(exp.Sum(this=q.least(first.copy(), following.copy())), renewed.copy()),
+            "retained",
+        ),
+        q.alias(q.filtered(exp.Sum(this=following.copy()), renewed.copy()), "following"),
+        q.alias(exp.func("grouping", q.col(alias)), "is_total"),
+    ).from_(q.table("scored"))
+    select = select.group_by(
+        exp.GroupingSets(
+            expressions=[exp.Tuple(expressions=[]), exp.Tuple(expressions=[q.col(alias)])]
+        )
+    )
+    with_ = compiled.query.args.get("with_")
+    assert with_ is not None
+    select.set("with_", with_.copy())
+    return select
+
+
+def stage_renewals(rows: Sequence[Mapping[str, Any]]) -> dict[str | None, Renewals]:
+    """The query's rows as Renewals per channel (key None: blended)."""
+    out: dict[str | None, Renewals] = {}
+    for row in rows:
+        key = None if row["is_total"] else str(row["channel"] or NONE_GROUP)
+        out[key] = renewal_numbers(
+            int(row["up"] or 0),
+            int(row["renewed"] or 0),
+            Decimal(str(row["amount_up"] or 0)),
+            Decimal(str(row["retained"] or 0)),
+            Decimal(str(row["following"] or 0)),
+        )
+    return out
