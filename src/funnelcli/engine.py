@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from funnelcli import dates, headers, readers
+from funnelcli.encodings import readable
 from funnelcli.errors import DataError, FunnelError, QueryError
+from funnelcli.paths import default_cache_dir
+from funnelcli.readers import RejectCheck, TimeColumn, csv_reader
 from funnelcli.spec import Funnel, SourceSpec
 from funnelcli.sqlast import source_view, table
 
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
 
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.zst")
+_XLSX = (".xlsx", ".xlsm")
 
 
 @dataclass(frozen=True)
@@ -58,10 +63,11 @@ def resolve_files(funnel: Funnel, data_dir: Path | None = None) -> dict[str, Sou
                 raise funnel.error(key, f"file not found: {path}")
             files = (path,)
         for file in files:
-            if not file.name.lower().endswith(_PARQUET + _CSV):
+            if not file.name.lower().endswith(_PARQUET + _CSV + _XLSX):
                 raise funnel.error(
                     key,
-                    f"unsupported file type '{file.name}' (use .csv, .tsv, .csv.gz or .parquet)",
+                    f"unsupported file type '{file.name}' "
+                    "(use .csv, .tsv, .csv.gz, .parquet or .xlsx)",
                 )
             if not os.access(file, os.R_OK):
                 raise DataError("permission denied: cannot read the file", file=str(file))
@@ -71,52 +77,208 @@ def resolve_files(funnel: Funnel, data_dir: Path | None = None) -> dict[str, Sou
     return resolved
 
 
-def _reader(source: SourceSpec, files: SourceFiles) -> exp.Expr:
+def _parquet_reader(files: SourceFiles) -> exp.Expr:
     paths = exp.Array(expressions=[exp.Literal.string(str(f)) for f in files.files])
-    first = files.files[0].name.lower()
-    if first.endswith(_PARQUET):
-        return exp.func("read_parquet", paths, _option("union_by_name", exp.true()))
-    options = [
-        _option("header", exp.true()),
-        _option("union_by_name", exp.true()),
-        _option("encoding", exp.Literal.string(source.encoding)),
-    ]
-    delimiter = source.delimiter or ("\t" if ".tsv" in first else None)
-    if delimiter is not None:
-        options.append(_option("delim", exp.Literal.string(delimiter)))
-    return exp.func("read_csv", paths, *options)
+    return exp.func("read_parquet", paths, _option("union_by_name", exp.true()))
 
 
 def _option(name: str, value: exp.Expr) -> exp.Expr:
     return exp.EQ(this=exp.column(name), expression=value)
 
 
+@dataclass(frozen=True)
+class Reject:
+    """One value set aside: where it is (original file, line with the header as line 1), why."""
+
+    source: str
+    file: str
+    line: int
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass
+class _CsvSource:
+    """A CSV source as read: the files DuckDB opens (originals or cached copies), and checks."""
+
+    originals: tuple[Path, ...]
+    paths: tuple[str, ...]
+    encoding: str
+    delimiter: str | None
+    types: dict[str, str]
+    checks: list[RejectCheck]
+    headers: list[str]
+    renames: dict[str, str]
+    times: list[TimeColumn]
+    tz: str | None
+    formats: dict[str, str]  # timestampformat / dateformat of the native (fast) read
+    fast: bool = False
+
+    def reader(self, paths: Sequence[str] | None = None) -> exp.Expr:
+        """The reader with every time column as text (rejects are found over this one)."""
+        return csv_reader(paths or self.paths, self.encoding, self.delimiter, self.types)
+
+    def view(self, fast: bool) -> exp.Select:
+        """Fast: time columns with one plain format are typed by DuckDB's reader itself (a
+        value that does not fit fails the read). Otherwise: text, parsed, rows rejected."""
+        types = dict(self.types)
+        native: list[str] = []
+        formats: dict[str, str] = {}
+        if fast:
+            for column in self.times:
+                if len(column.formats) != 1:
+                    continue
+                typed = dates.native(column.formats[0])
+                if typed is None:
+                    continue
+                sql_type, fmt = typed
+                option = "timestampformat" if sql_type == "TIMESTAMP" else "dateformat"
+                if formats.setdefault(option, fmt) != fmt:
+                    continue
+                types[column.raw] = sql_type
+                native.append(column.raw)
+        self.fast = bool(native)
+        reader = csv_reader(self.paths, self.encoding, self.delimiter, types, formats=formats)
+        projection, checks = readers.view_parts(
+            self.headers, self.renames, self.times, self.tz, native
+        )
+        self.checks = checks
+        return readers.view_select(reader, projection, checks)
+
+
 class Engine:
     """A DuckDB connection that can read the funnel's declared sources and nothing else."""
 
-    def __init__(self, funnel: Funnel, files: Mapping[str, SourceFiles]) -> None:
+    def __init__(
+        self,
+        funnel: Funnel,
+        files: Mapping[str, SourceFiles],
+        cache_dir: Path | None = None,
+    ) -> None:
         import duckdb
 
         self.funnel = funnel
         self.files = dict(files)
         self._duckdb = duckdb
+        self._cache_dir = cache_dir or default_cache_dir()
+        self._csv: dict[str, _CsvSource] = {}
         self.connection = duckdb.connect(":memory:")
         self.connection.execute("SET TimeZone = 'UTC'")
         self.connection.execute("SET enable_progress_bar = false")
+        allowed: list[str] = []
         for name, source in funnel.spec.sources.items():
-            view = exp.Create(
-                this=table(source_view(name)),
-                kind="VIEW",
-                expression=exp.select(exp.Star()).from_(_reader(source, self.files[name])),
-            )
-            self.connection.execute(view.sql(dialect="duckdb"))
-        allowed = exp.Array(
-            expressions=[exp.Literal.string(str(f)) for s in self.files.values() for f in s.files]
-        )
-        self.connection.execute(f"SET allowed_paths = {allowed.sql(dialect='duckdb')}")
+            found = self.files[name]
+            if found.files[0].name.lower().endswith(_PARQUET):
+                body: exp.Expr = exp.select(exp.Star()).from_(_parquet_reader(found))
+                allowed += [str(f) for f in found.files]
+            else:
+                body = self._csv_view(name, source, found)
+                allowed += list(self._csv[name].paths)
+            view = exp.Create(this=table(source_view(name)), kind="VIEW", expression=body)
+            self._execute(view.sql(dialect="duckdb"), source_name=name)
+        paths = exp.Array(expressions=[exp.Literal.string(p) for p in dict.fromkeys(allowed)])
+        self.connection.execute(f"SET allowed_paths = {paths.sql(dialect='duckdb')}")
         self.connection.execute("SET enable_external_access = false")
         self.connection.execute("SET lock_configuration = true")
 
+    def _csv_view(self, name: str, source: SourceSpec, found: SourceFiles) -> exp.Select:
+        """Readable copies (transcoded / converted), tolerant headers, typed times, rejects."""
+        from funnelcli.xlsx import SheetNotFound, xlsx_to_csv
+
+        paths: list[str] = []
+        encodings: list[str] = []
+        for file in found.files:
+            if file.name.lower().endswith(_XLSX):
+                try:
+                    paths.append(str(xlsx_to_csv(file, source.sheet, self._cache_dir)))
+                except SheetNotFound as exc:
+                    raise self.funnel.error(
+                        f"sources.{name}.sheet",
+                        f"no sheet {exc.sheet!r} in {file.name} (sheets: {', '.join(exc.names)})",
+                    ) from None
+                encodings.append("utf-8")
+            else:
+                path, encoding = readable(file, source.encoding, self._cache_dir)
+                paths.append(str(path))
+                encodings.append(encoding)
+        encoding = encodings[0]
+        if len(set(encodings)) > 1:  # a glob mixing encodings: read every file as UTF-8
+            paths = [
+                str(readable(f, "latin-1", self._cache_dir)[0]) if e == "latin-1" else p
+                for f, p, e in zip(found.files, paths, encodings, strict=True)
+            ]
+            encoding = "utf-8"
+        first = found.files[0].name.lower()
+        delimiter = source.delimiter or ("\t" if ".tsv" in first else None)
+        probe = csv_reader(paths, encoding, delimiter, all_varchar=True)
+        described = self._fetch(
+            exp.Describe(this=exp.select(exp.Star()).from_(probe)).sql(dialect="duckdb"),
+            source_name=name,
+        )
+        raw_headers = [str(row[0]) for row in described]
+        spec = self.funnel.spec
+        renames = headers.rename_map(raw_headers, readers.referenced_names(spec, name))
+        raw_of = {view_name: raw for raw, view_name in renames.items()}
+        types = {
+            raw_of[n]: "VARCHAR"
+            for n in readers.text_names(spec, name) + readers.time_names(spec, name)
+            if n in raw_of
+        }
+        csv = _CsvSource(
+            found.files, tuple(paths), encoding, delimiter, types, [], raw_headers, renames, [],
+            source.tz, {},
+        )
+        self._csv[name] = csv
+        wanted = [
+            (n, raw_of[n]) for n in readers.time_names(spec, name) if n in raw_of
+        ]  # a missing column is reported, with its YAML key, at compile time
+        undeclared = [
+            raw for n, raw in wanted if not (source.formats.get(n) or _declared_by_raw(source, raw))
+        ]
+        samples = self._samples(name, csv, undeclared)
+        times = []
+        for view_name, raw in wanted:
+            declared = source.formats.get(view_name) or _declared_by_raw(source, raw)
+            formats = (
+                list(declared) if declared else dates.detect(samples[raw], source.day_first)
+            )
+            times.append(TimeColumn(raw=raw, name=view_name, formats=tuple(formats)))
+        csv.times = times
+        return csv.view(fast=True)
+
+    def _samples(self, name: str, csv: _CsvSource, raws: list[str]) -> dict[str, list[str]]:
+        """Non-empty values of each column: one pass over the first rows that have any, then a
+        query of its own for a column still without values (a newest-first export)."""
+        values: dict[str, list[str]] = {raw: [] for raw in raws}
+        if not raws:
+            return values
+        query = readers.rows_query(csv.reader(), raws, dates.SAMPLE_SIZE)
+        for row in self._fetch(query.sql(dialect="duckdb"), source_name=name):
+            for raw, value in zip(raws, row, strict=True):
+                if value is not None and str(value).strip():
+                    values[raw].append(str(value).strip())
+        for raw in raws:
+            if not values[raw]:
+                sample = readers.sample_query(csv.reader(), raw, dates.SAMPLE_SIZE)
+                rows = self._fetch(sample.sql(dialect="duckdb"), source_name=name)
+                values[raw] = [str(r[0]) for r in rows]
+        return values
+
+    def _slow_views(self) -> bool:
+        """Re-create every fast-read CSV view as text + parse + rejects; False if none was fast."""
+        changed = False
+        for name, csv in self._csv.items():
+            if csv.fast:
+                view = exp.Create(
+                    this=table(source_view(name)),
+                    kind="VIEW",
+                    expression=csv.view(fast=False),
+                    replace=True,
+                )
+                self.connection.execute(view.sql(dialect="duckdb"))
+                changed = True
+        return changed
     def close(self) -> None:
         self.connection.close()
 
@@ -158,11 +320,46 @@ class Engine:
         rows = self._fetch(query.sql(dialect="duckdb"), source_name=source_name)
         return (int(rows[0][0]), str(rows[0][1])) if rows else None
 
+    def reject_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(rows rejected per source, values rejected per reason) over every source."""
+        rows: dict[str, int] = {}
+        reasons: dict[str, int] = {}
+        for name, csv in self._csv.items():
+            if not csv.checks:
+                rows[name] = 0
+                continue
+            query = readers.count_query(csv.reader(), csv.checks)
+            counts = self._fetch(query.sql(dialect="duckdb"), source_name=name)[0]
+            rows[name] = int(counts[0])
+            for check, count in zip(csv.checks, counts[1:], strict=True):
+                if count:
+                    reasons[check.reason] = reasons.get(check.reason, 0) + int(count)
+        return rows, reasons
+
+    def rejects(self, limit: int | None = None) -> list[Reject]:
+        """Every rejected value, file by file in line order (at most `limit` per file)."""
+        out: list[Reject] = []
+        for name, csv in self._csv.items():
+            if not csv.checks:
+                continue
+            for original, path in zip(csv.originals, csv.paths, strict=True):
+                query = readers.detail_query(csv.reader([path]), csv.checks, limit)
+                for line, column, value, reason in self._fetch(
+                    query.sql(dialect="duckdb"), source_name=name
+                ):
+                    out.append(Reject(name, str(original), int(line), column, value, reason))
+        return out
+
     def frame(self, sql: str) -> pl.DataFrame:
         """Run a query; the (small, aggregated) result as a polars frame."""
         import polars as pl
 
-        cursor = self._execute(sql)
+        try:
+            cursor = self._execute(sql)
+        except DataError:
+            if not self._slow_views():
+                raise
+            cursor = self._execute(sql)
         names = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
         return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
@@ -194,6 +391,14 @@ class Engine:
             file = mentioned.group(1) if mentioned else None
         message = re.sub(r"^[A-Za-z ]+Error: ", "", message)
         return DataError(message, file=file)
+
+
+def _declared_by_raw(source: SourceSpec, raw: str) -> list[str] | None:
+    """`formats:` keyed by the raw header (or a tolerant spelling of it) rather than the YAML's."""
+    for key, value in source.formats.items():
+        if headers.normalize(source.column(key)) == headers.normalize(raw):
+            return value
+    return None
 
 
 def _first_line(text: str) -> str:
