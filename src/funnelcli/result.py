@@ -100,6 +100,9 @@ class DataQuality:
     backwards_by_stage: dict[str, int]  # stage → ids whose time there precedes an earlier stage
     immature_ids: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+    rows_rejected: dict[str, int] = field(default_factory=dict)  # rows set aside (any reject)
+    rejects_by_reason: dict[str, int] = field(default_factory=dict)  # reason → values rejected
+    duplicate_ids: dict[str, int] = field(default_factory=dict)  # wide source → ids on >1 row
 
 
 @dataclass(frozen=True)
