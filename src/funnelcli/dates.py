@@ -131,6 +131,23 @@ def _one(text: exp.Expr, fmt: str, tz: str | None) -> exp.Expr:
             "regexp_matches", text.copy(), exp.Literal.string(r"(Z|UTC|[+-]\d{2}(:?\d{2})?)$")
         )
         return exp.Case().when(has_offset, with_offset).else_(_naive_to_utc(naive, tz))
+    if fmt in _SHAPES:  # a number is read only in its own shape (45362.25 is not epoch seconds)
+        shaped = exp.func("regexp_full_match", text.copy(), exp.Literal.string(_SHAPES[fmt]))
+        return q.case(shaped, _number(text, fmt, tz))
+    parsed = _strptime(text, fmt)
+    if "%z" in fmt or "%Z" in fmt:
+        return exp.cast(parsed, "TIMESTAMP")
+    return _naive_to_utc(parsed, tz)
+
+
+_SHAPES = {
+    "unix_s": r"\d{9,10}(\.\d+)?",
+    "unix_ms": r"\d{12,13}",
+    "excel": r"\d{5}(\.\d+)?",
+}
+
+
+def _number(text: exp.Expr, fmt: str, tz: str | None) -> exp.Expr:
     if fmt == "unix_s":
         number = exp.TryCast(this=text.copy(), to=exp.DataType.build("DOUBLE"))
         return exp.cast(exp.func("to_timestamp", number), "TIMESTAMP")
@@ -146,10 +163,7 @@ def _one(text: exp.Expr, fmt: str, tz: str | None) -> exp.Expr:
         base = exp.cast(exp.Literal.string("1899-12-30"), "TIMESTAMP")
         serial = exp.Add(this=base, expression=exp.func("to_microseconds", micros))
         return _naive_to_utc(serial, tz)
-    parsed = _strptime(text, fmt)
-    if "%z" in fmt or "%Z" in fmt:
-        return exp.cast(parsed, "TIMESTAMP")
-    return _naive_to_utc(parsed, tz)
+    raise AssertionError(fmt)
 
 
 def parse_column(text: exp.Expr, formats: Sequence[Format], tz: str | None) -> ParsedColumn:

@@ -63,10 +63,14 @@ def detect(head: bytes) -> str:
     if len(sample) >= 4:
         odd_nuls = sample[1::2].count(0)
         even_nuls = sample[0::2].count(0)
-        if odd_nuls > len(sample) // 4 and even_nuls == 0:
-            return "utf-16-le"
-        if even_nuls > len(sample) // 4 and odd_nuls == 0:
-            return "utf-16-be"
+        enough = max(2, len(sample) // 16)  # ASCII (commas, newlines, digits) has a NUL byte
+        for nuls, other, candidate in ((odd_nuls, even_nuls, "utf-16-le"), (even_nuls, odd_nuls, "utf-16-be")):
+            if nuls >= enough and other == 0:
+                try:
+                    sample[: len(sample) // 2 * 2].decode(candidate)
+                except UnicodeDecodeError:
+                    continue
+                return candidate
     for candidate in ("utf-8", "gb18030"):
         decoder = codecs.getincrementaldecoder(candidate)()
         try:
