@@ -89,6 +89,11 @@ def readable(path: Path, declared: str, cache_dir: Path) -> tuple[Path, str]:
     """
     head = head_bytes(path)
     encoding = detect(head) if declared == "auto" else declared
+    if not encoding.startswith("utf-16") and b"\x00" in head:
+        raise DataError(
+            "binary data (NUL bytes), not CSV text; check the path or declare encoding: utf-16",
+            file=str(path),
+        )
     if encoding in ("utf-8", "utf-8-sig"):
         return path, "utf-8"
     if encoding == "latin-1":

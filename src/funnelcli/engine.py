@@ -17,6 +17,7 @@ from funnelcli import dates, headers, readers
 from funnelcli.encodings import readable
 from funnelcli.errors import DataError, FunnelError, QueryError
 from funnelcli.paths import default_cache_dir
+from funnelcli.ragged import explain_one_column, looks_like_one_column
 from funnelcli.readers import RejectCheck, TimeColumn, csv_reader
 from funnelcli.spec import Funnel, SourceSpec
 from funnelcli.sqlast import source_view, table
@@ -217,6 +218,8 @@ class Engine:
             source_name=name,
         )
         raw_headers = [str(row[0]) for row in described]
+        if looks_like_one_column(raw_headers) and not found.files[0].name.endswith(".gz"):
+            raise explain_one_column(found.files[0], Path(paths[0]), encoding, raw_headers[0])
         spec = self.funnel.spec
         renames = headers.rename_map(raw_headers, readers.referenced_names(spec, name))
         raw_of = {view_name: raw for raw, view_name in renames.items()}
@@ -382,14 +385,30 @@ class Engine:
             raise QueryError(f"DuckDB failed: {_first_line(str(exc))}", sql=sql) from None
 
     def _data_error(self, exc: Exception, source_name: str | None) -> FunnelError:
-        message = _first_line(str(exc))
+        text = str(exc)
+        message = _first_line(text)
         file = None
-        if source_name is not None:
+        named = re.search(r'(?:file "|file = )([^"\s]+)', text)
+        if named is not None:
+            file = named.group(1)
+            for csv in self._csv.values():  # a cached copy: name the user's file instead
+                for original, path in zip(csv.originals, csv.paths, strict=True):
+                    if path == file:
+                        file = str(original)
+        if file is None and source_name is not None:
             file = self.files[source_name].label
-        else:
-            mentioned = re.search(r'file "?([^"\s]+)"?', message)
-            file = mentioned.group(1) if mentioned else None
         message = re.sub(r"^[A-Za-z ]+Error: ", "", message)
+        csv_line = re.match(r"CSV Error on Line: (\d+)", message)
+        if csv_line is not None:
+            reasons = [
+                line.strip()
+                for line in text.splitlines()[1:]
+                if line.strip() and not line.startswith(("Original Line", "Possible Solution"))
+            ]
+            reason = reasons[0].rstrip(".") if reasons else "unreadable row"
+            if "unicode" in reason.lower():
+                reason += " (declare the file's encoding:, or use encoding: auto)"
+            return DataError(reason, file=file, line=int(csv_line.group(1)))
         return DataError(message, file=file)
 
 

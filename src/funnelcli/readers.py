@@ -89,6 +89,7 @@ def csv_reader(
     array = exp.Array(expressions=[exp.Literal.string(p) for p in paths])
     options = [
         _option("header", exp.true()),
+        _option("skip", exp.Literal.number(0)),  # never let the sniffer skip leading rows
         _option("union_by_name", exp.true()),
         _option("encoding", exp.Literal.string(encoding)),
     ]
