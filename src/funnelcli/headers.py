@@ -8,6 +8,7 @@ and case-folding. Exact matches always win over normalised ones.
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
@@ -48,4 +49,9 @@ def closest(name: str, choices: Sequence[str]) -> str | None:
     """The choice most like `name`, comparing normalised spellings."""
     keys = {normalize(c): c for c in choices}
     hit = difflib.get_close_matches(normalize(name), list(keys), n=1, cutoff=0.5)
-    return keys[hit[0]] if hit else None
+    if hit:
+        return keys[hit[0]]
+    wanted = normalize(name)
+    words = [c for k, c in keys.items() if wanted in re.split(r"[\W_]+", k)]
+    containing = words or [c for k, c in keys.items() if wanted in k]
+    return containing[0] if len(containing) == 1 else None
