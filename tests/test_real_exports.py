@@ -364,3 +364,66 @@ def test_missing_sheet_names_the_key(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="no sheet '商机' in e.xlsx") as err:
         run(tmp_path, yaml_text)
     assert err.value.key == "sources.leads.sheet"
+
+
+def test_a_bad_date_after_the_sample_falls_back_to_rejects(tmp_path: Path) -> None:
+    """The fast path (DuckDB types the column itself) fails on a value the sample did not see;
+    the engine then re-reads the column as text and sets that row aside with its line."""
+    lines = ["id,created_at"] + [f"{i},2024-01-01 09:00:00" for i in range(3000)]
+    lines[2500] = "2499,31.12.2024"
+    (tmp_path / "l.csv").write_text("\n".join(lines) + "\n")
+    yaml_text = "sources:\n  l: {path: l.csv, id: id}\nstages:\n  - {name: lead, at: created_at}\n"
+    report = run(tmp_path, yaml_text, rejects_out=tmp_path / "r.csv")
+    assert report.overall.entered == 2999
+    assert report.data_quality.rows_rejected == {"l": 1}
+    assert (tmp_path / "r.csv").read_text().splitlines()[1].split(",")[2:] == [
+        "2501",
+        "created_at",
+        "31.12.2024",
+        dates.UNPARSEABLE,
+    ]
+
+
+def test_duckdb_reads_only_the_declared_files(tmp_path: Path) -> None:
+    from funnelcli.engine import open_engine
+    from funnelcli.errors import FunnelError
+
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a\n1\n")
+    (tmp_path / "l.csv").write_bytes("编号,创建时间\n1,2024-01-01\n".encode("gb18030"))
+    yaml_text = "sources:\n  l: {path: l.csv, id: 编号}\nstages:\n  - {name: lead, at: 创建时间}\n"
+    funnel = parse_funnel(yaml_text, file=str(tmp_path / "f.yaml"), base_dir=tmp_path)
+    with open_engine(funnel) as engine:
+        for sql in (
+            f"SELECT * FROM read_csv('{secret}')",
+            f"SELECT * FROM read_csv('{tmp_path / 'l.csv'}')",  # the original: only its copy
+            f"COPY (SELECT 1) TO '{tmp_path / 'out.csv'}'",
+            "SET enable_external_access = true",
+        ):
+            with pytest.raises(FunnelError):
+                engine.frame(sql)
+        assert engine.frame('SELECT count(*) AS n FROM "source_l"').item() == 1
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_chinese_example_funnel_matches_a_plain_python_count() -> None:
+    """funnels/chinese.yaml over sample_data/stage_changes_cn.csv (GB18030): the counts equal a
+    direct count of ids per stage (backfill: reaching a stage implies the earlier ones)."""
+    import csv
+    import io
+
+    from funnelcli.spec import load_funnel
+
+    root = Path(__file__).parent.parent
+    raw = (root / "sample_data" / "stage_changes_cn.csv").read_bytes()
+    assert encodings.detect(raw[:65536]) == "gb18030"
+    order = ["线索", "商机", "试用", "赢单", "续费"]
+    furthest: dict[str, int] = {}
+    for row in csv.DictReader(io.StringIO(raw.decode("gb18030"))):
+        if row["阶段"] in order:
+            k = order.index(row["阶段"])
+            furthest[row["客户编号"]] = max(furthest.get(row["客户编号"], -1), k)
+    expected = [sum(1 for k in furthest.values() if k >= i) for i in range(len(order))]
+    report = build_report(load_funnel(root / "funnels" / "chinese.yaml"))
+    assert [s.count for s in report.overall.stages] == expected
+    assert [s.label for s in report.funnel.stages] == order
