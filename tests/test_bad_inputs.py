@@ -72,7 +72,9 @@ def test_bad_input(name: str, tmp_path: Path) -> None:
     if "generate" in case:
         _generate(case["generate"], folder)
     before = _hashes(folder)
-    args = [a.replace("{dir}", str(folder)) for a in case.get("args", ["report", "{dir}/funnel.yaml"])]
+    args = [
+        a.replace("{dir}", str(folder)) for a in case.get("args", ["report", "{dir}/funnel.yaml"])
+    ]
     result = CliRunner().invoke(app, args, env=ENV)
     assert result.exit_code == case["exit"], (result.stdout, result.stderr)
     assert "Traceback" not in result.stdout + result.stderr

@@ -32,8 +32,11 @@ AMBIGUOUS = "ambiguous date (day/month order unknown: set day_first:)"
 UNPARSEABLE = "unparseable date"
 
 _TIME = r"(?:[ T]?(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?"
-_ISO = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
-                  r"(?:\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?))?$", re.IGNORECASE)
+_ISO = re.compile(
+    r"^\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+    r"(?:\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?))?$",
+    re.IGNORECASE,
+)
 _PLAIN_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:([ T])(\d{2}:\d{2})(:\d{2})?)?$")
 _YMD_SLASH = re.compile(r"^\d{4}([/.])\d{1,2}\1\d{1,2}" + _TIME + "$")
 _CHINESE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日" + _TIME + "$")
@@ -64,7 +67,9 @@ def classify(value: str, day_first: bool | None) -> Format | None:
     """The format one sample value is written in, or None when none is recognised."""
     text = value.strip()
     if m := _PLAIN_ISO.match(text):
-        return "%Y-%m-%d" + ("" if not m.group(2) else m.group(1) + ("%H:%M:%S" if m.group(3) else "%H:%M"))
+        return "%Y-%m-%d" + (
+            "" if not m.group(2) else m.group(1) + ("%H:%M:%S" if m.group(3) else "%H:%M")
+        )
     if _ISO.match(text):
         return "iso"
     if m := _YMD_SLASH.match(text):
@@ -122,8 +127,9 @@ def _strptime(text: exp.Expr, fmt: str) -> exp.Expr:
 
 def _one(text: exp.Expr, fmt: str, tz: str | None) -> exp.Expr:
     if fmt == "iso":
-        with_offset = exp.cast(exp.TryCast(this=text.copy(), to=exp.DataType.build("TIMESTAMPTZ")),
-                               "TIMESTAMP")
+        with_offset = exp.cast(
+            exp.TryCast(this=text.copy(), to=exp.DataType.build("TIMESTAMPTZ")), "TIMESTAMP"
+        )
         if tz is None:
             return with_offset
         naive = exp.TryCast(this=text.copy(), to=exp.DataType.build("TIMESTAMP"))
@@ -174,10 +180,12 @@ def parse_column(text: exp.Expr, formats: Sequence[Format], tz: str | None) -> P
         if isinstance(fmt, Ambiguous):
             dmy = _one(text, fmt.day_first, tz)
             mdy = _one(text, fmt.month_first, tz)
-            clash = exp.and_(q.not_null(dmy.copy()), q.not_null(mdy.copy()),
-                             exp.NEQ(this=dmy.copy(), expression=mdy.copy()))
-            readings.append(q.case(exp.not_(exp.Paren(this=clash.copy())),
-                                   q.coalesce(dmy, mdy)))
+            clash = exp.and_(
+                q.not_null(dmy.copy()),
+                q.not_null(mdy.copy()),
+                exp.NEQ(this=dmy.copy(), expression=mdy.copy()),
+            )
+            readings.append(q.case(exp.not_(exp.Paren(this=clash.copy())), q.coalesce(dmy, mdy)))
             ambiguous.append(exp.Paren(this=clash))
         else:
             readings.append(_one(text, fmt, tz))

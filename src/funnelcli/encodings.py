@@ -64,7 +64,10 @@ def detect(head: bytes) -> str:
         odd_nuls = sample[1::2].count(0)
         even_nuls = sample[0::2].count(0)
         enough = max(2, len(sample) // 16)  # ASCII (commas, newlines, digits) has a NUL byte
-        for nuls, other, candidate in ((odd_nuls, even_nuls, "utf-16-le"), (even_nuls, odd_nuls, "utf-16-be")):
+        for nuls, other, candidate in (
+            (odd_nuls, even_nuls, "utf-16-le"),
+            (even_nuls, odd_nuls, "utf-16-be"),
+        ):
             if nuls >= enough and other == 0:
                 try:
                     sample[: len(sample) // 2 * 2].decode(candidate)
@@ -118,12 +121,8 @@ def transcode(path: Path, encoding: str, cache_dir: Path, head: bytes) -> Path:
     target = cache_dir / "text" / f"{cache_key(path, encoding, head=head)}.csv"
     if target.exists():
         return target
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DataError(f"cannot create the cache folder: {exc.strerror}", file=str(target.parent))
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    fd, temp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    fd, temp = cache_temp(target)
     line = 1
     done = 0
     try:
@@ -136,9 +135,10 @@ def transcode(path: Path, encoding: str, cache_dir: Path, head: bytes) -> Path:
                     partial = chunk[: exc.start].decode(encoding, errors="replace")
                     at = line + partial.count("\n")
                     raise DataError(
-                        f"line {at}: bytes at offset {done + exc.start} are not valid "
-                        f"{encoding} (declare the right encoding: or use encoding: auto)",
+                        f"bytes at offset {done + exc.start} are not valid {encoding} "
+                        "(declare the right encoding: or use encoding: auto)",
                         file=str(path),
+                        line=at,
                     ) from None
                 if text:
                     text = text.removeprefix("\ufeff") if done == 0 else text
@@ -152,3 +152,16 @@ def transcode(path: Path, encoding: str, cache_dir: Path, head: bytes) -> Path:
         if os.path.exists(temp):
             os.unlink(temp)
     return target
+
+
+def cache_temp(target: Path) -> tuple[int, str]:
+    """A temporary file beside `target` in the cache (created if needed), for an atomic rename."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(dir=target.parent, suffix=".part")
+    except OSError as exc:
+        raise DataError(
+            f"cannot write the cache ({exc.strerror}); "
+            "set FUNNELCLI_CACHE_DIR to a writable folder",
+            file=str(target.parent),
+        ) from None

@@ -229,8 +229,17 @@ class Engine:
             if n in raw_of
         }
         csv = _CsvSource(
-            found.files, tuple(paths), encoding, delimiter, types, [], raw_headers, renames, [],
-            source.tz, {},
+            found.files,
+            tuple(paths),
+            encoding,
+            delimiter,
+            types,
+            [],
+            raw_headers,
+            renames,
+            [],
+            source.tz,
+            {},
         )
         self._csv[name] = csv
         wanted = [
@@ -243,9 +252,7 @@ class Engine:
         times = []
         for view_name, raw in wanted:
             declared = source.formats.get(view_name) or _declared_by_raw(source, raw)
-            formats = (
-                list(declared) if declared else dates.detect(samples[raw], source.day_first)
-            )
+            formats = list(declared) if declared else dates.detect(samples[raw], source.day_first)
             times.append(TimeColumn(raw=raw, name=view_name, formats=tuple(formats)))
         csv.times = times
         return csv.view(fast=True)
@@ -282,6 +289,7 @@ class Engine:
                 self.connection.execute(view.sql(dialect="duckdb"))
                 changed = True
         return changed
+
     def close(self) -> None:
         self.connection.close()
 

@@ -39,8 +39,7 @@ class Resolver:
             shown = f"'{name}'" if raw == name else f"'{name}' (header '{raw}')"
             raise self.funnel.error(
                 key,
-                f"column {shown} not found in {_file_label(source)}"
-                f"{_hint(raw, list(available))}",
+                f"column {shown} not found in {_file_label(source)}{_hint(raw, list(available))}",
             )
         return raw
 

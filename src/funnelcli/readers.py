@@ -10,6 +10,7 @@ line, column and reason.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -67,10 +68,8 @@ def referenced_names(spec: FunnelSpec, source_name: str) -> list[str]:
     conditions = [s.when for s in spec.stages if spec.stage_source(s) == source_name]
     for text in [*conditions, spec.filter]:
         if text:
-            try:
+            with contextlib.suppress(Exception):  # reported with its YAML key at compile time
                 names += [source.column(n) for n in condition_columns(text)]
-            except Exception:  # reported with its YAML key when the funnel is compiled
-                pass
     for stage in spec.stages:
         if spec.stage_source(stage) == source_name and stage.value is not None:
             names.append(source.column(stage.value))
@@ -120,7 +119,12 @@ def sample_query(reader: exp.Expr, raw: str, size: int) -> exp.Select:
     inner = (
         exp.select(q.alias(trimmed, "v"))
         .from_(reader.copy())
-        .where(exp.and_(q.not_null(q.col(raw)), exp.NEQ(this=trimmed.copy(), expression=exp.Literal.string(""))))
+        .where(
+            exp.and_(
+                q.not_null(q.col(raw)),
+                exp.NEQ(this=trimmed.copy(), expression=exp.Literal.string("")),
+            )
+        )
         .limit(size * 5)
     )
     return exp.select(q.col("v")).from_(inner.subquery("s")).distinct().limit(size)
@@ -192,7 +196,9 @@ def any_rejected(checks: Sequence[RejectCheck]) -> exp.Expr | None:
     return exp.or_(*[exp.Paren(this=c.condition.copy()) for c in checks])
 
 
-def view_select(reader: exp.Expr, projection: list[exp.Expr], checks: list[RejectCheck]) -> exp.Select:
+def view_select(
+    reader: exp.Expr, projection: list[exp.Expr], checks: list[RejectCheck]
+) -> exp.Select:
     select = exp.select(*projection).from_(reader)
     rejected = any_rejected(checks)
     if rejected is not None:

@@ -172,7 +172,7 @@ def _iso(value: Any) -> str | None:
 
 
 def write_rejects(rejects: list[Reject], path: Path) -> None:
-    """The rejected values as CSV (source, file, line, column, value, reason), written atomically."""
+    """The rejected values as CSV (source, file, line, column, value, reason), atomically."""
     import csv
     import io
 

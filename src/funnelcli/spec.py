@@ -67,7 +67,15 @@ class SourceSpec(_Model):
     stage: str | None = None
     at: str | None = None
     encoding: Literal[
-        "auto", "utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "gb18030", "gbk", "latin-1"
+        "auto",
+        "utf-8",
+        "utf-8-sig",
+        "utf-16",
+        "utf-16-le",
+        "utf-16-be",
+        "gb18030",
+        "gbk",
+        "latin-1",
     ] = "auto"
     delimiter: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import csv
 import os
-import tempfile
 import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from funnelcli.encodings import cache_key
+from funnelcli.encodings import cache_key, cache_temp
 from funnelcli.errors import DataError
 
 
@@ -64,11 +63,7 @@ def xlsx_to_csv(path: Path, sheet: str | int | None, cache_dir: Path) -> Path:
             worksheet = workbook[sheet]
         else:
             raise SheetNotFound(sheet, names)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise DataError(f"cannot create the cache folder: {exc.strerror}", file=str(target))
-        fd, temp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+        fd, temp = cache_temp(target)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
                 writer = csv.writer(out)
