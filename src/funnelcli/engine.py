@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from funnelcli import dates, headers, readers
-from funnelcli.encodings import readable
+from funnelcli.encodings import head_bytes, readable, transcode
 from funnelcli.errors import DataError, FunnelError, QueryError
 from funnelcli.paths import default_cache_dir
 from funnelcli.ragged import explain_one_column, looks_like_one_column
@@ -115,10 +115,13 @@ class _CsvSource:
     tz: str | None
     formats: dict[str, str]  # timestampformat / dateformat of the native (fast) read
     fast: bool = False
+    dialect: readers.Dialect | None = None  # single file: sniffed once, then declared
 
     def reader(self, paths: Sequence[str] | None = None) -> exp.Expr:
         """The reader with every time column as text (rejects are found over this one)."""
-        return csv_reader(paths or self.paths, self.encoding, self.delimiter, self.types)
+        return csv_reader(
+            paths or self.paths, self.encoding, self.delimiter, self.types, dialect=self.dialect
+        )
 
     def view(self, fast: bool) -> exp.Select:
         """Fast: time columns with one plain format are typed by DuckDB's reader itself (a
@@ -140,7 +143,9 @@ class _CsvSource:
                 types[column.raw] = sql_type
                 native.append(column.raw)
         self.fast = bool(native)
-        reader = csv_reader(self.paths, self.encoding, self.delimiter, types, formats=formats)
+        reader = csv_reader(
+            self.paths, self.encoding, self.delimiter, types, formats=formats, dialect=self.dialect
+        )
         projection, checks = readers.view_parts(
             self.headers, self.renames, self.times, self.tz, native
         )
@@ -206,18 +211,34 @@ class Engine:
         encoding = encodings[0]
         if len(set(encodings)) > 1:  # a glob mixing encodings: read every file as UTF-8
             paths = [
-                str(readable(f, "latin-1", self._cache_dir)[0]) if e == "latin-1" else p
+                str(transcode(f, "latin-1", self._cache_dir, head_bytes(f)))
+                if e == "latin-1"
+                else p
                 for f, p, e in zip(found.files, paths, encodings, strict=True)
             ]
             encoding = "utf-8"
         first = found.files[0].name.lower()
         delimiter = source.delimiter or ("\t" if ".tsv" in first else None)
-        probe = csv_reader(paths, encoding, delimiter, all_varchar=True)
-        described = self._fetch(
-            exp.Describe(this=exp.select(exp.Star()).from_(probe)).sql(dialect="duckdb"),
-            source_name=name,
-        )
-        raw_headers = [str(row[0]) for row in described]
+        dialect = None
+        if len(paths) == 1:  # sniff once; every later read of the file declares it all
+            sniffed = self._fetch(
+                readers.sniff_query(paths[0], encoding, delimiter).sql(dialect="duckdb"),
+                source_name=name,
+            )[0]
+            dialect = readers.Dialect(
+                delimiter=str(sniffed[0]),
+                quote='"' if sniffed[1] == "(empty)" else str(sniffed[1]),
+                escape='"' if sniffed[2] == "(empty)" else str(sniffed[2]),
+                columns=tuple((str(c["name"]), str(c["type"])) for c in sniffed[3]),
+            )
+            raw_headers = [c for c, _ in dialect.columns]
+        else:
+            probe = csv_reader(paths, encoding, delimiter, all_varchar=True)
+            described = self._fetch(
+                exp.Describe(this=exp.select(exp.Star()).from_(probe)).sql(dialect="duckdb"),
+                source_name=name,
+            )
+            raw_headers = [str(row[0]) for row in described]
         if looks_like_one_column(raw_headers) and not found.files[0].name.endswith(".gz"):
             raise explain_one_column(found.files[0], Path(paths[0]), encoding, raw_headers[0])
         spec = self.funnel.spec
@@ -240,6 +261,7 @@ class Engine:
             [],
             source.tz,
             {},
+            dialect=dialect,
         )
         self._csv[name] = csv
         wanted = [

@@ -76,6 +76,30 @@ def referenced_names(spec: FunnelSpec, source_name: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """What DuckDB's sniffer found once (sniff_csv); later reads reuse it and skip sniffing."""
+
+    delimiter: str
+    quote: str
+    escape: str
+    columns: tuple[tuple[str, str], ...]  # header → sniffed type
+
+
+def sniff_query(path: str, encoding: str, delimiter: str | None) -> exp.Select:
+    options = [
+        _option("header", exp.true()),
+        _option("skip", exp.Literal.number(0)),
+        _option("encoding", exp.Literal.string(encoding)),
+    ]
+    if delimiter is not None:
+        options.append(_option("delim", exp.Literal.string(delimiter)))
+    columns = [q.col(c) for c in ("Delimiter", "Quote", "Escape", "Columns")]
+    return exp.select(*columns).from_(
+        exp.Table(this=exp.func("sniff_csv", exp.Literal.string(path), *options))
+    )
+
+
 def csv_reader(
     paths: Sequence[str],
     encoding: str,
@@ -84,8 +108,25 @@ def csv_reader(
     *,
     all_varchar: bool = False,
     formats: dict[str, str] | None = None,
+    dialect: Dialect | None = None,
 ) -> exp.Expr:
+    """read_csv over `paths`; with a `dialect` nothing is sniffed: every column is declared
+    (`types` override the sniffed types) and the delimiter and quoting are given."""
     array = exp.Array(expressions=[exp.Literal.string(p) for p in paths])
+    if dialect is not None:
+        declared = {name: (types or {}).get(name, sql_type) for name, sql_type in dialect.columns}
+        fixed = [
+            _option("auto_detect", exp.false()),
+            _option("header", exp.true()),
+            _option("skip", exp.Literal.number(0)),
+            _option("encoding", exp.Literal.string(encoding)),
+            _option("delim", exp.Literal.string(dialect.delimiter)),
+            _option("quote", exp.Literal.string(dialect.quote)),
+            _option("escape", exp.Literal.string(dialect.escape)),
+            _option("columns", _struct(declared)),
+        ]
+        fixed += [_option(o, exp.Literal.string(f)) for o, f in (formats or {}).items()]
+        return exp.func("read_csv", array, *fixed)
     options = [
         _option("header", exp.true()),
         _option("skip", exp.Literal.number(0)),  # never let the sniffer skip leading rows
@@ -99,14 +140,17 @@ def csv_reader(
     for option, fmt in (formats or {}).items():
         options.append(_option(option, exp.Literal.string(fmt)))
     if types:
-        struct = exp.Struct(
-            expressions=[
-                exp.PropertyEQ(this=exp.Literal.string(k), expression=exp.Literal.string(v))
-                for k, v in types.items()
-            ]
-        )
-        options.append(_option("types", struct))
+        options.append(_option("types", _struct(types)))
     return exp.func("read_csv", array, *options)
+
+
+def _struct(pairs: dict[str, str]) -> exp.Expr:
+    return exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=exp.Literal.string(k), expression=exp.Literal.string(v))
+            for k, v in pairs.items()
+        ]
+    )
 
 
 def _option(name: str, value: exp.Expr) -> exp.Expr:
