@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import os
 import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from funnelcli import dates, encodings
 from funnelcli.compile import ReportQuery
@@ -432,3 +435,80 @@ def test_chinese_example_funnel_matches_a_plain_python_count() -> None:
     report = build_report(load_funnel(root / "funnels" / "chinese.yaml"))
     assert [s.count for s in report.overall.stages] == expected
     assert [s.label for s in report.funnel.stages] == order
+
+
+def test_report_json_with_rejects_and_duplicates_matches_the_schema(tmp_path: Path) -> None:
+    import jsonschema
+
+    from funnelcli.render.json_out import report_schema
+
+    csv = DATES_CSV + "1,2024-03-01\n"
+    report = entry_times(tmp_path, csv=csv)
+    data = report.to_dict()
+    jsonschema.validate(data, report_schema())
+    assert data["data_quality"]["duplicate_ids"] == {"s": 1}
+    assert data["data_quality"]["rows_rejected"] == {"s": 2}
+
+
+@given(
+    moments=st.lists(
+        st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2060, 12, 31)).map(
+            lambda d: d.replace(microsecond=0)
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    style=st.sampled_from(["iso", "slash", "chinese", "day_first", "unix_s", "unix_ms", "excel"]),
+)
+@settings(
+    max_examples=int(os.environ.get("FUNNEL_PROPERTY_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_every_written_format_reads_back_the_same_moment(
+    tmp_path: Path, moments: list[datetime], style: str
+) -> None:
+    """Property: a moment written in any supported style is read back exactly (to the second,
+    or to the minute for styles without seconds), by a pure-Python reference formatter."""
+    from funnelcli.engine import open_engine
+
+    def write(d: datetime) -> tuple[str, datetime]:
+        if style == "iso":
+            return d.strftime("%Y-%m-%d %H:%M:%S"), d
+        if style == "slash":
+            return f"{d.year}/{d.month}/{d.day} {d:%H:%M}", d.replace(second=0)
+        if style == "chinese":
+            return f"{d.year}年{d.month}月{d.day}日 {d:%H:%M:%S}", d
+        if style == "day_first":
+            return d.strftime("%d/%m/%Y %H:%M"), d.replace(second=0)
+        epoch = int((d - datetime(1970, 1, 1)).total_seconds())
+        if style == "unix_s":
+            return str(epoch), d
+        if style == "unix_ms":
+            return str(epoch * 1000), d
+        days = (d - datetime(1899, 12, 30)).total_seconds() / 86400
+        return repr(days), d
+
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    pairs = [write(d) for d in moments]
+    if style == "unix_s":
+        pairs = [(t, d) for t, d in pairs if 9 <= len(t) <= 10]
+    if style == "excel":
+        pairs = [(t, d) for t, d in pairs if len(t.split(".")[0]) == 5]
+    if not pairs:
+        return
+    lines = ["id,t"] + [f"{i},{text}" for i, (text, _) in enumerate(pairs)]
+    (folder / "d.csv").write_text("\n".join(lines) + "\n")
+    extra = ", day_first: true" if style == "day_first" else ""
+    yaml_text = f"sources:\n  s: {{path: d.csv, id: id{extra}}}\nstages:\n  - {{name: a, at: t}}\n"
+    funnel = parse_funnel(yaml_text, file=str(folder / "f.yaml"), base_dir=folder)
+    with open_engine(funnel) as engine:
+        frame = engine.frame('SELECT id, t FROM "source_s" ORDER BY CAST(id AS INTEGER)')
+    got = frame["t"].to_list()
+    for (text, expected), value in zip(pairs, got, strict=True):
+        if style == "excel":  # serial days carry float rounding: within a millisecond
+            assert abs((value - expected).total_seconds()) < 1e-3, text
+        else:
+            assert value == expected, text
