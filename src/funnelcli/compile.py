@@ -279,7 +279,8 @@ def compile_funnel(
     with_.append(("per_id", _per_id(funnel, plans, minima, previous, query, aliases)))
     with_.append(("scored", _scored(spec.window, latest_columns, query.as_of)))
 
-    wide = [spec.sources[s].shape is Shape.wide for s in sources]
+    # Duplicate ids are a data-quality finding at lead grain only (an account has many leads).
+    wide = [spec.sources[s].shape is Shape.wide and spec.grain is Grain.lead for s in sources]
     final = _final_aggregate(
         plans, sources, breakdowns, aliases, query, spec.window is not None, wide
     )
