@@ -109,6 +109,7 @@ def test_same_numbers_in_every_encoding_and_in_xlsx(tmp_path: Path) -> None:
         "gbk.csv": text.encode("gbk"),
         "utf16.csv": text.encode("utf-16"),  # with BOM (LE on this machine)
         "utf16be.csv": codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
+        "utf16le_no_bom.csv": text.encode("utf-16-le"),
     }
     for name, data in variants.items():
         (tmp_path / name).write_bytes(data)
@@ -135,7 +136,18 @@ def test_encoding_detection() -> None:
     assert encodings.detect(text.encode("utf-16-be")) == "utf-16-be"
     assert encodings.detect(text.encode("gb18030")) == "gb18030"
     assert encodings.detect("name\nCafé, Zürich\n".encode("latin-1")) == "latin-1"
+    assert encodings.detect("city\nZürich\nSão Paulo\n".encode("latin-1")) == "latin-1"
+    assert encodings.detect("渠道\n百度推广\n展会\n".encode("gbk")) == "gb18030"
     assert encodings.detect(b"id,x\n1,2\n") == "utf-8"
+
+
+def test_latin1_export_reads_correctly(tmp_path: Path) -> None:
+    text = "id,created_at,city\n1,2024-01-01,Zürich\n2,2024-01-02,São Paulo\n3,2024-01-03,Zürich\n"
+    (tmp_path / "l.csv").write_bytes(text.encode("latin-1"))
+    yaml_text = "sources:\n  l: {path: l.csv, id: id}\nstages:\n  - {name: lead, at: created_at}\n"
+    report = run(tmp_path, yaml_text, query=ReportQuery(breakdowns=(("city",),)))
+    groups = {g.key["city"]: g.entered for g in report.breakdowns[0].groups}
+    assert groups == {"Zürich": 2, "São Paulo": 1}
 
 
 def test_transcoding_streams_across_chunk_boundaries_and_caches(

@@ -53,7 +53,8 @@ def detect(head: bytes) -> str:
 
     Rules, in order: a BOM decides (UTF-8, UTF-16 LE/BE); NUL bytes in every other position
     mean BOM-less UTF-16; bytes that decode as UTF-8 are UTF-8 (plain ASCII included); bytes
-    that decode as GB18030 are GB18030 (a superset of GBK and GB2312); anything else is Latin-1.
+    that decode as GB18030 (a superset of GBK and GB2312) with most two-byte characters made of
+    two high bytes (as all of GB2312 is) are GB18030; anything else is Latin-1.
     """
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
@@ -77,11 +78,26 @@ def detect(head: bytes) -> str:
     for candidate in ("utf-8", "gb18030"):
         decoder = codecs.getincrementaldecoder(candidate)()
         try:
-            decoder.decode(head, final=len(head) < _SAMPLE)
+            text = decoder.decode(head, final=len(head) < _SAMPLE)
         except UnicodeDecodeError:
             continue
+        if candidate == "gb18030" and not _looks_chinese(text):
+            break
         return candidate
     return "latin-1"
+
+
+def _looks_chinese(text: str) -> bool:
+    """Most two-byte characters have a trail byte >= 0x80, as every GB2312 character has.
+
+    Latin-1 text often decodes as GB18030 too ('Zürich': 0xFC 0x72 is a GBK character), but
+    there a high byte is followed by an ASCII letter.
+    """
+    wide = [c.encode("gb18030") for c in text if ord(c) > 0x7F]
+    pairs = [b for b in wide if len(b) == 2]
+    if not pairs:
+        return bool(wide)
+    return sum(b[1] >= 0x80 for b in pairs) * 2 > len(pairs)
 
 
 def readable(path: Path, declared: str, cache_dir: Path) -> tuple[Path, str]:
