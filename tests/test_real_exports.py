@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import gzip
 import hashlib
 import os
 import random
@@ -110,6 +111,7 @@ def test_same_numbers_in_every_encoding_and_in_xlsx(tmp_path: Path) -> None:
         "utf16.csv": text.encode("utf-16"),  # with BOM (LE on this machine)
         "utf16be.csv": codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
         "utf16le_no_bom.csv": text.encode("utf-16-le"),
+        "gb18030.csv.gz": gzip.compress(text.encode("gb18030"), mtime=0),
     }
     for name, data in variants.items():
         (tmp_path / name).write_bytes(data)
@@ -125,6 +127,16 @@ def test_same_numbers_in_every_encoding_and_in_xlsx(tmp_path: Path) -> None:
     index_yaml = CN_YAML.format(path="export.xlsx").replace("id: 编号", "id: 编号\n    sheet: 1")
     assert numbers(run(tmp_path, index_yaml)) == baseline
     assert {p.name: digest(p) for p in tmp_path.iterdir()} == before  # inputs untouched
+
+
+def test_a_glob_of_monthly_exports_in_different_encodings(tmp_path: Path) -> None:
+    rows = cn_rows()
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "1.csv").write_bytes(csv_text(CN_HEADER, rows[:60]).encode("gb18030"))
+    (tmp_path / "exports" / "2.csv").write_bytes(csv_text(CN_HEADER, rows[60:]).encode("utf-16"))
+    (tmp_path / "all.csv").write_text(csv_text(CN_HEADER, rows), encoding="utf-8")
+    whole = numbers(run(tmp_path, CN_YAML.format(path="all.csv")))
+    assert numbers(run(tmp_path, CN_YAML.format(path="exports/*.csv"))) == whole
 
 
 def test_encoding_detection() -> None:
