@@ -26,7 +26,6 @@ from sqlglot import exp
 
 from funnelcli import sqlast as q
 
-SPECIAL = ("iso", "unix_s", "unix_ms", "excel")
 SAMPLE_SIZE = 2000
 AMBIGUOUS = "ambiguous date (day/month order unknown: set day_first:)"
 UNPARSEABLE = "unparseable date"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,7 @@ from funnelcli.encodings import head_bytes, readable, transcode
 from funnelcli.errors import DataError, FunnelError, QueryError
 from funnelcli.paths import default_cache_dir
 from funnelcli.ragged import explain_one_column, looks_like_one_column
-from funnelcli.readers import RejectCheck, TimeColumn, csv_reader
+from funnelcli.readers import CsvSource, TimeColumn, csv_reader, declared_by_raw
 from funnelcli.spec import Funnel, SourceSpec
 from funnelcli.sqlast import source_view, table
 
@@ -99,60 +99,6 @@ class Reject:
     reason: str
 
 
-@dataclass
-class _CsvSource:
-    """A CSV source as read: the files DuckDB opens (originals or cached copies), and checks."""
-
-    originals: tuple[Path, ...]
-    paths: tuple[str, ...]
-    encoding: str
-    delimiter: str | None
-    types: dict[str, str]
-    checks: list[RejectCheck]
-    headers: list[str]
-    renames: dict[str, str]
-    times: list[TimeColumn]
-    tz: str | None
-    formats: dict[str, str]  # timestampformat / dateformat of the native (fast) read
-    fast: bool = False
-    dialect: readers.Dialect | None = None  # single file: sniffed once, then declared
-
-    def reader(self, paths: Sequence[str] | None = None) -> exp.Expr:
-        """The reader with every time column as text (rejects are found over this one)."""
-        return csv_reader(
-            paths or self.paths, self.encoding, self.delimiter, self.types, dialect=self.dialect
-        )
-
-    def view(self, fast: bool) -> exp.Select:
-        """Fast: time columns with one plain format are typed by DuckDB's reader itself (a
-        value that does not fit fails the read). Otherwise: text, parsed, rows rejected."""
-        types = dict(self.types)
-        native: list[str] = []
-        formats: dict[str, str] = {}
-        if fast:
-            for column in self.times:
-                if len(column.formats) != 1:
-                    continue
-                typed = dates.native(column.formats[0])
-                if typed is None:
-                    continue
-                sql_type, fmt = typed
-                option = "timestampformat" if sql_type == "TIMESTAMP" else "dateformat"
-                if formats.setdefault(option, fmt) != fmt:
-                    continue
-                types[column.raw] = sql_type
-                native.append(column.raw)
-        self.fast = bool(native)
-        reader = csv_reader(
-            self.paths, self.encoding, self.delimiter, types, formats=formats, dialect=self.dialect
-        )
-        projection, checks = readers.view_parts(
-            self.headers, self.renames, self.times, self.tz, native
-        )
-        self.checks = checks
-        return readers.view_select(reader, projection, checks)
-
-
 class Engine:
     """A DuckDB connection that can read the funnel's declared sources and nothing else."""
 
@@ -168,7 +114,7 @@ class Engine:
         self.files = dict(files)
         self._duckdb = duckdb
         self._cache_dir = cache_dir or default_cache_dir()
-        self._csv: dict[str, _CsvSource] = {}
+        self._csv: dict[str, CsvSource] = {}
         self.connection = duckdb.connect(":memory:")
         self.connection.execute("SET TimeZone = 'UTC'")
         self.connection.execute("SET enable_progress_bar = false")
@@ -249,18 +195,17 @@ class Engine:
             for n in readers.text_names(spec, name) + readers.time_names(spec, name)
             if n in raw_of
         }
-        csv = _CsvSource(
-            found.files,
-            tuple(paths),
-            encoding,
-            delimiter,
-            types,
-            [],
-            raw_headers,
-            renames,
-            [],
-            source.tz,
-            {},
+        csv = CsvSource(
+            originals=found.files,
+            paths=tuple(paths),
+            encoding=encoding,
+            delimiter=delimiter,
+            types=types,
+            checks=[],
+            headers=raw_headers,
+            renames=renames,
+            times=[],
+            tz=source.tz,
             dialect=dialect,
         )
         self._csv[name] = csv
@@ -268,18 +213,18 @@ class Engine:
             (n, raw_of[n]) for n in readers.time_names(spec, name) if n in raw_of
         ]  # a missing column is reported, with its YAML key, at compile time
         undeclared = [
-            raw for n, raw in wanted if not (source.formats.get(n) or _declared_by_raw(source, raw))
+            raw for n, raw in wanted if not (source.formats.get(n) or declared_by_raw(source, raw))
         ]
         samples = self._samples(name, csv, undeclared)
         times = []
         for view_name, raw in wanted:
-            declared = source.formats.get(view_name) or _declared_by_raw(source, raw)
+            declared = source.formats.get(view_name) or declared_by_raw(source, raw)
             formats = list(declared) if declared else dates.detect(samples[raw], source.day_first)
             times.append(TimeColumn(raw=raw, name=view_name, formats=tuple(formats)))
         csv.times = times
         return csv.view(fast=True)
 
-    def _samples(self, name: str, csv: _CsvSource, raws: list[str]) -> dict[str, list[str]]:
+    def _samples(self, name: str, csv: CsvSource, raws: list[str]) -> dict[str, list[str]]:
         """Non-empty values of each column: one pass over the first rows that have any, then a
         query of its own for a column still without values (a newest-first export)."""
         values: dict[str, list[str]] = {raw: [] for raw in raws}
@@ -440,14 +385,6 @@ class Engine:
                 reason += " (declare the file's encoding:, or use encoding: auto)"
             return DataError(reason, file=file, line=int(csv_line.group(1)))
         return DataError(message, file=file)
-
-
-def _declared_by_raw(source: SourceSpec, raw: str) -> list[str] | None:
-    """`formats:` keyed by the raw header (or a tolerant spelling of it) rather than the YAML's."""
-    for key, value in source.formats.items():
-        if headers.normalize(source.column(key)) == headers.normalize(raw):
-            return value
-    return None
 
 
 def _first_line(text: str) -> str:

@@ -13,16 +13,19 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlglot import exp
 
+from funnelcli import dates
 from funnelcli import sqlast as q
 from funnelcli.dates import AMBIGUOUS, UNPARSEABLE, Format, parse_column
 from funnelcli.expressions import condition_columns
-from funnelcli.spec import FunnelSpec, Shape
+from funnelcli.headers import normalize
+from funnelcli.spec import FunnelSpec, Shape, SourceSpec
 
 UNPARSEABLE_AMOUNT = "unparseable amount"  # reserved: amounts are parsed by money.py
-REASONS = (UNPARSEABLE, AMBIGUOUS, UNPARSEABLE_AMOUNT)
+REASONS = (UNPARSEABLE, AMBIGUOUS, UNPARSEABLE_AMOUNT)  # every reject reason, in this order
 
 
 @dataclass(frozen=True)
@@ -288,3 +291,62 @@ def detail_query(reader: exp.Expr, checks: Sequence[RejectCheck], limit: int | N
     if limit is not None:
         final = final.limit(limit)
     return final.with_("numbered", as_=numbered)
+
+
+def declared_by_raw(source: SourceSpec, raw: str) -> list[str] | None:
+    """`formats:` keyed by the raw header (or a tolerant spelling of it) rather than the YAML's."""
+    for key, value in source.formats.items():
+        if normalize(source.column(key)) == normalize(raw):
+            return value
+    return None
+
+
+@dataclass
+class CsvSource:
+    """A CSV source as read: the files DuckDB opens (originals or cached copies), and checks."""
+
+    originals: tuple[Path, ...]
+    paths: tuple[str, ...]
+    encoding: str
+    delimiter: str | None
+    types: dict[str, str]
+    checks: list[RejectCheck]
+    headers: list[str]
+    renames: dict[str, str]
+    times: list[TimeColumn]
+    tz: str | None
+    fast: bool = False
+    dialect: Dialect | None = None  # single file: sniffed once, then declared
+
+    def reader(self, paths: Sequence[str] | None = None) -> exp.Expr:
+        """The reader with every time column as text (rejects are found over this one)."""
+        return csv_reader(
+            paths or self.paths, self.encoding, self.delimiter, self.types, dialect=self.dialect
+        )
+
+    def view(self, fast: bool) -> exp.Select:
+        """Fast: time columns with one plain format are typed by DuckDB's reader itself (a
+        value that does not fit fails the read). Otherwise: text, parsed, rows rejected."""
+        types = dict(self.types)
+        native: list[str] = []
+        formats: dict[str, str] = {}
+        if fast:
+            for column in self.times:
+                if len(column.formats) != 1:
+                    continue
+                typed = dates.native(column.formats[0])
+                if typed is None:
+                    continue
+                sql_type, fmt = typed
+                option = "timestampformat" if sql_type == "TIMESTAMP" else "dateformat"
+                if formats.setdefault(option, fmt) != fmt:
+                    continue
+                types[column.raw] = sql_type
+                native.append(column.raw)
+        self.fast = bool(native)
+        reader = csv_reader(
+            self.paths, self.encoding, self.delimiter, types, formats=formats, dialect=self.dialect
+        )
+        projection, checks = view_parts(self.headers, self.renames, self.times, self.tz, native)
+        self.checks = checks
+        return view_select(reader, projection, checks)
