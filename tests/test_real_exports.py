@@ -416,6 +416,16 @@ def test_a_bad_date_after_the_sample_falls_back_to_rejects(tmp_path: Path) -> No
     ]
 
 
+def test_a_detected_date_column_still_reads_a_later_iso_time(tmp_path: Path) -> None:
+    lines = ["id,created_at"] + [f"{i},2024-01-01" for i in range(2500)]
+    lines.append("2500,2024-01-02 10:30:00")
+    (tmp_path / "l.csv").write_text("\n".join(lines) + "\n")
+    yaml_text = "sources:\n  l: {path: l.csv, id: id}\nstages:\n  - {name: lead, at: created_at}\n"
+    report = run(tmp_path, yaml_text)
+    assert report.data_quality.rows_rejected == {"l": 0}
+    assert report.period.last_entry == "2024-01-02 10:30:00"
+
+
 def test_duckdb_reads_only_the_declared_files(tmp_path: Path) -> None:
     from funnelcli.engine import open_engine
     from funnelcli.errors import FunnelError

@@ -12,8 +12,9 @@ A column's *formats* are tried in order, the first that reads a value wins:
   otherwise the row is rejected as an ambiguous date — never guessed.
 
 Auto-detection (`format:` not declared) looks at up to 2,000 non-empty values and collects the
-formats those values use, in order of first appearance; values matching none are rejected per
-row. With no values at all it falls back to `iso`.
+formats those values use, in order of first appearance, then `iso` as a last resort (so a
+`2024-03-05 14:30` after a sample of plain dates still reads); values matching none are rejected
+per row. With no values at all it is `iso` alone.
 """
 
 from __future__ import annotations

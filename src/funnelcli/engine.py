@@ -220,7 +220,7 @@ class Engine:
         for view_name, raw in wanted:
             declared = source.formats.get(view_name) or declared_by_raw(source, raw)
             formats = list(declared) if declared else dates.detect(samples[raw], source.day_first)
-            times.append(TimeColumn(raw=raw, name=view_name, formats=tuple(formats)))
+            times.append(TimeColumn(raw, view_name, tuple(formats), detected=not declared))
         csv.times = times
         return csv.view(fast=True)
 

@@ -33,6 +33,14 @@ class TimeColumn:
     raw: str  # header in the file
     name: str  # column name in the view (the YAML's spelling)
     formats: tuple[Format, ...]
+    detected: bool = False  # formats came from a sample: any ISO 8601 value is read as well
+
+    @property
+    def readings(self) -> tuple[Format, ...]:
+        """The formats tried row by row (a detected column also accepts ISO 8601 last)."""
+        if self.detected and "iso" not in self.formats:
+            return (*self.formats, "iso")
+        return self.formats
 
 
 @dataclass(frozen=True)
@@ -225,7 +233,7 @@ def view_parts(
             projection.append(q.alias(value, name))
             continue
         text = exp.func("trim", q.col(raw))
-        parsed = parse_column(text, column.formats, tz)
+        parsed = parse_column(text, column.readings, tz)
         projection.append(q.alias(parsed.value, name))
         missing = q.is_null(parsed.value.copy())
         if parsed.ambiguous is not None:
