@@ -12,3 +12,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="Rewrite tests/golden/*.sql from the current compiler instead of comparing.",
     )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Transcoded / converted copies go to a temporary cache, never the user's."""
+    import os
+
+    os.environ.setdefault("FUNNELCLI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

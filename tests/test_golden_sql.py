@@ -13,6 +13,7 @@ import pytest
 import sqlglot
 
 from funnelcli.compile import compile_funnel
+from funnelcli.encodings import detect
 from funnelcli.spec import load_funnel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,8 +25,9 @@ def _headers(funnel_path: Path) -> tuple[object, dict[str, list[str]]]:
     funnel = load_funnel(funnel_path)
     headers = {}
     for name, source in funnel.spec.sources.items():
-        with (funnel.base_dir / source.path).open(encoding="utf-8") as stream:
-            headers[name] = next(csv.reader(stream))
+        raw = (funnel.base_dir / source.path).read_bytes()
+        text = raw.decode(detect(raw[:65536]))  # chinese.yaml's sample is GB18030
+        headers[name] = next(csv.reader(text.splitlines()))
     return funnel, headers
 
 

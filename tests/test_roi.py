@@ -18,6 +18,8 @@ from typer.testing import CliRunner
 
 from funnelcli.cli import app
 from funnelcli.errors import DataError, SpecError
+from funnelcli.render import Format
+from funnelcli.render.roi_text import render_roi
 from funnelcli.roi import RoiQuery, build_roi
 from funnelcli.roi_metrics import Contract, prorated, renewals
 from funnelcli.roi_result import ChannelRoi, RoiReport
@@ -407,10 +409,12 @@ def test_renewals_from_the_renewal_stage_without_contracts(tmp_path: Path) -> No
     assert early is not None and (early.up_for_renewal, early.renewed) == (3, 1)
 
 
-def test_unreadable_lead_date_names_file_and_row(tmp_path: Path) -> None:
+def test_unreadable_lead_date_sets_the_row_aside(tmp_path: Path, jan_feb: RoiReport) -> None:
     leads = LEADS.replace("2025-01-10,google_cpc", "someday,google_cpc")
-    with pytest.raises(DataError, match=r"leads.csv:row 2: column 'created_at': cannot read"):
-        run(tmp_path, JAN_FEB, leads_csv=leads)
+    report = run(tmp_path, JAN_FEB, leads_csv=leads)
+    assert report.rows_rejected == {"leads": 1}
+    assert rows(report)["google_cpc"].leads == rows(jan_feb)["google_cpc"].leads - 1
+    assert "1 row of leads set aside" in render_roi(report, Format.markdown, width=100)
 
 
 # Properties of the pure formulas ---------------------------------------------------------------

@@ -629,15 +629,19 @@ lead_id,created_at,paid_at
 4,2024-01-04,2024-01-09
 """
     yaml_text = BASE + "stages:\n  - {name: lead, at: created_at}\n  - {name: paid, at: paid_at}\n"
+    # A report sets the row aside (issue 6: rejects, not crashes) and counts it.
+    result = report(tmp_path, yaml_text, {"leads.csv": csv})
+    assert result.data_quality.rows_read == {"leads": 3}
+    assert result.data_quality.rows_rejected == {"leads": 1}
+    assert result.data_quality.rejects_by_reason == {"unparseable date": 1}
+    funnel = parse_funnel(yaml_text, file=str(tmp_path / "funnel.yaml"), base_dir=tmp_path)
     with pytest.raises(DataError) as err:
-        report(tmp_path, yaml_text, {"leads.csv": csv})
-    # Data row 3 (1-based, the header not counted).
-    assert err.value.row == 3
+        build_report(funnel, strict=True)
+    # Line 4 of the file (the header is line 1).
+    assert err.value.line == 4
     assert err.value.column == "paid_at"
     assert err.value.file is not None and err.value.file.endswith("leads.csv")
-    assert str(err.value).endswith(
-        "leads.csv:row 3: column 'paid_at': cannot read 'not a date' as a date/time"
-    )
+    assert "leads.csv:line 4: column 'paid_at': unparseable date: 'not a date'" in str(err.value)
 
 
 def test_garbage_number_names_file_row_and_column(tmp_path: Path) -> None:

@@ -208,6 +208,17 @@ def report(
         bool, typer.Option("--explain", help="Print the SQL to stderr before running.")
     ] = False,
     debug: DebugOpt = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            "--rejects",
+            metavar="FILE",
+            help="Write the rejected values (file, line, column, value, reason) as CSV.",
+        ),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail (exit 1) if any value is rejected.")
+    ] = False,
 ) -> None:
     """Count how many leads reached each stage, conversion, drop-off, time and value.
 
@@ -234,6 +245,8 @@ def report(
             min_n=min_n,
             data_dir=data,
             explain=(lambda sql: typer.echo(sql, err=True)) if explain else None,
+            strict=strict,
+            rejects_out=rejects,
         )
         if fmt is Format.table and output is None:
             from funnelcli.render.terminal import print_report

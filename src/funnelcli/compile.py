@@ -27,7 +27,7 @@ from funnelcli import sqlast as q
 from funnelcli.duration import Duration
 from funnelcli.plan import Resolver, StagePlan, attribute_names, stage_plans
 from funnelcli.result import NONE_GROUP
-from funnelcli.spec import Funnel, Grain, Order
+from funnelcli.spec import Funnel, Grain, Order, Shape
 from funnelcli.sqlast import source_view, table
 
 __all__ = ["CompiledFunnel", "ReportQuery", "compile_funnel", "source_view", "table"]
@@ -288,7 +288,11 @@ def compile_funnel(
     with_.append(("per_id", _per_id(funnel, plans, minima, previous, query, aliases)))
     with_.append(("scored", _scored(spec.window, latest_columns, query.as_of)))
 
-    final = _final_aggregate(plans, sources, breakdowns, aliases, query, spec.window is not None)
+    # Duplicate ids are a data-quality finding at lead grain only (an account has many leads).
+    wide = [spec.sources[s].shape is Shape.wide and spec.grain is Grain.lead for s in sources]
+    final = _final_aggregate(
+        plans, sources, breakdowns, aliases, query, spec.window is not None, wide
+    )
     for name, body in with_:
         final = final.with_(exp.to_identifier(name, quoted=True), as_=body, copy=False)
     group_columns = {name: f"g_{aliases[name]}" for b in breakdowns for name in b}
@@ -502,6 +506,7 @@ def _final_aggregate(
     aliases: Mapping[str, str],
     query: ReportQuery,
     has_window: bool,
+    wide: Sequence[bool] = (),
 ) -> exp.Select:
     n = len(plans)
     cohort = exp.and_(q.col("r_1"), q.col("in_period"), q.col("kept"))
@@ -566,6 +571,12 @@ def _final_aggregate(
                 f"rows_without_id_{i}",
             )
         )
+        if i < len(wide) and wide[i]:
+            duplicated = exp.and_(
+                exp.GT(this=q.col(f"rows_{i}"), expression=exp.Literal.number(1)),
+                q.not_null(q.col(KEY)),
+            )
+            columns.append(q.alias(q.count_if(duplicated), f"duplicate_ids_{i}"))
     if query.since is not None or query.until is not None or query.periods:
         columns.append(
             q.alias(

@@ -13,8 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from funnelcli import money
+from funnelcli import dates, headers, money, readers
+from funnelcli.encodings import head_bytes, readable, transcode
 from funnelcli.errors import DataError, FunnelError, QueryError
+from funnelcli.paths import default_cache_dir
+from funnelcli.ragged import explain_one_column, looks_like_one_column
+from funnelcli.readers import CsvSource, TimeColumn, csv_reader, declared_by_raw
 from funnelcli.spec import Funnel, SourceSpec
 from funnelcli.sqlast import source_view, table
 
@@ -25,6 +29,7 @@ if TYPE_CHECKING:
 AMOUNT = "AMOUNT"  # pseudo-type of money columns in first_unreadable
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.zst")
+_XLSX = (".xlsx", ".xlsm")
 
 
 @dataclass(frozen=True)
@@ -65,10 +70,10 @@ def resolve_source(funnel: Funnel, name: str, path: str, key: str, base: Path) -
             raise funnel.error(key, f"file not found: {file}")
         files = (file,)
     for file in files:
-        if not file.name.lower().endswith(_PARQUET + _CSV):
+        if not file.name.lower().endswith(_PARQUET + _CSV + _XLSX):
             raise funnel.error(
                 key,
-                f"unsupported file type '{file.name}' (use .csv, .tsv, .csv.gz or .parquet)",
+                f"unsupported file type '{file.name}' (use .csv, .tsv, .csv.gz, .parquet or .xlsx)",
             )
         if not os.access(file, os.R_OK):
             raise DataError("permission denied: cannot read the file", file=str(file))
@@ -77,24 +82,25 @@ def resolve_source(funnel: Funnel, name: str, path: str, key: str, base: Path) -
     return SourceFiles(name=name, pattern=path, files=files)
 
 
-def _reader(source: SourceSpec, files: SourceFiles) -> exp.Expr:
+def _parquet_reader(files: SourceFiles) -> exp.Expr:
     paths = exp.Array(expressions=[exp.Literal.string(str(f)) for f in files.files])
-    first = files.files[0].name.lower()
-    if first.endswith(_PARQUET):
-        return exp.func("read_parquet", paths, _option("union_by_name", exp.true()))
-    options = [
-        _option("header", exp.true()),
-        _option("union_by_name", exp.true()),
-        _option("encoding", exp.Literal.string(source.encoding)),
-    ]
-    delimiter = source.delimiter or ("\t" if ".tsv" in first else None)
-    if delimiter is not None:
-        options.append(_option("delim", exp.Literal.string(delimiter)))
-    return exp.func("read_csv", paths, *options)
+    return exp.func("read_parquet", paths, _option("union_by_name", exp.true()))
 
 
 def _option(name: str, value: exp.Expr) -> exp.Expr:
     return exp.EQ(this=exp.column(name), expression=value)
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One value set aside: where it is (original file, line with the header as line 1), why."""
+
+    source: str
+    file: str
+    line: int
+    column: str
+    value: str
+    reason: str
 
 
 class Engine:
@@ -105,6 +111,7 @@ class Engine:
         funnel: Funnel,
         files: Mapping[str, SourceFiles],
         extra: Mapping[str, tuple[SourceSpec, SourceFiles]] | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         """`extra`: more readable views beyond the funnel's sources (e.g. `roi:` spend)."""
         import duckdb
@@ -114,24 +121,158 @@ class Engine:
         extra = extra or {}
         self.files.update({name: files for name, (_spec, files) in extra.items()})
         self._duckdb = duckdb
+        self._cache_dir = cache_dir or default_cache_dir()
+        self._csv: dict[str, CsvSource] = {}
         self.connection = duckdb.connect(":memory:")
         self.connection.execute("SET TimeZone = 'UTC'")
         self.connection.execute("SET enable_progress_bar = false")
-        readers = {name: source for name, source in funnel.spec.sources.items()}
-        readers.update({name: spec for name, (spec, _files) in extra.items()})
-        for name, source in readers.items():
-            view = exp.Create(
-                this=table(source_view(name)),
-                kind="VIEW",
-                expression=exp.select(exp.Star()).from_(_reader(source, self.files[name])),
-            )
-            self.connection.execute(view.sql(dialect="duckdb"))
-        allowed = exp.Array(
-            expressions=[exp.Literal.string(str(f)) for s in self.files.values() for f in s.files]
-        )
-        self.connection.execute(f"SET allowed_paths = {allowed.sql(dialect='duckdb')}")
+        sources = dict(funnel.spec.sources)
+        sources.update({name: spec for name, (spec, _files) in extra.items()})
+        allowed: list[str] = []
+        for name, source in sources.items():
+            found = self.files[name]
+            if found.files[0].name.lower().endswith(_PARQUET):
+                body: exp.Expr = exp.select(exp.Star()).from_(_parquet_reader(found))
+                allowed += [str(f) for f in found.files]
+            else:
+                body = self._csv_view(name, source, found)
+                allowed += list(self._csv[name].paths)
+            view = exp.Create(this=table(source_view(name)), kind="VIEW", expression=body)
+            self._execute(view.sql(dialect="duckdb"), source_name=name)
+        paths = exp.Array(expressions=[exp.Literal.string(p) for p in dict.fromkeys(allowed)])
+        self.connection.execute(f"SET allowed_paths = {paths.sql(dialect='duckdb')}")
         self.connection.execute("SET enable_external_access = false")
         self.connection.execute("SET lock_configuration = true")
+
+    def _csv_view(self, name: str, source: SourceSpec, found: SourceFiles) -> exp.Select:
+        """Readable copies (transcoded / converted), tolerant headers, typed times, rejects."""
+        from funnelcli.xlsx import SheetNotFound, xlsx_to_csv
+
+        paths: list[str] = []
+        encodings: list[str] = []
+        for file in found.files:
+            if file.name.lower().endswith(_XLSX):
+                try:
+                    paths.append(str(xlsx_to_csv(file, source.sheet, self._cache_dir)))
+                except SheetNotFound as exc:
+                    raise self.funnel.error(
+                        f"sources.{name}.sheet",
+                        f"no sheet {exc.sheet!r} in {file.name} (sheets: {', '.join(exc.names)})",
+                    ) from None
+                encodings.append("utf-8")
+            else:
+                path, encoding = readable(file, source.encoding, self._cache_dir)
+                paths.append(str(path))
+                encodings.append(encoding)
+        encoding = encodings[0]
+        if len(set(encodings)) > 1:  # a glob mixing encodings: read every file as UTF-8
+            paths = [
+                str(transcode(f, "latin-1", self._cache_dir, head_bytes(f)))
+                if e == "latin-1"
+                else p
+                for f, p, e in zip(found.files, paths, encodings, strict=True)
+            ]
+            encoding = "utf-8"
+        first = found.files[0].name.lower()
+        delimiter = source.delimiter or ("\t" if ".tsv" in first else None)
+        dialect = None
+        if len(paths) == 1:  # sniff once; every later read of the file declares it all
+            sniffed = self._fetch(
+                readers.sniff_query(paths[0], encoding, delimiter).sql(dialect="duckdb"),
+                source_name=name,
+            )[0]
+            dialect = readers.Dialect(
+                delimiter=str(sniffed[0]),
+                quote='"' if sniffed[1] == "(empty)" else str(sniffed[1]),
+                escape='"' if sniffed[2] == "(empty)" else str(sniffed[2]),
+                columns=tuple((str(c["name"]), str(c["type"])) for c in sniffed[3]),
+            )
+            raw_headers = [c for c, _ in dialect.columns]
+        else:
+            probe = csv_reader(paths, encoding, delimiter, all_varchar=True)
+            described = self._fetch(
+                exp.Describe(this=exp.select(exp.Star()).from_(probe)).sql(dialect="duckdb"),
+                source_name=name,
+            )
+            raw_headers = [str(row[0]) for row in described]
+        if looks_like_one_column(raw_headers) and not found.files[0].name.endswith(".gz"):
+            raise explain_one_column(found.files[0], Path(paths[0]), encoding, raw_headers[0])
+        spec = self.funnel.spec
+        in_funnel = name in spec.sources  # else an extra view (roi: spend, contracts)
+        referenced = readers.referenced_names(spec, name) if in_funnel else []
+        renames = headers.rename_map(raw_headers, referenced)
+        raw_of = {view_name: raw for raw, view_name in renames.items()}
+        if in_funnel:
+            types = {
+                raw_of[n]: "VARCHAR"
+                for n in readers.text_names(spec, name) + readers.time_names(spec, name)
+                if n in raw_of
+            }
+        else:  # small files read as text; roi_inputs parses dates and amounts itself
+            types = dict.fromkeys(raw_headers, "VARCHAR")
+        csv = CsvSource(
+            originals=found.files,
+            paths=tuple(paths),
+            encoding=encoding,
+            delimiter=delimiter,
+            types=types,
+            checks=[],
+            headers=raw_headers,
+            renames=renames,
+            times=[],
+            tz=source.tz,
+            dialect=dialect,
+        )
+        self._csv[name] = csv
+        wanted = [
+            (n, raw_of[n])
+            for n in (readers.time_names(spec, name) if in_funnel else [])
+            if n in raw_of
+        ]  # a missing column is reported, with its YAML key, at compile time
+        undeclared = [
+            raw for n, raw in wanted if not (source.formats.get(n) or declared_by_raw(source, raw))
+        ]
+        samples = self._samples(name, csv, undeclared)
+        times = []
+        for view_name, raw in wanted:
+            declared = source.formats.get(view_name) or declared_by_raw(source, raw)
+            formats = list(declared) if declared else dates.detect(samples[raw], source.day_first)
+            times.append(TimeColumn(raw, view_name, tuple(formats), detected=not declared))
+        csv.times = times
+        return csv.view(fast=True)
+
+    def _samples(self, name: str, csv: CsvSource, raws: list[str]) -> dict[str, list[str]]:
+        """Non-empty values of each column: one pass over the first rows that have any, then a
+        query of its own for a column still without values (a newest-first export)."""
+        values: dict[str, list[str]] = {raw: [] for raw in raws}
+        if not raws:
+            return values
+        query = readers.rows_query(csv.reader(), raws, dates.SAMPLE_SIZE)
+        for row in self._fetch(query.sql(dialect="duckdb"), source_name=name):
+            for raw, value in zip(raws, row, strict=True):
+                if value is not None and str(value).strip():
+                    values[raw].append(str(value).strip())
+        for raw in raws:
+            if not values[raw]:
+                sample = readers.sample_query(csv.reader(), raw, dates.SAMPLE_SIZE)
+                rows = self._fetch(sample.sql(dialect="duckdb"), source_name=name)
+                values[raw] = [str(r[0]) for r in rows]
+        return values
+
+    def _slow_views(self) -> bool:
+        """Re-create every fast-read CSV view as text + parse + rejects; False if none was fast."""
+        changed = False
+        for name, csv in self._csv.items():
+            if csv.fast:
+                view = exp.Create(
+                    this=table(source_view(name)),
+                    kind="VIEW",
+                    expression=csv.view(fast=False),
+                    replace=True,
+                )
+                self.connection.execute(view.sql(dialect="duckdb"))
+                changed = True
+        return changed
 
     def close(self) -> None:
         self.connection.close()
@@ -192,11 +333,46 @@ class Engine:
     def _type_of(self, source_name: str, column: str) -> str:
         return dict(self.columns(source_name)).get(column, "VARCHAR")
 
+    def reject_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(rows rejected per source, values rejected per reason) over every source."""
+        rows: dict[str, int] = {}
+        reasons: dict[str, int] = {}
+        for name, csv in self._csv.items():
+            if not csv.checks:
+                rows[name] = 0
+                continue
+            query = readers.count_query(csv.reader(), csv.checks)
+            counts = self._fetch(query.sql(dialect="duckdb"), source_name=name)[0]
+            rows[name] = int(counts[0])
+            for check, count in zip(csv.checks, counts[1:], strict=True):
+                if count:
+                    reasons[check.reason] = reasons.get(check.reason, 0) + int(count)
+        return rows, reasons
+
+    def rejects(self, limit: int | None = None) -> list[Reject]:
+        """Every rejected value, file by file in line order (at most `limit` per file)."""
+        out: list[Reject] = []
+        for name, csv in self._csv.items():
+            if not csv.checks:
+                continue
+            for original, path in zip(csv.originals, csv.paths, strict=True):
+                query = readers.detail_query(csv.reader([path]), csv.checks, limit)
+                for line, column, value, reason in self._fetch(
+                    query.sql(dialect="duckdb"), source_name=name
+                ):
+                    out.append(Reject(name, str(original), int(line), column, value, reason))
+        return out
+
     def frame(self, sql: str) -> pl.DataFrame:
         """Run a query; the (small, aggregated) result as a polars frame."""
         import polars as pl
 
-        cursor = self._execute(sql)
+        try:
+            cursor = self._execute(sql)
+        except DataError:
+            if not self._slow_views():
+                raise
+            cursor = self._execute(sql)
         names = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
         return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
@@ -219,14 +395,30 @@ class Engine:
             raise QueryError(f"DuckDB failed: {_first_line(str(exc))}", sql=sql) from None
 
     def _data_error(self, exc: Exception, source_name: str | None) -> FunnelError:
-        message = _first_line(str(exc))
+        text = str(exc)
+        message = _first_line(text)
         file = None
-        if source_name is not None:
+        named = re.search(r'(?:file "|file = )([^"\s]+)', text)
+        if named is not None:
+            file = named.group(1)
+            for csv in self._csv.values():  # a cached copy: name the user's file instead
+                for original, path in zip(csv.originals, csv.paths, strict=True):
+                    if path == file:
+                        file = str(original)
+        if file is None and source_name is not None:
             file = self.files[source_name].label
-        else:
-            mentioned = re.search(r'file "?([^"\s]+)"?', message)
-            file = mentioned.group(1) if mentioned else None
         message = re.sub(r"^[A-Za-z ]+Error: ", "", message)
+        csv_line = re.match(r"CSV Error on Line: (\d+)", message)
+        if csv_line is not None:
+            reasons = [
+                line.strip()
+                for line in text.splitlines()[1:]
+                if line.strip() and not line.startswith(("Original Line", "Possible Solution"))
+            ]
+            reason = reasons[0].rstrip(".") if reasons else "unreadable row"
+            if "unicode" in reason.lower():
+                reason += " (declare the file's encoding:, or use encoding: auto)"
+            return DataError(reason, file=file, line=int(csv_line.group(1)))
         return DataError(message, file=file)
 
 

@@ -45,14 +45,18 @@ class DataError(FunnelError):
         file: str | None = None,
         row: int | None = None,
         column: str | None = None,
+        line: int | None = None,
     ) -> None:
         super().__init__(message)
         self.file = file
         self.row = row
         self.column = column
+        self.line = line  # line in the file (the header is line 1), when known
 
     def __str__(self) -> str:
         parts = [p for p in (self.file, f"row {self.row}" if self.row else None) if p]
+        if self.line:
+            parts.append(f"line {self.line}")
         where = ":".join(parts)
         col = f"column '{self.column}': " if self.column else ""
         return f"{where}: {col}{self.message}" if where else f"{col}{self.message}"

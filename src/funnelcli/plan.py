@@ -45,8 +45,7 @@ class Resolver:
             shown = f"'{name}'" if raw == name else f"'{name}' (header '{raw}')"
             raise self.funnel.error(
                 key,
-                f"column {shown} not found in {_file_label(source)}"
-                f"{did_you_mean(raw, list(available))}",
+                f"column {shown} not found in {_file_label(source)}{_hint(raw, list(available))}",
             )
         return raw
 
@@ -83,6 +82,14 @@ class Resolver:
             return parse_condition(text, resolve)
         except ConditionError as exc:
             raise self.funnel.error(key, str(exc)) from None
+
+
+def _hint(raw: str, available: list[str]) -> str:
+    """' (did you mean …?)' comparing tolerant spellings (headers.closest), else the list."""
+    from funnelcli.headers import closest
+
+    found = closest(raw, available)
+    return f" (did you mean '{found}'?)" if found else did_you_mean(raw, available)
 
 
 def _file_label(source: SourceSpec) -> str:

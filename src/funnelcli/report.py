@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from funnelcli import __version__
 from funnelcli.compile import CompiledFunnel, ReportQuery, compile_funnel
-from funnelcli.engine import AMOUNT, Engine, open_engine
+from funnelcli.engine import AMOUNT, Engine, Reject, open_engine
 from funnelcli.errors import DataError
 from funnelcli.plan import Resolver
 from funnelcli.result import DataQuality, FunnelInfo, FunnelReport, Period, StageInfo
@@ -37,10 +38,20 @@ def build_report(
     min_n: int | None = None,
     data_dir: Path | None = None,
     explain: Callable[[str], None] | None = None,
+    strict: bool = False,
+    rejects_out: Path | None = None,
 ) -> FunnelReport:
     """Run the funnel over its sources and return the report (DESIGN.md §3 semantics)."""
     with open_engine(funnel, data_dir) as engine:
-        return report_on(engine, funnel, query, min_n=min_n, explain=explain)
+        return report_on(
+            engine,
+            funnel,
+            query,
+            min_n=min_n,
+            explain=explain,
+            strict=strict,
+            rejects_out=rejects_out,
+        )
 
 
 def report_on(
@@ -50,6 +61,8 @@ def report_on(
     *,
     min_n: int | None = None,
     explain: Callable[[str], None] | None = None,
+    strict: bool = False,
+    rejects_out: Path | None = None,
 ) -> FunnelReport:
     """`build_report` on an open engine (several reports over the same sources share one)."""
     from funnelcli.metrics import split_groups, total_row
@@ -65,6 +78,13 @@ def report_on(
     except DataError as error:
         raise (find_unreadable(engine, compiled) or error) from None
     unparseable = count_unparseable(engine, compiled)
+    rows_rejected, by_reason = engine.reject_counts()
+    if rejects_out is not None or (strict and by_reason):
+        found = engine.rejects()
+        if rejects_out is not None:
+            write_rejects(found, rejects_out)
+        if strict and found:
+            raise reject_error(found, "--strict")
     overall, breakdowns = split_groups(frame, compiled, funnel.spec.stages, min_n)
     totals = total_row(frame.to_dicts(), compiled)
     period = Period(
@@ -80,7 +100,16 @@ def report_on(
         period=period,
         overall=overall,
         breakdowns=breakdowns,
-        data_quality=_data_quality(funnel, compiled, totals, overall.immature_ids, unparseable),
+        data_quality=replace(
+            _data_quality(funnel, compiled, totals, overall.immature_ids, unparseable),
+            rows_rejected=rows_rejected,
+            rejects_by_reason=by_reason,
+            duplicate_ids={
+                s: int(totals.get(f"duplicate_ids_{i}") or 0)
+                for i, s in enumerate(compiled.source_names)
+                if f"duplicate_ids_{i}" in totals
+            },
+        ),
         min_n=min_n,
         version=__version__,
     )
@@ -190,3 +219,30 @@ def _iso(value: Any) -> str | None:
             else value.date().isoformat()
         )
     return str(value)
+
+
+def write_rejects(rejects: list[Reject], path: Path) -> None:
+    """The rejected values as CSV (source, file, line, column, value, reason), atomically."""
+    import csv
+    import io
+
+    from funnelcli.output import write_atomic
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["source", "file", "line", "column", "value", "reason"])
+    for r in rejects:
+        writer.writerow([r.source, r.file, r.line, r.column, r.value, r.reason])
+    write_atomic(path, buffer.getvalue())
+
+
+def reject_error(found: list[Reject], why: str) -> DataError:
+    """The first rejected value as an error naming file, line and column."""
+    first = found[0]
+    return DataError(
+        f"{first.reason}: {first.value!r} ({why}: {len(found):,} value(s) rejected; "
+        "list them with funnel report --rejects FILE)",
+        file=first.file,
+        line=first.line,
+        column=first.column,
+    )

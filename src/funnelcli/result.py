@@ -106,6 +106,9 @@ class DataQuality:
     notes: tuple[str, ...] = field(default_factory=tuple)
     # "source.column" → non-empty amounts that money.py cannot read (left out of value sums)
     unparseable_amounts: dict[str, int] = field(default_factory=dict)
+    rows_rejected: dict[str, int] = field(default_factory=dict)  # rows set aside (any reject)
+    rejects_by_reason: dict[str, int] = field(default_factory=dict)  # reason → values rejected
+    duplicate_ids: dict[str, int] = field(default_factory=dict)  # wide source → ids on >1 row
 
 
 @dataclass(frozen=True)

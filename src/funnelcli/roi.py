@@ -72,6 +72,7 @@ def build_roi(
         except DataError as error:
             raise (find_unreadable(engine, compiled) or error) from None
         unparseable = count_unparseable(engine, compiled)
+        rows_rejected, _by_reason = engine.reject_counts()
         spend_rows = read_spend(engine, funnel, roi)
         contracts: list[Contract] = []
         origin: dict[str, str] = {}
@@ -201,6 +202,7 @@ def build_roi(
         renewals_from=(
             "subscriptions" if roi.subscriptions else "stages" if from_stages is not None else None
         ),
+        rows_rejected={s: n for s, n in rows_rejected.items() if s in funnel.spec.sources},
     )
 
 

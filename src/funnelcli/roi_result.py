@@ -82,6 +82,7 @@ class RoiReport:
     version: str
     unparseable_amounts: dict[str, int]  # "source.column" → amounts left out (docs/money.md)
     renewals_from: str | None  # "subscriptions", "stages" (renewal stage) or None
+    rows_rejected: dict[str, int]  # source → rows set aside (unreadable dates), as in the report
     schema: str = ROI_SCHEMA
 
     def to_dict(self) -> dict[str, Any]:

@@ -93,9 +93,25 @@ class SourceSpec(_Model):
     account: str | None = None
     stage: str | None = None
     at: str | None = None
-    encoding: Literal["utf-8", "utf-16", "latin-1"] = "utf-8"
+    encoding: Literal[
+        "auto",
+        "utf-8",
+        "utf-8-sig",
+        "utf-16",
+        "utf-16-le",
+        "utf-16-be",
+        "gb18030",
+        "gbk",
+        "latin-1",
+    ] = "auto"
     delimiter: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)
+    sheet: str | int | None = None  # .xlsx: sheet name or 0-based index (default: the first)
+    tz: str | None = None  # time zone of naive date/time values (default UTC)
+    day_first: bool | None = None  # 05/03/2024: true = 5 March, false = 3 May, unset = reject
+    formats: dict[str, Annotated[list[str], BeforeValidator(_as_list)]] = Field(
+        default_factory=dict
+    )  # date column → format(s) tried in order (iso, unix_s, unix_ms, excel or strptime)
 
     def column(self, name: str) -> str:
         """The raw header behind a canonical column name (`columns:` maps canonical ← raw)."""
@@ -406,6 +422,7 @@ def check_references(funnel: Funnel) -> None:
             )
         if source.delimiter is not None and len(source.delimiter) != 1:
             raise funnel.error(f"{key}.delimiter", "delimiter must be one character")
+        _check_dates(funnel, name, source)
     if spec.roi is not None:
         _check_roi(funnel, spec.roi, names)
     if spec.grain is Grain.account and spec.sources[spec.primary_source].account is None:
@@ -445,3 +462,25 @@ def did_you_mean(word: str, choices: list[str]) -> str:
     """' (did you mean 'x'?)' for the closest choice, else the list of choices."""
     hint = difflib.get_close_matches(word, choices, n=1)
     return f" (did you mean '{hint[0]}'?)" if hint else f" (known: {', '.join(choices)})"
+
+
+def _check_dates(funnel: Funnel, name: str, source: SourceSpec) -> None:
+    """`tz:` is a known time zone; each `formats:` entry is a known name or has a % directive."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if source.tz is not None:
+        try:
+            ZoneInfo(source.tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise funnel.error(
+                f"sources.{name}.tz",
+                f"unknown time zone {source.tz!r} (use a name such as Asia/Shanghai or UTC)",
+            ) from None
+    for column, formats in source.formats.items():
+        for fmt in formats:
+            if fmt not in ("iso", "unix_s", "unix_ms", "excel") and "%" not in fmt:
+                raise funnel.error(
+                    f"sources.{name}.formats.{column}",
+                    f"unknown date format {fmt!r} (use iso, unix_s, unix_ms, excel "
+                    "or a strptime pattern such as %d/%m/%Y)",
+                )

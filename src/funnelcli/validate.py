@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from funnelcli.engine import open_engine
-from funnelcli.report import compile_for, find_unreadable
+from funnelcli.report import compile_for, find_unreadable, reject_error
 from funnelcli.spec import Funnel
 
 
@@ -17,6 +17,9 @@ def validate_funnel(funnel: Funnel, data_dir: Path | None = None) -> list[str]:
         unreadable = find_unreadable(engine, compiled)
         if unreadable is not None:
             raise unreadable
+        _, by_reason = engine.reject_counts()
+        if by_reason:
+            raise reject_error(engine.rejects(), "validate")
         for name in funnel.spec.sources:
             files = engine.files[name]
             columns = engine.columns(name)

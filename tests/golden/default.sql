@@ -638,6 +638,8 @@ SELECT
   SUM("rows_0") AS "rows_read_0",
   SUM("rows_0") FILTER(WHERE
     "key" IS NULL) AS "rows_without_id_0",
+  COUNT(*) FILTER(WHERE
+    "rows_0" > 1 AND NOT "key" IS NULL) AS "duplicate_ids_0",
   0 AS "ids_without_entry_time",
   COUNT(*) FILTER(WHERE
     "r_1" AND NOT "in_period" AND NOT "entry_at" IS NULL) AS "ids_outside_period",

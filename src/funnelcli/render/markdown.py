@@ -128,6 +128,12 @@ def _data_quality_section(quality: DataQuality, stages: Sequence[StageInfo]) -> 
         ("Ids outside the period", format_count(quality.ids_outside_period)),
         ("Ids filtered out", format_count(quality.ids_filtered_out)),
     ]
+    if any(quality.rows_rejected.values()):
+        items.append(("Rows rejected", _per_name(quality.rows_rejected)))
+        reasons = "; ".join(f"{r} {format_count(n)}" for r, n in quality.rejects_by_reason.items())
+        items.append(("Rejected values by reason", reasons))
+    if any(quality.duplicate_ids.values()):
+        items.append(("Duplicate ids (merged)", _per_name(quality.duplicate_ids)))
     lines = ["## Data quality", ""] + [f"- {label}: {value}" for label, value in items]
     if quality.notes:
         lines.append("- Notes:")

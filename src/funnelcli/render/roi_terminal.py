@@ -17,6 +17,7 @@ from funnelcli.render.roi_text import (
     describe_period,
     format_money,
     format_roi,
+    rejected_rows_note,
     renewal_cells,
 )
 from funnelcli.roi_result import RoiReport
@@ -81,6 +82,9 @@ def roi_renderables(report: RoiReport) -> list[RenderableType]:
     for column, count in report.unparseable_amounts.items():
         if count:
             out.append(Text(f"{count} unparseable amounts in {column} left out of revenue"))
+    for source, count in report.rows_rejected.items():
+        if count:
+            out.append(Text(f"{rejected_rows_note(source, count)}"))
     renewal_rows = [(r.channel, r.renewals) for r in (*report.channels, report.blended)]
     if any(r is not None for _, r in renewal_rows):
         renewals = Table(

@@ -198,6 +198,9 @@ def roi_markdown(report: RoiReport) -> str:
     for column, count in report.unparseable_amounts.items():
         if count:
             lines += ["", f"{count} unparseable amounts in {column} left out of revenue."]
+    for source, count in report.rows_rejected.items():
+        if count:
+            lines += ["", rejected_rows_note(source, count) + "."]
     renewal_rows = [(r.channel, r.renewals) for r in (*report.channels, report.blended)]
     if any(r is not None for _, r in renewal_rows):
         what = (
@@ -215,3 +218,12 @@ def roi_markdown(report: RoiReport) -> str:
             cells = renewal_cells(f"cohort {cohort.cohort}", cohort.renewals)
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def rejected_rows_note(source: str, count: int) -> str:
+    """The footer line for rows of a funnel source set aside as unreadable (docs: rejects)."""
+    rows = "row" if count == 1 else "rows"
+    return (
+        f"{count} {rows} of {source} set aside "
+        "(unreadable values; funnel report --rejects lists them)"
+    )

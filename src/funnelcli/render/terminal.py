@@ -292,6 +292,16 @@ def _set_aside(quality: DataQuality) -> Iterable[str]:
         yield f"{plural(quality.ids_without_entry_time, 'id')} without an entry time"
     if quality.ids_filtered_out:
         yield f"{plural(quality.ids_filtered_out, 'id')} removed by the filter"
+    rejected = sum(quality.rows_rejected.values())
+    if rejected:
+        reasons = " · ".join(f"{r} {format_count(n)}" for r, n in quality.rejects_by_reason.items())
+        yield f"{plural(rejected, 'row')} rejected ({reasons})"
+    duplicates = sum(quality.duplicate_ids.values())
+    if duplicates:
+        yield (
+            f"{plural(duplicates, 'id')} on several rows, merged "
+            f"({_per_name(quality.duplicate_ids)})"
+        )
 
 
 def _per_name(counts: dict[str, int], order: Sequence[str] = ()) -> str:

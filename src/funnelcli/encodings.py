@@ -1,0 +1,183 @@
+"""Text encodings of CSV sources: detection and streaming transcoding to a cached UTF-8 copy.
+
+DuckDB reads UTF-8 and Latin-1 itself. UTF-16 and GB18030/GBK (what Excel on Chinese Windows
+writes) are decoded here chunk by chunk (an incremental decoder, never the whole file in memory)
+into a UTF-8 copy in the cache directory. The original file is only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from funnelcli.errors import DataError
+
+ENCODINGS = (
+    "auto",
+    "utf-8",
+    "utf-8-sig",
+    "utf-16",
+    "utf-16-le",
+    "utf-16-be",
+    "gb18030",
+    "gbk",
+    "latin-1",
+)
+_SAMPLE = 1 << 16
+_CHUNK = 1 << 20
+_CACHE_VERSION = "1"
+
+
+def _open(path: Path) -> BinaryIO:
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")
+
+
+def head_bytes(path: Path, size: int = _SAMPLE) -> bytes:
+    """The first `size` bytes of the (decompressed) file."""
+    try:
+        with _open(path) as handle:
+            return handle.read(size)
+    except (OSError, EOFError) as exc:
+        raise DataError(f"cannot read: {exc}", file=str(path)) from None
+
+
+def detect(head: bytes) -> str:
+    """The encoding of a file from its first bytes.
+
+    Rules, in order: a BOM decides (UTF-8, UTF-16 LE/BE); NUL bytes in every other position
+    mean BOM-less UTF-16; bytes that decode as UTF-8 are UTF-8 (plain ASCII included); bytes
+    that decode as GB18030 (a superset of GBK and GB2312) with most two-byte characters made of
+    two high bytes (as all of GB2312 is) are GB18030; anything else is Latin-1.
+    """
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = head[:4096]
+    if len(sample) >= 4:
+        odd_nuls = sample[1::2].count(0)
+        even_nuls = sample[0::2].count(0)
+        enough = max(2, len(sample) // 16)  # ASCII (commas, newlines, digits) has a NUL byte
+        for nuls, other, candidate in (
+            (odd_nuls, even_nuls, "utf-16-le"),
+            (even_nuls, odd_nuls, "utf-16-be"),
+        ):
+            if nuls >= enough and other == 0:
+                try:
+                    sample[: len(sample) // 2 * 2].decode(candidate)
+                except UnicodeDecodeError:
+                    continue
+                return candidate
+    for candidate in ("utf-8", "gb18030"):
+        decoder = codecs.getincrementaldecoder(candidate)()
+        try:
+            text = decoder.decode(head, final=len(head) < _SAMPLE)
+        except UnicodeDecodeError:
+            continue
+        if candidate == "gb18030" and not _looks_chinese(text):
+            break
+        return candidate
+    return "latin-1"
+
+
+def _looks_chinese(text: str) -> bool:
+    """Most two-byte characters have a trail byte >= 0x80, as every GB2312 character has.
+
+    Latin-1 text often decodes as GB18030 too ('Zürich': 0xFC 0x72 is a GBK character), but
+    there a high byte is followed by an ASCII letter.
+    """
+    wide = [c.encode("gb18030") for c in text if ord(c) > 0x7F]
+    pairs = [b for b in wide if len(b) == 2]
+    if not pairs:
+        return bool(wide)
+    return sum(b[1] >= 0x80 for b in pairs) * 2 > len(pairs)
+
+
+def readable(path: Path, declared: str, cache_dir: Path) -> tuple[Path, str]:
+    """(file DuckDB should read, the encoding to give DuckDB) for a CSV source file.
+
+    UTF-8 (with or without BOM) and Latin-1 are read in place; everything else is transcoded
+    once to a UTF-8 copy keyed by the original's path, size, mtime, first 64 KiB and encoding.
+    """
+    head = head_bytes(path)
+    encoding = detect(head) if declared == "auto" else declared
+    if not encoding.startswith("utf-16") and b"\x00" in head:
+        raise DataError(
+            "binary data (NUL bytes), not CSV text; check the path or declare encoding: utf-16",
+            file=str(path),
+        )
+    if encoding in ("utf-8", "utf-8-sig"):
+        return path, "utf-8"
+    if encoding == "latin-1":
+        return path, "latin-1"
+    return transcode(path, encoding, cache_dir, head), "utf-8"
+
+
+def cache_key(path: Path, *parts: str, head: bytes = b"") -> str:
+    """A name for a derived copy that changes whenever the original changes."""
+    stat = path.stat()
+    digest = hashlib.sha256()
+    for part in (_CACHE_VERSION, str(path.resolve()), str(stat.st_size), str(stat.st_mtime_ns)):
+        digest.update(part.encode() + b"\0")
+    for part in parts:
+        digest.update(part.encode() + b"\0")
+    digest.update(head)
+    return digest.hexdigest()[:24]
+
+
+def transcode(path: Path, encoding: str, cache_dir: Path, head: bytes) -> Path:
+    """Stream `path` from `encoding` into `<cache>/text/<key>.csv` (UTF-8); reuse if present."""
+    target = cache_dir / "text" / f"{cache_key(path, encoding, head=head)}.csv"
+    if target.exists():
+        return target
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    fd, temp = cache_temp(target)
+    line = 1
+    done = 0
+    try:
+        with _open(path) as source, os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            while True:
+                chunk = source.read(_CHUNK)
+                try:
+                    text = decoder.decode(chunk, final=not chunk)
+                except UnicodeDecodeError as exc:
+                    partial = chunk[: exc.start].decode(encoding, errors="replace")
+                    at = line + partial.count("\n")
+                    raise DataError(
+                        f"bytes at offset {done + exc.start} are not valid {encoding} "
+                        "(declare the right encoding: or use encoding: auto)",
+                        file=str(path),
+                        line=at,
+                    ) from None
+                if text:
+                    text = text.removeprefix("\ufeff") if done == 0 else text
+                    out.write(text)
+                    line += text.count("\n")
+                done += len(chunk)
+                if not chunk:
+                    break
+        os.replace(temp, target)
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+    return target
+
+
+def cache_temp(target: Path) -> tuple[int, str]:
+    """A temporary file beside `target` in the cache (created if needed), for an atomic rename."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(dir=target.parent, suffix=".part")
+    except OSError as exc:
+        raise DataError(
+            f"cannot write the cache ({exc.strerror}); "
+            "set FUNNELCLI_CACHE_DIR to a writable folder",
+            file=str(target.parent),
+        ) from None

@@ -1,0 +1,91 @@
+"""The bad-input corpus (tests/bad_inputs/): every case ends in one clear error line or a clean
+report with the problem counted; no traceback; the inputs are byte-identical afterwards."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import re
+import shutil
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from funnelcli.cli import app
+
+CORPUS = Path(__file__).parent / "bad_inputs"
+MANIFEST: dict[str, dict[str, Any]] = yaml.safe_load((CORPUS / "manifest.yaml").read_text())
+ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+
+
+def _generate(kind: str, folder: Path) -> None:
+    """What a repository cannot hold: a folder named like the file, an unreadable file,
+    binary bytes (seeded), a real workbook."""
+    if kind == "directory":
+        (folder / "leads.csv").mkdir()
+    elif kind == "unreadable":
+        (folder / "leads.csv").chmod(0)
+    elif kind == "binary":
+        rng = random.Random(6)
+        (folder / "leads.csv").write_bytes(bytes(rng.randrange(256) for _ in range(4096)) + b"\0")
+    elif kind == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.append(["lead_id", "created_at", "paid_at", "amount"])
+        sheet.append(["L1", "2024-01-01", None, None])
+        book.save(folder / "leads.xlsx")
+    else:
+        raise AssertionError(f"unknown generator {kind}")
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            mode = path.stat().st_mode
+            path.chmod(mode | stat.S_IRUSR)
+            out[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
+            path.chmod(mode)
+    return out
+
+
+def test_the_corpus_is_big_enough() -> None:
+    assert len(MANIFEST) >= 40
+    assert sorted(p.name for p in CORPUS.iterdir() if p.is_dir()) == sorted(MANIFEST)
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST))
+def test_bad_input(name: str, tmp_path: Path) -> None:
+    case = MANIFEST[name]
+    if case.get("generate") == "unreadable" and os.geteuid() == 0:
+        pytest.skip("root can read a file without read permission")
+    folder = tmp_path / name
+    shutil.copytree(CORPUS / name, folder)
+    if "generate" in case:
+        _generate(case["generate"], folder)
+    before = _hashes(folder)
+    args = [
+        a.replace("{dir}", str(folder)) for a in case.get("args", ["report", "{dir}/funnel.yaml"])
+    ]
+    result = CliRunner().invoke(app, args, env=ENV)
+    assert result.exit_code == case["exit"], (result.stdout, result.stderr)
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    if case["exit"] == 0:
+        assert "Error" not in result.stderr
+        assert re.search(case["expect"], result.stdout), result.stdout
+    else:
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+        assert re.search(case["expect"], lines[0]), lines[0]
+        assert result.stdout == ""
+    assert _hashes(folder) == before  # inputs untouched
+    (folder / "leads.csv").chmod(0o644) if (folder / "leads.csv").is_file() else None
