@@ -17,17 +17,6 @@ from typing import BinaryIO
 
 from funnelcli.errors import DataError
 
-ENCODINGS = (
-    "auto",
-    "utf-8",
-    "utf-8-sig",
-    "utf-16",
-    "utf-16-le",
-    "utf-16-be",
-    "gb18030",
-    "gbk",
-    "latin-1",
-)
 _SAMPLE = 1 << 16
 _CHUNK = 1 << 20
 _CACHE_VERSION = "1"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from rich import box
 from rich.console import Console, ConsoleOptions, NewLine, RenderableType, RenderResult
@@ -63,6 +63,11 @@ def report_renderables(report: FunnelReport) -> list[RenderableType]:
 
 def report_plain_text(report: FunnelReport, *, width: int) -> str:
     """The terminal view as plain text (no colour, no control codes) at `width` columns."""
+    return plain_console_text(lambda console: print_report(report, console), width=width)
+
+
+def plain_console_text(draw: Callable[[Console], None], *, width: int) -> str:
+    """What `draw` prints to a colourless console of `width` columns, without line-end padding."""
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -72,7 +77,7 @@ def report_plain_text(report: FunnelReport, *, width: int) -> str:
         no_color=True,
         legacy_windows=False,
     )
-    print_report(report, console)
+    draw(console)
     # Tables pad cells with spaces; a file should not carry them at line ends.
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 

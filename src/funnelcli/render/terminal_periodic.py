@@ -3,8 +3,6 @@ significant rows highlighted, and the cohort matrix as a heat-table."""
 
 from __future__ import annotations
 
-import io
-
 from rich import box
 from rich.console import Console, RenderableType
 from rich.table import Table
@@ -21,6 +19,7 @@ from funnelcli.render.summary_view import (
     maturity_note,
     tables,
 )
+from funnelcli.render.terminal import plain_console_text
 from funnelcli.summary import Summary
 
 _HEAT = ("#eff6ff", "#dbeafe", "#bfdbfe", "#93c5fd", "#60a5fa")  # pale → strong
@@ -28,18 +27,12 @@ _HEAT = ("#eff6ff", "#dbeafe", "#bfdbfe", "#93c5fd", "#60a5fa")  # pale → stro
 
 def plain_text(renderables: list[RenderableType], *, width: int) -> str:
     """Renderables as plain text (no colour, no control codes) at `width` columns."""
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        color_system=None,
-        force_terminal=False,
-        no_color=True,
-        legacy_windows=False,
-    )
-    for renderable in renderables:
-        console.print(renderable)
-    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+
+    def draw(console: Console) -> None:
+        for renderable in renderables:
+            console.print(renderable)
+
+    return plain_console_text(draw, width=width)
 
 
 def summary_renderables(summary: Summary) -> list[RenderableType]:
