@@ -55,7 +55,8 @@ def resolve_files(funnel: Funnel, data_dir: Path | None = None) -> dict[str, Sou
             if path.is_dir():
                 raise funnel.error(key, f"'{source.path}' is a directory, not a file")
             if not path.exists():
-                raise funnel.error(key, f"file not found: {path}")
+                hint = "" if data_dir else "; pass --data DIR if the files are in another folder"
+                raise funnel.error(key, f"file not found: {path}{hint}")
             files = (path,)
         for file in files:
             if not file.name.lower().endswith(_PARQUET + _CSV):

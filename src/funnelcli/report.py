@@ -12,7 +12,15 @@ from funnelcli.compile import CompiledFunnel, ReportQuery, compile_funnel
 from funnelcli.engine import Engine, open_engine
 from funnelcli.errors import DataError
 from funnelcli.plan import Resolver
-from funnelcli.result import DataQuality, FunnelInfo, FunnelReport, Period, StageInfo
+from funnelcli.result import (
+    DataQuality,
+    FunnelInfo,
+    FunnelReport,
+    Period,
+    StageInfo,
+    UnmatchedLookup,
+    UnmatchedValue,
+)
 from funnelcli.spec import Funnel
 
 
@@ -39,7 +47,10 @@ def build_report(
     explain: Callable[[str], None] | None = None,
 ) -> FunnelReport:
     """Run the funnel over its sources and return the report (DESIGN.md §3 semantics)."""
+    from functools import partial
+
     from funnelcli.metrics import split_groups, total_row
+    from funnelcli.sales import sales_metrics
 
     query = query or ReportQuery()
     min_n = funnel.spec.min_n if min_n is None else min_n
@@ -52,7 +63,9 @@ def build_report(
             frame = engine.frame(sql)
         except DataError as error:
             raise (find_unreadable(engine, compiled) or error) from None
-    overall, breakdowns = split_groups(frame, compiled, funnel.spec.stages, min_n)
+        unmatched = unmatched_lookups(funnel, engine)
+    sales = partial(sales_metrics, funnel.spec)
+    overall, breakdowns = split_groups(frame, compiled, funnel.spec.stages, min_n, sales)
     totals = total_row(frame.to_dicts(), compiled)
     period = Period(
         since=_iso(query.since),
@@ -67,7 +80,7 @@ def build_report(
         period=period,
         overall=overall,
         breakdowns=breakdowns,
-        data_quality=_data_quality(funnel, compiled, totals, overall.immature_ids),
+        data_quality=_data_quality(funnel, compiled, totals, overall.immature_ids, unmatched),
         min_n=min_n,
         version=__version__,
     )
@@ -96,7 +109,11 @@ def funnel_info(funnel: Funnel) -> FunnelInfo:
 
 
 def _data_quality(
-    funnel: Funnel, compiled: CompiledFunnel, totals: dict[str, Any], immature_ids: int
+    funnel: Funnel,
+    compiled: CompiledFunnel,
+    totals: dict[str, Any],
+    immature_ids: int,
+    unmatched: tuple[UnmatchedLookup, ...] = (),
 ) -> DataQuality:
     sources = compiled.source_names
     stages = compiled.stage_names
@@ -106,6 +123,7 @@ def _data_quality(
     for i, source in enumerate(sources):
         if not totals.get(f"rows_read_{i}"):
             notes.append(f"source {source} has no data rows")
+    notes += [describe_unmatched(lookup) for lookup in unmatched if lookup.values]
     return DataQuality(
         rows_read={s: int(totals.get(f"rows_read_{i}") or 0) for i, s in enumerate(sources)},
         rows_without_id={
@@ -121,6 +139,34 @@ def _data_quality(
         },
         immature_ids=immature_ids,
         notes=tuple(notes),
+        unmatched_lookups=unmatched,
+    )
+
+
+def unmatched_lookups(funnel: Funnel, engine: Engine) -> tuple[UnmatchedLookup, ...]:
+    """Per declared lookup, the funnel values of its `join:` column that match no key."""
+    from funnelcli.lookup import lookup_joins, unmatched_query
+
+    found = []
+    for name, join in lookup_joins(funnel, engine.headers()).items():
+        frame = engine.frame(unmatched_query(funnel, join).sql(dialect="duckdb"))
+        values = tuple(
+            UnmatchedValue(value=str(r["value"]), rows=int(r["rows"]), ids=int(r["ids"]))
+            for r in frame.to_dicts()
+        )
+        on = funnel.spec.sources[name].join
+        assert on is not None
+        found.append(UnmatchedLookup(lookup=name, join=on, values=values))
+    return tuple(found)
+
+
+def describe_unmatched(lookup: UnmatchedLookup) -> str:
+    """One line for the data-quality notes: which values matched nothing, rows and ids."""
+    shown = ", ".join(f"{v.value!r} ({v.rows:,} rows, {v.ids:,} ids)" for v in lookup.values[:5])
+    more = f" and {len(lookup.values) - 5} more" if len(lookup.values) > 5 else ""
+    return (
+        f"lookup {lookup.lookup}: {len(lookup.values)} {lookup.join} value(s) match no key, "
+        f"their rows get (none) for its columns: {shown}{more}"
     )
 
 
