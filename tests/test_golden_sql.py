@@ -14,6 +14,8 @@ import sqlglot
 
 from funnelcli.compile import compile_funnel
 from funnelcli.spec import load_funnel
+from realdata import require
+from realdata import REAL_DATA
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -23,8 +25,11 @@ FUNNELS = sorted((ROOT / "funnels").glob("*.yaml"))
 def _headers(funnel_path: Path) -> tuple[object, dict[str, list[str]]]:
     funnel = load_funnel(funnel_path)
     headers = {}
+    # Real-data funnels name files in --data DIR (../shared/datasets/…): skipped without it.
+    folder = REAL_DATA.get(funnel_path.stem)
+    base = require(folder) if folder is not None else funnel.base_dir
     for name, source in funnel.spec.sources.items():
-        with (funnel.base_dir / source.path).open(encoding="utf-8") as stream:
+        with (base / source.path).open(encoding="utf-8") as stream:
             headers[name] = next(csv.reader(stream))
     return funnel, headers
 

@@ -50,6 +50,9 @@ def report_renderables(report: FunnelReport) -> list[RenderableType]:
         for breakdown in report.breakdowns
         if breakdown.groups
     ]
+    sales = _sales_table(report)
+    if sales is not None:
+        sections.append(sales)
     if report.period.immature:
         sections.append(
             Text.assemble(("Immature: ", "bold yellow"), (describe_immature(report), "yellow"))
@@ -254,6 +257,22 @@ class _BreakdownTable:
             style = "dim" if group.below_min_n else None
             table.add_row(name, Text(format_count(group.entered)), *cells, style=style)
         return table
+
+
+def _sales_table(report: FunnelReport) -> Table | None:
+    """Win rates, cycle and velocity, overall and per group (render/sales.py)."""
+    from funnelcli.render.sales import SALES_HEADER, sales_caption, sales_rows, sales_title
+
+    rows = sales_rows(report)
+    if not rows:
+        return None
+    table = _table(title=sales_title(report), caption=sales_caption())
+    table.add_column("Group", max_width=_GROUP_CELLS)
+    for header in SALES_HEADER:
+        table.add_column(header, justify="right", no_wrap=True)
+    for label, cells in rows:
+        table.add_row(Text(label), *(Text(cell) for cell in cells))
+    return table
 
 
 def _data_quality_panel(report: FunnelReport) -> Panel:
