@@ -14,8 +14,7 @@ import sqlglot
 
 from funnelcli.compile import compile_funnel
 from funnelcli.spec import load_funnel
-from realdata import require
-from realdata import REAL_DATA
+from realdata import REAL_DATA, require
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -63,9 +63,7 @@ def run(
 
 
 def groups(report: FunnelReport, index: int = 0) -> dict[str, GroupResult]:
-    return {
-        " / ".join(g.key.values()): g for g in report.breakdowns[index].groups
-    }
+    return {" / ".join(g.key.values()): g for g in report.breakdowns[index].groups}
 
 
 def sales(group: FunnelReport | GroupResult) -> SalesMetrics:
@@ -129,7 +127,9 @@ def test_sales_per_group_through_a_lookup_with_duplicate_keys(tmp_path: Path) ->
     teams = report.data_quality.unmatched_lookups[0]
     assert (teams.lookup, teams.join) == ("teams", "agent")
     assert [(v.value, v.rows, v.ids) for v in teams.values] == [("Cid", 1, 1)]
-    assert any("lookup teams: 1 agent value(s) match no key" in n for n in report.data_quality.notes)
+    assert any(
+        "lookup teams: 1 agent value(s) match no key" in n for n in report.data_quality.notes
+    )
 
 
 def test_map_reconciles_spellings_and_unmatched_values_are_reported_until_mapped(
@@ -173,9 +173,7 @@ def test_win_stage_defaults_to_paid_and_a_zero_day_cycle_gives_no_velocity(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "leads.csv").write_text(
-        "id,created,paid,renewed,amount\n"
-        "a,2024-01-01,2024-01-01,2024-06-01,10\n"
-        "b,2024-01-02,,,\n"
+        "id,created,paid,renewed,amount\na,2024-01-01,2024-01-01,2024-06-01,10\nb,2024-01-02,,,\n"
     )
     (tmp_path / "f.yaml").write_text(
         textwrap.dedent(
@@ -213,7 +211,8 @@ def test_win_stage_defaults_to_paid_and_a_zero_day_cycle_gives_no_velocity(
             r":2: sources\.l\.join: join: is for shape: lookup",
         ),
         (
-            "sources:\n  l: {path: l.csv, id: i}\n  t: {path: t.csv, shape: lookup, key: a, join: a}\n"
+            "sources:\n  l: {path: l.csv, id: i}\n"
+            "  t: {path: t.csv, shape: lookup, key: a, join: a}\n"
             "stages: [{name: x, source: t, at: b}]\n",
             r"stages\[0\]\.source: source 't' is a lookup",
         ),
@@ -232,7 +231,7 @@ def test_win_stage_defaults_to_paid_and_a_zero_day_cycle_gives_no_velocity(
         ),
         (
             "sources:\n  l: {path: l.csv, id: i}\nstages: [{name: won, at: b}]\n"
-            "lost: {source: x, when: \"a = 1\"}\n",
+            'lost: {source: x, when: "a = 1"}\n',
             r":4: lost\.source: unknown source 'x'",
         ),
         (

@@ -186,7 +186,7 @@ def _source_aggregate(
             if alias in lookups:  # a lookup column, joined on below as column `alias`
                 join, lookup_raw = lookups[alias]
                 joined.setdefault(join.name, (join, {}))[1][alias] = lookup_raw
-                value = q.col(alias)
+                value: exp.Expr = q.col(alias)
             else:
                 value = exp.cast(q.col(raw), "VARCHAR")
             columns.append(q.alias(q.first_by(value, row_time.copy()), alias))

@@ -102,9 +102,7 @@ def _keyed_lookup(join: LookupJoin, columns: Mapping[str, str]) -> exp.Select:
     )
 
 
-def join_lookups(
-    rows: exp.Expr, joins: Sequence[tuple[LookupJoin, Mapping[str, str]]]
-) -> exp.Expr:
+def join_lookups(rows: exp.Expr, joins: Sequence[tuple[LookupJoin, Mapping[str, str]]]) -> exp.Expr:
     """`rows` (a funnel source) with each lookup's columns LEFT JOINed on, as table `s`."""
     if not joins:
         return rows
@@ -159,4 +157,3 @@ def unmatched_query(funnel: Funnel, join: LookupJoin) -> exp.Select:
         .group_by(value.copy())
         .order_by(exp.Ordered(this=q.col("rows"), desc=True), q.col("value"))
     )
-
