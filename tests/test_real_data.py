@@ -8,13 +8,17 @@ Skipped with a clear reason when ../shared/datasets is absent (a user's clone); 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
 from funnelcli.cli import app
+from funnelcli.render.json_out import report_schema
+from funnelcli.spec import load_funnel
 from realdata import ROOT, require
 
 pd = pytest.importorskip("pandas")
@@ -194,3 +198,61 @@ def test_maven_unmatched_product_is_reported_until_mapped(
     )
     assert any("GTXPro" in note for note in without_map["data_quality"]["notes"])
     assert groups(without_map, "series")["(none)"]["entered"] == 1480
+
+
+def test_readme_real_data_excerpt_is_current() -> None:
+    """The README's Maven excerpt is what `funnel report` prints today (bars aside)."""
+    data = require(MAVEN)
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Real data", 1)[1]
+    excerpt = re.search(r"```text\n(.*?)```", section, re.S)
+    assert excerpt is not None
+    result = CliRunner().invoke(
+        app,
+        ["report", str(ROOT / "funnels" / "maven.yaml"), "--data", str(data)],
+        env={"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"},
+    )
+    assert result.exit_code == 0, result.stderr
+
+    def words(line: str) -> list[str]:
+        return [w for w in line.split() if not set(w) <= set("█▏▎▍▌▋▊▉─")]
+
+    printed = [words(line) for line in result.stdout.splitlines()]
+    for line in excerpt.group(1).splitlines():
+        if words(line):
+            assert words(line) in printed, line
+
+
+def test_real_data_json_validates_against_the_schema(maven: tuple[dict[str, Any], Any]) -> None:
+    report, _ = maven
+    jsonschema.validate(report, report_schema(), cls=jsonschema.Draft202012Validator)
+
+
+def test_real_data_funnel_without_data_is_one_clear_line() -> None:
+    result = CliRunner().invoke(app, ["report", str(ROOT / "funnels" / "olist.yaml")])
+    assert result.exit_code == 1 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "olist.yaml:5: sources.leads.path: file not found" in lines[0]
+    assert "pass --data DIR" in lines[0]
+
+
+@pytest.mark.parametrize(("stem", "folder"), [("olist", OLIST), ("maven", MAVEN)])
+def test_every_dimension_in_every_format(stem: str, folder: str) -> None:
+    data = require(folder)
+    funnel = ROOT / "funnels" / f"{stem}.yaml"
+    dimensions = load_funnel(funnel).spec.dimensions
+    for index, by in enumerate(dimensions):
+        for fmt in ("table", "json", "csv", "markdown"):
+            if fmt != "json" and index % 2:  # every dimension once as JSON; text formats half
+                continue
+            args = ["report", str(funnel), "--data", str(data), "--by", by, "-f", fmt]
+            result = CliRunner().invoke(app, args, env={"COLUMNS": "100", "NO_COLOR": "1"})
+            assert result.exit_code == 0, (by, fmt, result.stderr)
+            assert result.stdout.strip()
+            if fmt == "json":
+                groups_ = json.loads(result.stdout)["breakdowns"][0]["groups"]
+                assert (
+                    sum(g["entered"] for g in groups_)
+                    == json.loads(result.stdout)["overall"]["entered"]
+                )

@@ -120,7 +120,11 @@ def _sales_section(report: FunnelReport) -> list[str]:
     if not rows:
         return []
     lines = [f"## {escape(sales_title(report))}", "", *_header(["Group", *SALES_HEADER])]
-    lines += [_row([escape(label), *cells]) for label, cells in rows]
+    for label, cells in rows:
+        if cells is None:  # a breakdown's heading
+            lines.append(_row([f"*{escape(label)}*", *([""] * len(SALES_HEADER))]))
+        else:
+            lines.append(_row([escape(label), *cells]))
     return [*lines, "", escape(sales_caption()), ""]
 
 

@@ -10,11 +10,11 @@ SALES_HEADER = (
     "Won",
     "Lost",
     "Open",
-    "Win % closed",
-    "Win % open",
-    "Cycle days",
+    "Closed win",
+    "Open win",
+    "Cycle d",
     "Avg deal",
-    "Velocity/day",
+    "Velocity/d",
 )
 
 
@@ -26,21 +26,24 @@ def sales_title(report: FunnelReport) -> str:
 
 def sales_caption() -> str:
     return (
-        "Win % closed = won/(won+lost); open = won/entered; cycle = median days entry → won; "
-        "velocity = open × avg deal × win rate ÷ cycle days."
+        "Closed win = won/(won+lost); open win = won/entered; cycle = median days entry → won; "
+        "velocity/d = open × avg deal × win rate ÷ cycle days."
     )
 
 
-def sales_rows(report: FunnelReport) -> list[tuple[str, tuple[str, ...]]]:
-    """(row label, cells) for the whole cohort, then every group of every breakdown."""
+def sales_rows(report: FunnelReport) -> list[tuple[str, tuple[str, ...] | None]]:
+    """(row label, cells) for the whole cohort, then each breakdown: a heading row ("by x",
+    cells None) followed by its groups."""
     if report.overall.sales is None or len(report.overall.stages) < 2:
         return []
-    rows = [("All", sales_cells(report.overall.sales))]
+    rows: list[tuple[str, tuple[str, ...] | None]] = [("All", sales_cells(report.overall.sales))]
     for breakdown in report.breakdowns:
-        prefix = " + ".join(breakdown.by)
+        if not breakdown.groups:
+            continue
+        rows.append(("by " + " + ".join(breakdown.by), None))
         for group in breakdown.groups:
             if group.sales is not None:
-                rows.append((f"{prefix}: {group_name(group)}", sales_cells(group.sales)))
+                rows.append((group_name(group), sales_cells(group.sales)))
     return rows
 
 
