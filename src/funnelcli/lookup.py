@@ -65,17 +65,6 @@ def lookup_joins(
     return joins
 
 
-def lookup_attribute(
-    funnel: Funnel, headers: Mapping[str, Sequence[str] | Mapping[str, str]], name: str
-) -> tuple[str, str] | None:
-    """(lookup, raw header) of an attribute found in a lookup (funnel sources come first)."""
-    for lookup in funnel.spec.lookup_sources:
-        raw = funnel.spec.sources[lookup].column(name)
-        if raw in headers.get(lookup, ()):
-            return lookup, raw
-    return None
-
-
 def mapped_value(join: LookupJoin, column: exp.Expr) -> exp.Expr:
     """The funnel-side join value as text, with `map:` spellings rewritten."""
     text = exp.cast(column, "VARCHAR")
