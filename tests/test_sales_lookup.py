@@ -285,3 +285,22 @@ def test_data_dir_reads_each_export_folder_with_one_definition(tmp_path: Path) -
     assert code == 1 and out == ""
     assert "sources.deals.path: file not found" in err and "pass --data DIR" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_lookup_joined_on_the_id_and_crossed_with_a_funnel_column(tmp_path: Path) -> None:
+    (tmp_path / "regions.csv").write_text("deal,region\nd1,North\nd2,North\nd3,South\nd9,West\n")
+    yaml_text = MAPPED.replace(
+        "stages:", "  regions: {path: regions.csv, shape: lookup, key: deal, join: id}\nstages:"
+    )
+    report = run(tmp_path, yaml_text, by=(("region", "office"),))
+    crossed = groups(report)
+    # d1 d2: North/East; d3: South/West; d4: (none)/West; d5 d6: (none)/(none).
+    assert {k: g.entered for k, g in crossed.items()} == {
+        "North / East": 2,
+        "South / West": 1,
+        "(none) / West": 1,
+        "(none) / (none)": 2,
+    }
+    regions = report.data_quality.unmatched_lookups[2]
+    # d4 d5 d6 have no region row; d9 (a region without a deal) is not a funnel row at all.
+    assert [(v.value, v.rows) for v in regions.values] == [("d4", 1), ("d5", 1), ("d6", 1)]
