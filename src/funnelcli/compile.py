@@ -621,13 +621,15 @@ def _with_sales_columns(final: exp.Select, won: int, has_lost: bool) -> exp.Sele
     else:
         lost_count = exp.Literal.number(0)
     won_value = q.col(f"qv_{won}")
+    # Averaged as DECIMAL, like value_sum: exact, so it does not depend on thread scheduling.
+    exact_value = exp.cast(won_value.copy(), exp.DataType.build("DECIMAL(38, 6)"))
     seconds = exp.Sub(this=q.epoch(q.col(f"qt_{won}")), expression=q.epoch(q.col("entry_at")))
     days = exp.Div(this=exp.Paren(this=seconds), expression=exp.Literal.number(86400))
     median = exp.func("quantile_cont", days.copy(), exp.Literal.number(0.5))
     columns = [
         q.alias(lost_count, "lost_count"),
         q.alias(q.filtered(exp.Count(this=won_value.copy()), cohort.copy()), "won_value_n"),
-        q.alias(q.filtered(exp.Avg(this=won_value.copy()), cohort.copy()), "won_value_avg"),
+        q.alias(q.filtered(exp.Avg(this=exact_value), cohort.copy()), "won_value_avg"),
         q.alias(q.filtered(exp.Count(this=days.copy()), cohort.copy()), "cycle_n"),
         q.alias(q.filtered(median, cohort.copy()), "cycle_p50"),
     ]

@@ -323,7 +323,7 @@ SELECT
   0 AS "lost_count",
   COUNT("qv_4") FILTER(WHERE
     "r_1" AND "in_period" AND "kept") AS "won_value_n",
-  AVG("qv_4") FILTER(WHERE
+  AVG(CAST("qv_4" AS DECIMAL(38, 6))) FILTER(WHERE
     "r_1" AND "in_period" AND "kept") AS "won_value_avg",
   COUNT((
     EPOCH("qt_4") - EPOCH("entry_at")

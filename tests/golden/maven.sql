@@ -194,7 +194,7 @@ SELECT
     ) AND COALESCE("lost_u", FALSE) AND NOT "r_3") AS "lost_count",
   COUNT("qv_3") FILTER(WHERE
     "r_1" AND "in_period" AND "kept") AS "won_value_n",
-  AVG("qv_3") FILTER(WHERE
+  AVG(CAST("qv_3" AS DECIMAL(38, 6))) FILTER(WHERE
     "r_1" AND "in_period" AND "kept") AS "won_value_avg",
   COUNT((
     EPOCH("qt_3") - EPOCH("entry_at")

@@ -149,7 +149,7 @@ SELECT
   0 AS "lost_count",
   COUNT("qv_2") FILTER(WHERE
     "r_1" AND "in_period" AND "kept") AS "won_value_n",
-  AVG("qv_2") FILTER(WHERE
+  AVG(CAST("qv_2" AS DECIMAL(38, 6))) FILTER(WHERE
     "r_1" AND "in_period" AND "kept") AS "won_value_avg",
   COUNT((
     EPOCH("qt_2") - EPOCH("entry_at")
