@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 from funnelcli.cli import app
 from funnelcli.render.json_out import report_schema
+from realdata import DATASETS, data_args, require
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNNELS = sorted((ROOT / "funnels").glob("*.yaml"))
@@ -109,11 +110,13 @@ def test_output_into_missing_folder_is_an_error(repo: Path) -> None:
 
 @pytest.mark.parametrize("funnel", FUNNELS, ids=[f.stem for f in FUNNELS])
 def test_every_example_funnel_runs_in_every_format(repo: Path, funnel: Path) -> None:
+    """On sample_data/, or for the real-data funnels with --data ../shared/datasets/… ."""
+    data = data_args(funnel.stem)
     for fmt in ("table", "json", "csv", "markdown"):
-        code, out, err = run("report", f"funnels/{funnel.name}", "--format", fmt)
+        code, out, err = run("report", f"funnels/{funnel.name}", *data, "--format", fmt)
         assert code == 0, err
         assert out.strip()
-    code, out, _ = run("validate", f"funnels/{funnel.name}")
+    code, out, _ = run("validate", f"funnels/{funnel.name}", *data)
     assert code == 0
     assert out.startswith(f"OK funnels/{funnel.name}")
 
@@ -219,6 +222,8 @@ def test_inputs_are_never_modified(repo: Path) -> None:
     files = sorted((repo / "sample_data").iterdir()) + sorted((repo / "funnels").iterdir())
     before = {f: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
     for funnel in FUNNELS:
+        if data_args(funnel.stem):  # real-data funnels: checked in test_real_data.py
+            continue
         run("report", f"funnels/{funnel.name}", "-f", "json")
         run("validate", f"funnels/{funnel.name}")
         run("sql", f"funnels/{funnel.name}")
@@ -255,6 +260,10 @@ def _readme_commands() -> list[str]:
 def test_readme_examples_run_as_shown(repo: Path, command: str) -> None:
     """Every `funnel …` line of the README's bash blocks runs (pipes into python included)."""
     command = command.replace("/tmp/", f"{repo}/tmp-")
+    if "../shared/datasets/" in command:  # the "Real data" section: skipped without the data
+        folder = command.split("../shared/datasets/")[1].split()[0]
+        require(folder)
+        command = command.replace("../shared/datasets", str(DATASETS))
     funnel_parts, _, pipe = command.partition(" | ")
     args = shlex.split(funnel_parts)[1:]
     code, out, err = run(*args)

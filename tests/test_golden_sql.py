@@ -15,6 +15,7 @@ import sqlglot
 from funnelcli.compile import compile_funnel
 from funnelcli.encodings import detect
 from funnelcli.spec import load_funnel
+from realdata import REAL_DATA, require
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -24,8 +25,11 @@ FUNNELS = sorted((ROOT / "funnels").glob("*.yaml"))
 def _headers(funnel_path: Path) -> tuple[object, dict[str, list[str]]]:
     funnel = load_funnel(funnel_path)
     headers = {}
+    # Real-data funnels name files in --data DIR (../shared/datasets/…): skipped without it.
+    folder = REAL_DATA.get(funnel_path.stem)
+    base = require(folder) if folder is not None else funnel.base_dir
     for name, source in funnel.spec.sources.items():
-        raw = (funnel.base_dir / source.path).read_bytes()
+        raw = (base / source.path).read_bytes()
         text = raw.decode(detect(raw[:65536]))  # chinese.yaml's sample is GB18030
         headers[name] = next(csv.reader(text.splitlines()))
     return funnel, headers

@@ -25,7 +25,8 @@ from sqlglot import exp
 
 from funnelcli import sqlast as q
 from funnelcli.duration import Duration
-from funnelcli.plan import Resolver, StagePlan, attribute_names, stage_plans
+from funnelcli.lookup import LookupJoin, join_lookups, lookup_joins
+from funnelcli.plan import Resolver, StagePlan, attribute_names, lost_condition, stage_plans
 from funnelcli.result import NONE_GROUP
 from funnelcli.spec import Funnel, Grain, Order, Shape
 from funnelcli.sqlast import source_view, table
@@ -74,7 +75,7 @@ def _key_expression(funnel: Funnel, source_name: str, resolver: Resolver) -> exp
     if spec.grain is Grain.account and source.account is not None:
         raw = resolver.column(source_name, source.account, f"sources.{source_name}.account")
     else:
-        raw = resolver.column(source_name, source.id, f"sources.{source_name}.id")
+        raw = resolver.column(source_name, source.id_column, f"sources.{source_name}.id")
     return exp.cast(q.col(raw), "VARCHAR")
 
 
@@ -89,7 +90,7 @@ def _source_from(funnel: Funnel, source_name: str, resolver: Resolver) -> exp.Ex
     primary = spec.primary_source
     primary_spec = spec.sources[primary]
     assert primary_spec.account is not None
-    pid = resolver.column(primary, primary_spec.id, f"sources.{primary}.id")
+    pid = resolver.column(primary, primary_spec.id_column, f"sources.{primary}.id")
     pacc = resolver.column(primary, primary_spec.account, f"sources.{primary}.account")
     mapping = (
         exp.select(
@@ -99,7 +100,7 @@ def _source_from(funnel: Funnel, source_name: str, resolver: Resolver) -> exp.Ex
         .from_(q.table(source_view(primary)))
         .group_by(exp.cast(q.col(pid), "VARCHAR"))
     )
-    sid = resolver.column(source_name, source.id, f"sources.{source_name}.id")
+    sid = resolver.column(source_name, source.id_column, f"sources.{source_name}.id")
     joined = (
         exp.select(exp.Star(), q.alias(q.col("map_account", "m"), "__account"))
         .from_(exp.alias_(view, "s", table=True))
@@ -118,8 +119,14 @@ def _source_aggregate(
     plans: list[StagePlan],
     attributes: Mapping[str, tuple[str, str]],
     resolver: Resolver,
+    lookups: Mapping[str, tuple[LookupJoin, str]] | None = None,
+    lost: tuple[str, exp.Expr] | None = None,
 ) -> exp.Select:
+    """Layer 1 for one source. `lookups`: attribute alias → (lookup, raw lookup column) for the
+    attributes this source gets from a lookup joined on; `lost`: the `lost:` outcome's source
+    and row condition (a `lost_u` flag when it is this source)."""
     spec = funnel.spec
+    lookups = lookups or {}
     source = spec.sources[source_name]
     mapped = spec.grain is Grain.account and source.account is None
     key = (
@@ -177,11 +184,20 @@ def _source_aggregate(
                     f"v_{k}",
                 )
             )
+    if lost is not None and lost[0] == source_name:
+        columns.append(q.alias(exp.func("bool_or", lost[1].copy()), "lost_u"))
+    joined: dict[str, tuple[LookupJoin, dict[str, str]]] = {}
     for alias, (attr_source, raw) in attributes.items():
         if attr_source == source_name:
-            value = exp.cast(q.col(raw), "VARCHAR")
+            if alias in lookups:  # a lookup column, joined on below as column `alias`
+                join, lookup_raw = lookups[alias]
+                joined.setdefault(join.name, (join, {}))[1][alias] = lookup_raw
+                value: exp.Expr = q.col(alias)
+            else:
+                value = exp.cast(q.col(raw), "VARCHAR")
             columns.append(q.alias(q.first_by(value, row_time.copy()), alias))
-    return exp.select(*columns).from_(_source_from(funnel, source_name, resolver)).group_by(key)
+    rows = join_lookups(_source_from(funnel, source_name, resolver), list(joined.values()))
+    return exp.select(*columns).from_(rows).group_by(key)
 
 
 # --- layers 2-4 ---------------------------------------------------------------------------
@@ -206,23 +222,34 @@ def compile_funnel(
     attributes: dict[str, tuple[str, str]] = {}
     aliases: dict[str, str] = {}
     by_names = {a for b in breakdowns for a in b}
+    joins = lookup_joins(funnel, headers)
+    from_lookup: dict[str, tuple[LookupJoin, str]] = {}
     for index, name in enumerate(names):
         alias = f"a_{index}"
         attributes[alias] = resolver.attribute_source(name, None if name in by_names else "filter")
+        if attributes[alias][0] in joins:
+            # A lookup column: taken from the funnel source the lookup joins on.
+            join = joins[attributes[alias][0]]
+            from_lookup[alias] = (join, attributes[alias][1])
+            attributes[alias] = (join.base, attributes[alias][1])
         aliases[name] = alias
     if query.periods:
         aliases[PERIOD_KEY] = PERIOD_COLUMN
         breakdowns = ((PERIOD_KEY,), *((PERIOD_KEY, *b) for b in breakdowns), *breakdowns)
+    lost = lost_condition(funnel, resolver)
 
-    sources = list(spec.sources)
+    sources = spec.funnel_sources  # lookups are joined inside layer 1, not here
     with_: list[tuple[str, exp.Expr]] = []
     for i, source_name in enumerate(sources):
-        with_.append(
-            (f"agg_{i}", _source_aggregate(funnel, source_name, plans, attributes, resolver))
+        aggregate = _source_aggregate(
+            funnel, source_name, plans, attributes, resolver, from_lookup, lost
         )
+        with_.append((f"agg_{i}", aggregate))
 
     # Layer 2: full outer join of the per-source aggregates on the key.
     stage_columns = _stage_column_origins(plans, sources)
+    if lost is not None:
+        stage_columns["lost_u"] = sources.index(lost[0])
     id_columns: list[exp.Expr] = [
         q.alias(q.coalesce(*[q.col(KEY, f"agg_{i}") for i in range(len(sources))]), KEY)
     ]
@@ -293,6 +320,7 @@ def compile_funnel(
     final = _final_aggregate(
         plans, sources, breakdowns, aliases, query, spec.window is not None, wide
     )
+    final = _with_sales_columns(final, spec.won_stage, lost is not None)
     for name, body in with_:
         final = final.with_(exp.to_identifier(name, quoted=True), as_=body, copy=False)
     group_columns = {name: f"g_{aliases[name]}" for b in breakdowns for name in b}
@@ -614,3 +642,37 @@ def _final_aggregate(
             sets.append(exp.Tuple(expressions=[q.col(aliases[a]) for a in group]))
         select = select.group_by(exp.GroupingSets(expressions=sets))
     return select
+
+
+def _with_sales_columns(final: exp.Select, won: int, has_lost: bool) -> exp.Select:
+    """Append the sales aggregates (docs/sales.md) to the final aggregate, per grouping set.
+
+    `lost_count`: cohort keys with `lost:` evidence that did not reach the win stage `won`;
+    `won_value_n`/`won_value_avg`: the win stage's value over keys that explicitly reached it;
+    `cycle_n`/`cycle_p50`: days from `entry_at` to the win stage's qualifying time.
+    """
+    cohort = exp.and_(q.col("r_1"), q.col("in_period"), q.col("kept"))
+    reached_won = q.col(f"r_{won}")
+    if has_lost:
+        lost = exp.and_(
+            cohort.copy(),
+            exp.func("coalesce", q.col("lost_u"), exp.false()),
+            exp.Not(this=reached_won.copy()),
+        )
+        lost_count: exp.Expr = q.count_if(lost)
+    else:
+        lost_count = exp.Literal.number(0)
+    won_value = q.col(f"qv_{won}")
+    # Averaged as DECIMAL, like value_sum: exact, so it does not depend on thread scheduling.
+    exact_value = exp.cast(won_value.copy(), exp.DataType.build("DECIMAL(38, 6)"))
+    seconds = exp.Sub(this=q.epoch(q.col(f"qt_{won}")), expression=q.epoch(q.col("entry_at")))
+    days = exp.Div(this=exp.Paren(this=seconds), expression=exp.Literal.number(86400))
+    median = exp.func("quantile_cont", days.copy(), exp.Literal.number(0.5))
+    columns = [
+        q.alias(lost_count, "lost_count"),
+        q.alias(q.filtered(exp.Count(this=won_value.copy()), cohort.copy()), "won_value_n"),
+        q.alias(q.filtered(exp.Avg(this=exact_value), cohort.copy()), "won_value_avg"),
+        q.alias(q.filtered(exp.Count(this=days.copy()), cohort.copy()), "cycle_n"),
+        q.alias(q.filtered(median, cohort.copy()), "cycle_p50"),
+    ]
+    return final.select(*columns, append=True, copy=False)

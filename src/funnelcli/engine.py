@@ -49,12 +49,16 @@ def resolve_files(funnel: Funnel, data_dir: Path | None = None) -> dict[str, Sou
     """Each source's files: paths relative to the YAML's folder (or `data_dir`), globs sorted."""
     base = data_dir or funnel.base_dir
     return {
-        name: resolve_source(funnel, name, source.path, f"sources.{name}.path", base)
+        name: resolve_source(
+            funnel, name, source.path, f"sources.{name}.path", base, data_dir is not None
+        )
         for name, source in funnel.spec.sources.items()
     }
 
 
-def resolve_source(funnel: Funnel, name: str, path: str, key: str, base: Path) -> SourceFiles:
+def resolve_source(
+    funnel: Funnel, name: str, path: str, key: str, base: Path, from_data_dir: bool = False
+) -> SourceFiles:
     """The files behind one path or glob; errors name the YAML `key` that declared it."""
     pattern = os.path.expanduser(path)
     full = pattern if os.path.isabs(pattern) else str(base / pattern)
@@ -67,7 +71,8 @@ def resolve_source(funnel: Funnel, name: str, path: str, key: str, base: Path) -
         if file.is_dir():
             raise funnel.error(key, f"'{path}' is a directory, not a file")
         if not file.exists():
-            raise funnel.error(key, f"file not found: {file}")
+            hint = "" if from_data_dir else "; pass --data DIR if the files are in another folder"
+            raise funnel.error(key, f"file not found: {file}{hint}")
         files = (file,)
     for file in files:
         if not file.name.lower().endswith(_PARQUET + _CSV + _XLSX):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import polars as pl
 
 from funnelcli.compile import CompiledFunnel
-from funnelcli.result import Breakdown, GroupResult, StageRow, TimeStats
+from funnelcli.result import Breakdown, GroupResult, SalesMetrics, StageRow, TimeStats
 from funnelcli.spec import StageSpec
 
 
@@ -44,7 +44,11 @@ def total_row(rows: Sequence[dict[str, Any]], compiled: CompiledFunnel) -> dict[
 
 
 def split_groups(
-    frame: pl.DataFrame, compiled: CompiledFunnel, stages: Sequence[StageSpec], min_n: int
+    frame: pl.DataFrame,
+    compiled: CompiledFunnel,
+    stages: Sequence[StageSpec],
+    min_n: int,
+    sales: Callable[[dict[str, Any]], SalesMetrics] | None = None,
 ) -> tuple[GroupResult, tuple[Breakdown, ...]]:
     """The grand-total row as the overall funnel, and each breakdown's groups, biggest first."""
     group_columns = list(dict.fromkeys(compiled.group_columns.values()))
@@ -53,7 +57,7 @@ def split_groups(
     def grouped(row: dict[str, Any]) -> frozenset[str]:
         return frozenset(c for c in group_columns if row.get(c) is not None)
 
-    overall = _group({}, total_row(rows, compiled), stages, min_n)
+    overall = _group({}, total_row(rows, compiled), stages, min_n, sales)
     breakdowns = []
     for by in compiled.breakdowns:
         columns = [compiled.group_columns[name] for name in by]
@@ -64,6 +68,7 @@ def split_groups(
                 row,
                 stages,
                 min_n,
+                sales,
             )
             for row in rows
             if grouped(row) == wanted
@@ -75,7 +80,11 @@ def split_groups(
 
 
 def _group(
-    key: dict[str, str], row: dict[str, Any], stages: Sequence[StageSpec], min_n: int
+    key: dict[str, str],
+    row: dict[str, Any],
+    stages: Sequence[StageSpec],
+    min_n: int,
+    sales: Callable[[dict[str, Any]], SalesMetrics] | None = None,
 ) -> GroupResult:
     entered = int(row.get("entered") or 0)
     return GroupResult(
@@ -84,6 +93,7 @@ def _group(
         below_min_n=entered < min_n,
         immature_ids=int(row.get("immature_ids") or 0),
         stages=tuple(_stage_row(k, stage, row) for k, stage in enumerate(stages, start=1)),
+        sales=sales(row) if sales is not None else None,
     )
 
 

@@ -39,7 +39,10 @@ def run_periods(
     min_n: int,
 ) -> list[PeriodFunnel]:
     """Each period's funnel (ids entering in [since, until) UTC), from one query."""
+    from functools import partial
+
     from funnelcli.metrics import split_groups
+    from funnelcli.sales import sales_metrics
 
     if not periods:
         return []
@@ -53,7 +56,8 @@ def run_periods(
         frame = engine.frame(compiled.sql())
     except DataError as error:
         raise (find_unreadable(engine, compiled) or error) from None
-    overall, breakdowns = split_groups(frame, compiled, funnel.spec.stages, min_n)
+    sales = partial(sales_metrics, funnel.spec)
+    overall, breakdowns = split_groups(frame, compiled, funnel.spec.stages, min_n, sales)
     by_period = {b.by: b for b in breakdowns}
     totals = {g.key[PERIOD_KEY]: replace(g, key={}) for g in by_period[(PERIOD_KEY,)].groups}
     crossed = by_period.get((PERIOD_KEY, *breakdown)) if breakdown else None

@@ -54,8 +54,9 @@ class Resolver:
 
         `key` is the YAML key that named it; None when it came from the command line (--by).
         """
-        for source_name, source in self.funnel.spec.sources.items():
-            raw = source.column(name)
+        spec = self.funnel.spec
+        for source_name in spec.funnel_sources + spec.lookup_sources:  # lookups last
+            raw = spec.sources[source_name].column(name)
             if raw in self.headers.get(source_name, ()):
                 return source_name, raw
         everything = sorted({h for hs in self.headers.values() for h in hs})
@@ -162,6 +163,26 @@ def stage_plans(funnel: Funnel, resolver: Resolver) -> list[StagePlan]:
             )
         )
     return plans
+
+
+def lost_condition(funnel: Funnel, resolver: Resolver) -> tuple[str, exp.Expr] | None:
+    """(source, row condition) of the `lost:` outcome: evidence like a stage's, untimed."""
+    lost = funnel.spec.lost
+    if lost is None:
+        return None
+    source_name = lost.source or funnel.spec.primary_source
+    source = funnel.spec.sources[source_name]
+    conditions: list[exp.Expr] = []
+    if lost.at is not None:
+        conditions.append(q.not_null(q.col(resolver.column(source_name, lost.at, "lost.at"))))
+    if lost.match is not None:
+        assert source.stage is not None
+        stage_column = resolver.column(source_name, source.stage, f"sources.{source_name}.stage")
+        values = [exp.Literal.string(v) for v in lost.match]
+        conditions.append(exp.In(this=exp.cast(q.col(stage_column), "VARCHAR"), expressions=values))
+    if lost.when is not None:
+        conditions.append(exp.Paren(this=resolver.condition(lost.when, source_name, "lost.when")))
+    return source_name, q.and_(*conditions)
 
 
 def attribute_names(funnel: Funnel, breakdowns: Sequence[Sequence[str]]) -> list[str]:

@@ -13,7 +13,15 @@ from funnelcli.compile import CompiledFunnel, ReportQuery, compile_funnel
 from funnelcli.engine import AMOUNT, Engine, Reject, open_engine
 from funnelcli.errors import DataError
 from funnelcli.plan import Resolver
-from funnelcli.result import DataQuality, FunnelInfo, FunnelReport, Period, StageInfo
+from funnelcli.result import (
+    DataQuality,
+    FunnelInfo,
+    FunnelReport,
+    Period,
+    StageInfo,
+    UnmatchedLookup,
+    UnmatchedValue,
+)
 from funnelcli.spec import Funnel
 
 
@@ -65,7 +73,10 @@ def report_on(
     rejects_out: Path | None = None,
 ) -> FunnelReport:
     """`build_report` on an open engine (several reports over the same sources share one)."""
+    from functools import partial
+
     from funnelcli.metrics import split_groups, total_row
+    from funnelcli.sales import sales_metrics
 
     query = query or ReportQuery()
     min_n = funnel.spec.min_n if min_n is None else min_n
@@ -85,7 +96,9 @@ def report_on(
             write_rejects(found, rejects_out)
         if strict and found:
             raise reject_error(found, "--strict")
-    overall, breakdowns = split_groups(frame, compiled, funnel.spec.stages, min_n)
+    unmatched = unmatched_lookups(funnel, engine)
+    sales = partial(sales_metrics, funnel.spec)
+    overall, breakdowns = split_groups(frame, compiled, funnel.spec.stages, min_n, sales)
     totals = total_row(frame.to_dicts(), compiled)
     period = Period(
         since=_iso(query.since),
@@ -101,7 +114,7 @@ def report_on(
         overall=overall,
         breakdowns=breakdowns,
         data_quality=replace(
-            _data_quality(funnel, compiled, totals, overall.immature_ids, unparseable),
+            _data_quality(funnel, compiled, totals, overall.immature_ids, unparseable, unmatched),
             rows_rejected=rows_rejected,
             rejects_by_reason=by_reason,
             duplicate_ids={
@@ -144,6 +157,7 @@ def _data_quality(
     totals: dict[str, Any],
     immature_ids: int,
     unparseable: dict[str, int],
+    unmatched: tuple[UnmatchedLookup, ...] = (),
 ) -> DataQuality:
     sources = compiled.source_names
     stages = compiled.stage_names
@@ -159,6 +173,7 @@ def _data_quality(
                 f"{count} unparseable {plural(count, 'amount')} in {column} left out of the "
                 "value sums (funnel validate shows the first; rules: docs/money.md)"
             )
+    notes += [describe_unmatched(lookup) for lookup in unmatched if lookup.values]
     return DataQuality(
         rows_read={s: int(totals.get(f"rows_read_{i}") or 0) for i, s in enumerate(sources)},
         rows_without_id={
@@ -175,6 +190,34 @@ def _data_quality(
         immature_ids=immature_ids,
         notes=tuple(notes),
         unparseable_amounts=unparseable,
+        unmatched_lookups=unmatched,
+    )
+
+
+def unmatched_lookups(funnel: Funnel, engine: Engine) -> tuple[UnmatchedLookup, ...]:
+    """Per declared lookup, the funnel values of its `join:` column that match no key."""
+    from funnelcli.lookup import lookup_joins, unmatched_query
+
+    found = []
+    for name, join in lookup_joins(funnel, engine.headers()).items():
+        frame = engine.frame(unmatched_query(funnel, join).sql(dialect="duckdb"))
+        values = tuple(
+            UnmatchedValue(value=str(r["value"]), rows=int(r["rows"]), ids=int(r["ids"]))
+            for r in frame.to_dicts()
+        )
+        on = funnel.spec.sources[name].join
+        assert on is not None
+        found.append(UnmatchedLookup(lookup=name, join=on, values=values))
+    return tuple(found)
+
+
+def describe_unmatched(lookup: UnmatchedLookup) -> str:
+    """One line for the data-quality notes: which values matched nothing, rows and ids."""
+    shown = ", ".join(f"{v.value!r} ({v.rows:,} rows, {v.ids:,} ids)" for v in lookup.values[:5])
+    more = f" and {len(lookup.values) - 5} more" if len(lookup.values) > 5 else ""
+    return (
+        f"lookup {lookup.lookup}: {len(lookup.values)} {lookup.join} value(s) match no key, "
+        f"their rows get (none) for its columns: {shown}{more}"
     )
 
 

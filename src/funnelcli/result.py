@@ -38,6 +38,22 @@ class StageRow:
 
 
 @dataclass(frozen=True)
+class SalesMetrics:
+    """Win rates, cycle length and velocity of one group (exact definitions: docs/sales.md)."""
+
+    won_stage: str  # the stage that counts as won
+    won: int
+    lost: int | None  # null when the YAML declares no `lost:`
+    open: int  # entered - won - lost
+    win_rate_closed: float | None  # won / (won + lost); null without lost: or when 0/0
+    win_rate_open: float | None  # won / entered
+    cycle_n: int  # won ids with both an entry time and a win time
+    cycle_median_days: float | None  # median days entry → win
+    average_deal_value: float | None  # mean win-stage value over won ids that have one
+    sales_velocity: float | None  # open × average deal × win rate ÷ cycle days (value per day)
+
+
+@dataclass(frozen=True)
 class GroupResult:
     """One funnel: the whole cohort (key {}) or one breakdown group."""
 
@@ -46,6 +62,7 @@ class GroupResult:
     below_min_n: bool
     immature_ids: int
     stages: tuple[StageRow, ...]
+    sales: SalesMetrics | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +109,24 @@ class Period:
 
 
 @dataclass(frozen=True)
+class UnmatchedValue:
+    """A funnel value of a lookup's `join:` column that matches no key of the lookup."""
+
+    value: str
+    rows: int
+    ids: int
+
+
+@dataclass(frozen=True)
+class UnmatchedLookup:
+    """The rows of the joined source whose `join:` value (after `map:`) has no lookup row."""
+
+    lookup: str
+    join: str
+    values: tuple[UnmatchedValue, ...]
+
+
+@dataclass(frozen=True)
 class DataQuality:
     """What the numbers rest on: rows read, what was set aside and why, suspicious ids."""
 
@@ -109,6 +144,7 @@ class DataQuality:
     rows_rejected: dict[str, int] = field(default_factory=dict)  # rows set aside (any reject)
     rejects_by_reason: dict[str, int] = field(default_factory=dict)  # reason → values rejected
     duplicate_ids: dict[str, int] = field(default_factory=dict)  # wide source → ids on >1 row
+    unmatched_lookups: tuple[UnmatchedLookup, ...] = ()
 
 
 @dataclass(frozen=True)

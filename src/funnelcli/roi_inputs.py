@@ -49,7 +49,9 @@ def roi_sources(
                 encoding=roi.spend.encoding,
                 delimiter=roi.spend.delimiter,
             ),
-            resolve_source(funnel, SPEND, roi.spend.path, "roi.spend.path", base),
+            resolve_source(
+                funnel, SPEND, roi.spend.path, "roi.spend.path", base, data_dir is not None
+            ),
         )
     }
     if roi.subscriptions is not None:
@@ -58,7 +60,14 @@ def roi_sources(
             SourceSpec(
                 path=subs.path, id=subs.account, encoding=subs.encoding, delimiter=subs.delimiter
             ),
-            resolve_source(funnel, SUBSCRIPTIONS, subs.path, "roi.subscriptions.path", base),
+            resolve_source(
+                funnel,
+                SUBSCRIPTIONS,
+                subs.path,
+                "roi.subscriptions.path",
+                base,
+                data_dir is not None,
+            ),
         )
     return extra
 

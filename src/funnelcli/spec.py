@@ -41,6 +41,7 @@ class Shape(StrEnum):
     wide = "wide"  # one row per id, one column per stage time
     long = "long"  # one row per stage change: id, stage value, time
     snapshot = "snapshot"  # one row per id with its current stage only
+    lookup = "lookup"  # attributes keyed by a column of the funnel's rows (docs/real-data.md)
 
 
 class Order(StrEnum):
@@ -84,26 +85,30 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
 
+# What `encoding:` accepts; auto detects (encodings.py) and is the default everywhere.
+Encoding = Literal[
+    "auto",
+    "utf-8",
+    "utf-8-sig",
+    "utf-16",
+    "utf-16-le",
+    "utf-16-be",
+    "gb18030",
+    "gbk",
+    "latin-1",
+]
+
+
 class SourceSpec(_Model):
     """One input file (or glob of files) and how to read it."""
 
     path: str
     shape: Shape = Shape.wide
-    id: str
+    id: str | None = None  # required on every shape but lookup (check_references)
     account: str | None = None
     stage: str | None = None
     at: str | None = None
-    encoding: Literal[
-        "auto",
-        "utf-8",
-        "utf-8-sig",
-        "utf-16",
-        "utf-16-le",
-        "utf-16-be",
-        "gb18030",
-        "gbk",
-        "latin-1",
-    ] = "auto"
+    encoding: Encoding = "auto"
     delimiter: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)
     sheet: str | int | None = None  # .xlsx: sheet name or 0-based index (default: the first)
@@ -112,6 +117,24 @@ class SourceSpec(_Model):
     formats: dict[str, Annotated[list[str], BeforeValidator(_as_list)]] = Field(
         default_factory=dict
     )  # date column → format(s) tried in order (iso, unix_s, unix_ms, excel or strptime)
+    # shape: lookup only: the lookup's own key column, the funnel column it is joined on, and
+    # funnel-side spellings to rewrite before the join (`GTXPro: GTX Pro`).
+    key: str | None = None
+    join: str | None = None
+    map: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("map", mode="before")
+    @classmethod
+    def _map_is_text(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): str(v) for k, v in value.items()}
+        return value
+
+    @property
+    def id_column(self) -> str:
+        """The id column (present on every non-lookup source; check_references guarantees it)."""
+        assert self.id is not None
+        return self.id
 
     def column(self, name: str) -> str:
         """The raw header behind a canonical column name (`columns:` maps canonical ← raw)."""
@@ -158,7 +181,7 @@ class SpendSpec(_Model):
     date: str | None = None  # a day per row …
     month: str | None = None  # … or a month per row (2025-03 or any date in the month)
     campaign: str | None = None
-    encoding: Literal["utf-8", "utf-16", "latin-1"] = "utf-8"
+    encoding: Encoding = "auto"
     delimiter: str | None = None
 
 
@@ -170,7 +193,7 @@ class SubscriptionsSpec(_Model):
     start: str = "start_date"
     end: str = "end_date"
     amount: str = "amount"
-    encoding: Literal["utf-8", "utf-16", "latin-1"] = "utf-8"
+    encoding: Encoding = "auto"
     delimiter: str | None = None
 
 
@@ -187,6 +210,22 @@ class RoiSpec(_Model):
     gross_margin: float | None = Field(default=None, gt=0, le=1)
     contract_months: int | None = Field(default=None, ge=1)  # months the revenue value pays for
     renewal_grace: DurationField = Field(default_factory=lambda: Duration.parse("30d"))
+
+
+class OutcomeSpec(_Model):
+    """`lost:`: evidence that a deal was lost, written like a stage (docs/sales.md)."""
+
+    source: str | None = None
+    at: str | None = None
+    match: Annotated[list[str] | None, BeforeValidator(_as_list)] = None
+    when: str | None = None
+
+    @field_validator("match")
+    @classmethod
+    def _match_values_are_text(cls, value: list[Any] | None) -> list[str] | None:
+        if value is not None and not value:
+            raise ValueError("match needs at least one stage value")
+        return None if value is None else [str(item) for item in value]
 
 
 class FunnelSpec(_Model):
@@ -207,10 +246,31 @@ class FunnelSpec(_Model):
     timezone: Annotated[str, BeforeValidator(_check_timezone)] = "UTC"  # period edges' zone
     currency: str | None = None  # e.g. CNY: the unit of every value: and roi: amount
     roi: RoiSpec | None = None
+    won: str | None = None  # the win stage for sales metrics (docs/sales.md); default below
+    lost: OutcomeSpec | None = None
 
     @property
     def primary_source(self) -> str:
-        return next(iter(self.sources))
+        """The first source that is not a lookup: it defines the ids and a stage's default."""
+        return next(n for n, s in self.sources.items() if s.shape is not Shape.lookup)
+
+    @property
+    def funnel_sources(self) -> list[str]:
+        """Sources that bring ids and evidence (all but lookups), in declared order."""
+        return [n for n, s in self.sources.items() if s.shape is not Shape.lookup]
+
+    @property
+    def lookup_sources(self) -> list[str]:
+        return [n for n, s in self.sources.items() if s.shape is Shape.lookup]
+
+    @property
+    def won_stage(self) -> int:
+        """1-based index of the win stage: `won:`, else a stage named won, else paid, else last."""
+        names = [s.name for s in self.stages]
+        for wanted in (self.won, "won", "paid"):
+            if wanted in names:
+                return names.index(wanted) + 1
+        return len(names)
 
     def stage_source(self, stage: StageSpec) -> str:
         return stage.source or self.primary_source
@@ -336,6 +396,7 @@ _FIELDS: dict[str, type[BaseModel]] = {
     "roi": RoiSpec,
     "roi.spend": SpendSpec,
     "roi.subscriptions": SubscriptionsSpec,
+    "lost": OutcomeSpec,
     "": FunnelSpec,
 }
 
@@ -381,6 +442,7 @@ def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel]:
 def check_references(funnel: Funnel) -> None:
     """Cross-key rules pydantic cannot see: stage sources exist, shapes have what they need."""
     spec = funnel.spec
+    _check_lookups(funnel)
     names: dict[str, int] = {}
     for index, stage in enumerate(spec.stages):
         key = f"stages[{index}]"
@@ -392,6 +454,10 @@ def check_references(funnel: Funnel) -> None:
             hint = did_you_mean(source_name, list(spec.sources))
             raise funnel.error(f"{key}.source", f"unknown source '{source_name}'{hint}")
         source = spec.sources[source_name]
+        if source.shape is Shape.lookup:
+            raise funnel.error(
+                f"{key}.source", f"source '{source_name}' is a lookup: it has no stage evidence"
+            )
         if source.shape is Shape.wide:
             if stage.match is not None:
                 raise funnel.error(
@@ -403,16 +469,21 @@ def check_references(funnel: Funnel) -> None:
                 raise funnel.error(
                     key, "a stage on a wide source needs at: (a time column) or when: (a condition)"
                 )
-        elif stage.match is None and stage.when is None:
+        elif stage.match is None and stage.when is None and not _dated_snapshot(source, stage):
             raise funnel.error(
                 key,
                 f"a stage on the {source.shape.value} source '{source_name}' "
                 "needs match: (its stage values) or when:",
             )
+    _check_outcome(funnel)
     for name, source in spec.sources.items():
         key = f"sources.{name}"
         if not _NAME.match(name):
             raise funnel.error(key, f"source name {name!r} must be letters, digits or _ only")
+        if source.shape is Shape.lookup:
+            continue
+        if source.id is None:
+            raise funnel.error(key, "required key is missing: id (the id column)")
         if source.shape is Shape.wide and source.stage is not None:
             raise funnel.error(f"{key}.stage", "stage: is for shape: long or snapshot sources")
         if source.shape is not Shape.wide and source.stage is None:
@@ -456,6 +527,54 @@ def _check_roi(funnel: Funnel, roi: RoiSpec, stages: dict[str, int]) -> None:
             "roi.subscriptions",
             "subscriptions are matched to leads by account: declare account: on the first source",
         )
+
+
+def _dated_snapshot(source: SourceSpec, stage: StageSpec) -> bool:
+    """On a snapshot, a stage's own `at:` alone is evidence (a Lost deal's engage date)."""
+    return source.shape is Shape.snapshot and stage.at is not None
+
+
+def _check_lookups(funnel: Funnel) -> None:
+    spec = funnel.spec
+    if not spec.funnel_sources:
+        raise funnel.error("sources", "at least one source must not be a lookup")
+    for name, source in spec.sources.items():
+        key = f"sources.{name}"
+        lookup_keys = {"key": source.key, "join": source.join, "map": source.map or None}
+        if source.shape is not Shape.lookup:
+            for field_name, given in lookup_keys.items():
+                if given is not None:
+                    raise funnel.error(f"{key}.{field_name}", f"{field_name}: is for shape: lookup")
+            continue
+        for field_name in ("key", "join"):
+            if lookup_keys[field_name] is None:
+                raise funnel.error(
+                    key,
+                    f"a lookup source needs {field_name}: "
+                    + ("(its own key column)" if field_name == "key" else "(the funnel column)"),
+                )
+        for field_name in ("id", "account", "stage", "at"):
+            if getattr(source, field_name) is not None:
+                raise funnel.error(f"{key}.{field_name}", f"a lookup source has no {field_name}:")
+
+
+def _check_outcome(funnel: Funnel) -> None:
+    spec = funnel.spec
+    if spec.won is not None and spec.won not in [s.name for s in spec.stages]:
+        hint = did_you_mean(spec.won, [s.name for s in spec.stages])
+        raise funnel.error("won", f"unknown stage '{spec.won}'{hint}")
+    lost = spec.lost
+    if lost is None:
+        return
+    source_name = lost.source or spec.primary_source
+    if source_name not in spec.funnel_sources:
+        hint = did_you_mean(source_name, spec.funnel_sources)
+        raise funnel.error("lost.source", f"unknown source '{source_name}'{hint}")
+    shape = spec.sources[source_name].shape
+    if shape is Shape.wide and lost.match is not None:
+        raise funnel.error("lost.match", "match: needs a long or snapshot source; use when:")
+    if lost.match is None and lost.when is None and lost.at is None:
+        raise funnel.error("lost", "lost: needs match:, when: or at:")
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:

@@ -303,5 +303,18 @@ SELECT
     "r_1" AND NOT "in_period" AND NOT "entry_at" IS NULL) AS "ids_outside_period",
   COUNT(*) FILTER(WHERE
     "r_1" AND "in_period" AND NOT "kept") AS "ids_filtered_out",
-  MAX("as_of") AS "as_of"
+  MAX("as_of") AS "as_of",
+  0 AS "lost_count",
+  COUNT("qv_4") FILTER(WHERE
+    "r_1" AND "in_period" AND "kept") AS "won_value_n",
+  AVG(CAST("qv_4" AS DECIMAL(38, 6))) FILTER(WHERE
+    "r_1" AND "in_period" AND "kept") AS "won_value_avg",
+  COUNT((
+    EPOCH("qt_4") - EPOCH("entry_at")
+  ) / 86400) FILTER(WHERE
+    "r_1" AND "in_period" AND "kept") AS "cycle_n",
+  QUANTILE_CONT((
+    EPOCH("qt_4") - EPOCH("entry_at")
+  ) / 86400, 0.5) FILTER(WHERE
+    "r_1" AND "in_period" AND "kept") AS "cycle_p50"
 FROM "scored"

@@ -30,6 +30,15 @@ HEADER = (
     "value_n",
     "value_avg",
     "value_median",
+    # The group's sales metrics (docs/sales.md), repeated on each of its stage rows.
+    "won",
+    "lost",
+    "open",
+    "win_rate_closed",
+    "win_rate_open",
+    "cycle_median_days",
+    "average_deal_value",
+    "sales_velocity",
 )
 
 
@@ -67,8 +76,25 @@ def _group_rows(breakdown: str, group: str, result: GroupResult) -> list[list[st
             _cell(stage.value_n),
             _cell(stage.value_avg),
             _cell(stage.value_median),
+            *_sales_cells(result),
         ]
         for stage in result.stages
+    ]
+
+
+def _sales_cells(result: GroupResult) -> list[str]:
+    sales = result.sales
+    if sales is None:
+        return [""] * 8
+    return [
+        _cell(sales.won),
+        _cell(sales.lost),
+        _cell(sales.open),
+        _cell(sales.win_rate_closed),
+        _cell(sales.win_rate_open),
+        _cell(sales.cycle_median_days),
+        _cell(sales.average_deal_value),
+        _cell(sales.sales_velocity),
     ]
 
 

@@ -50,6 +50,9 @@ def report_renderables(report: FunnelReport) -> list[RenderableType]:
         for breakdown in report.breakdowns
         if breakdown.groups
     ]
+    sales = _sales_table(report)
+    if sales is not None:
+        sections.append(sales)
     if report.period.immature:
         sections.append(
             Text.assemble(("Immature: ", "bold yellow"), (describe_immature(report), "yellow"))
@@ -258,6 +261,50 @@ class _BreakdownTable:
             ]
             style = "dim" if group.below_min_n else None
             table.add_row(name, Text(format_count(group.entered)), *cells, style=style)
+        return table
+
+
+def _sales_table(report: FunnelReport) -> _SalesTable | None:
+    """Win rates, cycle and velocity, overall and per group (render/sales.py)."""
+    from funnelcli.render.sales import sales_rows
+
+    rows = sales_rows(report)
+    return _SalesTable(report, rows) if rows else None
+
+
+class _SalesTable:
+    """Groups × sales metrics; numbers are never cut: when too wide, the columns are split
+    into two tables (counts and rates, then cycle, deal value and velocity)."""
+
+    def __init__(self, report: FunnelReport, rows: list[tuple[str, tuple[str, ...] | None]]):
+        self.report = report
+        self.rows = rows
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from funnelcli.render.sales import SALES_HEADER
+
+        everything = list(range(len(SALES_HEADER)))
+        whole = self._table(everything, last=True)
+        if _natural_width(console, options, whole) <= options.max_width:
+            yield whole
+            return
+        yield self._table(everything[:5], last=False)
+        yield NewLine()
+        yield self._table(everything[5:], last=True)
+
+    def _table(self, columns: Sequence[int], *, last: bool) -> Table:
+        from funnelcli.render.sales import SALES_HEADER, sales_caption, sales_title
+
+        table = _table(title=sales_title(self.report), caption=sales_caption() if last else None)
+        table.add_column("Group", max_width=_GROUP_CELLS)
+        for index in columns:
+            table.add_column(SALES_HEADER[index], justify="right", no_wrap=True)
+        for label, cells in self.rows:
+            if cells is None:  # a breakdown's heading
+                heading = Text(label, style="italic", no_wrap=True, overflow="ellipsis")
+                table.add_row(heading, *([Text("")] * len(columns)))
+            else:
+                table.add_row(Text(label), *(Text(cells[index]) for index in columns))
         return table
 
 
