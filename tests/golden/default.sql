@@ -34,16 +34,16 @@ WITH "agg_0" AS (
       NOT "trial_started_at" IS NULL) AS "m_3",
     MIN(CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
       NOT "paid_at" IS NULL) AS "m_4",
-    FIRST(
-      CAST("deal_amount" AS DOUBLE) ORDER BY CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP), CAST("deal_amount" AS DOUBLE)
+    MIN(
+      {'o0': CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': CAST("deal_amount" AS DOUBLE)}
     ) FILTER(WHERE
-      NOT "paid_at" IS NULL) AS "v_4",
+      NOT "paid_at" IS NULL).v AS "v_4",
     MIN(CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
       NOT "renewed_at" IS NULL) AS "m_5",
-    FIRST(
-      CAST("renewal_amount" AS DOUBLE) ORDER BY CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP), CAST("renewal_amount" AS DOUBLE)
+    MIN(
+      {'o0': CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': CAST("renewal_amount" AS DOUBLE)}
     ) FILTER(WHERE
-      NOT "renewed_at" IS NULL) AS "v_5"
+      NOT "renewed_at" IS NULL).v AS "v_5"
   FROM "source_leads"
   GROUP BY
     CAST("lead_id" AS TEXT)
