@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import re
@@ -13,14 +14,18 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from funnelcli import cache
 from funnelcli.errors import DataError, FunnelError, QueryError
-from funnelcli.spec import Funnel, SourceSpec
+from funnelcli.spec import Funnel, Shape, SourceSpec
 from funnelcli.sqlast import source_view, table
 
 if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
+# DuckDB's default is 80% of RAM; a ceiling keeps a 10M-row report under ~512 MiB peak RSS
+# (the aggregate spills to disk instead). Measured in benchmarks/RESULTS.md.
+MEMORY_LIMIT = "1GB"
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.zst")
 
@@ -92,9 +97,15 @@ def _option(name: str, value: exp.Expr) -> exp.Expr:
 
 
 class Engine:
-    """A DuckDB connection that can read the funnel's declared sources and nothing else."""
+    """A DuckDB connection that can read the funnel's declared sources and nothing else.
 
-    def __init__(self, funnel: Funnel, files: Mapping[str, SourceFiles]) -> None:
+    With `cache_dir`, each source is read from its Parquet copy there (built on first use, see
+    cache.py); the original files stay readable only to locate unreadable values by row.
+    """
+
+    def __init__(
+        self, funnel: Funnel, files: Mapping[str, SourceFiles], cache_dir: Path | None = None
+    ) -> None:
         import duckdb
 
         self.funnel = funnel
@@ -103,16 +114,23 @@ class Engine:
         self.connection = duckdb.connect(":memory:")
         self.connection.execute("SET TimeZone = 'UTC'")
         self.connection.execute("SET enable_progress_bar = false")
+        _tune(self.connection)
+        self._originals: dict[str, exp.Expr] = {}
+        readable = [str(f) for s in self.files.values() for f in s.files]
         for name, source in funnel.spec.sources.items():
+            reader = _reader(source, self.files[name])
+            self._originals[name] = reader
+            if cache_dir is not None:
+                parquet = self._cached(name, source, reader, cache_dir)
+                readable.append(str(parquet))
+                reader = exp.func("read_parquet", exp.Literal.string(str(parquet)))
             view = exp.Create(
                 this=table(source_view(name)),
                 kind="VIEW",
-                expression=exp.select(exp.Star()).from_(_reader(source, self.files[name])),
+                expression=exp.select(exp.Star()).from_(reader),
             )
             self.connection.execute(view.sql(dialect="duckdb"))
-        allowed = exp.Array(
-            expressions=[exp.Literal.string(str(f)) for s in self.files.values() for f in s.files]
-        )
+        allowed = exp.Array(expressions=[exp.Literal.string(p) for p in readable])
         self.connection.execute(f"SET allowed_paths = {allowed.sql(dialect='duckdb')}")
         self.connection.execute("SET enable_external_access = false")
         self.connection.execute("SET lock_configuration = true")
@@ -144,7 +162,7 @@ class Engine:
                         exp.TryCast(this=raw.copy(), to=exp.DataType.build(type_name)), "typed"
                     ),
                 )
-                .from_(table(source_view(source_name)))
+                .from_(self._originals[source_name].copy())
                 .subquery("t")
             )
             .where(
@@ -195,15 +213,110 @@ class Engine:
         message = re.sub(r"^[A-Za-z ]+Error: ", "", message)
         return DataError(message, file=file)
 
+    def _cached(self, name: str, source: SourceSpec, reader: exp.Expr, cache_dir: Path) -> Path:
+        """The source's Parquet copy in the cache: reused when intact, else (re)built."""
+        files = self.files[name].files
+        sort = self._sort_column(name, source, reader)
+        key = cache.cache_key(source, files, self._duckdb.__version__, sort)
+        entry = cache.read_entry(cache_dir, key)
+        if entry is not None and self._parquet_rows(entry.parquet) == entry.rows:
+            return entry.parquet
+        cache.ensure_dir(cache_dir)
+        target = cache.parquet_path(cache_dir, key)
+        temp = cache.temp_path(cache_dir, key)
+        select = exp.select(exp.Star()).from_(reader.copy())
+        if sort is not None:
+            select = select.order_by(exp.Ordered(this=exp.column(sort, quoted=True)))
+        copy = exp.Copy(
+            this=select.subquery(),
+            kind=False,
+            files=[exp.Literal.string(str(temp))],
+            params=[
+                exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var("PARQUET")),
+                exp.CopyParameter(this=exp.var("COMPRESSION"), expression=exp.var("ZSTD")),
+            ],
+        )
+        try:
+            result = self._execute(copy.sql(dialect="duckdb"), source_name=name).fetchone()
+            os.replace(temp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+        rows = int(result[0]) if result else 0
+        cache.record_entry(cache_dir, key, name, files, rows)
+        return target
+
+    def _sort_column(self, name: str, source: SourceSpec, reader: exp.Expr) -> str | None:
+        """The raw header of the source's entry time (its `at:` if long, else the first stage's
+        time column from it), when the file has it; else the copy keeps file order."""
+        spec = self.funnel.spec
+        wanted = source.at if source.shape is not Shape.wide else None
+        if wanted is None:
+            wanted = next(
+                (s.at for s in spec.stages if spec.stage_source(s) == name and s.at), None
+            )
+        if wanted is None:
+            return None
+        raw = source.column(wanted)
+        describe = exp.Describe(this=exp.select(exp.Star()).from_(reader.copy()))
+        header = {
+            str(row[0]) for row in self._fetch(describe.sql(dialect="duckdb"), source_name=name)
+        }
+        return raw if raw in header else None
+
+    def _parquet_rows(self, parquet: Path) -> int | None:
+        """The row count in a cached file's footer, or None when it is missing or damaged."""
+        count = exp.select(exp.Count(this=exp.Star())).from_(
+            exp.func("read_parquet", exp.Literal.string(str(parquet)))
+        )
+        try:
+            row = self.connection.execute(count.sql(dialect="duckdb")).fetchone()
+        except self._duckdb.Error:
+            return None
+        return int(row[0]) if row else None
+
+
+def _tune(connection: duckdb.DuckDBPyConnection) -> None:
+    """Settings for one aggregate query over large files: no row order to keep (it is all
+    aggregated), a memory ceiling (FUNNELCLI_MEMORY_LIMIT, DuckDB syntax, e.g. 2GB) with
+    spilling to a temp folder in the user cache instead of failing, and FUNNELCLI_THREADS."""
+    from funnelcli.paths import default_cache_dir
+
+    connection.execute("SET preserve_insertion_order = false")
+    settings = {
+        "memory_limit": os.environ.get("FUNNELCLI_MEMORY_LIMIT", MEMORY_LIMIT),
+        "temp_directory": str(default_cache_dir() / "spill"),
+    }
+    threads = os.environ.get("FUNNELCLI_THREADS")
+    if threads:
+        settings["threads"] = threads
+    for name, value in settings.items():
+        statement = exp.Set(
+            expressions=[
+                exp.SetItem(
+                    this=exp.EQ(this=exp.column(name), expression=exp.Literal.string(value))
+                )
+            ]
+        )
+        try:
+            connection.execute(statement.sql(dialect="duckdb"))
+        except Exception as exc:  # duckdb is only imported lazily; any bad value is user input
+            message = f"cannot set DuckDB {name} to {value!r}: {_first_line(str(exc))}"
+            raise DataError(message) from None
+
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "unknown error"
 
 
 @contextmanager
-def open_engine(funnel: Funnel, data_dir: Path | None = None) -> Iterator[Engine]:
-    """Resolve the funnel's files and yield a locked-down engine over them."""
-    engine = Engine(funnel, resolve_files(funnel, data_dir))
+def open_engine(
+    funnel: Funnel, data_dir: Path | None = None, cache_dir: Path | None = None
+) -> Iterator[Engine]:
+    """Resolve the funnel's files and yield a locked-down engine over them (reading the
+    Parquet cache in `cache_dir` when given)."""
+    engine = Engine(funnel, resolve_files(funnel, data_dir), cache_dir)
     try:
         yield engine
     finally:

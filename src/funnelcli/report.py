@@ -37,13 +37,19 @@ def build_report(
     min_n: int | None = None,
     data_dir: Path | None = None,
     explain: Callable[[str], None] | None = None,
+    cache: bool | None = None,
+    cache_dir: Path | None = None,
 ) -> FunnelReport:
-    """Run the funnel over its sources and return the report (DESIGN.md §3 semantics)."""
+    """Run the funnel over its sources and return the report (DESIGN.md §3 semantics).
+
+    `cache` (default: the YAML's `cache:`) reads the sources through their Parquet copies in
+    `cache_dir` (default: paths.default_cache_dir()).
+    """
     from funnelcli.metrics import split_groups, total_row
 
     query = query or ReportQuery()
     min_n = funnel.spec.min_n if min_n is None else min_n
-    with open_engine(funnel, data_dir) as engine:
+    with open_engine(funnel, data_dir, cache_folder(funnel, cache, cache_dir)) as engine:
         compiled = compile_for(funnel, engine, query)
         sql = compiled.sql()
         if explain is not None:
@@ -71,6 +77,15 @@ def build_report(
         min_n=min_n,
         version=__version__,
     )
+
+
+def cache_folder(funnel: Funnel, cache: bool | None, cache_dir: Path | None) -> Path | None:
+    """Where to keep the sources' Parquet copies, or None to read the files directly."""
+    if not (funnel.spec.cache if cache is None else cache):
+        return None
+    from funnelcli.paths import default_cache_dir
+
+    return cache_dir or default_cache_dir()
 
 
 def funnel_info(funnel: Funnel) -> FunnelInfo:

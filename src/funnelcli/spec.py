@@ -120,6 +120,7 @@ class FunnelSpec(_Model):
     breakdown: Annotated[list[str], BeforeValidator(_as_name_list)] = Field(default_factory=list)
     filter: str | None = None
     min_n: int = Field(default=30, ge=0)
+    cache: bool = False  # read sources through the Parquet cache (cache.py); --cache/--no-cache
 
     @property
     def primary_source(self) -> str:
