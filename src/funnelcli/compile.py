@@ -33,6 +33,7 @@ from funnelcli.sqlast import source_view, table
 __all__ = ["CompiledFunnel", "ReportQuery", "compile_funnel", "source_view", "table"]
 
 KEY = "key"
+QUANTILES = (0.5, 0.9)  # the time-to-stage quantiles reported (p50, p90)
 ROWS = "rows"
 LATEST = "latest"
 
@@ -504,8 +505,13 @@ def _final_aggregate(
     for k in range(1, n + 1):
         columns.append(q.alias(q.count_if(in_cohort(q.col(f"r_{k}"))), f"s{k}_count"))
         # Summed as DECIMAL: exact, so the total does not depend on thread scheduling.
-        exact = exp.cast(q.col(f"qv_{k}"), exp.DataType.build("DECIMAL(38, 6)"))
-        columns.append(q.alias(q.filtered(exp.Sum(this=exact), in_cohort()), f"s{k}_value"))
+        decimal = exp.DataType.build("DECIMAL(38, 6)")
+        if plans[k - 1].value is None:  # no value: skip a costly all-NULL aggregate
+            total: exp.Expr = exp.cast(exp.null(), decimal)
+        else:
+            exact = exp.cast(q.col(f"qv_{k}"), decimal.copy())
+            total = q.filtered(exp.Sum(this=exact), in_cohort())
+        columns.append(q.alias(total, f"s{k}_value"))
         if k > 1:
             columns.append(q.alias(q.count_if(in_cohort(q.col(f"bw_{k}"))), f"s{k}_backwards"))
         for label, origin in (("prev", k - 1), ("entry", 1)):
@@ -518,13 +524,10 @@ def _final_aggregate(
             columns.append(
                 q.alias(q.filtered(exp.Count(this=days.copy()), in_cohort()), f"s{k}_{label}_n")
             )
-            for fraction in (0.5, 0.9):
-                quantile = exp.func("quantile_cont", days.copy(), exp.Literal.number(fraction))
-                columns.append(
-                    q.alias(
-                        q.filtered(quantile, in_cohort()), f"s{k}_{label}_p{int(fraction * 100)}"
-                    )
-                )
+            # Both quantiles from one aggregate (one sort), split in the outer select below.
+            fractions = exp.Array(expressions=[exp.Literal.number(f) for f in QUANTILES])
+            quantiles = exp.func("quantile_cont", days.copy(), fractions)
+            columns.append(q.alias(q.filtered(quantiles, in_cohort()), f"s{k}_{label}_q"))
     # Data quality: over every key read (meaningful on the grand-total row).
     funnel_member = q.col("r_1")
     for i in range(len(sources)):
@@ -571,4 +574,15 @@ def _final_aggregate(
         for group in breakdowns:
             sets.append(exp.Tuple(expressions=[q.col(aliases[a]) for a in group]))
         select = select.group_by(exp.GroupingSets(expressions=sets))
-    return select
+    outer: list[exp.Expr] = []
+    for column in columns:
+        name = column.alias
+        if not name.endswith("_q"):
+            outer.append(q.col(name))
+            continue
+        for i, fraction in enumerate(QUANTILES, start=1):
+            element = exp.Anonymous(
+                this="list_extract", expressions=[q.col(name), exp.Literal.number(i)]
+            )
+            outer.append(q.alias(element, f"{name[:-2]}_p{int(fraction * 100)}"))
+    return exp.select(*outer).from_(select.subquery("f"))

@@ -284,10 +284,11 @@ def _tune(connection: duckdb.DuckDBPyConnection) -> None:
     from funnelcli.paths import default_cache_dir
 
     connection.execute("SET preserve_insertion_order = false")
-    settings = {
-        "memory_limit": os.environ.get("FUNNELCLI_MEMORY_LIMIT", MEMORY_LIMIT),
-        "temp_directory": str(default_cache_dir() / "spill"),
-    }
+    settings = {"memory_limit": os.environ.get("FUNNELCLI_MEMORY_LIMIT", MEMORY_LIMIT)}
+    spill = default_cache_dir() / "spill"  # DuckDB creates it (not its parents) if it spills
+    with contextlib.suppress(OSError):
+        spill.parent.mkdir(parents=True, exist_ok=True)
+        settings["temp_directory"] = str(spill)
     threads = os.environ.get("FUNNELCLI_THREADS")
     if threads:
         settings["threads"] = threads
