@@ -6,6 +6,7 @@ import contextlib
 import glob
 import os
 import re
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -280,15 +281,15 @@ class Engine:
 def _tune(connection: duckdb.DuckDBPyConnection) -> None:
     """Settings for one aggregate query over large files: no row order to keep (it is all
     aggregated), a memory ceiling (FUNNELCLI_MEMORY_LIMIT, DuckDB syntax, e.g. 2GB) with
-    spilling to a temp folder in the user cache instead of failing, and FUNNELCLI_THREADS."""
-    from funnelcli.paths import default_cache_dir
-
+    spilling to a temp folder instead of failing, and FUNNELCLI_THREADS."""
     connection.execute("SET preserve_insertion_order = false")
-    settings = {"memory_limit": os.environ.get("FUNNELCLI_MEMORY_LIMIT", MEMORY_LIMIT)}
-    spill = default_cache_dir() / "spill"  # DuckDB creates it (not its parents) if it spills
-    with contextlib.suppress(OSError):
-        spill.parent.mkdir(parents=True, exist_ok=True)
-        settings["temp_directory"] = str(spill)
+    # DuckDB creates the spill folder (not its parents) only if it has to spill.
+    owner = os.getuid() if hasattr(os, "getuid") else "user"
+    spill = Path(tempfile.gettempdir()) / f"funnelcli-spill-{owner}"
+    settings = {
+        "memory_limit": os.environ.get("FUNNELCLI_MEMORY_LIMIT", MEMORY_LIMIT),
+        "temp_directory": str(spill),
+    }
     threads = os.environ.get("FUNNELCLI_THREADS")
     if threads:
         settings["threads"] = threads
