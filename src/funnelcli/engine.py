@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -183,7 +184,12 @@ class Engine:
 
         cursor = self._execute(sql)
         names = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
+        # Exact DECIMAL sums arrive as Decimal; as floats (what the report shows anyway) polars
+        # builds the frame without importing numpy (~0.15 s of every run).
+        rows = [
+            tuple(float(v) if isinstance(v, Decimal) else v for v in row)
+            for row in cursor.fetchall()
+        ]
         return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
 
     def _fetch(self, sql: str, *, source_name: str | None = None) -> list[tuple[Any, ...]]:
