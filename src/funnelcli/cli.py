@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
@@ -242,15 +243,17 @@ def report(
         )
         if query.since and query.until and query.since >= query.until:
             raise UsageError("--since must be before --until")
-        result = build_report(
-            definition,
-            query,
-            min_n=min_n,
-            data_dir=data,
-            explain=(lambda sql: typer.echo(sql, err=True)) if explain else None,
-            cache=cache,
-            cache_dir=cache_dir,
-        )
+        with _query_progress(definition, data) as progress:
+            result = build_report(
+                definition,
+                query,
+                min_n=min_n,
+                data_dir=data,
+                explain=(lambda sql: typer.echo(sql, err=True)) if explain else None,
+                cache=cache,
+                cache_dir=cache_dir,
+                progress=progress,
+            )
         if fmt is Format.table and output is None:
             from funnelcli.render.terminal import print_report
 
@@ -413,6 +416,27 @@ def cache_clear(cache_dir: CacheDirOpt = None, debug: DebugOpt = False) -> None:
         typer.echo(f"Removed {files} file(s), {_size(size)}, from {folder}")
 
     _guard(debug, run)
+
+
+@contextmanager
+def _query_progress(
+    definition: Funnel, data: Path | None
+) -> Iterator[Callable[[float], None] | None]:
+    """A progress display on stderr while the sources are read, only when stderr is a
+    terminal (never in pipes, cron, CI or under NO_COLOR / TERM=dumb)."""
+    if not sys.stderr.isatty() or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        yield None
+        return
+    from rich.console import Console
+
+    from funnelcli.engine import resolve_files
+    from funnelcli.render.terminal import QueryProgress
+
+    files = resolve_files(definition, data)
+    total = sum(f.stat().st_size for s in files.values() for f in s.files)
+    names = ", ".join(sorted({f.name for s in files.values() for f in s.files}))
+    with QueryProgress(Console(stderr=True), f"Reading {names}", total) as progress:
+        yield progress
 
 
 def _size(count: int) -> str:

@@ -7,7 +7,8 @@ import glob
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 # DuckDB's default is 80% of RAM; a ceiling keeps a 10M-row report under ~512 MiB peak RSS
 # (the aggregate spills to disk instead). Measured in benchmarks/RESULTS.md.
 MEMORY_LIMIT = "1GB"
+POLL_SECONDS = 0.1
+Progress = Callable[[float], None]  # called with the running statement's done fraction, 0..1
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.zst")
 
@@ -106,16 +109,24 @@ class Engine:
     """
 
     def __init__(
-        self, funnel: Funnel, files: Mapping[str, SourceFiles], cache_dir: Path | None = None
+        self,
+        funnel: Funnel,
+        files: Mapping[str, SourceFiles],
+        cache_dir: Path | None = None,
+        progress: Progress | None = None,
     ) -> None:
         import duckdb
 
         self.funnel = funnel
         self.files = dict(files)
         self._duckdb = duckdb
+        self._progress = progress
         self.connection = duckdb.connect(":memory:")
         self.connection.execute("SET TimeZone = 'UTC'")
-        self.connection.execute("SET enable_progress_bar = false")
+        # DuckDB tracks progress for query_progress() but never prints its own bar.
+        self.connection.execute("SET enable_progress_bar_print = false")
+        tracking = "true" if progress is not None else "false"
+        self.connection.execute(f"SET enable_progress_bar = {tracking}")
         _tune(self.connection)
         self._originals: dict[str, exp.Expr] = {}
         readable = [str(f) for s in self.files.values() for f in s.files]
@@ -198,7 +209,8 @@ class Engine:
     def _execute(self, sql: str, *, source_name: str | None = None) -> duckdb.DuckDBPyConnection:
         duckdb = self._duckdb
         try:
-            return self.connection.execute(sql)
+            with self._polling():
+                return self.connection.execute(sql)
         except (
             duckdb.IOException,
             duckdb.InvalidInputException,
@@ -219,6 +231,32 @@ class Engine:
             file = mentioned.group(1) if mentioned else None
         message = re.sub(r"^[A-Za-z ]+Error: ", "", message)
         return DataError(message, file=file)
+
+    @contextmanager
+    def _polling(self) -> Iterator[None]:
+        """While a statement runs, report DuckDB's progress (0..1) from a helper thread."""
+        if self._progress is None:
+            yield
+            return
+        report = self._progress
+        done = threading.Event()
+
+        def poll() -> None:
+            while not done.wait(POLL_SECONDS):
+                try:
+                    percent = self.connection.query_progress()
+                except self._duckdb.Error:
+                    return
+                if percent >= 0:
+                    report(min(percent, 100.0) / 100.0)
+
+        poller = threading.Thread(target=poll, name="funnel-progress", daemon=True)
+        poller.start()
+        try:
+            yield
+        finally:
+            done.set()
+            poller.join()
 
     def _cached(self, name: str, source: SourceSpec, reader: exp.Expr, cache_dir: Path) -> Path:
         """The source's Parquet copy in the cache: reused when intact, else (re)built."""
@@ -320,11 +358,15 @@ def _first_line(text: str) -> str:
 
 @contextmanager
 def open_engine(
-    funnel: Funnel, data_dir: Path | None = None, cache_dir: Path | None = None
+    funnel: Funnel,
+    data_dir: Path | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
 ) -> Iterator[Engine]:
     """Resolve the funnel's files and yield a locked-down engine over them (reading the
-    Parquet cache in `cache_dir` when given)."""
-    engine = Engine(funnel, resolve_files(funnel, data_dir), cache_dir)
+    Parquet cache in `cache_dir` when given; reporting each statement's progress to
+    `progress`)."""
+    engine = Engine(funnel, resolve_files(funnel, data_dir), cache_dir, progress)
     try:
         yield engine
     finally:

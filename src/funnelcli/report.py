@@ -39,17 +39,20 @@ def build_report(
     explain: Callable[[str], None] | None = None,
     cache: bool | None = None,
     cache_dir: Path | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> FunnelReport:
     """Run the funnel over its sources and return the report (DESIGN.md §3 semantics).
 
     `cache` (default: the YAML's `cache:`) reads the sources through their Parquet copies in
-    `cache_dir` (default: paths.default_cache_dir()).
+    `cache_dir` (default: paths.default_cache_dir()). `progress` is called (from another
+    thread) with the running query's done fraction.
     """
     from funnelcli.metrics import split_groups, total_row
 
     query = query or ReportQuery()
     min_n = funnel.spec.min_n if min_n is None else min_n
-    with open_engine(funnel, data_dir, cache_folder(funnel, cache, cache_dir)) as engine:
+    folder = cache_folder(funnel, cache, cache_dir)
+    with open_engine(funnel, data_dir, folder, progress) as engine:
         compiled = compile_for(funnel, engine, query)
         sql = compiled.sql()
         if explain is not None:
