@@ -143,13 +143,16 @@ def _source_aggregate(
                 )
             continue
         if plan.as_list:
-            element: exp.Expr = exp.Struct(
-                expressions=[
-                    exp.PropertyEQ(this=exp.to_identifier("t"), expression=plan.time.copy()),
-                    exp.PropertyEQ(
-                        this=exp.to_identifier("v"), expression=(plan.value or exp.null()).copy()
-                    ),
-                ]
+            # Each element is {t, v}; a stage without value lists bare times (a third cheaper).
+            element: exp.Expr = (
+                plan.time.copy()
+                if plan.value is None
+                else exp.Struct(
+                    expressions=[
+                        exp.PropertyEQ(this=exp.to_identifier("t"), expression=plan.time.copy()),
+                        exp.PropertyEQ(this=exp.to_identifier("v"), expression=plan.value.copy()),
+                    ]
+                )
             )
             keys = [plan.time] if plan.value is None else [plan.time, plan.value]
             ordered = exp.Order(
@@ -246,8 +249,7 @@ def compile_funnel(
         if plan.time is None:
             return None
         if plan.as_list:
-            first = q.first_element(q.col(f"l_{plan.index}"))
-            return exp.Dot(this=first, expression=exp.to_identifier("t"))
+            return _element_time(q.first_element(q.col(f"l_{plan.index}")), plan)
         return q.col(f"m_{plan.index}")
 
     minima = [raw_min(p) for p in plans]
@@ -292,6 +294,13 @@ def compile_funnel(
         source_names=tuple(sources),
         typed_columns=_typed_columns(plans),
     )
+
+
+def _element_time(element: exp.Expr, plan: StagePlan) -> exp.Expr:
+    """The time of one element of a stage's evidence list (a bare time when it has no value)."""
+    if plan.value is None:
+        return element
+    return exp.Dot(this=element, expression=exp.to_identifier("t"))
 
 
 def _typed_columns(plans: list[StagePlan]) -> tuple[tuple[str, str, str], ...]:
@@ -373,11 +382,15 @@ def _qualify(plan: StagePlan, window: Duration | None, order: Order) -> list[exp
 
         if plan.as_list:
             element = exp.to_identifier("e")
-            t = exp.Dot(this=exp.column("e"), expression=exp.to_identifier("t"))
+            t = _element_time(exp.column("e"), plan)
             lam = exp.Lambda(this=bounds(t), expressions=[element])
             hit = q.first_element(exp.func("list_filter", q.col(f"l_{k}"), lam))
-            qualified_time = exp.Dot(this=hit, expression=exp.to_identifier("t"))
-            value = exp.Dot(this=hit.copy(), expression=exp.to_identifier("v"))
+            qualified_time = _element_time(hit, plan)
+            value = (
+                exp.Dot(this=hit.copy(), expression=exp.to_identifier("v"))
+                if plan.value is not None
+                else exp.null()
+            )
         else:
             m = q.col(f"m_{k}")
             qualified_time = q.case(bounds(m), m.copy())

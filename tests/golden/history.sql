@@ -27,23 +27,23 @@ WITH "agg_0" AS (
       )
     ) AS "latest",
     ARRAY_AGG(
-      {'t': CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': NULL} ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
+      CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP) ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
     ) FILTER(WHERE
       NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('New')) AS "l_1",
     ARRAY_AGG(
-      {'t': CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': NULL} ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
+      CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP) ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
     ) FILTER(WHERE
       NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('MQL')) AS "l_2",
     ARRAY_AGG(
-      {'t': CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': NULL} ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
+      CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP) ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
     ) FILTER(WHERE
       NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('Trial')) AS "l_3",
     ARRAY_AGG(
-      {'t': CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': NULL} ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
+      CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP) ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
     ) FILTER(WHERE
       NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('Closed Won')) AS "l_4",
     ARRAY_AGG(
-      {'t': CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': NULL} ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
+      CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP) ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
     ) FILTER(WHERE
       NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('Renewed')) AS "l_5"
   FROM "source_history"
@@ -63,14 +63,14 @@ WITH "agg_0" AS (
 ), "ev" AS (
   SELECT
     *,
-    CAST(LIST_EXTRACT("l_1", 1).t AS TIMESTAMP) AS "entry_at"
+    CAST(LIST_EXTRACT("l_1", 1) AS TIMESTAMP) AS "entry_at"
   FROM "ids"
 ), "q_1" AS (
   SELECT
     *,
-    CAST(LIST_EXTRACT(LIST_FILTER("l_1", LAMBDA e : TRUE), 1).t AS TIMESTAMP) AS "qt_1",
+    CAST(LIST_EXTRACT(LIST_FILTER("l_1", LAMBDA e : TRUE), 1) AS TIMESTAMP) AS "qt_1",
     CAST(NULL AS DOUBLE) AS "qv_1",
-    NOT LIST_EXTRACT(LIST_FILTER("l_1", LAMBDA e : TRUE), 1).t IS NULL AS "qr_1"
+    NOT LIST_EXTRACT(LIST_FILTER("l_1", LAMBDA e : TRUE), 1) IS NULL AS "qr_1"
   FROM "ev"
 ), "q_2" AS (
   SELECT
@@ -80,24 +80,24 @@ WITH "agg_0" AS (
       THEN LIST_EXTRACT(
         LIST_FILTER(
           "l_2",
-          LAMBDA e : e.t <= "entry_at" + INTERVAL '18' MONTH AND (
-            "qt_1" IS NULL OR e.t >= "qt_1"
+          LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH AND (
+            "qt_1" IS NULL OR e >= "qt_1"
           )
         ),
         1
-      ).t
+      )
     END AS TIMESTAMP) AS "qt_2",
     CAST(NULL AS DOUBLE) AS "qv_2",
     "qr_1"
     AND NOT LIST_EXTRACT(
       LIST_FILTER(
         "l_2",
-        LAMBDA e : e.t <= "entry_at" + INTERVAL '18' MONTH AND (
-          "qt_1" IS NULL OR e.t >= "qt_1"
+        LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH AND (
+          "qt_1" IS NULL OR e >= "qt_1"
         )
       ),
       1
-    ).t IS NULL AS "qr_2"
+    ) IS NULL AS "qr_2"
   FROM "q_1"
 ), "q_3" AS (
   SELECT
@@ -107,32 +107,32 @@ WITH "agg_0" AS (
       THEN LIST_EXTRACT(
         LIST_FILTER(
           "l_3",
-          LAMBDA e : e.t <= "entry_at" + INTERVAL '18' MONTH
+          LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
           AND (
-            "qt_2" IS NULL OR e.t <= "qt_2" + INTERVAL '5184000' SECOND
+            "qt_2" IS NULL OR e <= "qt_2" + INTERVAL '5184000' SECOND
           )
           AND (
-            COALESCE("qt_2", "qt_1") IS NULL OR e.t >= COALESCE("qt_2", "qt_1")
+            COALESCE("qt_2", "qt_1") IS NULL OR e >= COALESCE("qt_2", "qt_1")
           )
         ),
         1
-      ).t
+      )
     END AS TIMESTAMP) AS "qt_3",
     CAST(NULL AS DOUBLE) AS "qv_3",
     "qr_2"
     AND NOT LIST_EXTRACT(
       LIST_FILTER(
         "l_3",
-        LAMBDA e : e.t <= "entry_at" + INTERVAL '18' MONTH
+        LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
         AND (
-          "qt_2" IS NULL OR e.t <= "qt_2" + INTERVAL '5184000' SECOND
+          "qt_2" IS NULL OR e <= "qt_2" + INTERVAL '5184000' SECOND
         )
         AND (
-          COALESCE("qt_2", "qt_1") IS NULL OR e.t >= COALESCE("qt_2", "qt_1")
+          COALESCE("qt_2", "qt_1") IS NULL OR e >= COALESCE("qt_2", "qt_1")
         )
       ),
       1
-    ).t IS NULL AS "qr_3"
+    ) IS NULL AS "qr_3"
   FROM "q_2"
 ), "q_4" AS (
   SELECT
@@ -142,28 +142,26 @@ WITH "agg_0" AS (
       THEN LIST_EXTRACT(
         LIST_FILTER(
           "l_4",
-          LAMBDA e : e.t <= "entry_at" + INTERVAL '18' MONTH
+          LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
           AND (
-            COALESCE("qt_3", "qt_2", "qt_1") IS NULL
-            OR e.t >= COALESCE("qt_3", "qt_2", "qt_1")
+            COALESCE("qt_3", "qt_2", "qt_1") IS NULL OR e >= COALESCE("qt_3", "qt_2", "qt_1")
           )
         ),
         1
-      ).t
+      )
     END AS TIMESTAMP) AS "qt_4",
     CAST(NULL AS DOUBLE) AS "qv_4",
     "qr_3"
     AND NOT LIST_EXTRACT(
       LIST_FILTER(
         "l_4",
-        LAMBDA e : e.t <= "entry_at" + INTERVAL '18' MONTH
+        LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
         AND (
-          COALESCE("qt_3", "qt_2", "qt_1") IS NULL
-          OR e.t >= COALESCE("qt_3", "qt_2", "qt_1")
+          COALESCE("qt_3", "qt_2", "qt_1") IS NULL OR e >= COALESCE("qt_3", "qt_2", "qt_1")
         )
       ),
       1
-    ).t IS NULL AS "qr_4"
+    ) IS NULL AS "qr_4"
   FROM "q_3"
 ), "q_5" AS (
   SELECT
@@ -173,28 +171,28 @@ WITH "agg_0" AS (
       THEN LIST_EXTRACT(
         LIST_FILTER(
           "l_5",
-          LAMBDA e : e.t <= "entry_at" + INTERVAL '18' MONTH
+          LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
           AND (
             COALESCE("qt_4", "qt_3", "qt_2", "qt_1") IS NULL
-            OR e.t >= COALESCE("qt_4", "qt_3", "qt_2", "qt_1")
+            OR e >= COALESCE("qt_4", "qt_3", "qt_2", "qt_1")
           )
         ),
         1
-      ).t
+      )
     END AS TIMESTAMP) AS "qt_5",
     CAST(NULL AS DOUBLE) AS "qv_5",
     "qr_4"
     AND NOT LIST_EXTRACT(
       LIST_FILTER(
         "l_5",
-        LAMBDA e : e.t <= "entry_at" + INTERVAL '18' MONTH
+        LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
         AND (
           COALESCE("qt_4", "qt_3", "qt_2", "qt_1") IS NULL
-          OR e.t >= COALESCE("qt_4", "qt_3", "qt_2", "qt_1")
+          OR e >= COALESCE("qt_4", "qt_3", "qt_2", "qt_1")
         )
       ),
       1
-    ).t IS NULL AS "qr_5"
+    ) IS NULL AS "qr_5"
   FROM "q_4"
 ), "per_id" AS (
   SELECT
@@ -204,21 +202,21 @@ WITH "agg_0" AS (
     NOT "key" IS NULL AND "qr_3" AS "r_3",
     NOT "key" IS NULL AND "qr_4" AS "r_4",
     NOT "key" IS NULL AND "qr_5" AS "r_5",
-    COALESCE(LIST_EXTRACT("l_2", 1).t < LIST_EXTRACT("l_1", 1).t, FALSE) AS "bw_2",
+    COALESCE(LIST_EXTRACT("l_2", 1) < LIST_EXTRACT("l_1", 1), FALSE) AS "bw_2",
     COALESCE(
-      LIST_EXTRACT("l_3", 1).t < GREATEST(LIST_EXTRACT("l_1", 1).t, LIST_EXTRACT("l_2", 1).t),
+      LIST_EXTRACT("l_3", 1) < GREATEST(LIST_EXTRACT("l_1", 1), LIST_EXTRACT("l_2", 1)),
       FALSE
     ) AS "bw_3",
     COALESCE(
-      LIST_EXTRACT("l_4", 1).t < GREATEST(LIST_EXTRACT("l_1", 1).t, LIST_EXTRACT("l_2", 1).t, LIST_EXTRACT("l_3", 1).t),
+      LIST_EXTRACT("l_4", 1) < GREATEST(LIST_EXTRACT("l_1", 1), LIST_EXTRACT("l_2", 1), LIST_EXTRACT("l_3", 1)),
       FALSE
     ) AS "bw_4",
     COALESCE(
-      LIST_EXTRACT("l_5", 1).t < GREATEST(
-        LIST_EXTRACT("l_1", 1).t,
-        LIST_EXTRACT("l_2", 1).t,
-        LIST_EXTRACT("l_3", 1).t,
-        LIST_EXTRACT("l_4", 1).t
+      LIST_EXTRACT("l_5", 1) < GREATEST(
+        LIST_EXTRACT("l_1", 1),
+        LIST_EXTRACT("l_2", 1),
+        LIST_EXTRACT("l_3", 1),
+        LIST_EXTRACT("l_4", 1)
       ),
       FALSE
     ) AS "bw_5",
