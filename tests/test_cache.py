@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from importlib import resources
 from pathlib import Path
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
@@ -144,6 +146,8 @@ def test_cache_info_and_clear(repo: Path) -> None:
     result = runner.invoke(app, ["cache", "info", "--format", "json"], env=ENV)
     document = json.loads(result.stdout)
     assert document["schema"] == "funnelcli.cache/1"
+    schema_text = resources.files("funnelcli").joinpath("schemas/cache-1.schema.json").read_text()
+    jsonschema.validate(document, json.loads(schema_text))
     (entry,) = document["entries"]
     assert entry["source"] == "leads"
     assert entry["rows"] == 3000
