@@ -172,3 +172,18 @@ def test_default_cache_dir_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert default_cache_dir() == tmp_path / "home" / ".cache" / "funnelcli"
+
+
+def test_the_copy_is_sorted_by_entry_time(repo: Path) -> None:
+    import polars as pl
+
+    _report(repo, cache=True)
+    (parquet,) = _parquets(repo / "cache")
+    copy = pl.read_parquet(parquet)
+    assert copy.height == 3000
+    created = copy.get_column("created_at")
+    assert created.is_sorted()
+    original = pl.read_csv(repo / "sample_data" / "leads.csv", infer_schema_length=0)
+    assert sorted(copy.get_column("lead_id").to_list()) == sorted(
+        original.get_column("lead_id").to_list()
+    )

@@ -261,8 +261,8 @@ class Engine:
     def _cached(self, name: str, source: SourceSpec, reader: exp.Expr, cache_dir: Path) -> Path:
         """The source's Parquet copy in the cache: reused when intact, else (re)built."""
         files = self.files[name].files
-        sort = self._sort_column(name, source, reader)
-        key = cache.cache_key(source, files, self._duckdb.__version__, sort)
+        wanted = self._sort_column(name, source)
+        key = cache.cache_key(source, files, self._duckdb.__version__, wanted)
         entry = cache.read_entry(cache_dir, key)
         if entry is not None and self._parquet_rows(entry.parquet) == entry.rows:
             return entry.parquet
@@ -270,6 +270,7 @@ class Engine:
         target = cache.parquet_path(cache_dir, key)
         temp = cache.temp_path(cache_dir, key)
         select = exp.select(exp.Star()).from_(reader.copy())
+        sort = wanted if wanted is not None and self._has_column(name, reader, wanted) else None
         if sort is not None:
             select = select.order_by(exp.Ordered(this=exp.column(sort, quoted=True)))
         copy = exp.Copy(
@@ -292,23 +293,21 @@ class Engine:
         cache.record_entry(cache_dir, key, name, files, rows)
         return target
 
-    def _sort_column(self, name: str, source: SourceSpec, reader: exp.Expr) -> str | None:
-        """The raw header of the source's entry time (its `at:` if long, else the first stage's
-        time column from it), when the file has it; else the copy keeps file order."""
+    def _sort_column(self, name: str, source: SourceSpec) -> str | None:
+        """The raw header of the source's entry time: its `at:` if long, else the first stage's
+        time column from it (the copy keeps file order when the file lacks it)."""
         spec = self.funnel.spec
         wanted = source.at if source.shape is not Shape.wide else None
         if wanted is None:
             wanted = next(
                 (s.at for s in spec.stages if spec.stage_source(s) == name and s.at), None
             )
-        if wanted is None:
-            return None
-        raw = source.column(wanted)
+        return None if wanted is None else source.column(wanted)
+
+    def _has_column(self, name: str, reader: exp.Expr, column: str) -> bool:
         describe = exp.Describe(this=exp.select(exp.Star()).from_(reader.copy()))
-        header = {
-            str(row[0]) for row in self._fetch(describe.sql(dialect="duckdb"), source_name=name)
-        }
-        return raw if raw in header else None
+        rows = self._fetch(describe.sql(dialect="duckdb"), source_name=name)
+        return column in {str(row[0]) for row in rows}
 
     def _parquet_rows(self, parquet: Path) -> int | None:
         """The row count in a cached file's footer, or None when it is missing or damaged."""
