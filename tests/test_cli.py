@@ -32,6 +32,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(ROOT / "funnels", tmp_path / "funnels")
     shutil.copytree(ROOT / "sample_data", tmp_path / "sample_data")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FUNNELCLI_CACHE_DIR", str(tmp_path / "cache"))  # never the user's
     return tmp_path
 
 

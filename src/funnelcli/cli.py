@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
@@ -93,6 +94,25 @@ OutputOpt = Annotated[
     Path | None,
     typer.Option(
         "--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout."
+    ),
+]
+CacheOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--cache/--no-cache",
+        help="Read sources through their Parquet copies in the cache, built on first use and "
+        "rebuilt when a file changes. Default: the YAML's cache: setting (off).",
+        show_default=False,
+    ),
+]
+CacheDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        metavar="DIR",
+        help="Cache folder. Default: $FUNNELCLI_CACHE_DIR, else $XDG_CACHE_HOME/funnelcli, "
+        "else ~/.cache/funnelcli.",
+        file_okay=False,
     ),
 ]
 
@@ -207,6 +227,8 @@ def report(
     explain: Annotated[
         bool, typer.Option("--explain", help="Print the SQL to stderr before running.")
     ] = False,
+    cache: CacheOpt = None,
+    cache_dir: CacheDirOpt = None,
     debug: DebugOpt = False,
     rejects: Annotated[
         Path | None,
@@ -239,15 +261,19 @@ def report(
         )
         if query.since and query.until and query.since >= query.until:
             raise UsageError("--since must be before --until")
-        result = build_report(
-            definition,
-            query,
-            min_n=min_n,
-            data_dir=data,
-            explain=(lambda sql: typer.echo(sql, err=True)) if explain else None,
-            strict=strict,
-            rejects_out=rejects,
-        )
+        with _query_progress(definition, data) as progress:
+            result = build_report(
+                definition,
+                query,
+                min_n=min_n,
+                data_dir=data,
+                explain=(lambda sql: typer.echo(sql, err=True)) if explain else None,
+                strict=strict,
+                rejects_out=rejects,
+                cache=cache,
+                cache_dir=cache_dir,
+                progress=progress,
+            )
         if fmt is Format.table and output is None:
             from funnelcli.render.terminal import print_report
 
@@ -547,6 +573,105 @@ def roi(
         _emit(render_roi(result, fmt, width=_width()), output)
 
     _guard(debug, run)
+
+
+cache_app = typer.Typer(
+    help="Inspect or empty the Parquet cache that --cache reads sources from.\n\n"
+    "Example: funnel cache info",
+    no_args_is_help=True,
+)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("info")
+def cache_info(
+    cache_dir: CacheDirOpt = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="Output format: table or json.")
+    ] = Format.table,
+    debug: DebugOpt = False,
+) -> None:
+    """List the cached sources: files, rows, size on disk, when built.
+
+    Example: funnel cache info --format json
+    """
+
+    def run() -> None:
+        import json
+
+        from funnelcli import cache
+        from funnelcli.paths import default_cache_dir
+
+        folder = cache_dir or default_cache_dir()
+        entries = cache.entries(folder)
+        if fmt is Format.json:
+            document = {
+                "schema": "funnelcli.cache/1",
+                "cache_dir": str(folder),
+                "entries": [e.to_dict() for e in entries],
+                "total_bytes": sum(e.bytes for e in entries),
+            }
+            typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+            return
+        if fmt is not Format.table:
+            raise UsageError("cache info: --format must be table or json")
+        total = sum(e.bytes for e in entries)
+        typer.echo(f"{folder}: {len(entries)} cached source(s), {_size(total)}")
+        for e in entries:
+            typer.echo(
+                f"  {e.source}: {', '.join(e.files)} → {e.parquet.name} "
+                f"({e.rows:,} rows, {_size(e.bytes)}, built {e.created})"
+            )
+
+    _guard(debug, run)
+
+
+@cache_app.command("clear")
+def cache_clear(cache_dir: CacheDirOpt = None, debug: DebugOpt = False) -> None:
+    """Delete every cached Parquet copy (they are rebuilt on the next --cache run).
+
+    Example: funnel cache clear
+    """
+
+    def run() -> None:
+        from funnelcli import cache
+        from funnelcli.paths import default_cache_dir
+
+        folder = cache_dir or default_cache_dir()
+        files, size = cache.clear(folder)
+        typer.echo(f"Removed {files} file(s), {_size(size)}, from {folder}")
+
+    _guard(debug, run)
+
+
+@contextmanager
+def _query_progress(
+    definition: Funnel, data: Path | None
+) -> Iterator[Callable[[float], None] | None]:
+    """A progress display on stderr while the sources are read, only when stderr is a
+    terminal (never in pipes, cron, CI or under NO_COLOR / TERM=dumb)."""
+    if not sys.stderr.isatty() or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        yield None
+        return
+    from rich.console import Console
+
+    from funnelcli.engine import resolve_files
+    from funnelcli.render.terminal import QueryProgress
+
+    files = resolve_files(definition, data)
+    total = sum(f.stat().st_size for s in files.values() for f in s.files)
+    names = ", ".join(sorted({f.name for s in files.values() for f in s.files}))
+    with QueryProgress(Console(stderr=True), f"Reading {names}", total) as progress:
+        yield progress
+
+
+def _size(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
 
 
 def _console() -> Console:

@@ -36,6 +36,7 @@ __all__ = ["CompiledFunnel", "ReportQuery", "compile_funnel", "source_view", "ta
 KEY = "key"
 PERIOD_KEY = "__entry_period"  # the pseudo attribute of ReportQuery.periods in breakdowns
 PERIOD_COLUMN = "entry_period"
+QUANTILES = (0.5, 0.9)  # the time-to-stage quantiles reported (p50, p90)
 ROWS = "rows"
 LATEST = "latest"
 
@@ -155,13 +156,16 @@ def _source_aggregate(
                 )
             continue
         if plan.as_list:
-            element: exp.Expr = exp.Struct(
-                expressions=[
-                    exp.PropertyEQ(this=exp.to_identifier("t"), expression=plan.time.copy()),
-                    exp.PropertyEQ(
-                        this=exp.to_identifier("v"), expression=(plan.value or exp.null()).copy()
-                    ),
-                ]
+            # Each element is {t, v}; a stage without value lists bare times (a third cheaper).
+            element: exp.Expr = (
+                plan.time.copy()
+                if plan.value is None
+                else exp.Struct(
+                    expressions=[
+                        exp.PropertyEQ(this=exp.to_identifier("t"), expression=plan.time.copy()),
+                        exp.PropertyEQ(this=exp.to_identifier("v"), expression=plan.value.copy()),
+                    ]
+                )
             )
             keys = [plan.time] if plan.value is None else [plan.time, plan.value]
             ordered = exp.Order(
@@ -281,8 +285,7 @@ def compile_funnel(
         if plan.time is None:
             return None
         if plan.as_list:
-            first = q.first_element(q.col(f"l_{plan.index}"))
-            return exp.Dot(this=first, expression=exp.to_identifier("t"))
+            return _element_time(q.first_element(q.col(f"l_{plan.index}")), plan)
         return q.col(f"m_{plan.index}")
 
     minima = [raw_min(p) for p in plans]
@@ -321,6 +324,7 @@ def compile_funnel(
         plans, sources, breakdowns, aliases, query, spec.window is not None, wide
     )
     final = _with_sales_columns(final, spec.won_stage, lost is not None)
+    final = _split_quantiles(final)
     for name, body in with_:
         final = final.with_(exp.to_identifier(name, quoted=True), as_=body, copy=False)
     group_columns = {name: f"g_{aliases[name]}" for b in breakdowns for name in b}
@@ -332,6 +336,13 @@ def compile_funnel(
         source_names=tuple(sources),
         typed_columns=_typed_columns(plans),
     )
+
+
+def _element_time(element: exp.Expr, plan: StagePlan) -> exp.Expr:
+    """The time of one element of a stage's evidence list (a bare time when it has no value)."""
+    if plan.value is None:
+        return element
+    return exp.Dot(this=element, expression=exp.to_identifier("t"))
 
 
 def _typed_columns(plans: list[StagePlan]) -> tuple[tuple[str, str, str], ...]:
@@ -413,11 +424,15 @@ def _qualify(plan: StagePlan, window: Duration | None, order: Order) -> list[exp
 
         if plan.as_list:
             element = exp.to_identifier("e")
-            t = exp.Dot(this=exp.column("e"), expression=exp.to_identifier("t"))
+            t = _element_time(exp.column("e"), plan)
             lam = exp.Lambda(this=bounds(t), expressions=[element])
             hit = q.first_element(exp.func("list_filter", q.col(f"l_{k}"), lam))
-            qualified_time = exp.Dot(this=hit, expression=exp.to_identifier("t"))
-            value = exp.Dot(this=hit.copy(), expression=exp.to_identifier("v"))
+            qualified_time = _element_time(hit, plan)
+            value = (
+                exp.Dot(this=hit.copy(), expression=exp.to_identifier("v"))
+                if plan.value is not None
+                else exp.null()
+            )
         else:
             m = q.col(f"m_{k}")
             qualified_time = q.case(bounds(m), m.copy())
@@ -558,9 +573,12 @@ def _final_aggregate(
     for k in range(1, n + 1):
         columns.append(q.alias(q.count_if(in_cohort(q.col(f"r_{k}"))), f"s{k}_count"))
         # Summed as DECIMAL: exact, so the total does not depend on thread scheduling.
-        exact = exp.cast(q.col(f"qv_{k}"), exp.DataType.build("DECIMAL(38, 6)"))
-        columns.append(q.alias(q.filtered(exp.Sum(this=exact), in_cohort()), f"s{k}_value"))
-        if plans[k - 1].value is not None:
+        decimal = exp.DataType.build("DECIMAL(38, 6)")
+        if plans[k - 1].value is None:  # no value: skip a costly all-NULL aggregate
+            columns.append(q.alias(exp.cast(exp.null(), decimal), f"s{k}_value"))
+        else:
+            exact = exp.cast(q.col(f"qv_{k}"), decimal.copy())
+            columns.append(q.alias(q.filtered(exp.Sum(this=exact), in_cohort()), f"s{k}_value"))
             value = q.col(f"qv_{k}")
             columns.append(
                 q.alias(q.filtered(exp.Count(this=value.copy()), in_cohort()), f"s{k}_value_n")
@@ -582,13 +600,10 @@ def _final_aggregate(
             columns.append(
                 q.alias(q.filtered(exp.Count(this=days.copy()), in_cohort()), f"s{k}_{label}_n")
             )
-            for fraction in (0.5, 0.9):
-                quantile = exp.func("quantile_cont", days.copy(), exp.Literal.number(fraction))
-                columns.append(
-                    q.alias(
-                        q.filtered(quantile, in_cohort()), f"s{k}_{label}_p{int(fraction * 100)}"
-                    )
-                )
+            # Both quantiles from one aggregate (one sort), split in the outer select below.
+            fractions = exp.Array(expressions=[exp.Literal.number(f) for f in QUANTILES])
+            quantiles = exp.func("quantile_cont", days.copy(), fractions)
+            columns.append(q.alias(q.filtered(quantiles, in_cohort()), f"s{k}_{label}_q"))
     # Data quality: over every key read (meaningful on the grand-total row).
     funnel_member = q.col("r_1")
     for i in range(len(sources)):
@@ -676,3 +691,20 @@ def _with_sales_columns(final: exp.Select, won: int, has_lost: bool) -> exp.Sele
         q.alias(q.filtered(median, cohort.copy()), "cycle_p50"),
     ]
     return final.select(*columns, append=True, copy=False)
+
+
+def _split_quantiles(final: exp.Select) -> exp.Select:
+    """Each `<name>_q` column (a list of QUANTILES from one quantile_cont) becomes one column
+    per quantile, `<name>_p50`, `<name>_p90`, in an outer select over the aggregate."""
+    outer: list[exp.Expr] = []
+    for column in final.expressions:
+        name = column.alias_or_name
+        if not name.endswith("_q"):
+            outer.append(q.col(name))
+            continue
+        for i, fraction in enumerate(QUANTILES, start=1):
+            element = exp.Anonymous(
+                this="list_extract", expressions=[q.col(name), exp.Literal.number(i)]
+            )
+            outer.append(q.alias(element, f"{name[:-2]}_p{int(fraction * 100)}"))
+    return exp.select(*outer).from_(final.subquery("f"))

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import re
-from collections.abc import Iterator, Mapping
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from funnelcli import dates, headers, money, readers
+from funnelcli import cache, dates, headers, money, readers
 from funnelcli.encodings import head_bytes, readable, transcode
 from funnelcli.errors import DataError, FunnelError, QueryError
 from funnelcli.paths import default_cache_dir
 from funnelcli.ragged import explain_one_column, looks_like_one_column
 from funnelcli.readers import CsvSource, TimeColumn, csv_reader, declared_by_raw
-from funnelcli.spec import Funnel, SourceSpec
+from funnelcli.spec import Funnel, Shape, SourceSpec
 from funnelcli.sqlast import source_view, table
 
 if TYPE_CHECKING:
@@ -27,6 +31,11 @@ if TYPE_CHECKING:
     import polars as pl
 
 AMOUNT = "AMOUNT"  # pseudo-type of money columns in first_unreadable
+# DuckDB's default is 80% of RAM; a ceiling keeps a 10M-row report under ~512 MiB peak RSS
+# (the aggregate spills to disk instead). Measured in benchmarks/RESULTS.md.
+MEMORY_LIMIT = "1GB"
+POLL_SECONDS = 0.1
+Progress = Callable[[float], None]  # called with the running statement's done fraction, 0..1
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.zst")
 _XLSX = (".xlsx", ".xlsm")
@@ -109,14 +118,23 @@ class Reject:
 
 
 class Engine:
-    """A DuckDB connection that can read the funnel's declared sources and nothing else."""
+    """A DuckDB connection that can read the funnel's declared sources and nothing else.
+
+    Sources are read through readable copies where needed (transcoded text, converted .xlsx:
+    `copies_dir`, default paths.default_cache_dir()). With `parquet_cache`, each funnel source
+    is read from its Parquet copy there (built on first use, see cache.py); the CSV stays
+    readable to locate unreadable values by row.
+    """
 
     def __init__(
         self,
         funnel: Funnel,
         files: Mapping[str, SourceFiles],
         extra: Mapping[str, tuple[SourceSpec, SourceFiles]] | None = None,
-        cache_dir: Path | None = None,
+        *,
+        copies_dir: Path | None = None,
+        parquet_cache: Path | None = None,
+        progress: Progress | None = None,
     ) -> None:
         """`extra`: more readable views beyond the funnel's sources (e.g. `roi:` spend)."""
         import duckdb
@@ -126,24 +144,39 @@ class Engine:
         extra = extra or {}
         self.files.update({name: files for name, (_spec, files) in extra.items()})
         self._duckdb = duckdb
-        self._cache_dir = cache_dir or default_cache_dir()
+        self._cache_dir = copies_dir or default_cache_dir()
         self._csv: dict[str, CsvSource] = {}
+        self._uncached: dict[str, exp.Expr] = {}  # the CSV view bodies behind Parquet copies
+        self._progress = progress
         self.connection = duckdb.connect(":memory:")
         self.connection.execute("SET TimeZone = 'UTC'")
-        self.connection.execute("SET enable_progress_bar = false")
+        # DuckDB tracks progress for query_progress() but never prints its own bar.
+        self.connection.execute("SET enable_progress_bar_print = false")
+        tracking = "true" if progress is not None else "false"
+        self.connection.execute(f"SET enable_progress_bar = {tracking}")
+        _tune(self.connection)
         sources = dict(funnel.spec.sources)
         sources.update({name: spec for name, (spec, _files) in extra.items()})
         allowed: list[str] = []
         for name, source in sources.items():
             found = self.files[name]
             if found.files[0].name.lower().endswith(_PARQUET):
-                body: exp.Expr = exp.select(exp.Star()).from_(_parquet_reader(found))
+                body: exp.Select = exp.select(exp.Star()).from_(_parquet_reader(found))
                 allowed += [str(f) for f in found.files]
             else:
                 body = self._csv_view(name, source, found)
                 allowed += list(self._csv[name].paths)
+            if parquet_cache is not None and name in funnel.spec.sources:
+                parquet, body = self._cached(name, source, body, parquet_cache)
+                self._uncached[name] = body
+                allowed.append(str(parquet))
+                body = exp.select(exp.Star()).from_(
+                    exp.func("read_parquet", exp.Literal.string(str(parquet)))
+                )
             view = exp.Create(this=table(source_view(name)), kind="VIEW", expression=body)
             self._execute(view.sql(dialect="duckdb"), source_name=name)
+        # Row numbers (rejects, first_unreadable) follow file order only with this on.
+        self.connection.execute("SET preserve_insertion_order = true")
         paths = exp.Array(expressions=[exp.Literal.string(p) for p in dict.fromkeys(allowed)])
         self.connection.execute(f"SET allowed_paths = {paths.sql(dialect='duckdb')}")
         self.connection.execute("SET enable_external_access = false")
@@ -315,7 +348,7 @@ class Engine:
                     exp.alias_(exp.cast(raw, "VARCHAR"), "raw"),
                     exp.alias_(check, "bad" if type_name == AMOUNT else "typed"),
                 )
-                .from_(table(source_view(source_name)))
+                .from_(self._located(source_name))
                 .subquery("t")
             )
             .where(bad)
@@ -379,7 +412,12 @@ class Engine:
                 raise
             cursor = self._execute(sql)
         names = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
+        # Exact DECIMAL sums arrive as Decimal; as floats (what the report shows anyway) polars
+        # builds the frame without importing numpy (~0.15 s of every run).
+        rows = [
+            tuple(float(v) if isinstance(v, Decimal) else v for v in row)
+            for row in cursor.fetchall()
+        ]
         return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
 
     def _fetch(self, sql: str, *, source_name: str | None = None) -> list[tuple[Any, ...]]:
@@ -388,7 +426,8 @@ class Engine:
     def _execute(self, sql: str, *, source_name: str | None = None) -> duckdb.DuckDBPyConnection:
         duckdb = self._duckdb
         try:
-            return self.connection.execute(sql)
+            with self._polling():
+                return self.connection.execute(sql)
         except (
             duckdb.IOException,
             duckdb.InvalidInputException,
@@ -426,6 +465,148 @@ class Engine:
             return DataError(reason, file=file, line=int(csv_line.group(1)))
         return DataError(message, file=file)
 
+    @contextmanager
+    def _polling(self) -> Iterator[None]:
+        """While a statement runs, report DuckDB's progress (0..1) from a helper thread."""
+        if self._progress is None:
+            yield
+            return
+        report = self._progress
+        done = threading.Event()
+
+        def poll() -> None:
+            while not done.wait(POLL_SECONDS):
+                try:
+                    percent = self.connection.query_progress()
+                except self._duckdb.Error:
+                    return
+                if percent >= 0:
+                    report(min(percent, 100.0) / 100.0)
+
+        poller = threading.Thread(target=poll, name="funnel-progress", daemon=True)
+        poller.start()
+        try:
+            yield
+        finally:
+            done.set()
+            poller.join()
+
+    def _cached(
+        self, name: str, source: SourceSpec, body: exp.Select, cache_dir: Path
+    ) -> tuple[Path, exp.Select]:
+        """The source's Parquet copy (of its typed view) in the cache: reused when intact, else
+        (re)built; with the view body it was built from (the text path if the fast one failed)."""
+        files = self.files[name].files
+        wanted = self._sort_column(name, source)
+        csv = self._csv.get(name)
+        for attempt in (body, None):
+            if attempt is None:  # the fast typed read failed: parse as text, reject per row
+                if csv is None or not csv.fast:
+                    raise AssertionError("unreachable")
+                attempt = csv.view(fast=False)
+            reading = attempt.sql(dialect="duckdb")
+            key = cache.cache_key(source, files, self._duckdb.__version__, wanted, reading)
+            entry = cache.read_entry(cache_dir, key)
+            if entry is not None and self._parquet_rows(entry.parquet) == entry.rows:
+                return entry.parquet, attempt
+            try:
+                return self._build_parquet(name, attempt, wanted, cache_dir, key), attempt
+            except DataError:
+                if attempt is not body or csv is None or not csv.fast:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _build_parquet(
+        self, name: str, body: exp.Select, sort: str | None, cache_dir: Path, key: str
+    ) -> Path:
+        cache.ensure_dir(cache_dir)
+        target = cache.parquet_path(cache_dir, key)
+        temp = cache.temp_path(cache_dir, key)
+        select = exp.select(exp.Star()).from_(body.subquery("v"))
+        described = self._fetch(
+            exp.Describe(this=body.copy()).sql(dialect="duckdb"), source_name=name
+        )
+        if sort is not None and sort in {str(row[0]) for row in described}:
+            select = select.order_by(exp.Ordered(this=exp.column(sort, quoted=True)))
+        copy = exp.Copy(
+            this=select.subquery(),
+            kind=False,
+            files=[exp.Literal.string(str(temp))],
+            params=[
+                exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var("PARQUET")),
+                exp.CopyParameter(this=exp.var("COMPRESSION"), expression=exp.var("ZSTD")),
+            ],
+        )
+        try:
+            result = self._execute(copy.sql(dialect="duckdb"), source_name=name).fetchone()
+            os.replace(temp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+        rows = int(result[0]) if result else 0
+        cache.record_entry(cache_dir, key, name, self.files[name].files, rows)
+        return target
+
+    def _sort_column(self, name: str, source: SourceSpec) -> str | None:
+        """The raw header of the source's entry time: its `at:` if long, else the first stage's
+        time column from it (the copy keeps file order when the file lacks it)."""
+        spec = self.funnel.spec
+        wanted = source.at if source.shape is not Shape.wide else None
+        if wanted is None:
+            wanted = next(
+                (s.at for s in spec.stages if spec.stage_source(s) == name and s.at), None
+            )
+        return None if wanted is None else source.column(wanted)
+
+    def _parquet_rows(self, parquet: Path) -> int | None:
+        """The row count in a cached file's footer, or None when it is missing or damaged."""
+        count = exp.select(exp.Count(this=exp.Star())).from_(
+            exp.func("read_parquet", exp.Literal.string(str(parquet)))
+        )
+        try:
+            row = self.connection.execute(count.sql(dialect="duckdb")).fetchone()
+        except self._duckdb.Error:
+            return None
+        return int(row[0]) if row else None
+
+    def _located(self, source_name: str) -> exp.Expr:
+        """What row numbers are counted over: the CSV view, not its (re-sorted) Parquet copy."""
+        body = self._uncached.get(source_name)
+        if body is None:
+            return table(source_view(source_name))
+        return exp.Subquery(this=body.copy(), alias=exp.TableAlias(this=exp.to_identifier("u")))
+
+
+def _tune(connection: duckdb.DuckDBPyConnection) -> None:
+    """Settings for one aggregate query over large files: no row order to keep (it is all
+    aggregated), a memory ceiling (FUNNELCLI_MEMORY_LIMIT, DuckDB syntax, e.g. 2GB) with
+    spilling to a temp folder instead of failing, and FUNNELCLI_THREADS."""
+    connection.execute("SET preserve_insertion_order = false")
+    # DuckDB creates the spill folder (not its parents) only if it has to spill.
+    owner = os.getuid() if hasattr(os, "getuid") else "user"
+    spill = Path(tempfile.gettempdir()) / f"funnelcli-spill-{owner}"
+    settings = {
+        "memory_limit": os.environ.get("FUNNELCLI_MEMORY_LIMIT", MEMORY_LIMIT),
+        "temp_directory": str(spill),
+    }
+    threads = os.environ.get("FUNNELCLI_THREADS")
+    if threads:
+        settings["threads"] = threads
+    for name, value in settings.items():
+        statement = exp.Set(
+            expressions=[
+                exp.SetItem(
+                    this=exp.EQ(this=exp.column(name), expression=exp.Literal.string(value))
+                )
+            ]
+        )
+        try:
+            connection.execute(statement.sql(dialect="duckdb"))
+        except Exception as exc:  # duckdb is only imported lazily; any bad value is user input
+            message = f"cannot set DuckDB {name} to {value!r}: {_first_line(str(exc))}"
+            raise DataError(message) from None
+
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "unknown error"
@@ -436,9 +617,20 @@ def open_engine(
     funnel: Funnel,
     data_dir: Path | None = None,
     extra: Mapping[str, tuple[SourceSpec, SourceFiles]] | None = None,
+    *,
+    parquet_cache: Path | None = None,
+    progress: Progress | None = None,
 ) -> Iterator[Engine]:
-    """Resolve the funnel's files and yield a locked-down engine over them (and `extra`)."""
-    engine = Engine(funnel, resolve_files(funnel, data_dir), extra)
+    """Resolve the funnel's files and yield a locked-down engine over them (and `extra`),
+    reading the Parquet cache in `parquet_cache` when given and reporting each statement's
+    progress to `progress`."""
+    engine = Engine(
+        funnel,
+        resolve_files(funnel, data_dir),
+        extra,
+        parquet_cache=parquet_cache,
+        progress=progress,
+    )
     try:
         yield engine
     finally:

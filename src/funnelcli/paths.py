@@ -1,4 +1,4 @@
-"""Where funnelcli keeps files it derives from the user's sources (never the sources themselves)."""
+"""Where funnelcli keeps files of its own (never next to the user's data)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from pathlib import Path
 
 
 def default_cache_dir() -> Path:
-    """`$FUNNELCLI_CACHE_DIR`, else `$XDG_CACHE_HOME/funnelcli`, else `~/.cache/funnelcli`."""
+    """The user cache folder: $FUNNELCLI_CACHE_DIR, else $XDG_CACHE_HOME/funnelcli, else
+    ~/.cache/funnelcli. Not created here."""
     explicit = os.environ.get("FUNNELCLI_CACHE_DIR")
     if explicit:
         return Path(explicit).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg:
-        return Path(xdg).expanduser() / "funnelcli"
+    if xdg and os.path.isabs(xdg):  # the XDG spec says to ignore a relative value
+        return Path(xdg) / "funnelcli"
     return Path.home() / ".cache" / "funnelcli"

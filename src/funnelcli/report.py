@@ -48,9 +48,18 @@ def build_report(
     explain: Callable[[str], None] | None = None,
     strict: bool = False,
     rejects_out: Path | None = None,
+    cache: bool | None = None,
+    cache_dir: Path | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> FunnelReport:
-    """Run the funnel over its sources and return the report (DESIGN.md §3 semantics)."""
-    with open_engine(funnel, data_dir) as engine:
+    """Run the funnel over its sources and return the report (DESIGN.md §3 semantics).
+
+    `cache` (default: the YAML's `cache:`) reads the sources through their Parquet copies in
+    `cache_dir` (default: paths.default_cache_dir()). `progress` is called (from another
+    thread) with the running query's done fraction.
+    """
+    folder = cache_folder(funnel, cache, cache_dir)
+    with open_engine(funnel, data_dir, parquet_cache=folder, progress=progress) as engine:
         return report_on(
             engine,
             funnel,
@@ -126,6 +135,15 @@ def report_on(
         min_n=min_n,
         version=__version__,
     )
+
+
+def cache_folder(funnel: Funnel, cache: bool | None, cache_dir: Path | None) -> Path | None:
+    """Where to keep the sources' Parquet copies, or None to read the files directly."""
+    if not (funnel.spec.cache if cache is None else cache):
+        return None
+    from funnelcli.paths import default_cache_dir
+
+    return cache_dir or default_cache_dir()
 
 
 def funnel_info(funnel: Funnel) -> FunnelInfo:

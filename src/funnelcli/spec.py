@@ -248,6 +248,7 @@ class FunnelSpec(_Model):
     roi: RoiSpec | None = None
     won: str | None = None  # the win stage for sales metrics (docs/sales.md); default below
     lost: OutcomeSpec | None = None
+    cache: bool = False  # read sources through the Parquet cache (cache.py); --cache/--no-cache
 
     @property
     def primary_source(self) -> str:

@@ -64,13 +64,23 @@ def case(condition: exp.Expr, then: exp.Expr) -> exp.Expr:
 def filtered(aggregate: exp.Expr, condition: exp.Expr | None) -> exp.Expr:
     if condition is None:
         return aggregate
+    if isinstance(aggregate, exp.Dot):  # a field of an aggregate (first_by): filter the aggregate
+        return exp.Dot(this=filtered(aggregate.this, condition), expression=aggregate.expression)
     return exp.Filter(this=aggregate, expression=exp.Where(this=condition))
 
 
 def first_by(value: exp.Expr, *order: exp.Expr) -> exp.Expr:
-    """first(value ORDER BY order..., value): deterministic even when the order ties."""
-    keys = [exp.Ordered(this=o, nulls_first=False) for o in (*order, value)]
-    return exp.First(this=exp.Order(this=value, expressions=keys))
+    """The value of the row that sorts first by (order..., value), NULLs last; deterministic
+    even when the order ties. Written min({o0: …, v: value}).v: a struct's minimum compares its
+    fields in order with NULL after every value, which is first(value ORDER BY …) without the
+    per-group sort (about half the cost in DuckDB's hash aggregate)."""
+    fields = [(f"o{i}", o) for i, o in enumerate(order)] + [("v", value)]
+    struct = exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=exp.to_identifier(name), expression=e) for name, e in fields
+        ]
+    )
+    return exp.Dot(this=exp.Min(this=struct), expression=exp.to_identifier("v"))
 
 
 def epoch(expression: exp.Expr) -> exp.Expr:

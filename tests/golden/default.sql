@@ -34,8 +34,8 @@ WITH "agg_0" AS (
       NOT "trial_started_at" IS NULL) AS "m_3",
     MIN(CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
       NOT "paid_at" IS NULL) AS "m_4",
-    FIRST(
-      CAST(CAST(LIST_EXTRACT(
+    MIN(
+      {'o0': CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': CAST(CAST(LIST_EXTRACT(
         LIST_TRANSFORM(
           [
             REGEXP_EXTRACT(
@@ -110,88 +110,13 @@ WITH "agg_0" AS (
           END
         ),
         1
-      ) AS DECIMAL(38, 6)) AS DOUBLE) ORDER BY CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP), CAST(CAST(LIST_EXTRACT(
-        LIST_TRANSFORM(
-          [
-            REGEXP_EXTRACT(
-              UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
-              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
-              ['open', 'minus1', 'cur1', 'minus2', 'number', 'suffix', 'cur2', 'close']
-            )
-          ],
-          LAMBDA m : CASE
-            WHEN m.number <> ''
-            AND (
-              m.open <> ''
-            ) = (
-              m.close <> ''
-            )
-            AND NOT (
-              m.minus1 <> '' AND m.minus2 <> ''
-            )
-            AND NOT (
-              m.open <> '' AND (
-                m.minus1 <> '' OR m.minus2 <> ''
-              )
-            )
-            AND NOT (
-              m.cur1 <> '' AND m.cur2 <> ''
-            )
-            THEN TRY_CAST(CASE
-              WHEN REGEXP_MATCHES(
-                CASE
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
-                  THEN m.number
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
-                  THEN m.number
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
-                  THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
-                  THEN REPLACE(m.number, ',', '.')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
-                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
-                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
-                END,
-                '^[0-9]{1,20}(\.[0-9]+)?$'
-              )
-              THEN CASE
-                WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
-                THEN m.number
-                WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
-                THEN m.number
-                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
-                THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
-                WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
-                THEN REPLACE(m.number, ',', '.')
-                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
-                THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
-                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
-                THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
-              END
-            END AS DECIMAL(38, 6)) * CASE
-              WHEN m.suffix = 'K'
-              THEN 1000
-              WHEN m.suffix = 'M'
-              THEN 1000000
-              WHEN m.suffix = '千'
-              THEN 1000
-              WHEN m.suffix = '万'
-              THEN 10000
-              WHEN m.suffix = '亿'
-              THEN 100000000
-              ELSE 1
-            END * CASE WHEN m.open <> '' OR m.minus1 <> '' OR m.minus2 <> '' THEN -1 ELSE 1 END
-          END
-        ),
-        1
-      ) AS DECIMAL(38, 6)) AS DOUBLE)
+      ) AS DECIMAL(38, 6)) AS DOUBLE)}
     ) FILTER(WHERE
-      NOT "paid_at" IS NULL) AS "v_4",
+      NOT "paid_at" IS NULL).v AS "v_4",
     MIN(CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
       NOT "renewed_at" IS NULL) AS "m_5",
-    FIRST(
-      CAST(CAST(LIST_EXTRACT(
+    MIN(
+      {'o0': CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': CAST(CAST(LIST_EXTRACT(
         LIST_TRANSFORM(
           [
             REGEXP_EXTRACT(
@@ -266,84 +191,9 @@ WITH "agg_0" AS (
           END
         ),
         1
-      ) AS DECIMAL(38, 6)) AS DOUBLE) ORDER BY CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP), CAST(CAST(LIST_EXTRACT(
-        LIST_TRANSFORM(
-          [
-            REGEXP_EXTRACT(
-              UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
-              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
-              ['open', 'minus1', 'cur1', 'minus2', 'number', 'suffix', 'cur2', 'close']
-            )
-          ],
-          LAMBDA m : CASE
-            WHEN m.number <> ''
-            AND (
-              m.open <> ''
-            ) = (
-              m.close <> ''
-            )
-            AND NOT (
-              m.minus1 <> '' AND m.minus2 <> ''
-            )
-            AND NOT (
-              m.open <> '' AND (
-                m.minus1 <> '' OR m.minus2 <> ''
-              )
-            )
-            AND NOT (
-              m.cur1 <> '' AND m.cur2 <> ''
-            )
-            THEN TRY_CAST(CASE
-              WHEN REGEXP_MATCHES(
-                CASE
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
-                  THEN m.number
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
-                  THEN m.number
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
-                  THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
-                  THEN REPLACE(m.number, ',', '.')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
-                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
-                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
-                END,
-                '^[0-9]{1,20}(\.[0-9]+)?$'
-              )
-              THEN CASE
-                WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
-                THEN m.number
-                WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
-                THEN m.number
-                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
-                THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
-                WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
-                THEN REPLACE(m.number, ',', '.')
-                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
-                THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
-                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
-                THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
-              END
-            END AS DECIMAL(38, 6)) * CASE
-              WHEN m.suffix = 'K'
-              THEN 1000
-              WHEN m.suffix = 'M'
-              THEN 1000000
-              WHEN m.suffix = '千'
-              THEN 1000
-              WHEN m.suffix = '万'
-              THEN 10000
-              WHEN m.suffix = '亿'
-              THEN 100000000
-              ELSE 1
-            END * CASE WHEN m.open <> '' OR m.minus1 <> '' OR m.minus2 <> '' THEN -1 ELSE 1 END
-          END
-        ),
-        1
-      ) AS DECIMAL(38, 6)) AS DOUBLE)
+      ) AS DECIMAL(38, 6)) AS DOUBLE)}
     ) FILTER(WHERE
-      NOT "renewed_at" IS NULL) AS "v_5"
+      NOT "renewed_at" IS NULL).v AS "v_5"
   FROM "source_leads"
   GROUP BY
     CAST("lead_id" AS TEXT)
@@ -464,199 +314,228 @@ WITH "agg_0" AS (
   FROM "per_id"
 )
 SELECT
-  COUNT(*) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "entered",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "immature") AS "immature_ids",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    )
-    AND (
-      "bw_2" OR "bw_3" OR "bw_4" OR "bw_5"
-    )) AS "backwards_ids",
-  MIN("entry_at") FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "first_entry",
-  MAX("entry_at") FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "last_entry",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "r_1") AS "s1_count",
-  SUM(CAST("qv_1" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s1_value",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "r_2") AS "s2_count",
-  SUM(CAST("qv_2" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_value",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "bw_2") AS "s2_backwards",
-  COUNT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_prev_n",
-  QUANTILE_CONT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_prev_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_prev_p90",
-  COUNT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_entry_n",
-  QUANTILE_CONT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_entry_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_entry_p90",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "r_3") AS "s3_count",
-  SUM(CAST("qv_3" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_value",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "bw_3") AS "s3_backwards",
-  COUNT((
-    EPOCH("qt_3") - EPOCH("qt_2")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_prev_n",
-  QUANTILE_CONT((
-    EPOCH("qt_3") - EPOCH("qt_2")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_prev_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_3") - EPOCH("qt_2")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_prev_p90",
-  COUNT((
-    EPOCH("qt_3") - EPOCH("qt_1")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_entry_n",
-  QUANTILE_CONT((
-    EPOCH("qt_3") - EPOCH("qt_1")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_entry_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_3") - EPOCH("qt_1")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_entry_p90",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "r_4") AS "s4_count",
-  SUM(CAST("qv_4" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s4_value",
-  COUNT("qv_4") FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s4_value_n",
-  AVG(CAST("qv_4" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s4_value_avg",
-  QUANTILE_CONT("qv_4", 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s4_value_median",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "bw_4") AS "s4_backwards",
-  COUNT((
-    EPOCH("qt_4") - EPOCH("qt_3")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s4_prev_n",
-  QUANTILE_CONT((
-    EPOCH("qt_4") - EPOCH("qt_3")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s4_prev_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_4") - EPOCH("qt_3")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s4_prev_p90",
-  COUNT((
-    EPOCH("qt_4") - EPOCH("qt_1")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s4_entry_n",
-  QUANTILE_CONT((
-    EPOCH("qt_4") - EPOCH("qt_1")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s4_entry_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_4") - EPOCH("qt_1")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s4_entry_p90",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "r_5") AS "s5_count",
-  SUM(CAST("qv_5" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s5_value",
-  COUNT("qv_5") FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s5_value_n",
-  AVG(CAST("qv_5" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s5_value_avg",
-  QUANTILE_CONT("qv_5", 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s5_value_median",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "bw_5") AS "s5_backwards",
-  COUNT((
-    EPOCH("qt_5") - EPOCH("qt_4")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s5_prev_n",
-  QUANTILE_CONT((
-    EPOCH("qt_5") - EPOCH("qt_4")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s5_prev_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_5") - EPOCH("qt_4")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s5_prev_p90",
-  COUNT((
-    EPOCH("qt_5") - EPOCH("qt_1")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s5_entry_n",
-  QUANTILE_CONT((
-    EPOCH("qt_5") - EPOCH("qt_1")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s5_entry_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_5") - EPOCH("qt_1")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s5_entry_p90",
-  SUM("rows_0") AS "rows_read_0",
-  SUM("rows_0") FILTER(WHERE
-    "key" IS NULL) AS "rows_without_id_0",
-  COUNT(*) FILTER(WHERE
-    "rows_0" > 1 AND NOT "key" IS NULL) AS "duplicate_ids_0",
-  0 AS "ids_without_entry_time",
-  COUNT(*) FILTER(WHERE
-    "r_1" AND NOT "in_period" AND NOT "entry_at" IS NULL) AS "ids_outside_period",
-  COUNT(*) FILTER(WHERE
-    "r_1" AND "in_period" AND NOT "kept") AS "ids_filtered_out",
-  MAX("as_of") AS "as_of",
-  0 AS "lost_count",
-  COUNT("qv_4") FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "won_value_n",
-  AVG(CAST("qv_4" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "won_value_avg",
-  COUNT((
-    EPOCH("qt_4") - EPOCH("entry_at")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "cycle_n",
-  QUANTILE_CONT((
-    EPOCH("qt_4") - EPOCH("entry_at")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "cycle_p50"
-FROM "scored"
+  "entered",
+  "immature_ids",
+  "backwards_ids",
+  "first_entry",
+  "last_entry",
+  "s1_count",
+  "s1_value",
+  "s2_count",
+  "s2_value",
+  "s2_backwards",
+  "s2_prev_n",
+  LIST_EXTRACT("s2_prev_q", 1) AS "s2_prev_p50",
+  LIST_EXTRACT("s2_prev_q", 2) AS "s2_prev_p90",
+  "s2_entry_n",
+  LIST_EXTRACT("s2_entry_q", 1) AS "s2_entry_p50",
+  LIST_EXTRACT("s2_entry_q", 2) AS "s2_entry_p90",
+  "s3_count",
+  "s3_value",
+  "s3_backwards",
+  "s3_prev_n",
+  LIST_EXTRACT("s3_prev_q", 1) AS "s3_prev_p50",
+  LIST_EXTRACT("s3_prev_q", 2) AS "s3_prev_p90",
+  "s3_entry_n",
+  LIST_EXTRACT("s3_entry_q", 1) AS "s3_entry_p50",
+  LIST_EXTRACT("s3_entry_q", 2) AS "s3_entry_p90",
+  "s4_count",
+  "s4_value",
+  "s4_value_n",
+  "s4_value_avg",
+  "s4_value_median",
+  "s4_backwards",
+  "s4_prev_n",
+  LIST_EXTRACT("s4_prev_q", 1) AS "s4_prev_p50",
+  LIST_EXTRACT("s4_prev_q", 2) AS "s4_prev_p90",
+  "s4_entry_n",
+  LIST_EXTRACT("s4_entry_q", 1) AS "s4_entry_p50",
+  LIST_EXTRACT("s4_entry_q", 2) AS "s4_entry_p90",
+  "s5_count",
+  "s5_value",
+  "s5_value_n",
+  "s5_value_avg",
+  "s5_value_median",
+  "s5_backwards",
+  "s5_prev_n",
+  LIST_EXTRACT("s5_prev_q", 1) AS "s5_prev_p50",
+  LIST_EXTRACT("s5_prev_q", 2) AS "s5_prev_p90",
+  "s5_entry_n",
+  LIST_EXTRACT("s5_entry_q", 1) AS "s5_entry_p50",
+  LIST_EXTRACT("s5_entry_q", 2) AS "s5_entry_p90",
+  "rows_read_0",
+  "rows_without_id_0",
+  "duplicate_ids_0",
+  "ids_without_entry_time",
+  "ids_outside_period",
+  "ids_filtered_out",
+  "as_of",
+  "lost_count",
+  "won_value_n",
+  "won_value_avg",
+  "cycle_n",
+  "cycle_p50"
+FROM (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "entered",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "immature") AS "immature_ids",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      )
+      AND (
+        "bw_2" OR "bw_3" OR "bw_4" OR "bw_5"
+      )) AS "backwards_ids",
+    MIN("entry_at") FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "first_entry",
+    MAX("entry_at") FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "last_entry",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "r_1") AS "s1_count",
+    CAST(NULL AS DECIMAL(38, 6)) AS "s1_value",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "r_2") AS "s2_count",
+    CAST(NULL AS DECIMAL(38, 6)) AS "s2_value",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "bw_2") AS "s2_backwards",
+    COUNT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s2_prev_n",
+    QUANTILE_CONT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s2_prev_q",
+    COUNT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s2_entry_n",
+    QUANTILE_CONT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s2_entry_q",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "r_3") AS "s3_count",
+    CAST(NULL AS DECIMAL(38, 6)) AS "s3_value",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "bw_3") AS "s3_backwards",
+    COUNT((
+      EPOCH("qt_3") - EPOCH("qt_2")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s3_prev_n",
+    QUANTILE_CONT((
+      EPOCH("qt_3") - EPOCH("qt_2")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s3_prev_q",
+    COUNT((
+      EPOCH("qt_3") - EPOCH("qt_1")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s3_entry_n",
+    QUANTILE_CONT((
+      EPOCH("qt_3") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s3_entry_q",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "r_4") AS "s4_count",
+    SUM(CAST("qv_4" AS DECIMAL(38, 6))) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s4_value",
+    COUNT("qv_4") FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s4_value_n",
+    AVG(CAST("qv_4" AS DECIMAL(38, 6))) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s4_value_avg",
+    QUANTILE_CONT("qv_4", 0.5) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s4_value_median",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "bw_4") AS "s4_backwards",
+    COUNT((
+      EPOCH("qt_4") - EPOCH("qt_3")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s4_prev_n",
+    QUANTILE_CONT((
+      EPOCH("qt_4") - EPOCH("qt_3")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s4_prev_q",
+    COUNT((
+      EPOCH("qt_4") - EPOCH("qt_1")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s4_entry_n",
+    QUANTILE_CONT((
+      EPOCH("qt_4") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s4_entry_q",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "r_5") AS "s5_count",
+    SUM(CAST("qv_5" AS DECIMAL(38, 6))) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s5_value",
+    COUNT("qv_5") FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s5_value_n",
+    AVG(CAST("qv_5" AS DECIMAL(38, 6))) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s5_value_avg",
+    QUANTILE_CONT("qv_5", 0.5) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s5_value_median",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "bw_5") AS "s5_backwards",
+    COUNT((
+      EPOCH("qt_5") - EPOCH("qt_4")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s5_prev_n",
+    QUANTILE_CONT((
+      EPOCH("qt_5") - EPOCH("qt_4")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s5_prev_q",
+    COUNT((
+      EPOCH("qt_5") - EPOCH("qt_1")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s5_entry_n",
+    QUANTILE_CONT((
+      EPOCH("qt_5") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s5_entry_q",
+    SUM("rows_0") AS "rows_read_0",
+    SUM("rows_0") FILTER(WHERE
+      "key" IS NULL) AS "rows_without_id_0",
+    COUNT(*) FILTER(WHERE
+      "rows_0" > 1 AND NOT "key" IS NULL) AS "duplicate_ids_0",
+    0 AS "ids_without_entry_time",
+    COUNT(*) FILTER(WHERE
+      "r_1" AND NOT "in_period" AND NOT "entry_at" IS NULL) AS "ids_outside_period",
+    COUNT(*) FILTER(WHERE
+      "r_1" AND "in_period" AND NOT "kept") AS "ids_filtered_out",
+    MAX("as_of") AS "as_of",
+    0 AS "lost_count",
+    COUNT("qv_4") FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "won_value_n",
+    AVG(CAST("qv_4" AS DECIMAL(38, 6))) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "won_value_avg",
+    COUNT((
+      EPOCH("qt_4") - EPOCH("entry_at")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "cycle_n",
+    QUANTILE_CONT((
+      EPOCH("qt_4") - EPOCH("entry_at")
+    ) / 86400, 0.5) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "cycle_p50"
+  FROM "scored"
+) AS f

@@ -27,23 +27,23 @@ WITH "agg_0" AS (
       )
     ) AS "latest",
     ARRAY_AGG(
-      {'t': CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': NULL} ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
+      CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP) ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
     ) FILTER(WHERE
       NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('New')) AS "l_1",
     ARRAY_AGG(
-      {'t': CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': NULL} ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
+      CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP) ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
     ) FILTER(WHERE
       NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('MQL')) AS "l_2",
     ARRAY_AGG(
-      {'t': CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': NULL} ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
+      CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP) ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
     ) FILTER(WHERE
       NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('Trial')) AS "l_3",
     ARRAY_AGG(
-      {'t': CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': NULL} ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
+      CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP) ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
     ) FILTER(WHERE
       NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('Closed Won')) AS "l_4",
     ARRAY_AGG(
-      {'t': CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': NULL} ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
+      CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP) ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
     ) FILTER(WHERE
       NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('Renewed')) AS "l_5"
   FROM "source_history"
@@ -63,14 +63,14 @@ WITH "agg_0" AS (
 ), "ev" AS (
   SELECT
     *,
-    CAST(LIST_EXTRACT("l_1", 1).t AS TIMESTAMP) AS "entry_at"
+    CAST(LIST_EXTRACT("l_1", 1) AS TIMESTAMP) AS "entry_at"
   FROM "ids"
 ), "q_1" AS (
   SELECT
     *,
-    CAST(LIST_EXTRACT(LIST_FILTER("l_1", LAMBDA e : TRUE), 1).t AS TIMESTAMP) AS "qt_1",
+    CAST(LIST_EXTRACT(LIST_FILTER("l_1", LAMBDA e : TRUE), 1) AS TIMESTAMP) AS "qt_1",
     CAST(NULL AS DOUBLE) AS "qv_1",
-    NOT LIST_EXTRACT(LIST_FILTER("l_1", LAMBDA e : TRUE), 1).t IS NULL AS "qr_1"
+    NOT LIST_EXTRACT(LIST_FILTER("l_1", LAMBDA e : TRUE), 1) IS NULL AS "qr_1"
   FROM "ev"
 ), "q_2" AS (
   SELECT
@@ -80,24 +80,24 @@ WITH "agg_0" AS (
       THEN LIST_EXTRACT(
         LIST_FILTER(
           "l_2",
-          LAMBDA e : e.t <= "entry_at" + INTERVAL '18' MONTH AND (
-            "qt_1" IS NULL OR e.t >= "qt_1"
+          LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH AND (
+            "qt_1" IS NULL OR e >= "qt_1"
           )
         ),
         1
-      ).t
+      )
     END AS TIMESTAMP) AS "qt_2",
     CAST(NULL AS DOUBLE) AS "qv_2",
     "qr_1"
     AND NOT LIST_EXTRACT(
       LIST_FILTER(
         "l_2",
-        LAMBDA e : e.t <= "entry_at" + INTERVAL '18' MONTH AND (
-          "qt_1" IS NULL OR e.t >= "qt_1"
+        LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH AND (
+          "qt_1" IS NULL OR e >= "qt_1"
         )
       ),
       1
-    ).t IS NULL AS "qr_2"
+    ) IS NULL AS "qr_2"
   FROM "q_1"
 ), "q_3" AS (
   SELECT
@@ -107,32 +107,32 @@ WITH "agg_0" AS (
       THEN LIST_EXTRACT(
         LIST_FILTER(
           "l_3",
-          LAMBDA e : e.t <= "entry_at" + INTERVAL '18' MONTH
+          LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
           AND (
-            "qt_2" IS NULL OR e.t <= "qt_2" + INTERVAL '5184000' SECOND
+            "qt_2" IS NULL OR e <= "qt_2" + INTERVAL '5184000' SECOND
           )
           AND (
-            COALESCE("qt_2", "qt_1") IS NULL OR e.t >= COALESCE("qt_2", "qt_1")
+            COALESCE("qt_2", "qt_1") IS NULL OR e >= COALESCE("qt_2", "qt_1")
           )
         ),
         1
-      ).t
+      )
     END AS TIMESTAMP) AS "qt_3",
     CAST(NULL AS DOUBLE) AS "qv_3",
     "qr_2"
     AND NOT LIST_EXTRACT(
       LIST_FILTER(
         "l_3",
-        LAMBDA e : e.t <= "entry_at" + INTERVAL '18' MONTH
+        LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
         AND (
-          "qt_2" IS NULL OR e.t <= "qt_2" + INTERVAL '5184000' SECOND
+          "qt_2" IS NULL OR e <= "qt_2" + INTERVAL '5184000' SECOND
         )
         AND (
-          COALESCE("qt_2", "qt_1") IS NULL OR e.t >= COALESCE("qt_2", "qt_1")
+          COALESCE("qt_2", "qt_1") IS NULL OR e >= COALESCE("qt_2", "qt_1")
         )
       ),
       1
-    ).t IS NULL AS "qr_3"
+    ) IS NULL AS "qr_3"
   FROM "q_2"
 ), "q_4" AS (
   SELECT
@@ -142,28 +142,26 @@ WITH "agg_0" AS (
       THEN LIST_EXTRACT(
         LIST_FILTER(
           "l_4",
-          LAMBDA e : e.t <= "entry_at" + INTERVAL '18' MONTH
+          LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
           AND (
-            COALESCE("qt_3", "qt_2", "qt_1") IS NULL
-            OR e.t >= COALESCE("qt_3", "qt_2", "qt_1")
+            COALESCE("qt_3", "qt_2", "qt_1") IS NULL OR e >= COALESCE("qt_3", "qt_2", "qt_1")
           )
         ),
         1
-      ).t
+      )
     END AS TIMESTAMP) AS "qt_4",
     CAST(NULL AS DOUBLE) AS "qv_4",
     "qr_3"
     AND NOT LIST_EXTRACT(
       LIST_FILTER(
         "l_4",
-        LAMBDA e : e.t <= "entry_at" + INTERVAL '18' MONTH
+        LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
         AND (
-          COALESCE("qt_3", "qt_2", "qt_1") IS NULL
-          OR e.t >= COALESCE("qt_3", "qt_2", "qt_1")
+          COALESCE("qt_3", "qt_2", "qt_1") IS NULL OR e >= COALESCE("qt_3", "qt_2", "qt_1")
         )
       ),
       1
-    ).t IS NULL AS "qr_4"
+    ) IS NULL AS "qr_4"
   FROM "q_3"
 ), "q_5" AS (
   SELECT
@@ -173,28 +171,28 @@ WITH "agg_0" AS (
       THEN LIST_EXTRACT(
         LIST_FILTER(
           "l_5",
-          LAMBDA e : e.t <= "entry_at" + INTERVAL '18' MONTH
+          LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
           AND (
             COALESCE("qt_4", "qt_3", "qt_2", "qt_1") IS NULL
-            OR e.t >= COALESCE("qt_4", "qt_3", "qt_2", "qt_1")
+            OR e >= COALESCE("qt_4", "qt_3", "qt_2", "qt_1")
           )
         ),
         1
-      ).t
+      )
     END AS TIMESTAMP) AS "qt_5",
     CAST(NULL AS DOUBLE) AS "qv_5",
     "qr_4"
     AND NOT LIST_EXTRACT(
       LIST_FILTER(
         "l_5",
-        LAMBDA e : e.t <= "entry_at" + INTERVAL '18' MONTH
+        LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
         AND (
           COALESCE("qt_4", "qt_3", "qt_2", "qt_1") IS NULL
-          OR e.t >= COALESCE("qt_4", "qt_3", "qt_2", "qt_1")
+          OR e >= COALESCE("qt_4", "qt_3", "qt_2", "qt_1")
         )
       ),
       1
-    ).t IS NULL AS "qr_5"
+    ) IS NULL AS "qr_5"
   FROM "q_4"
 ), "per_id" AS (
   SELECT
@@ -204,21 +202,21 @@ WITH "agg_0" AS (
     NOT "key" IS NULL AND "qr_3" AS "r_3",
     NOT "key" IS NULL AND "qr_4" AS "r_4",
     NOT "key" IS NULL AND "qr_5" AS "r_5",
-    COALESCE(LIST_EXTRACT("l_2", 1).t < LIST_EXTRACT("l_1", 1).t, FALSE) AS "bw_2",
+    COALESCE(LIST_EXTRACT("l_2", 1) < LIST_EXTRACT("l_1", 1), FALSE) AS "bw_2",
     COALESCE(
-      LIST_EXTRACT("l_3", 1).t < GREATEST(LIST_EXTRACT("l_1", 1).t, LIST_EXTRACT("l_2", 1).t),
+      LIST_EXTRACT("l_3", 1) < GREATEST(LIST_EXTRACT("l_1", 1), LIST_EXTRACT("l_2", 1)),
       FALSE
     ) AS "bw_3",
     COALESCE(
-      LIST_EXTRACT("l_4", 1).t < GREATEST(LIST_EXTRACT("l_1", 1).t, LIST_EXTRACT("l_2", 1).t, LIST_EXTRACT("l_3", 1).t),
+      LIST_EXTRACT("l_4", 1) < GREATEST(LIST_EXTRACT("l_1", 1), LIST_EXTRACT("l_2", 1), LIST_EXTRACT("l_3", 1)),
       FALSE
     ) AS "bw_4",
     COALESCE(
-      LIST_EXTRACT("l_5", 1).t < GREATEST(
-        LIST_EXTRACT("l_1", 1).t,
-        LIST_EXTRACT("l_2", 1).t,
-        LIST_EXTRACT("l_3", 1).t,
-        LIST_EXTRACT("l_4", 1).t
+      LIST_EXTRACT("l_5", 1) < GREATEST(
+        LIST_EXTRACT("l_1", 1),
+        LIST_EXTRACT("l_2", 1),
+        LIST_EXTRACT("l_3", 1),
+        LIST_EXTRACT("l_4", 1)
       ),
       FALSE
     ) AS "bw_5",
@@ -248,185 +246,205 @@ WITH "agg_0" AS (
   FROM "per_id"
 )
 SELECT
-  COUNT(*) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "entered",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "immature") AS "immature_ids",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    )
-    AND (
-      "bw_2" OR "bw_3" OR "bw_4" OR "bw_5"
-    )) AS "backwards_ids",
-  MIN("entry_at") FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "first_entry",
-  MAX("entry_at") FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "last_entry",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "r_1") AS "s1_count",
-  SUM(CAST("qv_1" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s1_value",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "r_2") AS "s2_count",
-  SUM(CAST("qv_2" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_value",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "bw_2") AS "s2_backwards",
-  COUNT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_prev_n",
-  QUANTILE_CONT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_prev_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_prev_p90",
-  COUNT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_entry_n",
-  QUANTILE_CONT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_entry_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_entry_p90",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "r_3") AS "s3_count",
-  SUM(CAST("qv_3" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_value",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "bw_3") AS "s3_backwards",
-  COUNT((
-    EPOCH("qt_3") - EPOCH("qt_2")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_prev_n",
-  QUANTILE_CONT((
-    EPOCH("qt_3") - EPOCH("qt_2")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_prev_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_3") - EPOCH("qt_2")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_prev_p90",
-  COUNT((
-    EPOCH("qt_3") - EPOCH("qt_1")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_entry_n",
-  QUANTILE_CONT((
-    EPOCH("qt_3") - EPOCH("qt_1")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_entry_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_3") - EPOCH("qt_1")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_entry_p90",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "r_4") AS "s4_count",
-  SUM(CAST("qv_4" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s4_value",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "bw_4") AS "s4_backwards",
-  COUNT((
-    EPOCH("qt_4") - EPOCH("qt_3")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s4_prev_n",
-  QUANTILE_CONT((
-    EPOCH("qt_4") - EPOCH("qt_3")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s4_prev_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_4") - EPOCH("qt_3")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s4_prev_p90",
-  COUNT((
-    EPOCH("qt_4") - EPOCH("qt_1")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s4_entry_n",
-  QUANTILE_CONT((
-    EPOCH("qt_4") - EPOCH("qt_1")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s4_entry_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_4") - EPOCH("qt_1")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s4_entry_p90",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "r_5") AS "s5_count",
-  SUM(CAST("qv_5" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s5_value",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "bw_5") AS "s5_backwards",
-  COUNT((
-    EPOCH("qt_5") - EPOCH("qt_4")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s5_prev_n",
-  QUANTILE_CONT((
-    EPOCH("qt_5") - EPOCH("qt_4")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s5_prev_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_5") - EPOCH("qt_4")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s5_prev_p90",
-  COUNT((
-    EPOCH("qt_5") - EPOCH("qt_1")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s5_entry_n",
-  QUANTILE_CONT((
-    EPOCH("qt_5") - EPOCH("qt_1")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s5_entry_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_5") - EPOCH("qt_1")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s5_entry_p90",
-  SUM("rows_0") AS "rows_read_0",
-  SUM("rows_0") FILTER(WHERE
-    "key" IS NULL) AS "rows_without_id_0",
-  0 AS "ids_without_entry_time",
-  COUNT(*) FILTER(WHERE
-    "r_1" AND NOT "in_period" AND NOT "entry_at" IS NULL) AS "ids_outside_period",
-  COUNT(*) FILTER(WHERE
-    "r_1" AND "in_period" AND NOT "kept") AS "ids_filtered_out",
-  MAX("as_of") AS "as_of",
-  0 AS "lost_count",
-  COUNT("qv_4") FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "won_value_n",
-  AVG(CAST("qv_4" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "won_value_avg",
-  COUNT((
-    EPOCH("qt_4") - EPOCH("entry_at")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "cycle_n",
-  QUANTILE_CONT((
-    EPOCH("qt_4") - EPOCH("entry_at")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "cycle_p50"
-FROM "scored"
+  "entered",
+  "immature_ids",
+  "backwards_ids",
+  "first_entry",
+  "last_entry",
+  "s1_count",
+  "s1_value",
+  "s2_count",
+  "s2_value",
+  "s2_backwards",
+  "s2_prev_n",
+  LIST_EXTRACT("s2_prev_q", 1) AS "s2_prev_p50",
+  LIST_EXTRACT("s2_prev_q", 2) AS "s2_prev_p90",
+  "s2_entry_n",
+  LIST_EXTRACT("s2_entry_q", 1) AS "s2_entry_p50",
+  LIST_EXTRACT("s2_entry_q", 2) AS "s2_entry_p90",
+  "s3_count",
+  "s3_value",
+  "s3_backwards",
+  "s3_prev_n",
+  LIST_EXTRACT("s3_prev_q", 1) AS "s3_prev_p50",
+  LIST_EXTRACT("s3_prev_q", 2) AS "s3_prev_p90",
+  "s3_entry_n",
+  LIST_EXTRACT("s3_entry_q", 1) AS "s3_entry_p50",
+  LIST_EXTRACT("s3_entry_q", 2) AS "s3_entry_p90",
+  "s4_count",
+  "s4_value",
+  "s4_backwards",
+  "s4_prev_n",
+  LIST_EXTRACT("s4_prev_q", 1) AS "s4_prev_p50",
+  LIST_EXTRACT("s4_prev_q", 2) AS "s4_prev_p90",
+  "s4_entry_n",
+  LIST_EXTRACT("s4_entry_q", 1) AS "s4_entry_p50",
+  LIST_EXTRACT("s4_entry_q", 2) AS "s4_entry_p90",
+  "s5_count",
+  "s5_value",
+  "s5_backwards",
+  "s5_prev_n",
+  LIST_EXTRACT("s5_prev_q", 1) AS "s5_prev_p50",
+  LIST_EXTRACT("s5_prev_q", 2) AS "s5_prev_p90",
+  "s5_entry_n",
+  LIST_EXTRACT("s5_entry_q", 1) AS "s5_entry_p50",
+  LIST_EXTRACT("s5_entry_q", 2) AS "s5_entry_p90",
+  "rows_read_0",
+  "rows_without_id_0",
+  "ids_without_entry_time",
+  "ids_outside_period",
+  "ids_filtered_out",
+  "as_of",
+  "lost_count",
+  "won_value_n",
+  "won_value_avg",
+  "cycle_n",
+  "cycle_p50"
+FROM (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "entered",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "immature") AS "immature_ids",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      )
+      AND (
+        "bw_2" OR "bw_3" OR "bw_4" OR "bw_5"
+      )) AS "backwards_ids",
+    MIN("entry_at") FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "first_entry",
+    MAX("entry_at") FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "last_entry",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "r_1") AS "s1_count",
+    CAST(NULL AS DECIMAL(38, 6)) AS "s1_value",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "r_2") AS "s2_count",
+    CAST(NULL AS DECIMAL(38, 6)) AS "s2_value",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "bw_2") AS "s2_backwards",
+    COUNT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s2_prev_n",
+    QUANTILE_CONT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s2_prev_q",
+    COUNT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s2_entry_n",
+    QUANTILE_CONT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s2_entry_q",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "r_3") AS "s3_count",
+    CAST(NULL AS DECIMAL(38, 6)) AS "s3_value",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "bw_3") AS "s3_backwards",
+    COUNT((
+      EPOCH("qt_3") - EPOCH("qt_2")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s3_prev_n",
+    QUANTILE_CONT((
+      EPOCH("qt_3") - EPOCH("qt_2")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s3_prev_q",
+    COUNT((
+      EPOCH("qt_3") - EPOCH("qt_1")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s3_entry_n",
+    QUANTILE_CONT((
+      EPOCH("qt_3") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s3_entry_q",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "r_4") AS "s4_count",
+    CAST(NULL AS DECIMAL(38, 6)) AS "s4_value",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "bw_4") AS "s4_backwards",
+    COUNT((
+      EPOCH("qt_4") - EPOCH("qt_3")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s4_prev_n",
+    QUANTILE_CONT((
+      EPOCH("qt_4") - EPOCH("qt_3")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s4_prev_q",
+    COUNT((
+      EPOCH("qt_4") - EPOCH("qt_1")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s4_entry_n",
+    QUANTILE_CONT((
+      EPOCH("qt_4") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s4_entry_q",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "r_5") AS "s5_count",
+    CAST(NULL AS DECIMAL(38, 6)) AS "s5_value",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "bw_5") AS "s5_backwards",
+    COUNT((
+      EPOCH("qt_5") - EPOCH("qt_4")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s5_prev_n",
+    QUANTILE_CONT((
+      EPOCH("qt_5") - EPOCH("qt_4")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s5_prev_q",
+    COUNT((
+      EPOCH("qt_5") - EPOCH("qt_1")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s5_entry_n",
+    QUANTILE_CONT((
+      EPOCH("qt_5") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s5_entry_q",
+    SUM("rows_0") AS "rows_read_0",
+    SUM("rows_0") FILTER(WHERE
+      "key" IS NULL) AS "rows_without_id_0",
+    0 AS "ids_without_entry_time",
+    COUNT(*) FILTER(WHERE
+      "r_1" AND NOT "in_period" AND NOT "entry_at" IS NULL) AS "ids_outside_period",
+    COUNT(*) FILTER(WHERE
+      "r_1" AND "in_period" AND NOT "kept") AS "ids_filtered_out",
+    MAX("as_of") AS "as_of",
+    0 AS "lost_count",
+    COUNT("qv_4") FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "won_value_n",
+    AVG(CAST("qv_4" AS DECIMAL(38, 6))) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "won_value_avg",
+    COUNT((
+      EPOCH("qt_4") - EPOCH("entry_at")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "cycle_n",
+    QUANTILE_CONT((
+      EPOCH("qt_4") - EPOCH("entry_at")
+    ) / 86400, 0.5) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "cycle_p50"
+  FROM "scored"
+) AS f

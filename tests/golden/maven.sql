@@ -19,8 +19,8 @@ WITH "agg_0" AS (
       NOT "engage_date" IS NULL) AS "m_2",
     MIN(CAST(CAST("close_date" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
       NOT "close_date" IS NULL AND CAST("deal_stage" AS TEXT) IN ('Won')) AS "m_3",
-    FIRST(
-      CAST(CAST(LIST_EXTRACT(
+    MIN(
+      {'o0': CAST(CAST("close_date" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': CAST(CAST(LIST_EXTRACT(
         LIST_TRANSFORM(
           [
             REGEXP_EXTRACT(
@@ -95,84 +95,9 @@ WITH "agg_0" AS (
           END
         ),
         1
-      ) AS DECIMAL(38, 6)) AS DOUBLE) ORDER BY CAST(CAST("close_date" AS TIMESTAMPTZ) AS TIMESTAMP), CAST(CAST(LIST_EXTRACT(
-        LIST_TRANSFORM(
-          [
-            REGEXP_EXTRACT(
-              UPPER(TRIM(REGEXP_REPLACE(CAST("close_value" AS TEXT), '[\s  　]+', ' ', 'g'))),
-              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
-              ['open', 'minus1', 'cur1', 'minus2', 'number', 'suffix', 'cur2', 'close']
-            )
-          ],
-          LAMBDA m : CASE
-            WHEN m.number <> ''
-            AND (
-              m.open <> ''
-            ) = (
-              m.close <> ''
-            )
-            AND NOT (
-              m.minus1 <> '' AND m.minus2 <> ''
-            )
-            AND NOT (
-              m.open <> '' AND (
-                m.minus1 <> '' OR m.minus2 <> ''
-              )
-            )
-            AND NOT (
-              m.cur1 <> '' AND m.cur2 <> ''
-            )
-            THEN TRY_CAST(CASE
-              WHEN REGEXP_MATCHES(
-                CASE
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
-                  THEN m.number
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
-                  THEN m.number
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
-                  THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
-                  THEN REPLACE(m.number, ',', '.')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
-                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
-                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
-                END,
-                '^[0-9]{1,20}(\.[0-9]+)?$'
-              )
-              THEN CASE
-                WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
-                THEN m.number
-                WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
-                THEN m.number
-                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
-                THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
-                WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
-                THEN REPLACE(m.number, ',', '.')
-                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
-                THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
-                WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
-                THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
-              END
-            END AS DECIMAL(38, 6)) * CASE
-              WHEN m.suffix = 'K'
-              THEN 1000
-              WHEN m.suffix = 'M'
-              THEN 1000000
-              WHEN m.suffix = '千'
-              THEN 1000
-              WHEN m.suffix = '万'
-              THEN 10000
-              WHEN m.suffix = '亿'
-              THEN 100000000
-              ELSE 1
-            END * CASE WHEN m.open <> '' OR m.minus1 <> '' OR m.minus2 <> '' THEN -1 ELSE 1 END
-          END
-        ),
-        1
-      ) AS DECIMAL(38, 6)) AS DOUBLE)
+      ) AS DECIMAL(38, 6)) AS DOUBLE)}
     ) FILTER(WHERE
-      NOT "close_date" IS NULL AND CAST("deal_stage" AS TEXT) IN ('Won')) AS "v_3",
+      NOT "close_date" IS NULL AND CAST("deal_stage" AS TEXT) IN ('Won')).v AS "v_3",
     BOOL_OR(CAST(CAST("deal_stage" AS TEXT) IN ('Lost') AS BOOLEAN)) AS "lost_u"
   FROM "source_pipeline"
   GROUP BY
@@ -242,122 +167,146 @@ WITH "agg_0" AS (
   FROM "per_id"
 )
 SELECT
-  COUNT(*) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "entered",
-  0 AS "immature_ids",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND (
-      "bw_2" OR "bw_3"
-    )) AS "backwards_ids",
-  MIN("entry_at") FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "first_entry",
-  MAX("entry_at") FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "last_entry",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "r_1") AS "s1_count",
-  SUM(CAST("qv_1" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s1_value",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "r_2") AS "s2_count",
-  SUM(CAST("qv_2" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_value",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "bw_2") AS "s2_backwards",
-  COUNT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_prev_n",
-  QUANTILE_CONT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_prev_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_prev_p90",
-  COUNT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_entry_n",
-  QUANTILE_CONT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_entry_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_entry_p90",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "r_3") AS "s3_count",
-  SUM(CAST("qv_3" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_value",
-  COUNT("qv_3") FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_value_n",
-  AVG(CAST("qv_3" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_value_avg",
-  QUANTILE_CONT("qv_3", 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_value_median",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "bw_3") AS "s3_backwards",
-  COUNT((
-    EPOCH("qt_3") - EPOCH("qt_2")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_prev_n",
-  QUANTILE_CONT((
-    EPOCH("qt_3") - EPOCH("qt_2")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_prev_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_3") - EPOCH("qt_2")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_prev_p90",
-  COUNT((
-    EPOCH("qt_3") - EPOCH("qt_1")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_entry_n",
-  QUANTILE_CONT((
-    EPOCH("qt_3") - EPOCH("qt_1")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_entry_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_3") - EPOCH("qt_1")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s3_entry_p90",
-  SUM("rows_0") AS "rows_read_0",
-  SUM("rows_0") FILTER(WHERE
-    "key" IS NULL) AS "rows_without_id_0",
-  0 AS "ids_without_entry_time",
-  COUNT(*) FILTER(WHERE
-    "r_1" AND NOT "in_period" AND NOT "entry_at" IS NULL) AS "ids_outside_period",
-  COUNT(*) FILTER(WHERE
-    "r_1" AND "in_period" AND NOT "kept") AS "ids_filtered_out",
-  MAX("as_of") AS "as_of",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND COALESCE("lost_u", FALSE) AND NOT "r_3") AS "lost_count",
-  COUNT("qv_3") FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "won_value_n",
-  AVG(CAST("qv_3" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "won_value_avg",
-  COUNT((
-    EPOCH("qt_3") - EPOCH("entry_at")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "cycle_n",
-  QUANTILE_CONT((
-    EPOCH("qt_3") - EPOCH("entry_at")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "cycle_p50"
-FROM "scored"
+  "entered",
+  "immature_ids",
+  "backwards_ids",
+  "first_entry",
+  "last_entry",
+  "s1_count",
+  "s1_value",
+  "s2_count",
+  "s2_value",
+  "s2_backwards",
+  "s2_prev_n",
+  LIST_EXTRACT("s2_prev_q", 1) AS "s2_prev_p50",
+  LIST_EXTRACT("s2_prev_q", 2) AS "s2_prev_p90",
+  "s2_entry_n",
+  LIST_EXTRACT("s2_entry_q", 1) AS "s2_entry_p50",
+  LIST_EXTRACT("s2_entry_q", 2) AS "s2_entry_p90",
+  "s3_count",
+  "s3_value",
+  "s3_value_n",
+  "s3_value_avg",
+  "s3_value_median",
+  "s3_backwards",
+  "s3_prev_n",
+  LIST_EXTRACT("s3_prev_q", 1) AS "s3_prev_p50",
+  LIST_EXTRACT("s3_prev_q", 2) AS "s3_prev_p90",
+  "s3_entry_n",
+  LIST_EXTRACT("s3_entry_q", 1) AS "s3_entry_p50",
+  LIST_EXTRACT("s3_entry_q", 2) AS "s3_entry_p90",
+  "rows_read_0",
+  "rows_without_id_0",
+  "ids_without_entry_time",
+  "ids_outside_period",
+  "ids_filtered_out",
+  "as_of",
+  "lost_count",
+  "won_value_n",
+  "won_value_avg",
+  "cycle_n",
+  "cycle_p50"
+FROM (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "entered",
+    0 AS "immature_ids",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND (
+        "bw_2" OR "bw_3"
+      )) AS "backwards_ids",
+    MIN("entry_at") FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "first_entry",
+    MAX("entry_at") FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "last_entry",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "r_1") AS "s1_count",
+    CAST(NULL AS DECIMAL(38, 6)) AS "s1_value",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "r_2") AS "s2_count",
+    CAST(NULL AS DECIMAL(38, 6)) AS "s2_value",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "bw_2") AS "s2_backwards",
+    COUNT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s2_prev_n",
+    QUANTILE_CONT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s2_prev_q",
+    COUNT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s2_entry_n",
+    QUANTILE_CONT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s2_entry_q",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "r_3") AS "s3_count",
+    SUM(CAST("qv_3" AS DECIMAL(38, 6))) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s3_value",
+    COUNT("qv_3") FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s3_value_n",
+    AVG(CAST("qv_3" AS DECIMAL(38, 6))) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s3_value_avg",
+    QUANTILE_CONT("qv_3", 0.5) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s3_value_median",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "bw_3") AS "s3_backwards",
+    COUNT((
+      EPOCH("qt_3") - EPOCH("qt_2")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s3_prev_n",
+    QUANTILE_CONT((
+      EPOCH("qt_3") - EPOCH("qt_2")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s3_prev_q",
+    COUNT((
+      EPOCH("qt_3") - EPOCH("qt_1")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s3_entry_n",
+    QUANTILE_CONT((
+      EPOCH("qt_3") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s3_entry_q",
+    SUM("rows_0") AS "rows_read_0",
+    SUM("rows_0") FILTER(WHERE
+      "key" IS NULL) AS "rows_without_id_0",
+    0 AS "ids_without_entry_time",
+    COUNT(*) FILTER(WHERE
+      "r_1" AND NOT "in_period" AND NOT "entry_at" IS NULL) AS "ids_outside_period",
+    COUNT(*) FILTER(WHERE
+      "r_1" AND "in_period" AND NOT "kept") AS "ids_filtered_out",
+    MAX("as_of") AS "as_of",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND COALESCE("lost_u", FALSE) AND NOT "r_3") AS "lost_count",
+    COUNT("qv_3") FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "won_value_n",
+    AVG(CAST("qv_3" AS DECIMAL(38, 6))) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "won_value_avg",
+    COUNT((
+      EPOCH("qt_3") - EPOCH("entry_at")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "cycle_n",
+    QUANTILE_CONT((
+      EPOCH("qt_3") - EPOCH("entry_at")
+    ) / 86400, 0.5) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "cycle_p50"
+  FROM "scored"
+) AS f

@@ -83,84 +83,108 @@ WITH "agg_0" AS (
   FROM "per_id"
 )
 SELECT
-  COUNT(*) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "entered",
-  0 AS "immature_ids",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "bw_2") AS "backwards_ids",
-  MIN("entry_at") FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "first_entry",
-  MAX("entry_at") FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "last_entry",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "r_1") AS "s1_count",
-  SUM(CAST("qv_1" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s1_value",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "r_2") AS "s2_count",
-  SUM(CAST("qv_2" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_value",
-  COUNT(*) FILTER(WHERE
-    (
-      "r_1" AND "in_period" AND "kept"
-    ) AND "bw_2") AS "s2_backwards",
-  COUNT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_prev_n",
-  QUANTILE_CONT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_prev_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_prev_p90",
-  COUNT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_entry_n",
-  QUANTILE_CONT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_entry_p50",
-  QUANTILE_CONT((
-    EPOCH("qt_2") - EPOCH("qt_1")
-  ) / 86400, 0.9) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "s2_entry_p90",
-  SUM("rows_0") AS "rows_read_0",
-  SUM("rows_0") FILTER(WHERE
-    "key" IS NULL) AS "rows_without_id_0",
-  COUNT(*) FILTER(WHERE
-    "rows_0" > 1 AND NOT "key" IS NULL) AS "duplicate_ids_0",
-  SUM("rows_1") AS "rows_read_1",
-  SUM("rows_1") FILTER(WHERE
-    "key" IS NULL) AS "rows_without_id_1",
-  COUNT(*) FILTER(WHERE
-    "rows_1" > 1 AND NOT "key" IS NULL) AS "duplicate_ids_1",
-  0 AS "ids_without_entry_time",
-  COUNT(*) FILTER(WHERE
-    "r_1" AND NOT "in_period" AND NOT "entry_at" IS NULL) AS "ids_outside_period",
-  COUNT(*) FILTER(WHERE
-    "r_1" AND "in_period" AND NOT "kept") AS "ids_filtered_out",
-  MAX("as_of") AS "as_of",
-  0 AS "lost_count",
-  COUNT("qv_2") FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "won_value_n",
-  AVG(CAST("qv_2" AS DECIMAL(38, 6))) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "won_value_avg",
-  COUNT((
-    EPOCH("qt_2") - EPOCH("entry_at")
-  ) / 86400) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "cycle_n",
-  QUANTILE_CONT((
-    EPOCH("qt_2") - EPOCH("entry_at")
-  ) / 86400, 0.5) FILTER(WHERE
-    "r_1" AND "in_period" AND "kept") AS "cycle_p50"
-FROM "scored"
+  "entered",
+  "immature_ids",
+  "backwards_ids",
+  "first_entry",
+  "last_entry",
+  "s1_count",
+  "s1_value",
+  "s2_count",
+  "s2_value",
+  "s2_backwards",
+  "s2_prev_n",
+  LIST_EXTRACT("s2_prev_q", 1) AS "s2_prev_p50",
+  LIST_EXTRACT("s2_prev_q", 2) AS "s2_prev_p90",
+  "s2_entry_n",
+  LIST_EXTRACT("s2_entry_q", 1) AS "s2_entry_p50",
+  LIST_EXTRACT("s2_entry_q", 2) AS "s2_entry_p90",
+  "rows_read_0",
+  "rows_without_id_0",
+  "duplicate_ids_0",
+  "rows_read_1",
+  "rows_without_id_1",
+  "duplicate_ids_1",
+  "ids_without_entry_time",
+  "ids_outside_period",
+  "ids_filtered_out",
+  "as_of",
+  "lost_count",
+  "won_value_n",
+  "won_value_avg",
+  "cycle_n",
+  "cycle_p50"
+FROM (
+  SELECT
+    COUNT(*) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "entered",
+    0 AS "immature_ids",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "bw_2") AS "backwards_ids",
+    MIN("entry_at") FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "first_entry",
+    MAX("entry_at") FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "last_entry",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "r_1") AS "s1_count",
+    CAST(NULL AS DECIMAL(38, 6)) AS "s1_value",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "r_2") AS "s2_count",
+    CAST(NULL AS DECIMAL(38, 6)) AS "s2_value",
+    COUNT(*) FILTER(WHERE
+      (
+        "r_1" AND "in_period" AND "kept"
+      ) AND "bw_2") AS "s2_backwards",
+    COUNT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s2_prev_n",
+    QUANTILE_CONT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s2_prev_q",
+    COUNT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s2_entry_n",
+    QUANTILE_CONT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "s2_entry_q",
+    SUM("rows_0") AS "rows_read_0",
+    SUM("rows_0") FILTER(WHERE
+      "key" IS NULL) AS "rows_without_id_0",
+    COUNT(*) FILTER(WHERE
+      "rows_0" > 1 AND NOT "key" IS NULL) AS "duplicate_ids_0",
+    SUM("rows_1") AS "rows_read_1",
+    SUM("rows_1") FILTER(WHERE
+      "key" IS NULL) AS "rows_without_id_1",
+    COUNT(*) FILTER(WHERE
+      "rows_1" > 1 AND NOT "key" IS NULL) AS "duplicate_ids_1",
+    0 AS "ids_without_entry_time",
+    COUNT(*) FILTER(WHERE
+      "r_1" AND NOT "in_period" AND NOT "entry_at" IS NULL) AS "ids_outside_period",
+    COUNT(*) FILTER(WHERE
+      "r_1" AND "in_period" AND NOT "kept") AS "ids_filtered_out",
+    MAX("as_of") AS "as_of",
+    0 AS "lost_count",
+    COUNT("qv_2") FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "won_value_n",
+    AVG(CAST("qv_2" AS DECIMAL(38, 6))) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "won_value_avg",
+    COUNT((
+      EPOCH("qt_2") - EPOCH("entry_at")
+    ) / 86400) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "cycle_n",
+    QUANTILE_CONT((
+      EPOCH("qt_2") - EPOCH("entry_at")
+    ) / 86400, 0.5) FILTER(WHERE
+      "r_1" AND "in_period" AND "kept") AS "cycle_p50"
+  FROM "scored"
+) AS f

@@ -1,0 +1,183 @@
+"""The Parquet cache of sources: keys, entries on disk, listing and clearing. No DuckDB here.
+
+A source's files are converted once (by engine.py) to one zstd Parquet file sorted by entry
+time. The entry's name is a hash of everything that decides its content: each file's path,
+size, mtime and the bytes of its first and last 64 KiB, the source's settings in the YAML
+(its whole model dump, so every reading option counts), the DuckDB version and the cache
+format. Change any of them and the old entry is simply not found (and is replaced).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from funnelcli.errors import FunnelError
+
+FORMAT = 1
+_BLOCK = 64 * 1024
+_SUFFIX = ".parquet"
+_META = ".json"
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One cached source: its Parquet file and what it was built from."""
+
+    key: str
+    parquet: Path
+    source: str
+    files: tuple[str, ...]
+    rows: int
+    bytes: int
+    created: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "key": self.key,
+            "parquet": str(self.parquet),
+            "source": self.source,
+            "files": list(self.files),
+            "rows": self.rows,
+            "bytes": self.bytes,
+            "created": self.created,
+        }
+
+
+def fingerprint(path: Path) -> str:
+    """Path, size, mtime and a hash of the first and last 64 KiB: cheap even for huge files,
+    and an edit that keeps size and mtime still changes the key when it touches either end."""
+    stat = path.stat()
+    digest = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as stream:
+        digest.update(stream.read(_BLOCK))
+        if stat.st_size > _BLOCK:
+            stream.seek(max(_BLOCK, stat.st_size - _BLOCK))
+            digest.update(stream.read(_BLOCK))
+    return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{digest.hexdigest()}"
+
+
+def cache_key(
+    source: BaseModel,
+    files: Sequence[Path],
+    engine_version: str,
+    sort_column: str | None,
+    reading: str = "",
+) -> str:
+    """The entry name for a source read from `files` with the settings in `source`; `reading`
+    is the SQL of the typed view the copy is made of (detected date formats, types)."""
+    parts = {
+        "format": FORMAT,
+        "engine": engine_version,
+        "source": source.model_dump(mode="json"),
+        "files": [fingerprint(f) for f in files],
+        "sort": sort_column,
+        "reading": reading,
+    }
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
+
+
+def parquet_path(cache_dir: Path, key: str) -> Path:
+    return cache_dir / f"{key}{_SUFFIX}"
+
+
+def ensure_dir(cache_dir: Path) -> Path:
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FunnelError(f"{cache_dir}: cannot create the cache folder: {exc.strerror}") from None
+    return cache_dir
+
+
+def read_entry(cache_dir: Path, key: str) -> CacheEntry | None:
+    """The entry recorded under `key`, or None when it or its Parquet file is missing or its
+    record is unreadable (a half-written or damaged entry counts as absent)."""
+    meta = cache_dir / f"{key}{_META}"
+    parquet = parquet_path(cache_dir, key)
+    try:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        return CacheEntry(
+            key=key,
+            parquet=parquet,
+            source=str(data["source"]),
+            files=tuple(str(f) for f in data["files"]),
+            rows=int(data["rows"]),
+            bytes=parquet.stat().st_size,
+            created=str(data["created"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def record_entry(cache_dir: Path, key: str, source: str, files: Sequence[Path], rows: int) -> None:
+    """Write the entry's record (after its Parquet file is in place) and drop older entries
+    built from the same files, which can no longer be hit."""
+    from funnelcli.output import write_atomic
+
+    names = [str(f.resolve()) for f in files]
+    for entry in entries(cache_dir):
+        if entry.key != key and list(entry.files) == names:
+            remove_entry(cache_dir, entry.key)
+    created = datetime.now(UTC).replace(microsecond=0).isoformat()
+    record = {"source": source, "files": names, "rows": rows, "created": created}
+    write_atomic(cache_dir / f"{key}{_META}", json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def remove_entry(cache_dir: Path, key: str) -> None:
+    for path in (cache_dir / f"{key}{_META}", parquet_path(cache_dir, key)):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def entries(cache_dir: Path) -> list[CacheEntry]:
+    """Every readable entry in the folder, oldest first."""
+    found = [
+        entry
+        for meta in _files(cache_dir, _META)
+        if (entry := read_entry(cache_dir, meta.name[: -len(_META)])) is not None
+    ]
+    return sorted(found, key=lambda e: (e.created, e.key))
+
+
+def clear(cache_dir: Path) -> tuple[int, int]:
+    """Delete every cache file in the folder (entries, records, leftovers of interrupted
+    writes); the folder itself and anything else in it stay. Returns (files, bytes) removed."""
+    removed = 0
+    size = 0
+    for path in [*_files(cache_dir, _SUFFIX), *_files(cache_dir, _META), *_temp_files(cache_dir)]:
+        with contextlib.suppress(FileNotFoundError):
+            size += path.stat().st_size
+            path.unlink()
+            removed += 1
+    return removed, size
+
+
+def temp_path(cache_dir: Path, key: str) -> Path:
+    """Where an entry is written before it is renamed into place (atomic for readers)."""
+    return cache_dir / f".{key}.{os.getpid()}.tmp"
+
+
+def _files(cache_dir: Path, suffix: str) -> Iterator[Path]:
+    if not cache_dir.is_dir():
+        return iter(())
+    return (p for p in cache_dir.iterdir() if p.name.endswith(suffix) and _is_key(p.name))
+
+
+def _temp_files(cache_dir: Path) -> Iterator[Path]:
+    if not cache_dir.is_dir():
+        return iter(())
+    return (p for p in cache_dir.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp"))
+
+
+def _is_key(name: str) -> bool:
+    stem = name.split(".", 1)[0]
+    return len(stem) == 40 and all(c in "0123456789abcdef" for c in stem)

@@ -1,0 +1,196 @@
+"""The Parquet cache: hit, miss, invalidation, damage recovery, clear/info, same numbers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from funnelcli import cache
+from funnelcli.cli import app
+from funnelcli.errors import DataError
+from funnelcli.paths import default_cache_dir
+from funnelcli.report import build_report
+from funnelcli.spec import load_funnel
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+
+
+@pytest.fixture()
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(ROOT / "funnels", tmp_path / "funnels")
+    shutil.copytree(ROOT / "sample_data", tmp_path / "sample_data")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FUNNELCLI_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path
+
+
+def _report(repo: Path, name: str = "default", **options: object) -> dict[str, object]:
+    funnel = load_funnel(repo / "funnels" / f"{name}.yaml")
+    return build_report(funnel, **options).to_dict()  # type: ignore[arg-type]
+
+
+def _parquets(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.parquet"))
+
+
+@pytest.mark.parametrize("name", ["default", "history", "accounts"])
+def test_cached_report_has_the_same_numbers(repo: Path, name: str) -> None:
+    plain = _report(repo, name)
+    first = _report(repo, name, cache=True)  # miss: builds the copies
+    second = _report(repo, name, cache=True)  # hit
+    assert first == plain and second == plain
+    assert _parquets(repo / "cache")
+
+
+def test_second_run_reuses_the_entry(repo: Path) -> None:
+    _report(repo, cache=True)
+    (parquet,) = _parquets(repo / "cache")
+    built = parquet.stat().st_mtime_ns
+    _report(repo, cache=True)
+    assert _parquets(repo / "cache") == [parquet]
+    assert parquet.stat().st_mtime_ns == built
+
+
+def test_cache_off_writes_nothing(repo: Path) -> None:
+    _report(repo)
+    assert not (repo / "cache").exists()
+
+
+def test_the_yaml_setting_turns_the_cache_on(repo: Path) -> None:
+    yaml_file = repo / "funnels" / "default.yaml"
+    yaml_file.write_text(yaml_file.read_text() + "cache: true\n")
+    _report(repo)
+    assert len(_parquets(repo / "cache")) == 1
+    _report(repo, cache=False)  # --no-cache wins over the YAML
+
+
+def test_a_changed_file_replaces_its_entry(repo: Path) -> None:
+    before = _report(repo, cache=True)
+    (old,) = _parquets(repo / "cache")
+    leads = repo / "sample_data" / "leads.csv"
+    lines = leads.read_text().splitlines(keepends=True)
+    leads.write_text("".join(lines[:-1000]))  # drop the last 1000 leads
+    after = _report(repo, cache=True)
+    assert after == _report(repo)
+    assert after != before
+    (new,) = _parquets(repo / "cache")
+    assert new != old
+
+
+def test_same_size_and_mtime_but_new_bytes_is_a_miss(repo: Path) -> None:
+    leads = repo / "sample_data" / "leads.csv"
+    stat = leads.stat()
+    key_before = _key(repo)
+    text = leads.read_text()
+    changed = text.replace("L000001,", "L000009,", 1)  # same size, first block differs
+    assert changed != text
+    leads.write_text(changed)
+    os.utime(leads, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert leads.stat().st_size == stat.st_size
+    assert _key(repo) != key_before
+
+
+def _key(repo: Path) -> str:
+    funnel = load_funnel(repo / "funnels" / "default.yaml")
+    source = funnel.spec.sources["leads"]
+    return cache.cache_key(source, [repo / "sample_data" / "leads.csv"], "x", "created_at")
+
+
+def test_source_settings_are_part_of_the_key(repo: Path) -> None:
+    funnel = load_funnel(repo / "funnels" / "default.yaml")
+    source = funnel.spec.sources["leads"]
+    files = [repo / "sample_data" / "leads.csv"]
+    other = source.model_copy(update={"delimiter": ";"})
+    assert cache.cache_key(source, files, "x", None) != cache.cache_key(other, files, "x", None)
+
+
+def test_a_damaged_cache_file_is_rebuilt(repo: Path) -> None:
+    plain = _report(repo)
+    _report(repo, cache=True)
+    (parquet,) = _parquets(repo / "cache")
+    parquet.write_bytes(b"not a parquet file")
+    assert _report(repo, cache=True) == plain
+    assert parquet.stat().st_size > 1000
+    (meta,) = (repo / "cache").glob("*.json")
+    meta.write_text("{broken")
+    assert _report(repo, cache=True) == plain
+
+
+def test_unreadable_value_names_the_original_line_with_the_cache(repo: Path) -> None:
+    """The Parquet copy is sorted by entry time; rejects still name the CSV's own line."""
+    leads = repo / "sample_data" / "leads.csv"
+    lines = leads.read_text().splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    row = lines[5].rstrip("\n").split(",")
+    row[header.index("paid_at")] = "31/02/2025"
+    lines[5] = ",".join(row) + "\n"
+    leads.write_text("".join(lines))
+    funnel = load_funnel(repo / "funnels" / "default.yaml")
+    plain = build_report(funnel, cache=False)
+    cached = build_report(funnel, cache=True, rejects_out=repo / "rejects.csv")
+    assert cached == plain
+    assert cached.data_quality.rows_rejected == {"leads": 1}
+    rejects = (repo / "rejects.csv").read_text().splitlines()
+    assert len(rejects) == 2 and ",6,paid_at,31/02/2025,unparseable date" in rejects[1]
+    with pytest.raises(DataError, match=r"leads\.csv:line 6: column 'paid_at'"):
+        build_report(funnel, cache=True, strict=True)
+
+
+def test_cache_info_and_clear(repo: Path) -> None:
+    runner = CliRunner()
+    folder = repo / "cache"
+    result = runner.invoke(app, ["cache", "info"], env=ENV)
+    assert result.exit_code == 0 and "0 cached source(s)" in result.stdout
+    assert runner.invoke(app, ["report", "--cache", "-f", "json"], env=ENV).exit_code == 0
+    result = runner.invoke(app, ["cache", "info", "--format", "json"], env=ENV)
+    document = json.loads(result.stdout)
+    assert document["schema"] == "funnelcli.cache/1"
+    schema_text = resources.files("funnelcli").joinpath("schemas/cache-1.schema.json").read_text()
+    jsonschema.validate(document, json.loads(schema_text))
+    (entry,) = document["entries"]
+    assert entry["source"] == "leads"
+    assert entry["rows"] == 3000
+    assert entry["files"] == [str((repo / "sample_data" / "leads.csv").resolve())]
+    assert document["total_bytes"] == entry["bytes"] == Path(entry["parquet"]).stat().st_size
+    (folder / "notes.txt").write_text("not ours")
+    result = runner.invoke(app, ["cache", "clear"], env=ENV)
+    assert result.exit_code == 0 and "Removed 2 file(s)" in result.stdout
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+    other = repo / "elsewhere"
+    args = ["report", "--cache", "--cache-dir", str(other), "-f", "json"]
+    assert runner.invoke(app, args, env=ENV).exit_code == 0
+    assert len(_parquets(other)) == 1 and not _parquets(folder)
+
+
+def test_default_cache_dir_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("FUNNELCLI_CACHE_DIR", str(tmp_path / "a"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    assert default_cache_dir() == tmp_path / "a"
+    monkeypatch.delenv("FUNNELCLI_CACHE_DIR")
+    assert default_cache_dir() == tmp_path / "x" / "funnelcli"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_cache_dir() == tmp_path / "home" / ".cache" / "funnelcli"
+
+
+def test_the_copy_is_sorted_by_entry_time(repo: Path) -> None:
+    import polars as pl
+
+    _report(repo, cache=True)
+    (parquet,) = _parquets(repo / "cache")
+    copy = pl.read_parquet(parquet)
+    assert copy.height == 3000
+    created = copy.get_column("created_at")
+    assert created.is_sorted()
+    original = pl.read_csv(repo / "sample_data" / "leads.csv", infer_schema_length=0)
+    assert sorted(copy.get_column("lead_id").to_list()) == sorted(
+        original.get_column("lead_id").to_list()
+    )
