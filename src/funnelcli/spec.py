@@ -85,6 +85,13 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
 
+def _match_values(value: list[Any] | None) -> list[str] | None:
+    """`match:` values as text (YAML reads `2024` as a number), and never an empty list."""
+    if value is not None and not value:
+        raise ValueError("match needs at least one stage value")
+    return None if value is None else [str(item) for item in value]
+
+
 # What `encoding:` accepts; auto detects (encodings.py) and is the default everywhere.
 Encoding = Literal[
     "auto",
@@ -163,9 +170,7 @@ class StageSpec(_Model):
     @field_validator("match")
     @classmethod
     def _match_values_are_text(cls, value: list[Any] | None) -> list[str] | None:
-        if value is not None and not value:
-            raise ValueError("match needs at least one stage value")
-        return None if value is None else [str(item) for item in value]
+        return _match_values(value)
 
     @property
     def title(self) -> str:
@@ -223,9 +228,7 @@ class OutcomeSpec(_Model):
     @field_validator("match")
     @classmethod
     def _match_values_are_text(cls, value: list[Any] | None) -> list[str] | None:
-        if value is not None and not value:
-            raise ValueError("match needs at least one stage value")
-        return None if value is None else [str(item) for item in value]
+        return _match_values(value)
 
 
 class FunnelSpec(_Model):
