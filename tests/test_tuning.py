@@ -29,3 +29,30 @@ def test_memory_limit_setting_is_applied_and_checked(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("FUNNELCLI_MEMORY_LIMIT", "lots")
     with pytest.raises(DataError, match="cannot set DuckDB memory_limit to 'lots'"):
         open_engine(funnel).__enter__()
+
+
+def test_running_out_of_memory_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from funnelcli.cli import app
+
+    monkeypatch.setenv("FUNNELCLI_MEMORY_LIMIT", "4MB")
+    result = CliRunner().invoke(app, ["report", str(ROOT / "funnels" / "history.yaml")])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "Error: DuckDB ran out of memory (memory_limit 4MB); set FUNNELCLI_MEMORY_LIMIT higher "
+        "(e.g. 8GB) or free memory"
+    )
+
+
+def test_default_memory_limit_is_half_the_machine_and_at_least_1gb(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from funnelcli.engine import memory_limit
+
+    monkeypatch.delenv("FUNNELCLI_MEMORY_LIMIT", raising=False)
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 4 * 1024**3 // 4096}  # a 4 GiB machine
+    monkeypatch.setattr("os.sysconf", lambda name: pages[name])
+    assert memory_limit() == f"{2 * 1024**3 // 1_000_000}MB"
+    pages["SC_PHYS_PAGES"] = 1024**3 // 4096  # 1 GiB: still the 1GB floor
+    assert memory_limit() == "1000MB"

@@ -31,9 +31,10 @@ if TYPE_CHECKING:
     import polars as pl
 
 AMOUNT = "AMOUNT"  # pseudo-type of money columns in first_unreadable
-# DuckDB's default is 80% of RAM; a ceiling keeps a 10M-row report under ~512 MiB peak RSS
-# (the aggregate spills to disk instead). Measured in benchmarks/RESULTS.md.
-MEMORY_LIMIT = "1GB"
+# DuckDB's default is 80% of RAM. Half of it leaves room for the rest of the machine; a lower
+# FUNNELCLI_MEMORY_LIMIT caps the peak (hash aggregates spill to disk, but the per-id lists of a
+# strict long history cannot: 10M leads need more than 1GB). See benchmarks/RESULTS.md.
+MIN_MEMORY_LIMIT = 1_000_000_000
 POLL_SECONDS = 0.1
 Progress = Callable[[float], None]  # called with the running statement's done fraction, 0..1
 _PARQUET = (".parquet", ".pq")
@@ -435,6 +436,11 @@ class Engine:
             duckdb.PermissionException,
         ) as exc:
             raise self._data_error(exc, source_name) from None
+        except duckdb.OutOfMemoryException:
+            raise FunnelError(
+                f"DuckDB ran out of memory (memory_limit {memory_limit()}); set "
+                "FUNNELCLI_MEMORY_LIMIT higher (e.g. 8GB) or free memory"
+            ) from None
         except duckdb.Error as exc:
             raise QueryError(f"DuckDB failed: {_first_line(str(exc))}", sql=sql) from None
 
@@ -578,6 +584,18 @@ class Engine:
         return exp.Subquery(this=body.copy(), alias=exp.TableAlias(this=exp.to_identifier("u")))
 
 
+def memory_limit() -> str:
+    """FUNNELCLI_MEMORY_LIMIT (DuckDB syntax, e.g. 2GB), else half the machine's memory."""
+    explicit = os.environ.get("FUNNELCLI_MEMORY_LIMIT")
+    if explicit:
+        return explicit
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        physical = 0
+    return f"{max(MIN_MEMORY_LIMIT, physical // 2) // 1_000_000}MB"
+
+
 def _tune(connection: duckdb.DuckDBPyConnection) -> None:
     """Settings for one aggregate query over large files: no row order to keep (it is all
     aggregated), a memory ceiling (FUNNELCLI_MEMORY_LIMIT, DuckDB syntax, e.g. 2GB) with
@@ -587,7 +605,7 @@ def _tune(connection: duckdb.DuckDBPyConnection) -> None:
     owner = os.getuid() if hasattr(os, "getuid") else "user"
     spill = Path(tempfile.gettempdir()) / f"funnelcli-spill-{owner}"
     settings = {
-        "memory_limit": os.environ.get("FUNNELCLI_MEMORY_LIMIT", MEMORY_LIMIT),
+        "memory_limit": memory_limit(),
         "temp_directory": str(spill),
     }
     threads = os.environ.get("FUNNELCLI_THREADS")
