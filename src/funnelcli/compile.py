@@ -663,7 +663,6 @@ def _with_sales_columns(final: exp.Select, won: int, has_lost: bool) -> exp.Sele
     """Append the sales aggregates (docs/sales.md) to the final aggregate, per grouping set.
 
     `lost_count`: cohort keys with `lost:` evidence that did not reach the win stage `won`;
-    `won_value_n`/`won_value_avg`: the win stage's value over keys that explicitly reached it;
     `cycle_n`/`cycle_p50`: days from `entry_at` to the win stage's qualifying time.
     """
     cohort = exp.and_(q.col("r_1"), q.col("in_period"), q.col("kept"))
@@ -677,16 +676,11 @@ def _with_sales_columns(final: exp.Select, won: int, has_lost: bool) -> exp.Sele
         lost_count: exp.Expr = q.count_if(lost)
     else:
         lost_count = exp.Literal.number(0)
-    won_value = q.col(f"qv_{won}")
-    # Averaged as DECIMAL, like value_sum: exact, so it does not depend on thread scheduling.
-    exact_value = exp.cast(won_value.copy(), exp.DataType.build("DECIMAL(38, 6)"))
     seconds = exp.Sub(this=q.epoch(q.col(f"qt_{won}")), expression=q.epoch(q.col("entry_at")))
     days = exp.Div(this=exp.Paren(this=seconds), expression=exp.Literal.number(86400))
     median = exp.func("quantile_cont", days.copy(), exp.Literal.number(0.5))
     columns = [
         q.alias(lost_count, "lost_count"),
-        q.alias(q.filtered(exp.Count(this=won_value.copy()), cohort.copy()), "won_value_n"),
-        q.alias(q.filtered(exp.Avg(this=exact_value), cohort.copy()), "won_value_avg"),
         q.alias(q.filtered(exp.Count(this=days.copy()), cohort.copy()), "cycle_n"),
         q.alias(q.filtered(median, cohort.copy()), "cycle_p50"),
     ]

@@ -22,7 +22,8 @@ def sales_metrics(spec: FunnelSpec, row: dict[str, Any]) -> SalesMetrics:
     closed_rate = _ratio(won, won + lost) if lost is not None else None
     open_rate = _ratio(won, entered)
     cycle = _number(row.get("cycle_p50"))
-    average = _number(row.get("won_value_avg"))
+    # The win stage's own value_avg (null when it declares no value:): one computation.
+    average = _number(row.get(f"s{won_index}_value_avg"))
     win_rate = closed_rate if spec.lost is not None else open_rate
     velocity = None
     if average is not None and win_rate is not None and cycle is not None and cycle > 0:

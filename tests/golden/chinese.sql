@@ -186,8 +186,6 @@ SELECT
   "ids_filtered_out",
   "as_of",
   "lost_count",
-  "won_value_n",
-  "won_value_avg",
   "cycle_n",
   "cycle_p50"
 FROM (
@@ -324,10 +322,6 @@ FROM (
       "r_1" AND "in_period" AND NOT "kept") AS "ids_filtered_out",
     MAX("as_of") AS "as_of",
     0 AS "lost_count",
-    COUNT("qv_4") FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "won_value_n",
-    AVG(CAST("qv_4" AS DECIMAL(38, 6))) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "won_value_avg",
     COUNT((
       EPOCH("qt_4") - EPOCH("entry_at")
     ) / 86400) FILTER(WHERE

@@ -202,8 +202,6 @@ SELECT
   "ids_filtered_out",
   "as_of",
   "lost_count",
-  "won_value_n",
-  "won_value_avg",
   "cycle_n",
   "cycle_p50"
 FROM (
@@ -296,10 +294,6 @@ FROM (
       (
         "r_1" AND "in_period" AND "kept"
       ) AND COALESCE("lost_u", FALSE) AND NOT "r_3") AS "lost_count",
-    COUNT("qv_3") FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "won_value_n",
-    AVG(CAST("qv_3" AS DECIMAL(38, 6))) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "won_value_avg",
     COUNT((
       EPOCH("qt_3") - EPOCH("entry_at")
     ) / 86400) FILTER(WHERE
