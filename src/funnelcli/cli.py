@@ -445,7 +445,7 @@ def summary(
             data_dir=data,
         )
         if fmt is SummaryFormat.table:
-            from funnelcli.render.terminal_periodic import plain_text, summary_renderables
+            from funnelcli.render.terminal.periodic import plain_text, summary_renderables
 
             renderables = summary_renderables(result)
             if output is None:
@@ -510,7 +510,7 @@ def cohorts(
 
 def _emit_cohorts(matrix: CohortMatrix, fmt: Format, output: Path | None) -> None:
     if fmt is Format.table:
-        from funnelcli.render.terminal_periodic import cohorts_renderables, plain_text
+        from funnelcli.render.terminal.periodic import cohorts_renderables, plain_text
 
         renderables = cohorts_renderables(matrix)
         if output is None:
@@ -564,7 +564,7 @@ def roi(
             raise UsageError("--since must be before --until")
         result = build_roi(definition, query, data_dir=data)
         if fmt is Format.table and output is None:
-            from funnelcli.render.roi_terminal import print_roi
+            from funnelcli.render.terminal.roi import print_roi
 
             print_roi(result, _console())
             return

@@ -41,7 +41,7 @@ CSV_HEADER = (
 def render_roi(report: RoiReport, fmt: Format, *, width: int = 100) -> str:
     """The whole output of `funnel roi` in `fmt`; `table` is the Rich view without colour."""
     if fmt == Format.table:
-        from funnelcli.render.roi_terminal import roi_plain_text
+        from funnelcli.render.terminal.roi import roi_plain_text
 
         return roi_plain_text(report, width=width)
     if fmt == Format.json:
