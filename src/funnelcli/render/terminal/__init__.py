@@ -1,6 +1,6 @@
 """The terminal view of `funnel report`: Rich tables with funnel bars, breakdowns and a
 data-quality footer. This package (with periodic.py for summary/cohorts and roi.py for
-`funnel roi`) and cli.py are the only places that import rich."""
+`funnel roi`) and the cli package are the only places that import rich."""
 
 from __future__ import annotations
 

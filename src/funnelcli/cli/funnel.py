@@ -1,0 +1,216 @@
+"""`funnel report`, `validate`, `sql` and `sample`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from funnelcli.errors import UsageError
+from funnelcli.render import Format
+
+if TYPE_CHECKING:
+    from funnelcli.spec import Funnel
+from funnelcli.cli._base import (
+    AsOfOpt,
+    ByOpt,
+    CacheDirOpt,
+    CacheOpt,
+    DataOpt,
+    DebugOpt,
+    FunnelArg,
+    MinNOpt,
+    OutputOpt,
+    SinceOpt,
+    UntilOpt,
+    _breakdowns,
+    _console,
+    _emit,
+    _funnel_path,
+    _guard,
+    _moment,
+    _width,
+    app,
+)
+
+
+@app.command()
+def report(
+    funnel: FunnelArg = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    as_of: AsOfOpt = None,
+    by: ByOpt = None,
+    min_n: MinNOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    output: OutputOpt = None,
+    data: DataOpt = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Print the SQL to stderr before running.")
+    ] = False,
+    cache: CacheOpt = None,
+    cache_dir: CacheDirOpt = None,
+    debug: DebugOpt = False,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            "--rejects",
+            metavar="FILE",
+            help="Write the rejected values (file, line, column, value, reason) as CSV.",
+        ),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail (exit 1) if any value is rejected.")
+    ] = False,
+) -> None:
+    """Count how many leads reached each stage, conversion, drop-off, time and value.
+
+    Example: funnel report funnels/default.yaml --since 2025-01-01 --by channel --format json
+    """
+
+    def run() -> None:
+        from funnelcli.compile import ReportQuery
+        from funnelcli.report import build_report
+        from funnelcli.spec import load_funnel
+
+        definition = load_funnel(_funnel_path(funnel))
+        query = ReportQuery(
+            since=_moment(since, "--since"),
+            until=_moment(until, "--until"),
+            as_of=_moment(as_of, "--as-of"),
+            breakdowns=_breakdowns(by, definition),
+        )
+        if query.since and query.until and query.since >= query.until:
+            raise UsageError("--since must be before --until")
+        with _query_progress(definition, data) as progress:
+            result = build_report(
+                definition,
+                query,
+                min_n=min_n,
+                data_dir=data,
+                explain=(lambda sql: typer.echo(sql, err=True)) if explain else None,
+                strict=strict,
+                rejects_out=rejects,
+                cache=cache,
+                cache_dir=cache_dir,
+                progress=progress,
+            )
+        if fmt is Format.table and output is None:
+            from funnelcli.render.terminal import print_report
+
+            print_report(result, _console())
+            return
+        from funnelcli.render import render_text
+
+        _emit(render_text(result, fmt, width=_width()), output)
+
+    _guard(debug, run)
+
+
+@app.command()
+def validate(funnel: FunnelArg = None, data: DataOpt = None, debug: DebugOpt = False) -> None:
+    """Check a funnel: the YAML, the files, the columns and that the values can be read.
+
+    Example: funnel validate funnels/default.yaml
+    """
+
+    def run() -> None:
+        from funnelcli.spec import load_funnel
+        from funnelcli.validate import validate_funnel
+
+        path = _funnel_path(funnel)
+        for line in validate_funnel(load_funnel(path), data):
+            typer.echo(line)
+
+    _guard(debug, run)
+
+
+@app.command()
+def sql(
+    funnel: FunnelArg = None,
+    dialect: Annotated[
+        str,
+        typer.Option(
+            metavar="DIALECT",
+            help="SQL dialect to print (sqlglot name: duckdb, postgres, spark, snowflake, …).",
+        ),
+    ] = "duckdb",
+    by: Annotated[
+        list[str] | None, typer.Option(metavar="COLUMN[,COLUMN]", help="Breakdowns, as for report.")
+    ] = None,
+    data: DataOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Print the SQL that `funnel report` runs for a funnel.
+
+    Example: funnel sql funnels/default.yaml --by channel
+    """
+
+    def run() -> None:
+        from funnelcli.compile import ReportQuery
+        from funnelcli.engine import open_engine
+        from funnelcli.report import compile_for
+        from funnelcli.spec import load_funnel
+
+        definition = load_funnel(_funnel_path(funnel))
+        query = ReportQuery(breakdowns=_breakdowns(by, definition))
+        with open_engine(definition, data) as engine:
+            compiled = compile_for(definition, engine, query)
+        try:
+            text = compiled.sql(dialect=dialect)
+        except Exception as exc:  # sqlglot raises plain errors for unknown dialects
+            raise UsageError(f"--dialect {dialect}: {exc}") from None
+        typer.echo(text + ";")
+
+    _guard(debug, run)
+
+
+@app.command()
+def sample(
+    rows: Annotated[int, typer.Option(min=1, metavar="N", help="Number of leads.")] = 3000,
+    seed: Annotated[
+        int, typer.Option(metavar="S", help="Random seed (same seed, same files).")
+    ] = 7,
+    out: Annotated[
+        Path, typer.Option(metavar="DIR", help="Folder to write the CSV files to.")
+    ] = Path("sample_data"),
+    debug: DebugOpt = False,
+) -> None:
+    """Write a realistic synthetic CRM export: leads, stage history, monthly spend, contracts.
+
+    Example: funnel sample --rows 100000 --seed 1 --out /tmp/crm
+    """
+
+    def run() -> None:
+        from funnelcli.sample import generate_sample
+
+        for path in generate_sample(out, rows=rows, seed=seed):
+            typer.echo(str(path))
+
+    _guard(debug, run)
+
+
+@contextmanager
+def _query_progress(
+    definition: Funnel, data: Path | None
+) -> Iterator[Callable[[float], None] | None]:
+    """A progress display on stderr while the sources are read, only when stderr is a
+    terminal (never in pipes, cron, CI or under NO_COLOR / TERM=dumb)."""
+    if not sys.stderr.isatty() or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        yield None
+        return
+    from rich.console import Console
+
+    from funnelcli.engine import resolve_files
+    from funnelcli.render.terminal import QueryProgress
+
+    files = resolve_files(definition, data)
+    total = sum(f.stat().st_size for s in files.values() for f in s.files)
+    names = ", ".join(sorted({f.name for s in files.values() for f in s.files}))
+    with QueryProgress(Console(stderr=True), f"Reading {names}", total) as progress:
+        yield progress

@@ -1,0 +1,70 @@
+"""`funnel roi`: spend against revenue per channel."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from funnelcli.errors import UsageError
+from funnelcli.render import Format
+
+if TYPE_CHECKING:
+    pass
+from funnelcli.cli._base import (
+    AsOfOpt,
+    DataOpt,
+    DebugOpt,
+    FunnelArg,
+    OutputOpt,
+    SinceOpt,
+    UntilOpt,
+    _console,
+    _emit,
+    _funnel_path,
+    _guard,
+    _moment,
+    _width,
+    app,
+)
+
+
+@app.command()
+def roi(
+    funnel: FunnelArg = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    as_of: AsOfOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    output: OutputOpt = None,
+    data: DataOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Spend against revenue per channel: CPL, CAC, ROI, payback, LTV, renewals (docs/money.md).
+
+    Example: funnel roi funnels/default.yaml --since 2024-01-01 --until 2025-01-01
+    """
+
+    def run() -> None:
+        from funnelcli.roi import RoiQuery, build_roi
+        from funnelcli.spec import load_funnel
+
+        definition = load_funnel(_funnel_path(funnel))
+        query = RoiQuery(
+            since=_moment(since, "--since"),
+            until=_moment(until, "--until"),
+            as_of=_moment(as_of, "--as-of"),
+        )
+        if query.since and query.until and query.since >= query.until:
+            raise UsageError("--since must be before --until")
+        result = build_roi(definition, query, data_dir=data)
+        if fmt is Format.table and output is None:
+            from funnelcli.render.terminal.roi import print_roi
+
+            print_roi(result, _console())
+            return
+        from funnelcli.render.roi_text import render_roi
+
+        _emit(render_roi(result, fmt, width=_width()), output)
+
+    _guard(debug, run)

@@ -1,0 +1,196 @@
+"""`funnel summary` and `funnel cohorts`: periods, comparisons, alerts (exit 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from funnelcli.periods import PeriodKind
+from funnelcli.render import Format, SummaryFormat
+
+if TYPE_CHECKING:
+    from funnelcli.cohorts import CohortMatrix
+    from funnelcli.summary import Summary
+from funnelcli.cli._base import (
+    AsOfOpt,
+    DataOpt,
+    DebugOpt,
+    FunnelArg,
+    OutputOpt,
+    SinceOpt,
+    _breakdowns,
+    _console,
+    _emit,
+    _funnel_path,
+    _guard,
+    _moment,
+    _width,
+    app,
+)
+
+PeriodOpt = Annotated[
+    PeriodKind,
+    typer.Option("--period", help="Period length: ISO weeks (week_start: in the YAML) or months."),
+]
+ALERT_EXIT_CODE = 3
+
+
+@app.command()
+def summary(
+    funnel: FunnelArg = None,
+    period: PeriodOpt = PeriodKind.week,
+    as_of: AsOfOpt = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            metavar="COLUMN[,COLUMN]",
+            help="Compare the biggest groups of this breakdown. Default: the YAML's first "
+            "breakdown:.",
+        ),
+    ] = None,
+    top: Annotated[
+        int, typer.Option(min=0, metavar="N", help="How many of the biggest groups to show.")
+    ] = 5,
+    min_n: Annotated[
+        int | None,
+        typer.Option(
+            "--min-n",
+            min=0,
+            metavar="N",
+            help="Call no change significant unless both periods have at least N "
+            "(the rate's denominator; default: YAML min_n, 30).",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-on",
+            metavar="EXPR",
+            help="Exit 3 when the alert is met (repeatable), e.g. "
+            "'paid.conversion_from_previous < 0.15' or 'qualified.count drops 20%'.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        SummaryFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = SummaryFormat.table,
+    output: OutputOpt = None,
+    data: DataOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Compare the last complete week or month with the one before (and a year earlier).
+
+    Exit code 3 when a --fail-on alert is met (the summary is still written).
+
+    Example: funnel summary --period week --format html --output weekly.html
+    """
+
+    def run() -> Summary:
+        from funnelcli.alerts import parse_alert
+        from funnelcli.spec import load_funnel
+        from funnelcli.summary import build_summary
+
+        definition = load_funnel(_funnel_path(funnel))
+        stages = [stage.name for stage in definition.spec.stages]
+        alerts = tuple(parse_alert(text, stages) for text in fail_on or ())
+        groups = _breakdowns([by] if by else None, definition)
+        result = build_summary(
+            definition,
+            period,
+            as_of=_moment(as_of, "--as-of"),
+            breakdown=groups[0] if groups else (),
+            top=top,
+            min_n=min_n,
+            alerts=alerts,
+            data_dir=data,
+        )
+        if fmt is SummaryFormat.table:
+            from funnelcli.render.terminal.periodic import plain_text, summary_renderables
+
+            renderables = summary_renderables(result)
+            if output is None:
+                _print_all(renderables)
+            else:
+                _emit(plain_text(renderables, width=_width()), output, quiet_unless_tty=True)
+        elif fmt is SummaryFormat.html:
+            from funnelcli.render.html import summary_html
+
+            _emit(summary_html(result), output, quiet_unless_tty=True)
+        elif fmt is SummaryFormat.markdown:
+            from funnelcli.render.summary_out import summary_markdown
+
+            _emit(summary_markdown(result), output, quiet_unless_tty=True)
+        else:
+            from funnelcli.render.summary_out import summary_json
+
+            _emit(summary_json(result), output, quiet_unless_tty=True)
+        return result
+
+    result = _guard(debug, run)
+    if result.alerts_met:
+        raise typer.Exit(ALERT_EXIT_CODE)
+
+
+@app.command()
+def cohorts(
+    funnel: FunnelArg = None,
+    period: PeriodOpt = PeriodKind.month,
+    as_of: AsOfOpt = None,
+    since: SinceOpt = None,
+    last: Annotated[
+        int, typer.Option(min=1, metavar="N", help="How many periods, up to the one of --as-of.")
+    ] = 24,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    output: OutputOpt = None,
+    data: DataOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Entry cohorts by month or week × stages: count and conversion from entry.
+
+    Example: funnel cohorts funnels/default.yaml --period month --last 12
+    """
+
+    def run() -> None:
+        from funnelcli.cohorts import build_cohorts
+        from funnelcli.spec import load_funnel
+
+        definition = load_funnel(_funnel_path(funnel))
+        matrix = build_cohorts(
+            definition,
+            period,
+            as_of=_moment(as_of, "--as-of"),
+            since=_moment(since, "--since"),
+            last=last,
+            data_dir=data,
+        )
+        _emit_cohorts(matrix, fmt, output)
+
+    _guard(debug, run)
+
+
+def _emit_cohorts(matrix: CohortMatrix, fmt: Format, output: Path | None) -> None:
+    if fmt is Format.table:
+        from funnelcli.render.terminal.periodic import cohorts_renderables, plain_text
+
+        renderables = cohorts_renderables(matrix)
+        if output is None:
+            _print_all(renderables)
+        else:
+            _emit(plain_text(renderables, width=_width()), output, quiet_unless_tty=True)
+        return
+    from funnelcli.render import cohorts_out
+
+    writer = {
+        Format.json: cohorts_out.cohorts_json,
+        Format.csv: cohorts_out.cohorts_csv,
+        Format.markdown: cohorts_out.cohorts_markdown,
+    }[fmt]
+    _emit(writer(matrix), output, quiet_unless_tty=True)
+
+
+def _print_all(renderables: Sequence[object]) -> None:
+    console = _console()
+    for renderable in renderables:
+        console.print(renderable)
