@@ -16,6 +16,7 @@ import typer
 
 from funnelcli import __version__
 from funnelcli.errors import FunnelError, UsageError
+from funnelcli.render import Format
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -85,6 +86,7 @@ MinNOpt = Annotated[
         help="Mark groups with fewer entries (default: YAML min_n, 30).",
     ),
 ]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
@@ -178,6 +180,14 @@ def _moment(value: str | None, option: str) -> datetime | None:
     if moment.tzinfo is not None:  # the data's times are compared in UTC
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
+
+
+def _period(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+    """--since and --until as UTC moments; the range must not be empty."""
+    start, end = _moment(since, "--since"), _moment(until, "--until")
+    if start and end and start >= end:
+        raise UsageError("--since must be before --until")
+    return start, end
 
 
 def _breakdowns(by: list[str] | None, definition: Funnel) -> tuple[tuple[str, ...], ...]:

@@ -23,6 +23,7 @@ from funnelcli.cli._base import (
     CacheOpt,
     DataOpt,
     DebugOpt,
+    FormatOpt,
     FunnelArg,
     MinNOpt,
     OutputOpt,
@@ -34,6 +35,7 @@ from funnelcli.cli._base import (
     _funnel_path,
     _guard,
     _moment,
+    _period,
     _width,
     app,
 )
@@ -47,7 +49,7 @@ def report(
     as_of: AsOfOpt = None,
     by: ByOpt = None,
     min_n: MinNOpt = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
     data: DataOpt = None,
     explain: Annotated[
@@ -79,14 +81,13 @@ def report(
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(_funnel_path(funnel))
+        since_at, until_at = _period(since, until)
         query = ReportQuery(
-            since=_moment(since, "--since"),
-            until=_moment(until, "--until"),
+            since=since_at,
+            until=until_at,
             as_of=_moment(as_of, "--as-of"),
             breakdowns=_breakdowns(by, definition),
         )
-        if query.since and query.until and query.since >= query.until:
-            raise UsageError("--since must be before --until")
         with _query_progress(definition, data) as progress:
             result = build_report(
                 definition,

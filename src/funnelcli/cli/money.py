@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import typer
-
-from funnelcli.errors import UsageError
 from funnelcli.render import Format
 
 if TYPE_CHECKING:
@@ -15,6 +12,7 @@ from funnelcli.cli._base import (
     AsOfOpt,
     DataOpt,
     DebugOpt,
+    FormatOpt,
     FunnelArg,
     OutputOpt,
     SinceOpt,
@@ -24,6 +22,7 @@ from funnelcli.cli._base import (
     _funnel_path,
     _guard,
     _moment,
+    _period,
     _width,
     app,
 )
@@ -35,7 +34,7 @@ def roi(
     since: SinceOpt = None,
     until: UntilOpt = None,
     as_of: AsOfOpt = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
     data: DataOpt = None,
     debug: DebugOpt = False,
@@ -50,13 +49,12 @@ def roi(
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(_funnel_path(funnel))
+        since_at, until_at = _period(since, until)
         query = RoiQuery(
-            since=_moment(since, "--since"),
-            until=_moment(until, "--until"),
+            since=since_at,
+            until=until_at,
             as_of=_moment(as_of, "--as-of"),
         )
-        if query.since and query.until and query.since >= query.until:
-            raise UsageError("--since must be before --until")
         result = build_roi(definition, query, data_dir=data)
         if fmt is Format.table and output is None:
             from funnelcli.render.terminal.roi import print_roi

@@ -18,6 +18,7 @@ from funnelcli.cli._base import (
     AsOfOpt,
     DataOpt,
     DebugOpt,
+    FormatOpt,
     FunnelArg,
     OutputOpt,
     SinceOpt,
@@ -142,7 +143,7 @@ def cohorts(
     last: Annotated[
         int, typer.Option(min=1, metavar="N", help="How many periods, up to the one of --as-of.")
     ] = 24,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
     data: DataOpt = None,
     debug: DebugOpt = False,
