@@ -13,9 +13,8 @@ from datetime import datetime
 
 from funnelcli.compile import PERIOD_KEY, ReportQuery
 from funnelcli.engine import Engine
-from funnelcli.errors import DataError
 from funnelcli.periods import PeriodRange
-from funnelcli.report import compile_for, find_unreadable
+from funnelcli.report import run_query
 from funnelcli.result import GroupResult, StageRow, TimeStats
 from funnelcli.spec import Funnel
 
@@ -51,11 +50,7 @@ def run_periods(
         breakdowns=(breakdown,) if breakdown else (),
         periods=tuple((p.since, p.until) for p in periods),
     )
-    compiled = compile_for(funnel, engine, query)
-    try:
-        frame = engine.frame(compiled.sql())
-    except DataError as error:
-        raise (find_unreadable(engine, compiled) or error) from None
+    compiled, frame = run_query(engine, funnel, query)
     sales = partial(sales_metrics, funnel.spec)
     overall, breakdowns = split_groups(frame, compiled, funnel.spec.stages, min_n, sales)
     by_period = {b.by: b for b in breakdowns}

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from funnelcli import __version__
 from funnelcli.compile import CompiledFunnel, ReportQuery, compile_funnel
@@ -24,6 +24,9 @@ from funnelcli.result import (
 )
 from funnelcli.spec import Funnel
 
+if TYPE_CHECKING:
+    import polars as pl
+
 
 def compile_for(funnel: Funnel, engine: Engine, query: ReportQuery | None = None) -> CompiledFunnel:
     """Compile against the sources' real headers, so unknown columns are caught with a hint.
@@ -37,6 +40,24 @@ def compile_for(funnel: Funnel, engine: Engine, query: ReportQuery | None = None
         for index, name in enumerate(getattr(funnel.spec, key)):
             resolver.attribute_source(name, f"{key}[{index}]")
     return compile_funnel(funnel, headers, query)
+
+
+def run_query(
+    engine: Engine,
+    funnel: Funnel,
+    query: ReportQuery,
+    explain: Callable[[str], None] | None = None,
+) -> tuple[CompiledFunnel, pl.DataFrame]:
+    """Compile against the real headers and run; a value DuckDB cannot read is located
+    (file, row, column) before the error reaches the user."""
+    compiled = compile_for(funnel, engine, query)
+    sql = compiled.sql()
+    if explain is not None:
+        explain(sql)
+    try:
+        return compiled, engine.frame(sql)
+    except DataError as error:
+        raise (find_unreadable(engine, compiled) or error) from None
 
 
 def build_report(
@@ -89,14 +110,7 @@ def report_on(
 
     query = query or ReportQuery()
     min_n = funnel.spec.min_n if min_n is None else min_n
-    compiled = compile_for(funnel, engine, query)
-    sql = compiled.sql()
-    if explain is not None:
-        explain(sql)
-    try:
-        frame = engine.frame(sql)
-    except DataError as error:
-        raise (find_unreadable(engine, compiled) or error) from None
+    compiled, frame = run_query(engine, funnel, query, explain)
     unparseable = count_unparseable(engine, compiled)
     rows_rejected, by_reason = engine.reject_counts()
     if rejects_out is not None or (strict and by_reason):

@@ -15,9 +15,9 @@ from typing import Any
 from funnelcli import __version__
 from funnelcli.compile import ReportQuery
 from funnelcli.engine import open_engine
-from funnelcli.errors import DataError, SpecError
+from funnelcli.errors import SpecError
 from funnelcli.plan import Resolver
-from funnelcli.report import compile_for, count_unparseable, find_unreadable, funnel_info
+from funnelcli.report import count_unparseable, funnel_info, run_query
 from funnelcli.result import NONE_GROUP, Period
 from funnelcli.roi_inputs import (
     SpendRow,
@@ -66,11 +66,8 @@ def build_roi(
     with open_engine(funnel, data_dir, extra) as engine:
         resolver = Resolver(funnel, engine.headers())
         resolver.attribute_source(roi.channel, "roi.channel")
-        compiled = compile_for(funnel, engine, report_query)
-        try:
-            rows = engine.frame(compiled.sql()).to_dicts()
-        except DataError as error:
-            raise (find_unreadable(engine, compiled) or error) from None
+        compiled, frame = run_query(engine, funnel, report_query)
+        rows = frame.to_dicts()
         unparseable = count_unparseable(engine, compiled)
         rows_rejected, _by_reason = engine.reject_counts()
         spend_rows = read_spend(engine, funnel, roi)
