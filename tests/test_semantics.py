@@ -156,6 +156,34 @@ def test_entry_under_backfill_falls_back_to_the_first_time_the_id_shows_up(
     assert times(stages(report)["paid"], "prev") == (1, 1.0, 1.0)
 
 
+def test_a_group_is_listed_only_when_the_cohort_has_it(tmp_path: Path) -> None:
+    files = {
+        "leads.csv": """
+            lead_id,channel,created_at,paid_at
+            1,ads,2024-01-05,2024-01-09
+            2,events,2023-12-20,
+            3,ads,2024-02-03,
+            4,,2024-01-07,
+        """
+    }
+    report = run(
+        tmp_path,
+        LEAD_PAID,
+        files,
+        since="2024-01-01",
+        until="2024-02-01",
+        by=(("channel",),),
+    )
+    # events (2) and the second ads lead (3) entered outside January: no events row at all,
+    # and the outside ids still count in data quality.
+    by_channel = groups(report, ("channel",))
+    assert sorted(by_channel) == [("(none)",), ("ads",)]
+    assert counts(by_channel[("ads",)]) == [1, 1]
+    assert counts(report) == [2, 1]
+    assert report.data_quality.ids_outside_period == 2
+    assert report.data_quality.rows_read == {"leads": 4}
+
+
 def test_entry_under_strict_is_the_first_stage_time_only(tmp_path: Path) -> None:
     files = {
         "leads.csv": """

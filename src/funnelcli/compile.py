@@ -18,7 +18,7 @@ conditions are allow-listed ASTs (see expressions.py).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlglot import exp
@@ -53,6 +53,10 @@ class ReportQuery:
     # entering in one of them, and every group is also split by period (group PERIOD_KEY =
     # the period's index), so summaries and cohort matrices need one query, not one per period.
     periods: tuple[tuple[datetime, datetime], ...] = ()
+    # Attributes (among the breakdowns) whose every value, over all ids read and not only the
+    # cohort, is listed on each row (CompiledFunnel.value_lists): funnel roi tells a channel
+    # without leads in the period from a spend channel no lead carries.
+    known_values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class CompiledFunnel:
     group_columns: dict[str, str]  # attribute name → output column holding its group value
     source_names: tuple[str, ...]
     typed_columns: tuple[tuple[str, str, str], ...]  # (source, raw header, SQL type) cast by us
+    value_lists: dict[str, str] = field(default_factory=dict)  # ReportQuery.known_values
 
     def sql(self, *, pretty: bool = True, dialect: str = "duckdb") -> str:
         return self.query.sql(dialect=dialect, pretty=pretty)
@@ -176,9 +181,13 @@ def _source_aggregate(
                 q.alias(q.filtered(exp.ArrayAgg(this=ordered), plan.condition.copy()), f"l_{k}")
             )
             continue
-        columns.append(
-            q.alias(q.filtered(exp.Min(this=plan.time.copy()), plan.condition.copy()), f"m_{k}")
+        # min() skips NULLs itself: a condition that only asks for a time needs no FILTER
+        # (about 5% of this aggregate).
+        only_timed = plan.time_column is not None and plan.condition == q.not_null(
+            q.col(plan.time_column)
         )
+        condition = None if only_timed else plan.condition.copy()
+        columns.append(q.alias(q.filtered(exp.Min(this=plan.time.copy()), condition), f"m_{k}"))
         if plan.value is not None:
             columns.append(
                 q.alias(
@@ -320,11 +329,15 @@ def compile_funnel(
 
     # Duplicate ids are a data-quality finding at lead grain only (an account has many leads).
     wide = [spec.sources[s].shape is Shape.wide and spec.grain is Grain.lead for s in sources]
-    final = _final_aggregate(
-        plans, sources, breakdowns, aliases, query, spec.window is not None, wide
-    )
+    value_lists = {name: f"values_{aliases[name]}" for name in query.known_values}
+    quality = _quality_aggregate(sources, query, wide)
+    for name, column in value_lists.items():
+        values = exp.ArrayAgg(this=exp.Distinct(expressions=[q.col(aliases[name])]))
+        quality.select(q.alias(values, column), append=True, copy=False)
+    with_.append(("quality", quality))
+    final = _final_aggregate(plans, breakdowns, aliases, spec.window is not None)
     final = _with_sales_columns(final, spec.won_stage, lost is not None)
-    final = _split_quantiles(final)
+    final = _split_quantiles(final, quality)
     for name, body in with_:
         final = final.with_(exp.to_identifier(name, quoted=True), as_=body, copy=False)
     group_columns = {name: f"g_{aliases[name]}" for b in breakdowns for name in b}
@@ -335,6 +348,7 @@ def compile_funnel(
         group_columns=group_columns,
         source_names=tuple(sources),
         typed_columns=_typed_columns(plans),
+        value_lists=value_lists,
     )
 
 
@@ -544,52 +558,53 @@ def _scored(
 
 def _final_aggregate(
     plans: list[StagePlan],
-    sources: list[str],
     breakdowns: tuple[tuple[str, ...], ...],
     aliases: Mapping[str, str],
-    query: ReportQuery,
     has_window: bool,
-    wide: Sequence[bool] = (),
 ) -> exp.Select:
-    n = len(plans)
-    cohort = exp.and_(q.col("r_1"), q.col("in_period"), q.col("kept"))
+    """The stage aggregates of the cohort, per grouping set.
 
-    def in_cohort(*more: exp.Expr) -> exp.Expr:
-        return exp.and_(cohort.copy(), *more) if more else cohort.copy()
+    The cohort is a WHERE, not a FILTER on each aggregate: DuckDB then skips the rows outside
+    it once (a weekly report over years of data skips most of them) instead of filtering
+    per aggregate, which made this aggregate twice as slow. Counts over every key read are in
+    `_quality_aggregate`.
+    """
+    n = len(plans)
+
+    def count_if(condition: exp.Expr | None = None) -> exp.Expr:
+        return q.count_if(condition) if condition is not None else exp.Count(this=exp.Star())
 
     columns: list[exp.Expr] = []
     group_aliases = list(dict.fromkeys(aliases[a] for b in breakdowns for a in b))
     for alias in group_aliases:
         columns.append(q.alias(q.col(alias), f"g_{alias}"))
-    columns.append(q.alias(q.count_if(in_cohort()), "entered"))
+    columns.append(q.alias(count_if(), "entered"))
     if has_window:
-        columns.append(q.alias(q.count_if(in_cohort(q.col("immature"))), "immature_ids"))
+        columns.append(q.alias(count_if(q.col("immature")), "immature_ids"))
     else:
         columns.append(q.alias(exp.Literal.number(0), "immature_ids"))
     backwards = [q.col(f"bw_{k}") for k in range(2, n + 1)]
-    columns.append(q.alias(q.count_if(in_cohort(q.or_(*backwards))), "backwards_ids"))
-    columns.append(q.alias(q.filtered(exp.Min(this=q.col("entry_at")), in_cohort()), "first_entry"))
-    columns.append(q.alias(q.filtered(exp.Max(this=q.col("entry_at")), in_cohort()), "last_entry"))
+    columns.append(q.alias(count_if(q.or_(*backwards)), "backwards_ids"))
+    columns.append(q.alias(exp.Min(this=q.col("entry_at")), "first_entry"))
+    columns.append(q.alias(exp.Max(this=q.col("entry_at")), "last_entry"))
     for k in range(1, n + 1):
-        columns.append(q.alias(q.count_if(in_cohort(q.col(f"r_{k}"))), f"s{k}_count"))
+        columns.append(q.alias(count_if(q.col(f"r_{k}")), f"s{k}_count"))
         # Summed as DECIMAL: exact, so the total does not depend on thread scheduling.
         decimal = exp.DataType.build("DECIMAL(38, 6)")
         if plans[k - 1].value is None:  # no value: skip a costly all-NULL aggregate
             columns.append(q.alias(exp.cast(exp.null(), decimal), f"s{k}_value"))
         else:
             exact = exp.cast(q.col(f"qv_{k}"), decimal.copy())
-            columns.append(q.alias(q.filtered(exp.Sum(this=exact), in_cohort()), f"s{k}_value"))
             value = q.col(f"qv_{k}")
-            columns.append(
-                q.alias(q.filtered(exp.Count(this=value.copy()), in_cohort()), f"s{k}_value_n")
-            )
-            columns.append(
-                q.alias(q.filtered(exp.Avg(this=exact.copy()), in_cohort()), f"s{k}_value_avg")
-            )
             median = exp.func("quantile_cont", value.copy(), exp.Literal.number(0.5))
-            columns.append(q.alias(q.filtered(median, in_cohort()), f"s{k}_value_median"))
+            columns += [
+                q.alias(exp.Sum(this=exact), f"s{k}_value"),
+                q.alias(exp.Count(this=value.copy()), f"s{k}_value_n"),
+                q.alias(exp.Avg(this=exact.copy()), f"s{k}_value_avg"),
+                q.alias(median, f"s{k}_value_median"),
+            ]
         if k > 1:
-            columns.append(q.alias(q.count_if(in_cohort(q.col(f"bw_{k}"))), f"s{k}_backwards"))
+            columns.append(q.alias(count_if(q.col(f"bw_{k}")), f"s{k}_backwards"))
         for label, origin in (("prev", k - 1), ("entry", 1)):
             if k == 1 or origin < 1:
                 continue
@@ -597,14 +612,26 @@ def _final_aggregate(
                 this=q.epoch(q.col(f"qt_{k}")), expression=q.epoch(q.col(f"qt_{origin}"))
             )
             days = exp.Div(this=exp.Paren(this=seconds), expression=exp.Literal.number(86400))
-            columns.append(
-                q.alias(q.filtered(exp.Count(this=days.copy()), in_cohort()), f"s{k}_{label}_n")
-            )
             # Both quantiles from one aggregate (one sort), split in the outer select below.
             fractions = exp.Array(expressions=[exp.Literal.number(f) for f in QUANTILES])
             quantiles = exp.func("quantile_cont", days.copy(), fractions)
-            columns.append(q.alias(q.filtered(quantiles, in_cohort()), f"s{k}_{label}_q"))
-    # Data quality: over every key read (meaningful on the grand-total row).
+            columns.append(q.alias(exp.Count(this=days), f"s{k}_{label}_n"))
+            columns.append(q.alias(quantiles, f"s{k}_{label}_q"))
+    cohort = exp.and_(q.col("r_1"), q.col("in_period"), q.col("kept"))
+    select = exp.select(*columns).from_(q.table("scored")).where(cohort)
+    if group_aliases:
+        sets = [exp.Tuple(expressions=[])]
+        for group in breakdowns:
+            sets.append(exp.Tuple(expressions=[q.col(aliases[a]) for a in group]))
+        select = select.group_by(exp.GroupingSets(expressions=sets))
+    return select
+
+
+def _quality_aggregate(
+    sources: list[str], query: ReportQuery, wide: Sequence[bool] = ()
+) -> exp.Select:
+    """Data-quality counts over every key read, and the maturity anchor: one row."""
+    columns: list[exp.Expr] = []
     funnel_member = q.col("r_1")
     for i in range(len(sources)):
         columns.append(q.alias(exp.Sum(this=q.col(f"rows_{i}")), f"rows_read_{i}"))
@@ -650,26 +677,18 @@ def _final_aggregate(
         )
     )
     columns.append(q.alias(exp.Max(this=q.col("as_of")), "as_of"))
-    select = exp.select(*columns).from_(q.table("scored"))
-    if group_aliases:
-        sets = [exp.Tuple(expressions=[])]
-        for group in breakdowns:
-            sets.append(exp.Tuple(expressions=[q.col(aliases[a]) for a in group]))
-        select = select.group_by(exp.GroupingSets(expressions=sets))
-    return select
+    return exp.select(*columns).from_(q.table("scored"))
 
 
 def _with_sales_columns(final: exp.Select, won: int, has_lost: bool) -> exp.Select:
-    """Append the sales aggregates (docs/sales.md) to the final aggregate, per grouping set.
+    """Append the sales aggregates (docs/sales.md) to the final (cohort) aggregate.
 
     `lost_count`: cohort keys with `lost:` evidence that did not reach the win stage `won`;
     `cycle_n`/`cycle_p50`: days from `entry_at` to the win stage's qualifying time.
     """
-    cohort = exp.and_(q.col("r_1"), q.col("in_period"), q.col("kept"))
     reached_won = q.col(f"r_{won}")
     if has_lost:
         lost = exp.and_(
-            cohort.copy(),
             exp.func("coalesce", q.col("lost_u"), exp.false()),
             exp.Not(this=reached_won.copy()),
         )
@@ -681,24 +700,26 @@ def _with_sales_columns(final: exp.Select, won: int, has_lost: bool) -> exp.Sele
     median = exp.func("quantile_cont", days.copy(), exp.Literal.number(0.5))
     columns = [
         q.alias(lost_count, "lost_count"),
-        q.alias(q.filtered(exp.Count(this=days.copy()), cohort.copy()), "cycle_n"),
-        q.alias(q.filtered(median, cohort.copy()), "cycle_p50"),
+        q.alias(exp.Count(this=days.copy()), "cycle_n"),
+        q.alias(median, "cycle_p50"),
     ]
     return final.select(*columns, append=True, copy=False)
 
 
-def _split_quantiles(final: exp.Select) -> exp.Select:
+def _split_quantiles(final: exp.Select, quality: exp.Select) -> exp.Select:
     """Each `<name>_q` column (a list of QUANTILES from one quantile_cont) becomes one column
-    per quantile, `<name>_p50`, `<name>_p90`, in an outer select over the aggregate."""
+    per quantile, `<name>_p50`, `<name>_p90`, in an outer select over the aggregate, which
+    also brings the one row of `quality` (CTE "quality") onto every row."""
     outer: list[exp.Expr] = []
     for column in final.expressions:
         name = column.alias_or_name
         if not name.endswith("_q"):
-            outer.append(q.col(name))
+            outer.append(q.col(name, "f"))
             continue
         for i, fraction in enumerate(QUANTILES, start=1):
             element = exp.Anonymous(
-                this="list_extract", expressions=[q.col(name), exp.Literal.number(i)]
+                this="list_extract", expressions=[q.col(name, "f"), exp.Literal.number(i)]
             )
             outer.append(q.alias(element, f"{name[:-2]}_p{int(fraction * 100)}"))
-    return exp.select(*outer).from_(final.subquery("f"))
+    outer += [q.col(column.alias_or_name, "quality") for column in quality.expressions]
+    return exp.select(*outer).from_(final.subquery("f")).join(q.table("quality"), join_type="cross")

@@ -61,7 +61,11 @@ def build_roi(
         )
     extra = roi_sources(funnel, roi, data_dir)
     report_query = ReportQuery(
-        since=query.since, until=query.until, as_of=query.as_of, breakdowns=((roi.channel,),)
+        since=query.since,
+        until=query.until,
+        as_of=query.as_of,
+        breakdowns=((roi.channel,),),
+        known_values=(roi.channel,),
     )
     with open_engine(funnel, data_dir, extra) as engine:
         resolver = Resolver(funnel, engine.headers())
@@ -93,6 +97,9 @@ def build_roi(
     group = compiled.group_columns[roi.channel]
     totals = next((r for r in rows if r.get(group) is None), {})
     by_channel = {str(r[group]): r for r in rows if r.get(group) is not None}
+    # A channel whose leads all entered outside the period: no report row, zero leads here.
+    for known in totals.get(compiled.value_lists[roi.channel]) or ():
+        by_channel.setdefault(str(known), {})
     stages = [s.name for s in funnel.spec.stages]
     k_qualified = stages.index(roi.qualified) + 1 if roi.qualified else min(2, len(stages))
     k_revenue = stages.index(roi.revenue) + 1

@@ -26,14 +26,10 @@ WITH "agg_0" AS (
         END
       )
     ) AS "latest",
-    MIN(CAST(CAST("created_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
-      NOT "created_at" IS NULL) AS "m_1",
-    MIN(CAST(CAST("qualified_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
-      NOT "qualified_at" IS NULL) AS "m_2",
-    MIN(CAST(CAST("trial_started_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
-      NOT "trial_started_at" IS NULL) AS "m_3",
-    MIN(CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
-      NOT "paid_at" IS NULL) AS "m_4",
+    MIN(CAST(CAST("created_at" AS TIMESTAMPTZ) AS TIMESTAMP)) AS "m_1",
+    MIN(CAST(CAST("qualified_at" AS TIMESTAMPTZ) AS TIMESTAMP)) AS "m_2",
+    MIN(CAST(CAST("trial_started_at" AS TIMESTAMPTZ) AS TIMESTAMP)) AS "m_3",
+    MIN(CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP)) AS "m_4",
     MIN(
       {'o0': CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': CAST(CAST(LIST_EXTRACT(
         LIST_TRANSFORM(
@@ -113,8 +109,7 @@ WITH "agg_0" AS (
       ) AS DECIMAL(38, 6)) AS DOUBLE)}
     ) FILTER(WHERE
       NOT "paid_at" IS NULL).v AS "v_4",
-    MIN(CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
-      NOT "renewed_at" IS NULL) AS "m_5",
+    MIN(CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP)) AS "m_5",
     MIN(
       {'o0': CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': CAST(CAST(LIST_EXTRACT(
         LIST_TRANSFORM(
@@ -312,205 +307,8 @@ WITH "agg_0" AS (
       FALSE
     ) AS "immature"
   FROM "per_id"
-)
-SELECT
-  "entered",
-  "immature_ids",
-  "backwards_ids",
-  "first_entry",
-  "last_entry",
-  "s1_count",
-  "s1_value",
-  "s2_count",
-  "s2_value",
-  "s2_backwards",
-  "s2_prev_n",
-  LIST_EXTRACT("s2_prev_q", 1) AS "s2_prev_p50",
-  LIST_EXTRACT("s2_prev_q", 2) AS "s2_prev_p90",
-  "s2_entry_n",
-  LIST_EXTRACT("s2_entry_q", 1) AS "s2_entry_p50",
-  LIST_EXTRACT("s2_entry_q", 2) AS "s2_entry_p90",
-  "s3_count",
-  "s3_value",
-  "s3_backwards",
-  "s3_prev_n",
-  LIST_EXTRACT("s3_prev_q", 1) AS "s3_prev_p50",
-  LIST_EXTRACT("s3_prev_q", 2) AS "s3_prev_p90",
-  "s3_entry_n",
-  LIST_EXTRACT("s3_entry_q", 1) AS "s3_entry_p50",
-  LIST_EXTRACT("s3_entry_q", 2) AS "s3_entry_p90",
-  "s4_count",
-  "s4_value",
-  "s4_value_n",
-  "s4_value_avg",
-  "s4_value_median",
-  "s4_backwards",
-  "s4_prev_n",
-  LIST_EXTRACT("s4_prev_q", 1) AS "s4_prev_p50",
-  LIST_EXTRACT("s4_prev_q", 2) AS "s4_prev_p90",
-  "s4_entry_n",
-  LIST_EXTRACT("s4_entry_q", 1) AS "s4_entry_p50",
-  LIST_EXTRACT("s4_entry_q", 2) AS "s4_entry_p90",
-  "s5_count",
-  "s5_value",
-  "s5_value_n",
-  "s5_value_avg",
-  "s5_value_median",
-  "s5_backwards",
-  "s5_prev_n",
-  LIST_EXTRACT("s5_prev_q", 1) AS "s5_prev_p50",
-  LIST_EXTRACT("s5_prev_q", 2) AS "s5_prev_p90",
-  "s5_entry_n",
-  LIST_EXTRACT("s5_entry_q", 1) AS "s5_entry_p50",
-  LIST_EXTRACT("s5_entry_q", 2) AS "s5_entry_p90",
-  "rows_read_0",
-  "rows_without_id_0",
-  "duplicate_ids_0",
-  "ids_without_entry_time",
-  "ids_outside_period",
-  "ids_filtered_out",
-  "as_of",
-  "lost_count",
-  "cycle_n",
-  "cycle_p50"
-FROM (
+), "quality" AS (
   SELECT
-    COUNT(*) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "entered",
-    COUNT(*) FILTER(WHERE
-      (
-        "r_1" AND "in_period" AND "kept"
-      ) AND "immature") AS "immature_ids",
-    COUNT(*) FILTER(WHERE
-      (
-        "r_1" AND "in_period" AND "kept"
-      )
-      AND (
-        "bw_2" OR "bw_3" OR "bw_4" OR "bw_5"
-      )) AS "backwards_ids",
-    MIN("entry_at") FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "first_entry",
-    MAX("entry_at") FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "last_entry",
-    COUNT(*) FILTER(WHERE
-      (
-        "r_1" AND "in_period" AND "kept"
-      ) AND "r_1") AS "s1_count",
-    CAST(NULL AS DECIMAL(38, 6)) AS "s1_value",
-    COUNT(*) FILTER(WHERE
-      (
-        "r_1" AND "in_period" AND "kept"
-      ) AND "r_2") AS "s2_count",
-    CAST(NULL AS DECIMAL(38, 6)) AS "s2_value",
-    COUNT(*) FILTER(WHERE
-      (
-        "r_1" AND "in_period" AND "kept"
-      ) AND "bw_2") AS "s2_backwards",
-    COUNT((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) / 86400) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s2_prev_n",
-    QUANTILE_CONT((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) / 86400, [0.5, 0.9]) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s2_prev_q",
-    COUNT((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) / 86400) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s2_entry_n",
-    QUANTILE_CONT((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) / 86400, [0.5, 0.9]) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s2_entry_q",
-    COUNT(*) FILTER(WHERE
-      (
-        "r_1" AND "in_period" AND "kept"
-      ) AND "r_3") AS "s3_count",
-    CAST(NULL AS DECIMAL(38, 6)) AS "s3_value",
-    COUNT(*) FILTER(WHERE
-      (
-        "r_1" AND "in_period" AND "kept"
-      ) AND "bw_3") AS "s3_backwards",
-    COUNT((
-      EPOCH("qt_3") - EPOCH("qt_2")
-    ) / 86400) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s3_prev_n",
-    QUANTILE_CONT((
-      EPOCH("qt_3") - EPOCH("qt_2")
-    ) / 86400, [0.5, 0.9]) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s3_prev_q",
-    COUNT((
-      EPOCH("qt_3") - EPOCH("qt_1")
-    ) / 86400) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s3_entry_n",
-    QUANTILE_CONT((
-      EPOCH("qt_3") - EPOCH("qt_1")
-    ) / 86400, [0.5, 0.9]) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s3_entry_q",
-    COUNT(*) FILTER(WHERE
-      (
-        "r_1" AND "in_period" AND "kept"
-      ) AND "r_4") AS "s4_count",
-    SUM(CAST("qv_4" AS DECIMAL(38, 6))) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s4_value",
-    COUNT("qv_4") FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s4_value_n",
-    AVG(CAST("qv_4" AS DECIMAL(38, 6))) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s4_value_avg",
-    QUANTILE_CONT("qv_4", 0.5) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s4_value_median",
-    COUNT(*) FILTER(WHERE
-      (
-        "r_1" AND "in_period" AND "kept"
-      ) AND "bw_4") AS "s4_backwards",
-    COUNT((
-      EPOCH("qt_4") - EPOCH("qt_3")
-    ) / 86400) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s4_prev_n",
-    QUANTILE_CONT((
-      EPOCH("qt_4") - EPOCH("qt_3")
-    ) / 86400, [0.5, 0.9]) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s4_prev_q",
-    COUNT((
-      EPOCH("qt_4") - EPOCH("qt_1")
-    ) / 86400) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s4_entry_n",
-    QUANTILE_CONT((
-      EPOCH("qt_4") - EPOCH("qt_1")
-    ) / 86400, [0.5, 0.9]) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s4_entry_q",
-    COUNT(*) FILTER(WHERE
-      (
-        "r_1" AND "in_period" AND "kept"
-      ) AND "r_5") AS "s5_count",
-    SUM(CAST("qv_5" AS DECIMAL(38, 6))) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s5_value",
-    COUNT("qv_5") FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s5_value_n",
-    AVG(CAST("qv_5" AS DECIMAL(38, 6))) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s5_value_avg",
-    QUANTILE_CONT("qv_5", 0.5) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s5_value_median",
-    COUNT(*) FILTER(WHERE
-      (
-        "r_1" AND "in_period" AND "kept"
-      ) AND "bw_5") AS "s5_backwards",
-    COUNT((
-      EPOCH("qt_5") - EPOCH("qt_4")
-    ) / 86400) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s5_prev_n",
-    QUANTILE_CONT((
-      EPOCH("qt_5") - EPOCH("qt_4")
-    ) / 86400, [0.5, 0.9]) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s5_prev_q",
-    COUNT((
-      EPOCH("qt_5") - EPOCH("qt_1")
-    ) / 86400) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s5_entry_n",
-    QUANTILE_CONT((
-      EPOCH("qt_5") - EPOCH("qt_1")
-    ) / 86400, [0.5, 0.9]) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s5_entry_q",
     SUM("rows_0") AS "rows_read_0",
     SUM("rows_0") FILTER(WHERE
       "key" IS NULL) AS "rows_without_id_0",
@@ -521,15 +319,164 @@ FROM (
       "r_1" AND NOT "in_period" AND NOT "entry_at" IS NULL) AS "ids_outside_period",
     COUNT(*) FILTER(WHERE
       "r_1" AND "in_period" AND NOT "kept") AS "ids_filtered_out",
-    MAX("as_of") AS "as_of",
+    MAX("as_of") AS "as_of"
+  FROM "scored"
+)
+SELECT
+  "f"."entered",
+  "f"."immature_ids",
+  "f"."backwards_ids",
+  "f"."first_entry",
+  "f"."last_entry",
+  "f"."s1_count",
+  "f"."s1_value",
+  "f"."s2_count",
+  "f"."s2_value",
+  "f"."s2_backwards",
+  "f"."s2_prev_n",
+  LIST_EXTRACT("f"."s2_prev_q", 1) AS "s2_prev_p50",
+  LIST_EXTRACT("f"."s2_prev_q", 2) AS "s2_prev_p90",
+  "f"."s2_entry_n",
+  LIST_EXTRACT("f"."s2_entry_q", 1) AS "s2_entry_p50",
+  LIST_EXTRACT("f"."s2_entry_q", 2) AS "s2_entry_p90",
+  "f"."s3_count",
+  "f"."s3_value",
+  "f"."s3_backwards",
+  "f"."s3_prev_n",
+  LIST_EXTRACT("f"."s3_prev_q", 1) AS "s3_prev_p50",
+  LIST_EXTRACT("f"."s3_prev_q", 2) AS "s3_prev_p90",
+  "f"."s3_entry_n",
+  LIST_EXTRACT("f"."s3_entry_q", 1) AS "s3_entry_p50",
+  LIST_EXTRACT("f"."s3_entry_q", 2) AS "s3_entry_p90",
+  "f"."s4_count",
+  "f"."s4_value",
+  "f"."s4_value_n",
+  "f"."s4_value_avg",
+  "f"."s4_value_median",
+  "f"."s4_backwards",
+  "f"."s4_prev_n",
+  LIST_EXTRACT("f"."s4_prev_q", 1) AS "s4_prev_p50",
+  LIST_EXTRACT("f"."s4_prev_q", 2) AS "s4_prev_p90",
+  "f"."s4_entry_n",
+  LIST_EXTRACT("f"."s4_entry_q", 1) AS "s4_entry_p50",
+  LIST_EXTRACT("f"."s4_entry_q", 2) AS "s4_entry_p90",
+  "f"."s5_count",
+  "f"."s5_value",
+  "f"."s5_value_n",
+  "f"."s5_value_avg",
+  "f"."s5_value_median",
+  "f"."s5_backwards",
+  "f"."s5_prev_n",
+  LIST_EXTRACT("f"."s5_prev_q", 1) AS "s5_prev_p50",
+  LIST_EXTRACT("f"."s5_prev_q", 2) AS "s5_prev_p90",
+  "f"."s5_entry_n",
+  LIST_EXTRACT("f"."s5_entry_q", 1) AS "s5_entry_p50",
+  LIST_EXTRACT("f"."s5_entry_q", 2) AS "s5_entry_p90",
+  "f"."lost_count",
+  "f"."cycle_n",
+  "f"."cycle_p50",
+  "quality"."rows_read_0",
+  "quality"."rows_without_id_0",
+  "quality"."duplicate_ids_0",
+  "quality"."ids_without_entry_time",
+  "quality"."ids_outside_period",
+  "quality"."ids_filtered_out",
+  "quality"."as_of"
+FROM (
+  SELECT
+    COUNT(*) AS "entered",
+    COUNT(*) FILTER(WHERE
+      "immature") AS "immature_ids",
+    COUNT(*) FILTER(WHERE
+      "bw_2" OR "bw_3" OR "bw_4" OR "bw_5") AS "backwards_ids",
+    MIN("entry_at") AS "first_entry",
+    MAX("entry_at") AS "last_entry",
+    COUNT(*) FILTER(WHERE
+      "r_1") AS "s1_count",
+    CAST(NULL AS DECIMAL(38, 6)) AS "s1_value",
+    COUNT(*) FILTER(WHERE
+      "r_2") AS "s2_count",
+    CAST(NULL AS DECIMAL(38, 6)) AS "s2_value",
+    COUNT(*) FILTER(WHERE
+      "bw_2") AS "s2_backwards",
+    COUNT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400) AS "s2_prev_n",
+    QUANTILE_CONT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) AS "s2_prev_q",
+    COUNT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400) AS "s2_entry_n",
+    QUANTILE_CONT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) AS "s2_entry_q",
+    COUNT(*) FILTER(WHERE
+      "r_3") AS "s3_count",
+    CAST(NULL AS DECIMAL(38, 6)) AS "s3_value",
+    COUNT(*) FILTER(WHERE
+      "bw_3") AS "s3_backwards",
+    COUNT((
+      EPOCH("qt_3") - EPOCH("qt_2")
+    ) / 86400) AS "s3_prev_n",
+    QUANTILE_CONT((
+      EPOCH("qt_3") - EPOCH("qt_2")
+    ) / 86400, [0.5, 0.9]) AS "s3_prev_q",
+    COUNT((
+      EPOCH("qt_3") - EPOCH("qt_1")
+    ) / 86400) AS "s3_entry_n",
+    QUANTILE_CONT((
+      EPOCH("qt_3") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) AS "s3_entry_q",
+    COUNT(*) FILTER(WHERE
+      "r_4") AS "s4_count",
+    SUM(CAST("qv_4" AS DECIMAL(38, 6))) AS "s4_value",
+    COUNT("qv_4") AS "s4_value_n",
+    AVG(CAST("qv_4" AS DECIMAL(38, 6))) AS "s4_value_avg",
+    QUANTILE_CONT("qv_4", 0.5) AS "s4_value_median",
+    COUNT(*) FILTER(WHERE
+      "bw_4") AS "s4_backwards",
+    COUNT((
+      EPOCH("qt_4") - EPOCH("qt_3")
+    ) / 86400) AS "s4_prev_n",
+    QUANTILE_CONT((
+      EPOCH("qt_4") - EPOCH("qt_3")
+    ) / 86400, [0.5, 0.9]) AS "s4_prev_q",
+    COUNT((
+      EPOCH("qt_4") - EPOCH("qt_1")
+    ) / 86400) AS "s4_entry_n",
+    QUANTILE_CONT((
+      EPOCH("qt_4") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) AS "s4_entry_q",
+    COUNT(*) FILTER(WHERE
+      "r_5") AS "s5_count",
+    SUM(CAST("qv_5" AS DECIMAL(38, 6))) AS "s5_value",
+    COUNT("qv_5") AS "s5_value_n",
+    AVG(CAST("qv_5" AS DECIMAL(38, 6))) AS "s5_value_avg",
+    QUANTILE_CONT("qv_5", 0.5) AS "s5_value_median",
+    COUNT(*) FILTER(WHERE
+      "bw_5") AS "s5_backwards",
+    COUNT((
+      EPOCH("qt_5") - EPOCH("qt_4")
+    ) / 86400) AS "s5_prev_n",
+    QUANTILE_CONT((
+      EPOCH("qt_5") - EPOCH("qt_4")
+    ) / 86400, [0.5, 0.9]) AS "s5_prev_q",
+    COUNT((
+      EPOCH("qt_5") - EPOCH("qt_1")
+    ) / 86400) AS "s5_entry_n",
+    QUANTILE_CONT((
+      EPOCH("qt_5") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) AS "s5_entry_q",
     0 AS "lost_count",
     COUNT((
       EPOCH("qt_4") - EPOCH("entry_at")
-    ) / 86400) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "cycle_n",
+    ) / 86400) AS "cycle_n",
     QUANTILE_CONT((
       EPOCH("qt_4") - EPOCH("entry_at")
-    ) / 86400, 0.5) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "cycle_p50"
+    ) / 86400, 0.5) AS "cycle_p50"
   FROM "scored"
+  WHERE
+    "r_1" AND "in_period" AND "kept"
 ) AS f
+CROSS JOIN "quality"

@@ -15,8 +15,7 @@ WITH "agg_0" AS (
       )
     ) AS "latest",
     BOOL_OR(CAST(CAST("deal_stage" AS TEXT) IN ('Prospecting') AS BOOLEAN)) AS "u_1",
-    MIN(CAST(CAST("engage_date" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
-      NOT "engage_date" IS NULL) AS "m_2",
+    MIN(CAST(CAST("engage_date" AS TIMESTAMPTZ) AS TIMESTAMP)) AS "m_2",
     MIN(CAST(CAST("close_date" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
       NOT "close_date" IS NULL AND CAST("deal_stage" AS TEXT) IN ('Won')) AS "m_3",
     MIN(
@@ -165,122 +164,8 @@ WITH "agg_0" AS (
         NOT "key" IS NULL
     ) AS TIMESTAMP) AS "as_of"
   FROM "per_id"
-)
-SELECT
-  "entered",
-  "immature_ids",
-  "backwards_ids",
-  "first_entry",
-  "last_entry",
-  "s1_count",
-  "s1_value",
-  "s2_count",
-  "s2_value",
-  "s2_backwards",
-  "s2_prev_n",
-  LIST_EXTRACT("s2_prev_q", 1) AS "s2_prev_p50",
-  LIST_EXTRACT("s2_prev_q", 2) AS "s2_prev_p90",
-  "s2_entry_n",
-  LIST_EXTRACT("s2_entry_q", 1) AS "s2_entry_p50",
-  LIST_EXTRACT("s2_entry_q", 2) AS "s2_entry_p90",
-  "s3_count",
-  "s3_value",
-  "s3_value_n",
-  "s3_value_avg",
-  "s3_value_median",
-  "s3_backwards",
-  "s3_prev_n",
-  LIST_EXTRACT("s3_prev_q", 1) AS "s3_prev_p50",
-  LIST_EXTRACT("s3_prev_q", 2) AS "s3_prev_p90",
-  "s3_entry_n",
-  LIST_EXTRACT("s3_entry_q", 1) AS "s3_entry_p50",
-  LIST_EXTRACT("s3_entry_q", 2) AS "s3_entry_p90",
-  "rows_read_0",
-  "rows_without_id_0",
-  "ids_without_entry_time",
-  "ids_outside_period",
-  "ids_filtered_out",
-  "as_of",
-  "lost_count",
-  "cycle_n",
-  "cycle_p50"
-FROM (
+), "quality" AS (
   SELECT
-    COUNT(*) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "entered",
-    0 AS "immature_ids",
-    COUNT(*) FILTER(WHERE
-      (
-        "r_1" AND "in_period" AND "kept"
-      ) AND (
-        "bw_2" OR "bw_3"
-      )) AS "backwards_ids",
-    MIN("entry_at") FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "first_entry",
-    MAX("entry_at") FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "last_entry",
-    COUNT(*) FILTER(WHERE
-      (
-        "r_1" AND "in_period" AND "kept"
-      ) AND "r_1") AS "s1_count",
-    CAST(NULL AS DECIMAL(38, 6)) AS "s1_value",
-    COUNT(*) FILTER(WHERE
-      (
-        "r_1" AND "in_period" AND "kept"
-      ) AND "r_2") AS "s2_count",
-    CAST(NULL AS DECIMAL(38, 6)) AS "s2_value",
-    COUNT(*) FILTER(WHERE
-      (
-        "r_1" AND "in_period" AND "kept"
-      ) AND "bw_2") AS "s2_backwards",
-    COUNT((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) / 86400) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s2_prev_n",
-    QUANTILE_CONT((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) / 86400, [0.5, 0.9]) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s2_prev_q",
-    COUNT((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) / 86400) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s2_entry_n",
-    QUANTILE_CONT((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) / 86400, [0.5, 0.9]) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s2_entry_q",
-    COUNT(*) FILTER(WHERE
-      (
-        "r_1" AND "in_period" AND "kept"
-      ) AND "r_3") AS "s3_count",
-    SUM(CAST("qv_3" AS DECIMAL(38, 6))) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s3_value",
-    COUNT("qv_3") FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s3_value_n",
-    AVG(CAST("qv_3" AS DECIMAL(38, 6))) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s3_value_avg",
-    QUANTILE_CONT("qv_3", 0.5) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s3_value_median",
-    COUNT(*) FILTER(WHERE
-      (
-        "r_1" AND "in_period" AND "kept"
-      ) AND "bw_3") AS "s3_backwards",
-    COUNT((
-      EPOCH("qt_3") - EPOCH("qt_2")
-    ) / 86400) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s3_prev_n",
-    QUANTILE_CONT((
-      EPOCH("qt_3") - EPOCH("qt_2")
-    ) / 86400, [0.5, 0.9]) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s3_prev_q",
-    COUNT((
-      EPOCH("qt_3") - EPOCH("qt_1")
-    ) / 86400) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s3_entry_n",
-    QUANTILE_CONT((
-      EPOCH("qt_3") - EPOCH("qt_1")
-    ) / 86400, [0.5, 0.9]) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "s3_entry_q",
     SUM("rows_0") AS "rows_read_0",
     SUM("rows_0") FILTER(WHERE
       "key" IS NULL) AS "rows_without_id_0",
@@ -289,18 +174,105 @@ FROM (
       "r_1" AND NOT "in_period" AND NOT "entry_at" IS NULL) AS "ids_outside_period",
     COUNT(*) FILTER(WHERE
       "r_1" AND "in_period" AND NOT "kept") AS "ids_filtered_out",
-    MAX("as_of") AS "as_of",
+    MAX("as_of") AS "as_of"
+  FROM "scored"
+)
+SELECT
+  "f"."entered",
+  "f"."immature_ids",
+  "f"."backwards_ids",
+  "f"."first_entry",
+  "f"."last_entry",
+  "f"."s1_count",
+  "f"."s1_value",
+  "f"."s2_count",
+  "f"."s2_value",
+  "f"."s2_backwards",
+  "f"."s2_prev_n",
+  LIST_EXTRACT("f"."s2_prev_q", 1) AS "s2_prev_p50",
+  LIST_EXTRACT("f"."s2_prev_q", 2) AS "s2_prev_p90",
+  "f"."s2_entry_n",
+  LIST_EXTRACT("f"."s2_entry_q", 1) AS "s2_entry_p50",
+  LIST_EXTRACT("f"."s2_entry_q", 2) AS "s2_entry_p90",
+  "f"."s3_count",
+  "f"."s3_value",
+  "f"."s3_value_n",
+  "f"."s3_value_avg",
+  "f"."s3_value_median",
+  "f"."s3_backwards",
+  "f"."s3_prev_n",
+  LIST_EXTRACT("f"."s3_prev_q", 1) AS "s3_prev_p50",
+  LIST_EXTRACT("f"."s3_prev_q", 2) AS "s3_prev_p90",
+  "f"."s3_entry_n",
+  LIST_EXTRACT("f"."s3_entry_q", 1) AS "s3_entry_p50",
+  LIST_EXTRACT("f"."s3_entry_q", 2) AS "s3_entry_p90",
+  "f"."lost_count",
+  "f"."cycle_n",
+  "f"."cycle_p50",
+  "quality"."rows_read_0",
+  "quality"."rows_without_id_0",
+  "quality"."ids_without_entry_time",
+  "quality"."ids_outside_period",
+  "quality"."ids_filtered_out",
+  "quality"."as_of"
+FROM (
+  SELECT
+    COUNT(*) AS "entered",
+    0 AS "immature_ids",
     COUNT(*) FILTER(WHERE
-      (
-        "r_1" AND "in_period" AND "kept"
-      ) AND COALESCE("lost_u", FALSE) AND NOT "r_3") AS "lost_count",
+      "bw_2" OR "bw_3") AS "backwards_ids",
+    MIN("entry_at") AS "first_entry",
+    MAX("entry_at") AS "last_entry",
+    COUNT(*) FILTER(WHERE
+      "r_1") AS "s1_count",
+    CAST(NULL AS DECIMAL(38, 6)) AS "s1_value",
+    COUNT(*) FILTER(WHERE
+      "r_2") AS "s2_count",
+    CAST(NULL AS DECIMAL(38, 6)) AS "s2_value",
+    COUNT(*) FILTER(WHERE
+      "bw_2") AS "s2_backwards",
+    COUNT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400) AS "s2_prev_n",
+    QUANTILE_CONT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) AS "s2_prev_q",
+    COUNT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400) AS "s2_entry_n",
+    QUANTILE_CONT((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) AS "s2_entry_q",
+    COUNT(*) FILTER(WHERE
+      "r_3") AS "s3_count",
+    SUM(CAST("qv_3" AS DECIMAL(38, 6))) AS "s3_value",
+    COUNT("qv_3") AS "s3_value_n",
+    AVG(CAST("qv_3" AS DECIMAL(38, 6))) AS "s3_value_avg",
+    QUANTILE_CONT("qv_3", 0.5) AS "s3_value_median",
+    COUNT(*) FILTER(WHERE
+      "bw_3") AS "s3_backwards",
+    COUNT((
+      EPOCH("qt_3") - EPOCH("qt_2")
+    ) / 86400) AS "s3_prev_n",
+    QUANTILE_CONT((
+      EPOCH("qt_3") - EPOCH("qt_2")
+    ) / 86400, [0.5, 0.9]) AS "s3_prev_q",
+    COUNT((
+      EPOCH("qt_3") - EPOCH("qt_1")
+    ) / 86400) AS "s3_entry_n",
+    QUANTILE_CONT((
+      EPOCH("qt_3") - EPOCH("qt_1")
+    ) / 86400, [0.5, 0.9]) AS "s3_entry_q",
+    COUNT(*) FILTER(WHERE
+      COALESCE("lost_u", FALSE) AND NOT "r_3") AS "lost_count",
     COUNT((
       EPOCH("qt_3") - EPOCH("entry_at")
-    ) / 86400) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "cycle_n",
+    ) / 86400) AS "cycle_n",
     QUANTILE_CONT((
       EPOCH("qt_3") - EPOCH("entry_at")
-    ) / 86400, 0.5) FILTER(WHERE
-      "r_1" AND "in_period" AND "kept") AS "cycle_p50"
+    ) / 86400, 0.5) AS "cycle_p50"
   FROM "scored"
+  WHERE
+    "r_1" AND "in_period" AND "kept"
 ) AS f
+CROSS JOIN "quality"
