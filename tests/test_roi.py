@@ -21,7 +21,7 @@ from funnelcli.errors import DataError, SpecError
 from funnelcli.render import Format
 from funnelcli.render.roi_text import render_roi
 from funnelcli.roi import RoiQuery, build_roi
-from funnelcli.roi_metrics import Contract, prorated, renewals
+from funnelcli.roi_metrics import Contract, by_account, prorated, renewals
 from funnelcli.roi_result import ChannelRoi, RoiReport
 from funnelcli.spec import parse_funnel
 
@@ -463,6 +463,10 @@ def test_renewal_numbers_stay_in_range(contracts: list[Contract]) -> None:
         assert result.grr <= result.nrr + 1e-12  # expansion only adds to NRR
     if result.renewal_rate is not None and result.logo_churn is not None:
         assert result.renewal_rate + result.logo_churn == pytest.approx(1.0)
+    # build_roi indexes the contracts once for all its calls: the same numbers.
+    assert renewals(by_account(contracts), contracts[::2], timedelta(days=30)) == renewals(
+        contracts, contracts[::2], timedelta(days=30)
+    )
 
 
 def test_sample_subscriptions_follow_the_leads(tmp_path: Path) -> None:

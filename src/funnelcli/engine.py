@@ -406,12 +406,7 @@ class Engine:
         """Run a query; the (small, aggregated) result as a polars frame."""
         import polars as pl
 
-        try:
-            cursor = self._execute(sql)
-        except DataError:
-            if not self._slow_views():
-                raise
-            cursor = self._execute(sql)
+        cursor = self._run(sql)
         names = [d[0] for d in cursor.description]
         # Exact DECIMAL sums arrive as Decimal; as floats (what the report shows anyway) polars
         # builds the frame without importing numpy (~0.15 s of every run).
@@ -420,6 +415,22 @@ class Engine:
             for row in cursor.fetchall()
         ]
         return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+
+    def records(self, sql: str) -> list[dict[str, Any]]:
+        """Run a query; its rows as dicts, values as DuckDB gives them (Decimal stays Decimal).
+        For long results (a row per account): no polars frame built only to be unpacked."""
+        cursor = self._run(sql)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _run(self, sql: str) -> duckdb.DuckDBPyConnection:
+        """Execute; a value the fast (typed) CSV read rejects switches to the tolerant views."""
+        try:
+            return self._execute(sql)
+        except DataError:
+            if not self._slow_views():
+                raise
+            return self._execute(sql)
 
     def _fetch(self, sql: str, *, source_name: str | None = None) -> list[tuple[Any, ...]]:
         return self._execute(sql, source_name=source_name).fetchall()

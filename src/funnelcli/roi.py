@@ -30,6 +30,7 @@ from funnelcli.roi_inputs import (
 from funnelcli.roi_metrics import (
     ChannelCounts,
     Contract,
+    by_account,
     by_roi,
     channel_roi,
     prorated,
@@ -128,15 +129,19 @@ def build_roi(
     grace = timedelta(seconds=roi.renewal_grace.seconds, days=30 * roi.renewal_grace.months)
     up = up_for_renewal(contracts, query.since, query.until, as_of, grace)
 
-    up_origins = {origin.get(c.account, NONE_GROUP) for c in up}
+    index = by_account(contracts)  # once: renewal_of runs per channel and per cohort
+    up_by_origin: dict[str, list[Contract]] = {}
+    for contract in up:
+        up_by_origin.setdefault(origin.get(contract.account, NONE_GROUP), []).append(contract)
+    up_origins = set(up_by_origin)
 
     def renewal_of(channel: str | None) -> Any:
         if from_stages is not None:
             return from_stages.get(channel)
         if roi.subscriptions is None:
             return None
-        chosen = [c for c in up if channel is None or origin.get(c.account, NONE_GROUP) == channel]
-        return renewals(contracts, chosen, grace)
+        chosen = up if channel is None else up_by_origin.get(channel, [])
+        return renewals(index, chosen, grace)
 
     def counts(channel: str, row: Mapping[str, Any], money_spent: tuple[Decimal, int]) -> Any:
         return ChannelCounts(
@@ -170,15 +175,12 @@ def build_roi(
     for contract in contracts:
         first = first_start.get(contract.account)
         first_start[contract.account] = min(first, contract.start) if first else contract.start
-    cohorts = sorted({str(first_start[c.account].year) for c in up})
+    up_by_cohort: dict[str, list[Contract]] = {}
+    for contract in up:
+        up_by_cohort.setdefault(str(first_start[contract.account].year), []).append(contract)
     by_cohort = tuple(
-        CohortRenewals(
-            cohort=year,
-            renewals=renewals(
-                contracts, [c for c in up if str(first_start[c.account].year) == year], grace
-            ),
-        )
-        for year in cohorts
+        CohortRenewals(cohort=year, renewals=renewals(index, chosen, grace))
+        for year, chosen in sorted(up_by_cohort.items())
     )
     return RoiReport(
         funnel=funnel_info(funnel),

@@ -191,7 +191,7 @@ def read_spend(engine: Engine, funnel: Funnel, roi: RoiSpec) -> list[SpendRow]:
         .order_by(exp.Literal.number(1), exp.Literal.number(2))
     )
     out = []
-    for row in engine.frame(query.sql(dialect="duckdb")).to_dicts():
+    for row in engine.records(query.sql(dialect="duckdb")):
         begin = datetime.combine(row["start"], datetime.min.time())
         end = _add_month(begin) if monthly else begin + timedelta(days=1)
         out.append(SpendRow(row["channel"], begin, end, decimal(row["amount"]), int(row["n"])))
@@ -226,14 +226,15 @@ def read_contracts(engine: Engine, funnel: Funnel, roi: RoiSpec) -> list[Contrac
     )
     return [
         Contract(r["account"], r["start"], r["end"], decimal(r["amount"]))
-        for r in engine.frame(query.sql(dialect="duckdb")).to_dicts()
+        for r in engine.records(query.sql(dialect="duckdb"))
     ]
 
 
 def account_channels(
     engine: Engine, funnel: Funnel, roi: RoiSpec, resolver: Resolver
 ) -> dict[str, str]:
-    """Account → channel of origin: the channel of the account's earliest entering row."""
+    """Account → channel of origin: the channel of the account's earliest entering row, for
+    the accounts of the subscriptions file only (not one Python dict entry per lead account)."""
     source_name, raw = resolver.attribute_source(roi.channel, "roi.channel")
     source = funnel.spec.sources[source_name]
     if source.account is None:
@@ -242,6 +243,12 @@ def account_channels(
             f"the channel column is on source {source_name}, which declares no account:",
         )
     account = resolver.column(source_name, source.account, f"sources.{source_name}.account")
+    subs = roi.subscriptions
+    assert subs is not None
+    sub_account, _ = _column(
+        engine, funnel, SUBSCRIPTIONS, subs.account, "roi.subscriptions.account"
+    )
+    customers = exp.select(_as_text(sub_account)).from_(q.table(f"source_{SUBSCRIPTIONS}"))
     first = stage_plans(funnel, resolver)[0]
     order = [first.time] if first.source == source_name and first.time is not None else []
     query = (
@@ -250,10 +257,10 @@ def account_channels(
             q.alias(q.first_by(_as_text(raw), *order), "channel"),
         )
         .from_(q.table(f"source_{source_name}"))
-        .where(q.not_null(q.col(account)))
+        .where(q.and_(q.not_null(q.col(account)), _as_text(account).isin(query=customers)))
         .group_by(_as_text(account))
     )
     return {
         str(r["account"]): str(r["channel"]) if r["channel"] is not None else NONE_GROUP
-        for r in engine.frame(query.sql(dialect="duckdb")).to_dicts()
+        for r in engine.records(query.sql(dialect="duckdb"))
     }

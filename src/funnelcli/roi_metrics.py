@@ -5,7 +5,7 @@ Inputs are plain values (Decimal amounts, dates); divisions by zero give None, n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -42,25 +42,32 @@ class Contract:
     amount: Decimal
 
 
+def by_account(contracts: Iterable[Contract]) -> dict[str, list[Contract]]:
+    """Contracts per account: build once, pass to every `renewals` call over the same file."""
+    index: dict[str, list[Contract]] = {}
+    for contract in contracts:
+        index.setdefault(contract.account, []).append(contract)
+    return index
+
+
 def renewals(
-    contracts: Sequence[Contract],
+    contracts: Sequence[Contract] | Mapping[str, Sequence[Contract]],
     up: Iterable[Contract],
     grace: timedelta,
 ) -> Renewals:
-    """Renewal numbers of the contracts `up` for renewal, looking for renewals in `contracts`.
+    """Renewal numbers of the contracts `up` for renewal, looking for renewals in `contracts`
+    (a list, or its `by_account` index).
 
     A contract is renewed when the same account has another contract starting after its start
     and no later than end + grace; the earliest such contract is its renewal.
     """
-    by_account: dict[str, list[Contract]] = {}
-    for contract in contracts:
-        by_account.setdefault(contract.account, []).append(contract)
+    index = contracts if isinstance(contracts, Mapping) else by_account(contracts)
     count = renewed = 0
     amount_up = retained = following = Decimal(0)
     for contract in up:
         count += 1
         amount_up += contract.amount
-        nxt = next_contract(contract, by_account.get(contract.account, []), grace)
+        nxt = next_contract(contract, index.get(contract.account, []), grace)
         if nxt is None:
             continue
         renewed += 1
