@@ -570,25 +570,21 @@ def _final_aggregate(
     `_quality_aggregate`.
     """
     n = len(plans)
-
-    def count_if(condition: exp.Expr | None = None) -> exp.Expr:
-        return q.count_if(condition) if condition is not None else exp.Count(this=exp.Star())
-
     columns: list[exp.Expr] = []
     group_aliases = list(dict.fromkeys(aliases[a] for b in breakdowns for a in b))
     for alias in group_aliases:
         columns.append(q.alias(q.col(alias), f"g_{alias}"))
-    columns.append(q.alias(count_if(), "entered"))
+    columns.append(q.alias(q.count_if(), "entered"))
     if has_window:
-        columns.append(q.alias(count_if(q.col("immature")), "immature_ids"))
+        columns.append(q.alias(q.count_if(q.col("immature")), "immature_ids"))
     else:
         columns.append(q.alias(exp.Literal.number(0), "immature_ids"))
     backwards = [q.col(f"bw_{k}") for k in range(2, n + 1)]
-    columns.append(q.alias(count_if(q.or_(*backwards)), "backwards_ids"))
+    columns.append(q.alias(q.count_if(q.or_(*backwards)), "backwards_ids"))
     columns.append(q.alias(exp.Min(this=q.col("entry_at")), "first_entry"))
     columns.append(q.alias(exp.Max(this=q.col("entry_at")), "last_entry"))
     for k in range(1, n + 1):
-        columns.append(q.alias(count_if(q.col(f"r_{k}")), f"s{k}_count"))
+        columns.append(q.alias(q.count_if(q.col(f"r_{k}")), f"s{k}_count"))
         # Summed as DECIMAL: exact, so the total does not depend on thread scheduling.
         decimal = exp.DataType.build("DECIMAL(38, 6)")
         if plans[k - 1].value is None:  # no value: skip a costly all-NULL aggregate
@@ -604,7 +600,7 @@ def _final_aggregate(
                 q.alias(median, f"s{k}_value_median"),
             ]
         if k > 1:
-            columns.append(q.alias(count_if(q.col(f"bw_{k}")), f"s{k}_backwards"))
+            columns.append(q.alias(q.count_if(q.col(f"bw_{k}")), f"s{k}_backwards"))
         for label, origin in (("prev", k - 1), ("entry", 1)):
             if k == 1 or origin < 1:
                 continue

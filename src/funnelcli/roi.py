@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from funnelcli.roi_metrics import (
     by_account,
     by_roi,
     channel_roi,
+    grouped,
     prorated,
     renewals,
     up_for_renewal,
@@ -130,9 +131,7 @@ def build_roi(
     up = up_for_renewal(contracts, query.since, query.until, as_of, grace)
 
     index = by_account(contracts)  # once: renewal_of runs per channel and per cohort
-    up_by_origin: dict[str, list[Contract]] = {}
-    for contract in up:
-        up_by_origin.setdefault(origin.get(contract.account, NONE_GROUP), []).append(contract)
+    up_by_origin = grouped(up, lambda c: origin.get(c.account, NONE_GROUP))
     up_origins = set(up_by_origin)
 
     def renewal_of(channel: str | None) -> Any:
@@ -171,13 +170,8 @@ def build_roi(
         gross_margin=roi.gross_margin,
         contract_months=roi.contract_months,
     )
-    first_start: dict[str, date] = {}
-    for contract in contracts:
-        first = first_start.get(contract.account)
-        first_start[contract.account] = min(first, contract.start) if first else contract.start
-    up_by_cohort: dict[str, list[Contract]] = {}
-    for contract in up:
-        up_by_cohort.setdefault(str(first_start[contract.account].year), []).append(contract)
+    first_start = {account: min(c.start for c in own) for account, own in index.items()}
+    up_by_cohort = grouped(up, lambda c: str(first_start[c.account].year))
     by_cohort = tuple(
         CohortRenewals(cohort=year, renewals=renewals(index, chosen, grace))
         for year, chosen in sorted(up_by_cohort.items())

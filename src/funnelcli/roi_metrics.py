@@ -5,7 +5,7 @@ Inputs are plain values (Decimal amounts, dates); divisions by zero give None, n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -42,12 +42,19 @@ class Contract:
     amount: Decimal
 
 
+def grouped(
+    contracts: Iterable[Contract], key: Callable[[Contract], str]
+) -> dict[str, list[Contract]]:
+    """Contracts per key(contract), in their order."""
+    groups: dict[str, list[Contract]] = {}
+    for contract in contracts:
+        groups.setdefault(key(contract), []).append(contract)
+    return groups
+
+
 def by_account(contracts: Iterable[Contract]) -> dict[str, list[Contract]]:
     """Contracts per account: build once, pass to every `renewals` call over the same file."""
-    index: dict[str, list[Contract]] = {}
-    for contract in contracts:
-        index.setdefault(contract.account, []).append(contract)
-    return index
+    return grouped(contracts, lambda c: c.account)
 
 
 def renewals(

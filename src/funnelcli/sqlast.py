@@ -92,7 +92,8 @@ def first_element(array: exp.Expr) -> exp.Expr:
     return exp.Anonymous(this="list_extract", expressions=[array, exp.Literal.number(1)])
 
 
-def count_if(condition: exp.Expr) -> exp.Expr:
+def count_if(condition: exp.Expr | None = None) -> exp.Expr:
+    """count(*) FILTER (WHERE condition); a plain count(*) without one."""
     return filtered(exp.Count(this=exp.Star()), condition)
 
 
