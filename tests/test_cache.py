@@ -7,13 +7,16 @@ import os
 import shutil
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from funnelcli import cache
+from funnelcli import cache, results
 from funnelcli.cli import app
+from funnelcli.compile import ReportQuery
+from funnelcli.engine import open_engine
 from funnelcli.errors import DataError
 from funnelcli.paths import default_cache_dir
 from funnelcli.report import build_report
@@ -32,9 +35,11 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _report(repo: Path, name: str = "default", **options: object) -> dict[str, object]:
+def _report(
+    repo: Path, query: ReportQuery | None = None, name: str = "default", **options: object
+) -> dict[str, Any]:
     funnel = load_funnel(repo / "funnels" / f"{name}.yaml")
-    return build_report(funnel, **options).to_dict()  # type: ignore[arg-type]
+    return build_report(funnel, query, **options).to_dict()  # type: ignore[arg-type]
 
 
 def _parquets(folder: Path) -> list[Path]:
@@ -43,9 +48,9 @@ def _parquets(folder: Path) -> list[Path]:
 
 @pytest.mark.parametrize("name", ["default", "history", "accounts"])
 def test_cached_report_has_the_same_numbers(repo: Path, name: str) -> None:
-    plain = _report(repo, name)
-    first = _report(repo, name, cache=True)  # miss: builds the copies
-    second = _report(repo, name, cache=True)  # hit
+    plain = _report(repo, name=name)
+    first = _report(repo, name=name, cache=True)  # miss: builds the copies
+    second = _report(repo, name=name, cache=True)  # hit
     assert first == plain and second == plain
     assert _parquets(repo / "cache")
 
@@ -160,9 +165,13 @@ def test_cache_info_and_clear(repo: Path) -> None:
     assert entry["rows"] == 3000
     assert entry["files"] == [str((repo / "sample_data" / "leads.csv").resolve())]
     assert document["total_bytes"] == entry["bytes"] == Path(entry["parquet"]).stat().st_size
+    (stored,) = (folder / "results").glob("*.parquet")
+    assert document["results"] == {"entries": 1, "bytes": stored.stat().st_size}
+    result = runner.invoke(app, ["cache", "info"], env=ENV)
+    assert "1 cached source(s)" in result.stdout and "stored query results: 1," in result.stdout
     (folder / "notes.txt").write_text("not ours")
     result = runner.invoke(app, ["cache", "clear"], env=ENV)
-    assert result.exit_code == 0 and "Removed 2 file(s)" in result.stdout
+    assert result.exit_code == 0 and "Removed 4 file(s)" in result.stdout  # copy, result, records
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
     other = repo / "elsewhere"
     args = ["report", "--cache", "--cache-dir", str(other), "-f", "json"]
@@ -194,3 +203,152 @@ def test_the_copy_is_sorted_by_entry_time(repo: Path) -> None:
     assert sorted(copy.get_column("lead_id").to_list()) == sorted(
         original.get_column("lead_id").to_list()
     )
+
+
+def _statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every SQL statement the engine runs from now on."""
+    from funnelcli.engine import Engine
+
+    seen: list[str] = []
+    original = Engine._execute
+
+    def recording(self: Engine, sql: str, **kwargs: Any) -> Any:
+        seen.append(sql)
+        return original(self, sql, **kwargs)
+
+    monkeypatch.setattr(Engine, "_execute", recording)
+    return seen
+
+
+def test_a_rerun_reads_the_stored_result(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = _report(repo)
+    assert _report(repo, cache=True) == plain  # computes and stores
+    seen = _statements(monkeypatch)
+    assert _report(repo, cache=True) == plain
+    assert seen and not [s for s in seen if "agg_0" in s or s.startswith("COPY")]
+    by_channel = _report(repo, ReportQuery(breakdowns=(("channel",),)), cache=True)  # another query
+    assert by_channel == _report(repo, ReportQuery(breakdowns=(("channel",),)))
+    assert len(list((repo / "cache" / "results").glob("*.parquet"))) == 2
+
+
+def test_a_changed_file_is_never_answered_from_a_stored_result(repo: Path) -> None:
+    before = _report(repo, cache=True)
+    leads = repo / "sample_data" / "leads.csv"
+    lines = leads.read_text().splitlines(keepends=True)
+    leads.write_text("".join(lines[:-1]))  # one lead fewer
+    after = _report(repo, cache=True)
+    assert after == _report(repo) != before
+    assert after["overall"]["stages"][0]["count"] == before["overall"]["stages"][0]["count"] - 1
+
+
+def test_stored_results_keep_their_types(repo: Path) -> None:
+    """HUGEINT (what sum of a BIGINT gives) comes back as int, not as DuckDB's Parquet DOUBLE."""
+    funnel = load_funnel(repo / "funnels" / "default.yaml")
+    sql = (
+        "SELECT sum(x) AS total, 1.25::DECIMAL(18, 2) AS amount, [DATE '2025-01-02'] AS days, "
+        "INTERVAL 3 DAY AS wait, {'a': 1} AS pair, 2.5::DOUBLE AS ratio, NULL AS nothing "
+        "FROM (SELECT unnest([1, 2, 3])::BIGINT AS x)"
+    )
+    with open_engine(funnel) as engine:
+        direct = engine.records(sql)
+    runs = []
+    for _ in range(2):  # computed, then read back
+        with open_engine(funnel, parquet_cache=repo / "cache") as engine:
+            runs.append(engine.records(sql))
+    assert runs[0] == runs[1] == direct
+    assert [type(v) for v in runs[1][0].values()] == [type(v) for v in direct[0].values()]
+    assert isinstance(runs[1][0]["total"], int)
+
+
+def test_a_damaged_stored_result_is_recomputed(repo: Path) -> None:
+    plain = _report(repo)
+    _report(repo, cache=True)
+    (stored,) = (repo / "cache" / "results").glob("*.parquet")
+    stored.write_bytes(b"not a parquet file")
+    assert _report(repo, cache=True) == plain
+    assert stored.stat().st_size > 1000
+    stored.with_suffix(".json").write_text("{broken")
+    assert _report(repo, cache=True) == plain
+
+
+def test_only_the_most_recently_used_results_are_kept(tmp_path: Path) -> None:
+    for age, name in enumerate(["old", "mid", "new"]):
+        for suffix in (".parquet", ".json"):
+            path = tmp_path / f"{name}{suffix}"
+            path.write_text(name)
+            os.utime(path, ns=(age * 10**9, age * 10**9))
+    results.prune(tmp_path, keep=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "mid.json",
+        "mid.parquet",
+        "new.json",
+        "new.parquet",
+    ]
+
+
+def test_a_result_that_needed_the_tolerant_reading_restores_it_when_read_back(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fast CSV read that fails switches to the tolerant views (which reject per value);
+    a stored result computed that way switches them again when read back, so the rejects
+    reported next to it are the same."""
+    from funnelcli.engine import Engine
+
+    funnel = load_funnel(repo / "funnels" / "default.yaml")
+    switches: list[bool] = []
+    failed: list[str] = []
+    original = Engine._execute
+
+    def failing_once(self: Engine, sql: str, **kwargs: Any) -> Any:
+        if sql.startswith("COPY") and "results" in sql and not failed:
+            failed.append(sql)
+            raise DataError("a value the typed read cannot parse")
+        return original(self, sql, **kwargs)
+
+    def slow(self: Engine) -> bool:
+        switches.append(True)
+        return True
+
+    monkeypatch.setattr(Engine, "_execute", failing_once)
+    monkeypatch.setattr(Engine, "_slow_views", slow)
+    query = "SELECT count(*) AS n FROM source_leads"
+    for _ in range(2):
+        with open_engine(funnel, parquet_cache=repo / "cache") as engine:
+            assert engine.records(query) == [{"n": 3000}]
+    assert len(failed) == 1 and len(switches) == 2  # computed after switching; read back
+    (record,) = (repo / "cache" / "results").glob("*.json")
+    assert json.loads(record.read_text())["slow"] is True
+
+
+def test_cache_build_warms_the_copies_a_report_then_reads(repo: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["cache", "build"], env=ENV)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("leads: built ") and "(3,000 rows, " in result.stdout
+    (parquet,) = _parquets(repo / "cache")
+    built = parquet.stat().st_mtime_ns
+    result = runner.invoke(app, ["cache", "build"], env=ENV)
+    assert result.stdout.startswith("leads: up to date ")
+    assert runner.invoke(app, ["report", "--cache", "-f", "json"], env=ENV).exit_code == 0
+    assert _parquets(repo / "cache") == [parquet] and parquet.stat().st_mtime_ns == built
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["summary", "--as-of", "2025-07-01"],
+        ["cohorts", "--last", "6"],
+        ["roi"],
+    ],
+)
+def test_every_command_reads_the_cache_with_the_same_numbers(
+    repo: Path, command: list[str]
+) -> None:
+    runner = CliRunner()
+    plain = runner.invoke(app, [*command, "-f", "json"], env=ENV)
+    assert plain.exit_code == 0, plain.output
+    for _ in range(2):  # builds and stores, then reads back
+        cached = runner.invoke(app, [*command, "--cache", "-f", "json"], env=ENV)
+        assert cached.exit_code == 0, cached.output
+        assert cached.stdout == plain.stdout
+    assert _parquets(repo / "cache") and list((repo / "cache" / "results").glob("*.parquet"))

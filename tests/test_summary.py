@@ -331,3 +331,26 @@ def test_a_significant_change_is_highlighted_in_every_format(tmp_path: Path) -> 
     assert "| **paid** | 40 | 20 |" in summary_markdown(summary)
     assert '<tr style="background:#ecfdf5;font-weight:bold"><td' in summary_html(summary)
     assert summary.groups[0].stages[1].metrics["conversion_from_entry"].significant
+
+
+@pytest.mark.parametrize("name", ["default", "history", "accounts", "chinese"])
+@pytest.mark.parametrize("as_of", [None, "2025-03-01"])
+def test_the_first_pass_finds_the_report_s_anchor_and_first_entry(
+    name: str, as_of: str | None
+) -> None:
+    """Summaries and cohort matrices choose their periods from a stripped first pass; it must
+    agree with the full report's as_of and first entry."""
+    from datetime import datetime
+
+    from funnelcli.compile import ReportQuery
+    from funnelcli.engine import open_engine
+    from funnelcli.report import anchors, report_on
+
+    funnel = load_funnel(Path(__file__).resolve().parent.parent / "funnels" / f"{name}.yaml")
+    moment = datetime.fromisoformat(as_of) if as_of else None
+    with open_engine(funnel) as engine:
+        report = report_on(engine, funnel, ReportQuery(as_of=moment))
+        latest, first = anchors(engine, funnel, moment)
+    assert report.period.as_of is not None and report.period.first_entry is not None
+    assert latest == datetime.fromisoformat(report.period.as_of)
+    assert first == datetime.fromisoformat(report.period.first_entry)

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from funnelcli.errors import FunnelError
 
 FORMAT = 1
+RESULTS = "results"  # the stored query results (results.py), one folder down
 _BLOCK = 64 * 1024
 _SUFFIX = ".parquet"
 _META = ".json"
@@ -149,15 +150,20 @@ def entries(cache_dir: Path) -> list[CacheEntry]:
 
 
 def clear(cache_dir: Path) -> tuple[int, int]:
-    """Delete every cache file in the folder (entries, records, leftovers of interrupted
-    writes); the folder itself and anything else in it stay. Returns (files, bytes) removed."""
+    """Delete every cache file in the folder and its results/ folder (entries, stored results,
+    records, leftovers of interrupted writes); anything else in them stays. Returns (files,
+    bytes) removed."""
     removed = 0
     size = 0
-    for path in [*_files(cache_dir, _SUFFIX), *_files(cache_dir, _META), *_temp_files(cache_dir)]:
-        with contextlib.suppress(FileNotFoundError):
-            size += path.stat().st_size
-            path.unlink()
-            removed += 1
+    for folder in (cache_dir, cache_dir / RESULTS):
+        found = [*_files(folder, _SUFFIX), *_files(folder, _META), *_temp_files(folder)]
+        for path in found:
+            with contextlib.suppress(FileNotFoundError):
+                size += path.stat().st_size
+                path.unlink()
+                removed += 1
+    with contextlib.suppress(OSError):
+        (cache_dir / RESULTS).rmdir()  # ours; kept only if something else was put in it
     return removed, size
 
 

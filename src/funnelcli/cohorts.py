@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from funnelcli import __version__
-from funnelcli.compile import ReportQuery
 from funnelcli.errors import DataError
 from funnelcli.periodic import run_periods
 from funnelcli.periods import Calendar, PeriodKind, is_immature, is_partial
-from funnelcli.report import funnel_info, report_on
+from funnelcli.report import anchors, cache_folder, funnel_info
 from funnelcli.result import FunnelInfo
 from funnelcli.spec import Funnel
-from funnelcli.summary import parse_moment, plain
+from funnelcli.summary import plain
 
 COHORTS_SCHEMA = "funnelcli.cohorts/1"
 IMMATURE_MARK = "~"  # how renderers mark a cell that may still grow
@@ -73,15 +72,18 @@ def build_cohorts(
     since: datetime | None = None,
     last: int = 24,
     data_dir: Path | None = None,
+    cache: bool | None = None,
+    cache_dir: Path | None = None,
 ) -> CohortMatrix:
-    """The `last` periods up to the one containing as_of (not before `since`), oldest first."""
+    """The `last` periods up to the one containing as_of (not before `since`), oldest first.
+    `cache`/`cache_dir` as in report.build_report."""
     from funnelcli.engine import open_engine
 
     calendar = Calendar.of(funnel.spec, kind)
-    with open_engine(funnel, data_dir) as engine:
-        everything = report_on(engine, funnel, ReportQuery(as_of=as_of))
-        anchor = as_of or parse_moment(everything.period.as_of)
-        first = parse_moment(everything.period.first_entry)
+    folder = cache_folder(funnel, cache, cache_dir)
+    with open_engine(funnel, data_dir, parquet_cache=folder) as engine:
+        latest, first = anchors(engine, funnel, as_of)
+        anchor = as_of or latest
         if anchor is None or first is None:
             raise DataError("no entry times in the data, so there are no cohorts")
         start = calendar.containing(anchor).start

@@ -74,6 +74,17 @@ class CompiledFunnel:
     def sql(self, *, pretty: bool = True, dialect: str = "duckdb") -> str:
         return self.query.sql(dialect=dialect, pretty=pretty)
 
+    def anchors(self) -> exp.Select:
+        """Only the maturity anchor (as_of) and the cohort's first entry, over the same layers:
+        what summaries and cohort matrices need before choosing their periods, without the
+        stage aggregates (DuckDB skips the layers this does not read)."""
+        first = q.filtered(exp.Min(this=q.col("entry_at")), _cohort())
+        select = exp.select(
+            q.alias(exp.Max(this=q.col("as_of")), "as_of"), q.alias(first, "first_entry")
+        ).from_(q.table("scored"))
+        select.set("with_", self.query.args["with_"].copy())
+        return select
+
 
 def _key_expression(funnel: Funnel, source_name: str, resolver: Resolver) -> exp.Expr:
     spec = funnel.spec
@@ -613,14 +624,19 @@ def _final_aggregate(
             quantiles = exp.func("quantile_cont", days.copy(), fractions)
             columns.append(q.alias(exp.Count(this=days), f"s{k}_{label}_n"))
             columns.append(q.alias(quantiles, f"s{k}_{label}_q"))
-    cohort = exp.and_(q.col("r_1"), q.col("in_period"), q.col("kept"))
-    select = exp.select(*columns).from_(q.table("scored")).where(cohort)
+    select = exp.select(*columns).from_(q.table("scored")).where(_cohort())
     if group_aliases:
         sets = [exp.Tuple(expressions=[])]
         for group in breakdowns:
             sets.append(exp.Tuple(expressions=[q.col(aliases[a]) for a in group]))
         select = select.group_by(exp.GroupingSets(expressions=sets))
     return select
+
+
+def _cohort() -> exp.Expr:
+    """The ids a report counts: in the funnel (reached stage 1), entering in the period, kept
+    by the filter."""
+    return exp.and_(q.col("r_1"), q.col("in_period"), q.col("kept"))
 
 
 def _quality_aggregate(

@@ -23,6 +23,7 @@ from funnelcli.errors import DataError, FunnelError, QueryError
 from funnelcli.paths import default_cache_dir
 from funnelcli.ragged import explain_one_column, looks_like_one_column
 from funnelcli.readers import CsvSource, TimeColumn, csv_reader, declared_by_raw
+from funnelcli.results import ResultStore
 from funnelcli.spec import Funnel, Shape, SourceSpec
 from funnelcli.sqlast import source_view, table
 
@@ -124,7 +125,8 @@ class Engine:
     Sources are read through readable copies where needed (transcoded text, converted .xlsx:
     `copies_dir`, default paths.default_cache_dir()). With `parquet_cache`, each funnel source
     is read from its Parquet copy there (built on first use, see cache.py); the CSV stays
-    readable to locate unreadable values by row.
+    readable to locate unreadable values by row; and frame()/records() results are kept in
+    its results/ folder and read back for the same query over the same files (results.py).
     """
 
     def __init__(
@@ -148,7 +150,10 @@ class Engine:
         self._cache_dir = copies_dir or default_cache_dir()
         self._csv: dict[str, CsvSource] = {}
         self._uncached: dict[str, exp.Expr] = {}  # the CSV view bodies behind Parquet copies
+        self.copies: dict[str, tuple[Path, bool]] = {}  # source → its Parquet copy, built now?
         self._progress = progress
+        self._switched = False  # the fast CSV views were replaced by the tolerant ones
+        self._store: ResultStore | None = None
         self.connection = duckdb.connect(":memory:")
         self.connection.execute("SET TimeZone = 'UTC'")
         # DuckDB tracks progress for query_progress() but never prints its own bar.
@@ -159,6 +164,7 @@ class Engine:
         sources = dict(funnel.spec.sources)
         sources.update({name: spec for name, (spec, _files) in extra.items()})
         allowed: list[str] = []
+        views: list[str] = []
         for name, source in sources.items():
             found = self.files[name]
             if found.files[0].name.lower().endswith(_PARQUET):
@@ -175,7 +181,11 @@ class Engine:
                     exp.func("read_parquet", exp.Literal.string(str(parquet)))
                 )
             view = exp.Create(this=table(source_view(name)), kind="VIEW", expression=body)
-            self._execute(view.sql(dialect="duckdb"), source_name=name)
+            views.append(view.sql(dialect="duckdb"))
+            self._execute(views[-1], source_name=name)
+        if parquet_cache is not None:
+            self._store = self._result_store(parquet_cache, views)
+            allowed.append(str(self._store.scratch))
         # Row numbers (rejects, first_unreadable) follow file order only with this on.
         self.connection.execute("SET preserve_insertion_order = true")
         paths = exp.Array(expressions=[exp.Literal.string(p) for p in dict.fromkeys(allowed)])
@@ -311,10 +321,29 @@ class Engine:
                 )
                 self.connection.execute(view.sql(dialect="duckdb"))
                 changed = True
+        self._switched = self._switched or changed
         return changed
 
     def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store.discard()
         self.connection.close()
+
+    def _result_store(self, cache_dir: Path, views: list[str]) -> ResultStore:
+        """Where this engine keeps query results (results.py), keyed by its views and files."""
+        from funnelcli import __version__
+
+        files = sorted({f for found in self.files.values() for f in found.files})
+        context = {
+            "funnelcli": __version__,
+            "engine": self._duckdb.__version__,
+            "views": views,
+            "files": [cache.fingerprint(f) for f in files],
+        }
+        store = ResultStore(cache_dir, context)
+        cache.ensure_dir(store.folder)
+        return store
 
     def headers(self) -> dict[str, dict[str, str]]:
         """Each source's columns and their DuckDB types, as DuckDB reads them (sniffs the CSVs)."""
@@ -424,13 +453,53 @@ class Engine:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def _run(self, sql: str) -> duckdb.DuckDBPyConnection:
-        """Execute; a value the fast (typed) CSV read rejects switches to the tolerant views."""
+        """Execute (or, with the cache, read back a stored result); a value the fast (typed)
+        CSV read rejects switches to the tolerant views."""
+        if self._store is not None:
+            stored = self._stored(sql, self._store)
+            if stored is not None:
+                return stored
         try:
             return self._execute(sql)
         except DataError:
             if not self._slow_views():
                 raise
             return self._execute(sql)
+
+    def _stored(self, sql: str, store: ResultStore) -> duckdb.DuckDBPyConnection | None:
+        """The query's result through the result store: read back when stored, else computed
+        into it. None when the result's types cannot be stored (then it is just run)."""
+        key = store.key(sql, self._switched)
+        found = store.find(key)
+        if found is not None:
+            if found.slow:  # the rejects and their counts come from the tolerant views
+                self._slow_views()
+            cursor = store.read(found, self._duckdb)
+            if cursor is not None:
+                return cursor
+        query: exp.Expr = exp.maybe_parse(sql, dialect="duckdb")
+        try:
+            described = self._fetch(exp.Describe(this=query.copy()).sql(dialect="duckdb"))
+        except DataError:
+            return None
+        columns = [(str(row[0]), str(row[1])) for row in described]
+        if not store.storable(columns):
+            return None
+        copy = store.copy_statement(query, columns)
+        switched = False
+        try:
+            try:
+                self._execute(copy)
+            except DataError:
+                if not self._slow_views():
+                    raise
+                switched = True
+                self._execute(copy)
+            kept = store.commit(key, columns, switched)
+        except BaseException:
+            store.discard()
+            raise
+        return store.read(kept, self._duckdb)
 
     def _fetch(self, sql: str, *, source_name: str | None = None) -> list[tuple[Any, ...]]:
         return self._execute(sql, source_name=source_name).fetchall()
@@ -525,9 +594,12 @@ class Engine:
             key = cache.cache_key(source, files, self._duckdb.__version__, wanted, reading)
             entry = cache.read_entry(cache_dir, key)
             if entry is not None and self._parquet_rows(entry.parquet) == entry.rows:
+                self.copies[name] = (entry.parquet, False)
                 return entry.parquet, attempt
             try:
-                return self._build_parquet(name, attempt, wanted, cache_dir, key), attempt
+                built = self._build_parquet(name, attempt, wanted, cache_dir, key)
+                self.copies[name] = (built, True)
+                return built, attempt
             except DataError:
                 if attempt is not body or csv is None or not csv.fast:
                     raise
@@ -552,6 +624,11 @@ class Engine:
             params=[
                 exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var("PARQUET")),
                 exp.CopyParameter(this=exp.var("COMPRESSION"), expression=exp.var("ZSTD")),
+                # Level 1, not DuckDB's 3: 7% less time to build a 10M-row copy, 5% larger,
+                # as fast to read (benchmarks/RESULTS.md).
+                exp.CopyParameter(
+                    this=exp.var("COMPRESSION_LEVEL"), expression=exp.Literal.number(1)
+                ),
             ],
         )
         try:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from funnelcli import __version__
 from funnelcli.compile import CompiledFunnel, ReportQuery, compile_funnel
@@ -26,6 +26,8 @@ from funnelcli.spec import Funnel
 
 if TYPE_CHECKING:
     import polars as pl
+
+_T = TypeVar("_T")
 
 
 def compile_for(funnel: Funnel, engine: Engine, query: ReportQuery | None = None) -> CompiledFunnel:
@@ -54,8 +56,23 @@ def run_query(
     sql = compiled.sql()
     if explain is not None:
         explain(sql)
+    return compiled, _located(engine, compiled, lambda: engine.frame(sql))
+
+
+def anchors(
+    engine: Engine, funnel: Funnel, as_of: datetime | None = None
+) -> tuple[datetime | None, datetime | None]:
+    """(as_of, first entry) of a report over all the data without running the report: the
+    same layers, none of the stage aggregates (CompiledFunnel.anchors)."""
+    compiled = compile_for(funnel, engine, ReportQuery(as_of=as_of))
+    sql = compiled.anchors().sql(dialect="duckdb")
+    (row,) = _located(engine, compiled, lambda: engine.records(sql))
+    return row["as_of"], row["first_entry"]
+
+
+def _located(engine: Engine, compiled: CompiledFunnel, run: Callable[[], _T]) -> _T:
     try:
-        return compiled, engine.frame(sql)
+        return run()
     except DataError as error:
         raise (find_unreadable(engine, compiled) or error) from None
 

@@ -17,7 +17,7 @@ from funnelcli.compile import ReportQuery
 from funnelcli.engine import open_engine
 from funnelcli.errors import SpecError
 from funnelcli.plan import Resolver
-from funnelcli.report import count_unparseable, funnel_info, run_query
+from funnelcli.report import cache_folder, count_unparseable, funnel_info, run_query
 from funnelcli.result import NONE_GROUP, Period
 from funnelcli.roi_inputs import (
     SpendRow,
@@ -51,9 +51,15 @@ class RoiQuery:
 
 
 def build_roi(
-    funnel: Funnel, query: RoiQuery | None = None, data_dir: Path | None = None
+    funnel: Funnel,
+    query: RoiQuery | None = None,
+    data_dir: Path | None = None,
+    *,
+    cache: bool | None = None,
+    cache_dir: Path | None = None,
 ) -> RoiReport:
-    """Run the funnel per channel, read spend (and contracts) and compute every ROI number."""
+    """Run the funnel per channel, read spend (and contracts) and compute every ROI number.
+    `cache`/`cache_dir` as in report.build_report (spend and contracts are read directly)."""
     query = query or RoiQuery()
     roi = funnel.spec.roi
     if roi is None:
@@ -69,7 +75,8 @@ def build_roi(
         breakdowns=((roi.channel,),),
         known_values=(roi.channel,),
     )
-    with open_engine(funnel, data_dir, extra) as engine:
+    folder = cache_folder(funnel, cache, cache_dir)
+    with open_engine(funnel, data_dir, extra, parquet_cache=folder) as engine:
         resolver = Resolver(funnel, engine.headers())
         resolver.attribute_source(roi.channel, "roi.channel")
         compiled, frame = run_query(engine, funnel, report_query)

@@ -16,11 +16,10 @@ from typing import Any
 from funnelcli import __version__
 from funnelcli.alerts import Alert
 from funnelcli.comparison import Change, StageComparison, compare_groups
-from funnelcli.compile import ReportQuery
 from funnelcli.duration import Duration
 from funnelcli.periodic import PeriodFunnel, empty_group, run_periods
 from funnelcli.periods import Calendar, PeriodKind, PeriodRange, is_immature
-from funnelcli.report import funnel_info, report_on
+from funnelcli.report import anchors, cache_folder, funnel_info
 from funnelcli.result import FunnelInfo
 from funnelcli.spec import Funnel
 
@@ -112,21 +111,24 @@ def build_summary(
     min_n: int | None = None,
     alerts: tuple[Alert, ...] = (),
     data_dir: Path | None = None,
+    cache: bool | None = None,
+    cache_dir: Path | None = None,
 ) -> Summary:
-    """Compare the last complete period before `as_of` with the one before it (and a year ago)."""
+    """Compare the last complete period before `as_of` with the one before it (and a year ago).
+    `cache`/`cache_dir` as in report.build_report."""
     from funnelcli.engine import open_engine
 
     min_n = funnel.spec.min_n if min_n is None else min_n
     calendar = Calendar.of(funnel.spec, kind)
     window = funnel.spec.window
-    with open_engine(funnel, data_dir) as engine:
-        everything = report_on(engine, funnel, ReportQuery(as_of=as_of), min_n=min_n)
-        anchor = as_of or parse_moment(everything.period.as_of)
+    folder = cache_folder(funnel, cache, cache_dir)
+    with open_engine(funnel, data_dir, parquet_cache=folder) as engine:
+        latest, first_entry = anchors(engine, funnel, as_of)
+        anchor = as_of or latest
         if anchor is None:
             from funnelcli.errors import DataError
 
             raise DataError("no entry times in the data, so there is no period to summarise")
-        first_entry = parse_moment(everything.period.first_entry)
         current = calendar.last_complete(anchor)
         previous = calendar.period(calendar.shift(current.start, -1))
         year_ago: PeriodRange | None = calendar.period(calendar.year_before(current.start))

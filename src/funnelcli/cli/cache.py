@@ -1,25 +1,25 @@
-"""`funnel cache info|clear`: the Parquet cache that --cache reads."""
+"""`funnel cache info|clear|build`: the Parquet cache that --cache reads."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from funnelcli.errors import UsageError
-from funnelcli.render import Format
-
-if TYPE_CHECKING:
-    pass
 from funnelcli.cli._base import (
     CacheDirOpt,
+    DataOpt,
     DebugOpt,
+    FunnelArg,
+    _funnel_path,
     _guard,
     app,
 )
+from funnelcli.errors import UsageError
+from funnelcli.render import Format
 
 cache_app = typer.Typer(
-    help="Inspect or empty the Parquet cache that --cache reads sources from.\n\n"
+    help="Build, inspect or empty the Parquet cache that --cache reads sources from.\n\n"
     "Example: funnel cache info",
     no_args_is_help=True,
 )
@@ -34,7 +34,7 @@ def cache_info(
     ] = Format.table,
     debug: DebugOpt = False,
 ) -> None:
-    """List the cached sources: files, rows, size on disk, when built.
+    """List the cached sources (files, rows, size on disk, when built) and the stored results.
 
     Example: funnel cache info --format json
     """
@@ -42,17 +42,19 @@ def cache_info(
     def run() -> None:
         import json
 
-        from funnelcli import cache
+        from funnelcli import cache, results
         from funnelcli.paths import default_cache_dir
 
         folder = cache_dir or default_cache_dir()
         entries = cache.entries(folder)
+        stored, stored_bytes = results.usage(folder)
         if fmt is Format.json:
             document = {
                 "schema": "funnelcli.cache/1",
                 "cache_dir": str(folder),
                 "entries": [e.to_dict() for e in entries],
                 "total_bytes": sum(e.bytes for e in entries),
+                "results": {"entries": stored, "bytes": stored_bytes},
             }
             typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
             return
@@ -65,13 +67,14 @@ def cache_info(
                 f"  {e.source}: {', '.join(e.files)} → {e.parquet.name} "
                 f"({e.rows:,} rows, {_size(e.bytes)}, built {e.created})"
             )
+        typer.echo(f"  stored query results: {stored}, {_size(stored_bytes)}")
 
     _guard(debug, run)
 
 
 @cache_app.command("clear")
 def cache_clear(cache_dir: CacheDirOpt = None, debug: DebugOpt = False) -> None:
-    """Delete every cached Parquet copy (they are rebuilt on the next --cache run).
+    """Delete every cached Parquet copy and stored result (rebuilt on the next --cache run).
 
     Example: funnel cache clear
     """
@@ -94,3 +97,39 @@ def _size(count: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} GiB"
+
+
+@cache_app.command("build")
+def cache_build(
+    funnel: FunnelArg = None,
+    data: DataOpt = None,
+    cache_dir: CacheDirOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Build (or check) the Parquet copies of a funnel's sources without running a report,
+    e.g. from cron before the working day; copies still up to date are left as they are.
+
+    Example: funnel cache build funnels/default.yaml
+    """
+
+    def run() -> None:
+        from funnelcli import cache
+        from funnelcli.cli.funnel import _query_progress
+        from funnelcli.engine import open_engine
+        from funnelcli.paths import default_cache_dir
+        from funnelcli.spec import load_funnel
+
+        definition = load_funnel(_funnel_path(funnel))
+        folder = cache_dir or default_cache_dir()
+        with (
+            _query_progress(definition, data) as progress,
+            open_engine(definition, data, parquet_cache=folder, progress=progress) as engine,
+        ):
+            copies = dict(engine.copies)
+        for name, (parquet, built) in copies.items():
+            entry = cache.read_entry(folder, parquet.name.removesuffix(".parquet"))
+            size = f"{entry.rows:,} rows, {_size(entry.bytes)}" if entry else "unreadable"
+            state = "built" if built else "up to date"
+            typer.echo(f"{name}: {state} {parquet} ({size})")
+
+    _guard(debug, run)

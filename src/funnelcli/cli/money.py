@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     pass
 from funnelcli.cli._base import (
     AsOfOpt,
+    CacheDirOpt,
+    CacheOpt,
     DataOpt,
     DebugOpt,
     FormatOpt,
@@ -37,6 +39,8 @@ def roi(
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
     data: DataOpt = None,
+    cache: CacheOpt = None,
+    cache_dir: CacheDirOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Spend against revenue per channel: CPL, CAC, ROI, payback, LTV, renewals (docs/money.md).
@@ -55,7 +59,7 @@ def roi(
             until=until_at,
             as_of=_moment(as_of, "--as-of"),
         )
-        result = build_roi(definition, query, data_dir=data)
+        result = build_roi(definition, query, data_dir=data, cache=cache, cache_dir=cache_dir)
         if fmt is Format.table and output is None:
             from funnelcli.render.terminal.roi import print_roi
 

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from funnelcli.summary import Summary
 from funnelcli.cli._base import (
     AsOfOpt,
+    CacheDirOpt,
+    CacheOpt,
     DataOpt,
     DebugOpt,
     FormatOpt,
@@ -79,6 +81,8 @@ def summary(
     ] = SummaryFormat.table,
     output: OutputOpt = None,
     data: DataOpt = None,
+    cache: CacheOpt = None,
+    cache_dir: CacheDirOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Compare the last complete week or month with the one before (and a year earlier).
@@ -106,6 +110,8 @@ def summary(
             min_n=min_n,
             alerts=alerts,
             data_dir=data,
+            cache=cache,
+            cache_dir=cache_dir,
         )
         if fmt is SummaryFormat.table:
             from funnelcli.render.terminal.periodic import plain_text, summary_renderables
@@ -146,6 +152,8 @@ def cohorts(
     fmt: FormatOpt = Format.table,
     output: OutputOpt = None,
     data: DataOpt = None,
+    cache: CacheOpt = None,
+    cache_dir: CacheDirOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Entry cohorts by month or week × stages: count and conversion from entry.
@@ -165,6 +173,8 @@ def cohorts(
             since=_moment(since, "--since"),
             last=last,
             data_dir=data,
+            cache=cache,
+            cache_dir=cache_dir,
         )
         _emit_cohorts(matrix, fmt, output)
 

@@ -1,0 +1,187 @@
+"""Stored query results for `--cache` runs: the same query over the same files is read back.
+
+A `--cache` run reads its sources from Parquet copies (cache.py) and also keeps the result of
+each query it runs (aggregates: a few rows per group) in `<cache dir>/results/`. The entry's name
+is a hash of everything that decides the result: the query's SQL, the SQL of every view it can
+read (a cached copy's view names its Parquet file, whose name hashes the source's files and
+settings), each declared file's fingerprint (path, size, mtime, first and last 64 KiB), the
+funnelcli and DuckDB versions and the store's format. Re-running the same report (another
+`--format`, a cron job, a second look) then costs the start-up and a small Parquet read.
+
+Results are written by the engine's own locked-down connection to one scratch file it was
+allowed up front, renamed into place, and read back by a second connection allowed only that
+entry. DuckDB's Parquet writer keeps every type the report uses except HUGEINT (which it writes
+as DOUBLE), so HUGEINT columns are stored as DECIMAL(38,0) and cast back on reading; a query
+with any other type that does not survive (UHUGEINT, nested HUGEINT) is simply not stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from funnelcli import cache
+
+if TYPE_CHECKING:
+    import duckdb
+
+FORMAT = 1
+KEEP = 500  # entries kept (newest by use); each is a few KiB
+_STORED_AS = {"HUGEINT": "DECIMAL(38,0)"}
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One stored result: its Parquet file, its columns with their DuckDB types, and whether
+    computing it switched the CSV views to the tolerant (rejecting) reading."""
+
+    parquet: Path
+    columns: tuple[tuple[str, str], ...]
+    slow: bool
+
+
+class ResultStore:
+    """The `results/` folder of one cache directory, as seen by one engine."""
+
+    def __init__(self, cache_dir: Path, context: dict[str, Any]) -> None:
+        """`context`: what besides the SQL decides every result (views, files, versions)."""
+        self.folder = cache_dir / cache.RESULTS
+        self.scratch = cache.temp_path(self.folder, f"result-{secrets.token_hex(6)}")
+        self._context = json.dumps({"format": FORMAT, **context}, sort_keys=True)
+        self._reader: duckdb.DuckDBPyConnection | None = None
+
+    def key(self, sql: str, slow: bool) -> str:
+        text = json.dumps({"context": self._context, "sql": sql, "slow": slow})
+        return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
+
+    def find(self, key: str) -> Stored | None:
+        """The entry under `key`, or None when it is absent or its record is unreadable."""
+        try:
+            record = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            parquet = self.folder / f"{key}.parquet"
+            os.utime(parquet)  # newest by use: pruning drops the least recently read
+            return Stored(
+                parquet=parquet,
+                columns=tuple((str(n), str(t)) for n, t in record["columns"]),
+                slow=bool(record["slow"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    @staticmethod
+    def storable(columns: Sequence[tuple[str, str]]) -> bool:
+        """Whether every column survives a Parquet round trip (with the HUGEINT cast)."""
+        names = [name for name, _ in columns]
+        return len(set(names)) == len(names) and all(
+            type_name in _STORED_AS or "HUGEINT" not in type_name for _, type_name in columns
+        )
+
+    def copy_statement(self, query: exp.Expr, columns: Sequence[tuple[str, str]]) -> str:
+        """`COPY (query) TO <scratch>`, HUGEINT columns as DECIMAL(38,0)."""
+        select = exp.select(
+            *(_as(name, _STORED_AS.get(type_name)) for name, type_name in columns)
+        ).from_(exp.Subquery(this=query.copy(), alias=exp.TableAlias(this=exp.to_identifier("q"))))
+        copy = exp.Copy(
+            this=select.subquery(),
+            kind=False,
+            files=[exp.Literal.string(str(self.scratch))],
+            params=[
+                exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var("PARQUET")),
+                exp.CopyParameter(this=exp.var("COMPRESSION"), expression=exp.var("ZSTD")),
+            ],
+        )
+        return copy.sql(dialect="duckdb")
+
+    def commit(self, key: str, columns: Sequence[tuple[str, str]], slow: bool) -> Stored:
+        """Move the scratch file written by copy_statement() into place under `key`."""
+        from funnelcli.output import write_atomic
+
+        parquet = self.folder / f"{key}.parquet"
+        os.replace(self.scratch, parquet)
+        record = {"columns": [list(c) for c in columns], "slow": slow}
+        write_atomic(self.folder / f"{key}.json", json.dumps(record) + "\n")
+        prune(self.folder)
+        return Stored(parquet=parquet, columns=tuple(columns), slow=slow)
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self.scratch.unlink()
+
+    def read(self, stored: Stored, duckdb_module: Any) -> duckdb.DuckDBPyConnection | None:
+        """A cursor over the entry's rows with the original column types, from a connection
+        that may read that one file; None when the file is damaged (then it is recomputed)."""
+        self.close()
+        reader: duckdb.DuckDBPyConnection = duckdb_module.connect(":memory:")
+        self._reader = reader
+        path = str(stored.parquet)
+        select = exp.select(
+            *(
+                _as(name, type_name if type_name in _STORED_AS else None)
+                for name, type_name in stored.columns
+            )
+        ).from_(exp.func("read_parquet", exp.Literal.string(path)))
+        try:
+            reader.execute("SET TimeZone = 'UTC'")
+            allowed = exp.Array(expressions=[exp.Literal.string(path)])
+            reader.execute(f"SET allowed_paths = {allowed.sql(dialect='duckdb')}")
+            reader.execute("SET enable_external_access = false")
+            reader.execute("SET lock_configuration = true")
+            cursor: duckdb.DuckDBPyConnection = reader.execute(select.sql(dialect="duckdb"))
+        except duckdb_module.Error:
+            return None
+        if [d[0] for d in cursor.description] != [name for name, _ in stored.columns]:
+            return None
+        return cursor
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+
+def _as(name: str, type_name: str | None) -> exp.Expr:
+    column: exp.Expr = exp.column(name, quoted=True)
+    if type_name is not None:
+        column = exp.cast(column, exp.DataType.build(type_name, dialect="duckdb"))
+    return exp.alias_(column, name, quoted=True)
+
+
+def prune(folder: Path, keep: int = KEEP) -> None:
+    """Drop all but the `keep` most recently used entries."""
+    found = sorted(folder.glob("*.parquet"), key=_mtime, reverse=True)
+    for parquet in found[keep:]:
+        for path in (parquet, parquet.with_suffix(".json")):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def usage(cache_dir: Path) -> tuple[int, int]:
+    """(entries, bytes) stored under `cache_dir`."""
+    folder = cache_dir / cache.RESULTS
+    if not folder.is_dir():
+        return 0, 0
+    sizes = [_size(p) for p in folder.glob("*.parquet")]
+    return len(sizes), sum(sizes)
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
