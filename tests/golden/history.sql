@@ -26,26 +26,26 @@ WITH "agg_0" AS (
         END
       )
     ) AS "latest",
-    ARRAY_AGG(
-      CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP) ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
-    ) FILTER(WHERE
-      NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('New')) AS "l_1",
-    ARRAY_AGG(
-      CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP) ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
-    ) FILTER(WHERE
-      NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('MQL')) AS "l_2",
-    ARRAY_AGG(
-      CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP) ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
-    ) FILTER(WHERE
-      NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('Trial')) AS "l_3",
-    ARRAY_AGG(
-      CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP) ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
-    ) FILTER(WHERE
-      NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('Closed Won')) AS "l_4",
-    ARRAY_AGG(
-      CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP) ORDER BY CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)
-    ) FILTER(WHERE
-      NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('Renewed')) AS "l_5"
+    LIST_SORT(
+      ARRAY_AGG(CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
+        NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('New'))
+    ) AS "l_1",
+    LIST_SORT(
+      ARRAY_AGG(CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
+        NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('MQL'))
+    ) AS "l_2",
+    LIST_SORT(
+      ARRAY_AGG(CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
+        NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('Trial'))
+    ) AS "l_3",
+    LIST_SORT(
+      ARRAY_AGG(CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
+        NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('Closed Won'))
+    ) AS "l_4",
+    LIST_SORT(
+      ARRAY_AGG(CAST(CAST("changed_at" AS TIMESTAMPTZ) AS TIMESTAMP)) FILTER(WHERE
+        NOT "changed_at" IS NULL AND CAST("stage" AS TEXT) IN ('Renewed'))
+    ) AS "l_5"
   FROM "source_history"
   GROUP BY
     CAST("lead_id" AS TEXT)
