@@ -260,6 +260,19 @@ def test_stored_results_keep_their_types(repo: Path) -> None:
     assert isinstance(runs[1][0]["total"], int)
 
 
+def test_a_type_parquet_would_change_is_run_not_served(repo: Path) -> None:
+    """DuckDB writes BIT as text and a fixed-size ARRAY as a list: such a result is recomputed
+    every time rather than served with another type."""
+    funnel = load_funnel(repo / "funnels" / "default.yaml")
+    sql = "SELECT '101'::BIT AS flags, [1, 2]::INTEGER[2] AS pair, 3 AS n"
+    with open_engine(funnel) as engine:
+        direct = engine.connection.execute(sql).description
+    for _ in range(2):
+        with open_engine(funnel, parquet_cache=repo / "cache") as engine:
+            cursor = engine._run(sql)
+            assert [str(d[1]) for d in cursor.description] == [str(d[1]) for d in direct]
+
+
 def test_a_damaged_stored_result_is_recomputed(repo: Path) -> None:
     plain = _report(repo)
     _report(repo, cache=True)

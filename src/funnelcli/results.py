@@ -12,7 +12,9 @@ Results are written by the engine's own locked-down connection to one scratch fi
 allowed up front, renamed into place, and read back by a second connection allowed only that
 entry. DuckDB's Parquet writer keeps every type the report uses except HUGEINT (which it writes
 as DOUBLE), so HUGEINT columns are stored as DECIMAL(38,0) and cast back on reading; a query
-with any other type that does not survive (UHUGEINT, nested HUGEINT) is simply not stored.
+with UHUGEINT or a nested HUGEINT is not stored, and every read-back is checked against the
+recorded column types, so a type that changes on the way (BIT, fixed-size ARRAY, …) is run
+instead of served.
 """
 
 from __future__ import annotations
@@ -118,7 +120,8 @@ class ResultStore:
 
     def read(self, stored: Stored, duckdb_module: Any) -> duckdb.DuckDBPyConnection | None:
         """A cursor over the entry's rows with the original column types, from a connection
-        that may read that one file; None when the file is damaged (then it is recomputed)."""
+        that may read that one file; None when the file is damaged (then it is recomputed) or
+        a column comes back with another type (then the query is run)."""
         self.close()
         reader: duckdb.DuckDBPyConnection = duckdb_module.connect(":memory:")
         self._reader = reader
@@ -138,14 +141,21 @@ class ResultStore:
             cursor: duckdb.DuckDBPyConnection = reader.execute(select.sql(dialect="duckdb"))
         except duckdb_module.Error:
             return None
-        if [d[0] for d in cursor.description] != [name for name, _ in stored.columns]:
-            return None
+        found = [(str(d[0]), str(d[1])) for d in cursor.description]
+        if found != [(name, _read_as(type_name)) for name, type_name in stored.columns]:
+            return None  # a type that does not survive Parquet: the query is run instead
         return cursor
 
     def close(self) -> None:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+
+
+def _read_as(type_name: str) -> str:
+    """The type a column of `type_name` has when read back (an ENUM's values come back as
+    the same strings, typed VARCHAR)."""
+    return "VARCHAR" if type_name.startswith("ENUM(") else type_name
 
 
 def _as(name: str, type_name: str | None) -> exp.Expr:
