@@ -211,11 +211,6 @@ def _period(item: PeriodFunnel, window: Duration | None, as_of: datetime) -> Per
     )
 
 
-def parse_moment(text: str | None) -> datetime | None:
-    """A report's ISO date/time text back to a naive datetime."""
-    return datetime.fromisoformat(text) if text else None
-
-
 def _iso(moment: datetime) -> str:
     if moment.time() == datetime.min.time():
         return moment.date().isoformat()
