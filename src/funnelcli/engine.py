@@ -25,7 +25,7 @@ from funnelcli.ragged import explain_one_column, looks_like_one_column
 from funnelcli.readers import CsvSource, TimeColumn, csv_reader, declared_by_raw
 from funnelcli.results import ResultStore
 from funnelcli.spec import Funnel, Shape, SourceSpec
-from funnelcli.sqlast import source_view, table
+from funnelcli.sqlast import copy_to_parquet, lockdown, source_view, table
 
 if TYPE_CHECKING:
     import duckdb
@@ -188,10 +188,8 @@ class Engine:
             allowed.append(str(self._store.scratch))
         # Row numbers (rejects, first_unreadable) follow file order only with this on.
         self.connection.execute("SET preserve_insertion_order = true")
-        paths = exp.Array(expressions=[exp.Literal.string(p) for p in dict.fromkeys(allowed)])
-        self.connection.execute(f"SET allowed_paths = {paths.sql(dialect='duckdb')}")
-        self.connection.execute("SET enable_external_access = false")
-        self.connection.execute("SET lock_configuration = true")
+        for setting in lockdown(allowed):
+            self.connection.execute(setting)
 
     def _csv_view(self, name: str, source: SourceSpec, found: SourceFiles) -> exp.Select:
         """Readable copies (transcoded / converted), tolerant headers, typed times, rejects."""
@@ -239,11 +237,8 @@ class Engine:
             raw_headers = [c for c, _ in dialect.columns]
         else:
             probe = csv_reader(paths, encoding, delimiter, all_varchar=True)
-            described = self._fetch(
-                exp.Describe(this=exp.select(exp.Star()).from_(probe)).sql(dialect="duckdb"),
-                source_name=name,
-            )
-            raw_headers = [str(row[0]) for row in described]
+            described = self._describe(exp.select(exp.Star()).from_(probe), name)
+            raw_headers = [column for column, _ in described]
         if looks_like_one_column(raw_headers) and not found.files[0].name.endswith(".gz"):
             raise explain_one_column(found.files[0], Path(paths[0]), encoding, raw_headers[0])
         spec = self.funnel.spec
@@ -350,9 +345,14 @@ class Engine:
         return {name: dict(self.columns(name)) for name in self.funnel.spec.sources}
 
     def columns(self, source_name: str) -> list[tuple[str, str]]:
-        describe = exp.Describe(this=table(source_view(source_name)))
-        rows = self._fetch(describe.sql(dialect="duckdb"), source_name=source_name)
-        return [(str(row[0]), str(row[1])) for row in rows]
+        return self._describe(table(source_view(source_name)), source_name)
+
+    def _describe(self, this: exp.Expr, source_name: str | None = None) -> list[tuple[str, str]]:
+        """(name, DuckDB type) of each column of a view or query, without running it."""
+        describe = exp.Describe(this=this.copy()).sql(dialect="duckdb")
+        return [
+            (str(row[0]), str(row[1])) for row in self._fetch(describe, source_name=source_name)
+        ]
 
     def first_unreadable(
         self, source_name: str, column: str, type_name: str
@@ -459,12 +459,17 @@ class Engine:
             stored = self._stored(sql, self._store)
             if stored is not None:
                 return stored
+        return self._tolerant(sql)[0]
+
+    def _tolerant(self, sql: str) -> tuple[duckdb.DuckDBPyConnection, bool]:
+        """Execute; a value the fast (typed) CSV read rejects switches to the tolerant views
+        and runs it again. With whether that switch happened."""
         try:
-            return self._execute(sql)
+            return self._execute(sql), False
         except DataError:
             if not self._slow_views():
                 raise
-            return self._execute(sql)
+            return self._execute(sql), True
 
     def _stored(self, sql: str, store: ResultStore) -> duckdb.DuckDBPyConnection | None:
         """The query's result through the result store: read back when stored, else computed
@@ -479,22 +484,13 @@ class Engine:
                 return cursor
         query: exp.Expr = exp.maybe_parse(sql, dialect="duckdb")
         try:
-            described = self._fetch(exp.Describe(this=query.copy()).sql(dialect="duckdb"))
+            columns = self._describe(query)
         except DataError:
             return None
-        columns = [(str(row[0]), str(row[1])) for row in described]
         if not store.storable(columns):
             return None
-        copy = store.copy_statement(query, columns)
-        switched = False
         try:
-            try:
-                self._execute(copy)
-            except DataError:
-                if not self._slow_views():
-                    raise
-                switched = True
-                self._execute(copy)
+            _, switched = self._tolerant(store.copy_statement(query, columns))
             kept = store.commit(key, columns, switched)
         except BaseException:
             store.discard()
@@ -612,25 +608,9 @@ class Engine:
         target = cache.parquet_path(cache_dir, key)
         temp = cache.temp_path(cache_dir, key)
         select = exp.select(exp.Star()).from_(body.subquery("v"))
-        described = self._fetch(
-            exp.Describe(this=body.copy()).sql(dialect="duckdb"), source_name=name
-        )
-        if sort is not None and sort in {str(row[0]) for row in described}:
+        if sort is not None and sort in dict(self._describe(body, name)):
             select = select.order_by(exp.Ordered(this=exp.column(sort, quoted=True)))
-        copy = exp.Copy(
-            this=select.subquery(),
-            kind=False,
-            files=[exp.Literal.string(str(temp))],
-            params=[
-                exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var("PARQUET")),
-                exp.CopyParameter(this=exp.var("COMPRESSION"), expression=exp.var("ZSTD")),
-                # Level 1, not DuckDB's 3: 7% less time to build a 10M-row copy, 5% larger,
-                # as fast to read (benchmarks/RESULTS.md).
-                exp.CopyParameter(
-                    this=exp.var("COMPRESSION_LEVEL"), expression=exp.Literal.number(1)
-                ),
-            ],
-        )
+        copy = copy_to_parquet(select, str(temp))
         try:
             result = self._execute(copy.sql(dialect="duckdb"), source_name=name).fetchone()
             os.replace(temp, target)

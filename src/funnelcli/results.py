@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from funnelcli import cache
+from funnelcli.sqlast import copy_to_parquet, lockdown
 
 if TYPE_CHECKING:
     import duckdb
@@ -92,16 +93,7 @@ class ResultStore:
         select = exp.select(
             *(_as(name, _STORED_AS.get(type_name)) for name, type_name in columns)
         ).from_(exp.Subquery(this=query.copy(), alias=exp.TableAlias(this=exp.to_identifier("q"))))
-        copy = exp.Copy(
-            this=select.subquery(),
-            kind=False,
-            files=[exp.Literal.string(str(self.scratch))],
-            params=[
-                exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var("PARQUET")),
-                exp.CopyParameter(this=exp.var("COMPRESSION"), expression=exp.var("ZSTD")),
-            ],
-        )
-        return copy.sql(dialect="duckdb")
+        return copy_to_parquet(select, str(self.scratch)).sql(dialect="duckdb")
 
     def commit(self, key: str, columns: Sequence[tuple[str, str]], slow: bool) -> Stored:
         """Move the scratch file written by copy_statement() into place under `key`."""
@@ -134,10 +126,8 @@ class ResultStore:
         ).from_(exp.func("read_parquet", exp.Literal.string(path)))
         try:
             reader.execute("SET TimeZone = 'UTC'")
-            allowed = exp.Array(expressions=[exp.Literal.string(path)])
-            reader.execute(f"SET allowed_paths = {allowed.sql(dialect='duckdb')}")
-            reader.execute("SET enable_external_access = false")
-            reader.execute("SET lock_configuration = true")
+            for setting in lockdown([path]):
+                reader.execute(setting)
             cursor: duckdb.DuckDBPyConnection = reader.execute(select.sql(dialect="duckdb"))
         except duckdb_module.Error:
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlglot import exp
@@ -12,6 +13,32 @@ from funnelcli.duration import Duration
 def source_view(name: str) -> str:
     """The DuckDB view name a source is registered under."""
     return f"source_{name}"
+
+
+def copy_to_parquet(query: exp.Select, path: str) -> exp.Copy:
+    """`COPY (query) TO path` as zstd Parquet, level 1 rather than DuckDB's 3: 7% less time to
+    build a 10M-row copy, 5% larger, as fast to read (benchmarks/RESULTS.md)."""
+    return exp.Copy(
+        this=query.subquery(),
+        kind=False,
+        files=[exp.Literal.string(path)],
+        params=[
+            exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var("PARQUET")),
+            exp.CopyParameter(this=exp.var("COMPRESSION"), expression=exp.var("ZSTD")),
+            exp.CopyParameter(this=exp.var("COMPRESSION_LEVEL"), expression=exp.Literal.number(1)),
+        ],
+    )
+
+
+def lockdown(paths: Iterable[str]) -> list[str]:
+    """The settings that let a DuckDB connection read (and write) `paths` and nothing else,
+    then freeze its configuration; run them in order."""
+    allowed = exp.Array(expressions=[exp.Literal.string(p) for p in dict.fromkeys(paths)])
+    return [
+        f"SET allowed_paths = {allowed.sql(dialect='duckdb')}",
+        "SET enable_external_access = false",
+        "SET lock_configuration = true",
+    ]
 
 
 def table(name: str) -> exp.Table:
