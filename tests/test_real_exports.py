@@ -443,8 +443,8 @@ def test_duckdb_reads_only_the_declared_files(tmp_path: Path) -> None:
             "SET enable_external_access = true",
         ):
             with pytest.raises(FunnelError):
-                engine.frame(sql)
-        assert engine.frame('SELECT count(*) AS n FROM "source_l"').item() == 1
+                engine.records(sql)
+        assert engine.records('SELECT count(*) AS n FROM "source_l"') == [{"n": 1}]
     assert not (tmp_path / "out.csv").exists()
 
 
@@ -539,8 +539,8 @@ def test_every_written_format_reads_back_the_same_moment(
     yaml_text = f"sources:\n  s: {{path: d.csv, id: id{extra}}}\nstages:\n  - {{name: a, at: t}}\n"
     funnel = parse_funnel(yaml_text, file=str(folder / "f.yaml"), base_dir=folder)
     with open_engine(funnel) as engine:
-        frame = engine.frame('SELECT id, t FROM "source_s" ORDER BY CAST(id AS INTEGER)')
-    got = frame["t"].to_list()
+        rows = engine.records('SELECT id, t FROM "source_s" ORDER BY CAST(id AS INTEGER)')
+    got = [row["t"] for row in rows]
     for (text, expected), value in zip(pairs, got, strict=True):
         if style == "excel":  # serial days carry float rounding: within a millisecond
             assert abs((value - expected).total_seconds()) < 1e-3, text

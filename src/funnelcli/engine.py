@@ -29,7 +29,6 @@ from funnelcli.sqlast import copy_to_parquet, lockdown, source_view, table
 
 if TYPE_CHECKING:
     import duckdb
-    import polars as pl
 
 AMOUNT = "AMOUNT"  # pseudo-type of money columns in first_unreadable
 # DuckDB's default is 80% of RAM. Half of it leaves room for the rest of the machine; a lower
@@ -125,7 +124,7 @@ class Engine:
     Sources are read through readable copies where needed (transcoded text, converted .xlsx:
     `copies_dir`, default paths.default_cache_dir()). With `parquet_cache`, each funnel source
     is read from its Parquet copy there (built on first use, see cache.py); the CSV stays
-    readable to locate unreadable values by row; and frame()/records() results are kept in
+    readable to locate unreadable values by row; and records() results are kept in
     its results/ folder and read back for the same query over the same files (results.py).
     """
 
@@ -431,26 +430,15 @@ class Engine:
                     out.append(Reject(name, str(original), int(line), column, value, reason))
         return out
 
-    def frame(self, sql: str) -> pl.DataFrame:
-        """Run a query; the (small, aggregated) result as a polars frame."""
-        import polars as pl
-
+    def records(self, sql: str, *, exact: bool = True) -> list[dict[str, Any]]:
+        """Run a query; its (small, aggregated) rows as dicts. `exact`: DECIMAL values stay
+        Decimal; else they arrive as floats, which is what the report shows anyway."""
         cursor = self._run(sql)
         names = [d[0] for d in cursor.description]
-        # Exact DECIMAL sums arrive as Decimal; as floats (what the report shows anyway) polars
-        # builds the frame without importing numpy (~0.15 s of every run).
-        rows = [
-            tuple(float(v) if isinstance(v, Decimal) else v for v in row)
-            for row in cursor.fetchall()
-        ]
-        return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
-
-    def records(self, sql: str) -> list[dict[str, Any]]:
-        """Run a query; its rows as dicts, values as DuckDB gives them (Decimal stays Decimal).
-        For long results (a row per account): no polars frame built only to be unpacked."""
-        cursor = self._run(sql)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+        if not exact:
+            rows = [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def _run(self, sql: str) -> duckdb.DuckDBPyConnection:
         """Execute (or, with the cache, read back a stored result); a value the fast (typed)

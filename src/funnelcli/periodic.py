@@ -50,9 +50,9 @@ def run_periods(
         breakdowns=(breakdown,) if breakdown else (),
         periods=tuple((p.since, p.until) for p in periods),
     )
-    compiled, frame = run_query(engine, funnel, query)
+    compiled, rows = run_query(engine, funnel, query)
     sales = partial(sales_metrics, funnel.spec)
-    overall, breakdowns = split_groups(frame, compiled, funnel.spec.stages, min_n, sales)
+    overall, breakdowns = split_groups(rows, compiled, funnel.spec.stages, min_n, sales)
     by_period = {b.by: b for b in breakdowns}
     totals = {g.key[PERIOD_KEY]: replace(g, key={}) for g in by_period[(PERIOD_KEY,)].groups}
     crossed = by_period.get((PERIOD_KEY, *breakdown)) if breakdown else None

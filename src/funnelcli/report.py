@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from funnelcli import __version__
 from funnelcli.compile import CompiledFunnel, ReportQuery, compile_funnel
@@ -23,9 +23,6 @@ from funnelcli.result import (
     UnmatchedValue,
 )
 from funnelcli.spec import Funnel
-
-if TYPE_CHECKING:
-    import polars as pl
 
 _T = TypeVar("_T")
 
@@ -49,14 +46,14 @@ def run_query(
     funnel: Funnel,
     query: ReportQuery,
     explain: Callable[[str], None] | None = None,
-) -> tuple[CompiledFunnel, pl.DataFrame]:
+) -> tuple[CompiledFunnel, list[dict[str, Any]]]:
     """Compile against the real headers and run; a value DuckDB cannot read is located
     (file, row, column) before the error reaches the user."""
     compiled = compile_for(funnel, engine, query)
     sql = compiled.sql()
     if explain is not None:
         explain(sql)
-    return compiled, _located(engine, compiled, lambda: engine.frame(sql))
+    return compiled, _located(engine, compiled, lambda: engine.records(sql, exact=False))
 
 
 def anchors(
@@ -127,7 +124,7 @@ def report_on(
 
     query = query or ReportQuery()
     min_n = funnel.spec.min_n if min_n is None else min_n
-    compiled, frame = run_query(engine, funnel, query, explain)
+    compiled, rows = run_query(engine, funnel, query, explain)
     unparseable = count_unparseable(engine, compiled)
     rows_rejected, by_reason = engine.reject_counts()
     if rejects_out is not None or (strict and by_reason):
@@ -138,8 +135,8 @@ def report_on(
             raise reject_error(found, "--strict")
     unmatched = unmatched_lookups(funnel, engine)
     sales = partial(sales_metrics, funnel.spec)
-    overall, breakdowns = split_groups(frame, compiled, funnel.spec.stages, min_n, sales)
-    totals = total_row(frame.to_dicts(), compiled)
+    overall, breakdowns = split_groups(rows, compiled, funnel.spec.stages, min_n, sales)
+    totals = total_row(rows, compiled)
     period = Period(
         since=_iso(query.since),
         until=_iso(query.until),
@@ -249,10 +246,10 @@ def unmatched_lookups(funnel: Funnel, engine: Engine) -> tuple[UnmatchedLookup, 
 
     found = []
     for name, join in lookup_joins(funnel, engine.headers()).items():
-        frame = engine.frame(unmatched_query(funnel, join).sql(dialect="duckdb"))
+        rows = engine.records(unmatched_query(funnel, join).sql(dialect="duckdb"), exact=False)
         values = tuple(
             UnmatchedValue(value=str(r["value"]), rows=int(r["rows"]), ids=int(r["ids"]))
-            for r in frame.to_dicts()
+            for r in rows
         )
         on = funnel.spec.sources[name].join
         assert on is not None

@@ -79,8 +79,7 @@ def build_roi(
     with open_engine(funnel, data_dir, extra, parquet_cache=folder) as engine:
         resolver = Resolver(funnel, engine.headers())
         resolver.attribute_source(roi.channel, "roi.channel")
-        compiled, frame = run_query(engine, funnel, report_query)
-        rows = frame.to_dicts()
+        compiled, rows = run_query(engine, funnel, report_query)
         unparseable = count_unparseable(engine, compiled)
         rows_rejected, _by_reason = engine.reject_counts()
         spend_rows = read_spend(engine, funnel, roi)
@@ -101,7 +100,7 @@ def build_roi(
                 roi.renewal_grace,
             )
             from_stages = stage_renewals(
-                engine.frame(renewal_query.sql(dialect="duckdb")).to_dicts()
+                engine.records(renewal_query.sql(dialect="duckdb"), exact=False)
             )
     group = compiled.group_columns[roi.channel]
     totals = next((r for r in rows if r.get(group) is None), {})

@@ -123,8 +123,8 @@ def _first_bad_row(engine: Engine, view: str, raw: str, bad: exp.Expr) -> tuple[
         .order_by(q.col("row_no"))
         .limit(1)
     )
-    rows = engine.frame(query.sql(dialect="duckdb")).rows()
-    return (int(rows[0][0]), str(rows[0][1])) if rows else None
+    rows = engine.records(query.sql(dialect="duckdb"))
+    return (int(rows[0]["row_no"]), str(rows[0]["raw_text"])) if rows else None
 
 
 def _require(engine: Engine, view: str, raw: str, bad: exp.Expr, what: str) -> None:
