@@ -171,7 +171,8 @@ def test_cache_info_and_clear(repo: Path) -> None:
     assert "1 cached source(s)" in result.stdout and "stored query results: 1," in result.stdout
     (folder / "notes.txt").write_text("not ours")
     result = runner.invoke(app, ["cache", "clear"], env=ENV)
-    assert result.exit_code == 0 and "Removed 4 file(s)" in result.stdout  # copy, result, records
+    # the copy, the stored result, their records and the leads.csv probing memo
+    assert result.exit_code == 0 and "Removed 5 file(s)" in result.stdout
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
     other = repo / "elsewhere"
     args = ["report", "--cache", "--cache-dir", str(other), "-f", "json"]
@@ -219,6 +220,50 @@ def _statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(Engine, "_execute", recording)
     return seen
+
+
+def test_a_rerun_skips_probing_the_csv(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sniffed dialect and the detected date formats are remembered for unchanged files;
+    a changed file, or a memo that is damaged, is probed again; the numbers never change."""
+    plain = _report(repo)
+    assert _report(repo, cache=True) == plain
+    (memo,) = (repo / "cache" / "readings").glob("*.json")
+    recorded = json.loads(memo.read_text())["found"]
+    assert recorded["headers"][0] == "lead_id"
+    assert recorded["formats"]["created_at"] == ["%Y-%m-%d %H:%M:%S"]
+    seen = _statements(monkeypatch)
+    assert _report(repo, cache=True) == plain
+    assert not [s for s in seen if "SNIFF_CSV" in s or "LIMIT" in s], seen
+    memo.write_text("{broken")
+    seen.clear()
+    assert _report(repo, cache=True) == plain
+    assert [s for s in seen if "SNIFF_CSV" in s]
+    assert json.loads(memo.read_text())["found"] == recorded
+    leads = repo / "sample_data" / "leads.csv"
+    lines = leads.read_text().splitlines(keepends=True)
+    leads.write_text("".join(lines[:-100]))
+    seen.clear()
+    assert _report(repo, cache=True) == _report(repo) != plain
+    assert [s for s in seen if "SNIFF_CSV" in s]
+    assert len(list((repo / "cache" / "readings").glob("*.json"))) == 1  # overwritten
+
+
+def test_a_memo_without_a_new_stage_column_samples_only_that_column(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mini = repo / "funnels" / "mini.yaml"
+    head = "sources:\n  leads: {path: ../sample_data/leads.csv, id: lead_id}\nstages:\n"
+    mini.write_text(head + "  - {name: lead, at: created_at}\n")
+    _report(repo, name="mini", cache=True)
+    mini.write_text(head + "  - {name: lead, at: created_at}\n  - {name: paid, at: paid_at}\n")
+    seen = _statements(monkeypatch)
+    cached = _report(repo, name="mini", cache=True)
+    sampled = [s for s in seen if "LIMIT" in s]
+    assert not [s for s in seen if "SNIFF_CSV" in s]
+    assert len(sampled) == 1 and '"paid_at"' in sampled[0] and '"created_at"' not in sampled[0]
+    assert cached == _report(repo, name="mini")
+    (memo,) = (repo / "cache" / "readings").glob("*.json")
+    assert sorted(json.loads(memo.read_text())["found"]["formats"]) == ["created_at", "paid_at"]
 
 
 def test_a_rerun_reads_the_stored_result(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,6 +10,7 @@ format. Change any of them and the old entry is simply not found (and is replace
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -17,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -24,6 +26,7 @@ from funnelcli.errors import FunnelError
 
 FORMAT = 1
 RESULTS = "results"  # the stored query results (results.py), one folder down
+READINGS = "readings"  # what sniffing each CSV found (reading_memo), one folder down
 _BLOCK = 64 * 1024
 _SUFFIX = ".parquet"
 _META = ".json"
@@ -57,13 +60,24 @@ def fingerprint(path: Path) -> str:
     """Path, size, mtime and a hash of the first and last 64 KiB: cheap even for huge files,
     and an edit that keeps size and mtime still changes the key when it touches either end."""
     stat = path.stat()
+    resolved = str(path.resolve())
+    # ctime and inode only decide whether the ends are read again in this process: any write,
+    # or setting the mtime back, moves the ctime.
+    edges = _edges(resolved, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+    return f"{resolved}|{stat.st_size}|{stat.st_mtime_ns}|{edges}"
+
+
+@functools.lru_cache(maxsize=256)
+def _edges(path: str, size: int, *_unchanged: int) -> str:
+    """The hash of a file's first and last 64 KiB, read once per process for an unchanged file:
+    a --cache run fingerprints each file for its copy and again for its results."""
     digest = hashlib.blake2b(digest_size=16)
-    with path.open("rb") as stream:
+    with open(path, "rb") as stream:
         digest.update(stream.read(_BLOCK))
-        if stat.st_size > _BLOCK:
-            stream.seek(max(_BLOCK, stat.st_size - _BLOCK))
+        if size > _BLOCK:
+            stream.seek(max(_BLOCK, size - _BLOCK))
             digest.update(stream.read(_BLOCK))
-    return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{digest.hexdigest()}"
+    return digest.hexdigest()
 
 
 def cache_key(
@@ -85,6 +99,47 @@ def cache_key(
     }
     text = json.dumps(parts, sort_keys=True, ensure_ascii=False)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
+
+
+class ReadingMemo:
+    """What probing a CSV source found (its sniffed dialect and headers, the date formats
+    detected from samples), kept in `<cache dir>/readings/` so that a --cache run over
+    unchanged files skips the probing. One file per (source settings, file paths, versions),
+    overwritten when the files change, so the folder does not grow with every edit."""
+
+    def __init__(self, cache_dir: Path, source: BaseModel, files: Sequence[Path], context: str):
+        """`context`: what else decides the probing's outcome (versions, the columns asked)."""
+        parts = {
+            "format": FORMAT,
+            "context": context,
+            "source": source.model_dump(mode="json"),
+            "files": [str(f.resolve()) for f in files],
+        }
+        text = json.dumps(parts, sort_keys=True, ensure_ascii=False)
+        name = hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
+        self.path = cache_dir / READINGS / f"{name}{_META}"
+        self._prints = [fingerprint(f) for f in files]
+
+    def load(self) -> dict[str, Any] | None:
+        """The recorded findings, or None when absent, unreadable or made from other files."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("files") != self._prints:
+            return None
+        found = data.get("found")
+        return found if isinstance(found, dict) else None
+
+    def save(self, found: dict[str, Any]) -> None:
+        from funnelcli.output import write_atomic
+
+        try:
+            ensure_dir(self.path.parent)
+            text = json.dumps({"files": self._prints, "found": found}, ensure_ascii=False)
+            write_atomic(self.path, text + "\n")
+        except (OSError, FunnelError):
+            pass  # only a lost speed-up: the next run probes again
 
 
 def parquet_path(cache_dir: Path, key: str) -> Path:
@@ -150,20 +205,22 @@ def entries(cache_dir: Path) -> list[CacheEntry]:
 
 
 def clear(cache_dir: Path) -> tuple[int, int]:
-    """Delete every cache file in the folder and its results/ folder (entries, stored results,
-    records, leftovers of interrupted writes); anything else in them stays. Returns (files,
+    """Delete every cache file in the folder and its results/ and readings/ folders (entries,
+    stored results, probing memos, records, leftovers of interrupted writes); anything else in
+    them stays. Returns (files,
     bytes) removed."""
     removed = 0
     size = 0
-    for folder in (cache_dir, cache_dir / RESULTS):
+    for folder in (cache_dir, cache_dir / RESULTS, cache_dir / READINGS):
         found = [*_files(folder, _SUFFIX), *_files(folder, _META), *_temp_files(folder)]
         for path in found:
             with contextlib.suppress(FileNotFoundError):
                 size += path.stat().st_size
                 path.unlink()
                 removed += 1
-    with contextlib.suppress(OSError):
-        (cache_dir / RESULTS).rmdir()  # ours; kept only if something else was put in it
+    for ours in (RESULTS, READINGS):  # kept only if something else was put in them
+        with contextlib.suppress(OSError):
+            (cache_dir / ours).rmdir()
     return removed, size
 
 

@@ -63,6 +63,19 @@ class Ambiguous:
 Format = str | Ambiguous
 
 
+def format_to_json(fmt: Format) -> str | list[str]:
+    """A format as JSON: a strptime pattern, or [day-first, month-first] for an Ambiguous."""
+    return fmt if isinstance(fmt, str) else [fmt.day_first, fmt.month_first]
+
+
+def format_from_json(data: object) -> Format:
+    if isinstance(data, str):
+        return data
+    if isinstance(data, list) and len(data) == 2 and all(isinstance(d, str) for d in data):
+        return Ambiguous(day_first=data[0], month_first=data[1])
+    raise ValueError(f"not a date format: {data!r}")
+
+
 def classify(value: str, day_first: bool | None) -> Format | None:
     """The format one sample value is written in, or None when none is recognised."""
     text = value.strip()

@@ -147,6 +147,7 @@ class Engine:
         self.files.update({name: files for name, (_spec, files) in extra.items()})
         self._duckdb = duckdb
         self._cache_dir = copies_dir or default_cache_dir()
+        self._parquet_cache = parquet_cache
         self._csv: dict[str, CsvSource] = {}
         self._uncached: dict[str, exp.Expr] = {}  # the CSV view bodies behind Parquet copies
         self.copies: dict[str, tuple[Path, bool]] = {}  # source → its Parquet copy, built now?
@@ -221,23 +222,18 @@ class Engine:
             encoding = "utf-8"
         first = found.files[0].name.lower()
         delimiter = source.delimiter or ("\t" if ".tsv" in first else None)
-        dialect = None
-        if len(paths) == 1:  # sniff once; every later read of the file declares it all
-            sniffed = self._fetch(
-                readers.sniff_query(paths[0], encoding, delimiter).sql(dialect="duckdb"),
-                source_name=name,
-            )[0]
-            dialect = readers.Dialect(
-                delimiter=str(sniffed[0]),
-                quote='"' if sniffed[1] == "(empty)" else str(sniffed[1]),
-                escape='"' if sniffed[2] == "(empty)" else str(sniffed[2]),
-                columns=tuple((str(c["name"]), str(c["type"])) for c in sniffed[3]),
-            )
-            raw_headers = [c for c, _ in dialect.columns]
-        else:
-            probe = csv_reader(paths, encoding, delimiter, all_varchar=True)
-            described = self._describe(exp.select(exp.Star()).from_(probe), name)
-            raw_headers = [column for column, _ in described]
+        memo = self._memo(source, found)
+        known = (memo.load() if memo is not None else None) or {}
+        try:
+            dialect = readers.Dialect.from_json(known["dialect"]) if "dialect" in known else None
+            raw_headers = [str(h) for h in known["headers"]]
+            detected = {
+                str(raw): [dates.format_from_json(f) for f in formats]
+                for raw, formats in known["formats"].items()
+            }
+        except (KeyError, TypeError, ValueError, AttributeError):
+            dialect, raw_headers = self._layout(name, paths, encoding, delimiter)
+            known, detected = {}, {}
         if looks_like_one_column(raw_headers) and not found.files[0].name.endswith(".gz"):
             raise explain_one_column(found.files[0], Path(paths[0]), encoding, raw_headers[0])
         spec = self.funnel.spec
@@ -275,14 +271,50 @@ class Engine:
         undeclared = [
             raw for n, raw in wanted if not (source.formats.get(n) or declared_by_raw(source, raw))
         ]
-        samples = self._samples(name, csv, undeclared)
+        missing = [raw for raw in undeclared if raw not in detected]
+        for raw, values in self._samples(name, csv, missing).items():
+            detected[raw] = dates.detect(values, source.day_first)
         times = []
         for view_name, raw in wanted:
             declared = source.formats.get(view_name) or declared_by_raw(source, raw)
-            formats = list(declared) if declared else dates.detect(samples[raw], source.day_first)
+            formats = list(declared) if declared else detected[raw]
             times.append(TimeColumn(raw, view_name, tuple(formats), detected=not declared))
         csv.times = times
+        if memo is not None and (missing or not known):
+            layout = {"dialect": dialect.to_json()} if dialect is not None else {}
+            written = {raw: [dates.format_to_json(f) for f in fs] for raw, fs in detected.items()}
+            memo.save({**layout, "headers": raw_headers, "formats": written})
         return csv.view(fast=True)
+
+    def _layout(
+        self, name: str, paths: list[str], encoding: str, delimiter: str | None
+    ) -> tuple[readers.Dialect | None, list[str]]:
+        """(sniffed dialect of a single file, raw headers): DuckDB's sniffer, run once; every
+        later read of the file declares it all. A glob's files are only probed for headers."""
+        if len(paths) == 1:
+            sniffed = self._fetch(
+                readers.sniff_query(paths[0], encoding, delimiter).sql(dialect="duckdb"),
+                source_name=name,
+            )[0]
+            dialect = readers.Dialect(
+                delimiter=str(sniffed[0]),
+                quote='"' if sniffed[1] == "(empty)" else str(sniffed[1]),
+                escape='"' if sniffed[2] == "(empty)" else str(sniffed[2]),
+                columns=tuple((str(c["name"]), str(c["type"])) for c in sniffed[3]),
+            )
+            return dialect, [c for c, _ in dialect.columns]
+        probe = csv_reader(paths, encoding, delimiter, all_varchar=True)
+        described = self._describe(exp.select(exp.Star()).from_(probe), name)
+        return None, [column for column, _ in described]
+
+    def _memo(self, source: SourceSpec, found: SourceFiles) -> cache.ReadingMemo | None:
+        """With the Parquet cache: where what probing this source found is remembered."""
+        if self._parquet_cache is None:
+            return None
+        from funnelcli import __version__
+
+        context = f"{__version__}|{self._duckdb.__version__}"
+        return cache.ReadingMemo(self._parquet_cache, source, found.files, context)
 
     def _samples(self, name: str, csv: CsvSource, raws: list[str]) -> dict[str, list[str]]:
         """Non-empty values of each column: one pass over the first rows that have any, then a

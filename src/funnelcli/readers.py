@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlglot import exp
 
@@ -95,6 +96,23 @@ class Dialect:
     quote: str
     escape: str
     columns: tuple[tuple[str, str], ...]  # header → sniffed type
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "delimiter": self.delimiter,
+            "quote": self.quote,
+            "escape": self.escape,
+            "columns": [list(c) for c in self.columns],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Dialect:
+        return cls(
+            delimiter=str(data["delimiter"]),
+            quote=str(data["quote"]),
+            escape=str(data["escape"]),
+            columns=tuple((str(n), str(t)) for n, t in data["columns"]),
+        )
 
 
 def sniff_query(path: str, encoding: str, delimiter: str | None) -> exp.Select:
