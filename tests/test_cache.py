@@ -207,6 +207,62 @@ def test_the_copy_is_sorted_by_entry_time(repo: Path) -> None:
     assert sorted(r[1] for r in rows) == sorted(original)
 
 
+def _copy_statements(seen: list[str]) -> list[str]:
+    """The statements that wrote a source's copy (not a stored result)."""
+    return [s for s in seen if s.startswith("COPY") and "/results/" not in s]
+
+
+@pytest.mark.parametrize(
+    ("order", "sorts"),
+    [
+        ("as exported", 0),  # already in entry order: written in file order, no sort
+        ("newest first", 1),  # its first rows are out of order: sorted while copying
+        ("ordered head, shuffled tail", 1),  # checked after writing, then sorted
+        ("empty times first", 1),  # NULLs sort last: a time after an empty one is out of order
+    ],
+)
+def test_the_copy_is_sorted_whatever_the_file_order(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, order: str, sorts: int
+) -> None:
+    import csv
+    import random
+
+    import duckdb
+
+    from funnelcli import engine
+
+    monkeypatch.setattr(engine, "_HEAD_ROWS", 1000)  # the check's head: a third of the file
+    leads = repo / "sample_data" / "leads.csv"
+    header, *rows = leads.read_text().splitlines(keepends=True)
+    if order == "newest first":
+        rows.reverse()
+    elif order == "ordered head, shuffled tail":
+        tail = rows[2000:]
+        random.Random(7).shuffle(tail)
+        rows[2000:] = tail
+    elif order == "empty times first":
+        names = header.rstrip("\n").split(",")
+        blank = rows[0].rstrip("\n").split(",")
+        blank[names.index("created_at")] = ""
+        rows[0] = ",".join(blank) + "\n"
+    leads.write_text(header + "".join(rows))
+    plain = _report(repo)
+    seen = _statements(monkeypatch)
+    assert _report(repo, cache=True) == plain
+    copies = _copy_statements(seen)
+    assert len([c for c in copies if "ORDER BY" in c]) == sorts
+    assert len(copies) == (2 if order == "ordered head, shuffled tail" else 1)
+    (parquet,) = _parquets(repo / "cache")
+    found = duckdb.sql(f"SELECT created_at, lead_id FROM read_parquet('{parquet}')").fetchall()
+    times = [t for t, _ in found]
+    present = [t for t in times if t is not None]
+    assert times == present + [None] * (len(times) - len(present))
+    assert present == sorted(present)
+    with leads.open(encoding="utf-8", newline="") as stream:
+        assert sorted(i for _, i in found) == sorted(r["lead_id"] for r in csv.DictReader(stream))
+    assert not [p for p in (repo / "cache").iterdir() if p.name.endswith(".tmp")]
+
+
 def _statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every SQL statement the engine runs from now on."""
     from funnelcli.engine import Engine
