@@ -12,7 +12,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -21,9 +21,10 @@ from funnelcli.errors import DataError, SpecError
 from funnelcli.render import Format
 from funnelcli.render.roi_text import render_roi
 from funnelcli.roi import RoiQuery, build_roi
-from funnelcli.roi_metrics import Contract, by_account, prorated, renewals
+from funnelcli.roi_metrics import prorated
 from funnelcli.roi_result import ChannelRoi, RoiReport
 from funnelcli.spec import parse_funnel
+from reference_renewals import Contract, by_account, grouped, renewals, up_for_renewal
 
 LEADS = """\
 lead_id,account_id,created_at,channel,qualified_at,paid_at,deal,renewed_at,renewal
@@ -612,3 +613,107 @@ def test_readme_roi_excerpt_is_current(monkeypatch: pytest.MonkeyPatch) -> None:
     printed = [line.rstrip() for line in result.stdout.splitlines()]
     for line in excerpt.group(1).splitlines():
         assert line.rstrip() in printed, line
+
+
+_ORIGIN = st.dictionaries(
+    st.sampled_from(["A", "B", "C"]), st.one_of(st.none(), st.sampled_from(["ads", "events"]))
+)
+# Dates on a 30-day grid, so that a renewal starting exactly at end + grace, contracts with the
+# same start, and ends exactly at since/until/as_of are common rather than rare.
+_GRID = st.builds(lambda k: date(2024, 1, 1) + timedelta(days=30 * k), st.integers(0, 30))
+_GRID_CONTRACT = st.builds(
+    Contract,
+    account=st.sampled_from(["A", "B", "C"]),
+    start=_GRID,
+    end=_GRID,
+    amount=st.decimals(min_value=0, max_value=10**4, places=2, allow_nan=False),
+)
+_MOMENT = st.one_of(
+    st.none(),
+    st.builds(lambda d: datetime.combine(d, datetime.min.time()), _GRID),
+    st.datetimes(min_value=datetime(2024, 3, 1), max_value=datetime(2026, 6, 1)),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(_GRID_CONTRACT, max_size=10),
+    _ORIGIN,
+    _MOMENT,
+    _MOMENT,
+    st.one_of(st.none(), _GRID),
+    st.one_of(st.sampled_from([0, 30, 60]), st.integers(min_value=0, max_value=90)),
+)
+@example(  # every boundary at once: renewal starts at end + grace, the first contract ends at
+    # since and its end + grace is as_of; the renewal ends at until (so it is not up itself)
+    [
+        Contract("A", date(2024, 1, 1), date(2024, 1, 31), Decimal("100.00")),
+        Contract("A", date(2024, 3, 1), date(2024, 4, 30), Decimal("80.00")),
+        Contract("A", date(2024, 3, 1), date(2024, 4, 30), Decimal("90.00")),
+    ],
+    {"A": "ads"},
+    datetime(2024, 1, 31),
+    datetime(2024, 4, 30),
+    date(2024, 3, 1),
+    30,
+)
+@example(  # a contract ending exactly at until is outside [since, until)
+    [Contract("B", date(2024, 1, 1), date(2024, 1, 31), Decimal("10.00"))],
+    {},
+    None,
+    datetime(2024, 1, 31),
+    date(2024, 6, 1),
+    0,
+)
+def test_the_renewal_query_equals_the_python_reference(
+    contracts: list[Contract],
+    origin: dict[str, str | None],
+    since: datetime | None,
+    until: datetime | None,
+    as_of: date | None,
+    grace_days: int,
+) -> None:
+    """contract_renewals.py (SQL) against tests/reference_renewals.py, per channel of origin,
+    per cohort (year of the account's first contract) and in total."""
+    import duckdb
+    from sqlglot import exp
+
+    from funnelcli.contract_renewals import contract_renewal_query, contract_renewals
+    from funnelcli.roi_metrics import renewal_numbers
+
+    grace = timedelta(days=grace_days)
+    up = up_for_renewal(contracts, since, until, as_of, grace)
+    channel = {a: c if c is not None else "(none)" for a, c in origin.items()}
+    index = by_account(contracts)
+    first = {a: str(min(c.start for c in own).year) for a, own in index.items()}
+    expected_channels = {
+        k: renewals(index, v, grace)
+        for k, v in grouped(up, lambda c: channel.get(c.account, "(none)")).items()
+    }
+    expected_cohorts = {
+        k: renewals(index, v, grace) for k, v in grouped(up, lambda c: first[c.account]).items()
+    }
+
+    connection = duckdb.connect()
+    connection.execute(
+        'CREATE TABLE c (account VARCHAR, start DATE, "end" DATE, amount DECIMAL(38, 6))'
+    )
+    connection.execute("CREATE TABLE o (account VARCHAR, channel VARCHAR)")
+    if contracts:
+        connection.executemany(
+            "INSERT INTO c VALUES (?, ?, ?, ?)",
+            [(x.account, x.start, x.end, x.amount) for x in contracts],
+        )
+    if origin:
+        connection.executemany("INSERT INTO o VALUES (?, ?)", list(origin.items()))
+    sql = contract_renewal_query(
+        exp.select("*").from_("c"), exp.select("*").from_("o"), since, until, as_of, grace_days
+    ).sql(dialect="duckdb")
+    cursor = connection.execute(sql)
+    names = [d[0] for d in cursor.description]
+    got = contract_renewals([dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
+    assert got.total == renewals(index, up, grace)
+    assert dict(got.by_channel) == expected_channels
+    assert dict(got.by_cohort) == dict(sorted(expected_cohorts.items()))
+    zero = renewal_numbers(0, 0, Decimal(0), Decimal(0), Decimal(0))
+    assert got.of("no such channel") == zero

@@ -425,9 +425,11 @@ class Engine:
         if money.is_numeric_type(sql_type):
             return 0  # DuckDB read every value as a number: nothing to parse
         bad = money.unparseable(exp.column(column, quoted=True), sql_type)
-        query = exp.select(exp.func("count_if", bad)).from_(table(source_view(source_name)))
-        rows = self._fetch(query.sql(dialect="duckdb"), source_name=source_name)
-        return int(rows[0][0] or 0)
+        query = exp.select(exp.alias_(exp.func("count_if", bad), "n")).from_(
+            table(source_view(source_name))
+        )
+        rows = self.records(query.sql(dialect="duckdb"), source_name=source_name)
+        return int(rows[0]["n"] or 0)
 
     def _type_of(self, source_name: str, column: str) -> str:
         return dict(self.columns(source_name)).get(column, "VARCHAR")
@@ -462,36 +464,43 @@ class Engine:
                     out.append(Reject(name, str(original), int(line), column, value, reason))
         return out
 
-    def records(self, sql: str, *, exact: bool = True) -> list[dict[str, Any]]:
+    def records(
+        self, sql: str, *, exact: bool = True, source_name: str | None = None
+    ) -> list[dict[str, Any]]:
         """Run a query; its (small, aggregated) rows as dicts. `exact`: DECIMAL values stay
-        Decimal; else they arrive as floats, which is what the report shows anyway."""
-        cursor = self._run(sql)
+        Decimal; else they arrive as floats, which is what the report shows anyway.
+        `source_name`: the source an unreadable-data error is about, when the query reads one."""
+        cursor = self._run(sql, source_name)
         names = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
         if not exact:
             rows = [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
         return [dict(zip(names, row, strict=True)) for row in rows]
 
-    def _run(self, sql: str) -> duckdb.DuckDBPyConnection:
+    def _run(self, sql: str, source_name: str | None = None) -> duckdb.DuckDBPyConnection:
         """Execute (or, with the cache, read back a stored result); a value the fast (typed)
         CSV read rejects switches to the tolerant views."""
         if self._store is not None:
-            stored = self._stored(sql, self._store)
+            stored = self._stored(sql, self._store, source_name)
             if stored is not None:
                 return stored
-        return self._tolerant(sql)[0]
+        return self._tolerant(sql, source_name)[0]
 
-    def _tolerant(self, sql: str) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    def _tolerant(
+        self, sql: str, source_name: str | None = None
+    ) -> tuple[duckdb.DuckDBPyConnection, bool]:
         """Execute; a value the fast (typed) CSV read rejects switches to the tolerant views
         and runs it again. With whether that switch happened."""
         try:
-            return self._execute(sql), False
+            return self._execute(sql, source_name=source_name), False
         except DataError:
             if not self._slow_views():
                 raise
-            return self._execute(sql), True
+            return self._execute(sql, source_name=source_name), True
 
-    def _stored(self, sql: str, store: ResultStore) -> duckdb.DuckDBPyConnection | None:
+    def _stored(
+        self, sql: str, store: ResultStore, source_name: str | None = None
+    ) -> duckdb.DuckDBPyConnection | None:
         """The query's result through the result store: read back when stored, else computed
         into it. None when the result's types cannot be stored (then it is just run)."""
         key = store.key(sql, self._switched)
@@ -510,7 +519,7 @@ class Engine:
         if not store.storable(columns):
             return None
         try:
-            _, switched = self._tolerant(store.copy_statement(query, columns))
+            _, switched = self._tolerant(store.copy_statement(query, columns), source_name)
             kept = store.commit(key, columns, switched)
         except BaseException:
             store.discard()

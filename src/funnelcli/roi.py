@@ -12,32 +12,30 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sqlglot import exp
+
 from funnelcli import __version__
+from funnelcli import sqlast as q
 from funnelcli.compile import ReportQuery
+from funnelcli.contract_renewals import (
+    ContractRenewals,
+    contract_renewal_query,
+    contract_renewals,
+)
 from funnelcli.engine import open_engine
 from funnelcli.errors import SpecError
 from funnelcli.plan import Resolver
 from funnelcli.report import cache_folder, count_unparseable, funnel_info, run_query
-from funnelcli.result import NONE_GROUP, Period
+from funnelcli.result import Period
 from funnelcli.roi_inputs import (
     SpendRow,
-    account_channels,
+    contracts_query,
     decimal,
-    read_contracts,
+    origin_query,
     read_spend,
     roi_sources,
 )
-from funnelcli.roi_metrics import (
-    ChannelCounts,
-    Contract,
-    by_account,
-    by_roi,
-    channel_roi,
-    grouped,
-    prorated,
-    renewals,
-    up_for_renewal,
-)
+from funnelcli.roi_metrics import ChannelCounts, by_roi, channel_roi, prorated
 from funnelcli.roi_result import BLENDED, CohortRenewals, Renewals, RoiReport, UnmatchedSpend
 from funnelcli.spec import Funnel
 from funnelcli.stage_renewals import stage_renewal_query, stage_renewals
@@ -83,12 +81,25 @@ def build_roi(
         unparseable = count_unparseable(engine, compiled)
         rows_rejected, _by_reason = engine.reject_counts()
         spend_rows = read_spend(engine, funnel, roi)
-        contracts: list[Contract] = []
-        origin: dict[str, str] = {}
+        from_contracts: ContractRenewals | None = None
         from_stages: dict[str | None, Renewals] | None = None
+        as_of = query.as_of.date() if query.as_of else None
         if roi.subscriptions is not None:
-            contracts = read_contracts(engine, funnel, roi)
-            origin = account_channels(engine, funnel, roi, resolver)
+            contracts = contracts_query(engine, funnel, roi)
+            if as_of is None:  # the latest contract start: what the file knows about
+                latest = exp.select(q.alias(exp.Max(this=q.col("start")), "latest"))
+                found = engine.records(latest.from_(contracts.subquery("c")).sql(dialect="duckdb"))
+                as_of = found[0]["latest"] if found else None
+            grace = timedelta(seconds=roi.renewal_grace.seconds, days=30 * roi.renewal_grace.months)
+            renewals_sql = contract_renewal_query(
+                contracts,
+                origin_query(engine, funnel, roi, resolver),
+                query.since,
+                query.until,
+                as_of,
+                grace.days,  # contract dates are days: date + timedelta adds whole days
+            )
+            from_contracts = contract_renewals(engine.records(renewals_sql.sql(dialect="duckdb")))
         elif roi.renewal is not None and roi.contract_months is not None:
             names = [s.name for s in funnel.spec.stages]
             renewal_query = stage_renewal_query(
@@ -130,23 +141,14 @@ def build_roi(
         target[key] = (amount + part, count + row.rows)
 
     # Renewals: contracts ending in the period, per channel of origin, per cohort and overall.
-    as_of = query.as_of.date() if query.as_of else max((c.start for c in contracts), default=None)
     if from_stages is not None:  # the funnel's maturity anchor decides who is up for renewal
         as_of = totals["as_of"].date() if totals.get("as_of") else None
-    grace = timedelta(seconds=roi.renewal_grace.seconds, days=30 * roi.renewal_grace.months)
-    up = up_for_renewal(contracts, query.since, query.until, as_of, grace)
-
-    index = by_account(contracts)  # once: renewal_of runs per channel and per cohort
-    up_by_origin = grouped(up, lambda c: origin.get(c.account, NONE_GROUP))
-    up_origins = set(up_by_origin)
+    up_origins = set(from_contracts.by_channel) if from_contracts is not None else set()
 
     def renewal_of(channel: str | None) -> Any:
         if from_stages is not None:
             return from_stages.get(channel)
-        if roi.subscriptions is None:
-            return None
-        chosen = up if channel is None else up_by_origin.get(channel, [])
-        return renewals(index, chosen, grace)
+        return from_contracts.of(channel) if from_contracts is not None else None
 
     def counts(channel: str, row: Mapping[str, Any], money_spent: tuple[Decimal, int]) -> Any:
         return ChannelCounts(
@@ -176,11 +178,9 @@ def build_roi(
         gross_margin=roi.gross_margin,
         contract_months=roi.contract_months,
     )
-    first_start = {account: min(c.start for c in own) for account, own in index.items()}
-    up_by_cohort = grouped(up, lambda c: str(first_start[c.account].year))
     by_cohort = tuple(
-        CohortRenewals(cohort=year, renewals=renewals(index, chosen, grace))
-        for year, chosen in sorted(up_by_cohort.items())
+        CohortRenewals(cohort=year, renewals=numbers)
+        for year, numbers in (from_contracts.by_cohort if from_contracts else {}).items()
     )
     return RoiReport(
         funnel=funnel_info(funnel),
@@ -223,8 +223,10 @@ def validate_roi(funnel: Funnel, data_dir: Path | None = None) -> list[str]:
         spend = read_spend(engine, funnel, roi)
         lines = [f"  roi spend: {sum(r.rows for r in spend)} rows"]
         if roi.subscriptions is not None:
-            contracts = read_contracts(engine, funnel, roi)
-            lines.append(f"  roi subscriptions: {len(contracts)} contracts")
+            contracts = contracts_query(engine, funnel, roi)
+            count = exp.select(q.alias(exp.Count(this=exp.Star()), "n"))
+            found = engine.records(count.from_(contracts.subquery("c")).sql(dialect="duckdb"))
+            lines.append(f"  roi subscriptions: {found[0]['n']} contracts")
     return lines
 
 

@@ -20,7 +20,6 @@ from funnelcli.engine import AMOUNT, Engine, SourceFiles, resolve_source
 from funnelcli.errors import DataError
 from funnelcli.plan import Resolver, stage_plans
 from funnelcli.result import NONE_GROUP
-from funnelcli.roi_metrics import Contract
 from funnelcli.spec import Funnel, RoiSpec, SourceSpec
 
 SPEND = "roi_spend"
@@ -111,6 +110,11 @@ def _month(raw: str) -> exp.Expr:
 
 
 def _first_bad_row(engine: Engine, view: str, raw: str, bad: exp.Expr) -> tuple[int, str] | None:
+    """(row, text) of the first row where `bad` holds. A count first: one parallel pass, where
+    numbering the rows in file order is a slow one, needed only when there is something to name."""
+    count = exp.select(q.alias(q.count_if(bad.copy()), "n")).from_(q.table(f"source_{view}"))
+    if not engine.records(count.sql(dialect="duckdb"), source_name=view)[0]["n"]:
+        return None
     numbered = exp.select(
         q.alias(exp.Window(this=exp.RowNumber()), "row_no"),
         q.alias(_as_text(raw), "raw_text"),
@@ -137,6 +141,8 @@ def _require(engine: Engine, view: str, raw: str, bad: exp.Expr, what: str) -> N
 
 
 def _require_amount(engine: Engine, view: str, raw: str) -> None:
+    if not engine.count_unparseable(view, raw):  # one parallel pass before the ordered one
+        return
     found = engine.first_unreadable(view, raw, AMOUNT)
     if found is not None:
         row, text = found
@@ -203,7 +209,10 @@ def _add_month(moment: datetime) -> datetime:
     return moment.replace(year=year, month=month, day=1)
 
 
-def read_contracts(engine: Engine, funnel: Funnel, roi: RoiSpec) -> list[Contract]:
+def contracts_query(engine: Engine, funnel: Funnel, roi: RoiSpec) -> exp.Select:
+    """The contracts (account, start, end as DATEs, amount as DECIMAL or NULL) of the
+    subscriptions file, once every amount and date in it is checked readable; rows without an
+    account, start or end are left out."""
     subs = roi.subscriptions
     assert subs is not None
     key = "roi.subscriptions"
@@ -214,7 +223,7 @@ def read_contracts(engine: Engine, funnel: Funnel, roi: RoiSpec) -> list[Contrac
     _require_amount(engine, SUBSCRIPTIONS, amount)
     for raw in (start, end):
         _require(engine, SUBSCRIPTIONS, raw, _unreadable_time(raw, _day(raw)), "a date")
-    query = (
+    return (
         exp.select(
             q.alias(_as_text(account), "account"),
             q.alias(_day(start), "start"),
@@ -224,17 +233,11 @@ def read_contracts(engine: Engine, funnel: Funnel, roi: RoiSpec) -> list[Contrac
         .from_(q.table(f"source_{SUBSCRIPTIONS}"))
         .where(q.and_(q.not_null(q.col(account)), q.not_null(q.col(start)), q.not_null(q.col(end))))
     )
-    return [
-        Contract(r["account"], r["start"], r["end"], decimal(r["amount"]))
-        for r in engine.records(query.sql(dialect="duckdb"))
-    ]
 
 
-def account_channels(
-    engine: Engine, funnel: Funnel, roi: RoiSpec, resolver: Resolver
-) -> dict[str, str]:
+def origin_query(engine: Engine, funnel: Funnel, roi: RoiSpec, resolver: Resolver) -> exp.Select:
     """Account → channel of origin: the channel of the account's earliest entering row, for
-    the accounts of the subscriptions file only (not one Python dict entry per lead account)."""
+    the accounts of the subscriptions file only."""
     source_name, raw = resolver.attribute_source(roi.channel, "roi.channel")
     source = funnel.spec.sources[source_name]
     if source.account is None:
@@ -251,7 +254,7 @@ def account_channels(
     customers = exp.select(_as_text(sub_account)).from_(q.table(f"source_{SUBSCRIPTIONS}"))
     first = stage_plans(funnel, resolver)[0]
     order = [first.time] if first.source == source_name and first.time is not None else []
-    query = (
+    return (
         exp.select(
             q.alias(_as_text(account), "account"),
             q.alias(q.first_by(_as_text(raw), *order), "channel"),
@@ -260,7 +263,3 @@ def account_channels(
         .where(q.and_(q.not_null(q.col(account)), _as_text(account).isin(query=customers)))
         .group_by(_as_text(account))
     )
-    return {
-        str(r["account"]): str(r["channel"]) if r["channel"] is not None else NONE_GROUP
-        for r in engine.records(query.sql(dialect="duckdb"))
-    }
