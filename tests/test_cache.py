@@ -165,14 +165,15 @@ def test_cache_info_and_clear(repo: Path) -> None:
     assert entry["rows"] == 3000
     assert entry["files"] == [str((repo / "sample_data" / "leads.csv").resolve())]
     assert document["total_bytes"] == entry["bytes"] == Path(entry["parquet"]).stat().st_size
-    (stored,) = (folder / "results").glob("*.parquet")
-    assert document["results"] == {"entries": 1, "bytes": stored.stat().st_size}
+    stored = list((folder / "results").glob("*.parquet"))  # the report, the ids' check
+    size = sum(p.stat().st_size for p in stored)
+    assert document["results"] == {"entries": 2, "bytes": size}
     result = runner.invoke(app, ["cache", "info"], env=ENV)
-    assert "1 cached source(s)" in result.stdout and "stored query results: 1," in result.stdout
+    assert "1 cached source(s)" in result.stdout and "stored query results: 2," in result.stdout
     (folder / "notes.txt").write_text("not ours")
     result = runner.invoke(app, ["cache", "clear"], env=ENV)
-    # the copy, the stored result, their records and the leads.csv probing memo
-    assert result.exit_code == 0 and "Removed 5 file(s)" in result.stdout
+    # the copy, the two stored results, their records and the leads.csv probing memo
+    assert result.exit_code == 0 and "Removed 7 file(s)" in result.stdout
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
     other = repo / "elsewhere"
     args = ["report", "--cache", "--cache-dir", str(other), "-f", "json"]
@@ -263,6 +264,30 @@ def test_the_copy_is_sorted_whatever_the_file_order(
     assert not [p for p in (repo / "cache").iterdir() if p.name.endswith(".tmp")]
 
 
+@pytest.mark.parametrize("duplicate", [False, True])
+def test_a_copy_with_one_row_per_id_is_read_per_row(repo: Path, duplicate: bool) -> None:
+    """Distinct ids (checked once per copy, stored): layer 1 without GROUP BY; a repeated id,
+    or one missing, keeps the GROUP BY. The numbers are the same either way."""
+    from funnelcli.report import compile_for
+
+    leads = repo / "sample_data" / "leads.csv"
+    if duplicate:
+        header, first, *rest = leads.read_text().splitlines(keepends=True)
+        leads.write_text(header + first + "".join(rest) + first)  # lead L000001 twice
+    plain = _report(repo)
+    assert _report(repo, cache=True) == plain
+    assert _report(repo, cache=True) == plain  # the check read back
+    funnel = load_funnel(repo / "funnels" / "default.yaml")
+    with open_engine(funnel, parquet_cache=repo / "cache") as engine:
+        compiled = compile_for(funnel, engine)
+    assert compiled.per_row_candidates == ("leads",)
+    assert compiled.per_row == (() if duplicate else ("leads",))
+    layer_1 = compiled.query.args["with_"].expressions[0].this
+    assert (layer_1.args.get("group") is None) is not duplicate
+    if duplicate:
+        assert plain["data_quality"]["duplicate_ids"] == {"leads": 1}
+
+
 def _statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every SQL statement the engine runs from now on."""
     from funnelcli.engine import Engine
@@ -330,7 +355,8 @@ def test_a_rerun_reads_the_stored_result(repo: Path, monkeypatch: pytest.MonkeyP
     assert seen and not [s for s in seen if "agg_0" in s or s.startswith("COPY")]
     by_channel = _report(repo, ReportQuery(breakdowns=(("channel",),)), cache=True)  # another query
     assert by_channel == _report(repo, ReportQuery(breakdowns=(("channel",),)))
-    assert len(list((repo / "cache" / "results").glob("*.parquet"))) == 2
+    # the two reports and the check that the copy has one row per lead
+    assert len(list((repo / "cache" / "results").glob("*.parquet"))) == 3
 
 
 def test_a_changed_file_is_never_answered_from_a_stored_result(repo: Path) -> None:
@@ -378,11 +404,14 @@ def test_a_type_parquet_would_change_is_run_not_served(repo: Path) -> None:
 def test_a_damaged_stored_result_is_recomputed(repo: Path) -> None:
     plain = _report(repo)
     _report(repo, cache=True)
-    (stored,) = (repo / "cache" / "results").glob("*.parquet")
-    stored.write_bytes(b"not a parquet file")
+    stored = list((repo / "cache" / "results").glob("*.parquet"))  # the report, the ids' check
+    assert len(stored) == 2
+    for path in stored:
+        path.write_bytes(b"not a parquet file")
     assert _report(repo, cache=True) == plain
-    assert stored.stat().st_size > 1000
-    stored.with_suffix(".json").write_text("{broken")
+    assert all(path.read_bytes()[:4] == b"PAR1" for path in stored)  # written again
+    for path in stored:
+        path.with_suffix(".json").write_text("{broken")
     assert _report(repo, cache=True) == plain
 
 

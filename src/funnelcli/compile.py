@@ -59,6 +59,9 @@ class ReportQuery:
     known_values: tuple[str, ...] = ()
 
 
+_Headers = Mapping[str, Sequence[str] | Mapping[str, str]]
+
+
 @dataclass(frozen=True)
 class CompiledFunnel:
     """The report query and what its output columns mean."""
@@ -70,6 +73,10 @@ class CompiledFunnel:
     source_names: tuple[str, ...]
     typed_columns: tuple[tuple[str, str, str], ...]  # (source, raw header, SQL type) cast by us
     value_lists: dict[str, str] = field(default_factory=dict)  # ReportQuery.known_values
+    # Sources whose layer 1 can be computed row by row when their keys are distinct (see
+    # unique_key_check), and those this query does compute that way.
+    per_row_candidates: tuple[str, ...] = ()
+    per_row: tuple[str, ...] = ()
 
     def sql(self, *, pretty: bool = True, dialect: str = "duckdb") -> str:
         return self.query.sql(dialect=dialect, pretty=pretty)
@@ -130,6 +137,69 @@ def _source_from(funnel: Funnel, source_name: str, resolver: Resolver) -> exp.Ex
     return exp.alias_(exp.Subquery(this=joined), "s", table=True)
 
 
+def unique_key_check(funnel: Funnel, source_name: str, headers: _Headers) -> exp.Select:
+    """One row, column `distinct`: whether every row of the source has a key (its id, or its
+    account at account grain) and no two rows share one. Then its layer 1 is its rows."""
+    key = _key_expression(funnel, source_name, Resolver(funnel, headers))
+    distinct = exp.EQ(
+        this=exp.Count(this=exp.Distinct(expressions=[key])), expression=exp.Count(this=exp.Star())
+    )
+    return exp.select(q.alias(distinct, "distinct")).from_(q.table(source_view(source_name)))
+
+
+def _per_row(aggregate: exp.Select) -> exp.Select | None:
+    """Layer 1 without its GROUP BY, for a source whose keys are distinct (each group is one
+    row): each aggregate of one row written as that row's value. The same columns, types and
+    values; None when an aggregate has no such rewrite here (then the GROUP BY stays)."""
+    columns = []
+    for column in aggregate.expressions:
+        if not isinstance(column, exp.Alias):
+            return None
+        value = _one_row_value(column.this)
+        if value is None or any(isinstance(n, exp.AggFunc) for n in value.walk()):
+            return None
+        columns.append(exp.alias_(value, column.alias, quoted=True))
+    select = aggregate.copy()
+    select.set("expressions", columns)
+    select.set("group", None)
+    return select
+
+
+def _one_row_value(aggregate: exp.Expr) -> exp.Expr | None:
+    """What `aggregate` gives over a group of exactly one row, as an expression of that row:
+    count(*) → 1; min/max/bool_or(x) → x; with FILTER (WHERE c) only where c holds (count: 0
+    elsewhere, others NULL, as over zero rows); min(struct).field → the row's field."""
+    field = None
+    if isinstance(aggregate, exp.Dot):  # first_by: min({…}).v
+        field = aggregate.expression
+        aggregate = aggregate.this
+    condition = None
+    if isinstance(aggregate, exp.Filter):
+        condition = aggregate.expression.this
+        aggregate = aggregate.this
+    if isinstance(aggregate, exp.Count) and isinstance(aggregate.this, exp.Star) and not field:
+        one = exp.Literal.number(1)
+        counted = (
+            one
+            if condition is None
+            else exp.Case().when(condition.copy(), one).else_(exp.Literal.number(0))
+        )
+        return exp.cast(counted, "BIGINT")
+    if not isinstance(aggregate, (exp.Min, exp.Max, exp.LogicalOr)):
+        # A plain expression of the key is kept; any other aggregate has no rewrite here.
+        if (
+            field is None
+            and condition is None
+            and not any(isinstance(n, exp.AggFunc) for n in aggregate.walk())
+        ):
+            return aggregate.copy()
+        return None
+    value: exp.Expr = aggregate.this.copy()
+    if field is not None:
+        value = exp.func("struct_extract", value, exp.Literal.string(field.name))
+    return value if condition is None else q.case(condition.copy(), value)
+
+
 def _source_aggregate(
     funnel: Funnel,
     source_name: str,
@@ -138,10 +208,13 @@ def _source_aggregate(
     resolver: Resolver,
     lookups: Mapping[str, tuple[LookupJoin, str]] | None = None,
     lost: tuple[str, exp.Expr] | None = None,
-) -> exp.Select:
-    """Layer 1 for one source. `lookups`: attribute alias → (lookup, raw lookup column) for the
-    attributes this source gets from a lookup joined on; `lost`: the `lost:` outcome's source
-    and row condition (a `lost_u` flag when it is this source)."""
+    *,
+    distinct_keys: bool = False,
+) -> tuple[exp.Select, bool]:
+    """Layer 1 for one source, and whether it could be computed per row when its keys are
+    distinct (`distinct_keys`: it is then). `lookups`: attribute alias → (lookup, raw lookup
+    column) for the attributes this source gets from a lookup joined on; `lost`: the `lost:`
+    outcome's source and row condition (a `lost_u` flag when it is this source)."""
     spec = funnel.spec
     lookups = lookups or {}
     source = spec.sources[source_name]
@@ -218,7 +291,12 @@ def _source_aggregate(
                 value = exp.cast(q.col(raw), "VARCHAR")
             columns.append(q.alias(q.first_by(value, row_time.copy()), alias))
     rows = join_lookups(_source_from(funnel, source_name, resolver), list(joined.values()))
-    return exp.select(*columns).from_(rows).group_by(key)
+    aggregate = exp.select(*columns).from_(rows).group_by(key)
+    # A join (lookups, the account mapping) could repeat a row: only the source's own rows.
+    per_row = _per_row(aggregate) if not joined and not mapped else None
+    if per_row is not None and distinct_keys:
+        return per_row, True
+    return aggregate, per_row is not None
 
 
 # --- layers 2-4 ---------------------------------------------------------------------------
@@ -226,13 +304,15 @@ def _source_aggregate(
 
 def compile_funnel(
     funnel: Funnel,
-    headers: Mapping[str, Sequence[str] | Mapping[str, str]],
+    headers: _Headers,
     query: ReportQuery | None = None,
+    distinct_keys: frozenset[str] = frozenset(),
 ) -> CompiledFunnel:
     """Build the report query for `funnel`.
 
     `headers` are each source's raw column names, or names → DuckDB types (then date and
-    timestamp columns skip the text-to-UTC conversion).
+    timestamp columns skip the text-to-UTC conversion). `distinct_keys`: sources known to have
+    one row per key (unique_key_check), whose layer 1 is then computed per row, no GROUP BY.
     """
     query = query or ReportQuery()
     spec = funnel.spec
@@ -261,10 +341,20 @@ def compile_funnel(
 
     sources = spec.funnel_sources  # lookups are joined inside layer 1, not here
     with_: list[tuple[str, exp.Expr]] = []
+    candidates: list[str] = []
     for i, source_name in enumerate(sources):
-        aggregate = _source_aggregate(
-            funnel, source_name, plans, attributes, resolver, from_lookup, lost
+        aggregate, possible = _source_aggregate(
+            funnel,
+            source_name,
+            plans,
+            attributes,
+            resolver,
+            from_lookup,
+            lost,
+            distinct_keys=source_name in distinct_keys,
         )
+        if possible:
+            candidates.append(source_name)
         with_.append((f"agg_{i}", aggregate))
 
     # Layer 2: full outer join of the per-source aggregates on the key.
@@ -357,6 +447,8 @@ def compile_funnel(
         source_names=tuple(sources),
         typed_columns=_typed_columns(plans),
         value_lists=value_lists,
+        per_row_candidates=tuple(candidates),
+        per_row=tuple(c for c in candidates if c in distinct_keys),
     )
 
 
