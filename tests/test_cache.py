@@ -264,16 +264,19 @@ def test_the_copy_is_sorted_whatever_the_file_order(
     assert not [p for p in (repo / "cache").iterdir() if p.name.endswith(".tmp")]
 
 
-@pytest.mark.parametrize("duplicate", [False, True])
-def test_a_copy_with_one_row_per_id_is_read_per_row(repo: Path, duplicate: bool) -> None:
+@pytest.mark.parametrize("change", ["none", "repeated id", "missing id"])
+def test_a_copy_with_one_row_per_id_is_read_per_row(repo: Path, change: str) -> None:
     """Distinct ids (checked once per copy, stored): layer 1 without GROUP BY; a repeated id,
     or one missing, keeps the GROUP BY. The numbers are the same either way."""
     from funnelcli.report import compile_for
 
     leads = repo / "sample_data" / "leads.csv"
-    if duplicate:
-        header, first, *rest = leads.read_text().splitlines(keepends=True)
+    header, first, *rest = leads.read_text().splitlines(keepends=True)
+    if change == "repeated id":
         leads.write_text(header + first + "".join(rest) + first)  # lead L000001 twice
+    elif change == "missing id":
+        leads.write_text(header + first.replace("L000001", "", 1) + "".join(rest))
+    duplicate = change != "none"
     plain = _report(repo)
     assert _report(repo, cache=True) == plain
     assert _report(repo, cache=True) == plain  # the check read back
@@ -284,8 +287,10 @@ def test_a_copy_with_one_row_per_id_is_read_per_row(repo: Path, duplicate: bool)
     assert compiled.per_row == (() if duplicate else ("leads",))
     layer_1 = compiled.query.args["with_"].expressions[0].this
     assert (layer_1.args.get("group") is None) is not duplicate
-    if duplicate:
+    if change == "repeated id":
         assert plain["data_quality"]["duplicate_ids"] == {"leads": 1}
+    if change == "missing id":
+        assert plain["data_quality"]["rows_without_id"] == {"leads": 1}
 
 
 def _statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
