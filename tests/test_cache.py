@@ -11,6 +11,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from sqlglot import exp
 from typer.testing import CliRunner
 
 from funnelcli import cache, results
@@ -165,15 +166,16 @@ def test_cache_info_and_clear(repo: Path) -> None:
     assert entry["rows"] == 3000
     assert entry["files"] == [str((repo / "sample_data" / "leads.csv").resolve())]
     assert document["total_bytes"] == entry["bytes"] == Path(entry["parquet"]).stat().st_size
-    stored = list((folder / "results").glob("*.parquet"))  # the report, the ids' check
+    # the report, the check for one row per id and the first pass for the default as_of
+    stored = list((folder / "results").glob("*.parquet"))
     size = sum(p.stat().st_size for p in stored)
-    assert document["results"] == {"entries": 2, "bytes": size}
+    assert document["results"] == {"entries": 3, "bytes": size}
     result = runner.invoke(app, ["cache", "info"], env=ENV)
-    assert "1 cached source(s)" in result.stdout and "stored query results: 2," in result.stdout
+    assert "1 cached source(s)" in result.stdout and "stored query results: 3," in result.stdout
     (folder / "notes.txt").write_text("not ours")
     result = runner.invoke(app, ["cache", "clear"], env=ENV)
-    # the copy, the two stored results, their records and the leads.csv probing memo
-    assert result.exit_code == 0 and "Removed 7 file(s)" in result.stdout
+    # the copy, the three stored results, their records and the leads.csv probing memo
+    assert result.exit_code == 0 and "Removed 9 file(s)" in result.stdout
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
     other = repo / "elsewhere"
     args = ["report", "--cache", "--cache-dir", str(other), "-f", "json"]
@@ -285,8 +287,11 @@ def test_a_copy_with_one_row_per_id_is_read_per_row(repo: Path, change: str) -> 
         compiled = compile_for(funnel, engine)
     assert compiled.per_row_candidates == ("leads",)
     assert compiled.per_row == (() if duplicate else ("leads",))
-    layer_1 = compiled.query.args["with_"].expressions[0].this
-    assert (layer_1.args.get("group") is None) is not duplicate
+    ctes = {cte.alias: cte.this for cte in compiled.query.args["with_"].expressions}
+    assert (ctes["agg_0"].args.get("group") is None) is not duplicate
+    # read per row, the default as_of comes from a first pass, as a literal: no layer is read
+    # twice and the query streams
+    assert (ctes["scored"].find(exp.Subquery) is None) is not duplicate
     if change == "repeated id":
         assert plain["data_quality"]["duplicate_ids"] == {"leads": 1}
     if change == "missing id":
@@ -360,8 +365,8 @@ def test_a_rerun_reads_the_stored_result(repo: Path, monkeypatch: pytest.MonkeyP
     assert seen and not [s for s in seen if "agg_0" in s or s.startswith("COPY")]
     by_channel = _report(repo, ReportQuery(breakdowns=(("channel",),)), cache=True)  # another query
     assert by_channel == _report(repo, ReportQuery(breakdowns=(("channel",),)))
-    # the two reports and the check that the copy has one row per lead
-    assert len(list((repo / "cache" / "results").glob("*.parquet"))) == 3
+    # the two reports, the check that the copy has one row per lead, the as_of first pass
+    assert len(list((repo / "cache" / "results").glob("*.parquet"))) == 4
 
 
 def test_a_changed_file_is_never_answered_from_a_stored_result(repo: Path) -> None:
@@ -409,8 +414,8 @@ def test_a_type_parquet_would_change_is_run_not_served(repo: Path) -> None:
 def test_a_damaged_stored_result_is_recomputed(repo: Path) -> None:
     plain = _report(repo)
     _report(repo, cache=True)
-    stored = list((repo / "cache" / "results").glob("*.parquet"))  # the report, the ids' check
-    assert len(stored) == 2
+    stored = list((repo / "cache" / "results").glob("*.parquet"))  # report, check, as_of
+    assert len(stored) == 3
     for path in stored:
         path.write_bytes(b"not a parquet file")
     assert _report(repo, cache=True) == plain

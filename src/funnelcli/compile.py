@@ -77,9 +77,20 @@ class CompiledFunnel:
     # unique_key_check), and those this query does compute that way.
     per_row_candidates: tuple[str, ...] = ()
     per_row: tuple[str, ...] = ()
+    latest_columns: tuple[str, ...] = ()  # per-key columns of layer 2 the default as_of is of
 
     def sql(self, *, pretty: bool = True, dialect: str = "duckdb") -> str:
         return self.query.sql(dialect=dialect, pretty=pretty)
+
+    def anchor(self) -> exp.Select:
+        """Only the default maturity anchor (column `as_of`: the latest evidence time of any
+        keyed row), over the same layers: a first pass whose result, given back as --as-of,
+        makes the same report, in which no layer is read twice."""
+        select = _anchor(self.latest_columns)
+        (value,) = select.expressions
+        select.set("expressions", [q.alias(q.ts(value), "as_of")])
+        select.set("with_", self.query.args["with_"].copy())
+        return select
 
     def anchors(self) -> exp.Select:
         """Only the maturity anchor (as_of) and the cohort's first entry, over the same layers:
@@ -449,6 +460,7 @@ def compile_funnel(
         value_lists=value_lists,
         per_row_candidates=tuple(candidates),
         per_row=tuple(c for c in candidates if c in distinct_keys),
+        latest_columns=tuple(latest_columns),
     )
 
 
@@ -627,21 +639,22 @@ def _per_id(
     return exp.select(*columns).from_(q.table(previous))
 
 
+def _anchor(latest_columns: Sequence[str]) -> exp.Select:
+    """The default `as_of`: the latest evidence time of any row with a key (NULL without
+    timed evidence)."""
+    if not latest_columns:
+        return exp.select(exp.cast(exp.null(), "TIMESTAMP"))
+    latest = [exp.Max(this=q.col(c)) for c in latest_columns]
+    return exp.select(q.greatest(*latest)).from_(q.table("per_id")).where(q.not_null(q.col(KEY)))
+
+
 def _scored(
     window: Duration | None, latest_columns: list[str], as_of: datetime | None
 ) -> exp.Select:
     """Adds `as_of` (the maturity anchor) and `immature` (entered less than a window before it)."""
-    if as_of is not None:
-        anchor: exp.Expr = q.ts_literal(as_of)
-    elif latest_columns:
-        latest = [exp.Max(this=q.col(c)) for c in latest_columns]
-        anchor = exp.Subquery(
-            this=exp.select(q.greatest(*latest))
-            .from_(q.table("per_id"))
-            .where(q.not_null(q.col(KEY)))
-        )
-    else:
-        anchor = exp.cast(exp.null(), "TIMESTAMP")
+    anchor = (
+        q.ts_literal(as_of) if as_of is not None else exp.Subquery(this=_anchor(latest_columns))
+    )
     columns: list[exp.Expr] = [exp.Star(), q.alias(q.ts(anchor), "as_of")]
     if window is not None:
         matures = exp.Add(this=q.col("entry_at"), expression=q.interval(window))
