@@ -39,20 +39,25 @@ def compile_for(funnel: Funnel, engine: Engine, query: ReportQuery | None = None
         for index, name in enumerate(getattr(funnel.spec, key)):
             resolver.attribute_source(name, f"{key}[{index}]")
     query = query or ReportQuery()
-    compiled = compile_funnel(funnel, headers, query)
+    # Optimistic: sources read from copies are compiled per row, then checked (stored checks).
+    copied = frozenset(name for name in funnel.spec.funnel_sources if name in engine.copies)
+    compiled = compile_funnel(funnel, headers, query, copied)
     distinct = frozenset(
         name for name in compiled.per_row_candidates if _distinct_keys(engine, funnel, name)
     )
-    if not distinct:
-        return compiled
-    compiled = compile_funnel(funnel, headers, query, distinct)
-    if query.as_of is None and set(compiled.per_row) == set(compiled.source_names):
+    if distinct != set(compiled.per_row):
+        compiled = compile_funnel(funnel, headers, query, distinct)
+    if query.as_of is None and distinct and distinct == set(compiled.source_names):
         # Every layer is read row by row: with the default anchor found by a first pass (a
         # scan of the copies' time columns) and given as --as-of, the report's layers are read
         # once and stream (at 10M rows 0.4 instead of 1.3 GiB). The same report.
         # The anchor depends on no option of the query: one first pass (and stored result)
         # serves every question over the same copies.
-        plain = compile_funnel(funnel, headers, ReportQuery(), distinct)
+        plain = (
+            compiled
+            if query == ReportQuery()
+            else compile_funnel(funnel, headers, ReportQuery(), distinct)
+        )
         found = engine.records(plain.anchor().sql(dialect="duckdb"))[0]["as_of"]
         if found is not None:
             anchored = replace(query, as_of=found)
