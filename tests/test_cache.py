@@ -298,6 +298,41 @@ def test_a_copy_with_one_row_per_id_is_read_per_row(repo: Path, change: str) -> 
         assert plain["data_quality"]["rows_without_id"] == {"leads": 1}
 
 
+@pytest.mark.parametrize("change", ["none", "repeated id early", "repeated id late"])
+def test_a_csv_is_read_per_row_on_trust_and_checked(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """Without the cache, a CSV whose first rows have one row per id is read per row with the
+    check in the same query; a repeated id among the first rows skips that, a later one voids
+    it and the GROUP BY runs. The report is the same."""
+    from funnelcli import report
+    from funnelcli.report import run_query
+
+    monkeypatch.setattr(report, "_HEAD_ROWS", 100)
+    leads = repo / "sample_data" / "leads.csv"
+    header, *rows = leads.read_text().splitlines(keepends=True)
+    before = _report(repo)
+    if change == "repeated id early":
+        leads.write_text(header + "".join(rows[:10]) + rows[0] + "".join(rows[10:]))
+    elif change == "repeated id late":
+        leads.write_text(header + "".join(rows) + rows[0])
+    seen = _statements(monkeypatch)
+    funnel = load_funnel(repo / "funnels" / "default.yaml")
+    with open_engine(funnel) as engine:
+        compiled, found = run_query(engine, funnel, ReportQuery())
+    reports = [s for s in seen if "agg_0" in s]
+    assert compiled.per_row == (("leads",) if change == "none" else ())
+    assert list(compiled.checks) == (["distinct_0"] if change == "none" else [])
+    assert not [k for k in found[0] if k.startswith("distinct_")]  # not in the report's rows
+    assert len(reports) == (2 if change == "repeated id late" else 1)
+    assert ("GROUP BY" not in reports[0].split('"ids"')[0]) is (change != "repeated id early")
+    after = _report(repo)
+    if change == "none":
+        assert after == before
+    else:
+        assert after["data_quality"]["duplicate_ids"] == {"leads": 1}
+
+
 def _statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every SQL statement the engine runs from now on."""
     from funnelcli.engine import Engine

@@ -497,3 +497,17 @@ def test_one_row_per_id_read_from_the_cache_is_the_same_report(case: Case) -> No
     expected = reference_numbers(ref.report(case.spec, list(case.rows)))
     found = differences(engine_numbers(cached), expected)
     assert not found, "engine ≠ reference:\n" + "\n".join(found)
+
+
+@SMALL
+@given(cases("wide"))
+def test_a_trial_per_row_voided_by_a_repeated_id_gives_the_reference(case: Case) -> None:
+    """From a CSV, a source whose first rows have one row per id is read per row on trust, with
+    the check in the same query (report._trial); a repeated id later voids that result and
+    the GROUP BY runs. Checking only the first row makes every repeated id a late one."""
+    from unittest import mock
+
+    from funnelcli import report
+
+    with mock.patch.object(report, "_HEAD_ROWS", 1):
+        assert_matches_reference(case)

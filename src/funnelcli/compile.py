@@ -78,6 +78,9 @@ class CompiledFunnel:
     per_row_candidates: tuple[str, ...] = ()
     per_row: tuple[str, ...] = ()
     latest_columns: tuple[str, ...] = ()  # per-key columns of layer 2 the default as_of is of
+    # Sources read per row on trust: output column → the source whose one-row-per-key check
+    # it holds (unique_key_check, as a scalar subquery). A false one voids the result.
+    checks: dict[str, str] = field(default_factory=dict)
 
     def sql(self, *, pretty: bool = True, dialect: str = "duckdb") -> str:
         return self.query.sql(dialect=dialect, pretty=pretty)
@@ -98,10 +101,17 @@ class CompiledFunnel:
         stage aggregates (DuckDB skips the layers this does not read)."""
         first = q.filtered(exp.Min(this=q.col("entry_at")), _cohort())
         select = exp.select(
-            q.alias(exp.Max(this=q.col("as_of")), "as_of"), q.alias(first, "first_entry")
+            q.alias(exp.Max(this=q.col("as_of")), "as_of"),
+            q.alias(first, "first_entry"),
+            *self._check_columns(),
         ).from_(q.table("scored"))
         select.set("with_", self.query.args["with_"].copy())
         return select
+
+    def _check_columns(self) -> list[exp.Expr]:
+        """The checks of the sources read per row on trust, as output columns."""
+        found = {e.alias_or_name: e for e in self.query.expressions}
+        return [found[column].copy() for column in self.checks]
 
 
 def _key_expression(funnel: Funnel, source_name: str, resolver: Resolver) -> exp.Expr:
@@ -148,14 +158,21 @@ def _source_from(funnel: Funnel, source_name: str, resolver: Resolver) -> exp.Ex
     return exp.alias_(exp.Subquery(this=joined), "s", table=True)
 
 
-def unique_key_check(funnel: Funnel, source_name: str, headers: _Headers) -> exp.Select:
-    """One row, column `distinct`: whether every row of the source has a key (its id, or its
-    account at account grain) and no two rows share one. Then its layer 1 is its rows."""
+def unique_key_check(
+    funnel: Funnel, source_name: str, headers: _Headers, head: int | None = None
+) -> exp.Select:
+    """One row, column `distinct`: whether every row of the source (of its first `head` rows)
+    has a key (its id, or its account at account grain) and no two share one. Then its layer 1
+    is its rows."""
     key = _key_expression(funnel, source_name, Resolver(funnel, headers))
     distinct = exp.EQ(
         this=exp.Count(this=exp.Distinct(expressions=[key])), expression=exp.Count(this=exp.Star())
     )
-    return exp.select(q.alias(distinct, "distinct")).from_(q.table(source_view(source_name)))
+    rows: exp.Expr = q.table(source_view(source_name))
+    if head is not None:
+        first = exp.select(exp.Star()).from_(rows).limit(head)
+        rows = exp.Subquery(this=first, alias=exp.TableAlias(this=exp.to_identifier("head")))
+    return exp.select(q.alias(distinct, "distinct")).from_(rows)
 
 
 def _per_row(aggregate: exp.Select) -> exp.Select | None:
@@ -318,12 +335,15 @@ def compile_funnel(
     headers: _Headers,
     query: ReportQuery | None = None,
     distinct_keys: frozenset[str] = frozenset(),
+    trusted: frozenset[str] = frozenset(),
 ) -> CompiledFunnel:
     """Build the report query for `funnel`.
 
     `headers` are each source's raw column names, or names → DuckDB types (then date and
     timestamp columns skip the text-to-UTC conversion). `distinct_keys`: sources known to have
     one row per key (unique_key_check), whose layer 1 is then computed per row, no GROUP BY.
+    `trusted`: sources read per row before that is known; the query also outputs each one's
+    check (CompiledFunnel.checks), and its result stands only where every check is true.
     """
     query = query or ReportQuery()
     spec = funnel.spec
@@ -362,7 +382,7 @@ def compile_funnel(
             resolver,
             from_lookup,
             lost,
-            distinct_keys=source_name in distinct_keys,
+            distinct_keys=source_name in distinct_keys | trusted,
         )
         if possible:
             candidates.append(source_name)
@@ -447,6 +467,12 @@ def compile_funnel(
     final = _final_aggregate(plans, breakdowns, aliases, spec.window is not None)
     final = _with_sales_columns(final, spec.won_stage, lost is not None)
     final = _split_quantiles(final, quality)
+    checks: dict[str, str] = {}
+    for i, source_name in enumerate(sources):
+        if source_name in trusted and source_name in candidates:
+            check = exp.Subquery(this=unique_key_check(funnel, source_name, headers))
+            final.select(q.alias(check, f"distinct_{i}"), append=True, copy=False)
+            checks[f"distinct_{i}"] = source_name
     for name, body in with_:
         final = final.with_(exp.to_identifier(name, quoted=True), as_=body, copy=False)
     group_columns = {name: f"g_{aliases[name]}" for b in breakdowns for name in b}
@@ -459,8 +485,9 @@ def compile_funnel(
         typed_columns=_typed_columns(plans),
         value_lists=value_lists,
         per_row_candidates=tuple(candidates),
-        per_row=tuple(c for c in candidates if c in distinct_keys),
+        per_row=tuple(c for c in candidates if c in distinct_keys | trusted),
         latest_columns=tuple(latest_columns),
+        checks=checks,
     )
 
 
