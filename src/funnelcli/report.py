@@ -87,17 +87,7 @@ def run_query(
     """Compile against the real headers and run; a value DuckDB cannot read is located
     (file, row, column) before the error reaches the user."""
     compiled = compile_for(funnel, engine, query)
-    trial = _trial(engine, funnel, query, compiled)
-    for attempt in (trial, compiled):
-        if attempt is None:
-            continue
-        sql = attempt.sql()
-        if explain is not None:
-            explain(sql)
-        rows = _located(engine, attempt, partial(engine.records, sql, exact=False))
-        if _stands(rows, attempt):
-            return attempt, [_without(row, attempt.checks) for row in rows]
-    raise AssertionError("unreachable: the GROUP BY query has no checks")
+    return _standing(engine, funnel, query, compiled, CompiledFunnel.sql, explain, exact=False)
 
 
 def anchors(
@@ -107,14 +97,36 @@ def anchors(
     same layers, none of the stage aggregates (CompiledFunnel.anchors)."""
     query = ReportQuery(as_of=as_of)
     compiled = compile_for(funnel, engine, query)
+
+    def statement(attempt: CompiledFunnel) -> str:
+        return attempt.anchors().sql(dialect="duckdb")
+
+    _, (row,) = _standing(engine, funnel, query, compiled, statement)
+    return row["as_of"], row["first_entry"]
+
+
+def _standing(
+    engine: Engine,
+    funnel: Funnel,
+    query: ReportQuery,
+    compiled: CompiledFunnel,
+    statement: Callable[[CompiledFunnel], str],
+    explain: Callable[[str], None] | None = None,
+    *,
+    exact: bool = True,
+) -> tuple[CompiledFunnel, list[dict[str, Any]]]:
+    """Run `statement` of the per-row trial (_trial) when there is one, and of `compiled`
+    when there is none or a check voids the trial's result; the rows without the checks."""
     for attempt in (_trial(engine, funnel, query, compiled), compiled):
         if attempt is None:
             continue
-        sql = attempt.anchors().sql(dialect="duckdb")
-        (row,) = _located(engine, attempt, partial(engine.records, sql))
-        if _stands([row], attempt):
-            return row["as_of"], row["first_entry"]
-    raise AssertionError("unreachable: the GROUP BY query has no checks")
+        sql = statement(attempt)
+        if explain is not None:
+            explain(sql)
+        rows = _located(engine, attempt, partial(engine.records, sql, exact=exact))
+        if _stands(rows, attempt):
+            return attempt, [_without(row, attempt.checks) for row in rows]
+    raise AssertionError("unreachable: the grouped query has no checks")
 
 
 def _trial(
