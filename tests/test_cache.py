@@ -333,6 +333,26 @@ def test_a_csv_is_read_per_row_on_trust_and_checked(
         assert after["data_quality"]["duplicate_ids"] == {"leads": 1}
 
 
+@pytest.mark.parametrize("cached", [False, True])
+def test_a_given_as_of_keeps_the_per_key_layer_once_unless_rereading_is_cheap(
+    repo: Path, cached: bool
+) -> None:
+    """With --as-of nothing makes DuckDB materialise `scored`, which both aggregates read: from
+    a CSV it is marked MATERIALIZED (else two parses); over copies read per row it streams."""
+    from datetime import datetime
+
+    from funnelcli.report import compile_for
+
+    query = ReportQuery(as_of=datetime(2025, 6, 1))
+    plain = _report(repo, query)
+    assert _report(repo, query, cache=cached) == plain
+    funnel = load_funnel(repo / "funnels" / "default.yaml")
+    with open_engine(funnel, parquet_cache=repo / "cache" if cached else None) as engine:
+        compiled = compile_for(funnel, engine, query)
+    (scored,) = [c for c in compiled.query.args["with_"].expressions if c.alias == "scored"]
+    assert bool(scored.args.get("materialized")) is not cached
+
+
 def _statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every SQL statement the engine runs from now on."""
     from funnelcli.engine import Engine

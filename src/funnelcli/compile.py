@@ -336,6 +336,8 @@ def compile_funnel(
     query: ReportQuery | None = None,
     distinct_keys: frozenset[str] = frozenset(),
     trusted: frozenset[str] = frozenset(),
+    *,
+    stream: bool = False,
 ) -> CompiledFunnel:
     """Build the report query for `funnel`.
 
@@ -344,6 +346,8 @@ def compile_funnel(
     one row per key (unique_key_check), whose layer 1 is then computed per row, no GROUP BY.
     `trusted`: sources read per row before that is known; the query also outputs each one's
     check (CompiledFunnel.checks), and its result stands only where every check is true.
+    `stream`: every source is read per row from a Parquet copy, cheap to read twice, so the
+    per-key layer is not materialised (at 10M rows 0.43 instead of 1.3 GiB).
     """
     query = query or ReportQuery()
     spec = funnel.spec
@@ -473,8 +477,17 @@ def compile_funnel(
             check = exp.Subquery(this=unique_key_check(funnel, source_name, headers))
             final.select(q.alias(check, f"distinct_{i}"), append=True, copy=False)
             checks[f"distinct_{i}"] = source_name
+    # With a given as_of nothing forces DuckDB to materialise the per-key layer that both
+    # aggregates read, and it computes it twice (from a CSV: two parses, and two GROUP BYs at
+    # 10M rows: 10.8 s instead of 5 s). Kept once, unless reading it again is cheap (`stream`).
+    materialize = query.as_of is not None and not stream
     for name, body in with_:
-        final = final.with_(exp.to_identifier(name, quoted=True), as_=body, copy=False)
+        final = final.with_(
+            exp.to_identifier(name, quoted=True),
+            as_=body,
+            copy=False,
+            materialized=True if materialize and name == "scored" else None,
+        )
     group_columns = {name: f"g_{aliases[name]}" for b in breakdowns for name in b}
     return CompiledFunnel(
         query=final,
