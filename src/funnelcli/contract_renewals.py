@@ -21,7 +21,7 @@ import sqlglot
 from sqlglot import exp
 
 from funnelcli.result import NONE_GROUP
-from funnelcli.roi_metrics import renewal_numbers
+from funnelcli.roi_metrics import renewal_numbers, renewals_of_row
 from funnelcli.roi_result import Renewals
 
 # `contracts` (account, start, end, amount) and `origin` (account, channel) are CTEs the caller
@@ -102,6 +102,9 @@ def _timestamp(moment: datetime | None) -> exp.Expr:
     return exp.cast(exp.Literal.string(moment.isoformat(sep=" ")), "TIMESTAMP")
 
 
+_NONE_UP = renewal_numbers(0, 0, Decimal(0), Decimal(0), Decimal(0))
+
+
 @dataclass(frozen=True)
 class ContractRenewals:
     total: Renewals
@@ -112,24 +115,16 @@ class ContractRenewals:
         """A channel's numbers (all zero when none of its contracts was up), or the total."""
         if channel is None:
             return self.total
-        return self.by_channel.get(channel) or renewal_numbers(
-            0, 0, Decimal(0), Decimal(0), Decimal(0)
-        )
+        return self.by_channel.get(channel) or _NONE_UP
 
 
 def contract_renewals(rows: Sequence[Mapping[str, Any]]) -> ContractRenewals:
     """The query's rows (exact: DECIMAL sums as Decimal) as Renewals."""
-    total = renewal_numbers(0, 0, Decimal(0), Decimal(0), Decimal(0))
+    total = _NONE_UP
     channels: dict[str, Renewals] = {}
     cohorts: dict[str, Renewals] = {}
     for row in rows:
-        numbers = renewal_numbers(
-            int(row["up"]),
-            int(row["renewed"]),
-            _decimal(row["amount_up"]),
-            _decimal(row["retained"]),
-            _decimal(row["following"]),
-        )
+        numbers = renewals_of_row(row)
         if row["by_channel"]:
             channels[str(row["channel"])] = numbers
         elif row["by_cohort"]:
@@ -137,7 +132,3 @@ def contract_renewals(rows: Sequence[Mapping[str, Any]]) -> ContractRenewals:
         else:
             total = numbers
     return ContractRenewals(total, channels, dict(sorted(cohorts.items())))
-
-
-def _decimal(value: Any) -> Decimal:
-    return Decimal(0) if value is None else Decimal(str(value))

@@ -30,12 +30,11 @@ from funnelcli.result import Period
 from funnelcli.roi_inputs import (
     SpendRow,
     contracts_query,
-    decimal,
     origin_query,
     read_spend,
     roi_sources,
 )
-from funnelcli.roi_metrics import ChannelCounts, by_roi, channel_roi, prorated
+from funnelcli.roi_metrics import ChannelCounts, by_roi, channel_roi, decimal, prorated
 from funnelcli.roi_result import BLENDED, CohortRenewals, Renewals, RoiReport, UnmatchedSpend
 from funnelcli.spec import Funnel
 from funnelcli.stage_renewals import stage_renewal_query, stage_renewals

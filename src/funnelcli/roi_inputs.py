@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from sqlglot import exp
 
@@ -20,6 +19,7 @@ from funnelcli.engine import AMOUNT, Engine, SourceFiles, resolve_source
 from funnelcli.errors import DataError
 from funnelcli.plan import Resolver, stage_plans
 from funnelcli.result import NONE_GROUP
+from funnelcli.roi_metrics import decimal
 from funnelcli.spec import Funnel, RoiSpec, SourceSpec
 
 SPEND = "roi_spend"
@@ -69,10 +69,6 @@ def roi_sources(
             ),
         )
     return extra
-
-
-def decimal(value: Any) -> Decimal:
-    return Decimal(0) if value is None else Decimal(str(value))
 
 
 def _column(engine: Engine, funnel: Funnel, view: str, raw: str, key: str) -> tuple[str, str]:

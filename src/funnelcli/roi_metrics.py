@@ -5,10 +5,11 @@ Inputs are plain values (Decimal amounts, dates); divisions by zero give None, n
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from funnelcli.roi_result import ChannelRoi, Renewals
 
@@ -32,6 +33,23 @@ def prorated(
         return amount
     inside = Decimal((upper - lower).total_seconds())
     return amount * inside / Decimal((end - start).total_seconds())
+
+
+def decimal(value: Any) -> Decimal:
+    """A DuckDB number (Decimal, float, int) or NULL as an exact Decimal (NULL: 0)."""
+    return Decimal(0) if value is None else Decimal(str(value))
+
+
+def renewals_of_row(row: Mapping[str, Any]) -> Renewals:
+    """A renewal query's row (columns up, renewed, amount_up, retained, following) as Renewals;
+    a NULL count or sum (no row up) is 0."""
+    return renewal_numbers(
+        int(row["up"] or 0),
+        int(row["renewed"] or 0),
+        decimal(row["amount_up"]),
+        decimal(row["retained"]),
+        decimal(row["following"]),
+    )
 
 
 def renewal_numbers(

@@ -8,7 +8,6 @@ when they reached the renewal stage; its value is the next period's amount (docs
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 from sqlglot import exp
@@ -17,7 +16,7 @@ from funnelcli import sqlast as q
 from funnelcli.compile import CompiledFunnel
 from funnelcli.duration import Duration
 from funnelcli.result import NONE_GROUP
-from funnelcli.roi_metrics import renewal_numbers
+from funnelcli.roi_metrics import renewals_of_row
 from funnelcli.roi_result import Renewals
 
 TOTAL = None  # key of the blended row
@@ -79,11 +78,5 @@ def stage_renewals(rows: Sequence[Mapping[str, Any]]) -> dict[str | None, Renewa
     out: dict[str | None, Renewals] = {}
     for row in rows:
         key = None if row["is_total"] else str(row["channel"] or NONE_GROUP)
-        out[key] = renewal_numbers(
-            int(row["up"] or 0),
-            int(row["renewed"] or 0),
-            Decimal(str(row["amount_up"] or 0)),
-            Decimal(str(row["retained"] or 0)),
-            Decimal(str(row["following"] or 0)),
-        )
+        out[key] = renewals_of_row(row)
     return out
