@@ -666,24 +666,27 @@ class Engine:
 
     def _copy(self, select: exp.Select, path: Path, name: str, in_file_order: bool = False) -> int:
         """COPY the query to a Parquet file; rows written. `in_file_order`: the row groups
-        follow the files' order (DuckDB may reorder them for speed otherwise)."""
+        follow the files' order."""
         copy = copy_to_parquet(select, str(path)).sql(dialect="duckdb")
-        if in_file_order:
-            self.connection.execute("SET preserve_insertion_order = true")
-        try:
+        with self._file_order() if in_file_order else contextlib.nullcontext():
             result = self._execute(copy, source_name=name).fetchone()
-        finally:
-            self.connection.execute("SET preserve_insertion_order = false")
         return int(result[0]) if result else 0
 
     def _in_order(self, rows: exp.Expr, column: str, name: str) -> bool:
         """Whether `column` never decreases down `rows` in file order (NULLs last)."""
+        with self._file_order():
+            found = self._fetch(_out_of_order(rows, column).sql(dialect="duckdb"), source_name=name)
+        return int(found[0][0] or 0) == 0
+
+    @contextmanager
+    def _file_order(self) -> Iterator[None]:
+        """Meanwhile, scans and writes keep the files' row order (DuckDB may reorder rows for
+        speed otherwise, as _tune lets it while the copies are built)."""
         self.connection.execute("SET preserve_insertion_order = true")
         try:
-            found = self._fetch(_out_of_order(rows, column).sql(dialect="duckdb"), source_name=name)
+            yield
         finally:
             self.connection.execute("SET preserve_insertion_order = false")
-        return int(found[0][0] or 0) == 0
 
     def _sort_column(self, name: str, source: SourceSpec) -> str | None:
         """The raw header of the source's entry time: its `at:` if long, else the first stage's
