@@ -97,6 +97,11 @@ def cache_key(
         "sort": sort_column,
         "reading": reading,
     }
+    return _name(parts)
+
+
+def _name(parts: dict[str, Any]) -> str:
+    """A file name (40 hex digits) that changes with any of `parts`."""
     text = json.dumps(parts, sort_keys=True, ensure_ascii=False)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
 
@@ -115,9 +120,7 @@ class ReadingMemo:
             "source": source.model_dump(mode="json"),
             "files": [str(f.resolve()) for f in files],
         }
-        text = json.dumps(parts, sort_keys=True, ensure_ascii=False)
-        name = hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
-        self.path = cache_dir / READINGS / f"{name}{_META}"
+        self.path = cache_dir / READINGS / f"{_name(parts)}{_META}"
         self._prints = [fingerprint(f) for f in files]
 
     def load(self) -> dict[str, Any] | None:
