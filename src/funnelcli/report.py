@@ -45,7 +45,11 @@ def compile_for(funnel: Funnel, engine: Engine, query: ReportQuery | None = None
     hoped = bool(copied) and copied == set(funnel.spec.funnel_sources)
     compiled = compile_funnel(funnel, headers, query, copied, stream=hoped)
     distinct = frozenset(
-        name for name in compiled.per_row_candidates if _distinct_keys(engine, funnel, name)
+        name
+        for name in compiled.per_row_candidates
+        # A copy's check is a stored result, run once per copy. A CSV is not checked here: the
+        # check would cost about what it saves (_trial checks it within the report instead).
+        if name in engine.copies and _one_row_per_key(engine, funnel, name, headers)
     )
     # Every source is read per row from a copy: reading the rows twice is cheap (`stream`).
     stream = bool(distinct) and distinct == set(compiled.source_names)
@@ -69,14 +73,17 @@ def compile_for(funnel: Funnel, engine: Engine, query: ReportQuery | None = None
     return compiled
 
 
-def _distinct_keys(engine: Engine, funnel: Funnel, source_name: str) -> bool:
-    """Whether a source read from its Parquet copy has one row per key. Checked once per copy
-    (a stored result, like every --cache query): a wide export usually has, and then its
-    per-key layer needs no GROUP BY (at 10M rows about half of a query over the copy). Not
-    checked on a CSV: the check would cost about what it saves."""
-    if source_name not in engine.copies:
-        return False
-    check = unique_key_check(funnel, source_name, engine.headers())
+def _one_row_per_key(
+    engine: Engine,
+    funnel: Funnel,
+    source_name: str,
+    headers: dict[str, dict[str, str]],
+    head: int | None = None,
+) -> bool:
+    """Whether a source (its first `head` rows) has one row per key (unique_key_check): a wide
+    export usually has, and then its per-key layer needs no GROUP BY (at 10M rows about half
+    of a report)."""
+    check = unique_key_check(funnel, source_name, headers, head)
     rows = engine.records(check.sql(dialect="duckdb"), source_name=source_name)
     return bool(rows[0]["distinct"])
 
@@ -143,7 +150,9 @@ def _trial(
     untested = frozenset(
         name
         for name in set(compiled.per_row_candidates) - set(compiled.per_row)
-        if _head_distinct(engine, funnel, name, headers)
+        # An export with repeated ids usually repeats them early, and then the trial would be
+        # run in vain, its cost on top of the GROUP BY's. A few hundredths of a second.
+        if _one_row_per_key(engine, funnel, name, headers, head=_HEAD_ROWS)
     )
     if not untested:
         return None
@@ -152,17 +161,6 @@ def _trial(
 
 
 _HEAD_ROWS = 100_000  # a repeated key among a CSV's first rows: no per-row trial
-
-
-def _head_distinct(
-    engine: Engine, funnel: Funnel, source_name: str, headers: dict[str, dict[str, str]]
-) -> bool:
-    """Whether the first rows of a source have one row per key: an export with repeated ids
-    usually repeats them early, and then the trial would be run in vain (its cost on top of the
-    GROUP BY's). A few hundredths of a second."""
-    check = unique_key_check(funnel, source_name, headers, head=_HEAD_ROWS)
-    rows = engine.records(check.sql(dialect="duckdb"), source_name=source_name)
-    return bool(rows[0]["distinct"])
 
 
 def _stands(rows: list[dict[str, Any]], compiled: CompiledFunnel) -> bool:
