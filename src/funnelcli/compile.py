@@ -214,14 +214,8 @@ def _one_row_value(aggregate: exp.Expr) -> exp.Expr | None:
         )
         return exp.cast(counted, "BIGINT")
     if not isinstance(aggregate, (exp.Min, exp.Max, exp.LogicalOr)):
-        # A plain expression of the key is kept; any other aggregate has no rewrite here.
-        if (
-            field is None
-            and condition is None
-            and not any(isinstance(n, exp.AggFunc) for n in aggregate.walk())
-        ):
-            return aggregate.copy()
-        return None
+        # A plain expression (the key) is kept: _per_row refuses any aggregate left in it.
+        return aggregate.copy() if field is None and condition is None else None
     value: exp.Expr = aggregate.this.copy()
     if field is not None:
         value = exp.func("struct_extract", value, exp.Literal.string(field.name))
