@@ -31,6 +31,7 @@ from funnelcli.roi_inputs import (
     SpendRow,
     contracts_query,
     origin_query,
+    over_contracts,
     read_spend,
     roi_sources,
 )
@@ -86,9 +87,7 @@ def build_roi(
         if roi.subscriptions is not None:
             contracts = contracts_query(engine, funnel, roi)
             if as_of is None:  # the latest contract start: what the file knows about
-                latest = exp.select(q.alias(exp.Max(this=q.col("start")), "latest"))
-                found = engine.records(latest.from_(contracts.subquery("c")).sql(dialect="duckdb"))
-                as_of = found[0]["latest"] if found else None
+                as_of = over_contracts(engine, contracts, exp.Max(this=q.col("start")))
             grace = timedelta(seconds=roi.renewal_grace.seconds, days=30 * roi.renewal_grace.months)
             renewals_sql = contract_renewal_query(
                 contracts,
@@ -223,9 +222,8 @@ def validate_roi(funnel: Funnel, data_dir: Path | None = None) -> list[str]:
         lines = [f"  roi spend: {sum(r.rows for r in spend)} rows"]
         if roi.subscriptions is not None:
             contracts = contracts_query(engine, funnel, roi)
-            count = exp.select(q.alias(exp.Count(this=exp.Star()), "n"))
-            found = engine.records(count.from_(contracts.subquery("c")).sql(dialect="duckdb"))
-            lines.append(f"  roi subscriptions: {found[0]['n']} contracts")
+            count = over_contracts(engine, contracts, exp.Count(this=exp.Star()))
+            lines.append(f"  roi subscriptions: {count} contracts")
     return lines
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sqlglot import exp
 
@@ -229,6 +230,12 @@ def contracts_query(engine: Engine, funnel: Funnel, roi: RoiSpec) -> exp.Select:
         .from_(q.table(f"source_{SUBSCRIPTIONS}"))
         .where(q.and_(q.not_null(q.col(account)), q.not_null(q.col(start)), q.not_null(q.col(end))))
     )
+
+
+def over_contracts(engine: Engine, contracts: exp.Select, aggregate: exp.Expr) -> Any:
+    """One aggregate over contracts_query's rows (their latest start, their count)."""
+    query = exp.select(q.alias(aggregate, "value")).from_(contracts.subquery("c"))
+    return engine.records(query.sql(dialect="duckdb"))[0]["value"]
 
 
 def origin_query(engine: Engine, funnel: Funnel, roi: RoiSpec, resolver: Resolver) -> exp.Select:
