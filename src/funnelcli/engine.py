@@ -639,23 +639,21 @@ class Engine:
         cache.ensure_dir(cache_dir)
         target = cache.parquet_path(cache_dir, key)
         temp = cache.temp_path(cache_dir, key)
-        ordered = sort is not None and sort in dict(self._describe(body, name))
+        select = exp.select(exp.Star()).from_(body.subquery("v"))
+        column = sort if sort is not None and sort in dict(self._describe(body, name)) else None
         try:
-            if ordered and sort is not None and self._in_order(body.limit(_HEAD_ROWS), sort, name):
-                rows = self._copy(
-                    exp.select(exp.Star()).from_(body.subquery("v")), temp, name, True
-                )
-                if not self._in_order(_read_parquet(temp), sort, name):
+            if column is not None and self._in_order(body.limit(_HEAD_ROWS), column, name):
+                rows = self._copy(select, temp, name, in_file_order=True)
+                if not self._in_order(_read_parquet(temp), column, name):
                     unsorted = cache.temp_path(cache_dir, f"{key}-unsorted")
                     os.replace(temp, unsorted)
                     try:
-                        rows = self._copy(_sorted(_read_parquet(unsorted), sort), temp, name)
+                        rows = self._copy(_sorted(_read_parquet(unsorted), column), temp, name)
                     finally:
                         with contextlib.suppress(OSError):
                             os.unlink(unsorted)
             else:
-                select = exp.select(exp.Star()).from_(body.subquery("v"))
-                rows = self._copy(_sorted(select, sort) if ordered else select, temp, name)
+                rows = self._copy(_sorted(select, column), temp, name)
             os.replace(temp, target)
         except BaseException:
             with contextlib.suppress(OSError):
