@@ -12,6 +12,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="Rewrite tests/golden/*.sql from the current compiler instead of comparing.",
     )
+    parser.addoption(
+        "--update-snapshots",
+        action="store_true",
+        default=False,
+        help="Rewrite tests/snapshots/ from the current CLI output instead of comparing.",
+    )
 
 
 @pytest.fixture(autouse=True, scope="session")
