@@ -213,7 +213,7 @@ def main() -> None:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "src"), env.get("PYTHONPATH")) if p)
     env.setdefault("COLUMNS", "100")
     sys.path.insert(0, str(ROOT / "src"))
-    from funnelcli.paths import default_cache_dir
+    from funnelcli.engine.store import default_cache_dir
 
     folder = args.data or default_cache_dir() / "benchmark-data"
     folder.mkdir(parents=True, exist_ok=True)

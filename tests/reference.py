@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from funnelcli.duration import Duration
+from funnelcli.spec.duration import Duration
 
 NONE_GROUP = "(none)"
 SECONDS_PER_DAY = 86400.0

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from funnelcli.roi_metrics import renewal_numbers
-from funnelcli.roi_result import Renewals
+from funnelcli.metrics.money import renewal_numbers
+from funnelcli.outputs.roi import Renewals
 
 
 @dataclass(frozen=True)

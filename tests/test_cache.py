@@ -14,13 +14,13 @@ import pytest
 from sqlglot import exp
 from typer.testing import CliRunner
 
-from funnelcli import cache, results
 from funnelcli.cli import app
+from funnelcli.commands.report import build_report
 from funnelcli.compile import ReportQuery
-from funnelcli.engine import open_engine
+from funnelcli.engine import copies as cache
+from funnelcli.engine import open_engine, results
+from funnelcli.engine.store import default_cache_dir
 from funnelcli.errors import DataError
-from funnelcli.paths import default_cache_dir
-from funnelcli.report import build_report
 from funnelcli.spec import load_funnel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,7 +159,7 @@ def test_cache_info_and_clear(repo: Path) -> None:
     result = runner.invoke(app, ["cache", "info", "--format", "json"], env=ENV)
     document = json.loads(result.stdout)
     assert document["schema"] == "funnelcli.cache/1"
-    schema_text = resources.files("funnelcli").joinpath("schemas/cache-1.schema.json").read_text()
+    schema_text = resources.files("funnelcli").joinpath("outputs/schemas/cache-1.schema.json").read_text()
     jsonschema.validate(document, json.loads(schema_text))
     (entry,) = document["entries"]
     assert entry["source"] == "leads"
@@ -270,7 +270,7 @@ def test_the_copy_is_sorted_whatever_the_file_order(
 def test_a_copy_with_one_row_per_id_is_read_per_row(repo: Path, change: str) -> None:
     """Distinct ids (checked once per copy, stored): layer 1 without GROUP BY; a repeated id,
     or one missing, keeps the GROUP BY. The numbers are the same either way."""
-    from funnelcli.report import compile_for
+    from funnelcli.commands.report import compile_for
 
     leads = repo / "sample_data" / "leads.csv"
     header, first, *rest = leads.read_text().splitlines(keepends=True)
@@ -305,8 +305,8 @@ def test_a_csv_is_read_per_row_on_trust_and_checked(
     """Without the cache, a CSV whose first rows have one row per id is read per row with the
     check in the same query; a repeated id among the first rows skips that, a later one voids
     it and the GROUP BY runs. The report is the same."""
-    from funnelcli import report
-    from funnelcli.report import run_query
+    from funnelcli.commands import report
+    from funnelcli.commands.report import run_query
 
     monkeypatch.setattr(report, "_HEAD_ROWS", 100)
     leads = repo / "sample_data" / "leads.csv"
@@ -341,7 +341,7 @@ def test_a_given_as_of_keeps_the_per_key_layer_once_unless_rereading_is_cheap(
     a CSV it is marked MATERIALIZED (else two parses); over copies read per row it streams."""
     from datetime import datetime
 
-    from funnelcli.report import compile_for
+    from funnelcli.commands.report import compile_for
 
     query = ReportQuery(as_of=datetime(2025, 6, 1))
     plain = _report(repo, query)

@@ -15,11 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 from funnelcli.cli import app
-from funnelcli.cohorts import build_cohorts
+from funnelcli.commands.cohorts import build_cohorts
+from funnelcli.commands.report import build_report
 from funnelcli.compile import ReportQuery
-from funnelcli.periods import PeriodKind
+from funnelcli.metrics.periods import PeriodKind
 from funnelcli.render.summary_out import load_schema
-from funnelcli.report import build_report
 from funnelcli.spec import load_funnel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,9 +115,9 @@ def test_weeks_and_usage_errors(repo: Path) -> None:
 
 def test_period_groups_are_the_report_breakdown_of_their_period() -> None:
     """run_periods' one query, split by period and group, equals one report per period."""
+    from funnelcli.commands.periodic import run_periods
     from funnelcli.engine import open_engine
-    from funnelcli.periodic import run_periods
-    from funnelcli.periods import Calendar
+    from funnelcli.metrics.periods import Calendar
 
     funnel = load_funnel(DEFAULT)
     calendar = Calendar(PeriodKind.week, timezone="Asia/Shanghai")

@@ -13,7 +13,7 @@ import pytest
 import sqlglot
 
 from funnelcli.compile import compile_funnel
-from funnelcli.encodings import detect
+from funnelcli.engine.text import detect
 from funnelcli.spec import load_funnel
 from realdata import REAL_DATA, require
 

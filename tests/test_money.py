@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
+from funnelcli.commands.report import build_report
+from funnelcli.commands.validate import validate_funnel
 from funnelcli.compile import ReportQuery
 from funnelcli.errors import DataError
-from funnelcli.money import UnparseableAmount, amount, parse_amount_text, unparseable
-from funnelcli.report import build_report
 from funnelcli.spec import parse_funnel
-from funnelcli.validate import validate_funnel
+from funnelcli.sql.amounts import UnparseableAmount, amount, parse_amount_text, unparseable
 
 PARSED = [
     # plain and decimal point

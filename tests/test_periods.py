@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from funnelcli.cohorts import build_cohorts
-from funnelcli.duration import Duration
+from funnelcli.commands.cohorts import build_cohorts
 from funnelcli.errors import SpecError
-from funnelcli.periods import Calendar, PeriodKind, is_immature, is_partial
+from funnelcli.metrics.periods import Calendar, PeriodKind, is_immature, is_partial
 from funnelcli.spec import load_funnel, parse_funnel
+from funnelcli.spec.duration import Duration
 
 WEEK = Calendar(PeriodKind.week)
 MONTH = Calendar(PeriodKind.month)

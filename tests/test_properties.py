@@ -26,11 +26,11 @@ from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn, composite
 
 import reference as ref
+from funnelcli.commands.report import build_report
 from funnelcli.compile import ReportQuery
-from funnelcli.duration import Duration
-from funnelcli.report import build_report
-from funnelcli.result import FunnelReport, GroupResult, StageRow
+from funnelcli.outputs.report import FunnelReport, GroupResult, StageRow
 from funnelcli.spec import parse_funnel
+from funnelcli.spec.duration import Duration
 
 # Each example runs DuckDB (~0.25 s, most of it compiling the SQL), so only the two main
 # properties get the full count.
@@ -472,8 +472,8 @@ def test_time_zone_aware_times_match_reference(case: Case) -> None:
 def test_one_row_per_id_read_from_the_cache_is_the_same_report(case: Case) -> None:
     """A copy whose ids are distinct is read per row (compile._per_row: no GROUP BY in layer
     1); the whole report is the one the GROUP BY gives, and the reference's."""
+    from funnelcli.commands.report import compile_for
     from funnelcli.engine import open_engine
-    from funnelcli.report import compile_for
 
     seen: set[str] = set()
     rows = []
@@ -507,7 +507,7 @@ def test_a_trial_per_row_voided_by_a_repeated_id_gives_the_reference(case: Case)
     the GROUP BY runs. Checking only the first row makes every repeated id a late one."""
     from unittest import mock
 
-    from funnelcli import report
+    from funnelcli.commands import report
 
     with mock.patch.object(report, "_HEAD_ROWS", 1):
         assert_matches_reference(case)

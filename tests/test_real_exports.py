@@ -14,12 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnelcli import dates, encodings
+from funnelcli.commands.report import build_report
 from funnelcli.compile import ReportQuery
+from funnelcli.engine import text as encodings
 from funnelcli.errors import DataError, SpecError
-from funnelcli.report import build_report
-from funnelcli.result import FunnelReport
+from funnelcli.outputs.report import FunnelReport
 from funnelcli.spec import parse_funnel
+from funnelcli.sql import dates
 
 CN_YAML = """\
 sources:

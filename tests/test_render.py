@@ -15,12 +15,7 @@ import jsonschema
 import pytest
 from rich.console import Console
 
-from funnelcli.render import Format, describe_cohort, render_text
-from funnelcli.render.csv_out import HEADER, report_csv
-from funnelcli.render.json_out import report_json, report_schema
-from funnelcli.render.markdown import report_markdown
-from funnelcli.render.terminal import format_duration, funnel_bar, print_report
-from funnelcli.result import (
+from funnelcli.outputs.report import (
     Breakdown,
     DataQuality,
     FunnelInfo,
@@ -31,6 +26,11 @@ from funnelcli.result import (
     StageRow,
     TimeStats,
 )
+from funnelcli.render import Format, describe_cohort, render_text
+from funnelcli.render.csv_out import HEADER, report_csv
+from funnelcli.render.json_out import report_json, report_schema
+from funnelcli.render.markdown import report_markdown
+from funnelcli.render.terminal import format_duration, funnel_bar, print_report
 
 NO_TIMES = TimeStats(n=0, median_days=None, p90_days=None)
 

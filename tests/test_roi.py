@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from funnelcli.cli import app
+from funnelcli.commands.roi import RoiQuery, build_roi
 from funnelcli.errors import DataError, SpecError
+from funnelcli.metrics.money import prorated
+from funnelcli.outputs.roi import ChannelRoi, RoiReport
 from funnelcli.render import Format
 from funnelcli.render.roi_text import render_roi
-from funnelcli.roi import RoiQuery, build_roi
-from funnelcli.roi_metrics import prorated
-from funnelcli.roi_result import ChannelRoi, RoiReport
 from funnelcli.spec import parse_funnel
 from reference_renewals import Contract, by_account, grouped, renewals, up_for_renewal
 
@@ -321,7 +321,7 @@ def test_cli_json_csv_markdown_table(tmp_path: Path) -> None:
 
 
 def test_validate_checks_the_roi_files(tmp_path: Path) -> None:
-    from funnelcli.validate import validate_funnel
+    from funnelcli.commands.validate import validate_funnel
 
     path = write(tmp_path)
     funnel = parse_funnel(YAML, file=str(path), base_dir=tmp_path)
@@ -334,8 +334,8 @@ def test_validate_checks_the_roi_files(tmp_path: Path) -> None:
 
 def test_default_funnel_in_the_repo_root() -> None:
     """`funnel roi` on the bundled sample agrees with `funnel report` and with spend.csv."""
+    from funnelcli.commands.report import build_report
     from funnelcli.render.roi_text import roi_schema
-    from funnelcli.report import build_report
     from funnelcli.spec import load_funnel
 
     root = Path(__file__).resolve().parent.parent
@@ -471,8 +471,8 @@ def test_renewal_numbers_stay_in_range(contracts: list[Contract]) -> None:
 
 
 def test_sample_subscriptions_follow_the_leads(tmp_path: Path) -> None:
-    from funnelcli.money import parse_amount_text
-    from funnelcli.sample import generate_sample
+    from funnelcli.commands.sample import generate_sample
+    from funnelcli.sql.amounts import parse_amount_text
 
     generate_sample(tmp_path, rows=400, seed=5)
     with open(tmp_path / "leads.csv", encoding="utf-8") as f:
@@ -678,8 +678,8 @@ def test_the_renewal_query_equals_the_python_reference(
     import duckdb
     from sqlglot import exp
 
-    from funnelcli.contract_renewals import contract_renewal_query, contract_renewals
-    from funnelcli.roi_metrics import renewal_numbers
+    from funnelcli.compile.contract_renewals import contract_renewal_query, contract_renewals
+    from funnelcli.metrics.money import renewal_numbers
 
     grace = timedelta(days=grace_days)
     up = up_for_renewal(contracts, since, until, as_of, grace)

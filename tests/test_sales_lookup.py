@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from funnelcli.cli import app
+from funnelcli.commands.report import build_report
 from funnelcli.compile import ReportQuery
 from funnelcli.errors import FunnelError
-from funnelcli.report import build_report
-from funnelcli.result import FunnelReport, GroupResult, SalesMetrics
+from funnelcli.outputs.report import FunnelReport, GroupResult, SalesMetrics
 from funnelcli.spec import load_funnel, parse_funnel
 
 # A pipeline snapshot: current stage only, dates empty depending on the stage (like Maven's).

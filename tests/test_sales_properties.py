@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from funnelcli.commands.report import build_report
 from funnelcli.compile import ReportQuery
-from funnelcli.report import build_report
 from funnelcli.spec import load_funnel
 
 EXAMPLES = max(int(os.environ.get("FUNNEL_PROPERTY_EXAMPLES", "200")) // 8, 1)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from funnelcli import sample
-from funnelcli.sample import (
+from funnelcli.commands import sample
+from funnelcli.commands.sample import (
     HISTORY_COLUMNS,
     LEAD_COLUMNS,
     SPEND_CHANNELS,

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from funnelcli.commands.report import build_report
 from funnelcli.compile import ReportQuery
-from funnelcli.report import build_report
-from funnelcli.result import NONE_GROUP, FunnelReport, GroupResult, StageRow
+from funnelcli.outputs.report import NONE_GROUP, FunnelReport, GroupResult, StageRow
 from funnelcli.spec import load_funnel
 
 # --- helpers --------------------------------------------------------------------------------

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from funnelcli.commands.report import build_report
 from funnelcli.compile import ReportQuery
 from funnelcli.errors import DataError, FunnelError, SpecError
-from funnelcli.report import build_report
-from funnelcli.result import FunnelReport
+from funnelcli.outputs.report import FunnelReport
 from funnelcli.spec import Funnel, load_funnel, parse_funnel
 
 LEADS_CSV = """\
@@ -657,7 +657,7 @@ lead_id,created_at,paid_at,amount
     result = report(tmp_path, yaml_text, {"leads.csv": csv})
     assert result.data_quality.unparseable_amounts == {"leads.amount": 1}
     assert result.overall.stages[1].value_sum == 100.0
-    from funnelcli.validate import validate_funnel
+    from funnelcli.commands.validate import validate_funnel
 
     with pytest.raises(DataError) as err:
         validate_funnel(parse(yaml_text, base_dir=tmp_path))

@@ -16,13 +16,13 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from funnelcli.alerts import parse_alert
 from funnelcli.cli import app
+from funnelcli.commands.summary import build_summary
 from funnelcli.errors import UsageError
-from funnelcli.periods import PeriodKind
+from funnelcli.metrics.alerts import parse_alert
+from funnelcli.metrics.periods import PeriodKind
 from funnelcli.render.summary_out import load_schema
 from funnelcli.spec import load_funnel
-from funnelcli.summary import build_summary
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
@@ -342,9 +342,9 @@ def test_the_first_pass_finds_the_report_s_anchor_and_first_entry(
     agree with the full report's as_of and first entry."""
     from datetime import datetime
 
+    from funnelcli.commands.report import anchors, report_on
     from funnelcli.compile import ReportQuery
     from funnelcli.engine import open_engine
-    from funnelcli.report import anchors, report_on
 
     funnel = load_funnel(Path(__file__).resolve().parent.parent / "funnels" / f"{name}.yaml")
     moment = datetime.fromisoformat(as_of) if as_of else None

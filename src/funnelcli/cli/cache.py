@@ -42,8 +42,9 @@ def cache_info(
     def run() -> None:
         import json
 
-        from funnelcli import cache, results
-        from funnelcli.paths import default_cache_dir
+        from funnelcli.engine import copies as cache
+        from funnelcli.engine import results
+        from funnelcli.engine.store import default_cache_dir
 
         folder = cache_dir or default_cache_dir()
         entries = cache.entries(folder)
@@ -80,8 +81,8 @@ def cache_clear(cache_dir: CacheDirOpt = None, debug: DebugOpt = False) -> None:
     """
 
     def run() -> None:
-        from funnelcli import cache
-        from funnelcli.paths import default_cache_dir
+        from funnelcli.engine import copies as cache
+        from funnelcli.engine.store import default_cache_dir
 
         folder = cache_dir or default_cache_dir()
         files, size = cache.clear(folder)
@@ -113,10 +114,10 @@ def cache_build(
     """
 
     def run() -> None:
-        from funnelcli import cache
         from funnelcli.cli.funnel import _query_progress
+        from funnelcli.engine import copies as cache
         from funnelcli.engine import open_engine
-        from funnelcli.paths import default_cache_dir
+        from funnelcli.engine.store import default_cache_dir
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(_funnel_path(funnel))

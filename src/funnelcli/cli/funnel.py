@@ -76,8 +76,8 @@ def report(
     """
 
     def run() -> None:
+        from funnelcli.commands.report import build_report
         from funnelcli.compile import ReportQuery
-        from funnelcli.report import build_report
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(_funnel_path(funnel))
@@ -121,8 +121,8 @@ def validate(funnel: FunnelArg = None, data: DataOpt = None, debug: DebugOpt = F
     """
 
     def run() -> None:
+        from funnelcli.commands.validate import validate_funnel
         from funnelcli.spec import load_funnel
-        from funnelcli.validate import validate_funnel
 
         path = _funnel_path(funnel)
         for line in validate_funnel(load_funnel(path), data):
@@ -153,9 +153,9 @@ def sql(
     """
 
     def run() -> None:
+        from funnelcli.commands.report import compile_for
         from funnelcli.compile import ReportQuery
         from funnelcli.engine import open_engine
-        from funnelcli.report import compile_for
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(_funnel_path(funnel))
@@ -188,7 +188,7 @@ def sample(
     """
 
     def run() -> None:
-        from funnelcli.sample import generate_sample
+        from funnelcli.commands.sample import generate_sample
 
         for path in generate_sample(out, rows=rows, seed=seed):
             typer.echo(str(path))

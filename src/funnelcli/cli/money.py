@@ -49,7 +49,7 @@ def roi(
     """
 
     def run() -> None:
-        from funnelcli.roi import RoiQuery, build_roi
+        from funnelcli.commands.roi import RoiQuery, build_roi
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(_funnel_path(funnel))

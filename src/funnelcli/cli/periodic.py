@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from funnelcli.periods import PeriodKind
+from funnelcli.metrics.periods import PeriodKind
 from funnelcli.render import Format, SummaryFormat
 
 if TYPE_CHECKING:
-    from funnelcli.cohorts import CohortMatrix
-    from funnelcli.summary import Summary
+    from funnelcli.commands.cohorts import CohortMatrix
+    from funnelcli.commands.summary import Summary
 from funnelcli.cli._base import (
     AsOfOpt,
     CacheDirOpt,
@@ -93,9 +93,9 @@ def summary(
     """
 
     def run() -> Summary:
-        from funnelcli.alerts import parse_alert
+        from funnelcli.commands.summary import build_summary
+        from funnelcli.metrics.alerts import parse_alert
         from funnelcli.spec import load_funnel
-        from funnelcli.summary import build_summary
 
         definition = load_funnel(_funnel_path(funnel))
         stages = [stage.name for stage in definition.spec.stages]
@@ -162,7 +162,7 @@ def cohorts(
     """
 
     def run() -> None:
-        from funnelcli.cohorts import build_cohorts
+        from funnelcli.commands.cohorts import build_cohorts
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(_funnel_path(funnel))

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from enum import StrEnum
 
-from funnelcli.result import FunnelReport, GroupResult, Period
+from funnelcli.outputs.report import FunnelReport, GroupResult, Period
 
 NULL_TEXT = "—"
 

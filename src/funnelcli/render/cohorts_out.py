@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from funnelcli.cohorts import IMMATURE_MARK, CohortMatrix
+from funnelcli.commands.cohorts import IMMATURE_MARK, CohortMatrix
 from funnelcli.render import NULL_TEXT, format_count, format_percent
 from funnelcli.render.markdown import escape
 

@@ -7,8 +7,8 @@ import io
 import math
 from numbers import Integral
 
+from funnelcli.outputs.report import FunnelReport, GroupResult
 from funnelcli.render import breakdown_name, group_name
-from funnelcli.result import FunnelReport, GroupResult
 
 OVERALL = "overall"
 HEADER = (

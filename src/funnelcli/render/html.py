@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
+from funnelcli.commands.summary import Summary
 from funnelcli.render import format_count, format_percent
 from funnelcli.render.summary_view import (
     TableView,
@@ -15,7 +16,6 @@ from funnelcli.render.summary_view import (
     maturity_note,
     tables,
 )
-from funnelcli.summary import Summary
 
 _FONT = "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif"
 _CELL = "padding:4px 8px;border-bottom:1px solid #e5e7eb;white-space:nowrap"

@@ -9,9 +9,9 @@ import json
 from importlib import resources
 from typing import Any
 
-from funnelcli.result import FunnelReport
+from funnelcli.outputs.report import FunnelReport
 
-SCHEMA_RESOURCE = "schemas/report-1.schema.json"
+SCHEMA_RESOURCE = "outputs/schemas/report-1.schema.json"
 
 
 def report_json(report: FunnelReport) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from funnelcli.outputs.report import Breakdown, DataQuality, FunnelReport, StageInfo, StageRow
 from funnelcli.render import (
     NULL_TEXT,
     describe_cohort,
@@ -17,7 +18,6 @@ from funnelcli.render import (
     ordered_counts,
     plural,
 )
-from funnelcli.result import Breakdown, DataQuality, FunnelReport, StageInfo, StageRow
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 _FUNNEL_HEADER = (

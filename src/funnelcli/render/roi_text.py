@@ -8,10 +8,10 @@ import json
 from importlib import resources
 from typing import Any
 
+from funnelcli.outputs.roi import ChannelRoi, Renewals, RoiReport
 from funnelcli.render import NULL_TEXT, Format, format_count, format_percent
-from funnelcli.roi_result import ChannelRoi, Renewals, RoiReport
 
-SCHEMA_RESOURCE = "schemas/roi-1.schema.json"
+SCHEMA_RESOURCE = "outputs/schemas/roi-1.schema.json"
 CSV_HEADER = (
     "channel",
     "spend",

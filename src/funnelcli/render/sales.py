@@ -3,8 +3,8 @@ terminal and Markdown renderers so both say the same (definitions: docs/sales.md
 
 from __future__ import annotations
 
+from funnelcli.outputs.report import FunnelReport, SalesMetrics
 from funnelcli.render import NULL_TEXT, format_count, format_percent, group_name, is_number
-from funnelcli.result import FunnelReport, SalesMetrics
 
 SALES_HEADER = (
     "Won",

@@ -6,6 +6,7 @@ import json
 from importlib import resources
 from typing import Any
 
+from funnelcli.commands.summary import Summary
 from funnelcli.render.markdown import escape
 from funnelcli.render.summary_view import (
     TableView,
@@ -17,7 +18,6 @@ from funnelcli.render.summary_view import (
     maturity_note,
     tables,
 )
-from funnelcli.summary import Summary
 
 
 def summary_markdown(summary: Summary) -> str:
@@ -60,7 +60,7 @@ def summary_json(summary: Summary) -> str:
 
 def load_schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped in funnelcli/schemas/, e.g. "summary-1"."""
-    path = f"schemas/{name}.schema.json"
+    path = f"outputs/schemas/{name}.schema.json"
     schema: dict[str, Any] = json.loads(
         resources.files("funnelcli").joinpath(path).read_text(encoding="utf-8")
     )

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from funnelcli.comparison import Change, StageComparison
+from funnelcli.commands.summary import AlertResult, PeriodSummary, Summary
+from funnelcli.metrics.comparison import Change, StageComparison
+from funnelcli.metrics.stats import Interval
 from funnelcli.render import NULL_TEXT, format_count, format_money, format_percent, plural
-from funnelcli.stats import Interval
-from funnelcli.summary import AlertResult, PeriodSummary, Summary
 
 MINUS = "−"
 

@@ -14,6 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from funnelcli.outputs.report import Breakdown, DataQuality, FunnelReport, StageRow
 from funnelcli.render import (
     NULL_TEXT,
     describe_cohort,
@@ -25,7 +26,6 @@ from funnelcli.render import (
     ordered_counts,
     plural,
 )
-from funnelcli.result import Breakdown, DataQuality, FunnelReport, StageRow
 
 BAR_CELLS = 30  # widest funnel bar; it shrinks first when the terminal is narrow
 _MIN_BAR_CELLS = 8

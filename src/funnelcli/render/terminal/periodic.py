@@ -8,7 +8,8 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from funnelcli.cohorts import IMMATURE_MARK, CohortMatrix
+from funnelcli.commands.cohorts import IMMATURE_MARK, CohortMatrix
+from funnelcli.commands.summary import Summary
 from funnelcli.render import NULL_TEXT, format_count, format_percent
 from funnelcli.render.summary_view import (
     TableView,
@@ -20,7 +21,6 @@ from funnelcli.render.summary_view import (
     tables,
 )
 from funnelcli.render.terminal import plain_console_text
-from funnelcli.summary import Summary
 
 _HEAT = ("#eff6ff", "#dbeafe", "#bfdbfe", "#93c5fd", "#60a5fa")  # pale → strong
 

@@ -9,6 +9,7 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from funnelcli.outputs.roi import RoiReport
 from funnelcli.render.roi_text import (
     RENEWAL_TITLES,
     channel_cells,
@@ -20,7 +21,6 @@ from funnelcli.render.roi_text import (
     rejected_rows_note,
     renewal_cells,
 )
-from funnelcli.roi_result import RoiReport
 
 BAR_CELLS = 40
 

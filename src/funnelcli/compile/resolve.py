@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from funnelcli import sqlast as q
 from funnelcli.errors import SpecError
-from funnelcli.expressions import ConditionError, condition_columns, parse_condition
-from funnelcli.money import amount, is_numeric_type
 from funnelcli.spec import Funnel, Order, Shape, SourceSpec, StageSpec, did_you_mean
+from funnelcli.sql import ast as q
+from funnelcli.sql.amounts import amount, is_numeric_type
+from funnelcli.sql.conditions import ConditionError, condition_columns, parse_condition
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class Resolver:
 
 def _hint(raw: str, available: list[str]) -> str:
     """' (did you mean …?)' comparing tolerant spellings (headers.closest), else the list."""
-    from funnelcli.headers import closest
+    from funnelcli.engine.headers import closest
 
     found = closest(raw, available)
     return f" (did you mean '{found}'?)" if found else did_you_mean(raw, available)

@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from funnelcli.encodings import cache_key, cache_temp
+from funnelcli.engine.text import cache_key, cache_temp
 from funnelcli.errors import DataError
 
 

@@ -15,19 +15,8 @@ from typing import Any
 from sqlglot import exp
 
 from funnelcli import __version__
-from funnelcli import sqlast as q
-from funnelcli.compile import ReportQuery
-from funnelcli.contract_renewals import (
-    ContractRenewals,
-    contract_renewal_query,
-    contract_renewals,
-)
-from funnelcli.engine import open_engine
-from funnelcli.errors import SpecError
-from funnelcli.plan import Resolver
-from funnelcli.report import cache_folder, count_unparseable, funnel_info, run_query
-from funnelcli.result import Period
-from funnelcli.roi_inputs import (
+from funnelcli.commands.report import cache_folder, count_unparseable, funnel_info, run_query
+from funnelcli.commands.roi_inputs import (
     SpendRow,
     contracts_query,
     origin_query,
@@ -35,10 +24,21 @@ from funnelcli.roi_inputs import (
     read_spend,
     roi_sources,
 )
-from funnelcli.roi_metrics import ChannelCounts, by_roi, channel_roi, decimal, prorated
-from funnelcli.roi_result import BLENDED, CohortRenewals, Renewals, RoiReport, UnmatchedSpend
+from funnelcli.compile import ReportQuery
+from funnelcli.compile.contract_renewals import (
+    ContractRenewals,
+    contract_renewal_query,
+    contract_renewals,
+)
+from funnelcli.compile.resolve import Resolver
+from funnelcli.compile.stage_renewals import stage_renewal_query, stage_renewals
+from funnelcli.engine import open_engine
+from funnelcli.errors import SpecError
+from funnelcli.metrics.money import ChannelCounts, by_roi, channel_roi, decimal, prorated
+from funnelcli.outputs.report import Period
+from funnelcli.outputs.roi import BLENDED, CohortRenewals, Renewals, RoiReport, UnmatchedSpend
 from funnelcli.spec import Funnel
-from funnelcli.stage_renewals import stage_renewal_query, stage_renewals
+from funnelcli.sql import ast as q
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from funnelcli import cache
-from funnelcli.sqlast import copy_to_parquet, lockdown
+from funnelcli.engine import copies as cache
+from funnelcli.sql.ast import copy_to_parquet, lockdown
 
 if TYPE_CHECKING:
     import duckdb
@@ -97,7 +97,7 @@ class ResultStore:
 
     def commit(self, key: str, columns: Sequence[tuple[str, str]], slow: bool) -> Stored:
         """Move the scratch file written by copy_statement() into place under `key`."""
-        from funnelcli.output import write_atomic
+        from funnelcli.engine.output import write_atomic
 
         parquet = self.folder / f"{key}.parquet"
         os.replace(self.scratch, parquet)

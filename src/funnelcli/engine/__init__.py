@@ -17,15 +17,18 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from funnelcli import cache, dates, headers, money, readers
-from funnelcli.encodings import head_bytes, readable, transcode
+from funnelcli.engine import copies as cache
+from funnelcli.engine import headers
+from funnelcli.engine.ragged import explain_one_column, looks_like_one_column
+from funnelcli.engine.results import ResultStore
+from funnelcli.engine.store import default_cache_dir
+from funnelcli.engine.text import head_bytes, readable, transcode
 from funnelcli.errors import DataError, FunnelError, QueryError
-from funnelcli.paths import default_cache_dir
-from funnelcli.ragged import explain_one_column, looks_like_one_column
-from funnelcli.readers import CsvSource, TimeColumn, csv_reader, declared_by_raw
-from funnelcli.results import ResultStore
 from funnelcli.spec import Funnel, Shape, SourceSpec
-from funnelcli.sqlast import copy_to_parquet, lockdown, source_view, table
+from funnelcli.sql import amounts as money
+from funnelcli.sql import dates, readers
+from funnelcli.sql.ast import copy_to_parquet, lockdown, source_view, table
+from funnelcli.sql.readers import CsvSource, TimeColumn, csv_reader, declared_by_raw
 
 if TYPE_CHECKING:
     import duckdb
@@ -193,7 +196,7 @@ class Engine:
 
     def _csv_view(self, name: str, source: SourceSpec, found: SourceFiles) -> exp.Select:
         """Readable copies (transcoded / converted), tolerant headers, typed times, rejects."""
-        from funnelcli.xlsx import SheetNotFound, xlsx_to_csv
+        from funnelcli.engine.xlsx import SheetNotFound, xlsx_to_csv
 
         paths: list[str] = []
         encodings: list[str] = []

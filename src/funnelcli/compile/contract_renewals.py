@@ -20,9 +20,9 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from funnelcli.result import NONE_GROUP
-from funnelcli.roi_metrics import renewal_numbers, renewals_of_row
-from funnelcli.roi_result import Renewals
+from funnelcli.metrics.money import renewal_numbers, renewals_of_row
+from funnelcli.outputs.report import NONE_GROUP
+from funnelcli.outputs.roi import Renewals
 
 # `contracts` (account, start, end, amount) and `origin` (account, channel) are CTEs the caller
 # attaches; :placeholders are replaced by literals (never formatted into the text).

@@ -14,14 +14,14 @@ from typing import Any
 
 from sqlglot import exp
 
-from funnelcli import money
-from funnelcli import sqlast as q
+from funnelcli.compile.resolve import Resolver, stage_plans
 from funnelcli.engine import AMOUNT, Engine, SourceFiles, resolve_source
 from funnelcli.errors import DataError
-from funnelcli.plan import Resolver, stage_plans
-from funnelcli.result import NONE_GROUP
-from funnelcli.roi_metrics import decimal
+from funnelcli.metrics.money import decimal
+from funnelcli.outputs.report import NONE_GROUP
 from funnelcli.spec import Funnel, RoiSpec, SourceSpec
+from funnelcli.sql import amounts as money
+from funnelcli.sql import ast as q
 
 SPEND = "roi_spend"
 SUBSCRIPTIONS = "roi_subscriptions"

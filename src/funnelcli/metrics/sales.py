@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from funnelcli.result import SalesMetrics
+from funnelcli.outputs.report import SalesMetrics
 from funnelcli.spec import FunnelSpec
 
 

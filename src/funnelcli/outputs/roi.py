@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from funnelcli.result import FunnelInfo, Period, _plain
+from funnelcli.outputs.report import FunnelInfo, Period, _plain
 
 ROI_SCHEMA = "funnelcli.roi/1"
 BLENDED = "(blended)"

@@ -11,10 +11,10 @@ from typing import Any, TypeVar
 
 from funnelcli import __version__
 from funnelcli.compile import CompiledFunnel, ReportQuery, compile_funnel, unique_key_check
+from funnelcli.compile.resolve import Resolver
 from funnelcli.engine import AMOUNT, Engine, Reject, open_engine
 from funnelcli.errors import DataError
-from funnelcli.plan import Resolver
-from funnelcli.result import (
+from funnelcli.outputs.report import (
     DataQuality,
     FunnelInfo,
     FunnelReport,
@@ -224,8 +224,8 @@ def report_on(
     """`build_report` on an open engine (several reports over the same sources share one)."""
     from functools import partial
 
-    from funnelcli.metrics import split_groups, total_row
-    from funnelcli.sales import sales_metrics
+    from funnelcli.metrics.funnel import split_groups, total_row
+    from funnelcli.metrics.sales import sales_metrics
 
     query = query or ReportQuery()
     min_n = funnel.spec.min_n if min_n is None else min_n
@@ -274,7 +274,7 @@ def cache_folder(funnel: Funnel, cache: bool | None, cache_dir: Path | None) -> 
     """Where to keep the sources' Parquet copies, or None to read the files directly."""
     if not (funnel.spec.cache if cache is None else cache):
         return None
-    from funnelcli.paths import default_cache_dir
+    from funnelcli.engine.store import default_cache_dir
 
     return cache_dir or default_cache_dir()
 
@@ -347,7 +347,7 @@ def _data_quality(
 
 def unmatched_lookups(funnel: Funnel, engine: Engine) -> tuple[UnmatchedLookup, ...]:
     """Per declared lookup, the funnel values of its `join:` column that match no key."""
-    from funnelcli.lookup import lookup_joins, unmatched_query
+    from funnelcli.compile.lookups import lookup_joins, unmatched_query
 
     found = []
     for name, join in lookup_joins(funnel, engine.headers()).items():
@@ -420,7 +420,7 @@ def write_rejects(rejects: list[Reject], path: Path) -> None:
     import csv
     import io
 
-    from funnelcli.output import write_atomic
+    from funnelcli.engine.output import write_atomic
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

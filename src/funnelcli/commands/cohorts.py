@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from funnelcli import __version__
+from funnelcli.commands.periodic import run_periods
+from funnelcli.commands.report import anchors, cache_folder, funnel_info
+from funnelcli.commands.summary import plain
 from funnelcli.errors import DataError
-from funnelcli.periodic import run_periods
-from funnelcli.periods import Calendar, PeriodKind, is_immature, is_partial
-from funnelcli.report import anchors, cache_folder, funnel_info
-from funnelcli.result import FunnelInfo
+from funnelcli.metrics.periods import Calendar, PeriodKind, is_immature, is_partial
+from funnelcli.outputs.report import FunnelInfo
 from funnelcli.spec import Funnel
-from funnelcli.summary import plain
 
 COHORTS_SCHEMA = "funnelcli.cohorts/1"
 IMMATURE_MARK = "~"  # how renderers mark a cell that may still grow

@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
-from funnelcli.duration import Duration
 from funnelcli.errors import SpecError
+from funnelcli.spec.duration import Duration
 
 _NAME = re.compile(r"^\w+$")
 

@@ -23,13 +23,19 @@ from datetime import datetime
 
 from sqlglot import exp
 
-from funnelcli import sqlast as q
-from funnelcli.duration import Duration
-from funnelcli.lookup import LookupJoin, join_lookups, lookup_joins
-from funnelcli.plan import Resolver, StagePlan, attribute_names, lost_condition, stage_plans
-from funnelcli.result import NONE_GROUP
+from funnelcli.compile.lookups import LookupJoin, join_lookups, lookup_joins
+from funnelcli.compile.resolve import (
+    Resolver,
+    StagePlan,
+    attribute_names,
+    lost_condition,
+    stage_plans,
+)
+from funnelcli.outputs.report import NONE_GROUP
 from funnelcli.spec import Funnel, Grain, Order, Shape
-from funnelcli.sqlast import source_view, table
+from funnelcli.spec.duration import Duration
+from funnelcli.sql import ast as q
+from funnelcli.sql.ast import source_view, table
 
 __all__ = ["CompiledFunnel", "ReportQuery", "compile_funnel", "source_view", "table"]
 

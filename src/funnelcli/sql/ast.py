@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlglot import exp
 
-from funnelcli.duration import Duration
+from funnelcli.spec.duration import Duration
 
 
 def source_view(name: str) -> str:

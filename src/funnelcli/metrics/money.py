@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from funnelcli.roi_result import ChannelRoi, Renewals
+from funnelcli.outputs.roi import ChannelRoi, Renewals
 
 
 def ratio(numerator: Decimal | float | int, denominator: Decimal | float | int) -> float | None:

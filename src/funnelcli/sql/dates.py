@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from funnelcli import sqlast as q
+from funnelcli.sql import ast as q
 
 SAMPLE_SIZE = 2000
 AMBIGUOUS = "ambiguous date (day/month order unknown: set day_first:)"

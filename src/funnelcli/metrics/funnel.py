@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from funnelcli.compile import CompiledFunnel
-from funnelcli.result import Breakdown, GroupResult, SalesMetrics, StageRow, TimeStats
+from funnelcli.outputs.report import Breakdown, GroupResult, SalesMetrics, StageRow, TimeStats
 from funnelcli.spec import StageSpec
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from funnelcli.commands.report import run_query
 from funnelcli.compile import PERIOD_KEY, ReportQuery
 from funnelcli.engine import Engine
-from funnelcli.periods import PeriodRange
-from funnelcli.report import run_query
-from funnelcli.result import GroupResult, StageRow, TimeStats
+from funnelcli.metrics.periods import PeriodRange
+from funnelcli.outputs.report import GroupResult, StageRow, TimeStats
 from funnelcli.spec import Funnel
 
 
@@ -40,8 +40,8 @@ def run_periods(
     """Each period's funnel (ids entering in [since, until) UTC), from one query."""
     from functools import partial
 
-    from funnelcli.metrics import split_groups
-    from funnelcli.sales import sales_metrics
+    from funnelcli.metrics.funnel import split_groups
+    from funnelcli.metrics.sales import sales_metrics
 
     if not periods:
         return []

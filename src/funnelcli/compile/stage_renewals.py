@@ -12,12 +12,12 @@ from typing import Any
 
 from sqlglot import exp
 
-from funnelcli import sqlast as q
 from funnelcli.compile import CompiledFunnel
-from funnelcli.duration import Duration
-from funnelcli.result import NONE_GROUP
-from funnelcli.roi_metrics import renewals_of_row
-from funnelcli.roi_result import Renewals
+from funnelcli.metrics.money import renewals_of_row
+from funnelcli.outputs.report import NONE_GROUP
+from funnelcli.outputs.roi import Renewals
+from funnelcli.spec.duration import Duration
+from funnelcli.sql import ast as q
 
 TOTAL = None  # key of the blended row
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from funnelcli import sqlast as q
 from funnelcli.spec import Funnel
-from funnelcli.sqlast import source_view
+from funnelcli.sql import ast as q
+from funnelcli.sql.ast import source_view
 
 LOOKUP_KEY = "__lookup_key"
 

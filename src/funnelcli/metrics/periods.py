@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:  # the CLI imports PeriodKind at start-up: keep this module light
-    from funnelcli.duration import Duration
     from funnelcli.spec import FunnelSpec
+    from funnelcli.spec.duration import Duration
 
 # The order of datetime.weekday(); the values of spec.WeekStart.
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

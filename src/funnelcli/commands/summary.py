@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from funnelcli import __version__
-from funnelcli.alerts import Alert
-from funnelcli.comparison import Change, StageComparison, compare_groups
-from funnelcli.duration import Duration
-from funnelcli.periodic import PeriodFunnel, empty_group, run_periods
-from funnelcli.periods import Calendar, PeriodKind, PeriodRange, is_immature
-from funnelcli.report import anchors, cache_folder, funnel_info
-from funnelcli.result import FunnelInfo
+from funnelcli.commands.periodic import PeriodFunnel, empty_group, run_periods
+from funnelcli.commands.report import anchors, cache_folder, funnel_info
+from funnelcli.metrics.alerts import Alert
+from funnelcli.metrics.comparison import Change, StageComparison, compare_groups
+from funnelcli.metrics.periods import Calendar, PeriodKind, PeriodRange, is_immature
+from funnelcli.outputs.report import FunnelInfo
 from funnelcli.spec import Funnel
+from funnelcli.spec.duration import Duration
 
 SUMMARY_SCHEMA = "funnelcli.summary/1"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from funnelcli.commands.report import compile_for, find_unreadable, reject_error
 from funnelcli.engine import open_engine
-from funnelcli.report import compile_for, find_unreadable, reject_error
 from funnelcli.spec import Funnel
 
 
@@ -28,7 +28,7 @@ def validate_funnel(funnel: Funnel, data_dir: Path | None = None) -> list[str]:
             )
             lines.append(f"  source {name}: {shown} — {len(columns)} columns")
     if funnel.spec.roi is not None:
-        from funnelcli.roi import validate_roi
+        from funnelcli.commands.roi import validate_roi
 
         lines += validate_roi(funnel, data_dir)
     stages = " → ".join(s.name for s in funnel.spec.stages)

@@ -18,12 +18,12 @@ from typing import Any
 
 from sqlglot import exp
 
-from funnelcli import dates
-from funnelcli import sqlast as q
-from funnelcli.dates import AMBIGUOUS, UNPARSEABLE, Format, parse_column
-from funnelcli.expressions import condition_columns
-from funnelcli.headers import normalize
+from funnelcli.engine.headers import normalize
 from funnelcli.spec import FunnelSpec, Shape, SourceSpec
+from funnelcli.sql import ast as q
+from funnelcli.sql import dates
+from funnelcli.sql.conditions import condition_columns
+from funnelcli.sql.dates import AMBIGUOUS, UNPARSEABLE, Format, parse_column
 
 UNPARSEABLE_AMOUNT = "unparseable amount"  # reserved: amounts are parsed by money.py
 REASONS = (UNPARSEABLE, AMBIGUOUS, UNPARSEABLE_AMOUNT)  # every reject reason, in this order

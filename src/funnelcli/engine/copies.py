@@ -135,7 +135,7 @@ class ReadingMemo:
         return found if isinstance(found, dict) else None
 
     def save(self, found: dict[str, Any]) -> None:
-        from funnelcli.output import write_atomic
+        from funnelcli.engine.output import write_atomic
 
         try:
             ensure_dir(self.path.parent)
@@ -180,7 +180,7 @@ def read_entry(cache_dir: Path, key: str) -> CacheEntry | None:
 def record_entry(cache_dir: Path, key: str, source: str, files: Sequence[Path], rows: int) -> None:
     """Write the entry's record (after its Parquet file is in place) and drop older entries
     built from the same files, which can no longer be hit."""
-    from funnelcli.output import write_atomic
+    from funnelcli.engine.output import write_atomic
 
     names = [str(f.resolve()) for f in files]
     for entry in entries(cache_dir):

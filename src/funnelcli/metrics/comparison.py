@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from funnelcli.alerts import METRICS
-from funnelcli.result import GroupResult, StageRow
-from funnelcli.stats import SIGNIFICANCE_LEVEL, Interval, two_proportion_p_value, wilson_interval
+from funnelcli.metrics.alerts import METRICS
+from funnelcli.metrics.stats import (
+    SIGNIFICANCE_LEVEL,
+    Interval,
+    two_proportion_p_value,
+    wilson_interval,
+)
+from funnelcli.outputs.report import GroupResult, StageRow
 
 RATE_METRICS = ("conversion_from_previous", "conversion_from_entry")
 

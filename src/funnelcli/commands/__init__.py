@@ -1,0 +1,1 @@
+"""One library entry point per command; the only place that opens an engine."""

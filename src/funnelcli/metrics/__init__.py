@@ -1,0 +1,1 @@
+"""Pure: typed rows in, numbers out (funnel, sales, stats, comparisons, periods, alerts, money)."""

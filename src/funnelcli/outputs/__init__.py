@@ -1,0 +1,1 @@
+"""Versioned, frozen, JSON-ready artifacts that every renderer reads."""
