@@ -159,7 +159,9 @@ def test_cache_info_and_clear(repo: Path) -> None:
     result = runner.invoke(app, ["cache", "info", "--format", "json"], env=ENV)
     document = json.loads(result.stdout)
     assert document["schema"] == "funnelcli.cache/1"
-    schema_text = resources.files("funnelcli").joinpath("outputs/schemas/cache-1.schema.json").read_text()
+    schema_text = (
+        resources.files("funnelcli").joinpath("outputs/schemas/cache-1.schema.json").read_text()
+    )
     jsonschema.validate(document, json.loads(schema_text))
     (entry,) = document["entries"]
     assert entry["source"] == "leads"

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn, composite
@@ -31,6 +32,8 @@ from funnelcli.compile import ReportQuery
 from funnelcli.outputs.report import FunnelReport, GroupResult, StageRow
 from funnelcli.spec import parse_funnel
 from funnelcli.spec.duration import Duration
+
+pytestmark = pytest.mark.slow  # property tests / real datasets: the full tier (CI)
 
 # Each example runs DuckDB (~0.25 s, most of it compiling the SQL), so only the two main
 # properties get the full count.

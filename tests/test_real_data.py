@@ -21,6 +21,8 @@ from funnelcli.render.json_out import report_schema
 from funnelcli.spec import load_funnel
 from realdata import ROOT, require
 
+pytestmark = pytest.mark.slow  # property tests / real datasets: the full tier (CI)
+
 pd = pytest.importorskip("pandas")
 
 OLIST = "olist_marketing_funnel"

@@ -530,6 +530,7 @@ roi:
 """
 
 
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None)
 @given(
     st.lists(_LEAD, min_size=1, max_size=12),
@@ -635,6 +636,7 @@ _MOMENT = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(
     st.lists(_GRID_CONTRACT, max_size=10),

@@ -21,6 +21,8 @@ from funnelcli.commands.report import build_report
 from funnelcli.compile import ReportQuery
 from funnelcli.spec import load_funnel
 
+pytestmark = pytest.mark.slow  # property tests / real datasets: the full tier (CI)
+
 EXAMPLES = max(int(os.environ.get("FUNNEL_PROPERTY_EXAMPLES", "200")) // 8, 1)
 SETTINGS = settings(
     max_examples=EXAMPLES,
