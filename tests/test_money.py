@@ -194,7 +194,9 @@ def test_report_values_and_unparseable_count(tmp_path: Path) -> None:
     assert report.overall.stages[0].value_n is None
     assert report.funnel.currency == "CNY"
     assert report.data_quality.unparseable_amounts == {"leads.deal": 1}
-    assert any("1 unparseable amount in leads.deal" in n for n in report.data_quality.notes)
+    assert any(
+        "1 unparseable amount in leads.deal" in n for n in report.to_dict()["data_quality"]["notes"]
+    )
     groups = {g.key["channel"]: g.stages[1] for g in report.breakdowns[0].groups}
     assert (groups["a"].value_sum, groups["a"].value_avg, groups["a"].value_median) == (
         24000.0,

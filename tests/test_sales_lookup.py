@@ -128,7 +128,8 @@ def test_sales_per_group_through_a_lookup_with_duplicate_keys(tmp_path: Path) ->
     assert (teams.lookup, teams.join) == ("teams", "agent")
     assert [(v.value, v.rows, v.ids) for v in teams.values] == [("Cid", 1, 1)]
     assert any(
-        "lookup teams: 1 agent value(s) match no key" in n for n in report.data_quality.notes
+        "lookup teams: 1 agent value(s) match no key" in n
+        for n in report.to_dict()["data_quality"]["notes"]
     )
 
 

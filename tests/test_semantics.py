@@ -1083,7 +1083,7 @@ def test_without_window_nothing_is_immature(tmp_path: Path) -> None:
     assert report.overall.immature_ids == 0
     assert report.data_quality.immature_ids == 0
     assert report.period.immature is False
-    assert any("window" in note for note in report.data_quality.notes)
+    assert any("window" in note for note in report.to_dict()["data_quality"]["notes"])
 
 
 # --- breakdowns ----------------------------------------------------------------------------------

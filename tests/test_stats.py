@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 
 from funnelcli.metrics.comparison import compare_groups
-from funnelcli.metrics.stats import Z_95, Interval, two_proportion_p_value, wilson_interval
+from funnelcli.metrics.stats import Z_95, two_proportion_p_value, wilson_interval
 from funnelcli.outputs.report import GroupResult, StageRow, TimeStats
+from funnelcli.outputs.summary import Interval
 
 
 def test_z_95_is_the_normal_quantile() -> None:

@@ -12,8 +12,8 @@ from funnelcli.metrics.periods import PeriodKind
 from funnelcli.render import Format, SummaryFormat
 
 if TYPE_CHECKING:
-    from funnelcli.commands.cohorts import CohortMatrix
-    from funnelcli.commands.summary import Summary
+    from funnelcli.outputs.cohorts import CohortMatrix
+    from funnelcli.outputs.summary import Summary
 from funnelcli.cli._base import (
     AsOfOpt,
     CacheDirOpt,

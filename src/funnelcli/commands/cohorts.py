@@ -7,61 +7,17 @@ for that period's UTC edges.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from funnelcli import __version__
 from funnelcli.commands.periodic import run_periods
 from funnelcli.commands.report import anchors, cache_folder, funnel_info
-from funnelcli.commands.summary import plain
 from funnelcli.errors import DataError
 from funnelcli.metrics.periods import Calendar, PeriodKind, is_immature, is_partial
-from funnelcli.outputs.report import FunnelInfo
+from funnelcli.outputs.base import iso
+from funnelcli.outputs.cohorts import CohortCell, CohortMatrix, CohortRow
 from funnelcli.spec import Funnel
-
-COHORTS_SCHEMA = "funnelcli.cohorts/1"
-IMMATURE_MARK = "~"  # how renderers mark a cell that may still grow
-
-
-@dataclass(frozen=True)
-class CohortCell:
-    """One stage of one cohort."""
-
-    count: int
-    conversion_from_entry: float | None  # count / entered; null when nobody entered
-
-
-@dataclass(frozen=True)
-class CohortRow:
-    """The ids that entered in one period, and how far they got."""
-
-    label: str
-    start: str  # local, in the funnel's timezone
-    end: str  # exclusive
-    entered: int
-    immature: bool  # later-stage cells may still grow
-    partial: bool  # the period had not ended at as_of: entries still arriving
-    cells: tuple[CohortCell, ...]  # one per stage, in funnel order
-
-
-@dataclass(frozen=True)
-class CohortMatrix:
-    """Everything `funnel cohorts` says, in the shape of funnelcli.cohorts/1."""
-
-    funnel: FunnelInfo
-    period: str
-    week_start: str
-    timezone: str
-    as_of: str
-    rows: tuple[CohortRow, ...]  # oldest first
-    version: str
-    schema: str = COHORTS_SCHEMA
-
-    def to_dict(self) -> dict[str, Any]:
-        data = plain(asdict(self))
-        return {"schema": data.pop("schema"), **data}
 
 
 def build_cohorts(
@@ -97,8 +53,8 @@ def build_cohorts(
     rows = [
         CohortRow(
             label=item.period.label,
-            start=_iso(item.period.start),
-            end=_iso(item.period.end),
+            start=iso(item.period.start),
+            end=iso(item.period.end),
             entered=item.overall.entered,
             immature=is_immature(item.period, funnel.spec.window, anchor),
             partial=is_partial(item.period, anchor),
@@ -114,13 +70,7 @@ def build_cohorts(
         period=kind.value,
         week_start=funnel.spec.week_start.value,
         timezone=funnel.spec.timezone,
-        as_of=_iso(anchor),
+        as_of=iso(anchor),
         rows=tuple(rows),
         version=__version__,
     )
-
-
-def _iso(moment: datetime) -> str:
-    if moment.time() == datetime.min.time():
-        return moment.date().isoformat()
-    return moment.isoformat(sep=" ")

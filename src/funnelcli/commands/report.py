@@ -16,6 +16,7 @@ from funnelcli.engine import AMOUNT, Engine, Reject, open_engine
 from funnelcli.errors import DataError
 from funnelcli.outputs.report import (
     DataQuality,
+    Finding,
     FunnelInfo,
     FunnelReport,
     Period,
@@ -312,19 +313,20 @@ def _data_quality(
 ) -> DataQuality:
     sources = compiled.source_names
     stages = compiled.stage_names
-    notes = []
+    findings = []
     if funnel.spec.window is None:
-        notes.append("no window declared, so no cohort is flagged immature")
+        findings.append(Finding("no_window"))
     for i, source in enumerate(sources):
         if not totals.get(f"rows_read_{i}"):
-            notes.append(f"source {source} has no data rows")
+            findings.append(Finding("empty_source", subject=source))
     for column, count in unparseable.items():
         if count:
-            notes.append(
-                f"{count} unparseable {plural(count, 'amount')} in {column} left out of the "
-                "value sums (funnel validate shows the first; rules: docs/money.md)"
-            )
-    notes += [describe_unmatched(lookup) for lookup in unmatched if lookup.values]
+            findings.append(Finding("unparseable_amounts", subject=column, count=count))
+    findings += [
+        Finding("unmatched_lookup", subject=lookup.lookup, count=len(lookup.values))
+        for lookup in unmatched
+        if lookup.values
+    ]
     return DataQuality(
         rows_read={s: int(totals.get(f"rows_read_{i}") or 0) for i, s in enumerate(sources)},
         rows_without_id={
@@ -339,7 +341,7 @@ def _data_quality(
             for k in range(2, len(stages) + 1)
         },
         immature_ids=immature_ids,
-        notes=tuple(notes),
+        findings=tuple(findings),
         unparseable_amounts=unparseable,
         unmatched_lookups=unmatched,
     )
@@ -362,16 +364,6 @@ def unmatched_lookups(funnel: Funnel, engine: Engine) -> tuple[UnmatchedLookup, 
     return tuple(found)
 
 
-def describe_unmatched(lookup: UnmatchedLookup) -> str:
-    """One line for the data-quality notes: which values matched nothing, rows and ids."""
-    shown = ", ".join(f"{v.value!r} ({v.rows:,} rows, {v.ids:,} ids)" for v in lookup.values[:5])
-    more = f" and {len(lookup.values) - 5} more" if len(lookup.values) > 5 else ""
-    return (
-        f"lookup {lookup.lookup}: {len(lookup.values)} {lookup.join} value(s) match no key, "
-        f"their rows get (none) for its columns: {shown}{more}"
-    )
-
-
 def count_unparseable(engine: Engine, compiled: CompiledFunnel) -> dict[str, int]:
     """ "source.column" → how many non-empty amounts money.py cannot read, per value column."""
     return {
@@ -379,10 +371,6 @@ def count_unparseable(engine: Engine, compiled: CompiledFunnel) -> dict[str, int
         for source, column, type_name in compiled.typed_columns
         if type_name == AMOUNT
     }
-
-
-def plural(count: int, word: str) -> str:
-    return word if count == 1 else f"{word}s"
 
 
 def find_unreadable(engine: Engine, compiled: CompiledFunnel) -> DataError | None:

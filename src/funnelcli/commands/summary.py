@@ -7,98 +7,26 @@ by entry period), and compares them (comparison.py).
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from funnelcli import __version__
 from funnelcli.commands.periodic import PeriodFunnel, empty_group, run_periods
 from funnelcli.commands.report import anchors, cache_folder, funnel_info
 from funnelcli.metrics.alerts import Alert
-from funnelcli.metrics.comparison import Change, StageComparison, compare_groups
+from funnelcli.metrics.comparison import compare_groups
 from funnelcli.metrics.periods import Calendar, PeriodKind, PeriodRange, is_immature
-from funnelcli.outputs.report import FunnelInfo
+from funnelcli.outputs.base import iso
+from funnelcli.outputs.summary import (
+    AlertResult,
+    Change,
+    GroupComparison,
+    PeriodSummary,
+    StageComparison,
+    Summary,
+)
 from funnelcli.spec import Funnel
 from funnelcli.spec.duration import Duration
-
-SUMMARY_SCHEMA = "funnelcli.summary/1"
-
-
-@dataclass(frozen=True)
-class PeriodSummary:
-    """One compared entry period: its edges, how many entered, whether it is final."""
-
-    label: str
-    start: str  # local wall-clock time in the funnel's timezone
-    end: str  # exclusive
-    since: str  # the same edges in UTC
-    until: str
-    entered: int
-    immature: bool  # entrants at its end are younger than the window at as_of
-
-
-@dataclass(frozen=True)
-class GroupComparison:
-    """One breakdown group, current period against the previous one."""
-
-    key: dict[str, str]
-    entered_current: int
-    entered_previous: int
-    stages: tuple[StageComparison, ...]
-
-
-@dataclass(frozen=True)
-class AlertResult:
-    """A `--fail-on` expression and whether the current period meets it."""
-
-    expression: str
-    met: bool
-    current: float | None
-    previous: float | None
-
-
-@dataclass(frozen=True)
-class Summary:
-    """Everything `funnel summary` says, in the shape of funnelcli.summary/1."""
-
-    funnel: FunnelInfo
-    period: str  # week | month
-    week_start: str
-    timezone: str
-    as_of: str
-    min_n: int
-    alerts: tuple[AlertResult, ...]
-    current: PeriodSummary
-    previous: PeriodSummary
-    year_ago: PeriodSummary | None  # null when the data does not reach back a year
-    stages: tuple[StageComparison, ...]  # current against previous
-    year_ago_stages: tuple[StageComparison, ...] | None  # current against year_ago
-    breakdown: tuple[str, ...]  # the attributes of `groups`; empty without a breakdown
-    groups: tuple[GroupComparison, ...]  # the biggest groups of the current period
-    version: str
-    schema: str = SUMMARY_SCHEMA
-
-    @property
-    def alerts_met(self) -> tuple[AlertResult, ...]:
-        return tuple(alert for alert in self.alerts if alert.met)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types with `schema` first; non-finite floats become null."""
-        data = plain(asdict(self))
-        return {"schema": data.pop("schema"), **data}
-
-
-def plain(value: Any) -> Any:
-    """Lists for tuples, None for NaN/±inf: what json.dumps(allow_nan=False) accepts."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(item) for item in value]
-    return value
 
 
 def build_summary(
@@ -155,7 +83,7 @@ def build_summary(
         period=kind.value,
         week_start=funnel.spec.week_start.value,
         timezone=funnel.spec.timezone,
-        as_of=_iso(anchor),
+        as_of=iso(anchor),
         min_n=min_n,
         alerts=tuple(_check(alert, stages) for alert in alerts),
         current=_period(now, window, anchor),
@@ -202,16 +130,10 @@ def _period(item: PeriodFunnel, window: Duration | None, as_of: datetime) -> Per
     period = item.period
     return PeriodSummary(
         label=period.label,
-        start=_iso(period.start),
-        end=_iso(period.end),
-        since=_iso(period.since),
-        until=_iso(period.until),
+        start=iso(period.start),
+        end=iso(period.end),
+        since=iso(period.since),
+        until=iso(period.until),
         entered=item.overall.entered,
         immature=is_immature(period, window, as_of),
     )
-
-
-def _iso(moment: datetime) -> str:
-    if moment.time() == datetime.min.time():
-        return moment.date().isoformat()
-    return moment.isoformat(sep=" ")

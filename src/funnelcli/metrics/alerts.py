@@ -16,15 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from funnelcli.errors import UsageError
+from funnelcli.metrics.comparison import METRICS
 from funnelcli.spec import did_you_mean
 
-METRICS = (
-    "count",
-    "conversion_from_previous",
-    "conversion_from_entry",
-    "median_days_from_previous",
-    "value_sum",
-)
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
     ">=": operator.ge,

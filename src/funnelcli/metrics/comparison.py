@@ -6,44 +6,19 @@ Definitions are in docs/summary.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from funnelcli.metrics.alerts import METRICS
-from funnelcli.metrics.stats import (
-    SIGNIFICANCE_LEVEL,
-    Interval,
-    two_proportion_p_value,
-    wilson_interval,
-)
+from funnelcli.metrics.stats import SIGNIFICANCE_LEVEL, two_proportion_p_value, wilson_interval
 from funnelcli.outputs.report import GroupResult, StageRow
+from funnelcli.outputs.summary import Change, StageComparison
 
+# The metrics compared per stage (and what `--fail-on` may name).
+METRICS = (
+    "count",
+    "conversion_from_previous",
+    "conversion_from_entry",
+    "median_days_from_previous",
+    "value_sum",
+)
 RATE_METRICS = ("conversion_from_previous", "conversion_from_entry")
-
-
-@dataclass(frozen=True)
-class Change:
-    """One metric in two periods. Rates also carry Wilson intervals and a z-test p-value."""
-
-    current: float | None
-    previous: float | None
-    delta: float | None  # current − previous (rates: in proportion points, 0.02 = 2 pts)
-    relative_delta: float | None  # delta / previous; null when either is null or previous is 0
-    current_n: int | None  # a rate's denominator in each period (null for other metrics)
-    previous_n: int | None
-    current_interval: Interval | None  # Wilson 95%; null unless a rate with n > 0
-    previous_interval: Interval | None
-    p_value: float | None  # two-sided pooled two-proportion z-test; null unless a rate
-    final: bool  # both periods mature for this metric: the change is not provisional
-    significant: bool  # final, p < 0.05 and both n ≥ min_n
-
-
-@dataclass(frozen=True)
-class StageComparison:
-    """One stage's metrics, current period against a reference period."""
-
-    name: str
-    label: str
-    metrics: dict[str, Change]
 
 
 def compare_groups(

@@ -6,18 +6,11 @@ Pure Python (math.erfc), so no scipy at run time. Definitions are in docs/summar
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+
+from funnelcli.outputs.summary import Interval
 
 Z_95 = 1.959963984540054  # the standard normal's 97.5% quantile
 SIGNIFICANCE_LEVEL = 0.05
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A two-sided confidence interval for a proportion, both ends in [0, 1]."""
-
-    low: float
-    high: float
 
 
 def wilson_interval(successes: int, n: int, z: float = Z_95) -> Interval | None:

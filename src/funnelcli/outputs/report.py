@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from funnelcli.outputs.base import Artifact
 
 REPORT_SCHEMA = "funnelcli.report/1"
 NONE_GROUP = "(none)"
@@ -127,6 +128,21 @@ class UnmatchedLookup:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """Something a reader of the numbers should know, as a code and numbers (worded in render).
+
+    Codes: `no_window` (no cohort can be flagged immature), `empty_source` (subject: a source
+    without data rows), `unparseable_amounts` (subject: "source.column", count: amounts left out
+    of the value sums), `unmatched_lookup` (subject: a lookup, count: its join values matching
+    no key; details in DataQuality.unmatched_lookups).
+    """
+
+    code: str
+    subject: str | None = None
+    count: int | None = None
+
+
+@dataclass(frozen=True)
 class DataQuality:
     """What the numbers rest on: rows read, what was set aside and why, suspicious ids."""
 
@@ -138,7 +154,7 @@ class DataQuality:
     backwards_ids: int  # ids with a stage time earlier than an earlier stage's time
     backwards_by_stage: dict[str, int]  # stage → ids whose time there precedes an earlier stage
     immature_ids: int
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    findings: tuple[Finding, ...] = ()
     # "source.column" → non-empty amounts that money.py cannot read (left out of value sums)
     unparseable_amounts: dict[str, int] = field(default_factory=dict)
     rows_rejected: dict[str, int] = field(default_factory=dict)  # rows set aside (any reject)
@@ -148,8 +164,11 @@ class DataQuality:
 
 
 @dataclass(frozen=True)
-class FunnelReport:
+class FunnelReport(Artifact):
     """Everything `funnel report` says, in the shape of the JSON schema funnelcli.report/1."""
+
+    schema: ClassVar[str] = REPORT_SCHEMA
+    schema_file: ClassVar[str] = "report-1"
 
     funnel: FunnelInfo
     period: Period
@@ -158,19 +177,103 @@ class FunnelReport:
     data_quality: DataQuality
     min_n: int
     version: str
-    schema: str = REPORT_SCHEMA
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types (lists, not tuples; NaN/±inf as None), with `schema` first."""
-        data = _plain(asdict(self))
-        return {"schema": data.pop("schema"), **data}
+        """The funnelcli.report/1 document. `data_quality.notes` keeps, for readers of report/1,
+        the findings as the sentences the terminal shows (worded in render/wording.py)."""
+        from funnelcli.render.wording import finding_text
+
+        document = super().to_dict()
+        quality = document["data_quality"]
+        notes = [finding_text(f, self.data_quality) for f in self.data_quality.findings]
+        document["data_quality"] = _after(quality, "immature_ids", "notes", notes)
+        return document
+
+    def tidy_columns(self) -> tuple[str, ...]:
+        return TIDY_COLUMNS
+
+    def tidy_rows(self) -> list[dict[str, Any]]:
+        """One record per (breakdown, group, stage): the overall funnel (breakdown `overall`),
+        then every breakdown's groups; a group's sales metrics repeat on each of its stages."""
+        rows = _group_records("overall", "", self.overall)
+        for breakdown in self.breakdowns:
+            name = "+".join(breakdown.by)
+            for group in breakdown.groups:
+                rows += _group_records(name, " / ".join(group.key.values()), group)
+        return rows
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None  # JSON has no non-finite numbers
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return value
+TIDY_COLUMNS = (
+    "breakdown",
+    "group",
+    "stage",
+    "label",
+    "count",
+    "conversion_from_previous",
+    "conversion_from_entry",
+    "dropped",
+    "median_days_from_previous",
+    "p90_days_from_previous",
+    "median_days_from_entry",
+    "p90_days_from_entry",
+    "value_sum",
+    "entered",
+    "below_min_n",
+    "value_n",
+    "value_avg",
+    "value_median",
+    # The group's sales metrics (docs/sales.md), repeated on each of its stage rows.
+    "won",
+    "lost",
+    "open",
+    "win_rate_closed",
+    "win_rate_open",
+    "cycle_median_days",
+    "average_deal_value",
+    "sales_velocity",
+)
+
+
+def _group_records(breakdown: str, group: str, result: GroupResult) -> list[dict[str, Any]]:
+    sales = result.sales
+    return [
+        {
+            "breakdown": breakdown,
+            "group": group,
+            "stage": stage.name,
+            "label": stage.label,
+            "count": stage.count,
+            "conversion_from_previous": stage.conversion_from_previous,
+            "conversion_from_entry": stage.conversion_from_entry,
+            "dropped": stage.dropped,
+            "median_days_from_previous": stage.time_from_previous.median_days,
+            "p90_days_from_previous": stage.time_from_previous.p90_days,
+            "median_days_from_entry": stage.time_from_entry.median_days,
+            "p90_days_from_entry": stage.time_from_entry.p90_days,
+            "value_sum": stage.value_sum,
+            "entered": result.entered,
+            "below_min_n": result.below_min_n,
+            "value_n": stage.value_n,
+            "value_avg": stage.value_avg,
+            "value_median": stage.value_median,
+            "won": sales.won if sales else None,
+            "lost": sales.lost if sales else None,
+            "open": sales.open if sales else None,
+            "win_rate_closed": sales.win_rate_closed if sales else None,
+            "win_rate_open": sales.win_rate_open if sales else None,
+            "cycle_median_days": sales.cycle_median_days if sales else None,
+            "average_deal_value": sales.average_deal_value if sales else None,
+            "sales_velocity": sales.sales_velocity if sales else None,
+        }
+        for stage in result.stages
+    ]
+
+
+def _after(document: dict[str, Any], key: str, new: str, value: Any) -> dict[str, Any]:
+    """`document` with `new: value` inserted right after `key` (JSON key order is stable)."""
+    out: dict[str, Any] = {}
+    for name, item in document.items():
+        out[name] = item
+        if name == key:
+            out[new] = value
+    return out

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from funnelcli.outputs.report import FunnelInfo, Period, _plain
+from funnelcli.outputs.base import Artifact
+from funnelcli.outputs.report import FunnelInfo, Period
 
 ROI_SCHEMA = "funnelcli.roi/1"
 BLENDED = "(blended)"
@@ -66,8 +67,11 @@ class CohortRenewals:
 
 
 @dataclass(frozen=True)
-class RoiReport:
+class RoiReport(Artifact):
     """Everything `funnel roi` says, in the shape of funnelcli.roi/1."""
+
+    schema: ClassVar[str] = ROI_SCHEMA
+    schema_file: ClassVar[str] = "roi-1"
 
     funnel: FunnelInfo
     period: Period
@@ -83,9 +87,39 @@ class RoiReport:
     unparseable_amounts: dict[str, int]  # "source.column" → amounts left out (docs/money.md)
     renewals_from: str | None  # "subscriptions", "stages" (renewal stage) or None
     rows_rejected: dict[str, int]  # source → rows set aside (unreadable dates), as in the report
-    schema: str = ROI_SCHEMA
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types (NaN/±inf as None), with `schema` first."""
-        data = _plain(asdict(self))
-        return {"schema": data.pop("schema"), **data}
+    def tidy_columns(self) -> tuple[str, ...]:
+        return TIDY_COLUMNS
+
+    def tidy_rows(self) -> list[dict[str, Any]]:
+        """One record per channel, then the blended row (channel `(blended)`)."""
+        return [_channel_record(row) for row in (*self.channels, self.blended)]
+
+
+_RENEWAL_COLUMNS = ("up_for_renewal", "renewed", "renewal_rate", "logo_churn", "grr", "nrr")
+TIDY_COLUMNS = (
+    "channel",
+    "spend",
+    "spend_rows",
+    "leads",
+    "qualified",
+    "customers",
+    "cost_per_lead",
+    "cost_per_qualified_lead",
+    "cac",
+    "first_period_revenue",
+    "renewal_revenue",
+    "attributed_revenue",
+    "roi",
+    "payback_months",
+    "ltv",
+    "ltv_to_cac",
+    *_RENEWAL_COLUMNS,
+)
+
+
+def _channel_record(row: ChannelRoi) -> dict[str, Any]:
+    record: dict[str, Any] = {name: getattr(row, name) for name in TIDY_COLUMNS[:16]}
+    for name in _RENEWAL_COLUMNS:
+        record[name] = getattr(row.renewals, name) if row.renewals is not None else None
+    return record

@@ -6,9 +6,10 @@ import csv
 import io
 import json
 
-from funnelcli.commands.cohorts import IMMATURE_MARK, CohortMatrix
+from funnelcli.outputs.cohorts import CohortMatrix
 from funnelcli.render import NULL_TEXT, format_count, format_percent
 from funnelcli.render.markdown import escape
+from funnelcli.render.wording import IMMATURE_MARK
 
 
 def cohorts_markdown(matrix: CohortMatrix) -> str:

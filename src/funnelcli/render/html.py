@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from funnelcli.commands.summary import Summary
+from funnelcli.outputs.summary import Summary
 from funnelcli.render import format_count, format_percent
 from funnelcli.render.summary_view import (
     TableView,

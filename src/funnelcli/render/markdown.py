@@ -18,6 +18,7 @@ from funnelcli.render import (
     ordered_counts,
     plural,
 )
+from funnelcli.render.wording import finding_text
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 _FUNNEL_HEADER = (
@@ -151,9 +152,9 @@ def _data_quality_section(quality: DataQuality, stages: Sequence[StageInfo]) -> 
     if any(quality.duplicate_ids.values()):
         items.append(("Duplicate ids (merged)", _per_name(quality.duplicate_ids)))
     lines = ["## Data quality", ""] + [f"- {label}: {value}" for label, value in items]
-    if quality.notes:
+    if quality.findings:
         lines.append("- Notes:")
-        lines += [f"  - {escape(note)}" for note in quality.notes]
+        lines += [f"  - {escape(finding_text(f, quality))}" for f in quality.findings]
     return [*lines, ""]
 
 

@@ -6,7 +6,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from funnelcli.commands.summary import Summary
+from funnelcli.outputs.summary import Summary
 from funnelcli.render.markdown import escape
 from funnelcli.render.summary_view import (
     TableView,

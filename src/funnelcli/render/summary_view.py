@@ -6,9 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from funnelcli.commands.summary import AlertResult, PeriodSummary, Summary
-from funnelcli.metrics.comparison import Change, StageComparison
-from funnelcli.metrics.stats import Interval
+from funnelcli.outputs.summary import (
+    AlertResult,
+    Change,
+    Interval,
+    PeriodSummary,
+    StageComparison,
+    Summary,
+)
 from funnelcli.render import NULL_TEXT, format_count, format_money, format_percent, plural
 
 MINUS = "−"

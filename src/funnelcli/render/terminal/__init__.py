@@ -26,6 +26,7 @@ from funnelcli.render import (
     ordered_counts,
     plural,
 )
+from funnelcli.render.wording import finding_text
 
 BAR_CELLS = 30  # widest funnel bar; it shrinks first when the terminal is narrow
 _MIN_BAR_CELLS = 8
@@ -329,8 +330,8 @@ def _data_quality_panel(report: FunnelReport) -> Panel:
     )
     immature = f"{plural(quality.immature_ids, 'id')} may still convert"
     grid.add_row("Immature", Text(immature if quality.immature_ids else "none"))
-    for index, note in enumerate(quality.notes):
-        grid.add_row("Notes" if index == 0 else "", Text(note))
+    for index, finding in enumerate(quality.findings):
+        grid.add_row("Notes" if index == 0 else "", Text(finding_text(finding, quality)))
     return Panel(
         grid, title="Data quality", title_align="left", border_style="dim", box=box.ROUNDED
     )

@@ -8,8 +8,8 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from funnelcli.commands.cohorts import IMMATURE_MARK, CohortMatrix
-from funnelcli.commands.summary import Summary
+from funnelcli.outputs.cohorts import CohortMatrix
+from funnelcli.outputs.summary import Summary
 from funnelcli.render import NULL_TEXT, format_count, format_percent
 from funnelcli.render.summary_view import (
     TableView,
@@ -21,6 +21,7 @@ from funnelcli.render.summary_view import (
     tables,
 )
 from funnelcli.render.terminal import plain_console_text
+from funnelcli.render.wording import IMMATURE_MARK
 
 _HEAT = ("#eff6ff", "#dbeafe", "#bfdbfe", "#93c5fd", "#60a5fa")  # pale → strong
 
