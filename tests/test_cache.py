@@ -14,8 +14,8 @@ import pytest
 from sqlglot import exp
 from typer.testing import CliRunner
 
+import funnelcli
 from funnelcli.cli import app
-from funnelcli.commands.report import build_report
 from funnelcli.compile import ReportQuery
 from funnelcli.engine import copies as cache
 from funnelcli.engine import open_engine, results
@@ -36,11 +36,9 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _report(
-    repo: Path, query: ReportQuery | None = None, name: str = "default", **options: object
-) -> dict[str, Any]:
+def _report(repo: Path, name: str = "default", **options: Any) -> dict[str, Any]:
     funnel = load_funnel(repo / "funnels" / f"{name}.yaml")
-    return build_report(funnel, query, **options).to_dict()  # type: ignore[arg-type]
+    return funnelcli.report(funnel, **options).to_dict()
 
 
 def _parquets(folder: Path) -> list[Path]:
@@ -140,14 +138,14 @@ def test_unreadable_value_names_the_original_line_with_the_cache(repo: Path) -> 
     lines[5] = ",".join(row) + "\n"
     leads.write_text("".join(lines))
     funnel = load_funnel(repo / "funnels" / "default.yaml")
-    plain = build_report(funnel, cache=False)
-    cached = build_report(funnel, cache=True, rejects_out=repo / "rejects.csv")
+    plain = funnelcli.report(funnel, cache=False)
+    cached = funnelcli.report(funnel, cache=True, rejects=repo / "rejects.csv")
     assert cached == plain
     assert cached.data_quality.rows_rejected == {"leads": 1}
     rejects = (repo / "rejects.csv").read_text().splitlines()
     assert len(rejects) == 2 and ",6,paid_at,31/02/2025,unparseable date" in rejects[1]
     with pytest.raises(DataError, match=r"leads\.csv:line 6: column 'paid_at'"):
-        build_report(funnel, cache=True, strict=True)
+        funnelcli.report(funnel, cache=True, strict=True)
 
 
 def test_cache_info_and_clear(repo: Path) -> None:
@@ -272,7 +270,8 @@ def test_the_copy_is_sorted_whatever_the_file_order(
 def test_a_copy_with_one_row_per_id_is_read_per_row(repo: Path, change: str) -> None:
     """Distinct ids (checked once per copy, stored): layer 1 without GROUP BY; a repeated id,
     or one missing, keeps the GROUP BY. The numbers are the same either way."""
-    from funnelcli.commands.report import compile_for
+    from funnelcli.commands.query import compile_for, plan_query
+    from funnelcli.compile import rewrites
 
     leads = repo / "sample_data" / "leads.csv"
     header, first, *rest = leads.read_text().splitlines(keepends=True)
@@ -286,10 +285,12 @@ def test_a_copy_with_one_row_per_id_is_read_per_row(repo: Path, change: str) -> 
     assert _report(repo, cache=True) == plain  # the check read back
     funnel = load_funnel(repo / "funnels" / "default.yaml")
     with open_engine(funnel, parquet_cache=repo / "cache") as engine:
-        compiled = compile_for(funnel, engine)
-    assert compiled.per_row_candidates == ("leads",)
-    assert compiled.per_row == (() if duplicate else ("leads",))
-    ctes = {cte.alias: cte.this for cte in compiled.query.args["with_"].expressions}
+        compiled = compile_for(engine, funnel)
+        plan = plan_query(engine, compiled, ReportQuery())
+    assert rewrites.per_row_candidates(compiled) == ("leads",)
+    assert plan.per_row == (frozenset() if duplicate else {"leads"})
+    final = plan.apply(compiled).query
+    ctes = {cte.alias: cte.this for cte in final.args["with_"].expressions}
     assert (ctes["agg_0"].args.get("group") is None) is not duplicate
     # read per row, the default as_of comes from a first pass, as a literal: no layer is read
     # twice and the query streams
@@ -307,10 +308,10 @@ def test_a_csv_is_read_per_row_on_trust_and_checked(
     """Without the cache, a CSV whose first rows have one row per id is read per row with the
     check in the same query; a repeated id among the first rows skips that, a later one voids
     it and the GROUP BY runs. The report is the same."""
-    from funnelcli.commands import report
-    from funnelcli.commands.report import run_query
+    from funnelcli.commands import query
+    from funnelcli.commands.query import run_report_query
 
-    monkeypatch.setattr(report, "_HEAD_ROWS", 100)
+    monkeypatch.setattr(query, "TRIAL_HEAD_ROWS", 100)
     leads = repo / "sample_data" / "leads.csv"
     header, *rows = leads.read_text().splitlines(keepends=True)
     before = _report(repo)
@@ -321,11 +322,9 @@ def test_a_csv_is_read_per_row_on_trust_and_checked(
     seen = _statements(monkeypatch)
     funnel = load_funnel(repo / "funnels" / "default.yaml")
     with open_engine(funnel) as engine:
-        compiled, found = run_query(engine, funnel, ReportQuery())
+        compiled, _ = run_report_query(engine, funnel, ReportQuery())
     reports = [s for s in seen if "agg_0" in s]
-    assert compiled.per_row == (("leads",) if change == "none" else ())
-    assert list(compiled.checks) == (["distinct_0"] if change == "none" else [])
-    assert not [k for k in found[0] if k.startswith("distinct_")]  # not in the report's rows
+    assert compiled.columns.checks == (("leads",) if change == "none" else ())
     assert len(reports) == (2 if change == "repeated id late" else 1)
     assert ("GROUP BY" not in reports[0].split('"ids"')[0]) is (change != "repeated id early")
     after = _report(repo)
@@ -343,15 +342,16 @@ def test_a_given_as_of_keeps_the_per_key_layer_once_unless_rereading_is_cheap(
     a CSV it is marked MATERIALIZED (else two parses); over copies read per row it streams."""
     from datetime import datetime
 
-    from funnelcli.commands.report import compile_for
+    from funnelcli.commands.query import compile_for, plan_query
 
     query = ReportQuery(as_of=datetime(2025, 6, 1))
-    plain = _report(repo, query)
-    assert _report(repo, query, cache=cached) == plain
+    plain = _report(repo, as_of=query.as_of)
+    assert _report(repo, as_of=query.as_of, cache=cached) == plain
     funnel = load_funnel(repo / "funnels" / "default.yaml")
     with open_engine(funnel, parquet_cache=repo / "cache" if cached else None) as engine:
-        compiled = compile_for(funnel, engine, query)
-    (scored,) = [c for c in compiled.query.args["with_"].expressions if c.alias == "scored"]
+        compiled = compile_for(engine, funnel, query)
+        final = plan_query(engine, compiled, query).apply(compiled)
+    (scored,) = [c for c in final.query.args["with_"].expressions if c.alias == "scored"]
     assert bool(scored.args.get("materialized")) is not cached
 
 
@@ -420,8 +420,8 @@ def test_a_rerun_reads_the_stored_result(repo: Path, monkeypatch: pytest.MonkeyP
     seen = _statements(monkeypatch)
     assert _report(repo, cache=True) == plain
     assert seen and not [s for s in seen if "agg_0" in s or s.startswith("COPY")]
-    by_channel = _report(repo, ReportQuery(breakdowns=(("channel",),)), cache=True)  # another query
-    assert by_channel == _report(repo, ReportQuery(breakdowns=(("channel",),)))
+    by_segment = _report(repo, by="segment", cache=True)  # another query
+    assert by_segment == _report(repo, by="segment")
     # the two reports, the check that the copy has one row per lead, the as_of first pass
     assert len(list((repo / "cache" / "results").glob("*.parquet"))) == 4
 

@@ -14,10 +14,8 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
+import funnelcli
 from funnelcli.cli import app
-from funnelcli.commands.cohorts import build_cohorts
-from funnelcli.commands.report import build_report
-from funnelcli.compile import ReportQuery
 from funnelcli.metrics.periods import PeriodKind
 from funnelcli.render.summary_out import load_schema
 from funnelcli.spec import load_funnel
@@ -36,7 +34,7 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_rows_are_the_report_of_their_period() -> None:
     funnel = load_funnel(DEFAULT)
     as_of = datetime.fromisoformat(AS_OF)
-    matrix = build_cohorts(funnel, PeriodKind.month, as_of=as_of, last=40)
+    matrix = funnelcli.cohorts(funnel, period="month", as_of=as_of, last=40)
     # The data starts 2024-01-08: every month from 2024-01 to 2025-06 (the month of as_of).
     assert matrix.rows[0].label == "2024-01"
     assert matrix.rows[-1].label == "2025-06"
@@ -45,7 +43,7 @@ def test_rows_are_the_report_of_their_period() -> None:
         row = next(r for r in matrix.rows if r.label == label)
         since = datetime.fromisoformat(row.start)
         until = datetime.fromisoformat(row.end)
-        report = build_report(funnel, ReportQuery(since=since, until=until, as_of=as_of))
+        report = funnelcli.report(funnel, since=since, until=until, as_of=as_of)
         assert row.entered == report.overall.entered
         assert [c.count for c in row.cells] == [s.count for s in report.overall.stages]
         assert [c.conversion_from_entry for c in row.cells] == [
@@ -55,7 +53,7 @@ def test_rows_are_the_report_of_their_period() -> None:
     assert all(r.immature for r in matrix.rows)
     assert [r.partial for r in matrix.rows] == [False] * 17 + [True]
     # Together the cohorts are the whole funnel up to as_of's month.
-    everything = build_report(funnel, ReportQuery(until=datetime(2025, 7, 1), as_of=as_of)).overall
+    everything = funnelcli.report(funnel, until=datetime(2025, 7, 1), as_of=as_of).overall
     assert sum(r.entered for r in matrix.rows) == everything.entered
     for k in range(len(everything.stages)):
         assert sum(r.cells[k].count for r in matrix.rows) == everything.stages[k].count
@@ -131,14 +129,8 @@ def test_period_groups_are_the_report_breakdown_of_their_period() -> None:
             engine, funnel, periods, as_of=as_of, breakdown=("channel",), min_n=30
         )
     for item in results:
-        report = build_report(
-            funnel,
-            ReportQuery(
-                since=item.period.since,
-                until=item.period.until,
-                as_of=as_of,
-                breakdowns=(("channel",),),
-            ),
+        report = funnelcli.report(
+            funnel, since=item.period.since, until=item.period.until, as_of=as_of, by="channel"
         )
         assert item.overall == report.overall
         assert item.groups == report.breakdowns[0].groups

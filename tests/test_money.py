@@ -12,9 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from funnelcli.commands.report import build_report
-from funnelcli.commands.validate import validate_funnel
-from funnelcli.compile import ReportQuery
+import funnelcli
 from funnelcli.errors import DataError
 from funnelcli.spec import parse_funnel
 from funnelcli.sql.amounts import UnparseableAmount, amount, parse_amount_text, unparseable
@@ -184,7 +182,7 @@ stages:
 def test_report_values_and_unparseable_count(tmp_path: Path) -> None:
     (tmp_path / "leads.csv").write_text(LEADS, encoding="utf-8")
     funnel = parse_funnel(YAML, file=str(tmp_path / "f.yaml"), base_dir=tmp_path)
-    report = build_report(funnel, ReportQuery(breakdowns=(("channel",),)), min_n=0)
+    report = funnelcli.report(funnel, by="channel", min_n=0)
     paid = report.overall.stages[1]
     # Values: 12000, 12000, (n/a left out), (empty), -1000, 3000.
     assert paid.value_sum == 26000.0
@@ -209,7 +207,7 @@ def test_report_values_and_unparseable_count(tmp_path: Path) -> None:
         1000.0,
     )
     with pytest.raises(DataError) as err:
-        validate_funnel(funnel)
+        funnelcli.validate(funnel)
     assert err.value.row == 3
     assert err.value.column == "deal"
     assert str(err.value).endswith(
@@ -227,6 +225,6 @@ def test_numeric_columns_are_not_reparsed(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     funnel = parse_funnel(YAML, file=str(tmp_path / "f.yaml"), base_dir=tmp_path)
-    report = build_report(funnel, min_n=0)
+    report = funnelcli.report(funnel, min_n=0)
     assert report.overall.stages[1].value_sum == 300.5
     assert report.data_quality.unparseable_amounts == {"leads.deal": 0}

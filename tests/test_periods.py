@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from funnelcli.commands.cohorts import build_cohorts
+import funnelcli
 from funnelcli.errors import SpecError
 from funnelcli.metrics.periods import Calendar, PeriodKind, is_immature, is_partial
 from funnelcli.spec import load_funnel, parse_funnel
@@ -137,7 +137,7 @@ def _funnel(tmp_path: Path, extra: str) -> Path:
 def test_cohorts_bucket_entries_by_local_week(tmp_path: Path) -> None:
     # as_of = the latest time in the data: a's paid_at, 2025-01-20 00:00 UTC (a Monday, W04).
     # UTC: a, b in W01 (Sunday); c in W02; d in W03; W04 holds only the as_of instant.
-    utc = build_cohorts(load_funnel(_funnel(tmp_path, "")), PeriodKind.week)
+    utc = funnelcli.cohorts(load_funnel(_funnel(tmp_path, "")), period="week")
     assert [(r.label, r.entered, r.cells[1].count) for r in utc.rows] == [
         ("2025-W01", 2, 1),
         ("2025-W02", 1, 1),
@@ -145,8 +145,8 @@ def test_cohorts_bucket_entries_by_local_week(tmp_path: Path) -> None:
         ("2025-W04", 0, 0),
     ]
     # Shanghai: a is Sunday 23:59 (W01); b is Monday 00:00 (W02), with c.
-    local = build_cohorts(
-        load_funnel(_funnel(tmp_path, "timezone: Asia/Shanghai\n")), PeriodKind.week
+    local = funnelcli.cohorts(
+        load_funnel(_funnel(tmp_path, "timezone: Asia/Shanghai\n")), period="week"
     )
     assert [(r.label, r.entered, r.cells[1].count) for r in local.rows] == [
         ("2025-W01", 1, 1),
@@ -170,13 +170,13 @@ def test_cohorts_bucket_entries_by_local_week(tmp_path: Path) -> None:
 
 def test_cohorts_as_of_and_last(tmp_path: Path) -> None:
     funnel = load_funnel(_funnel(tmp_path, ""))
-    weeks = build_cohorts(funnel, PeriodKind.week, as_of=at("2025-01-16"), last=2)
+    weeks = funnelcli.cohorts(funnel, period="week", as_of=at("2025-01-16"), last=2)
     # The two periods up to the one containing as_of (W03); W01 is left out by --last.
     assert [(r.label, r.entered, r.cells[1].count) for r in weeks.rows] == [
         ("2025-W02", 1, 1),
         ("2025-W03", 1, 0),
     ]
-    months = build_cohorts(funnel, PeriodKind.month, as_of=at("2025-03-05"))
+    months = funnelcli.cohorts(funnel, period="month", as_of=at("2025-03-05"))
     # 2025-01 is mature: its last possible entrant (before 2025-02-01) reaches 30d by 03-03.
     assert [(r.label, r.entered, r.cells[1].count, r.immature) for r in months.rows] == [
         ("2025-01", 4, 2, False),

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+import funnelcli
 from funnelcli import engine as engine_module
-from funnelcli.commands.report import build_report
 from funnelcli.render.terminal import QueryProgress
 from funnelcli.spec import load_funnel
 
@@ -26,8 +26,8 @@ def test_progress_hook_reports_fractions_and_changes_no_number(
     funnel = load_funnel(tmp_path / "funnels" / "history.yaml")
     monkeypatch.setattr(engine_module, "POLL_SECONDS", 0.001)
     seen: list[float] = []
-    with_progress = build_report(funnel, progress=seen.append).to_dict()
-    assert with_progress == build_report(funnel).to_dict()
+    with_progress = funnelcli.report(funnel, progress=seen.append).to_dict()
+    assert with_progress == funnelcli.report(funnel).to_dict()
     assert all(0.0 <= f <= 1.0 for f in seen)
 
 

@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn, composite
 
 import reference as ref
-from funnelcli.commands.report import build_report
-from funnelcli.compile import ReportQuery
+from funnelcli.commands.options import RunOptions
+from funnelcli.commands.report import ReportRequest, build_report
 from funnelcli.outputs.report import FunnelReport, GroupResult, StageRow
 from funnelcli.spec import parse_funnel
 from funnelcli.spec.duration import Duration
@@ -250,12 +250,14 @@ def csv_text(case: Case) -> str:
         return handle.read()
 
 
-def query_of(spec: ref.Spec) -> ReportQuery:
+def query_of(spec: ref.Spec) -> ReportRequest:
     breakdowns = ((spec.by,),) if spec.by else ()
-    return ReportQuery(since=spec.since, until=spec.until, as_of=spec.as_of, breakdowns=breakdowns)
+    return ReportRequest(
+        since=spec.since, until=spec.until, as_of=spec.as_of, breakdowns=breakdowns, min_n=0
+    )
 
 
-def run(case: Case, query: ReportQuery | None = None) -> FunnelReport:
+def run(case: Case, query: ReportRequest | None = None) -> FunnelReport:
     yaml_text, data = funnel_yaml(case.spec), csv_text(case)
     options = query or query_of(case.spec)
     note(f"--- funnel.yaml ---\n{yaml_text}--- data.csv ---\n{data}--- query ---\n{options}")
@@ -263,7 +265,7 @@ def run(case: Case, query: ReportQuery | None = None) -> FunnelReport:
         base = Path(tmp)
         (base / "data.csv").write_text(data, encoding="utf-8")
         funnel = parse_funnel(yaml_text, file="funnel.yaml", base_dir=base)
-        return build_report(funnel, options, min_n=0)
+        return build_report(funnel, options)
 
 
 # --------------------------------------------------------------------------------------------
@@ -475,7 +477,8 @@ def test_time_zone_aware_times_match_reference(case: Case) -> None:
 def test_one_row_per_id_read_from_the_cache_is_the_same_report(case: Case) -> None:
     """A copy whose ids are distinct is read per row (compile._per_row: no GROUP BY in layer
     1); the whole report is the one the GROUP BY gives, and the reference's."""
-    from funnelcli.commands.report import compile_for
+    from funnelcli.commands.query import compile_for, plan_query
+    from funnelcli.compile import ReportQuery
     from funnelcli.engine import open_engine
 
     seen: set[str] = set()
@@ -492,10 +495,11 @@ def test_one_row_per_id_read_from_the_cache_is_the_same_report(case: Case) -> No
         base = Path(tmp)
         (base / "data.csv").write_text(data, encoding="utf-8")
         funnel = parse_funnel(yaml_text, file="funnel.yaml", base_dir=base)
-        plain = build_report(funnel, options, min_n=0)
-        cached = build_report(funnel, options, min_n=0, cache=True, cache_dir=base / "cache")
+        plain = build_report(funnel, options)
+        cached = build_report(funnel, options, RunOptions(cache=True, cache_dir=base / "cache"))
         with open_engine(funnel, parquet_cache=base / "cache") as engine:
-            assert compile_for(funnel, engine, options).per_row == ("crm",)
+            query = ReportQuery(since=options.since, until=options.until, as_of=options.as_of)
+            assert plan_query(engine, compile_for(engine, funnel), query).per_row == {"crm"}
     assert cached.to_dict() == plain.to_dict()
     expected = reference_numbers(ref.report(case.spec, list(case.rows)))
     found = differences(engine_numbers(cached), expected)
@@ -506,11 +510,11 @@ def test_one_row_per_id_read_from_the_cache_is_the_same_report(case: Case) -> No
 @given(cases("wide"))
 def test_a_trial_per_row_voided_by_a_repeated_id_gives_the_reference(case: Case) -> None:
     """From a CSV, a source whose first rows have one row per id is read per row on trust, with
-    the check in the same query (report._trial); a repeated id later voids that result and
-    the GROUP BY runs. Checking only the first row makes every repeated id a late one."""
+    the check in the same query (rewrites.check_keys); a repeated id later voids that result
+    and the GROUP BY runs. Checking only the first row makes every repeated id a late one."""
     from unittest import mock
 
-    from funnelcli.commands import report
+    from funnelcli.commands import query
 
-    with mock.patch.object(report, "_HEAD_ROWS", 1):
+    with mock.patch.object(query, "TRIAL_HEAD_ROWS", 1):
         assert_matches_reference(case)

@@ -14,8 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnelcli.commands.report import build_report
-from funnelcli.compile import ReportQuery
+import funnelcli
 from funnelcli.engine import text as encodings
 from funnelcli.errors import DataError, SpecError
 from funnelcli.outputs.report import FunnelReport
@@ -66,7 +65,7 @@ def csv_text(header: list[str], rows: list[list[str]], newline: str = "\r\n") ->
 
 def run(tmp_path: Path, yaml_text: str, **options: object) -> FunnelReport:
     funnel = parse_funnel(yaml_text, file=str(tmp_path / "funnel.yaml"), base_dir=tmp_path)
-    return build_report(funnel, **options)  # type: ignore[arg-type]
+    return funnelcli.report(funnel, **options)  # type: ignore[arg-type]
 
 
 def numbers(report: FunnelReport) -> dict[str, object]:
@@ -158,7 +157,7 @@ def test_latin1_export_reads_correctly(tmp_path: Path) -> None:
     text = "id,created_at,city\n1,2024-01-01,Zürich\n2,2024-01-02,São Paulo\n3,2024-01-03,Zürich\n"
     (tmp_path / "l.csv").write_bytes(text.encode("latin-1"))
     yaml_text = "sources:\n  l: {path: l.csv, id: id}\nstages:\n  - {name: lead, at: created_at}\n"
-    report = run(tmp_path, yaml_text, query=ReportQuery(breakdowns=(("city",),)))
+    report = run(tmp_path, yaml_text, by="city")
     groups = {g.key["city"]: g.entered for g in report.breakdowns[0].groups}
     assert groups == {"Zürich": 2, "São Paulo": 1}
 
@@ -201,7 +200,7 @@ def test_headers_tolerate_case_spaces_full_width_and_bom(tmp_path: Path) -> None
         "sources:\n  leads: {path: l.csv, id: lead_id}\n"
         "stages:\n  - {name: lead, at: created_at}\nbreakdown: [渠道]\n"
     )
-    report = run(tmp_path, yaml_text, query=ReportQuery(breakdowns=(("渠道",),)))
+    report = run(tmp_path, yaml_text, by="渠道")
     assert report.overall.entered == 2
     groups = sorted(g.key["渠道"] for g in report.breakdowns[0].groups)
     assert groups == ["官网", "展会"]
@@ -294,7 +293,7 @@ def entry_times(
 
 
 def test_auto_detected_dates_and_rejects(tmp_path: Path) -> None:
-    report = entry_times(tmp_path, rejects_out=tmp_path / "rejects.csv")
+    report = entry_times(tmp_path, rejects=tmp_path / "rejects.csv")
     quality = report.data_quality
     # Rows 8 (05/03: ambiguous without day_first) and 10 are rejected; 11 is empty (no entry).
     assert quality.rows_rejected == {"s": 2}
@@ -406,7 +405,7 @@ def test_a_bad_date_after_the_sample_falls_back_to_rejects(tmp_path: Path) -> No
     lines[2500] = "2499,31.12.2024"
     (tmp_path / "l.csv").write_text("\n".join(lines) + "\n")
     yaml_text = "sources:\n  l: {path: l.csv, id: id}\nstages:\n  - {name: lead, at: created_at}\n"
-    report = run(tmp_path, yaml_text, rejects_out=tmp_path / "r.csv")
+    report = run(tmp_path, yaml_text, rejects=tmp_path / "r.csv")
     assert report.overall.entered == 2999
     assert report.data_quality.rows_rejected == {"l": 1}
     assert (tmp_path / "r.csv").read_text().splitlines()[1].split(",")[2:] == [
@@ -467,7 +466,7 @@ def test_chinese_example_funnel_matches_a_plain_python_count() -> None:
             k = order.index(row["阶段"])
             furthest[row["客户编号"]] = max(furthest.get(row["客户编号"], -1), k)
     expected = [sum(1 for k in furthest.values() if k >= i) for i in range(len(order))]
-    report = build_report(load_funnel(root / "funnels" / "chinese.yaml"))
+    report = funnelcli.report(load_funnel(root / "funnels" / "chinese.yaml"))
     assert [s.count for s in report.overall.stages] == expected
     assert [s.label for s in report.funnel.stages] == order
 

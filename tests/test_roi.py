@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from funnelcli.cli import app
-from funnelcli.commands.roi import RoiQuery, build_roi
+from funnelcli.commands.roi import RoiRequest, build_roi
 from funnelcli.errors import DataError, SpecError
 from funnelcli.metrics.money import prorated
 from funnelcli.outputs.roi import ChannelRoi, RoiReport
@@ -92,7 +92,7 @@ def write(tmp_path: Path, yaml_text: str = YAML, **files: str) -> Path:
     return path
 
 
-def run(tmp_path: Path, query: RoiQuery, yaml_text: str = YAML, **files: str) -> RoiReport:
+def run(tmp_path: Path, query: RoiRequest, yaml_text: str = YAML, **files: str) -> RoiReport:
     path = write(tmp_path, yaml_text, **files)
     funnel = parse_funnel(yaml_text, file=str(path), base_dir=tmp_path)
     return build_roi(funnel, query)
@@ -102,7 +102,7 @@ def rows(report: RoiReport) -> dict[str, ChannelRoi]:
     return {r.channel: r for r in report.channels}
 
 
-JAN_FEB = RoiQuery(since=datetime(2025, 1, 1), until=datetime(2025, 3, 1))
+JAN_FEB = RoiRequest(since=datetime(2025, 1, 1), until=datetime(2025, 3, 1))
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +185,7 @@ def test_blended_and_unmatched_spend(jan_feb: RoiReport) -> None:
 
 
 def test_a_month_partly_in_the_period_is_prorated_by_days(tmp_path: Path) -> None:
-    report = run(tmp_path, RoiQuery(since=datetime(2025, 1, 1), until=datetime(2025, 2, 15)))
+    report = run(tmp_path, RoiRequest(since=datetime(2025, 1, 1), until=datetime(2025, 2, 15)))
     g = rows(report)["google_cpc"]
     # January whole (3,100) + 14 of February's 28 days of 2,800.
     assert g.spend == 3100 + 1400
@@ -193,7 +193,7 @@ def test_a_month_partly_in_the_period_is_prorated_by_days(tmp_path: Path) -> Non
 
 
 def test_renewals_and_ltv(tmp_path: Path) -> None:
-    report = run(tmp_path, RoiQuery(as_of=datetime(2026, 6, 1)))
+    report = run(tmp_path, RoiRequest(as_of=datetime(2026, 6, 1)))
     assert report.renewals_as_of == "2026-06-01"
     # Decided by 2026-06-01 (end + 30 days): C1, C3, C4, C7, C8; C6 ends 2026-05-15: undecided.
     b = report.blended.renewals
@@ -325,8 +325,8 @@ def test_validate_checks_the_roi_files(tmp_path: Path) -> None:
 
     path = write(tmp_path)
     funnel = parse_funnel(YAML, file=str(path), base_dir=tmp_path)
-    lines = validate_funnel(funnel)
-    assert "  roi spend: 8 rows" in lines and "  roi subscriptions: 8 contracts" in lines
+    result = validate_funnel(funnel)
+    assert (result.spend_rows, result.contracts) == (8, 8)
     write(tmp_path, spend_csv=SPEND + "2025-02,Events,lots\n")
     with pytest.raises(DataError, match=r"spend.csv:row 9: column 'amount': cannot read 'lots'"):
         validate_funnel(funnel)
@@ -385,7 +385,7 @@ def test_renewals_from_the_renewal_stage_without_contracts(tmp_path: Path) -> No
     yaml_text = YAML.replace(
         "  subscriptions: {path: subscriptions.csv, start: start_date, end: end_date}\n", ""
     )
-    report = run(tmp_path, RoiQuery(as_of=datetime(2026, 6, 1)), yaml_text)
+    report = run(tmp_path, RoiRequest(as_of=datetime(2026, 6, 1)), yaml_text)
     assert report.renewals_from == "stages"
     # Customers 1, 4, 5, 7, 10: paid + 12 months + 30 days ≤ 2026-06-01 for all five.
     b = report.blended.renewals
@@ -406,7 +406,7 @@ def test_renewals_from_the_renewal_stage_without_contracts(tmp_path: Path) -> No
     assert referral.ltv_to_cac is None
     assert by["organic"].ltv is None  # no churn
     # Earlier: only customers whose first year + grace is over by 2026-03-10 (1, 7, 10).
-    early = run(tmp_path, RoiQuery(as_of=datetime(2026, 3, 10)), yaml_text).blended.renewals
+    early = run(tmp_path, RoiRequest(as_of=datetime(2026, 3, 10)), yaml_text).blended.renewals
     assert early is not None and (early.up_for_renewal, early.renewed) == (3, 1)
 
 
@@ -560,7 +560,7 @@ def test_roi_agrees_with_a_plain_computation(
     since, until = day0 + timedelta(days=since_day), day0 + timedelta(days=since_day + length)
     report = run(
         tmp_path_factory.mktemp("random"),
-        RoiQuery(since=since, until=until),
+        RoiRequest(since=since, until=until),
         RANDOM_YAML,
         leads_csv="\n".join(lead_lines) + "\n",
         spend_csv="\n".join(spend_lines) + "\n",

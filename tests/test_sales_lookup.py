@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import textwrap
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+import funnelcli
 from funnelcli.cli import app
-from funnelcli.commands.report import build_report
-from funnelcli.compile import ReportQuery
 from funnelcli.errors import FunnelError
 from funnelcli.outputs.report import FunnelReport, GroupResult, SalesMetrics
 from funnelcli.spec import load_funnel, parse_funnel
@@ -58,8 +56,7 @@ def run(
     (tmp_path / "teams.csv").write_text(TEAMS)
     (tmp_path / "products.csv").write_text(PRODUCTS)
     (tmp_path / "funnel.yaml").write_text(yaml_text)
-    query = ReportQuery(since=datetime.fromisoformat(since) if since else None, breakdowns=by)
-    return build_report(load_funnel(tmp_path / "funnel.yaml"), query, min_n=0)
+    return funnelcli.report(load_funnel(tmp_path / "funnel.yaml"), since=since, by=by, min_n=0)
 
 
 def groups(report: FunnelReport, index: int = 0) -> dict[str, GroupResult]:
@@ -187,7 +184,7 @@ def test_win_stage_defaults_to_paid_and_a_zero_day_cycle_gives_no_velocity(
             """
         )
     )
-    metrics = sales(build_report(load_funnel(tmp_path / "f.yaml")))
+    metrics = sales(funnelcli.report(load_funnel(tmp_path / "f.yaml")))
     assert (metrics.won_stage, metrics.won, metrics.open, metrics.lost) == ("paid", 1, 1, None)
     assert (metrics.cycle_n, metrics.cycle_median_days) == (1, 0.0)
     assert metrics.average_deal_value == 10.0

@@ -17,8 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from funnelcli.commands.report import build_report
-from funnelcli.compile import ReportQuery
+import funnelcli
 from funnelcli.spec import load_funnel
 
 pytestmark = pytest.mark.slow  # property tests / real datasets: the full tier (CI)
@@ -136,9 +135,7 @@ def test_sales_metrics_and_lookup_groups_match_the_reference(rows: list[Deal]) -
         (base / "funnel.yaml").write_text(FUNNEL)
         if not rows:
             return
-        report = build_report(
-            load_funnel(base / "funnel.yaml"), ReportQuery(breakdowns=(("office",),)), min_n=0
-        )
+        report = funnelcli.report(load_funnel(base / "funnel.yaml"), by="office", min_n=0)
     want = expected(rows)
     groups = {"": report.overall} | {g.key["office"]: g for g in report.breakdowns[0].groups}
     assert set(groups) == {k for k, v in want.items() if v["entered"] or k == ""}

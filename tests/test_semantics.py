@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from funnelcli.commands.report import build_report
-from funnelcli.compile import ReportQuery
+import funnelcli
 from funnelcli.outputs.report import NONE_GROUP, FunnelReport, GroupResult, StageRow
 from funnelcli.spec import load_funnel
 
@@ -68,10 +67,14 @@ def run(
             path.write_text(_text(content), encoding="utf-8")
     funnel_file = tmp_path / "funnel.yaml"
     funnel_file.write_text(_text(yaml_text), encoding="utf-8")
-    query = ReportQuery(
-        since=_moment(since), until=_moment(until), as_of=_moment(as_of), breakdowns=by
+    return funnelcli.report(
+        load_funnel(funnel_file),
+        since=_moment(since),
+        until=_moment(until),
+        as_of=_moment(as_of),
+        by=by,
+        min_n=min_n,
     )
-    return build_report(load_funnel(funnel_file), query, min_n=min_n)
 
 
 def stages(group: FunnelReport | GroupResult) -> dict[str, StageRow]:

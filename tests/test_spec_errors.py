@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from funnelcli.commands.report import build_report
-from funnelcli.compile import ReportQuery
+import funnelcli
 from funnelcli.errors import DataError, FunnelError, SpecError
 from funnelcli.outputs.report import FunnelReport
 from funnelcli.spec import Funnel, load_funnel, parse_funnel
@@ -50,7 +49,7 @@ def report(
         else:
             path.write_text(content, encoding="utf-8")
     funnel = parse(yaml_text, base_dir=tmp_path)
-    return build_report(funnel, ReportQuery(breakdowns=by), min_n=0)
+    return funnelcli.report(funnel, by=by, min_n=0)
 
 
 def where(error: pytest.ExceptionInfo[FunnelError], line: int | None, key: str) -> None:
@@ -636,7 +635,7 @@ lead_id,created_at,paid_at
     assert result.data_quality.rejects_by_reason == {"unparseable date": 1}
     funnel = parse_funnel(yaml_text, file=str(tmp_path / "funnel.yaml"), base_dir=tmp_path)
     with pytest.raises(DataError) as err:
-        build_report(funnel, strict=True)
+        funnelcli.report(funnel, strict=True)
     # Line 4 of the file (the header is line 1).
     assert err.value.line == 4
     assert err.value.column == "paid_at"
@@ -657,10 +656,8 @@ lead_id,created_at,paid_at,amount
     result = report(tmp_path, yaml_text, {"leads.csv": csv})
     assert result.data_quality.unparseable_amounts == {"leads.amount": 1}
     assert result.overall.stages[1].value_sum == 100.0
-    from funnelcli.commands.validate import validate_funnel
-
     with pytest.raises(DataError) as err:
-        validate_funnel(parse(yaml_text, base_dir=tmp_path))
+        funnelcli.validate(parse(yaml_text, base_dir=tmp_path))
     assert str(err.value).endswith(
         "leads.csv:row 2: column 'amount': cannot read 'lots' as an amount (rules: docs/money.md)"
     )

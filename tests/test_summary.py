@@ -16,11 +16,10 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
+import funnelcli
 from funnelcli.cli import app
-from funnelcli.commands.summary import build_summary
 from funnelcli.errors import UsageError
 from funnelcli.metrics.alerts import parse_alert
-from funnelcli.metrics.periods import PeriodKind
 from funnelcli.render.summary_out import load_schema
 from funnelcli.spec import load_funnel
 
@@ -69,12 +68,9 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def test_summary_numbers(tiny: Path) -> None:
-    from datetime import datetime
 
     funnel = load_funnel("funnel.yaml")
-    summary = build_summary(
-        funnel, PeriodKind.week, as_of=datetime.fromisoformat(AS_OF), breakdown=("channel",)
-    )
+    summary = funnelcli.summary(funnel, period="week", as_of=AS_OF, by="channel")
     assert (summary.current.label, summary.previous.label) == ("2025-W09", "2025-W08")
     assert (summary.current.since, summary.current.until) == ("2025-02-24", "2025-03-03")
     assert (summary.current.entered, summary.previous.entered) == (4, 4)
@@ -313,11 +309,8 @@ def test_a_significant_change_is_highlighted_in_every_format(tmp_path: Path) -> 
             lines.append(f"{week}{i},ads,{entry.isoformat(sep=' ')},{paid_at},10")
     (tmp_path / "leads.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (tmp_path / "funnel.yaml").write_text(textwrap.dedent(FUNNEL).replace("min_n: 0", "min_n: 30"))
-    summary = build_summary(
-        load_funnel(tmp_path / "funnel.yaml"),
-        PeriodKind.week,
-        as_of=datetime.fromisoformat(AS_OF),
-        breakdown=("channel",),
+    summary = funnelcli.summary(
+        load_funnel(tmp_path / "funnel.yaml"), period="week", as_of=AS_OF, by="channel"
     )
     step = summary.stages[1].metrics["conversion_from_previous"]
     # p̂ = 60/200 = .3, SE = √(.3·.7·(2/100)) = √.0042, z = .2/√.0042 = 3.0861, p = 0.0020
@@ -342,14 +335,14 @@ def test_the_first_pass_finds_the_report_s_anchor_and_first_entry(
     agree with the full report's as_of and first entry."""
     from datetime import datetime
 
-    from funnelcli.commands.report import anchors, report_on
-    from funnelcli.compile import ReportQuery
+    from funnelcli.commands.query import anchors
+    from funnelcli.commands.report import ReportRequest, report_on
     from funnelcli.engine import open_engine
 
     funnel = load_funnel(Path(__file__).resolve().parent.parent / "funnels" / f"{name}.yaml")
     moment = datetime.fromisoformat(as_of) if as_of else None
     with open_engine(funnel) as engine:
-        report = report_on(engine, funnel, ReportQuery(as_of=moment))
+        report = report_on(engine, funnel, ReportRequest(as_of=moment))
         latest, first = anchors(engine, funnel, moment)
     assert report.period.as_of is not None and report.period.first_entry is not None
     assert latest == datetime.fromisoformat(report.period.as_of)

@@ -197,7 +197,6 @@ SELECT
   "f"."s3_count",
   "f"."s3_value",
   "f"."s3_value_n",
-  "f"."s3_value_avg",
   "f"."s3_value_median",
   "f"."s3_backwards",
   "f"."s3_prev_n",
@@ -247,7 +246,6 @@ FROM (
       "r_3") AS "s3_count",
     SUM(CAST("qv_3" AS DECIMAL(38, 6))) AS "s3_value",
     COUNT("qv_3") AS "s3_value_n",
-    AVG(CAST("qv_3" AS DECIMAL(38, 6))) AS "s3_value_avg",
     QUANTILE_CONT("qv_3", 0.5) AS "s3_value_median",
     COUNT(*) FILTER(WHERE
       "bw_3") AS "s3_backwards",

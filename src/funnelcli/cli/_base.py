@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
@@ -21,7 +20,6 @@ from funnelcli.render import Format
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from funnelcli.spec import Funnel
 
 app = typer.Typer(
     name="funnel",
@@ -166,41 +164,6 @@ def _funnel_path(path: Path | None) -> Path:
         if candidate.is_file():
             return candidate
     raise UsageError("no FUNNEL given and neither ./funnel.yaml nor ./funnels/default.yaml exists")
-
-
-def _moment(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise UsageError(
-            f"{option}: expected a date like 2025-03-01 or 2025-03-01T08:00, got {value!r}"
-        ) from None
-    if moment.tzinfo is not None:  # the data's times are compared in UTC
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment
-
-
-def _period(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
-    """--since and --until as UTC moments; the range must not be empty."""
-    start, end = _moment(since, "--since"), _moment(until, "--until")
-    if start and end and start >= end:
-        raise UsageError("--since must be before --until")
-    return start, end
-
-
-def _breakdowns(by: list[str] | None, definition: Funnel) -> tuple[tuple[str, ...], ...]:
-    """`--by` values (`a,b` crosses two columns); without any, the YAML's `breakdown:`."""
-    if not by:
-        return tuple((name,) for name in definition.spec.breakdown)
-    groups = []
-    for item in by:
-        names = tuple(part.strip() for part in item.split(",") if part.strip())
-        if not names:
-            raise UsageError("--by needs a column name, e.g. --by channel or --by channel,segment")
-        groups.append(names)
-    return tuple(groups)
 
 
 def _emit(text: str, output: Path | None, *, quiet_unless_tty: bool = False) -> None:

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from funnelcli.errors import UsageError
 from funnelcli.render import Format
 
 if TYPE_CHECKING:
@@ -29,13 +28,10 @@ from funnelcli.cli._base import (
     OutputOpt,
     SinceOpt,
     UntilOpt,
-    _breakdowns,
     _console,
     _emit,
     _funnel_path,
     _guard,
-    _moment,
-    _period,
     _width,
     app,
 )
@@ -76,31 +72,30 @@ def report(
     """
 
     def run() -> None:
-        from funnelcli.commands.report import build_report
-        from funnelcli.compile import ReportQuery
+        from funnelcli.commands import options as o
+        from funnelcli.commands.report import ReportRequest, build_report
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(_funnel_path(funnel))
-        since_at, until_at = _period(since, until)
-        query = ReportQuery(
+        since_at, until_at = o.period(since, until)
+        request = ReportRequest(
             since=since_at,
             until=until_at,
-            as_of=_moment(as_of, "--as-of"),
-            breakdowns=_breakdowns(by, definition),
+            as_of=o.moment(as_of, "--as-of"),
+            breakdowns=o.breakdowns(by),
+            min_n=min_n,
+            strict=strict,
+            rejects=rejects,
         )
         with _query_progress(definition, data) as progress:
-            result = build_report(
-                definition,
-                query,
-                min_n=min_n,
+            options = o.RunOptions(
                 data_dir=data,
-                explain=(lambda sql: typer.echo(sql, err=True)) if explain else None,
-                strict=strict,
-                rejects_out=rejects,
                 cache=cache,
                 cache_dir=cache_dir,
                 progress=progress,
+                explain=(lambda sql: typer.echo(sql, err=True)) if explain else None,
             )
+            result = build_report(definition, request, options)
         if fmt is Format.table and output is None:
             from funnelcli.render.terminal import print_report
 
@@ -121,12 +116,13 @@ def validate(funnel: FunnelArg = None, data: DataOpt = None, debug: DebugOpt = F
     """
 
     def run() -> None:
+        from funnelcli.commands.options import RunOptions
         from funnelcli.commands.validate import validate_funnel
+        from funnelcli.render.validation import validation_text
         from funnelcli.spec import load_funnel
 
-        path = _funnel_path(funnel)
-        for line in validate_funnel(load_funnel(path), data):
-            typer.echo(line)
+        result = validate_funnel(load_funnel(_funnel_path(funnel)), RunOptions(data_dir=data))
+        typer.echo(validation_text(result), nl=False)
 
     _guard(debug, run)
 
@@ -153,19 +149,13 @@ def sql(
     """
 
     def run() -> None:
-        from funnelcli.commands.report import compile_for
-        from funnelcli.compile import ReportQuery
-        from funnelcli.engine import open_engine
+        from funnelcli.commands import options as o
+        from funnelcli.commands.report import ReportRequest, report_sql
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(_funnel_path(funnel))
-        query = ReportQuery(breakdowns=_breakdowns(by, definition))
-        with open_engine(definition, data) as engine:
-            compiled = compile_for(definition, engine, query)
-        try:
-            text = compiled.sql(dialect=dialect)
-        except Exception as exc:  # sqlglot raises plain errors for unknown dialects
-            raise UsageError(f"--dialect {dialect}: {exc}") from None
+        request = ReportRequest(breakdowns=o.breakdowns(by))
+        text = report_sql(definition, request, o.RunOptions(data_dir=data), dialect)
         typer.echo(text + ";")
 
     _guard(debug, run)

@@ -23,8 +23,6 @@ from funnelcli.cli._base import (
     _emit,
     _funnel_path,
     _guard,
-    _moment,
-    _period,
     _width,
     app,
 )
@@ -49,17 +47,15 @@ def roi(
     """
 
     def run() -> None:
-        from funnelcli.commands.roi import RoiQuery, build_roi
+        from funnelcli.commands import options as o
+        from funnelcli.commands.roi import RoiRequest, build_roi
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(_funnel_path(funnel))
-        since_at, until_at = _period(since, until)
-        query = RoiQuery(
-            since=since_at,
-            until=until_at,
-            as_of=_moment(as_of, "--as-of"),
-        )
-        result = build_roi(definition, query, data_dir=data, cache=cache, cache_dir=cache_dir)
+        since_at, until_at = o.period(since, until)
+        request = RoiRequest(since=since_at, until=until_at, as_of=o.moment(as_of, "--as-of"))
+        options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)
+        result = build_roi(definition, request, options)
         if fmt is Format.table and output is None:
             from funnelcli.render.terminal.roi import print_roi
 

@@ -24,12 +24,10 @@ from funnelcli.cli._base import (
     FunnelArg,
     OutputOpt,
     SinceOpt,
-    _breakdowns,
     _console,
     _emit,
     _funnel_path,
     _guard,
-    _moment,
     _width,
     app,
 )
@@ -93,26 +91,24 @@ def summary(
     """
 
     def run() -> Summary:
-        from funnelcli.commands.summary import build_summary
+        from funnelcli.commands import options as o
+        from funnelcli.commands.summary import SummaryRequest, build_summary
         from funnelcli.metrics.alerts import parse_alert
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(_funnel_path(funnel))
         stages = [stage.name for stage in definition.spec.stages]
-        alerts = tuple(parse_alert(text, stages) for text in fail_on or ())
-        groups = _breakdowns([by] if by else None, definition)
-        result = build_summary(
-            definition,
-            period,
-            as_of=_moment(as_of, "--as-of"),
-            breakdown=groups[0] if groups else (),
+        groups = o.breakdowns(by)
+        request = SummaryRequest(
+            period=period,
+            as_of=o.moment(as_of, "--as-of"),
+            breakdown=groups[0] if groups else None,
             top=top,
             min_n=min_n,
-            alerts=alerts,
-            data_dir=data,
-            cache=cache,
-            cache_dir=cache_dir,
+            alerts=tuple(parse_alert(text, stages) for text in fail_on or ()),
         )
+        options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)
+        result = build_summary(definition, request, options)
         if fmt is SummaryFormat.table:
             from funnelcli.render.terminal.periodic import plain_text, summary_renderables
 
@@ -162,20 +158,19 @@ def cohorts(
     """
 
     def run() -> None:
-        from funnelcli.commands.cohorts import build_cohorts
+        from funnelcli.commands import options as o
+        from funnelcli.commands.cohorts import CohortsRequest, build_cohorts
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(_funnel_path(funnel))
-        matrix = build_cohorts(
-            definition,
-            period,
-            as_of=_moment(as_of, "--as-of"),
-            since=_moment(since, "--since"),
+        request = CohortsRequest(
+            period=period,
+            as_of=o.moment(as_of, "--as-of"),
+            since=o.moment(since, "--since"),
             last=last,
-            data_dir=data,
-            cache=cache,
-            cache_dir=cache_dir,
         )
+        options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)
+        matrix = build_cohorts(definition, request, options)
         _emit_cohorts(matrix, fmt, output)
 
     _guard(debug, run)

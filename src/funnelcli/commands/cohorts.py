@@ -7,12 +7,15 @@ for that period's UTC edges.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from funnelcli import __version__
+from funnelcli.commands.options import RunOptions
 from funnelcli.commands.periodic import run_periods
-from funnelcli.commands.report import anchors, cache_folder, funnel_info
+from funnelcli.commands.query import anchors
+from funnelcli.commands.report import funnel_info
+from funnelcli.engine import open_engine
 from funnelcli.errors import DataError
 from funnelcli.metrics.periods import Calendar, PeriodKind, is_immature, is_partial
 from funnelcli.outputs.base import iso
@@ -20,24 +23,26 @@ from funnelcli.outputs.cohorts import CohortCell, CohortMatrix, CohortRow
 from funnelcli.spec import Funnel
 
 
-def build_cohorts(
-    funnel: Funnel,
-    kind: PeriodKind,
-    *,
-    as_of: datetime | None = None,
-    since: datetime | None = None,
-    last: int = 24,
-    data_dir: Path | None = None,
-    cache: bool | None = None,
-    cache_dir: Path | None = None,
-) -> CohortMatrix:
-    """The `last` periods up to the one containing as_of (not before `since`), oldest first.
-    `cache`/`cache_dir` as in report.build_report."""
-    from funnelcli.engine import open_engine
+@dataclass(frozen=True)
+class CohortsRequest:
+    """What `funnel cohorts` is asked (dates are naive UTC)."""
 
+    period: PeriodKind = PeriodKind.month
+    as_of: datetime | None = None  # default: the latest time in the data
+    since: datetime | None = None  # no cohort before the one containing it
+    last: int = 24  # how many periods, up to the one containing as_of
+
+
+def build_cohorts(
+    funnel: Funnel, request: CohortsRequest | None = None, options: RunOptions | None = None
+) -> CohortMatrix:
+    """The `last` periods up to the one containing as_of (not before `since`), oldest first."""
+    request = request or CohortsRequest()
+    options = options or RunOptions()
+    kind, as_of, since, last = request.period, request.as_of, request.since, request.last
     calendar = Calendar.of(funnel.spec, kind)
-    folder = cache_folder(funnel, cache, cache_dir)
-    with open_engine(funnel, data_dir, parquet_cache=folder) as engine:
+    folder = options.cache_folder(funnel)
+    with open_engine(funnel, options.data_dir, parquet_cache=folder) as engine:
         latest, first = anchors(engine, funnel, as_of)
         anchor = as_of or latest
         if anchor is None or first is None:

@@ -1,21 +1,24 @@
 """The report split by entry period, in one query: what summaries and cohort matrices read.
 
 `ReportQuery.periods` makes the compiled query tag each id with the index of the period its entry
-falls in and add that index to every grouping set; here the rows are split back into one
-overall funnel (and its breakdown groups) per period. A period's numbers are exactly what
+falls in and split every grouping set by it (GroupRow.period); here the rows become one overall
+funnel (and its breakdown groups) per period. A period's numbers are exactly what
 `funnel report --since START --until END` gives for it (tests/test_cohorts.py checks this).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
-from funnelcli.commands.report import run_query
-from funnelcli.compile import PERIOD_KEY, ReportQuery
+from funnelcli.commands.query import run_report_query
+from funnelcli.compile import ReportQuery
 from funnelcli.engine import Engine
+from funnelcli.metrics.funnel import biggest_first, group_result, nobody
 from funnelcli.metrics.periods import PeriodRange
-from funnelcli.outputs.report import GroupResult, StageRow, TimeStats
+from funnelcli.metrics.sales import sales_metrics
+from funnelcli.outputs.report import GroupResult
 from funnelcli.spec import Funnel
 
 
@@ -38,11 +41,6 @@ def run_periods(
     min_n: int,
 ) -> list[PeriodFunnel]:
     """Each period's funnel (ids entering in [since, until) UTC), from one query."""
-    from functools import partial
-
-    from funnelcli.metrics.funnel import split_groups
-    from funnelcli.metrics.sales import sales_metrics
-
     if not periods:
         return []
     query = ReportQuery(
@@ -50,42 +48,16 @@ def run_periods(
         breakdowns=(breakdown,) if breakdown else (),
         periods=tuple((p.since, p.until) for p in periods),
     )
-    compiled, rows = run_query(engine, funnel, query)
+    compiled, rows = run_report_query(engine, funnel, query)
+    result = compiled.columns.parse(rows)
+    stages = funnel.spec.stages
     sales = partial(sales_metrics, funnel.spec)
-    overall, breakdowns = split_groups(rows, compiled, funnel.spec.stages, min_n, sales)
-    by_period = {b.by: b for b in breakdowns}
-    totals = {g.key[PERIOD_KEY]: replace(g, key={}) for g in by_period[(PERIOD_KEY,)].groups}
-    crossed = by_period.get((PERIOD_KEY, *breakdown)) if breakdown else None
-    result = []
+    totals = {row.period: row for row in result.grouped((), by_period=True)}
+    crossed = result.grouped(breakdown, by_period=True) if breakdown else []
+    found = []
     for index, period in enumerate(periods):
-        tag = str(index)
-        period_overall = totals.get(tag) or empty_group(overall, {}, min_n)
-        groups: tuple[GroupResult, ...] = ()
-        if crossed is not None:
-            groups = tuple(
-                replace(g, key={k: v for k, v in g.key.items() if k != PERIOD_KEY})
-                for g in crossed.groups
-                if g.key[PERIOD_KEY] == tag
-            )
-        result.append(PeriodFunnel(period=period, overall=period_overall, groups=groups))
-    return result
-
-
-def empty_group(like: GroupResult, key: dict[str, str], min_n: int) -> GroupResult:
-    """A funnel nobody entered, shaped like `like`: counts 0, rates and times null."""
-    none = TimeStats(n=0, median_days=None, p90_days=None)
-    stages = tuple(
-        StageRow(
-            name=s.name,
-            label=s.label,
-            count=0,
-            conversion_from_previous=None,
-            conversion_from_entry=None,
-            dropped=None if k == 0 else 0,
-            time_from_previous=none,
-            time_from_entry=none,
-            value_sum=None if s.value_sum is None else 0.0,
-        )
-        for k, s in enumerate(like.stages)
-    )
-    return GroupResult(key=key, entered=0, below_min_n=min_n > 0, immature_ids=0, stages=stages)
+        total = totals.get(index)
+        overall = group_result(total, stages, min_n, sales) if total else nobody(stages, min_n)
+        groups = biggest_first((g for g in crossed if g.period == index), stages, min_n, sales)
+        found.append(PeriodFunnel(period=period, overall=overall, groups=groups))
+    return found

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
 
 from funnelcli import __version__
-from funnelcli.compile import CompiledFunnel, ReportQuery, compile_funnel, unique_key_check
-from funnelcli.compile.resolve import Resolver
-from funnelcli.engine import AMOUNT, Engine, Reject, open_engine
-from funnelcli.errors import DataError
+from funnelcli.commands.options import Breakdowns, RunOptions
+from funnelcli.commands.query import compile_for, count_unparseable, run_report_query
+from funnelcli.compile import ReportQuery
+from funnelcli.engine import Engine, Reject, open_engine
+from funnelcli.errors import DataError, UsageError
+from funnelcli.metrics.funnel import split_groups
+from funnelcli.metrics.quality import data_quality
+from funnelcli.metrics.sales import sales_metrics
+from funnelcli.outputs.base import iso
 from funnelcli.outputs.report import (
-    DataQuality,
-    Finding,
     FunnelInfo,
     FunnelReport,
     Period,
@@ -26,261 +27,117 @@ from funnelcli.outputs.report import (
 )
 from funnelcli.spec import Funnel
 
-_T = TypeVar("_T")
 
+@dataclass(frozen=True)
+class ReportRequest:
+    """What `funnel report` is asked (dates are naive UTC)."""
 
-def compile_for(funnel: Funnel, engine: Engine, query: ReportQuery | None = None) -> CompiledFunnel:
-    """Compile against the sources' real headers, so unknown columns are caught with a hint.
-
-    The YAML's `dimensions:` and `breakdown:` are checked too, with their own keys, even when
-    this run does not break down by them.
-    """
-    headers = engine.headers()
-    resolver = Resolver(funnel, headers)
-    for key in ("dimensions", "breakdown"):
-        for index, name in enumerate(getattr(funnel.spec, key)):
-            resolver.attribute_source(name, f"{key}[{index}]")
-    query = query or ReportQuery()
-    # Optimistic: sources read from copies are compiled per row, then checked (stored checks).
-    copied = frozenset(name for name in funnel.spec.funnel_sources if name in engine.copies)
-    hoped = bool(copied) and copied == set(funnel.spec.funnel_sources)
-    compiled = compile_funnel(funnel, headers, query, copied, stream=hoped)
-    distinct = frozenset(
-        name
-        for name in compiled.per_row_candidates
-        # A copy's check is a stored result, run once per copy. A CSV is not checked here: the
-        # check would cost about what it saves (_trial checks it within the report instead).
-        if name in engine.copies and _one_row_per_key(engine, funnel, name, headers)
-    )
-    # Every source is read per row from a copy: reading the rows twice is cheap (`stream`).
-    stream = bool(distinct) and distinct == set(compiled.source_names)
-    if distinct != set(compiled.per_row) or stream != hoped:
-        compiled = compile_funnel(funnel, headers, query, distinct, stream=stream)
-    if query.as_of is None and stream:
-        # Every layer is read row by row: with the default anchor found by a first pass (a
-        # scan of the copies' time columns) and given as --as-of, the report's layers are read
-        # once and stream (at 10M rows 0.4 instead of 1.3 GiB). The same report.
-        # The anchor depends on no option of the query: one first pass (and stored result)
-        # serves every question over the same copies.
-        plain = (
-            compiled
-            if query == ReportQuery()
-            else compile_funnel(funnel, headers, ReportQuery(), distinct, stream=True)
-        )
-        found = engine.records(plain.anchor().sql(dialect="duckdb"))[0]["as_of"]
-        if found is not None:
-            anchored = replace(query, as_of=found)
-            compiled = compile_funnel(funnel, headers, anchored, distinct, stream=True)
-    return compiled
-
-
-def _one_row_per_key(
-    engine: Engine,
-    funnel: Funnel,
-    source_name: str,
-    headers: dict[str, dict[str, str]],
-    head: int | None = None,
-) -> bool:
-    """Whether a source (its first `head` rows) has one row per key (unique_key_check): a wide
-    export usually has, and then its per-key layer needs no GROUP BY (at 10M rows about half
-    of a report)."""
-    check = unique_key_check(funnel, source_name, headers, head)
-    rows = engine.records(check.sql(dialect="duckdb"), source_name=source_name)
-    return bool(rows[0]["distinct"])
-
-
-def run_query(
-    engine: Engine,
-    funnel: Funnel,
-    query: ReportQuery,
-    explain: Callable[[str], None] | None = None,
-) -> tuple[CompiledFunnel, list[dict[str, Any]]]:
-    """Compile against the real headers and run; a value DuckDB cannot read is located
-    (file, row, column) before the error reaches the user."""
-    compiled = compile_for(funnel, engine, query)
-    return _standing(engine, funnel, query, compiled, CompiledFunnel.sql, explain, exact=False)
-
-
-def anchors(
-    engine: Engine, funnel: Funnel, as_of: datetime | None = None
-) -> tuple[datetime | None, datetime | None]:
-    """(as_of, first entry) of a report over all the data without running the report: the
-    same layers, none of the stage aggregates (CompiledFunnel.anchors)."""
-    query = ReportQuery(as_of=as_of)
-    compiled = compile_for(funnel, engine, query)
-
-    def statement(attempt: CompiledFunnel) -> str:
-        return attempt.anchors().sql(dialect="duckdb")
-
-    _, (row,) = _standing(engine, funnel, query, compiled, statement)
-    return row["as_of"], row["first_entry"]
-
-
-def _standing(
-    engine: Engine,
-    funnel: Funnel,
-    query: ReportQuery,
-    compiled: CompiledFunnel,
-    statement: Callable[[CompiledFunnel], str],
-    explain: Callable[[str], None] | None = None,
-    *,
-    exact: bool = True,
-) -> tuple[CompiledFunnel, list[dict[str, Any]]]:
-    """Run `statement` of the per-row trial (_trial) when there is one, and of `compiled`
-    when there is none or a check voids the trial's result; the rows without the checks."""
-    for attempt in (_trial(engine, funnel, query, compiled), compiled):
-        if attempt is None:
-            continue
-        sql = statement(attempt)
-        if explain is not None:
-            explain(sql)
-        rows = _located(engine, attempt, partial(engine.records, sql, exact=exact))
-        if _stands(rows, attempt):
-            return attempt, [_without(row, attempt.checks) for row in rows]
-    raise AssertionError("unreachable: the grouped query has no checks")
-
-
-def _trial(
-    engine: Engine, funnel: Funnel, query: ReportQuery, compiled: CompiledFunnel
-) -> CompiledFunnel | None:
-    """The query with the sources not yet known to have one row per key (read from a CSV,
-    not a checked copy) read per row on trust, checking it in the same query: a wide export
-    usually has one row per lead, and then the per-id GROUP BY, most of a report's cost and
-    memory, is skipped. None when there is no such source."""
-    headers = engine.headers()
-    untested = frozenset(
-        name
-        for name in set(compiled.per_row_candidates) - set(compiled.per_row)
-        # An export with repeated ids usually repeats them early, and then the trial would be
-        # run in vain, its cost on top of the GROUP BY's. A few hundredths of a second.
-        if _one_row_per_key(engine, funnel, name, headers, head=_HEAD_ROWS)
-    )
-    if not untested:
-        return None
-    known = frozenset(compiled.per_row)
-    return compile_funnel(funnel, headers, query, known, trusted=untested)
-
-
-_HEAD_ROWS = 100_000  # a repeated key among a CSV's first rows: no per-row trial
-
-
-def _stands(rows: list[dict[str, Any]], compiled: CompiledFunnel) -> bool:
-    """Whether a result stands: every source read per row on trust has one row per key."""
-    return bool(rows) and all(row[column] is True for row in rows for column in compiled.checks)
-
-
-def _without(row: dict[str, Any], columns: Mapping[str, str]) -> dict[str, Any]:
-    return {name: value for name, value in row.items() if name not in columns}
-
-
-def _located(engine: Engine, compiled: CompiledFunnel, run: Callable[[], _T]) -> _T:
-    try:
-        return run()
-    except DataError as error:
-        raise (find_unreadable(engine, compiled) or error) from None
+    since: datetime | None = None  # entry cohort [since, until)
+    until: datetime | None = None
+    as_of: datetime | None = None  # maturity anchor; default: the latest time in the data
+    breakdowns: Breakdowns | None = None  # None: the YAML's breakdown:
+    min_n: int | None = None  # None: the YAML's min_n:
+    strict: bool = False  # any rejected value is an error
+    rejects: Path | None = None  # write the rejected values here (CSV)
 
 
 def build_report(
-    funnel: Funnel,
-    query: ReportQuery | None = None,
-    *,
-    min_n: int | None = None,
-    data_dir: Path | None = None,
-    explain: Callable[[str], None] | None = None,
-    strict: bool = False,
-    rejects_out: Path | None = None,
-    cache: bool | None = None,
-    cache_dir: Path | None = None,
-    progress: Callable[[float], None] | None = None,
+    funnel: Funnel, request: ReportRequest | None = None, options: RunOptions | None = None
 ) -> FunnelReport:
-    """Run the funnel over its sources and return the report (DESIGN.md §3 semantics).
+    """Run the funnel over its sources and return the report (DESIGN.md §3 semantics)."""
+    options = options or RunOptions()
+    with open_engine(
+        funnel,
+        options.data_dir,
+        parquet_cache=options.cache_folder(funnel),
+        progress=options.progress,
+    ) as engine:
+        return report_on(engine, funnel, request, options)
 
-    `cache` (default: the YAML's `cache:`) reads the sources through their Parquet copies in
-    `cache_dir` (default: paths.default_cache_dir()). `progress` is called (from another
-    thread) with the running query's done fraction.
-    """
-    folder = cache_folder(funnel, cache, cache_dir)
-    with open_engine(funnel, data_dir, parquet_cache=folder, progress=progress) as engine:
-        return report_on(
-            engine,
-            funnel,
-            query,
-            min_n=min_n,
-            explain=explain,
-            strict=strict,
-            rejects_out=rejects_out,
-        )
+
+def report_sql(
+    funnel: Funnel,
+    request: ReportRequest | None = None,
+    options: RunOptions | None = None,
+    dialect: str = "duckdb",
+) -> str:
+    """The SQL of the report query in its grouped-by-key form (what holds for any export; a
+    report may first read a one-row-per-key source per row), in a sqlglot dialect."""
+    options = options or RunOptions()
+    with open_engine(funnel, options.data_dir) as engine:
+        compiled = compile_for(engine, funnel, _query(funnel, request or ReportRequest()))
+    try:
+        return compiled.sql(dialect=dialect)
+    except Exception as exc:  # sqlglot raises plain errors for unknown dialects
+        raise UsageError(f"--dialect {dialect}: {exc}") from None
+
+
+def _query(funnel: Funnel, request: ReportRequest) -> ReportQuery:
+    """The report query a request asks for, with the YAML's `breakdown:` by default."""
+    breakdowns = request.breakdowns
+    if breakdowns is None:
+        breakdowns = tuple((name,) for name in funnel.spec.breakdown)
+    return ReportQuery(
+        since=request.since, until=request.until, as_of=request.as_of, breakdowns=breakdowns
+    )
 
 
 def report_on(
     engine: Engine,
     funnel: Funnel,
-    query: ReportQuery | None = None,
-    *,
-    min_n: int | None = None,
-    explain: Callable[[str], None] | None = None,
-    strict: bool = False,
-    rejects_out: Path | None = None,
+    request: ReportRequest | None = None,
+    options: RunOptions | None = None,
 ) -> FunnelReport:
     """`build_report` on an open engine (several reports over the same sources share one)."""
-    from functools import partial
-
-    from funnelcli.metrics.funnel import split_groups, total_row
-    from funnelcli.metrics.sales import sales_metrics
-
-    query = query or ReportQuery()
-    min_n = funnel.spec.min_n if min_n is None else min_n
-    compiled, rows = run_query(engine, funnel, query, explain)
+    request = request or ReportRequest()
+    spec = funnel.spec
+    min_n = spec.min_n if request.min_n is None else request.min_n
+    query = _query(funnel, request)
+    explain = options.explain if options is not None else None
+    compiled, rows = run_report_query(engine, funnel, query, explain)
+    result = compiled.columns.parse(rows)
     unparseable = count_unparseable(engine, compiled)
     rows_rejected, by_reason = engine.reject_counts()
-    if rejects_out is not None or (strict and by_reason):
+    if request.rejects is not None or (request.strict and by_reason):
         found = engine.rejects()
-        if rejects_out is not None:
-            write_rejects(found, rejects_out)
-        if strict and found:
+        if request.rejects is not None:
+            write_rejects(found, request.rejects)
+        if request.strict and found:
             raise reject_error(found, "--strict")
-    unmatched = unmatched_lookups(funnel, engine)
-    sales = partial(sales_metrics, funnel.spec)
-    overall, breakdowns = split_groups(rows, compiled, funnel.spec.stages, min_n, sales)
-    totals = total_row(rows, compiled)
+    sales = partial(sales_metrics, spec)
+    overall, groups = split_groups(result, compiled.breakdowns, spec.stages, min_n, sales)
+    total = result.total
+    quality = data_quality(
+        result.quality,
+        total,
+        compiled.stage_names,
+        has_window=spec.window is not None,
+        unparseable=unparseable,
+        unmatched=unmatched_lookups(funnel, engine),
+        rows_rejected=rows_rejected,
+        rejects_by_reason=by_reason,
+    )
     period = Period(
-        since=_iso(query.since),
-        until=_iso(query.until),
-        as_of=_iso(totals.get("as_of")),
-        first_entry=_iso(totals.get("first_entry")),
-        last_entry=_iso(totals.get("last_entry")),
+        since=iso(query.since),
+        until=iso(query.until),
+        as_of=iso(result.quality.as_of),
+        first_entry=iso(total.first_entry),
+        last_entry=iso(total.last_entry),
         immature=overall.immature_ids > 0,
     )
     return FunnelReport(
         funnel=funnel_info(funnel),
         period=period,
         overall=overall,
-        breakdowns=breakdowns,
-        data_quality=replace(
-            _data_quality(funnel, compiled, totals, overall.immature_ids, unparseable, unmatched),
-            rows_rejected=rows_rejected,
-            rejects_by_reason=by_reason,
-            duplicate_ids={
-                s: int(totals.get(f"duplicate_ids_{i}") or 0)
-                for i, s in enumerate(compiled.source_names)
-                if f"duplicate_ids_{i}" in totals
-            },
-        ),
+        breakdowns=groups,
+        data_quality=quality,
         min_n=min_n,
         version=__version__,
     )
 
 
-def cache_folder(funnel: Funnel, cache: bool | None, cache_dir: Path | None) -> Path | None:
-    """Where to keep the sources' Parquet copies, or None to read the files directly."""
-    if not (funnel.spec.cache if cache is None else cache):
-        return None
-    from funnelcli.engine.store import default_cache_dir
-
-    return cache_dir or default_cache_dir()
-
-
 def funnel_info(funnel: Funnel) -> FunnelInfo:
+    """The parts of the definition a reader needs to interpret the numbers."""
     spec = funnel.spec
     return FunnelInfo(
         name=funnel.name,
@@ -303,57 +160,13 @@ def funnel_info(funnel: Funnel) -> FunnelInfo:
     )
 
 
-def _data_quality(
-    funnel: Funnel,
-    compiled: CompiledFunnel,
-    totals: dict[str, Any],
-    immature_ids: int,
-    unparseable: dict[str, int],
-    unmatched: tuple[UnmatchedLookup, ...] = (),
-) -> DataQuality:
-    sources = compiled.source_names
-    stages = compiled.stage_names
-    findings = []
-    if funnel.spec.window is None:
-        findings.append(Finding("no_window"))
-    for i, source in enumerate(sources):
-        if not totals.get(f"rows_read_{i}"):
-            findings.append(Finding("empty_source", subject=source))
-    for column, count in unparseable.items():
-        if count:
-            findings.append(Finding("unparseable_amounts", subject=column, count=count))
-    findings += [
-        Finding("unmatched_lookup", subject=lookup.lookup, count=len(lookup.values))
-        for lookup in unmatched
-        if lookup.values
-    ]
-    return DataQuality(
-        rows_read={s: int(totals.get(f"rows_read_{i}") or 0) for i, s in enumerate(sources)},
-        rows_without_id={
-            s: int(totals.get(f"rows_without_id_{i}") or 0) for i, s in enumerate(sources)
-        },
-        ids_without_entry_time=int(totals.get("ids_without_entry_time") or 0),
-        ids_outside_period=int(totals.get("ids_outside_period") or 0),
-        ids_filtered_out=int(totals.get("ids_filtered_out") or 0),
-        backwards_ids=int(totals.get("backwards_ids") or 0),
-        backwards_by_stage={
-            stages[k - 1]: int(totals.get(f"s{k}_backwards") or 0)
-            for k in range(2, len(stages) + 1)
-        },
-        immature_ids=immature_ids,
-        findings=tuple(findings),
-        unparseable_amounts=unparseable,
-        unmatched_lookups=unmatched,
-    )
-
-
 def unmatched_lookups(funnel: Funnel, engine: Engine) -> tuple[UnmatchedLookup, ...]:
     """Per declared lookup, the funnel values of its `join:` column that match no key."""
     from funnelcli.compile.lookups import lookup_joins, unmatched_query
 
     found = []
     for name, join in lookup_joins(funnel, engine.headers()).items():
-        rows = engine.records(unmatched_query(funnel, join).sql(dialect="duckdb"), exact=False)
+        rows = engine.records(unmatched_query(funnel, join).sql(dialect="duckdb"))
         values = tuple(
             UnmatchedValue(value=str(r["value"]), rows=int(r["rows"]), ids=int(r["ids"]))
             for r in rows
@@ -362,45 +175,6 @@ def unmatched_lookups(funnel: Funnel, engine: Engine) -> tuple[UnmatchedLookup, 
         assert on is not None
         found.append(UnmatchedLookup(lookup=name, join=on, values=values))
     return tuple(found)
-
-
-def count_unparseable(engine: Engine, compiled: CompiledFunnel) -> dict[str, int]:
-    """ "source.column" → how many non-empty amounts money.py cannot read, per value column."""
-    return {
-        f"{source}.{column}": engine.count_unparseable(source, column)
-        for source, column, type_name in compiled.typed_columns
-        if type_name == AMOUNT
-    }
-
-
-def find_unreadable(engine: Engine, compiled: CompiledFunnel) -> DataError | None:
-    """The first date or amount that cannot be read, as file, row, column and its text."""
-    for source, column, type_name in compiled.typed_columns:
-        found = engine.first_unreadable(source, column, type_name)
-        if found is not None:
-            row, raw = found
-            kind = "a date/time" if type_name == "TIMESTAMP" else "a number"
-            if type_name == AMOUNT:
-                kind = "an amount (rules: docs/money.md)"
-            return DataError(
-                f"cannot read {raw!r} as {kind}",
-                file=engine.files[source].label,
-                row=row,
-                column=column,
-            )
-    return None
-
-
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return (
-            value.isoformat(sep=" ")
-            if value.time() != datetime.min.time()
-            else value.date().isoformat()
-        )
-    return str(value)
 
 
 def write_rejects(rejects: list[Reject], path: Path) -> None:

@@ -6,9 +6,7 @@ every cost number wrong.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,7 @@ from sqlglot import exp
 from funnelcli.compile.resolve import Resolver, stage_plans
 from funnelcli.engine import AMOUNT, Engine, SourceFiles, resolve_source
 from funnelcli.errors import DataError
-from funnelcli.metrics.money import decimal
+from funnelcli.metrics.money import SpendRow, decimal
 from funnelcli.outputs.report import NONE_GROUP
 from funnelcli.spec import Funnel, RoiSpec, SourceSpec
 from funnelcli.sql import amounts as money
@@ -25,15 +23,6 @@ from funnelcli.sql import ast as q
 
 SPEND = "roi_spend"
 SUBSCRIPTIONS = "roi_subscriptions"
-
-
-@dataclass(frozen=True)
-class SpendRow:
-    channel: str  # as written in the spend file
-    start: datetime  # the day or month the row covers: [start, end)
-    end: datetime
-    amount: Decimal
-    rows: int
 
 
 def roi_sources(

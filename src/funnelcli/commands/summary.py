@@ -7,14 +7,20 @@ by entry period), and compares them (comparison.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from funnelcli import __version__
-from funnelcli.commands.periodic import PeriodFunnel, empty_group, run_periods
-from funnelcli.commands.report import anchors, cache_folder, funnel_info
+from funnelcli.commands.options import RunOptions
+from funnelcli.commands.periodic import PeriodFunnel, run_periods
+from funnelcli.commands.query import anchors
+from funnelcli.commands.report import funnel_info
+from funnelcli.engine import open_engine
+from funnelcli.errors import DataError
 from funnelcli.metrics.alerts import Alert
 from funnelcli.metrics.comparison import compare_groups
+from funnelcli.metrics.funnel import nobody
 from funnelcli.metrics.periods import Calendar, PeriodKind, PeriodRange, is_immature
 from funnelcli.outputs.base import iso
 from funnelcli.outputs.summary import (
@@ -25,37 +31,42 @@ from funnelcli.outputs.summary import (
     StageComparison,
     Summary,
 )
-from funnelcli.spec import Funnel
+from funnelcli.spec import Funnel, StageSpec
 from funnelcli.spec.duration import Duration
 
 
-def build_summary(
-    funnel: Funnel,
-    kind: PeriodKind,
-    *,
-    as_of: datetime | None = None,
-    breakdown: tuple[str, ...] = (),
-    top: int = 5,
-    min_n: int | None = None,
-    alerts: tuple[Alert, ...] = (),
-    data_dir: Path | None = None,
-    cache: bool | None = None,
-    cache_dir: Path | None = None,
-) -> Summary:
-    """Compare the last complete period before `as_of` with the one before it (and a year ago).
-    `cache`/`cache_dir` as in report.build_report."""
-    from funnelcli.engine import open_engine
+@dataclass(frozen=True)
+class SummaryRequest:
+    """What `funnel summary` is asked."""
 
-    min_n = funnel.spec.min_n if min_n is None else min_n
-    calendar = Calendar.of(funnel.spec, kind)
-    window = funnel.spec.window
-    folder = cache_folder(funnel, cache, cache_dir)
-    with open_engine(funnel, data_dir, parquet_cache=folder) as engine:
+    period: PeriodKind = PeriodKind.week
+    as_of: datetime | None = None  # naive UTC; default: the latest time in the data
+    breakdown: tuple[str, ...] | None = None  # None: the YAML's first breakdown:
+    top: int = 5  # how many of the biggest groups to compare
+    min_n: int | None = None  # None: the YAML's min_n:
+    alerts: tuple[Alert, ...] = ()
+
+
+def build_summary(
+    funnel: Funnel, request: SummaryRequest | None = None, options: RunOptions | None = None
+) -> Summary:
+    """Compare the last complete period before `as_of` with the one before it (and a year
+    ago)."""
+    request = request or SummaryRequest()
+    options = options or RunOptions()
+    spec = funnel.spec
+    kind, as_of = request.period, request.as_of
+    min_n = spec.min_n if request.min_n is None else request.min_n
+    breakdown = request.breakdown
+    if breakdown is None:
+        breakdown = tuple(spec.breakdown[:1])
+    calendar = Calendar.of(spec, kind)
+    window = spec.window
+    folder = options.cache_folder(funnel)
+    with open_engine(funnel, options.data_dir, parquet_cache=folder) as engine:
         latest, first_entry = anchors(engine, funnel, as_of)
         anchor = as_of or latest
         if anchor is None:
-            from funnelcli.errors import DataError
-
             raise DataError("no entry times in the data, so there is no period to summarise")
         current = calendar.last_complete(anchor)
         previous = calendar.period(calendar.shift(current.start, -1))
@@ -85,14 +96,14 @@ def build_summary(
         timezone=funnel.spec.timezone,
         as_of=iso(anchor),
         min_n=min_n,
-        alerts=tuple(_check(alert, stages) for alert in alerts),
+        alerts=tuple(_check(alert, stages) for alert in request.alerts),
         current=_period(now, window, anchor),
         previous=_period(then, window, anchor),
         year_ago=_period(ago, window, anchor) if ago else None,
         stages=stages,
         year_ago_stages=year_ago_stages,
         breakdown=breakdown,
-        groups=_groups(now, then, top=top, min_n=min_n, final=final),
+        groups=_groups(now, then, spec.stages, top=request.top, min_n=min_n, final=final),
         version=__version__,
     )
 
@@ -108,13 +119,19 @@ def _check(alert: Alert, stages: tuple[StageComparison, ...]) -> AlertResult:
 
 
 def _groups(
-    now: PeriodFunnel, then: PeriodFunnel, *, top: int, min_n: int, final: bool
+    now: PeriodFunnel,
+    then: PeriodFunnel,
+    stages: Sequence[StageSpec],
+    *,
+    top: int,
+    min_n: int,
+    final: bool,
 ) -> tuple[GroupComparison, ...]:
     """The `top` biggest groups of the current period against the same groups before."""
     previous = {tuple(g.key.items()): g for g in then.groups}
     comparisons = []
     for group in now.groups[:top]:  # biggest first
-        before = previous.get(tuple(group.key.items())) or empty_group(group, group.key, min_n)
+        before = previous.get(tuple(group.key.items())) or nobody(stages, min_n, group.key)
         comparisons.append(
             GroupComparison(
                 key=group.key,

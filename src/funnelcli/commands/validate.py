@@ -2,34 +2,57 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from sqlglot import exp
 
-from funnelcli.commands.report import compile_for, find_unreadable, reject_error
+from funnelcli.commands.options import RunOptions
+from funnelcli.commands.query import compile_for, find_unreadable
+from funnelcli.commands.report import reject_error
 from funnelcli.engine import open_engine
+from funnelcli.outputs.validation import SourceCheck, ValidationResult
 from funnelcli.spec import Funnel
 
 
-def validate_funnel(funnel: Funnel, data_dir: Path | None = None) -> list[str]:
-    """Lines describing a valid funnel; raises the first problem as a FunnelError."""
-    lines = []
-    with open_engine(funnel, data_dir) as engine:
-        compiled = compile_for(funnel, engine)
+def validate_funnel(funnel: Funnel, options: RunOptions | None = None) -> ValidationResult:
+    """What a valid funnel reads; the first problem is raised as a FunnelError (a SpecError
+    naming the YAML key, a DataError naming file, row and column)."""
+    from funnelcli.commands.roi_inputs import (
+        contracts_query,
+        over_contracts,
+        read_spend,
+        roi_sources,
+    )
+    from funnelcli.compile.resolve import Resolver
+
+    options = options or RunOptions()
+    roi = funnel.spec.roi
+    extra = roi_sources(funnel, roi, options.data_dir) if roi is not None else None
+    spend_rows = contracts = None
+    with open_engine(funnel, options.data_dir, extra) as engine:
+        compiled = compile_for(engine, funnel)
         unreadable = find_unreadable(engine, compiled)
         if unreadable is not None:
             raise unreadable
         _, by_reason = engine.reject_counts()
         if by_reason:
             raise reject_error(engine.rejects(), "validate")
-        for name in funnel.spec.sources:
-            files = engine.files[name]
-            columns = engine.columns(name)
-            shown = ", ".join(f.name for f in files.files[:3]) + (
-                f" … ({len(files.files)} files)" if len(files.files) > 3 else ""
+        sources = tuple(
+            SourceCheck(
+                name=name,
+                files=tuple(f.name for f in engine.files[name].files),
+                columns=len(engine.columns(name)),
             )
-            lines.append(f"  source {name}: {shown} — {len(columns)} columns")
-    if funnel.spec.roi is not None:
-        from funnelcli.commands.roi import validate_roi
-
-        lines += validate_roi(funnel, data_dir)
-    stages = " → ".join(s.name for s in funnel.spec.stages)
-    return [f"OK {funnel.file}: {len(funnel.spec.stages)} stages ({stages})", *lines]
+            for name in funnel.spec.sources
+        )
+        if roi is not None:
+            Resolver(funnel, engine.headers()).attribute_source(roi.channel, "roi.channel")
+            spend_rows = sum(r.rows for r in read_spend(engine, funnel, roi))
+            if roi.subscriptions is not None:
+                query = contracts_query(engine, funnel, roi)
+                contracts = int(over_contracts(engine, query, exp.Count(this=exp.Star())))
+    return ValidationResult(
+        file=funnel.file,
+        stages=tuple(s.name for s in funnel.spec.stages),
+        sources=sources,
+        spend_rows=spend_rows,
+        contracts=contracts,
+    )

@@ -12,7 +12,9 @@ from typing import Any
 
 from sqlglot import exp
 
-from funnelcli.compile import CompiledFunnel
+from funnelcli.compile import layers
+from funnelcli.compile.columns import Layer
+from funnelcli.compile.funnel import CompiledFunnel
 from funnelcli.metrics.money import renewals_of_row
 from funnelcli.outputs.report import NONE_GROUP
 from funnelcli.outputs.roi import Renewals
@@ -31,9 +33,9 @@ def stage_renewal_query(
     grace: Duration,
 ) -> exp.Select:
     """Per channel and in total: up for renewal, renewed and the amounts, from `scored`."""
-    alias = compiled.group_columns[channel].removeprefix("g_")
-    cohort = exp.and_(q.col("r_1"), q.col("in_period"), q.col("kept"))
-    paid_at = q.col(f"qt_{revenue_stage}")
+    alias = compiled.columns.per_key(channel)
+    cohort = layers.cohort()
+    paid_at = q.col(Layer.qualified_time(revenue_stage))
     due = exp.Add(
         this=exp.Add(
             this=paid_at.copy(), expression=q.interval(Duration.parse(f"{contract_months}mo"))
@@ -42,14 +44,18 @@ def stage_renewal_query(
     )
     up = exp.and_(
         cohort,
-        q.col(f"r_{revenue_stage}"),
+        q.col(Layer.reached(revenue_stage)),
         q.not_null(paid_at.copy()),
-        exp.LTE(this=due, expression=q.col("as_of")),
+        exp.LTE(this=due, expression=q.col(Layer.AS_OF)),
     )
-    renewed = exp.and_(up.copy(), q.col(f"r_{renewal_stage}"))
+    renewed = exp.and_(up.copy(), q.col(Layer.reached(renewal_stage)))
     exact = exp.DataType.build("DECIMAL(38, 6)")
-    first = exp.cast(q.coalesce(q.col(f"qv_{revenue_stage}"), exp.Literal.number(0)), exact)
-    following = exp.cast(q.coalesce(q.col(f"qv_{renewal_stage}"), exp.Literal.number(0)), exact)
+    first = exp.cast(
+        q.coalesce(q.col(Layer.qualified_value(revenue_stage)), exp.Literal.number(0)), exact
+    )
+    following = exp.cast(
+        q.coalesce(q.col(Layer.qualified_value(renewal_stage)), exp.Literal.number(0)), exact
+    )
     select = exp.select(
         q.alias(q.col(alias), "channel"),
         q.alias(q.count_if(up.copy()), "up"),
@@ -61,7 +67,7 @@ def stage_renewal_query(
         ),
         q.alias(q.filtered(exp.Sum(this=following.copy()), renewed.copy()), "following"),
         q.alias(exp.func("grouping", q.col(alias)), "is_total"),
-    ).from_(q.table("scored"))
+    ).from_(q.table(Layer.SCORED))
     select = select.group_by(
         exp.GroupingSets(
             expressions=[exp.Tuple(expressions=[]), exp.Tuple(expressions=[q.col(alias)])]

@@ -1,128 +1,107 @@
-"""The query's per-group aggregates → rates, drop-offs and the report's rows. Plain Python:
-a result is a few dozen rows, and importing polars for them cost every run 0.12 s."""
+"""The query's per-group aggregates → rates, drop-offs and the report's rows (DESIGN.md §3.6).
+
+Pure: typed rows (compile/columns.py) in, GroupResults out; no SQL, no I/O. Plain Python: a
+result is a few dozen rows, and importing polars for them cost every run 0.12 s.
+"""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from funnelcli.compile import CompiledFunnel
+from funnelcli.compile.columns import (
+    GroupRow,
+    QueryResult,
+    ResultColumns,
+    StageAggregate,
+    TimeAggregate,
+)
 from funnelcli.outputs.report import Breakdown, GroupResult, SalesMetrics, StageRow, TimeStats
 from funnelcli.spec import StageSpec
 
-
-def with_rates(row: dict[str, Any], stage_count: int) -> dict[str, Any]:
-    """The row plus conversion_from_previous/entry and dropped per stage; None where a
-    division is by 0 (or a count is missing)."""
-    out = dict(row)
-    first = row.get("s1_count")
-    for k in range(1, stage_count + 1):
-        count = row.get(f"s{k}_count")
-        out[f"s{k}_conversion_from_entry"] = _ratio(count, first)
-        previous = row.get(f"s{k - 1}_count") if k > 1 else None
-        out[f"s{k}_conversion_from_previous"] = None if k == 1 else _ratio(count, previous)
-        dropped = None if previous is None or count is None else int(previous - count)
-        out[f"s{k}_dropped"] = dropped
-    return out
-
-
-def _ratio(numerator: Any, denominator: Any) -> float | None:
-    if numerator is None or denominator is None or denominator <= 0:
-        return None
-    return float(numerator / denominator)
-
-
-def total_row(rows: Sequence[dict[str, Any]], compiled: CompiledFunnel) -> dict[str, Any]:
-    """The grand-total row of the GROUPING SETS result: the one where no group column is set."""
-    group_columns = set(compiled.group_columns.values())
-    for row in rows:
-        if all(row.get(c) is None for c in group_columns):
-            return row
-    return {}
+Sales = Callable[[GroupRow], SalesMetrics]
 
 
 def split_groups(
-    rows: Sequence[dict[str, Any]],
-    compiled: CompiledFunnel,
+    result: QueryResult,
+    breakdowns: Sequence[tuple[str, ...]],
     stages: Sequence[StageSpec],
     min_n: int,
-    sales: Callable[[dict[str, Any]], SalesMetrics] | None = None,
+    sales: Sales | None = None,
 ) -> tuple[GroupResult, tuple[Breakdown, ...]]:
-    """The grand-total row as the overall funnel, and each breakdown's groups, biggest first."""
-    group_columns = list(dict.fromkeys(compiled.group_columns.values()))
-    rows = [with_rates(row, len(stages)) for row in rows]
-
-    def grouped(row: dict[str, Any]) -> frozenset[str]:
-        return frozenset(c for c in group_columns if row.get(c) is not None)
-
-    overall = _group({}, total_row(rows, compiled), stages, min_n, sales)
-    breakdowns = []
-    for by in compiled.breakdowns:
-        columns = [compiled.group_columns[name] for name in by]
-        wanted = frozenset(columns)
-        groups = [
-            _group(
-                {name: str(row[col]) for name, col in zip(by, columns, strict=True)},
-                row,
-                stages,
-                min_n,
-                sales,
-            )
-            for row in rows
-            if grouped(row) == wanted
-        ]
-        groups = [g for g in groups if g.entered > 0]
-        groups.sort(key=lambda g: (-g.entered, tuple(g.key.values())))
-        breakdowns.append(Breakdown(by=tuple(by), groups=tuple(groups)))
-    return overall, tuple(breakdowns)
+    """The cohort's row as the overall funnel, and each breakdown's groups, biggest first."""
+    overall = group_result(result.total, stages, min_n, sales)
+    found = tuple(
+        Breakdown(by=by, groups=biggest_first(result.grouped(by), stages, min_n, sales))
+        for by in breakdowns
+    )
+    return overall, found
 
 
-def _group(
-    key: dict[str, str],
-    row: dict[str, Any],
-    stages: Sequence[StageSpec],
-    min_n: int,
-    sales: Callable[[dict[str, Any]], SalesMetrics] | None = None,
+def biggest_first(
+    rows: Iterable[GroupRow], stages: Sequence[StageSpec], min_n: int, sales: Sales | None = None
+) -> tuple[GroupResult, ...]:
+    """The groups somebody entered, by entries (most first), then by key."""
+    groups = [group_result(row, stages, min_n, sales) for row in rows]
+    groups = [g for g in groups if g.entered > 0]
+    groups.sort(key=lambda g: (-g.entered, tuple(g.key.values())))
+    return tuple(groups)
+
+
+def group_result(
+    row: GroupRow, stages: Sequence[StageSpec], min_n: int, sales: Sales | None = None
 ) -> GroupResult:
-    entered = int(row.get("entered") or 0)
+    """One funnel (the cohort or a group): each stage's count, rates, drop-off and times."""
+    first = row.stages[0].count if row.stages else 0
+    rows = []
+    previous: int | None = None
+    for stage, aggregate in zip(stages, row.stages, strict=True):
+        rows.append(_stage_row(stage, aggregate, first, previous))
+        previous = aggregate.count
     return GroupResult(
-        key=key,
-        entered=entered,
-        below_min_n=entered < min_n,
-        immature_ids=int(row.get("immature_ids") or 0),
-        stages=tuple(_stage_row(k, stage, row) for k, stage in enumerate(stages, start=1)),
+        key=dict(row.key),
+        entered=row.entered,
+        below_min_n=row.entered < min_n,
+        immature_ids=row.immature_ids,
+        stages=tuple(rows),
         sales=sales(row) if sales is not None else None,
     )
 
 
-def _stage_row(k: int, stage: StageSpec, row: dict[str, Any]) -> StageRow:
+def nobody(
+    stages: Sequence[StageSpec], min_n: int, key: Mapping[str, str] | None = None
+) -> GroupResult:
+    """A funnel nobody entered: counts 0, rates and times null (a period or group without
+    entries)."""
+    return group_result(ResultColumns.group_of({}, None, len(stages), key), stages, min_n)
+
+
+def _stage_row(
+    stage: StageSpec, aggregate: StageAggregate, first: int, previous: int | None
+) -> StageRow:
+    """conversion_from_previous = count_k / count_{k-1} (null on the first stage and /0),
+    conversion_from_entry = count_k / count_1, dropped = count_{k-1} − count_k."""
+    count = aggregate.count
+    has_value = stage.value is not None
     return StageRow(
         name=stage.name,
         label=stage.title,
-        count=int(row.get(f"s{k}_count") or 0),
-        conversion_from_previous=_number(row.get(f"s{k}_conversion_from_previous")),
-        conversion_from_entry=_number(row.get(f"s{k}_conversion_from_entry")),
-        dropped=None if k == 1 else int(row.get(f"s{k}_dropped") or 0),
-        time_from_previous=_time_stats(row, f"s{k}_prev"),
-        time_from_entry=_time_stats(row, f"s{k}_entry"),
-        value_sum=(_number(row.get(f"s{k}_value")) or 0.0) if stage.value is not None else None,
-        value_n=int(row.get(f"s{k}_value_n") or 0) if stage.value is not None else None,
-        value_avg=_number(row.get(f"s{k}_value_avg")) if stage.value is not None else None,
-        value_median=_number(row.get(f"s{k}_value_median")) if stage.value is not None else None,
+        count=count,
+        conversion_from_previous=None if previous is None else ratio(count, previous),
+        conversion_from_entry=ratio(count, first),
+        dropped=None if previous is None else previous - count,
+        time_from_previous=_time_stats(aggregate.from_previous),
+        time_from_entry=_time_stats(aggregate.from_entry),
+        value_sum=float(aggregate.value_sum or 0) if has_value else None,
+        value_n=aggregate.value_n if has_value else None,
+        value_avg=aggregate.value_avg if has_value else None,
+        value_median=aggregate.value_median if has_value else None,
     )
 
 
-def _time_stats(row: dict[str, Any], prefix: str) -> TimeStats:
-    return TimeStats(
-        n=int(row.get(f"{prefix}_n") or 0),
-        median_days=_number(row.get(f"{prefix}_p50")),
-        p90_days=_number(row.get(f"{prefix}_p90")),
-    )
+def _time_stats(aggregate: TimeAggregate) -> TimeStats:
+    return TimeStats(n=aggregate.n, median_days=aggregate.p50, p90_days=aggregate.p90)
 
 
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
+def ratio(numerator: int, denominator: int) -> float | None:
+    """numerator / denominator; None when the denominator is not positive."""
+    return numerator / denominator if denominator > 0 else None

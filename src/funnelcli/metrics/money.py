@@ -5,7 +5,7 @@ Inputs are plain values (Decimal amounts, dates); divisions by zero give None, n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -33,6 +33,58 @@ def prorated(
         return amount
     inside = Decimal((upper - lower).total_seconds())
     return amount * inside / Decimal((end - start).total_seconds())
+
+
+@dataclass(frozen=True)
+class SpendRow:
+    """Spend of one channel over one day or month (summed over the file's rows for it)."""
+
+    channel: str  # as written in the spend file
+    start: datetime  # the day or month the row covers: [start, end)
+    end: datetime
+    amount: Decimal
+    rows: int
+
+
+@dataclass(frozen=True)
+class SpendAllocation:
+    """Spend in the period per lead channel; what matches no lead channel is kept apart."""
+
+    by_channel: Mapping[str, tuple[Decimal, int]]  # lead channel → (amount, spend rows)
+    unmatched: Mapping[tuple[str, str], tuple[Decimal, int]]  # (spend name, mapped) → …
+    total: Decimal  # every row's part in the period, matched or not
+    rows: int
+
+
+def allocate_spend(
+    rows: Iterable[SpendRow],
+    channels: Collection[str],
+    since: datetime | None,
+    until: datetime | None,
+    channel_map: Mapping[str, str],
+) -> SpendAllocation:
+    """Each spend row's part in [since, until) (prorated by time), under its lead channel
+    (`channel_map` renames spend names first); a name no lead carries is reported, not
+    dropped. A row outside the period counts nowhere; one overlapping it with a zero part
+    still counts its rows."""
+    matched: dict[str, tuple[Decimal, int]] = {}
+    unmatched: dict[tuple[str, str], tuple[Decimal, int]] = {}
+    total, count = Decimal(0), 0
+    for row in rows:
+        part = prorated(row.amount, row.start, row.end, since, until)
+        overlaps = (since is None or row.end > since) and (until is None or row.start < until)
+        if part == 0 and not overlaps:
+            continue
+        mapped = channel_map.get(row.channel, row.channel)
+        total += part
+        count += row.rows
+        if mapped in channels:
+            amount, n = matched.get(mapped, (Decimal(0), 0))
+            matched[mapped] = (amount + part, n + row.rows)
+        else:
+            amount, n = unmatched.get((row.channel, mapped), (Decimal(0), 0))
+            unmatched[(row.channel, mapped)] = (amount + part, n + row.rows)
+    return SpendAllocation(matched, unmatched, total, count)
 
 
 def decimal(value: Any) -> Decimal:

@@ -177,6 +177,7 @@ WITH "agg_0" AS (
 )
 SELECT
   "f"."g_a_0",
+  "f"."grouping_id",
   "f"."entered",
   "f"."immature_ids",
   "f"."backwards_ids",
@@ -232,6 +233,7 @@ SELECT
 FROM (
   SELECT
     "a_0" AS "g_a_0",
+    GROUPING("a_0") AS "grouping_id",
     COUNT(*) AS "entered",
     COUNT(*) FILTER(WHERE
       "immature") AS "immature_ids",

@@ -171,6 +171,7 @@ WITH "agg_0" AS (
 )
 SELECT
   "f"."g_a_0",
+  "f"."grouping_id",
   "f"."entered",
   "f"."immature_ids",
   "f"."backwards_ids",
@@ -199,7 +200,6 @@ SELECT
   "f"."s4_count",
   "f"."s4_value",
   "f"."s4_value_n",
-  "f"."s4_value_avg",
   "f"."s4_value_median",
   "f"."s4_backwards",
   "f"."s4_prev_n",
@@ -211,7 +211,6 @@ SELECT
   "f"."s5_count",
   "f"."s5_value",
   "f"."s5_value_n",
-  "f"."s5_value_avg",
   "f"."s5_value_median",
   "f"."s5_backwards",
   "f"."s5_prev_n",
@@ -233,6 +232,7 @@ SELECT
 FROM (
   SELECT
     "a_0" AS "g_a_0",
+    GROUPING("a_0") AS "grouping_id",
     COUNT(*) AS "entered",
     COUNT(*) FILTER(WHERE
       "immature") AS "immature_ids",
@@ -281,7 +281,6 @@ FROM (
       "r_4") AS "s4_count",
     SUM(CAST("qv_4" AS DECIMAL(38, 6))) AS "s4_value",
     COUNT("qv_4") AS "s4_value_n",
-    AVG(CAST("qv_4" AS DECIMAL(38, 6))) AS "s4_value_avg",
     QUANTILE_CONT("qv_4", 0.5) AS "s4_value_median",
     COUNT(*) FILTER(WHERE
       "bw_4") AS "s4_backwards",
@@ -301,7 +300,6 @@ FROM (
       "r_5") AS "s5_count",
     SUM(CAST("qv_5" AS DECIMAL(38, 6))) AS "s5_value",
     COUNT("qv_5") AS "s5_value_n",
-    AVG(CAST("qv_5" AS DECIMAL(38, 6))) AS "s5_value_avg",
     QUANTILE_CONT("qv_5", 0.5) AS "s5_value_median",
     COUNT(*) FILTER(WHERE
       "bw_5") AS "s5_backwards",

@@ -287,6 +287,7 @@ WITH "agg_0" AS (
 )
 SELECT
   "f"."g_a_0",
+  "f"."grouping_id",
   "f"."entered",
   "f"."immature_ids",
   "f"."backwards_ids",
@@ -342,6 +343,7 @@ SELECT
 FROM (
   SELECT
     "a_0" AS "g_a_0",
+    GROUPING("a_0") AS "grouping_id",
     COUNT(*) AS "entered",
     COUNT(*) FILTER(WHERE
       "immature") AS "immature_ids",

@@ -137,6 +137,7 @@ WITH "agg_0" AS (
 )
 SELECT
   "f"."g_a_0",
+  "f"."grouping_id",
   "f"."entered",
   "f"."immature_ids",
   "f"."backwards_ids",
@@ -156,7 +157,6 @@ SELECT
   "f"."s3_count",
   "f"."s3_value",
   "f"."s3_value_n",
-  "f"."s3_value_avg",
   "f"."s3_value_median",
   "f"."s3_backwards",
   "f"."s3_prev_n",
@@ -177,6 +177,7 @@ SELECT
 FROM (
   SELECT
     "a_0" AS "g_a_0",
+    GROUPING("a_0") AS "grouping_id",
     COUNT(*) AS "entered",
     0 AS "immature_ids",
     COUNT(*) FILTER(WHERE
@@ -213,7 +214,6 @@ FROM (
       "r_3") AS "s3_count",
     SUM(CAST("qv_3" AS DECIMAL(38, 6))) AS "s3_value",
     COUNT("qv_3") AS "s3_value_n",
-    AVG(CAST("qv_3" AS DECIMAL(38, 6))) AS "s3_value_avg",
     QUANTILE_CONT("qv_3", 0.5) AS "s3_value_median",
     COUNT(*) FILTER(WHERE
       "bw_3") AS "s3_backwards",

@@ -106,6 +106,7 @@ WITH "agg_0" AS (
 )
 SELECT
   "f"."g_a_0",
+  "f"."grouping_id",
   "f"."entered",
   "f"."immature_ids",
   "f"."backwards_ids",
@@ -138,6 +139,7 @@ SELECT
 FROM (
   SELECT
     "a_0" AS "g_a_0",
+    GROUPING("a_0") AS "grouping_id",
     COUNT(*) AS "entered",
     0 AS "immature_ids",
     COUNT(*) FILTER(WHERE

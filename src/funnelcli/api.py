@@ -1,0 +1,212 @@
+"""The library API: keyword arguments in, artifacts out. What `import funnelcli` offers.
+
+    import funnelcli as f
+
+    funnel = f.load_funnel("funnels/default.yaml")
+    report = f.report(funnel, by="channel", since="2025-01-01")
+    report.overall.stages[-1].count        # typed values
+    report.to_dict(); report.to_json()     # the versioned JSON document
+    report.to_polars()                     # one tidy frame (pip install 'funnelcli[polars]')
+
+Every function takes a Funnel or the path of its YAML; dates as `2025-01-01` text, `date` or
+`datetime` (aware times are converted to UTC); the YAML's defaults apply where an argument is
+left out, exactly as for the `funnel` command. Errors are FunnelErrors (SpecError, DataError,
+QueryError, UsageError) with a one-line message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from funnelcli.commands import options as o
+from funnelcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from funnelcli.outputs.cohorts import CohortMatrix
+    from funnelcli.outputs.report import FunnelReport
+    from funnelcli.outputs.roi import RoiReport
+    from funnelcli.outputs.summary import Summary
+    from funnelcli.outputs.validation import ValidationResult
+    from funnelcli.spec import Funnel
+
+By = str | Iterable[str | Iterable[str]] | None
+_Kind = TypeVar("_Kind", bound=StrEnum)
+
+
+def load_funnel(path: str | Path) -> Funnel:
+    """Read and validate a funnel YAML file (a SpecError names file:line: key)."""
+    from funnelcli.spec import load_funnel as load
+
+    return load(path)
+
+
+def report(
+    funnel: Funnel | str | Path,
+    *,
+    since: o.Moment | None = None,
+    until: o.Moment | None = None,
+    as_of: o.Moment | None = None,
+    by: By = None,
+    min_n: int | None = None,
+    strict: bool = False,
+    rejects: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    cache: bool | None = None,
+    cache_dir: str | Path | None = None,
+    progress: Callable[[float], None] | None = None,
+    explain: Callable[[str], None] | None = None,
+) -> FunnelReport:
+    """The funnel over its sources (DESIGN.md §3): the entry cohort [since, until), counted
+    `as_of` (default: the latest time in the data), split `by` attributes ("channel",
+    ["channel", "channel,segment"]; default: the YAML's breakdown:)."""
+    from funnelcli.commands.report import ReportRequest, build_report
+
+    start, end = o.period(since, until)
+    request = ReportRequest(
+        since=start,
+        until=end,
+        as_of=o.moment(as_of, "as_of"),
+        breakdowns=o.breakdowns(by),
+        min_n=min_n,
+        strict=strict,
+        rejects=_path(rejects),
+    )
+    options = _options(data_dir, cache, cache_dir, progress, explain)
+    return build_report(_funnel(funnel), request, options)
+
+
+def summary(
+    funnel: Funnel | str | Path,
+    *,
+    period: str = "week",
+    as_of: o.Moment | None = None,
+    by: str | Sequence[str] | None = None,
+    top: int = 5,
+    min_n: int | None = None,
+    fail_on: Iterable[str] = (),
+    data_dir: str | Path | None = None,
+    cache: bool | None = None,
+    cache_dir: str | Path | None = None,
+) -> Summary:
+    """The last complete `period` ("week" or "month") before `as_of` against the one before
+    (and a year earlier); `fail_on` alerts are evaluated (Summary.alerts_met)."""
+    from funnelcli.commands.summary import SummaryRequest, build_summary
+    from funnelcli.metrics.alerts import parse_alert
+    from funnelcli.metrics.periods import PeriodKind
+
+    definition = _funnel(funnel)
+    stages = [stage.name for stage in definition.spec.stages]
+    groups = o.breakdowns(by)
+    request = SummaryRequest(
+        period=_kind(period, PeriodKind),
+        as_of=o.moment(as_of, "as_of"),
+        breakdown=groups[0] if groups else None,
+        top=top,
+        min_n=min_n,
+        alerts=tuple(parse_alert(text, stages) for text in fail_on),
+    )
+    return build_summary(definition, request, _options(data_dir, cache, cache_dir))
+
+
+def cohorts(
+    funnel: Funnel | str | Path,
+    *,
+    period: str = "month",
+    as_of: o.Moment | None = None,
+    since: o.Moment | None = None,
+    last: int = 24,
+    data_dir: str | Path | None = None,
+    cache: bool | None = None,
+    cache_dir: str | Path | None = None,
+) -> CohortMatrix:
+    """Entry cohorts by `period` × stages: the `last` periods up to the one containing
+    `as_of`, none before `since`."""
+    from funnelcli.commands.cohorts import CohortsRequest, build_cohorts
+    from funnelcli.metrics.periods import PeriodKind
+
+    request = CohortsRequest(
+        period=_kind(period, PeriodKind),
+        as_of=o.moment(as_of, "as_of"),
+        since=o.moment(since, "since"),
+        last=last,
+    )
+    return build_cohorts(_funnel(funnel), request, _options(data_dir, cache, cache_dir))
+
+
+def roi(
+    funnel: Funnel | str | Path,
+    *,
+    since: o.Moment | None = None,
+    until: o.Moment | None = None,
+    as_of: o.Moment | None = None,
+    data_dir: str | Path | None = None,
+    cache: bool | None = None,
+    cache_dir: str | Path | None = None,
+) -> RoiReport:
+    """Spend against revenue per lead channel for the entry cohort [since, until)."""
+    from funnelcli.commands.roi import RoiRequest, build_roi
+
+    start, end = o.period(since, until)
+    request = RoiRequest(since=start, until=end, as_of=o.moment(as_of, "as_of"))
+    return build_roi(_funnel(funnel), request, _options(data_dir, cache, cache_dir))
+
+
+def validate(
+    funnel: Funnel | str | Path, *, data_dir: str | Path | None = None
+) -> ValidationResult:
+    """Check the YAML, the files, every referenced column and that every date and amount can
+    be read; the first problem is raised."""
+    from funnelcli.commands.validate import validate_funnel
+
+    return validate_funnel(_funnel(funnel), _options(data_dir))
+
+
+def sql(
+    funnel: Funnel | str | Path,
+    *,
+    by: By = None,
+    dialect: str = "duckdb",
+    data_dir: str | Path | None = None,
+) -> str:
+    """The report's SQL (its grouped-by-key form) in a sqlglot dialect."""
+    from funnelcli.commands.report import ReportRequest, report_sql
+
+    request = ReportRequest(breakdowns=o.breakdowns(by))
+    return report_sql(_funnel(funnel), request, _options(data_dir), dialect)
+
+
+def _funnel(funnel: Funnel | str | Path) -> Funnel:
+    if isinstance(funnel, str | Path):
+        return load_funnel(funnel)
+    return funnel
+
+
+def _path(path: str | Path | None) -> Path | None:
+    return None if path is None else Path(path)
+
+
+def _kind(value: str, kind: type[_Kind]) -> _Kind:
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        raise UsageError(f"period: expected one of {choices}, got {value!r}") from None
+
+
+def _options(
+    data_dir: str | Path | None,
+    cache: bool | None = None,
+    cache_dir: str | Path | None = None,
+    progress: Callable[[float], None] | None = None,
+    explain: Callable[[str], None] | None = None,
+) -> o.RunOptions:
+    return o.RunOptions(
+        data_dir=_path(data_dir),
+        cache=cache,
+        cache_dir=_path(cache_dir),
+        progress=progress,
+        explain=explain,
+    )

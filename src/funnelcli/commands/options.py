@@ -1,0 +1,83 @@
+"""What every command shares: how sources are read (RunOptions), and the option values the
+CLI and the library both accept (dates, breakdowns), with the YAML's defaults applied here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from funnelcli.errors import UsageError
+
+if TYPE_CHECKING:
+    from funnelcli.spec import Funnel
+
+Progress = Callable[[float], None]  # the running query's done fraction, 0..1 (another thread)
+Moment = datetime | date | str
+Breakdowns = tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a command reads the funnel's sources (never what it computes)."""
+
+    data_dir: Path | None = None  # resolve relative source paths here, not the YAML's folder
+    cache: bool | None = None  # read sources through Parquet copies; None: the YAML's cache:
+    cache_dir: Path | None = None  # the cache folder; None: engine.store.default_cache_dir()
+    progress: Progress | None = None
+    explain: Callable[[str], None] | None = None  # called with each report query's SQL
+
+    def cache_folder(self, funnel: Funnel) -> Path | None:
+        """Where the Parquet copies and stored results are kept, or None to read the files."""
+        if not (funnel.spec.cache if self.cache is None else self.cache):
+            return None
+        from funnelcli.engine.store import default_cache_dir
+
+        return self.cache_dir or default_cache_dir()
+
+
+def moment(value: Moment | None, option: str) -> datetime | None:
+    """A date or time as naive UTC: `2025-03-01`, `2025-03-01T08:00`, an aware time (converted
+    to UTC), a date or a datetime. `option` names it in the error."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        found = value
+    elif isinstance(value, date):
+        found = datetime(value.year, value.month, value.day)
+    else:
+        try:
+            found = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise UsageError(
+                f"{option}: expected a date like 2025-03-01 or 2025-03-01T08:00, got {value!r}"
+            ) from None
+    if found.tzinfo is not None:  # the data's times are compared in UTC
+        found = found.astimezone(UTC).replace(tzinfo=None)
+    return found
+
+
+def period(since: Moment | None, until: Moment | None) -> tuple[datetime | None, datetime | None]:
+    """--since and --until as UTC moments; the range must not be empty."""
+    start, end = moment(since, "--since"), moment(until, "--until")
+    if start and end and start >= end:
+        raise UsageError("--since must be before --until")
+    return start, end
+
+
+def breakdowns(by: str | Iterable[str | Iterable[str]] | None) -> Breakdowns | None:
+    """The breakdowns asked for (`"a,b"` crosses two columns; several are separate tables);
+    None when none is (then the command uses the YAML's `breakdown:`)."""
+    items = [by] if isinstance(by, str) else list(by or ())
+    if not items:
+        return None
+    groups = []
+    for item in items:
+        parts = item.split(",") if isinstance(item, str) else list(item)
+        names = tuple(part.strip() for part in parts if part.strip())
+        if not names:
+            raise UsageError("--by needs a column name, e.g. --by channel or --by channel,segment")
+        groups.append(names)
+    return tuple(groups)

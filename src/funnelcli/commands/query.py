@@ -1,0 +1,180 @@
+"""Running a report query: compile once against the sources' schema, choose a plan (which
+rewrites apply), run it, and locate any value DuckDB could not read.
+
+The plan is a value (`QueryPlan`), chosen from what the engine knows about the sources before
+the query runs (sqlmesh's plan builder and evaluator, in small): which sources have one row per
+key (checked Parquet copies), which are read per row on trust and checked inside the query
+(CSV exports whose first rows repeat no key), and the maturity anchor found by a first pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import partial
+from typing import Any, TypeVar
+
+from sqlglot import exp
+
+from funnelcli.compile import CompiledFunnel, ReportQuery, compile_funnel, rewrites
+from funnelcli.engine import AMOUNT, Engine
+from funnelcli.errors import DataError
+from funnelcli.spec import Funnel
+
+_T = TypeVar("_T")
+# A repeated key among a CSV's first rows: no per-row trial (an export with repeated ids
+# usually repeats them early, and the trial would then be run in vain, on top of the GROUP BY).
+TRIAL_HEAD_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """How to run a compiled report query; `apply` gives the query that runs."""
+
+    per_row: frozenset[str] = frozenset()  # known to have one row per key (checked copies)
+    trusted: frozenset[str] = frozenset()  # read per row on trust, checked in the same query
+    as_of: datetime | None = None  # the default anchor, found by a first pass
+    materialize: bool = False  # keep the per-key layer once (a given as_of, not streamed)
+
+    def apply(self, compiled: CompiledFunnel) -> CompiledFunnel:
+        """The compiled query with this plan's rewrites."""
+        if self.per_row:
+            compiled = rewrites.read_per_row(compiled, self.per_row)
+        if self.trusted:
+            compiled = rewrites.check_keys(compiled, self.trusted)
+        if self.as_of is not None:
+            compiled = rewrites.anchor_at(compiled, self.as_of)
+        if self.materialize:
+            compiled = rewrites.materialize(compiled)
+        return compiled
+
+    def attempts(self) -> tuple[QueryPlan, ...]:
+        """This plan, then (when it trusts a source) the plan whose result always stands."""
+        if not self.trusted:
+            return (self,)
+        return (self, replace(self, trusted=frozenset()))
+
+
+def compile_for(engine: Engine, funnel: Funnel, query: ReportQuery | None = None) -> CompiledFunnel:
+    """Compile against the sources' real schema, so unknown columns are caught with a hint."""
+    return compile_funnel(funnel, engine.headers(), query)
+
+
+def plan_query(engine: Engine, compiled: CompiledFunnel, query: ReportQuery) -> QueryPlan:
+    """The plan for `compiled` over this engine's sources.
+
+    A copy's one-row-per-key check is a stored result, run once per copy; a CSV is not checked
+    up front (it would cost about what it saves), only its first rows, and then it is read per
+    row on trust with the check inside the report query. When every source is read per row from
+    a copy, the layers stream (reading them twice is cheap), and the default anchor comes from
+    a first pass instead of a subquery that would keep the per-key layer in memory.
+    """
+    candidates = rewrites.per_row_candidates(compiled)
+    copies = set(engine.copies)
+    per_row = frozenset(
+        s for s in candidates if s in copies and _holds(engine, rewrites.key_check(compiled, s), s)
+    )
+    trusted = frozenset(
+        s
+        for s in candidates
+        if s not in copies and _holds(engine, rewrites.key_check(compiled, s, TRIAL_HEAD_ROWS), s)
+    )
+    stream = bool(per_row) and per_row == set(compiled.source_names)
+    as_of = None
+    if query.as_of is None and stream:
+        as_of = _first(engine, compiled.anchor_query)["as_of"]
+    return QueryPlan(
+        per_row=per_row,
+        trusted=trusted,
+        as_of=as_of,
+        materialize=query.as_of is not None and not stream,
+    )
+
+
+def run_planned(
+    engine: Engine,
+    compiled: CompiledFunnel,
+    plan: QueryPlan,
+    statement: Callable[[CompiledFunnel], exp.Expr] = lambda c: c.query,
+    explain: Callable[[str], None] | None = None,
+) -> tuple[CompiledFunnel, list[dict[str, Any]]]:
+    """Run `statement` of the planned query; when a source read per row on trust turns out to
+    repeat a key, run it again without the trust. A value DuckDB cannot read is located (file,
+    row, column) before the error reaches the user."""
+    for attempt in plan.attempts():
+        final = attempt.apply(compiled)
+        sql = statement(final).sql(dialect="duckdb", pretty=True)
+        if explain is not None:
+            explain(sql)
+        rows = located(engine, final, partial(engine.records, sql))
+        if final.columns.checks_hold(rows):
+            return final, rows
+    raise AssertionError("unreachable: a plan without trusted sources always stands")
+
+
+def run_report_query(
+    engine: Engine,
+    funnel: Funnel,
+    query: ReportQuery,
+    explain: Callable[[str], None] | None = None,
+) -> tuple[CompiledFunnel, list[dict[str, Any]]]:
+    """Compile once, plan, run: the report query's final form and its rows."""
+    compiled = compile_for(engine, funnel, query)
+    return run_planned(engine, compiled, plan_query(engine, compiled, query), explain=explain)
+
+
+def anchors(
+    engine: Engine, funnel: Funnel, as_of: datetime | None = None
+) -> tuple[datetime | None, datetime | None]:
+    """(as_of, first entry) of a report over all the data without running the report: the
+    same layers, none of the stage aggregates (CompiledFunnel.anchors)."""
+    query = ReportQuery(as_of=as_of)
+    compiled = compile_for(engine, funnel, query)
+    plan = plan_query(engine, compiled, query)
+    _, (row,) = run_planned(engine, compiled, plan, CompiledFunnel.anchors)
+    return row["as_of"], row["first_entry"]
+
+
+def _holds(engine: Engine, check: exp.Select, source: str) -> bool:
+    return bool(_first(engine, check, source)[rewrites.KEY_CHECK])
+
+
+def _first(engine: Engine, query: exp.Expr, source: str | None = None) -> Mapping[str, Any]:
+    return engine.records(query.sql(dialect="duckdb"), source_name=source)[0]
+
+
+def located(engine: Engine, compiled: CompiledFunnel, run: Callable[[], _T]) -> _T:
+    """`run()`; a DataError is replaced by the first unreadable value it is about, if found."""
+    try:
+        return run()
+    except DataError as error:
+        raise (find_unreadable(engine, compiled) or error) from None
+
+
+def find_unreadable(engine: Engine, compiled: CompiledFunnel) -> DataError | None:
+    """The first date or amount that cannot be read, as file, row, column and its text."""
+    for source, column, type_name in compiled.typed_columns:
+        found = engine.first_unreadable(source, column, type_name)
+        if found is not None:
+            row, raw = found
+            kind = "a date/time" if type_name == "TIMESTAMP" else "a number"
+            if type_name == AMOUNT:
+                kind = "an amount (rules: docs/money.md)"
+            return DataError(
+                f"cannot read {raw!r} as {kind}",
+                file=engine.files[source].label,
+                row=row,
+                column=column,
+            )
+    return None
+
+
+def count_unparseable(engine: Engine, compiled: CompiledFunnel) -> dict[str, int]:
+    """ "source.column" → how many non-empty amounts sql/amounts.py cannot read, per value
+    column."""
+    return {
+        f"{source}.{column}": engine.count_unparseable(source, column)
+        for source, column, type_name in compiled.typed_columns
+        if type_name == AMOUNT
+    }

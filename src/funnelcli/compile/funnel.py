@@ -1,0 +1,246 @@
+"""Spec → the report query as one sqlglot AST. Pure: same funnel, schema and query in, same SQL
+out; never touches DuckDB (DESIGN.md §1).
+
+`compile_funnel` builds the query that holds for any export (every source grouped by key).
+How it is executed — a source read per row, a key check inside the query, an anchored
+`as_of` — is decided later by a plan and applied as pure rewrites (rewrites.py).
+
+User text never reaches the SQL as text: columns are quoted identifiers, values are literals,
+conditions are allow-listed ASTs (sql/conditions.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlglot import exp
+
+from funnelcli.compile import aggregates, layers
+from funnelcli.compile.columns import NONE_GROUP, Grouping, Layer, ResultColumns
+from funnelcli.compile.lookups import LookupJoin, lookup_joins
+from funnelcli.compile.resolve import (
+    Resolver,
+    StagePlan,
+    attribute_names,
+    lost_condition,
+    stage_plans,
+)
+from funnelcli.spec import Funnel, Grain, Shape
+from funnelcli.sql import ast as q
+
+# Each source's columns: names, or names → DuckDB types (then date and timestamp columns skip
+# the text-to-UTC conversion). What `Engine.schema()` returns.
+Schema = Mapping[str, Sequence[str] | Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """The options that shape a report's SQL (everything else comes from the spec)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    as_of: datetime | None = None
+    breakdowns: tuple[tuple[str, ...], ...] = ()
+    # Entry periods [since, until) (UTC, non-overlapping): when given, the cohort is the ids
+    # entering in one of them, and every group is also split by period (GroupRow.period), so
+    # summaries and cohort matrices need one query, not one per period.
+    periods: tuple[tuple[datetime, datetime], ...] = ()
+    # Attributes (among the breakdowns) whose every value, over all ids read and not only the
+    # cohort, is listed (QualityRow.known_values): funnel roi tells a channel without leads in
+    # the period from a spend channel no lead carries.
+    known_values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CompiledFunnel:
+    """The report query, the names of its columns, and what the plan may rewrite."""
+
+    query: exp.Select
+    columns: ResultColumns
+    stage_names: tuple[str, ...]
+    breakdowns: tuple[tuple[str, ...], ...]
+    typed_columns: tuple[tuple[str, str, str], ...]  # (source, raw header, SQL type) cast by us
+    # The default maturity anchor (`as_of`: the latest evidence time of any keyed row) read
+    # straight from the sources, independent of every query option: a first pass whose
+    # result, given back as a literal, makes the same report (rewrites.anchor_at).
+    anchor_query: exp.Select
+
+    @property
+    def source_names(self) -> tuple[str, ...]:
+        return self.columns.sources
+
+    def sql(self, *, pretty: bool = True, dialect: str = "duckdb") -> str:
+        return self.query.sql(dialect=dialect, pretty=pretty)
+
+    def anchors(self) -> exp.Select:
+        """Only the maturity anchor (as_of) and the cohort's first entry, over the same layers
+        (and the key checks, when there are): what summaries and cohort matrices need before
+        choosing their periods, without the stage aggregates."""
+        first = q.filtered(exp.Min(this=q.col(Layer.ENTRY)), layers.cohort())
+        found = {e.alias_or_name: e for e in self.query.expressions}
+        checks = [found[self.columns.check(s)].copy() for s in self.columns.checks]
+        select = exp.select(
+            q.alias(exp.Max(this=q.col(Layer.AS_OF)), ResultColumns.AS_OF),
+            q.alias(first, ResultColumns.FIRST_ENTRY),
+            *checks,
+            copy=False,
+        ).from_(q.table(Layer.SCORED), copy=False)
+        select.set("with_", self.query.args["with_"].copy())
+        return select
+
+
+def compile_funnel(
+    funnel: Funnel, schema: Schema, query: ReportQuery | None = None
+) -> CompiledFunnel:
+    """Build the report query for `funnel` over sources with these columns.
+
+    Unknown columns (also the YAML's `dimensions:` and `breakdown:`, even when this query does
+    not break down by them) are SpecErrors naming their YAML key.
+    """
+    query = query or ReportQuery()
+    spec = funnel.spec
+    resolver = Resolver(funnel, schema)
+    if schema:
+        for key in ("dimensions", "breakdown"):
+            for index, name in enumerate(getattr(spec, key)):
+                resolver.attribute_source(name, f"{key}[{index}]")
+    plans = stage_plans(funnel, resolver)
+    breakdowns = unique_breakdowns(query.breakdowns)
+    attributes, aliases, from_lookup = _attributes(funnel, resolver, schema, breakdowns)
+    lost = lost_condition(funnel, resolver)
+    sources = tuple(spec.funnel_sources)  # lookups are joined inside layer 1, not here
+
+    groupings = [Grouping(b) for b in breakdowns]
+    if query.periods:
+        groupings = [Grouping((), True), *(Grouping(b, True) for b in breakdowns), *groupings]
+    # Duplicate ids are a data-quality finding at lead grain only (an account has many leads).
+    wide = {
+        i
+        for i, s in enumerate(sources)
+        if spec.sources[s].shape is Shape.wide and spec.grain is Grain.lead
+    }
+    columns = ResultColumns(
+        stage_count=len(plans),
+        sources=sources,
+        aliases=aliases,
+        groupings=tuple(groupings),
+        value_stages=frozenset(p.index for p in plans if p.value is not None),
+        duplicate_sources=frozenset(wide),
+        known_values=query.known_values,
+    )
+
+    with_: list[tuple[str, exp.Expr]] = []
+    for i, source_name in enumerate(sources):
+        aggregate = layers.source_aggregate(
+            funnel, source_name, plans, attributes, resolver, from_lookup, lost
+        )
+        with_.append((Layer.source(i), aggregate))
+    with_.append((Layer.IDS, layers.joined_ids(sources, plans, attributes, lost, NONE_GROUP)))
+    minima = layers.raw_minima(plans)
+    with_.append((Layer.ENTERED, layers.with_entry(minima, spec.order)))
+    previous = Layer.ENTERED
+    for plan in plans:
+        name = Layer.stage(plan.index)
+        qualified = layers.qualify(plan, spec.window, spec.order)
+        select = exp.select(exp.Star(), *qualified, copy=False).from_(q.table(previous), copy=False)
+        with_.append((name, select))
+        previous = name
+    kept = None
+    if spec.filter:
+        kept = Resolver(funnel, {}).condition(spec.filter, None, "filter", attributes=aliases)
+    per_id = layers.per_id(
+        plans, minima, previous, spec.order, query.since, query.until, query.periods, kept
+    )
+    with_.append((Layer.PER_ID, per_id))
+    latest = [Layer.latest(i) for i, s in enumerate(sources) if layers.timed(s, plans)]
+    anchor: exp.Expr = (
+        q.ts_literal(query.as_of)
+        if query.as_of is not None
+        else exp.Subquery(this=layers.anchor(latest))
+    )
+    with_.append((Layer.SCORED, layers.scored(spec.window, anchor)))
+
+    has_period = query.since is not None or query.until is not None or bool(query.periods)
+    quality = aggregates.quality_aggregate(columns, has_period)
+    with_.append((Layer.QUALITY, quality))
+    final = aggregates.final_aggregate(plans, columns, spec.window is not None)
+    final = aggregates.with_sales_columns(final, columns, spec.won_stage, lost is not None)
+    final = aggregates.split_quantiles(final, quality)
+    for name, body in with_:
+        final = final.with_(exp.to_identifier(name, quoted=True), as_=body, copy=False)
+    return CompiledFunnel(
+        query=final,
+        columns=columns,
+        stage_names=tuple(s.name for s in spec.stages),
+        breakdowns=breakdowns,
+        typed_columns=_typed_columns(plans),
+        anchor_query=_anchor_query(funnel, sources, plans, resolver),
+    )
+
+
+def _attributes(
+    funnel: Funnel,
+    resolver: Resolver,
+    schema: Schema,
+    breakdowns: tuple[tuple[str, ...], ...],
+) -> tuple[dict[str, tuple[str, str]], dict[str, str], dict[str, tuple[LookupJoin, str]]]:
+    """The attributes the query reads (breakdowns, then the filter's columns): alias →
+    (source, raw column); name → alias; alias → (lookup, raw lookup column) for lookup ones."""
+    names = attribute_names(funnel, breakdowns)
+    by_names = {a for b in breakdowns for a in b}
+    joins = lookup_joins(funnel, schema)
+    attributes: dict[str, tuple[str, str]] = {}
+    aliases: dict[str, str] = {}
+    from_lookup: dict[str, tuple[LookupJoin, str]] = {}
+    for index, name in enumerate(names):
+        alias = Layer.attribute(index)
+        source, raw = resolver.attribute_source(name, None if name in by_names else "filter")
+        if source in joins:  # a lookup column: taken from the funnel source it joins on
+            join = joins[source]
+            from_lookup[alias] = (join, raw)
+            source = join.base
+        attributes[alias] = (source, raw)
+        aliases[name] = alias
+    return attributes, aliases, from_lookup
+
+
+def _anchor_query(
+    funnel: Funnel, sources: Sequence[str], plans: Sequence[StagePlan], resolver: Resolver
+) -> exp.Select:
+    """`as_of`: the latest evidence time of any row that has a key, source by source (the
+    same value as the per-key layers' anchor, without joining them)."""
+    latest: list[exp.Expr] = []
+    for source_name in sources:
+        mine = [p for p in plans if p.source == source_name]
+        if not any(p.time is not None for p in mine):
+            continue
+        per_source = (
+            exp.select(exp.Max(this=layers.latest_time(mine)), copy=False)
+            .from_(layers.source_rows(funnel, source_name, resolver), copy=False)
+            .where(q.not_null(layers.row_key(funnel, source_name, resolver)), copy=False)
+        )
+        latest.append(exp.Subquery(this=per_source))
+    value = q.greatest(*latest) if latest else exp.null()
+    return exp.select(q.alias(q.ts(value), ResultColumns.AS_OF), copy=False)
+
+
+def _typed_columns(plans: Sequence[StagePlan]) -> tuple[tuple[str, str, str], ...]:
+    typed: dict[tuple[str, str, str], None] = {}
+    for plan in plans:
+        if plan.time_column is not None:
+            typed[(plan.source, plan.time_column, "TIMESTAMP")] = None
+        if plan.value_column is not None:
+            typed[(plan.source, plan.value_column, "AMOUNT")] = None
+    return tuple(typed)
+
+
+def unique_breakdowns(breakdowns: Sequence[Sequence[str]]) -> tuple[tuple[str, ...], ...]:
+    """Breakdowns without repeated attributes or repeated sets (a,b is b,a)."""
+    seen: list[tuple[str, ...]] = []
+    for group in breakdowns:
+        clean = tuple(dict.fromkeys(group))
+        if clean and not any(set(clean) == set(s) for s in seen):
+            seen.append(clean)
+    return tuple(seen)

@@ -1,0 +1,413 @@
+"""The report query's inner layers, as sqlglot ASTs (docs/semantics.md explains them):
+
+1. `agg_<i>`: one scan of each source grouped by the funnel key (lead id, or account at account
+   grain): per stage the earliest evidence time (or, for strict funnels on long sources, the
+   sorted list of evidence times), its value, and the attributes as of the key's first row.
+2. `ids`: the sources full-outer-joined on the key; `ev` adds the entry time.
+3. `q_<k>`: one projection per stage that applies the window, `within:` and the order policy
+   to pick the stage's earliest *qualifying* time; `per_id` the reached flags under the order
+   policy, the period and the filter; `scored` the maturity anchor and immaturity.
+
+Builders take fresh nodes and build with copy=False; a node used twice is copied explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlglot import exp
+
+from funnelcli.compile.columns import PERIOD, Layer
+from funnelcli.compile.lookups import LookupJoin, join_lookups
+from funnelcli.compile.resolve import Resolver, StagePlan
+from funnelcli.spec import Funnel, Grain, Order
+from funnelcli.spec.duration import Duration
+from funnelcli.sql import ast as q
+from funnelcli.sql.ast import source_view
+
+
+def key_expression(funnel: Funnel, source_name: str, resolver: Resolver) -> exp.Expr:
+    """A source's key as text: its id, or its account at account grain when it has one."""
+    spec = funnel.spec
+    source = spec.sources[source_name]
+    if spec.grain is Grain.account and source.account is not None:
+        raw = resolver.column(source_name, source.account, f"sources.{source_name}.account")
+    else:
+        raw = resolver.column(source_name, source.id_column, f"sources.{source_name}.id")
+    return exp.cast(q.col(raw), "VARCHAR", copy=False)
+
+
+def is_mapped(funnel: Funnel, source_name: str) -> bool:
+    """At account grain, a source without account: reaches its accounts through the first
+    source's id → account pairs."""
+    return funnel.spec.grain is Grain.account and funnel.spec.sources[source_name].account is None
+
+
+def row_key(funnel: Funnel, source_name: str, resolver: Resolver) -> exp.Expr:
+    """A row's key in layer 1: its key_expression, or a mapped source's `__account`."""
+    if is_mapped(funnel, source_name):
+        return exp.cast(q.col("__account"), "VARCHAR", copy=False)
+    return key_expression(funnel, source_name, resolver)
+
+
+def source_rows(funnel: Funnel, source_name: str, resolver: Resolver) -> exp.Expr:
+    """The rows of a source; a mapped one (is_mapped) with its account as `__account` (the
+    smallest account when an id has several)."""
+    spec = funnel.spec
+    view = q.table(source_view(source_name))
+    if not is_mapped(funnel, source_name):
+        return view
+    primary = spec.primary_source
+    primary_spec = spec.sources[primary]
+    assert primary_spec.account is not None
+    pid = resolver.column(primary, primary_spec.id_column, f"sources.{primary}.id")
+    pacc = resolver.column(primary, primary_spec.account, f"sources.{primary}.account")
+    mapping = (
+        exp.select(
+            q.alias(exp.cast(q.col(pid), "VARCHAR"), "map_id"),
+            q.alias(exp.Min(this=exp.cast(q.col(pacc), "VARCHAR")), "map_account"),
+            copy=False,
+        )
+        .from_(q.table(source_view(primary)), copy=False)
+        .group_by(exp.cast(q.col(pid), "VARCHAR"), copy=False)
+    )
+    sid = resolver.column(
+        source_name, spec.sources[source_name].id_column, f"sources.{source_name}.id"
+    )
+    joined = (
+        exp.select(exp.Star(), q.alias(q.col("map_account", "m"), "__account"), copy=False)
+        .from_(exp.alias_(view, "s", table=True), copy=False)
+        .join(
+            exp.alias_(exp.Subquery(this=mapping), "m", table=True),
+            on=exp.EQ(this=exp.cast(q.col(sid, "s"), "VARCHAR"), expression=q.col("map_id", "m")),
+            join_type="LEFT",
+            copy=False,
+        )
+    )
+    return exp.alias_(exp.Subquery(this=joined), "s", table=True)
+
+
+def source_aggregate(
+    funnel: Funnel,
+    source_name: str,
+    plans: Sequence[StagePlan],
+    attributes: Mapping[str, tuple[str, str]],
+    resolver: Resolver,
+    lookups: Mapping[str, tuple[LookupJoin, str]],
+    lost: tuple[str, exp.Expr] | None,
+) -> exp.Select:
+    """Layer 1 for one source: its rows grouped by key. `attributes`: alias → (source, raw
+    column); `lookups`: attribute alias → (lookup, raw lookup column) for the attributes this
+    source gets from a lookup joined on; `lost`: the `lost:` outcome's source and row condition
+    (a `lost_u` flag when it is this source)."""
+    key = row_key(funnel, source_name, resolver)
+    mine = [p for p in plans if p.source == source_name]
+    # The time a row brings the key into the funnel: its earliest-declared stage evidence.
+    row_times = [q.case(p.condition.copy(), p.time.copy()) for p in mine if p.time is not None]
+    columns: list[exp.Expr] = [
+        q.alias(key.copy(), Layer.KEY),
+        q.alias(exp.Count(this=exp.Star()), Layer.ROWS),
+    ]
+    if row_times:
+        # The latest evidence time of any row: the default maturity anchor (`as_of`).
+        columns.append(q.alias(exp.Max(this=latest_time(mine)), Layer.LATEST))
+    for plan in mine:
+        columns += _stage_columns(plan)
+    if lost is not None and lost[0] == source_name:
+        columns.append(q.alias(exp.func("bool_or", lost[1].copy()), Layer.LOST))
+    row_time = q.coalesce(*row_times) if row_times else exp.null()
+    joined: dict[str, tuple[LookupJoin, dict[str, str]]] = {}
+    for alias, (attr_source, raw) in attributes.items():
+        if attr_source != source_name:
+            continue
+        if alias in lookups:  # a lookup column, joined on below as column `alias`
+            join, lookup_raw = lookups[alias]
+            joined.setdefault(join.name, (join, {}))[1][alias] = lookup_raw
+            value: exp.Expr = q.col(alias)
+        else:
+            value = exp.cast(q.col(raw), "VARCHAR", copy=False)
+        columns.append(q.alias(q.first_by(value, row_time.copy()), alias))
+    rows = join_lookups(source_rows(funnel, source_name, resolver), list(joined.values()))
+    return exp.select(*columns, copy=False).from_(rows, copy=False).group_by(key, copy=False)
+
+
+def latest_time(plans: Sequence[StagePlan]) -> exp.Expr:
+    """The latest evidence time of a row over the timed stages it can be evidence for."""
+    times = [q.case(p.condition.copy(), p.time.copy()) for p in plans if p.time is not None]
+    return q.greatest(*times)
+
+
+def _stage_columns(plan: StagePlan) -> list[exp.Expr]:
+    k = plan.index
+    if plan.time is None:
+        columns = [q.alias(exp.func("bool_or", plan.condition.copy()), Layer.untimed(k))]
+        if plan.value is not None:
+            first = q.filtered(q.first_by(plan.value.copy()), plan.condition.copy())
+            columns.append(q.alias(first, Layer.value(k)))
+        return columns
+    if plan.as_list:
+        # Each element is {t, v}; a stage without value lists bare times (a third cheaper).
+        element: exp.Expr = (
+            plan.time.copy()
+            if plan.value is None
+            else exp.Struct(
+                expressions=[
+                    exp.PropertyEQ(this=exp.to_identifier("t"), expression=plan.time.copy()),
+                    exp.PropertyEQ(this=exp.to_identifier("v"), expression=plan.value.copy()),
+                ]
+            )
+        )
+        # Sorted after aggregating: the element's own order is (time, value), NULLs last,
+        # what ARRAY_AGG(… ORDER BY time, value) gave, at 60% of its cost (DuckDB buffers
+        # and sorts an ordered aggregate per group).
+        listed = q.filtered(exp.ArrayAgg(this=element), plan.condition.copy())
+        return [q.alias(exp.ArraySort(this=listed, nulls_first=exp.false()), Layer.times(k))]
+    # min() skips NULLs itself: a condition that only asks for a time needs no FILTER (about
+    # 5% of this aggregate).
+    only_timed = plan.time_column is not None and plan.condition == q.not_null(
+        q.col(plan.time_column)
+    )
+    condition = None if only_timed else plan.condition.copy()
+    columns = [q.alias(q.filtered(exp.Min(this=plan.time.copy()), condition), Layer.first_time(k))]
+    if plan.value is not None:
+        first = q.first_by(plan.value.copy(), plan.time.copy())
+        columns.append(q.alias(q.filtered(first, plan.condition.copy()), Layer.value(k)))
+    return columns
+
+
+def joined_ids(
+    sources: Sequence[str],
+    plans: Sequence[StagePlan],
+    attributes: Mapping[str, tuple[str, str]],
+    lost: tuple[str, exp.Expr] | None,
+    none_group: str,
+) -> exp.Select:
+    """Layer 2: the per-source aggregates full-outer-joined on the key, one row per key;
+    missing attribute values become `none_group`."""
+    keys = [q.col(Layer.KEY, Layer.source(i)) for i in range(len(sources))]
+    columns: list[exp.Expr] = [q.alias(q.coalesce(*keys), Layer.KEY)]
+    for i in range(len(sources)):
+        columns.append(q.alias(q.col(Layer.ROWS, Layer.source(i)), Layer.rows(i)))
+        if timed(sources[i], plans):
+            columns.append(q.alias(q.col(Layer.LATEST, Layer.source(i)), Layer.latest(i)))
+    for column, i in _stage_column_origins(plans, sources).items():
+        columns.append(q.alias(q.col(column, Layer.source(i)), column))
+    if lost is not None:
+        i = sources.index(lost[0])
+        columns.append(q.alias(q.col(Layer.LOST, Layer.source(i)), Layer.LOST))
+    for alias, (attr_source, _raw) in attributes.items():
+        value = q.col(alias, Layer.source(sources.index(attr_source)))
+        columns.append(q.alias(q.coalesce(value, exp.Literal.string(none_group)), alias))
+    select = exp.select(*columns, copy=False).from_(q.table(Layer.source(0)), copy=False)
+    for i in range(1, len(sources)):
+        earlier = q.coalesce(*[q.col(Layer.KEY, Layer.source(j)) for j in range(i)])
+        select = select.join(
+            q.table(Layer.source(i)),
+            on=exp.EQ(this=q.col(Layer.KEY, Layer.source(i)), expression=earlier),
+            join_type="FULL OUTER",
+            copy=False,
+        )
+    return select
+
+
+def timed(source: str, plans: Sequence[StagePlan]) -> bool:
+    """Whether a source brings any timed evidence (then layer 2 has its `latest_<i>`)."""
+    return any(p.source == source and p.time is not None for p in plans)
+
+
+def _stage_column_origins(plans: Sequence[StagePlan], sources: Sequence[str]) -> dict[str, int]:
+    origins: dict[str, int] = {}
+    for plan in plans:
+        i = sources.index(plan.source)
+        k = plan.index
+        if plan.time is None:
+            origins[Layer.untimed(k)] = i
+        elif plan.as_list:
+            origins[Layer.times(k)] = i
+        else:
+            origins[Layer.first_time(k)] = i
+        if plan.value is not None and not plan.as_list:
+            origins[Layer.value(k)] = i
+    return origins
+
+
+def raw_minima(plans: Sequence[StagePlan]) -> list[exp.Expr | None]:
+    """Each stage's earliest evidence time without any window (None: an untimed stage): the
+    entry time, backwards detection."""
+
+    def raw_min(plan: StagePlan) -> exp.Expr | None:
+        if plan.time is None:
+            return None
+        if plan.as_list:
+            return element_time(q.first_element(q.col(Layer.times(plan.index))), plan)
+        return q.col(Layer.first_time(plan.index))
+
+    return [raw_min(p) for p in plans]
+
+
+def with_entry(minima: Sequence[exp.Expr | None], order: Order) -> exp.Select:
+    """`ev`: the keys with their entry time: the first stage's earliest time, or under
+    backfill the earliest time of any stage when the first has none."""
+    timed_minima = [m for m in minima if m is not None]
+    if order is Order.strict or not timed_minima:
+        entry = (minima[0] or exp.null()).copy()
+    else:
+        first_min = minima[0]
+        rest = q.least(*[m.copy() for m in timed_minima])
+        entry = q.coalesce(first_min.copy(), rest) if first_min is not None else rest
+    return exp.select(exp.Star(), q.alias(q.ts(entry), Layer.ENTRY), copy=False).from_(
+        q.table(Layer.IDS), copy=False
+    )
+
+
+def element_time(element: exp.Expr, plan: StagePlan) -> exp.Expr:
+    """The time of one element of a stage's evidence list (a bare time when it has no value)."""
+    if plan.value is None:
+        return element
+    return exp.Dot(this=element, expression=exp.to_identifier("t"))
+
+
+def qualify(plan: StagePlan, window: Duration | None, order: Order) -> list[exp.Expr]:
+    """Layer 3 for stage k: qt_k (qualifying time), qv_k (its value), qr_k (explicit
+    evidence qualified)."""
+    k = plan.index
+    previous_time = q.col(Layer.qualified_time(k - 1)) if k > 1 else None
+    strict = order is Order.strict
+    if plan.time is None:
+        reached: exp.Expr = exp.func("coalesce", q.col(Layer.untimed(k)), exp.false())
+        qualified_time: exp.Expr = exp.cast(exp.null(), "TIMESTAMP")
+        value: exp.Expr = q.col(Layer.value(k)) if plan.value is not None else exp.null()
+    else:
+
+        def bounds(t: exp.Expr) -> exp.Expr:
+            checks: list[exp.Expr | None] = []
+            if window is not None and k > 1:
+                limit = exp.Add(this=q.col(Layer.ENTRY), expression=q.interval(window))
+                checks.append(exp.LTE(this=t.copy(), expression=limit))
+            if plan.spec.within is not None and previous_time is not None:
+                limit = exp.Add(this=previous_time.copy(), expression=q.interval(plan.spec.within))
+                checks.append(
+                    q.or_(q.is_null(previous_time.copy()), exp.LTE(this=t.copy(), expression=limit))
+                )
+            if strict and k > 1:
+                lower = q.coalesce(*[q.col(Layer.qualified_time(j)) for j in range(k - 1, 0, -1)])
+                checks.append(
+                    q.or_(q.is_null(lower.copy()), exp.GTE(this=t.copy(), expression=lower))
+                )
+            return q.and_(*checks)
+
+        if plan.as_list:
+            element = exp.to_identifier("e")
+            t = element_time(exp.column("e"), plan)
+            lam = exp.Lambda(this=bounds(t), expressions=[element])
+            hit = q.first_element(exp.func("list_filter", q.col(Layer.times(k)), lam))
+            qualified_time = element_time(hit, plan)
+            value = (
+                exp.Dot(this=hit.copy(), expression=exp.to_identifier("v"))
+                if plan.value is not None
+                else exp.null()
+            )
+        else:
+            m = q.col(Layer.first_time(k))
+            qualified_time = q.case(bounds(m), m.copy())
+            value = q.col(Layer.value(k)) if plan.value is not None else exp.null()
+        reached = q.not_null(qualified_time.copy())
+    if strict and k > 1:
+        # An id stops at the first stage it does not reach; later evidence is ignored.
+        reached = exp.and_(q.col(Layer.qualified(k - 1)), reached, copy=False)
+        qualified_time = q.case(q.col(Layer.qualified(k - 1)), qualified_time)
+    value = (
+        q.case(reached.copy(), value) if plan.value is not None else exp.cast(exp.null(), "DOUBLE")
+    )
+    return [
+        q.alias(q.ts(qualified_time), Layer.qualified_time(k)),
+        q.alias(exp.cast(value, "DOUBLE", copy=False), Layer.qualified_value(k)),
+        q.alias(reached, Layer.qualified(k)),
+    ]
+
+
+def per_id(
+    plans: Sequence[StagePlan],
+    minima: Sequence[exp.Expr | None],
+    previous: str,
+    order: Order,
+    since: datetime | None,
+    until: datetime | None,
+    periods: Sequence[tuple[datetime, datetime]],
+    kept: exp.Expr | None,
+) -> exp.Select:
+    """`per_id`: reached flags (r_k), backwards flags (bw_k), the entry period, whether the
+    key enters in the period (`in_period`) and is kept by the filter (`kept`)."""
+    n = len(plans)
+    columns: list[exp.Expr] = [exp.Star()]
+    for k in range(1, n + 1):
+        if order is Order.backfill:
+            reached = q.or_(*[q.col(Layer.qualified(j)) for j in range(k, n + 1)])
+        else:
+            reached = q.col(Layer.qualified(k))
+        has_key = q.not_null(q.col(Layer.KEY))
+        columns.append(q.alias(exp.and_(has_key, reached, copy=False), Layer.reached(k)))
+    # Backwards: a stage's earliest time precedes an earlier stage's earliest time.
+    for k in range(2, n + 1):
+        current = minima[k - 1]
+        earlier = [m for m in minima[: k - 1] if m is not None]
+        if current is None or not earlier:
+            flag: exp.Expr = exp.false()
+        else:
+            latest = q.greatest(*[m.copy() for m in earlier])
+            flag = exp.func("coalesce", exp.LT(this=current.copy(), expression=latest), exp.false())
+        columns.append(q.alias(flag, Layer.backwards(k)))
+    entry = q.col(Layer.ENTRY)
+    in_period: list[exp.Expr] = []
+    if since is not None:
+        in_period.append(exp.GTE(this=entry.copy(), expression=q.ts_literal(since)))
+    if until is not None:
+        in_period.append(exp.LT(this=entry.copy(), expression=q.ts_literal(until)))
+    if periods:
+        bucket = exp.Case()
+        for index, (start, end) in enumerate(periods):
+            inside = exp.and_(
+                exp.GTE(this=entry.copy(), expression=q.ts_literal(start)),
+                exp.LT(this=entry.copy(), expression=q.ts_literal(end)),
+                copy=False,
+            )
+            bucket = bucket.when(inside, exp.Literal.number(index), copy=False)
+        columns.append(q.alias(bucket, PERIOD))
+        in_period.append(q.not_null(bucket.copy()))
+    period = exp.func("coalesce", q.and_(*in_period), exp.false()) if in_period else exp.true()
+    columns.append(q.alias(period, Layer.IN_PERIOD))
+    if kept is not None:
+        kept = exp.func("coalesce", exp.Paren(this=kept), exp.false())
+    columns.append(q.alias(kept if kept is not None else exp.true(), Layer.KEPT))
+    return exp.select(*columns, copy=False).from_(q.table(previous), copy=False)
+
+
+def anchor(latest_columns: Sequence[str]) -> exp.Select:
+    """The default `as_of`: the latest evidence time of any row with a key (NULL without
+    timed evidence), over `per_id`."""
+    if not latest_columns:
+        return exp.select(exp.cast(exp.null(), "TIMESTAMP"), copy=False)
+    latest = [exp.Max(this=q.col(c)) for c in latest_columns]
+    return (
+        exp.select(q.greatest(*latest), copy=False)
+        .from_(q.table(Layer.PER_ID), copy=False)
+        .where(q.not_null(q.col(Layer.KEY)), copy=False)
+    )
+
+
+def scored(window: Duration | None, anchor_value: exp.Expr) -> exp.Select:
+    """`scored`: `as_of` (the maturity anchor: a literal, or the anchor subquery) and
+    `immature` (entered less than a window before it)."""
+    columns: list[exp.Expr] = [exp.Star(), q.alias(q.ts(anchor_value.copy()), Layer.AS_OF)]
+    if window is not None:
+        matures = exp.Add(this=q.col(Layer.ENTRY), expression=q.interval(window))
+        later = exp.GT(this=matures, expression=q.ts(anchor_value))
+        columns.append(q.alias(exp.func("coalesce", later, exp.false()), Layer.IMMATURE))
+    return exp.select(*columns, copy=False).from_(q.table(Layer.PER_ID), copy=False)
+
+
+def cohort() -> exp.Expr:
+    """The keys a report counts: in the funnel (reached stage 1), entering in the period,
+    kept by the filter."""
+    return exp.and_(q.col(Layer.reached(1)), q.col(Layer.IN_PERIOD), q.col(Layer.KEPT), copy=False)

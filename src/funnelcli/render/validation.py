@@ -1,0 +1,20 @@
+"""`funnel validate` as text: one OK line, then a line per source and per roi: input."""
+
+from __future__ import annotations
+
+from funnelcli.outputs.validation import ValidationResult
+
+
+def validation_text(result: ValidationResult) -> str:
+    stages = " → ".join(result.stages)
+    lines = [f"OK {result.file}: {len(result.stages)} stages ({stages})"]
+    for source in result.sources:
+        shown = ", ".join(source.files[:3])
+        if len(source.files) > 3:
+            shown += f" … ({len(source.files)} files)"
+        lines.append(f"  source {source.name}: {shown} — {source.columns} columns")
+    if result.spend_rows is not None:
+        lines.append(f"  roi spend: {result.spend_rows} rows")
+    if result.contracts is not None:
+        lines.append(f"  roi subscriptions: {result.contracts} contracts")
+    return "\n".join(lines) + "\n"
