@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from funnelcli.api import cohorts, load_funnel, report, roi, sql, summary, validate
+    from funnelcli.api import cohorts, load_funnel, report, report_sql, roi, summary, validate
     from funnelcli.commands.options import RunOptions
     from funnelcli.errors import DataError, FunnelError, QueryError, SpecError, UsageError
 
@@ -30,12 +30,12 @@ __all__ = [
     "cohorts",
     "load_funnel",
     "report",
+    "report_sql",
     "roi",
-    "sql",
     "summary",
     "validate",
 ]
-_API = ("cohorts", "load_funnel", "report", "roi", "sql", "summary", "validate")
+_API = ("cohorts", "load_funnel", "report", "report_sql", "roi", "summary", "validate")
 _ERRORS = ("DataError", "FunnelError", "QueryError", "SpecError", "UsageError")
 
 

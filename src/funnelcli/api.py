@@ -164,7 +164,7 @@ def validate(
     return validate_funnel(_funnel(funnel), _options(data_dir))
 
 
-def sql(
+def report_sql(
     funnel: Funnel | str | Path,
     *,
     by: By = None,
@@ -172,10 +172,11 @@ def sql(
     data_dir: str | Path | None = None,
 ) -> str:
     """The report's SQL (its grouped-by-key form) in a sqlglot dialect."""
-    from funnelcli.commands.report import ReportRequest, report_sql
+    from funnelcli.commands.report import ReportRequest
+    from funnelcli.commands.report import report_sql as compiled_sql
 
     request = ReportRequest(breakdowns=o.breakdowns(by))
-    return report_sql(_funnel(funnel), request, _options(data_dir), dialect)
+    return compiled_sql(_funnel(funnel), request, _options(data_dir), dialect)
 
 
 def _funnel(funnel: Funnel | str | Path) -> Funnel:
