@@ -2,17 +2,21 @@
 
 Compared as parsed ASTs, so formatting changes in sqlglot do not matter. After an intended
 change to the compiler, run `pytest tests/test_golden_sql.py --update-golden` and review the diff.
+Besides the plain query of every funnel, tests/golden/variants/ holds the forms a report really
+runs: over DuckDB-typed columns, each rewrite a plan applies, and the entry periods of summaries.
 """
 
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import sqlglot
 
-from funnelcli.compile import compile_funnel
+from funnelcli.compile import ReportQuery, compile_funnel, rewrites
+from funnelcli.compile.funnel import CompiledFunnel
 from funnelcli.engine.text import detect
 from funnelcli.spec import load_funnel
 from realdata import REAL_DATA, require
@@ -39,16 +43,66 @@ def _headers(funnel_path: Path) -> tuple[object, dict[str, list[str]]]:
 def test_compiled_sql_matches_golden(funnel_path: Path, request: pytest.FixtureRequest) -> None:
     funnel, headers = _headers(funnel_path)
     sql = compile_funnel(funnel, headers).sql()  # type: ignore[arg-type]
-    assert sql == compile_funnel(funnel, headers).sql()  # type: ignore[arg-type]  (pure)
-    golden = GOLDEN / f"{funnel_path.stem}.sql"
+    _compare(GOLDEN / f"{funnel_path.stem}.sql", sql, request)
+
+
+# The sample's leads.csv as DuckDB types it (what Engine.schema() gives the compiler).
+TYPED = {
+    "leads": {
+        **dict.fromkeys(
+            ("lead_id", "account_id", "company", "channel", "segment", "owner", "country"),
+            "VARCHAR",
+        ),
+        **dict.fromkeys(
+            ("created_at", "qualified_at", "trial_started_at", "paid_at", "renewed_at"),
+            "TIMESTAMP",
+        ),
+        "deal_amount": "BIGINT",
+        "renewal_amount": "DOUBLE",
+    }
+}
+AS_OF = datetime(2026, 1, 7, 19, 22, 6)
+PERIODS = (
+    (datetime(2025, 5, 1), datetime(2025, 6, 1)),
+    (datetime(2025, 6, 1), datetime(2025, 7, 1)),
+)
+VARIANTS = {
+    "typed": lambda c: c,
+    "per_row": lambda c: rewrites.read_per_row(c, ["leads"]),
+    "key_checks": lambda c: rewrites.check_keys(c, ["leads"]),
+    "anchored": lambda c: rewrites.anchor_at(rewrites.read_per_row(c, ["leads"]), AS_OF),
+    "materialized": rewrites.materialize,
+}
+
+
+@pytest.mark.parametrize("variant", [*VARIANTS, "periods"])
+def test_the_forms_a_report_runs_match_golden(variant: str, request: pytest.FixtureRequest) -> None:
+    funnel = load_funnel(ROOT / "funnels" / "default.yaml")
+    query = ReportQuery(breakdowns=(("channel",), ("channel", "segment")))
+    if variant == "periods":
+        query = ReportQuery(as_of=AS_OF, breakdowns=(("segment",),), periods=PERIODS)
+    compiled: CompiledFunnel = compile_funnel(funnel, TYPED, query)
+    if variant != "periods":
+        compiled = VARIANTS[variant](compiled)
+    _compare(GOLDEN / "variants" / f"default-{variant}.sql", compiled.sql(), request)
+
+
+def test_the_first_pass_anchor_matches_golden(request: pytest.FixtureRequest) -> None:
+    for name in ("default", "accounts", "history"):
+        funnel, headers = _headers(ROOT / "funnels" / f"{name}.yaml")
+        anchor = compile_funnel(funnel, headers).anchor_query  # type: ignore[arg-type]
+        _compare(GOLDEN / "variants" / f"{name}-anchor.sql", anchor.sql(pretty=True), request)
+
+
+def _compare(golden: Path, sql: str, request: pytest.FixtureRequest) -> None:
     if request.config.getoption("--update-golden") or not golden.exists():
+        golden.parent.mkdir(exist_ok=True)
         golden.write_text(sql + "\n", encoding="utf-8")
         if not request.config.getoption("--update-golden"):
             pytest.fail(f"wrote missing golden file {golden.name}; review and commit it")
     expected = sqlglot.parse_one(golden.read_text(encoding="utf-8"), read="duckdb")
     assert sqlglot.parse_one(sql, read="duckdb") == expected, (
-        f"compiled SQL for {funnel_path.name} differs from {golden.name}; if intended, "
-        "run pytest --update-golden"
+        f"compiled SQL differs from {golden.name}; if intended, run pytest --update-golden"
     )
 
 
