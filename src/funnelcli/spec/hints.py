@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 
 
-def did_you_mean(word: str, choices: list[str]) -> str:
-    """' (did you mean 'x'?)' for the closest choice, else the list of choices."""
-    hint = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean '{hint[0]}'?)" if hint else f" (known: {', '.join(choices)})"
+def did_you_mean(
+    word: str, choices: Sequence[str], *, guess: str | None = None, known: str = "known"
+) -> str:
+    """' (did you mean 'x'?)' for `guess` or else the closest choice; without one, the choices.
+
+    `guess` is a caller's own closest match (e.g. a header compared by its normalised
+    spelling); `known` names the list shown when nothing is close (`known keys`).
+    """
+    found = guess or next(iter(difflib.get_close_matches(word, list(choices), n=1)), None)
+    return f" (did you mean '{found}'?)" if found else f" ({known}: {', '.join(choices)})"

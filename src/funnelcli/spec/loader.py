@@ -7,7 +7,6 @@ first error is then worded once, here, and the cross-key rules of `checks` run l
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from funnelcli.errors import SpecError
 from funnelcli.spec.checks import check_references
+from funnelcli.spec.hints import did_you_mean
 from funnelcli.spec.models import (
     FunnelSpec,
     OutcomeSpec,
@@ -169,12 +169,8 @@ def _spec_error(exc: ValidationError, file: str, lines: dict[str, int]) -> SpecE
     kind = error["type"]
     if kind == "extra_forbidden":
         model = _model_at(loc[:-1])
-        known = sorted(model.model_fields)
-        hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        did_you_mean = (
-            f" (did you mean '{hint[0]}'?)" if hint else f" (known keys: {', '.join(known)})"
-        )
-        message = f"unknown key '{loc[-1]}'{did_you_mean}"
+        hint = did_you_mean(str(loc[-1]), sorted(model.model_fields), known="known keys")
+        message = f"unknown key '{loc[-1]}'{hint}"
     elif kind == "missing":
         message = "required key is missing"
     elif kind == "enum" or kind == "literal_error":
