@@ -1,5 +1,6 @@
 """Cross-key rules pydantic cannot see: stage sources exist, shapes have what they need,
-the outcome, roi: and date formats name what exists."""
+the outcome, roi: and date formats name what exists (a time zone and a delimiter are
+checked by their field types in models)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from funnelcli.spec.models import WORD, RoiSpec, SourceSpec, StageSpec
 
 if TYPE_CHECKING:  # loader runs these checks: it imports this module
     from funnelcli.spec.loader import Funnel
+
+_FORMAT_NAMES = ("iso", "unix_s", "unix_ms", "excel")
 
 
 def check_references(funnel: Funnel) -> None:
@@ -65,9 +68,7 @@ def check_references(funnel: Funnel) -> None:
                 key,
                 f"a {source.shape.value} source needs stage: (the column holding the stage value)",
             )
-        if source.delimiter is not None and len(source.delimiter) != 1:
-            raise funnel.error(f"{key}.delimiter", "delimiter must be one character")
-        _check_dates(funnel, name, source)
+        _check_formats(funnel, name, source)
     if spec.roi is not None:
         _check_roi(funnel, spec.roi, names)
     if spec.grain is Grain.account and spec.sources[spec.primary_source].account is None:
@@ -94,8 +95,6 @@ def _check_roi(funnel: Funnel, roi: RoiSpec, stages: dict[str, int]) -> None:
             )
     if (roi.spend.date is None) == (roi.spend.month is None):
         raise funnel.error("roi.spend", "spend needs exactly one of date: (a day) or month:")
-    if roi.spend.delimiter is not None and len(roi.spend.delimiter) != 1:
-        raise funnel.error("roi.spend.delimiter", "delimiter must be one character")
     if roi.subscriptions is not None and spec.sources[spec.primary_source].account is None:
         raise funnel.error(
             "roi.subscriptions",
@@ -151,21 +150,11 @@ def _check_outcome(funnel: Funnel) -> None:
         raise funnel.error("lost", "lost: needs match:, when: or at:")
 
 
-def _check_dates(funnel: Funnel, name: str, source: SourceSpec) -> None:
-    """`tz:` is a known time zone; each `formats:` entry is a known name or has a % directive."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    if source.tz is not None:
-        try:
-            ZoneInfo(source.tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise funnel.error(
-                f"sources.{name}.tz",
-                f"unknown time zone {source.tz!r} (use a name such as Asia/Shanghai or UTC)",
-            ) from None
+def _check_formats(funnel: Funnel, name: str, source: SourceSpec) -> None:
+    """Each `formats:` entry is a known name or has a % directive (a strptime pattern)."""
     for column, formats in source.formats.items():
         for fmt in formats:
-            if fmt not in ("iso", "unix_s", "unix_ms", "excel") and "%" not in fmt:
+            if fmt not in _FORMAT_NAMES and "%" not in fmt:
                 raise funnel.error(
                     f"sources.{name}.formats.{column}",
                     f"unknown date format {fmt!r} (use iso, unix_s, unix_ms, excel "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from funnelcli.spec.duration import Duration
 from funnelcli.spec.enums import Grain, Order, Shape, WeekStart
@@ -21,18 +21,7 @@ def _parse_duration(value: Any) -> Duration:
     return Duration.parse(value)
 
 
-DurationField = Annotated[Duration, BeforeValidator(_parse_duration)]
-
-
-def _as_list(value: Any) -> Any:
-    return [value] if isinstance(value, str | int | float) else value
-
-
-def _as_name_list(value: Any) -> Any:
-    return [part.strip() for part in value.split(",")] if isinstance(value, str) else value
-
-
-def _check_timezone(value: Any) -> str:
+def _time_zone(value: Any) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     if not isinstance(value, str) or not value.strip():
@@ -47,8 +36,18 @@ def _check_timezone(value: Any) -> str:
     return value.strip()
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+def _one_character(value: str) -> str:
+    if len(value) != 1:
+        raise ValueError("delimiter must be one character")
+    return value
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str | int | float) else value
+
+
+def _as_name_list(value: Any) -> Any:
+    return [part.strip() for part in value.split(",")] if isinstance(value, str) else value
 
 
 def _match_values(value: list[Any] | None) -> list[str] | None:
@@ -57,6 +56,11 @@ def _match_values(value: list[Any] | None) -> list[str] | None:
         raise ValueError("match needs at least one stage value")
     return None if value is None else [str(item) for item in value]
 
+
+DurationField = Annotated[Duration, BeforeValidator(_parse_duration)]
+TimeZone = Annotated[str, BeforeValidator(_time_zone)]  # an IANA name, e.g. Asia/Shanghai
+Delimiter = Annotated[str, AfterValidator(_one_character)]
+MatchValues = Annotated[list[str] | None, BeforeValidator(_as_list), AfterValidator(_match_values)]
 
 # What `encoding:` accepts; auto detects (encodings.py) and is the default everywhere.
 Encoding = Literal[
@@ -72,6 +76,10 @@ Encoding = Literal[
 ]
 
 
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
 class SourceSpec(_Model):
     """One input file (or glob of files) and how to read it."""
 
@@ -82,10 +90,10 @@ class SourceSpec(_Model):
     stage: str | None = None
     at: str | None = None
     encoding: Encoding = "auto"
-    delimiter: str | None = None
+    delimiter: Delimiter | None = None
     columns: dict[str, str] = Field(default_factory=dict)
     sheet: str | int | None = None  # .xlsx: sheet name or 0-based index (default: the first)
-    tz: str | None = None  # time zone of naive date/time values (default UTC)
+    tz: TimeZone | None = None  # time zone of naive date/time values (default UTC)
     day_first: bool | None = None  # 05/03/2024: true = 5 March, false = 3 May, unset = reject
     formats: dict[str, Annotated[list[str], BeforeValidator(_as_list)]] = Field(
         default_factory=dict
@@ -121,7 +129,7 @@ class StageSpec(_Model):
     label: str | None = None
     source: str | None = None
     at: str | None = None
-    match: Annotated[list[str] | None, BeforeValidator(_as_list)] = None
+    match: MatchValues = None
     when: str | None = None
     within: DurationField | None = None
     value: str | None = None
@@ -132,11 +140,6 @@ class StageSpec(_Model):
         if not WORD.match(value):
             raise ValueError(f"stage name {value!r} must be letters, digits or _ only")
         return value
-
-    @field_validator("match")
-    @classmethod
-    def _match_values_are_text(cls, value: list[Any] | None) -> list[str] | None:
-        return _match_values(value)
 
     @property
     def title(self) -> str:
@@ -153,7 +156,7 @@ class SpendSpec(_Model):
     month: str | None = None  # … or a month per row (2025-03 or any date in the month)
     campaign: str | None = None
     encoding: Encoding = "auto"
-    delimiter: str | None = None
+    delimiter: Delimiter | None = None
 
 
 class SubscriptionsSpec(_Model):
@@ -165,7 +168,7 @@ class SubscriptionsSpec(_Model):
     end: str = "end_date"
     amount: str = "amount"
     encoding: Encoding = "auto"
-    delimiter: str | None = None
+    delimiter: Delimiter | None = None
 
 
 class RoiSpec(_Model):
@@ -188,13 +191,8 @@ class OutcomeSpec(_Model):
 
     source: str | None = None
     at: str | None = None
-    match: Annotated[list[str] | None, BeforeValidator(_as_list)] = None
+    match: MatchValues = None
     when: str | None = None
-
-    @field_validator("match")
-    @classmethod
-    def _match_values_are_text(cls, value: list[Any] | None) -> list[str] | None:
-        return _match_values(value)
 
 
 class FunnelSpec(_Model):
@@ -212,7 +210,7 @@ class FunnelSpec(_Model):
     filter: str | None = None
     min_n: int = Field(default=30, ge=0)
     week_start: WeekStart = WeekStart.monday  # summary/cohorts weeks; monday = ISO weeks
-    timezone: Annotated[str, BeforeValidator(_check_timezone)] = "UTC"  # period edges' zone
+    timezone: TimeZone = "UTC"  # period edges' zone
     currency: str | None = None  # e.g. CNY: the unit of every value: and roi: amount
     roi: RoiSpec | None = None
     won: str | None = None  # the win stage for sales metrics (docs/sales.md); default below
