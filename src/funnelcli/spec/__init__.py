@@ -1,6 +1,6 @@
 """The funnel definition: YAML → frozen pydantic models, errors that point at file:line: key.
 
-- `models`: the frozen pydantic models of the definition.
+- `models`: the frozen pydantic models; a source is a union discriminated on `shape:`.
 - `loader`: YAML text → a `Funnel` (the spec, its file and key-path line map), one SpecError.
 - `checks`: the cross-key rules that run after the models.
 - `enums`, `duration`, `hints`: the closed choices, `30d`-style durations, did-you-mean.
@@ -23,12 +23,16 @@ if TYPE_CHECKING:
     from funnelcli.spec.models import (
         Encoding,
         FunnelSpec,
+        LongSource,
+        LookupSource,
         OutcomeSpec,
         RoiSpec,
+        SnapshotSource,
         SourceSpec,
         SpendSpec,
         StageSpec,
         SubscriptionsSpec,
+        WideSource,
     )
 
 __all__ = [
@@ -36,15 +40,19 @@ __all__ = [
     "Funnel",
     "FunnelSpec",
     "Grain",
+    "LongSource",
+    "LookupSource",
     "Order",
     "OutcomeSpec",
     "RoiSpec",
     "Shape",
+    "SnapshotSource",
     "SourceSpec",
     "SpendSpec",
     "StageSpec",
     "SubscriptionsSpec",
     "WeekStart",
+    "WideSource",
     "check_references",
     "did_you_mean",
     "key_path",
@@ -59,12 +67,16 @@ _LAZY = {
     "models": (
         "Encoding",
         "FunnelSpec",
+        "LongSource",
+        "LookupSource",
         "OutcomeSpec",
         "RoiSpec",
+        "SnapshotSource",
         "SourceSpec",
         "SpendSpec",
         "StageSpec",
         "SubscriptionsSpec",
+        "WideSource",
     ),
 }
 

@@ -1,6 +1,8 @@
-"""Cross-key rules pydantic cannot see: stage sources exist, shapes have what they need,
-the outcome, roi: and date formats name what exists (a time zone and a delimiter are
-checked by their field types in models)."""
+"""Cross-key rules pydantic cannot see: names that must exist, a stage's evidence on its source.
+
+What one source, stage or roi block can say about itself is checked by its model
+(spec/models.py); what takes two keys of the definition is checked here, after the models.
+"""
 
 from __future__ import annotations
 
@@ -17,9 +19,39 @@ _FORMAT_NAMES = ("iso", "unix_s", "unix_ms", "excel")
 
 
 def check_references(funnel: Funnel) -> None:
-    """Cross-key rules pydantic cannot see: stage sources exist, shapes have what they need."""
+    """Raise a SpecError for the first rule the definition breaks, naming its key."""
     spec = funnel.spec
-    _check_lookups(funnel)
+    if not spec.funnel_sources:
+        raise funnel.error("sources", "at least one source must not be a lookup")
+    names = _check_stages(funnel)
+    _check_outcome(funnel)
+    for name, source in spec.sources.items():
+        if not WORD.match(name):
+            raise funnel.error(
+                f"sources.{name}", f"source name {name!r} must be letters, digits or _ only"
+            )
+        if source.shape is Shape.lookup:
+            continue
+        # After the stages: a stage's own evidence error is the one to show first.
+        if source.shape is not Shape.wide and source.stage is None:
+            raise funnel.error(
+                f"sources.{name}",
+                f"a {source.shape.value} source needs stage: (the column holding the stage value)",
+            )
+        _check_formats(funnel, name, source)
+    if spec.roi is not None:
+        _check_roi(funnel, spec.roi, names)
+    if spec.grain is Grain.account and spec.sources[spec.primary_source].account is None:
+        raise funnel.error(
+            f"sources.{spec.primary_source}",
+            "grain: account needs account: (the account id column) on the first source",
+        )
+
+
+def _check_stages(funnel: Funnel) -> dict[str, int]:
+    """Stage names are unique and each stage's source exists and can hold its evidence;
+    returns each stage's index by name."""
+    spec = funnel.spec
     names: dict[str, int] = {}
     for index, stage in enumerate(spec.stages):
         key = f"stages[{index}]"
@@ -52,83 +84,12 @@ def check_references(funnel: Funnel) -> None:
                 f"a stage on the {source.shape.value} source '{source_name}' "
                 "needs match: (its stage values) or when:",
             )
-    _check_outcome(funnel)
-    for name, source in spec.sources.items():
-        key = f"sources.{name}"
-        if not WORD.match(name):
-            raise funnel.error(key, f"source name {name!r} must be letters, digits or _ only")
-        if source.shape is Shape.lookup:
-            continue
-        if source.id is None:
-            raise funnel.error(key, "required key is missing: id (the id column)")
-        if source.shape is Shape.wide and source.stage is not None:
-            raise funnel.error(f"{key}.stage", "stage: is for shape: long or snapshot sources")
-        if source.shape is not Shape.wide and source.stage is None:
-            raise funnel.error(
-                key,
-                f"a {source.shape.value} source needs stage: (the column holding the stage value)",
-            )
-        _check_formats(funnel, name, source)
-    if spec.roi is not None:
-        _check_roi(funnel, spec.roi, names)
-    if spec.grain is Grain.account and spec.sources[spec.primary_source].account is None:
-        raise funnel.error(
-            f"sources.{spec.primary_source}",
-            "grain: account needs account: (the account id column) on the first source",
-        )
-
-
-def _check_roi(funnel: Funnel, roi: RoiSpec, stages: dict[str, int]) -> None:
-    spec = funnel.spec
-    for key in ("revenue", "renewal", "qualified"):
-        name = getattr(roi, key)
-        if name is None:
-            continue
-        if name not in stages:
-            raise funnel.error(
-                f"roi.{key}", f"unknown stage '{name}'{did_you_mean(name, list(stages))}"
-            )
-        if key != "qualified" and spec.stages[stages[name]].value is None:
-            raise funnel.error(
-                f"roi.{key}",
-                f"stage '{name}' has no value: (the amount column to count as revenue)",
-            )
-    if (roi.spend.date is None) == (roi.spend.month is None):
-        raise funnel.error("roi.spend", "spend needs exactly one of date: (a day) or month:")
-    if roi.subscriptions is not None and spec.sources[spec.primary_source].account is None:
-        raise funnel.error(
-            "roi.subscriptions",
-            "subscriptions are matched to leads by account: declare account: on the first source",
-        )
+    return names
 
 
 def _dated_snapshot(source: SourceSpec, stage: StageSpec) -> bool:
     """On a snapshot, a stage's own `at:` alone is evidence (a Lost deal's engage date)."""
     return source.shape is Shape.snapshot and stage.at is not None
-
-
-def _check_lookups(funnel: Funnel) -> None:
-    spec = funnel.spec
-    if not spec.funnel_sources:
-        raise funnel.error("sources", "at least one source must not be a lookup")
-    for name, source in spec.sources.items():
-        key = f"sources.{name}"
-        lookup_keys = {"key": source.key, "join": source.join, "map": source.map or None}
-        if source.shape is not Shape.lookup:
-            for field_name, given in lookup_keys.items():
-                if given is not None:
-                    raise funnel.error(f"{key}.{field_name}", f"{field_name}: is for shape: lookup")
-            continue
-        for field_name in ("key", "join"):
-            if lookup_keys[field_name] is None:
-                raise funnel.error(
-                    key,
-                    f"a lookup source needs {field_name}: "
-                    + ("(its own key column)" if field_name == "key" else "(the funnel column)"),
-                )
-        for field_name in ("id", "account", "stage", "at"):
-            if getattr(source, field_name) is not None:
-                raise funnel.error(f"{key}.{field_name}", f"a lookup source has no {field_name}:")
 
 
 def _check_outcome(funnel: Funnel) -> None:
@@ -160,3 +121,27 @@ def _check_formats(funnel: Funnel, name: str, source: SourceSpec) -> None:
                     f"unknown date format {fmt!r} (use iso, unix_s, unix_ms, excel "
                     "or a strptime pattern such as %d/%m/%Y)",
                 )
+
+
+def _check_roi(funnel: Funnel, roi: RoiSpec, stages: dict[str, int]) -> None:
+    spec = funnel.spec
+    for key in ("revenue", "renewal", "qualified"):
+        name = getattr(roi, key)
+        if name is None:
+            continue
+        if name not in stages:
+            raise funnel.error(
+                f"roi.{key}", f"unknown stage '{name}'{did_you_mean(name, list(stages))}"
+            )
+        if key != "qualified" and spec.stages[stages[name]].value is None:
+            raise funnel.error(
+                f"roi.{key}",
+                f"stage '{name}' has no value: (the amount column to count as revenue)",
+            )
+    if (roi.spend.date is None) == (roi.spend.month is None):
+        raise funnel.error("roi.spend", "spend needs exactly one of date: (a day) or month:")
+    if roi.subscriptions is not None and spec.sources[spec.primary_source].account is None:
+        raise funnel.error(
+            "roi.subscriptions",
+            "subscriptions are matched to leads by account: declare account: on the first source",
+        )

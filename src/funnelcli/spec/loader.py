@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import yaml
@@ -16,12 +17,13 @@ from pydantic import BaseModel, ValidationError
 
 from funnelcli.errors import SpecError
 from funnelcli.spec.checks import check_references
+from funnelcli.spec.enums import Shape
 from funnelcli.spec.hints import did_you_mean
 from funnelcli.spec.models import (
+    SOURCE_SHAPES,
     FunnelSpec,
     OutcomeSpec,
     RoiSpec,
-    SourceSpec,
     SpendSpec,
     StageSpec,
     SubscriptionsSpec,
@@ -144,13 +146,11 @@ def _key_lines(node: yaml.Node | None, file: str) -> dict[str, int]:
 
 
 _FIELDS: dict[str, type[BaseModel]] = {
-    "sources": SourceSpec,
     "stages": StageSpec,
     "roi": RoiSpec,
     "roi.spend": SpendSpec,
     "roi.subscriptions": SubscriptionsSpec,
     "lost": OutcomeSpec,
-    "": FunnelSpec,
 }
 
 
@@ -158,31 +158,54 @@ def _spec_error(exc: ValidationError, file: str, lines: dict[str, int]) -> SpecE
     """The first pydantic error as one readable line (pydantic lists all; one is enough to act)."""
     # An unknown key first: a typo'd required key also reports the required key as missing,
     # and the typo is what the user must see.
-    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-    error = errors[0]
-    loc = tuple(error["loc"])
-    # Drop pydantic's internal union/validator tags from the location.
-    loc = tuple(
-        p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function")))
-    )
-    key = key_path(loc)
+    error = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
+    shape = _source_shape(tuple(error["loc"]))
+    loc = _without_tags(tuple(error["loc"]))
     kind = error["type"]
     if kind == "extra_forbidden":
-        model = _model_at(loc[:-1])
+        model = SOURCE_SHAPES[shape] if shape is not None else _model_at(loc[:-1])
         hint = did_you_mean(str(loc[-1]), sorted(model.model_fields), known="known keys")
         message = f"unknown key '{loc[-1]}'{hint}"
+    elif kind == "union_tag_invalid":  # a `shape:` no source model has: worded as the enum's
+        loc = (*loc, "shape")
+        message = f"input should be {_choices(Shape)}, got {error['input'].get('shape')!r}"
     elif kind == "missing":
         message = "required key is missing"
     elif kind == "enum" or kind == "literal_error":
         message = f"{error['msg'].lower()}, got {error['input']!r}"
     else:
         message = error["msg"].removeprefix("Value error, ")
+    key = key_path(loc)
     return SpecError(message, file=file, line=_line_of(lines, key), key=key)
 
 
+def _source_shape(loc: tuple[int | str, ...]) -> Shape | None:
+    """The shape a source was validated as: pydantic's union tag after `sources.<name>`."""
+    if len(loc) > 2 and loc[0] == "sources" and loc[2] in SOURCE_SHAPES:
+        return Shape(loc[2])
+    return None
+
+
+def _without_tags(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """A pydantic location as a key path's parts: without the source's union tag (the shape in
+    `('sources', 'leads', 'wide', 'key')`) nor validator and union-member names."""
+    if _source_shape(loc) is not None:
+        loc = (*loc[:2], *loc[3:])
+    return tuple(
+        p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function")))
+    )
+
+
 def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel]:
+    """The model (other than a source) whose keys `loc` points into."""
     if not loc:
         return FunnelSpec
     if len(loc) >= 2 and f"{loc[0]}.{loc[1]}" in _FIELDS:
         return _FIELDS[f"{loc[0]}.{loc[1]}"]
     return _FIELDS.get(str(loc[0]), FunnelSpec)
+
+
+def _choices(enum: type[StrEnum]) -> str:
+    """'a', 'b' or 'c': an enum's values as pydantic's enum errors list them."""
+    names = [repr(member.value) for member in enum]
+    return f"{', '.join(names[:-1])} or {names[-1]}"

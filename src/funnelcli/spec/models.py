@@ -1,11 +1,29 @@
-"""The funnel definition as frozen pydantic models: sources, stages, roi:, lost: and the whole."""
+"""The funnel definition as frozen pydantic models; a source is a union discriminated on `shape:`.
+
+Each source shape is its own model (`WideSource | LongSource | SnapshotSource | LookupSource`,
+as sqlmesh's connection configs are one class per `type_`). Every shape declares every source
+key, so code that reads `source.stage` or `source.key` works on any source; a key a shape does
+not take is typed `None` there and rejected with a message saying which shape it is for.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self, TypeAlias
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from funnelcli.spec.duration import Duration
 from funnelcli.spec.enums import Grain, Order, Shape, WeekStart
@@ -80,12 +98,12 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
 
-class SourceSpec(_Model):
-    """One input file (or glob of files) and how to read it."""
+class _Source(_Model):
+    """The keys of a source, whatever its shape; each shape below narrows what it takes."""
 
     path: str
-    shape: Shape = Shape.wide
-    id: str | None = None  # required on every shape but lookup (check_references)
+    shape: Shape
+    id: str | None = None
     account: str | None = None
     stage: str | None = None
     at: str | None = None
@@ -104,6 +122,84 @@ class SourceSpec(_Model):
     join: str | None = None
     map: dict[str, str] = Field(default_factory=dict)
 
+    @property
+    def id_column(self) -> str:
+        """The id column (every shape but lookup requires one)."""
+        assert self.id is not None
+        return self.id
+
+    def column(self, name: str) -> str:
+        """The raw header behind a canonical column name (`columns:` maps canonical ← raw)."""
+        return self.columns.get(name, name)
+
+
+def _given(value: Any) -> bool:
+    """A key written with a value: `key: null` and an empty `map: {}` say nothing."""
+    return value is not None and value != {}
+
+
+class _FunnelSource(_Source):
+    """A source of ids and stage evidence: every shape but lookup."""
+
+    key: None = None
+    join: None = None
+
+    @field_validator("key", "join", "map", mode="before")
+    @classmethod
+    def _lookup_only(cls, value: Any, info: ValidationInfo) -> Any:
+        if _given(value):
+            raise ValueError(f"{info.field_name}: is for shape: lookup")
+        return value
+
+    @model_validator(mode="after")
+    def _has_an_id(self) -> Self:
+        if self.id is None:
+            raise ValueError("required key is missing: id (the id column)")
+        return self
+
+
+class WideSource(_FunnelSource):
+    """One row per id, one column per stage time (the default shape)."""
+
+    shape: Literal[Shape.wide] = Shape.wide
+    stage: None = None
+
+    @field_validator("stage", mode="before")
+    @classmethod
+    def _no_stage_column(cls, value: Any) -> Any:
+        if _given(value):
+            raise ValueError("stage: is for shape: long or snapshot sources")
+        return value
+
+
+class LongSource(_FunnelSource):
+    """One row per stage change: id, stage value (its `stage:` column, see checks) and time."""
+
+    shape: Literal[Shape.long]
+
+
+class SnapshotSource(_FunnelSource):
+    """One row per id with its current stage only."""
+
+    shape: Literal[Shape.snapshot]
+
+
+class LookupSource(_Source):
+    """Attributes keyed by a column of the funnel's rows (docs/real-data.md); no ids, no stages."""
+
+    shape: Literal[Shape.lookup]
+    id: None = None
+    account: None = None
+    stage: None = None
+    at: None = None
+
+    @field_validator("id", "account", "stage", "at", mode="before")
+    @classmethod
+    def _not_on_a_lookup(cls, value: Any, info: ValidationInfo) -> Any:
+        if _given(value):
+            raise ValueError(f"a lookup source has no {info.field_name}:")
+        return value
+
     @field_validator("map", mode="before")
     @classmethod
     def _map_is_text(cls, value: Any) -> Any:
@@ -111,15 +207,48 @@ class SourceSpec(_Model):
             return {str(k): str(v) for k, v in value.items()}
         return value
 
-    @property
-    def id_column(self) -> str:
-        """The id column (present on every non-lookup source; check_references guarantees it)."""
-        assert self.id is not None
-        return self.id
+    @model_validator(mode="after")
+    def _has_key_and_join(self) -> Self:
+        if self.key is None:
+            raise ValueError("a lookup source needs key: (its own key column)")
+        if self.join is None:
+            raise ValueError("a lookup source needs join: (the funnel column)")
+        return self
 
-    def column(self, name: str) -> str:
-        """The raw header behind a canonical column name (`columns:` maps canonical ← raw)."""
-        return self.columns.get(name, name)
+
+SOURCE_SHAPES: dict[Shape, type[_Source]] = {
+    Shape.wide: WideSource,
+    Shape.long: LongSource,
+    Shape.snapshot: SnapshotSource,
+    Shape.lookup: LookupSource,
+}
+
+
+def _shape_tag(value: Any) -> str:
+    """The union member for a source: its `shape:`, wide when absent."""
+    shape = value.get("shape", Shape.wide) if isinstance(value, dict) else value.shape
+    return str(shape)
+
+
+def _a_mapping(value: Any) -> Any:
+    # One error naming the union, not a guess at a member, for a source written as a scalar.
+    if isinstance(value, dict | _Source):
+        return value
+    raise PydanticCustomError(
+        "model_type",
+        "Input should be a valid dictionary or instance of {class_name}",
+        {"class_name": "SourceSpec"},
+    )
+
+
+SourceSpec: TypeAlias = Annotated[
+    Annotated[WideSource, Tag(Shape.wide.value)]
+    | Annotated[LongSource, Tag(Shape.long.value)]
+    | Annotated[SnapshotSource, Tag(Shape.snapshot.value)]
+    | Annotated[LookupSource, Tag(Shape.lookup.value)],
+    Discriminator(_shape_tag),
+    BeforeValidator(_a_mapping),
+]
 
 
 class StageSpec(_Model):
