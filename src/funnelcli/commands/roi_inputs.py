@@ -17,7 +17,7 @@ from funnelcli.engine import AMOUNT, Engine, SourceFiles, resolve_source
 from funnelcli.errors import DataError
 from funnelcli.metrics.money import SpendRow, decimal
 from funnelcli.outputs.report import NONE_GROUP
-from funnelcli.spec import Funnel, RoiSpec, SourceSpec
+from funnelcli.spec import Funnel, RoiSpec, SourceSpec, WideSource
 from funnelcli.sql import amounts as money
 from funnelcli.sql import ast as q
 
@@ -32,7 +32,7 @@ def roi_sources(
     base = data_dir or funnel.base_dir
     extra: dict[str, tuple[SourceSpec, SourceFiles]] = {
         SPEND: (
-            SourceSpec(
+            WideSource(
                 path=roi.spend.path,
                 id=roi.spend.channel,
                 encoding=roi.spend.encoding,
@@ -46,7 +46,7 @@ def roi_sources(
     if roi.subscriptions is not None:
         subs = roi.subscriptions
         extra[SUBSCRIPTIONS] = (
-            SourceSpec(
+            WideSource(
                 path=subs.path, id=subs.account, encoding=subs.encoding, delimiter=subs.delimiter
             ),
             resolve_source(

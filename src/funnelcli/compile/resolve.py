@@ -89,8 +89,7 @@ def _hint(raw: str, available: list[str]) -> str:
     """' (did you mean …?)' comparing tolerant spellings (headers.closest), else the list."""
     from funnelcli.engine.headers import closest
 
-    found = closest(raw, available)
-    return f" (did you mean '{found}'?)" if found else did_you_mean(raw, available)
+    return did_you_mean(raw, available, guess=closest(raw, available))
 
 
 def _file_label(source: SourceSpec) -> str:

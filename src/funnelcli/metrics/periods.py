@@ -15,12 +15,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from funnelcli.spec.enums import WeekStart  # plain enums: no pydantic at start-up
+
 if TYPE_CHECKING:  # the CLI imports PeriodKind at start-up: keep this module light
     from funnelcli.spec import FunnelSpec
     from funnelcli.spec.duration import Duration
-
-# The order of datetime.weekday(); the values of spec.WeekStart.
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class PeriodKind(StrEnum):
@@ -46,12 +45,12 @@ class Calendar:
     """Period arithmetic for one funnel: kind, first weekday and time zone."""
 
     kind: PeriodKind
-    week_start: str = "monday"  # one of WEEKDAYS
+    week_start: WeekStart = WeekStart.monday
     timezone: str = "UTC"
 
     @classmethod
     def of(cls, spec: FunnelSpec, kind: PeriodKind) -> Calendar:
-        return cls(kind=kind, week_start=spec.week_start.value, timezone=spec.timezone)
+        return cls(kind=kind, week_start=spec.week_start, timezone=spec.timezone)
 
     def to_local(self, moment: datetime) -> datetime:
         """A naive UTC time as naive local wall-clock time."""
@@ -66,7 +65,8 @@ class Calendar:
         day = datetime(local.year, local.month, local.day)
         if self.kind is PeriodKind.month:
             return day.replace(day=1)
-        offset = (day.weekday() - WEEKDAYS.index(self.week_start)) % 7
+        # WeekStart lists the days in datetime.weekday() order.
+        offset = (day.weekday() - list(WeekStart).index(self.week_start)) % 7
         return day - timedelta(days=offset)
 
     def shift(self, start: datetime, periods: int) -> datetime:

@@ -1,0 +1,147 @@
+"""Cross-key rules pydantic cannot see: names that must exist, a stage's evidence on its source.
+
+What one source, stage or roi block can say about itself is checked by its model
+(spec/models.py); what takes two keys of the definition is checked here, after the models.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from funnelcli.spec.enums import Grain, Shape
+from funnelcli.spec.hints import did_you_mean
+from funnelcli.spec.models import WORD, RoiSpec, SourceSpec, StageSpec
+
+if TYPE_CHECKING:  # loader runs these checks: it imports this module
+    from funnelcli.spec.loader import Funnel
+
+_FORMAT_NAMES = ("iso", "unix_s", "unix_ms", "excel")
+
+
+def check_references(funnel: Funnel) -> None:
+    """Raise a SpecError for the first rule the definition breaks, naming its key."""
+    spec = funnel.spec
+    if not spec.funnel_sources:
+        raise funnel.error("sources", "at least one source must not be a lookup")
+    names = _check_stages(funnel)
+    _check_outcome(funnel)
+    for name, source in spec.sources.items():
+        if not WORD.match(name):
+            raise funnel.error(
+                f"sources.{name}", f"source name {name!r} must be letters, digits or _ only"
+            )
+        if source.shape is Shape.lookup:
+            continue
+        # After the stages: a stage's own evidence error is the one to show first.
+        if source.shape is not Shape.wide and source.stage is None:
+            raise funnel.error(
+                f"sources.{name}",
+                f"a {source.shape.value} source needs stage: (the column holding the stage value)",
+            )
+        _check_formats(funnel, name, source)
+    if spec.roi is not None:
+        _check_roi(funnel, spec.roi, names)
+    if spec.grain is Grain.account and spec.sources[spec.primary_source].account is None:
+        raise funnel.error(
+            f"sources.{spec.primary_source}",
+            "grain: account needs account: (the account id column) on the first source",
+        )
+
+
+def _check_stages(funnel: Funnel) -> dict[str, int]:
+    """Stage names are unique and each stage's source exists and can hold its evidence;
+    returns each stage's index by name."""
+    spec = funnel.spec
+    names: dict[str, int] = {}
+    for index, stage in enumerate(spec.stages):
+        key = f"stages[{index}]"
+        if stage.name in names:
+            raise funnel.error(f"{key}.name", f"duplicate stage name '{stage.name}'")
+        names[stage.name] = index
+        source_name = spec.stage_source(stage)
+        if source_name not in spec.sources:
+            hint = did_you_mean(source_name, list(spec.sources))
+            raise funnel.error(f"{key}.source", f"unknown source '{source_name}'{hint}")
+        source = spec.sources[source_name]
+        if source.shape is Shape.lookup:
+            raise funnel.error(
+                f"{key}.source", f"source '{source_name}' is a lookup: it has no stage evidence"
+            )
+        if source.shape is Shape.wide:
+            if stage.match is not None:
+                raise funnel.error(
+                    f"{key}.match",
+                    f"source '{source_name}' is wide (one column per stage): use at: or when:, "
+                    "or declare shape: long with a stage: column",
+                )
+            if stage.at is None and stage.when is None:
+                raise funnel.error(
+                    key, "a stage on a wide source needs at: (a time column) or when: (a condition)"
+                )
+        elif stage.match is None and stage.when is None and not _dated_snapshot(source, stage):
+            raise funnel.error(
+                key,
+                f"a stage on the {source.shape.value} source '{source_name}' "
+                "needs match: (its stage values) or when:",
+            )
+    return names
+
+
+def _dated_snapshot(source: SourceSpec, stage: StageSpec) -> bool:
+    """On a snapshot, a stage's own `at:` alone is evidence (a Lost deal's engage date)."""
+    return source.shape is Shape.snapshot and stage.at is not None
+
+
+def _check_outcome(funnel: Funnel) -> None:
+    spec = funnel.spec
+    if spec.won is not None and spec.won not in [s.name for s in spec.stages]:
+        hint = did_you_mean(spec.won, [s.name for s in spec.stages])
+        raise funnel.error("won", f"unknown stage '{spec.won}'{hint}")
+    lost = spec.lost
+    if lost is None:
+        return
+    source_name = lost.source or spec.primary_source
+    if source_name not in spec.funnel_sources:
+        hint = did_you_mean(source_name, spec.funnel_sources)
+        raise funnel.error("lost.source", f"unknown source '{source_name}'{hint}")
+    shape = spec.sources[source_name].shape
+    if shape is Shape.wide and lost.match is not None:
+        raise funnel.error("lost.match", "match: needs a long or snapshot source; use when:")
+    if lost.match is None and lost.when is None and lost.at is None:
+        raise funnel.error("lost", "lost: needs match:, when: or at:")
+
+
+def _check_formats(funnel: Funnel, name: str, source: SourceSpec) -> None:
+    """Each `formats:` entry is a known name or has a % directive (a strptime pattern)."""
+    for column, formats in source.formats.items():
+        for fmt in formats:
+            if fmt not in _FORMAT_NAMES and "%" not in fmt:
+                raise funnel.error(
+                    f"sources.{name}.formats.{column}",
+                    f"unknown date format {fmt!r} (use iso, unix_s, unix_ms, excel "
+                    "or a strptime pattern such as %d/%m/%Y)",
+                )
+
+
+def _check_roi(funnel: Funnel, roi: RoiSpec, stages: dict[str, int]) -> None:
+    spec = funnel.spec
+    for key in ("revenue", "renewal", "qualified"):
+        name = getattr(roi, key)
+        if name is None:
+            continue
+        if name not in stages:
+            raise funnel.error(
+                f"roi.{key}", f"unknown stage '{name}'{did_you_mean(name, list(stages))}"
+            )
+        if key != "qualified" and spec.stages[stages[name]].value is None:
+            raise funnel.error(
+                f"roi.{key}",
+                f"stage '{name}' has no value: (the amount column to count as revenue)",
+            )
+    if (roi.spend.date is None) == (roi.spend.month is None):
+        raise funnel.error("roi.spend", "spend needs exactly one of date: (a day) or month:")
+    if roi.subscriptions is not None and spec.sources[spec.primary_source].account is None:
+        raise funnel.error(
+            "roi.subscriptions",
+            "subscriptions are matched to leads by account: declare account: on the first source",
+        )

@@ -1,0 +1,38 @@
+"""The closed choices of a funnel definition, as plain enums.
+
+Kept apart from the pydantic models so that start-up code (metrics/periods.py, imported by the
+CLI) can use them without importing pydantic or yaml.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Shape(StrEnum):
+    wide = "wide"  # one row per id, one column per stage time
+    long = "long"  # one row per stage change: id, stage value, time
+    snapshot = "snapshot"  # one row per id with its current stage only
+    lookup = "lookup"  # attributes keyed by a column of the funnel's rows (docs/real-data.md)
+
+
+class Order(StrEnum):
+    backfill = "backfill"
+    strict = "strict"
+
+
+class Grain(StrEnum):
+    lead = "lead"
+    account = "account"
+
+
+class WeekStart(StrEnum):
+    """The first day of a summary/cohort week (`week_start:`); monday gives ISO weeks."""
+
+    monday = "monday"
+    tuesday = "tuesday"
+    wednesday = "wednesday"
+    thursday = "thursday"
+    friday = "friday"
+    saturday = "saturday"
+    sunday = "sunday"
