@@ -420,7 +420,7 @@ def write_rejects(rejects: list[Reject], path: Path) -> None:
     import csv
     import io
 
-    from funnelcli.engine.output import write_atomic
+    from funnelcli.engine.store import write_atomic
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

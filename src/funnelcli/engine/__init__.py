@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from funnelcli.engine import copies as cache
-from funnelcli.engine import headers
+from funnelcli.engine import headers, store
 from funnelcli.engine.ragged import explain_one_column, looks_like_one_column
 from funnelcli.engine.results import ResultStore
 from funnelcli.engine.store import default_cache_dir
-from funnelcli.engine.text import head_bytes, readable, transcode
+from funnelcli.engine.text import readable, transcode
 from funnelcli.errors import DataError, FunnelError, QueryError
 from funnelcli.spec import Funnel, Shape, SourceSpec
 from funnelcli.sql import amounts as money
@@ -217,9 +217,7 @@ class Engine:
         encoding = encodings[0]
         if len(set(encodings)) > 1:  # a glob mixing encodings: read every file as UTF-8
             paths = [
-                str(transcode(f, "latin-1", self._cache_dir, head_bytes(f)))
-                if e == "latin-1"
-                else p
+                str(transcode(f, "latin-1", self._cache_dir)) if e == "latin-1" else p
                 for f, p, e in zip(found.files, paths, encodings, strict=True)
             ]
             encoding = "utf-8"
@@ -356,7 +354,6 @@ class Engine:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
-            self._store.discard()
         self.connection.close()
 
     def _result_store(self, cache_dir: Path, views: list[str]) -> ResultStore:
@@ -368,11 +365,11 @@ class Engine:
             "funnelcli": __version__,
             "engine": self._duckdb.__version__,
             "views": views,
-            "files": [cache.fingerprint(f) for f in files],
+            "files": [store.fingerprint(f) for f in files],
         }
-        store = ResultStore(cache_dir, context)
-        cache.ensure_dir(store.folder)
-        return store
+        results = ResultStore(cache_dir, context)
+        store.ensure_dir(results.folder)
+        return results
 
     def headers(self) -> dict[str, dict[str, str]]:
         """Each source's columns and their DuckDB types, as DuckDB reads them (sniffs the CSVs)."""
@@ -521,12 +518,7 @@ class Engine:
             return None
         if not store.storable(columns):
             return None
-        try:
-            _, switched = self._tolerant(store.copy_statement(query, columns), source_name)
-            kept = store.commit(key, columns, switched)
-        except BaseException:
-            store.discard()
-            raise
+        kept = store.keep(key, query, columns, lambda copy: self._tolerant(copy, source_name)[1])
         return store.read(kept, self._duckdb)
 
     def _fetch(self, sql: str, *, source_name: str | None = None) -> list[tuple[Any, ...]]:
@@ -639,29 +631,19 @@ class Engine:
         """Write the copy sorted by `sort` (NULLs last). Most exports are already in entry
         order: when their first rows are, the copy is written in file order (no sort: at 10M
         rows 1.4 s and 2.7 GiB less) and checked; one that is not after all is sorted then."""
-        cache.ensure_dir(cache_dir)
+        store.ensure_dir(cache_dir)
         target = cache.parquet_path(cache_dir, key)
-        temp = cache.temp_path(cache_dir, key)
         select = exp.select(exp.Star()).from_(body.subquery("v"))
         column = sort if sort is not None and sort in dict(self._describe(body, name)) else None
-        try:
+        with store.replacing(target) as temp:
             if column is not None and self._in_order(body.limit(_HEAD_ROWS), column, name):
                 rows = self._copy(select, temp, name, in_file_order=True)
                 if not self._in_order(_read_parquet(temp), column, name):
-                    unsorted = cache.temp_path(cache_dir, f"{key}-unsorted")
-                    os.replace(temp, unsorted)
-                    try:
+                    with store.scratch(temp) as unsorted:
+                        os.replace(temp, unsorted)
                         rows = self._copy(_sorted(_read_parquet(unsorted), column), temp, name)
-                    finally:
-                        with contextlib.suppress(OSError):
-                            os.unlink(unsorted)
             else:
                 rows = self._copy(_sorted(select, column), temp, name)
-            os.replace(temp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
         cache.record_entry(cache_dir, key, name, self.files[name].files, rows)
         return target
 

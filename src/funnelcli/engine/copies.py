@@ -10,10 +10,7 @@ format. Change any of them and the old entry is simply not found (and is replace
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
 import json
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,12 +19,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from funnelcli.engine import store
 from funnelcli.errors import FunnelError
 
 FORMAT = 1
 RESULTS = "results"  # the stored query results (results.py), one folder down
 READINGS = "readings"  # what sniffing each CSV found (reading_memo), one folder down
-_BLOCK = 64 * 1024
 _SUFFIX = ".parquet"
 _META = ".json"
 
@@ -56,30 +53,6 @@ class CacheEntry:
         }
 
 
-def fingerprint(path: Path) -> str:
-    """Path, size, mtime and a hash of the first and last 64 KiB: cheap even for huge files,
-    and an edit that keeps size and mtime still changes the key when it touches either end."""
-    stat = path.stat()
-    resolved = str(path.resolve())
-    # ctime and inode only decide whether the ends are read again in this process: any write,
-    # or setting the mtime back, moves the ctime.
-    edges = _edges(resolved, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
-    return f"{resolved}|{stat.st_size}|{stat.st_mtime_ns}|{edges}"
-
-
-@functools.lru_cache(maxsize=256)
-def _edges(path: str, size: int, *_unchanged: int) -> str:
-    """The hash of a file's first and last 64 KiB, read once per process for an unchanged file:
-    a --cache run fingerprints each file for its copy and again for its results."""
-    digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as stream:
-        digest.update(stream.read(_BLOCK))
-        if size > _BLOCK:
-            stream.seek(max(_BLOCK, size - _BLOCK))
-            digest.update(stream.read(_BLOCK))
-    return digest.hexdigest()
-
-
 def cache_key(
     source: BaseModel,
     files: Sequence[Path],
@@ -93,17 +66,11 @@ def cache_key(
         "format": FORMAT,
         "engine": engine_version,
         "source": source.model_dump(mode="json"),
-        "files": [fingerprint(f) for f in files],
+        "files": [store.fingerprint(f) for f in files],
         "sort": sort_column,
         "reading": reading,
     }
-    return _name(parts)
-
-
-def _name(parts: dict[str, Any]) -> str:
-    """A file name (40 hex digits) that changes with any of `parts`."""
-    text = json.dumps(parts, sort_keys=True, ensure_ascii=False)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
+    return store.key(parts)
 
 
 class ReadingMemo:
@@ -120,8 +87,8 @@ class ReadingMemo:
             "source": source.model_dump(mode="json"),
             "files": [str(f.resolve()) for f in files],
         }
-        self.path = cache_dir / READINGS / f"{_name(parts)}{_META}"
-        self._prints = [fingerprint(f) for f in files]
+        self.path = cache_dir / READINGS / f"{store.key(parts)}{_META}"
+        self._prints = [store.fingerprint(f) for f in files]
 
     def load(self) -> dict[str, Any] | None:
         """The recorded findings, or None when absent, unreadable or made from other files."""
@@ -135,26 +102,16 @@ class ReadingMemo:
         return found if isinstance(found, dict) else None
 
     def save(self, found: dict[str, Any]) -> None:
-        from funnelcli.engine.output import write_atomic
-
         try:
-            ensure_dir(self.path.parent)
+            store.ensure_dir(self.path.parent)
             text = json.dumps({"files": self._prints, "found": found}, ensure_ascii=False)
-            write_atomic(self.path, text + "\n")
+            store.write_atomic(self.path, text + "\n")
         except (OSError, FunnelError):
             pass  # only a lost speed-up: the next run probes again
 
 
 def parquet_path(cache_dir: Path, key: str) -> Path:
     return cache_dir / f"{key}{_SUFFIX}"
-
-
-def ensure_dir(cache_dir: Path) -> Path:
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise FunnelError(f"{cache_dir}: cannot create the cache folder: {exc.strerror}") from None
-    return cache_dir
 
 
 def read_entry(cache_dir: Path, key: str) -> CacheEntry | None:
@@ -180,15 +137,13 @@ def read_entry(cache_dir: Path, key: str) -> CacheEntry | None:
 def record_entry(cache_dir: Path, key: str, source: str, files: Sequence[Path], rows: int) -> None:
     """Write the entry's record (after its Parquet file is in place) and drop older entries
     built from the same files, which can no longer be hit."""
-    from funnelcli.engine.output import write_atomic
-
     names = [str(f.resolve()) for f in files]
     for entry in entries(cache_dir):
         if entry.key != key and list(entry.files) == names:
             remove_entry(cache_dir, entry.key)
     created = datetime.now(UTC).replace(microsecond=0).isoformat()
     record = {"source": source, "files": names, "rows": rows, "created": created}
-    write_atomic(cache_dir / f"{key}{_META}", json.dumps(record, ensure_ascii=False) + "\n")
+    store.write_atomic(cache_dir / f"{key}{_META}", json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def remove_entry(cache_dir: Path, key: str) -> None:
@@ -225,11 +180,6 @@ def clear(cache_dir: Path) -> tuple[int, int]:
         with contextlib.suppress(OSError):
             (cache_dir / ours).rmdir()
     return removed, size
-
-
-def temp_path(cache_dir: Path, key: str) -> Path:
-    """Where an entry is written before it is renamed into place (atomic for readers)."""
-    return cache_dir / f".{key}.{os.getpid()}.tmp"
 
 
 def _files(cache_dir: Path, suffix: str) -> Iterator[Path]:

@@ -20,11 +20,10 @@ instead of served.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,12 +31,13 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from funnelcli.engine import copies as cache
+from funnelcli.engine import store
 from funnelcli.sql.ast import copy_to_parquet, lockdown
 
 if TYPE_CHECKING:
     import duckdb
 
-FORMAT = 1
+FORMAT = 2  # 2: one key hash (store.key) over the context, the SQL and the reading
 KEEP = 500  # entries kept (newest by use); each is a few KiB
 _STORED_AS = {"HUGEINT": "DECIMAL(38,0)"}
 
@@ -58,13 +58,12 @@ class ResultStore:
     def __init__(self, cache_dir: Path, context: dict[str, Any]) -> None:
         """`context`: what besides the SQL decides every result (views, files, versions)."""
         self.folder = cache_dir / cache.RESULTS
-        self.scratch = cache.temp_path(self.folder, f"result-{secrets.token_hex(6)}")
-        self._context = json.dumps({"format": FORMAT, **context}, sort_keys=True)
+        self.scratch = store.temp_path(self.folder / f"result-{secrets.token_hex(6)}")
+        self._context = {"format": FORMAT, **context}
         self._reader: duckdb.DuckDBPyConnection | None = None
 
     def key(self, sql: str, slow: bool) -> str:
-        text = json.dumps({"context": self._context, "sql": sql, "slow": slow})
-        return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
+        return store.key({"context": self._context, "sql": sql, "slow": slow})
 
     def find(self, key: str) -> Stored | None:
         """The entry under `key`, or None when it is absent or its record is unreadable."""
@@ -88,27 +87,25 @@ class ResultStore:
             type_name in _STORED_AS or "HUGEINT" not in type_name for _, type_name in columns
         )
 
-    def copy_statement(self, query: exp.Expr, columns: Sequence[tuple[str, str]]) -> str:
-        """`COPY (query) TO <scratch>`, HUGEINT columns as DECIMAL(38,0)."""
+    def keep(
+        self,
+        key: str,
+        query: exp.Expr,
+        columns: Sequence[tuple[str, str]],
+        run: Callable[[str], bool],
+    ) -> Stored:
+        """Store the query's rows under `key`: `run` executes the COPY statement it is given (to
+        the scratch file allowed up front) and says whether the views switched meanwhile."""
         select = exp.select(
             *(_as(name, _STORED_AS.get(type_name)) for name, type_name in columns)
         ).from_(exp.Subquery(this=query.copy(), alias=exp.TableAlias(this=exp.to_identifier("q"))))
-        return copy_to_parquet(select, str(self.scratch)).sql(dialect="duckdb")
-
-    def commit(self, key: str, columns: Sequence[tuple[str, str]], slow: bool) -> Stored:
-        """Move the scratch file written by copy_statement() into place under `key`."""
-        from funnelcli.engine.output import write_atomic
-
         parquet = self.folder / f"{key}.parquet"
-        os.replace(self.scratch, parquet)
+        with store.replacing(parquet, self.scratch) as scratch:
+            slow = run(copy_to_parquet(select, str(scratch)).sql(dialect="duckdb"))
         record = {"columns": [list(c) for c in columns], "slow": slow}
-        write_atomic(self.folder / f"{key}.json", json.dumps(record) + "\n")
+        store.write_atomic(self.folder / f"{key}.json", json.dumps(record) + "\n")
         prune(self.folder)
         return Stored(parquet=parquet, columns=tuple(columns), slow=slow)
-
-    def discard(self) -> None:
-        with contextlib.suppress(OSError):
-            self.scratch.unlink()
 
     def read(self, stored: Stored, duckdb_module: Any) -> duckdb.DuckDBPyConnection | None:
         """A cursor over the entry's rows with the original column types, from a connection

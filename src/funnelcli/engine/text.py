@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import codecs
 import gzip
-import hashlib
-import os
-import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
+from funnelcli.engine import store
 from funnelcli.errors import DataError
 
 _SAMPLE = 1 << 16
 _CHUNK = 1 << 20
-_CACHE_VERSION = "1"
 
 
 def _open(path: Path) -> BinaryIO:
@@ -106,67 +105,64 @@ def readable(path: Path, declared: str, cache_dir: Path) -> tuple[Path, str]:
         return path, "utf-8"
     if encoding == "latin-1":
         return path, "latin-1"
-    return transcode(path, encoding, cache_dir, head), "utf-8"
+    return transcode(path, encoding, cache_dir), "utf-8"
 
 
-def cache_key(path: Path, *parts: str, head: bytes = b"") -> str:
-    """A name for a derived copy that changes whenever the original changes."""
-    stat = path.stat()
-    digest = hashlib.sha256()
-    for part in (_CACHE_VERSION, str(path.resolve()), str(stat.st_size), str(stat.st_mtime_ns)):
-        digest.update(part.encode() + b"\0")
-    for part in parts:
-        digest.update(part.encode() + b"\0")
-    digest.update(head)
-    return digest.hexdigest()[:24]
+TEXT_FORMAT = 2  # 2: named by store.key of the file's fingerprint (was a sha256 of its head)
 
 
-def transcode(path: Path, encoding: str, cache_dir: Path, head: bytes) -> Path:
-    """Stream `path` from `encoding` into `<cache>/text/<key>.csv` (UTF-8); reuse if present."""
-    target = cache_dir / "text" / f"{cache_key(path, encoding, head=head)}.csv"
+def copy_path(folder: Path, kind: str, original: Path, *parts: str) -> Path:
+    """`<folder>/<kind>/<key>.csv`: a derived copy's name, which changes whenever the original
+    (path, size, mtime, first and last 64 KiB) or any of `parts` does."""
+    name = store.key(
+        {"format": TEXT_FORMAT, "file": store.fingerprint(original), "parts": list(parts)}
+    )
+    return folder / kind / f"{name}.csv"
+
+
+@contextmanager
+def writing_copy(target: Path) -> Iterator[TextIO]:
+    """A UTF-8 copy in `target`'s folder (created if needed), in place when the block ends."""
+    with ExitStack() as stack:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            stream = stack.enter_context(store.writing(target))
+        except OSError as exc:
+            raise DataError(
+                f"cannot write the cache ({exc.strerror}); "
+                "set FUNNELCLI_CACHE_DIR to a writable folder",
+                file=str(target.parent),
+            ) from None
+        yield stream
+
+
+def transcode(path: Path, encoding: str, folder: Path) -> Path:
+    """Stream `path` from `encoding` into `<folder>/text/<key>.csv` (UTF-8); reuse if present."""
+    target = copy_path(folder, "text", path, encoding)
     if target.exists():
         return target
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    fd, temp = cache_temp(target)
     line = 1
     done = 0
-    try:
-        with _open(path) as source, os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            while True:
-                chunk = source.read(_CHUNK)
-                try:
-                    text = decoder.decode(chunk, final=not chunk)
-                except UnicodeDecodeError as exc:
-                    partial = chunk[: exc.start].decode(encoding, errors="replace")
-                    at = line + partial.count("\n")
-                    raise DataError(
-                        f"bytes at offset {done + exc.start} are not valid {encoding} "
-                        "(declare the right encoding: or use encoding: auto)",
-                        file=str(path),
-                        line=at,
-                    ) from None
-                if text:
-                    text = text.removeprefix("\ufeff") if done == 0 else text
-                    out.write(text)
-                    line += text.count("\n")
-                done += len(chunk)
-                if not chunk:
-                    break
-        os.replace(temp, target)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    with _open(path) as source, writing_copy(target) as out:
+        while True:
+            chunk = source.read(_CHUNK)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                partial = chunk[: exc.start].decode(encoding, errors="replace")
+                at = line + partial.count("\n")
+                raise DataError(
+                    f"bytes at offset {done + exc.start} are not valid {encoding} "
+                    "(declare the right encoding: or use encoding: auto)",
+                    file=str(path),
+                    line=at,
+                ) from None
+            if text:
+                text = text.removeprefix("\ufeff") if done == 0 else text
+                out.write(text)
+                line += text.count("\n")
+            done += len(chunk)
+            if not chunk:
+                break
     return target
-
-
-def cache_temp(target: Path) -> tuple[int, str]:
-    """A temporary file beside `target` in the cache (created if needed), for an atomic rename."""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return tempfile.mkstemp(dir=target.parent, suffix=".part")
-    except OSError as exc:
-        raise DataError(
-            f"cannot write the cache ({exc.strerror}); "
-            "set FUNNELCLI_CACHE_DIR to a writable folder",
-            file=str(target.parent),
-        ) from None

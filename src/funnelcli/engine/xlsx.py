@@ -9,13 +9,12 @@ keep their value (integral floats lose the `.0`); empty cells become empty field
 from __future__ import annotations
 
 import csv
-import os
 import zipfile
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from funnelcli.engine.text import cache_key, cache_temp
+from funnelcli.engine.text import copy_path, writing_copy
 from funnelcli.errors import DataError
 
 
@@ -42,7 +41,7 @@ def _cell(value: Any) -> str:
 
 def xlsx_to_csv(path: Path, sheet: str | int | None, cache_dir: Path) -> Path:
     """The sheet (name, 0-based index, or the first) as `<cache>/xlsx/<key>.csv`."""
-    target = cache_dir / "xlsx" / f"{cache_key(path, 'xlsx', repr(sheet))}.csv"
+    target = copy_path(cache_dir, "xlsx", path, repr(sheet))
     if target.exists():
         return target
     from openpyxl import load_workbook
@@ -63,16 +62,10 @@ def xlsx_to_csv(path: Path, sheet: str | int | None, cache_dir: Path) -> Path:
             worksheet = workbook[sheet]
         else:
             raise SheetNotFound(sheet, names)
-        fd, temp = cache_temp(target)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-                writer = csv.writer(out)
-                for row in worksheet.iter_rows(values_only=True):
-                    writer.writerow([_cell(v) for v in row])
-            os.replace(temp, target)
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
+        with writing_copy(target) as out:
+            writer = csv.writer(out)
+            for row in worksheet.iter_rows(values_only=True):
+                writer.writerow([_cell(v) for v in row])
     finally:
         workbook.close()
     return target
