@@ -19,10 +19,10 @@ from sqlglot import exp
 
 from funnelcli.engine import copies as cache
 from funnelcli.engine import headers, store
-from funnelcli.engine.ragged import explain_one_column, looks_like_one_column
+from funnelcli.engine.headers import explain_one_column, looks_like_one_column
 from funnelcli.engine.results import ResultStore
 from funnelcli.engine.store import default_cache_dir
-from funnelcli.engine.text import readable, transcode
+from funnelcli.engine.text import SheetNotFound, readable, transcode, xlsx_to_csv
 from funnelcli.errors import DataError, FunnelError, QueryError
 from funnelcli.spec import Funnel, Shape, SourceSpec
 from funnelcli.sql import amounts as money
@@ -196,8 +196,6 @@ class Engine:
 
     def _csv_view(self, name: str, source: SourceSpec, found: SourceFiles) -> exp.Select:
         """Readable copies (transcoded / converted), tolerant headers, typed times, rejects."""
-        from funnelcli.engine.xlsx import SheetNotFound, xlsx_to_csv
-
         paths: list[str] = []
         encodings: list[str] = []
         for file in found.files:

@@ -1,18 +1,27 @@
-"""Text encodings of CSV sources: detection and streaming transcoding to a cached UTF-8 copy.
+"""Sources as text DuckDB can read: encodings detected and transcoded, .xlsx sheets converted.
 
 DuckDB reads UTF-8 and Latin-1 itself. UTF-16 and GB18030/GBK (what Excel on Chinese Windows
 writes) are decoded here chunk by chunk (an incremental decoder, never the whole file in memory)
-into a UTF-8 copy in the cache directory. The original file is only ever opened for reading.
+into a UTF-8 copy in the copies folder (store.CopiesFolder). The original file is only ever
+opened for reading.
+
+DuckDB's excel extension needs a download, which is not available offline, so an .xlsx sheet is
+converted row by row (openpyxl's read-only mode, never the whole workbook in memory) to a CSV
+that DuckDB then reads like any other. Dates stored as Excel dates become ISO text; numbers
+keep their value (integral floats lose the `.0`); empty cells become empty fields.
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
 import gzip
+import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import date, datetime, time
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from funnelcli.engine import store
 from funnelcli.errors import DataError
@@ -88,7 +97,7 @@ def _looks_chinese(text: str) -> bool:
     return sum(b[1] >= 0x80 for b in pairs) * 2 > len(pairs)
 
 
-def readable(path: Path, declared: str, cache_dir: Path) -> tuple[Path, str]:
+def readable(path: Path, declared: str, folder: Path) -> tuple[Path, str]:
     """(file DuckDB should read, the encoding to give DuckDB) for a CSV source file.
 
     UTF-8 (with or without BOM) and Latin-1 are read in place; everything else is transcoded
@@ -105,7 +114,7 @@ def readable(path: Path, declared: str, cache_dir: Path) -> tuple[Path, str]:
         return path, "utf-8"
     if encoding == "latin-1":
         return path, "latin-1"
-    return transcode(path, encoding, cache_dir), "utf-8"
+    return transcode(path, encoding, folder), "utf-8"
 
 
 TEXT_FORMAT = 2  # 2: named by store.key of the file's fingerprint (was a sha256 of its head)
@@ -165,4 +174,57 @@ def transcode(path: Path, encoding: str, folder: Path) -> Path:
             done += len(chunk)
             if not chunk:
                 break
+    return target
+
+
+class SheetNotFound(Exception):
+    """The requested sheet is not in the workbook (the caller names the YAML key)."""
+
+    def __init__(self, sheet: str | int, names: list[str]) -> None:
+        super().__init__(str(sheet))
+        self.sheet = sheet
+        self.names = names
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def xlsx_to_csv(path: Path, sheet: str | int | None, folder: Path) -> Path:
+    """The sheet (name, 0-based index, or the first) as `<folder>/xlsx/<key>.csv`."""
+    target = copy_path(folder, "xlsx", path, repr(sheet))
+    if target.exists():
+        return target
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise DataError(f"not a readable .xlsx workbook ({exc})", file=str(path)) from None
+    try:
+        names = list(workbook.sheetnames)
+        if sheet is None:
+            worksheet = workbook[names[0]]
+        elif isinstance(sheet, int):
+            if not 0 <= sheet < len(names):
+                raise SheetNotFound(sheet, names)
+            worksheet = workbook[names[sheet]]
+        elif sheet in names:
+            worksheet = workbook[sheet]
+        else:
+            raise SheetNotFound(sheet, names)
+        with writing_copy(target) as out:
+            writer = csv.writer(out)
+            for row in worksheet.iter_rows(values_only=True):
+                writer.writerow([_cell(v) for v in row])
+    finally:
+        workbook.close()
     return target
