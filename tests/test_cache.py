@@ -234,9 +234,7 @@ def test_the_copy_is_sorted_whatever_the_file_order(
 
     import duckdb
 
-    from funnelcli import engine
-
-    monkeypatch.setattr(engine, "_HEAD_ROWS", 1000)  # the check's head: a third of the file
+    monkeypatch.setattr(cache, "ORDER_CHECK_ROWS", 1000)  # the check's head: a third of the file
     leads = repo / "sample_data" / "leads.csv"
     header, *rows = leads.read_text().splitlines(keepends=True)
     if order == "newest first":
@@ -357,16 +355,16 @@ def test_a_given_as_of_keeps_the_per_key_layer_once_unless_rereading_is_cheap(
 
 def _statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every SQL statement the engine runs from now on."""
-    from funnelcli.engine import Engine
+    from funnelcli.engine.session import Session
 
     seen: list[str] = []
-    original = Engine._execute
+    original = Session.run
 
-    def recording(self: Engine, sql: str, **kwargs: Any) -> Any:
+    def recording(self: Session, sql: str, **kwargs: Any) -> Any:
         seen.append(sql)
         return original(self, sql, **kwargs)
 
-    monkeypatch.setattr(Engine, "_execute", recording)
+    monkeypatch.setattr(Session, "run", recording)
     return seen
 
 
@@ -461,7 +459,7 @@ def test_a_type_parquet_would_change_is_run_not_served(repo: Path) -> None:
     funnel = load_funnel(repo / "funnels" / "default.yaml")
     sql = "SELECT '101'::BIT AS flags, [1, 2]::INTEGER[2] AS pair, 3 AS n"
     with open_engine(funnel) as engine:
-        direct = engine.connection.execute(sql).description
+        direct = engine.session.run(sql).description
     for _ in range(2):
         with open_engine(funnel, parquet_cache=repo / "cache") as engine:
             cursor = engine._run(sql)
@@ -504,13 +502,14 @@ def test_a_result_that_needed_the_tolerant_reading_restores_it_when_read_back(
     a stored result computed that way switches them again when read back, so the rejects
     reported next to it are the same."""
     from funnelcli.engine import Engine
+    from funnelcli.engine.session import Session
 
     funnel = load_funnel(repo / "funnels" / "default.yaml")
     switches: list[bool] = []
     failed: list[str] = []
-    original = Engine._execute
+    original = Session.run
 
-    def failing_once(self: Engine, sql: str, **kwargs: Any) -> Any:
+    def failing_once(self: Session, sql: str, **kwargs: Any) -> Any:
         if sql.startswith("COPY") and "results" in sql and not failed:
             failed.append(sql)
             raise DataError("a value the typed read cannot parse")
@@ -520,15 +519,15 @@ def test_a_result_that_needed_the_tolerant_reading_restores_it_when_read_back(
         switches.append(True)
         return True
 
-    monkeypatch.setattr(Engine, "_execute", failing_once)
-    monkeypatch.setattr(Engine, "_slow_views", slow)
+    monkeypatch.setattr(Session, "run", failing_once)
+    monkeypatch.setattr(Engine, "_tolerate", slow)
     query = "SELECT count(*) AS n FROM source_leads"
     for _ in range(2):
         with open_engine(funnel, parquet_cache=repo / "cache") as engine:
             assert engine.records(query) == [{"n": 3000}]
     assert len(failed) == 1 and len(switches) == 2  # computed after switching; read back
     (record,) = (repo / "cache" / "results").glob("*.json")
-    assert json.loads(record.read_text())["slow"] is True
+    assert json.loads(record.read_text())["tolerant"] is True
 
 
 def test_cache_build_warms_the_copies_a_report_then_reads(repo: Path) -> None:

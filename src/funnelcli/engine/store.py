@@ -24,6 +24,11 @@ from typing import Any, TextIO
 from funnelcli.errors import FunnelError
 
 _BLOCK = 64 * 1024
+# The cache folder: Parquet copies of sources at the top (copies.py), the rest one folder down.
+RESULTS = "results"  # stored query results (results.py)
+READINGS = "readings"  # what probing each CSV found (views.ReadingMemo)
+TEXT = "text"  # transcoded copies (text.py)
+XLSX = "xlsx"  # converted sheets (text.py)
 
 
 def default_cache_dir() -> Path:

@@ -147,7 +147,7 @@ def writing_copy(target: Path) -> Iterator[TextIO]:
 
 def transcode(path: Path, encoding: str, folder: Path) -> Path:
     """Stream `path` from `encoding` into `<folder>/text/<key>.csv` (UTF-8); reuse if present."""
-    target = copy_path(folder, "text", path, encoding)
+    target = copy_path(folder, store.TEXT, path, encoding)
     if target.exists():
         return target
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
@@ -200,7 +200,7 @@ def _cell(value: Any) -> str:
 
 def xlsx_to_csv(path: Path, sheet: str | int | None, folder: Path) -> Path:
     """The sheet (name, 0-based index, or the first) as `<folder>/xlsx/<key>.csv`."""
-    target = copy_path(folder, "xlsx", path, repr(sheet))
+    target = copy_path(folder, store.XLSX, path, repr(sheet))
     if target.exists():
         return target
     from openpyxl import load_workbook

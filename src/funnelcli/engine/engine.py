@@ -1,0 +1,329 @@
+"""The Engine, a locked-down DuckDB session over a funnel's declared sources, and open_engine.
+
+open_engine resolves the files, opens the session, probes and registers each source as a view
+(views.py), reads funnel sources through their Parquet copies with the cache (copies.py), and
+locks DuckDB down to the files it may read; the Engine it yields runs queries, keeps their
+results with the cache (results.py), and locates and lists the values it cannot read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from funnelcli.engine import copies, store
+from funnelcli.engine.copies import Copy
+from funnelcli.engine.files import SourceFiles, resolve_files
+from funnelcli.engine.results import ResultStore
+from funnelcli.engine.session import Progress, Session
+from funnelcli.engine.views import (
+    CsvSource,
+    ReadingMemo,
+    ReadMode,
+    Reject,
+    SourceViews,
+    create_view,
+    locate_query,
+    parquet_view,
+    probe_csv,
+)
+from funnelcli.errors import DataError
+from funnelcli.spec import Funnel, SourceSpec
+from funnelcli.sql import amounts as money
+from funnelcli.sql.ast import source_view, table
+
+if TYPE_CHECKING:
+    from funnelcli.engine.session import Cursor
+
+AMOUNT = "AMOUNT"  # pseudo-type of money columns (CompiledFunnel.typed_columns, unreadable())
+
+
+class Engine:
+    """A DuckDB session that can read the funnel's declared sources and nothing else.
+
+    Made by open_engine (the constructor only keeps what it is given). With the cache, funnel
+    sources are read from their Parquet copies (`copies`), while row numbers of unreadable
+    values still count in the original files; and query results are kept and read back.
+    """
+
+    def __init__(
+        self,
+        funnel: Funnel,
+        files: Mapping[str, SourceFiles],
+        session: Session,
+        views: SourceViews,
+        folder: store.CopiesFolder,
+        *,
+        copies: Mapping[str, Copy] | None = None,
+        file_order: Mapping[str, exp.Select] | None = None,
+        results: ResultStore | None = None,
+    ) -> None:
+        """`file_order`: the view each copy was made of (its rows in the files' order)."""
+        self.funnel = funnel
+        self._files = MappingProxyType(dict(files))
+        self._session = session
+        self._views = views
+        self._folder = folder
+        self._copies = MappingProxyType(dict(copies or {}))
+        self._file_order = dict(file_order or {})
+        self._results = results
+
+    @property
+    def files(self) -> Mapping[str, SourceFiles]:
+        """Each source's files (the funnel's and the extra views'), read-only."""
+        return self._files
+
+    @property
+    def copies(self) -> Mapping[str, Copy]:
+        """Each funnel source's Parquet copy (with the cache), read-only."""
+        return self._copies
+
+    @property
+    def session(self) -> Session:
+        """The DuckDB session (tests and diagnostics: settings, raw statements)."""
+        return self._session
+
+    def headers(self) -> dict[str, dict[str, str]]:
+        """Each source's columns and their DuckDB types, as DuckDB reads them (sniffs the CSVs)."""
+        return {name: dict(self.columns(name)) for name in self.funnel.spec.sources}
+
+    def columns(self, source: str) -> list[tuple[str, str]]:
+        return self._session.describe(table(source_view(source)), source=source)
+
+    def records(
+        self, sql: str, *, exact: bool = True, source_name: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Run a query; its (small, aggregated) rows as dicts. `exact`: DECIMAL values stay
+        Decimal; else they arrive as floats, which is what the report shows anyway.
+        `source_name`: the source an unreadable-data error is about, when the query reads one."""
+        cursor = self._run(sql, source_name)
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+        if not exact:
+            rows = [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def first_unreadable(
+        self, source_name: str, column: str, type_name: str
+    ) -> tuple[int, str] | None:
+        """(row number, raw text) of the first value of `column` that does not cast to type.
+
+        `type_name` "AMOUNT" checks the money-parsing rules (money.py) instead of a cast.
+        """
+        raw = exp.column(column, quoted=True)
+        if type_name == AMOUNT:
+            bad = money.unparseable(raw, self._type_of(source_name, column))
+        else:
+            typed = exp.TryCast(this=raw.copy(), to=exp.DataType.build(type_name))
+            bad = exp.and_(typed.is_(exp.null()), exp.not_(raw.copy().is_(exp.null())))
+        query = locate_query(self._in_file_order(source_name), column, bad)
+        rows = self._session.fetch(query, source=source_name)
+        return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
+    def count_unparseable(self, source_name: str, column: str) -> int:
+        """How many values of `column` are non-empty text that is not an amount (money.py)."""
+        sql_type = self._type_of(source_name, column)
+        if money.is_numeric_type(sql_type):
+            return 0  # DuckDB read every value as a number: nothing to parse
+        bad = money.unparseable(exp.column(column, quoted=True), sql_type)
+        query = exp.select(exp.alias_(exp.func("count_if", bad), "n")).from_(
+            table(source_view(source_name))
+        )
+        rows = self.records(query.sql(dialect="duckdb"), source_name=source_name)
+        return int(rows[0]["n"] or 0)
+
+    def _type_of(self, source: str, column: str) -> str:
+        return dict(self.columns(source)).get(column, "VARCHAR")
+
+    def reject_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(rows rejected per source, values rejected per reason) over every source."""
+        return self._views.reject_counts()
+
+    def rejects(self) -> list[Reject]:
+        """Every rejected value, file by file in line order."""
+        return self._views.rejects()
+
+    def close(self) -> None:
+        try:
+            self._session.close()
+        finally:
+            self._folder.close()
+
+    def _in_file_order(self, source: str) -> exp.Expr:
+        """What row numbers are counted over: the CSV view, not its (re-sorted) Parquet copy."""
+        body = self._file_order.get(source)
+        if body is None:
+            return table(source_view(source))
+        return exp.Subquery(this=body.copy(), alias=exp.TableAlias(this=exp.to_identifier("u")))
+
+    def _run(self, sql: str, source: str | None = None) -> Cursor:
+        """Execute (or, with the cache, read back a stored result); a value the fast (typed)
+        CSV read rejects switches to the tolerant views."""
+        if self._results is not None:
+            stored = self._stored(sql, self._results, source)
+            if stored is not None:
+                return stored
+        return self._tolerant(sql, source)[0]
+
+    def _tolerant(self, sql: str, source: str | None = None) -> tuple[Cursor, bool]:
+        """Execute; a value the fast (typed) CSV read rejects switches to the tolerant views
+        and runs it again. With whether that switch happened."""
+        try:
+            return self._session.run(sql, source=source), False
+        except DataError:
+            if not self._tolerate():
+                raise
+            return self._session.run(sql, source=source), True
+
+    def _tolerate(self) -> bool:
+        """Read every source still read fast as tolerant from now on; False if none was."""
+        return bool(self._views.tolerate())
+
+    def _stored(self, sql: str, results: ResultStore, source: str | None = None) -> Cursor | None:
+        """The query's result through the result store: read back when stored, else computed
+        into it. None when the result's types cannot be stored (then it is just run)."""
+        key = results.key(sql, self._views.modes())
+        found = results.find(key)
+        if found is not None:
+            if found.tolerant:  # the rejects and their counts come from the tolerant views
+                self._tolerate()
+            cursor = results.read(found)
+            if cursor is not None:
+                return cursor
+        query: exp.Expr = exp.maybe_parse(sql, dialect="duckdb")
+        try:
+            columns = self._session.describe(query)
+        except DataError:
+            return None
+        if not results.storable(columns):
+            return None
+        kept = results.keep(key, query, columns, lambda copy: self._tolerant(copy, source)[1])
+        return results.read(kept)
+
+
+@contextmanager
+def open_engine(
+    funnel: Funnel,
+    data_dir: Path | None = None,
+    extra: Mapping[str, tuple[SourceSpec, SourceFiles]] | None = None,
+    *,
+    parquet_cache: Path | None = None,
+    progress: Progress | None = None,
+) -> Iterator[Engine]:
+    """Resolve the funnel's files and yield a locked-down engine over them (and `extra`: more
+    readable views, e.g. `roi:` spend), reporting each statement's progress to `progress`.
+
+    `parquet_cache` (a cache folder) reads each funnel source from its Parquet copy there,
+    stores query results there and keeps what probing found."""
+    engine = _set_up(funnel, resolve_files(funnel, data_dir), extra or {}, parquet_cache, progress)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def _set_up(
+    funnel: Funnel,
+    resolved: Mapping[str, SourceFiles],
+    extra: Mapping[str, tuple[SourceSpec, SourceFiles]],
+    cache_dir: Path | None,
+    progress: Progress | None,
+) -> Engine:
+    """Open the session, register every source's view, build or find the copies, lock down."""
+    from funnelcli import __version__
+
+    sources = {**funnel.spec.sources, **{name: spec for name, (spec, _) in extra.items()}}
+    files = {**resolved, **{name: found for name, (_, found) in extra.items()}}
+    folder = store.CopiesFolder(cache_dir or store.default_cache_dir())
+    session: Session | None = None
+    try:
+        session = Session.open({name: found.label for name, found in files.items()}, progress)
+        allowed: list[str] = []
+        views: list[str] = []
+        csv: dict[str, CsvSource] = {}
+        modes: dict[str, ReadMode] = {}
+        made: dict[str, Copy] = {}
+        file_order: dict[str, exp.Select] = {}
+        for name, source in sources.items():
+            found = files[name]
+            if found.parquet:
+                body = parquet_view(found)
+                allowed += [str(f) for f in found.files]
+            else:
+                memo = None
+                if cache_dir is not None:
+                    versions = f"{__version__}|{session.version}"
+                    memo = ReadingMemo(cache_dir, source, found.files, versions)
+                csv[name] = probe_csv(session, funnel, name, source, found, folder, memo)
+                body = csv[name].view(ReadMode.fast).select
+                modes[name] = ReadMode.fast
+                allowed += list(csv[name].paths)
+            if cache_dir is not None and name in funnel.spec.sources:
+                made[name], mode, body = _copy(
+                    session, cache_dir, funnel, name, found, csv.get(name), body
+                )
+                if name in csv:
+                    modes[name] = mode
+                file_order[name] = body
+                allowed.append(str(made[name].parquet))
+                body = copies.read_parquet(made[name].parquet)
+            views.append(create_view(session, name, body))
+        results = None
+        if cache_dir is not None:
+            context = {
+                "funnelcli": __version__,
+                "engine": session.version,
+                "views": views,
+                "files": [
+                    store.fingerprint(f)
+                    for f in sorted({f for s in files.values() for f in s.files})
+                ],
+            }
+            results = ResultStore(session, cache_dir, context)
+            store.ensure_dir(results.folder)
+            allowed.append(str(results.scratch))
+        session.lock_down(allowed)
+    except BaseException:
+        if session is not None:
+            session.close()
+        folder.close()
+        raise
+    return Engine(
+        funnel,
+        files,
+        session,
+        SourceViews(session, csv, modes),
+        folder,
+        copies=made,
+        file_order=file_order,
+        results=results,
+    )
+
+
+def _copy(
+    session: Session,
+    cache_dir: Path,
+    funnel: Funnel,
+    name: str,
+    found: SourceFiles,
+    csv: CsvSource | None,
+    body: exp.Select,
+) -> tuple[Copy, ReadMode, exp.Select]:
+    """The copy of the source's fast reading, or of its tolerant one when a value does not fit
+    the fast read; with the mode and the view body it was made of."""
+    try:
+        made = copies.find_or_build(session, cache_dir, name, funnel.spec, found.files, body)
+    except DataError:
+        if csv is None or not csv.types_natively:
+            raise
+    else:
+        return made, ReadMode.fast, body
+    tolerant = csv.view(ReadMode.tolerant).select
+    made = copies.find_or_build(session, cache_dir, name, funnel.spec, found.files, tolerant)
+    return made, ReadMode.tolerant, tolerant
