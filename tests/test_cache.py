@@ -11,6 +11,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+import sqlglot
 from sqlglot import exp
 from typer.testing import CliRunner
 
@@ -442,12 +443,13 @@ def test_stored_results_keep_their_types(repo: Path) -> None:
         "INTERVAL 3 DAY AS wait, {'a': 1} AS pair, 2.5::DOUBLE AS ratio, NULL AS nothing "
         "FROM (SELECT unnest([1, 2, 3])::BIGINT AS x)"
     )
+    query = sqlglot.parse_one(sql, read="duckdb")
     with open_engine(funnel) as engine:
-        direct = engine.records(sql)
+        direct = engine.rows(query)
     runs = []
     for _ in range(2):  # computed, then read back
         with open_engine(funnel, parquet_cache=repo / "cache") as engine:
-            runs.append(engine.records(sql))
+            runs.append(engine.rows(query))
     assert runs[0] == runs[1] == direct
     assert [type(v) for v in runs[1][0].values()] == [type(v) for v in direct[0].values()]
     assert isinstance(runs[1][0]["total"], int)
@@ -462,7 +464,7 @@ def test_a_type_parquet_would_change_is_run_not_served(repo: Path) -> None:
         direct = engine.session.run(sql).description
     for _ in range(2):
         with open_engine(funnel, parquet_cache=repo / "cache") as engine:
-            cursor = engine._run(sql)
+            cursor = engine._run(sqlglot.parse_one(sql, read="duckdb"))
             assert [str(d[1]) for d in cursor.description] == [str(d[1]) for d in direct]
 
 
@@ -521,10 +523,10 @@ def test_a_result_that_needed_the_tolerant_reading_restores_it_when_read_back(
 
     monkeypatch.setattr(Session, "run", failing_once)
     monkeypatch.setattr(Engine, "_tolerate", slow)
-    query = "SELECT count(*) AS n FROM source_leads"
+    query = sqlglot.parse_one("SELECT count(*) AS n FROM source_leads", read="duckdb")
     for _ in range(2):
         with open_engine(funnel, parquet_cache=repo / "cache") as engine:
-            assert engine.records(query) == [{"n": 3000}]
+            assert engine.rows(query) == [{"n": 3000}]
     assert len(failed) == 1 and len(switches) == 2  # computed after switching; read back
     (record,) = (repo / "cache" / "results").glob("*.json")
     assert json.loads(record.read_text())["tolerant"] is True

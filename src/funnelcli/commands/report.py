@@ -9,6 +9,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlglot import exp
+
 from funnelcli import __version__
 from funnelcli.compile import CompiledFunnel, ReportQuery, compile_funnel, unique_key_check
 from funnelcli.compile.resolve import Resolver
@@ -34,7 +36,7 @@ def compile_for(funnel: Funnel, engine: Engine, query: ReportQuery | None = None
     The YAML's `dimensions:` and `breakdown:` are checked too, with their own keys, even when
     this run does not break down by them.
     """
-    headers = engine.headers()
+    headers = engine.schema()
     resolver = Resolver(funnel, headers)
     for key in ("dimensions", "breakdown"):
         for index, name in enumerate(getattr(funnel.spec, key)):
@@ -66,7 +68,7 @@ def compile_for(funnel: Funnel, engine: Engine, query: ReportQuery | None = None
             if query == ReportQuery()
             else compile_funnel(funnel, headers, ReportQuery(), distinct, stream=True)
         )
-        found = engine.records(plain.anchor().sql(dialect="duckdb"))[0]["as_of"]
+        found = engine.rows(plain.anchor())[0]["as_of"]
         if found is not None:
             anchored = replace(query, as_of=found)
             compiled = compile_funnel(funnel, headers, anchored, distinct, stream=True)
@@ -84,7 +86,7 @@ def _one_row_per_key(
     export usually has, and then its per-key layer needs no GROUP BY (at 10M rows about half
     of a report)."""
     check = unique_key_check(funnel, source_name, headers, head)
-    rows = engine.records(check.sql(dialect="duckdb"), source_name=source_name)
+    rows = engine.rows(check, source=source_name)
     return bool(rows[0]["distinct"])
 
 
@@ -97,7 +99,7 @@ def run_query(
     """Compile against the real headers and run; a value DuckDB cannot read is located
     (file, row, column) before the error reaches the user."""
     compiled = compile_for(funnel, engine, query)
-    return _standing(engine, funnel, query, compiled, CompiledFunnel.sql, explain, exact=False)
+    return _standing(engine, funnel, query, compiled, _report, explain, exact=False)
 
 
 def anchors(
@@ -108,10 +110,7 @@ def anchors(
     query = ReportQuery(as_of=as_of)
     compiled = compile_for(funnel, engine, query)
 
-    def statement(attempt: CompiledFunnel) -> str:
-        return attempt.anchors().sql(dialect="duckdb")
-
-    _, (row,) = _standing(engine, funnel, query, compiled, statement)
+    _, (row,) = _standing(engine, funnel, query, compiled, CompiledFunnel.anchors)
     return row["as_of"], row["first_entry"]
 
 
@@ -120,7 +119,7 @@ def _standing(
     funnel: Funnel,
     query: ReportQuery,
     compiled: CompiledFunnel,
-    statement: Callable[[CompiledFunnel], str],
+    statement: Callable[[CompiledFunnel], exp.Select],
     explain: Callable[[str], None] | None = None,
     *,
     exact: bool = True,
@@ -130,10 +129,10 @@ def _standing(
     for attempt in (_trial(engine, funnel, query, compiled), compiled):
         if attempt is None:
             continue
-        sql = statement(attempt)
+        select = statement(attempt)
         if explain is not None:
-            explain(sql)
-        rows = _located(engine, attempt, partial(engine.records, sql, exact=exact))
+            explain(select.sql(dialect="duckdb", pretty=True))
+        rows = _located(engine, attempt, partial(engine.rows, select, exact=exact))
         if _stands(rows, attempt):
             return attempt, [_without(row, attempt.checks) for row in rows]
     raise AssertionError("unreachable: the grouped query has no checks")
@@ -146,7 +145,7 @@ def _trial(
     not a checked copy) read per row on trust, checking it in the same query: a wide export
     usually has one row per lead, and then the per-id GROUP BY, most of a report's cost and
     memory, is skipped. None when there is no such source."""
-    headers = engine.headers()
+    headers = engine.schema()
     untested = frozenset(
         name
         for name in set(compiled.per_row_candidates) - set(compiled.per_row)
@@ -161,6 +160,10 @@ def _trial(
 
 
 _HEAD_ROWS = 100_000  # a repeated key among a CSV's first rows: no per-row trial
+
+
+def _report(compiled: CompiledFunnel) -> exp.Select:
+    return compiled.query
 
 
 def _stands(rows: list[dict[str, Any]], compiled: CompiledFunnel) -> bool:
@@ -350,8 +353,8 @@ def unmatched_lookups(funnel: Funnel, engine: Engine) -> tuple[UnmatchedLookup, 
     from funnelcli.compile.lookups import lookup_joins, unmatched_query
 
     found = []
-    for name, join in lookup_joins(funnel, engine.headers()).items():
-        rows = engine.records(unmatched_query(funnel, join).sql(dialect="duckdb"), exact=False)
+    for name, join in lookup_joins(funnel, engine.schema()).items():
+        rows = engine.rows(unmatched_query(funnel, join), exact=False)
         values = tuple(
             UnmatchedValue(value=str(r["value"]), rows=int(r["rows"]), ids=int(r["ids"]))
             for r in rows
@@ -388,7 +391,7 @@ def plural(count: int, word: str) -> str:
 def find_unreadable(engine: Engine, compiled: CompiledFunnel) -> DataError | None:
     """The first date or amount that cannot be read, as file, row, column and its text."""
     for source, column, type_name in compiled.typed_columns:
-        found = engine.first_unreadable(source, column, type_name)
+        found = engine.locate(source, column, engine.unreadable(source, column, type_name))
         if found is not None:
             row, raw = found
             kind = "a date/time" if type_name == "TIMESTAMP" else "a number"

@@ -75,7 +75,7 @@ def build_roi(
     )
     folder = cache_folder(funnel, cache, cache_dir)
     with open_engine(funnel, data_dir, extra, parquet_cache=folder) as engine:
-        resolver = Resolver(funnel, engine.headers())
+        resolver = Resolver(funnel, engine.schema())
         resolver.attribute_source(roi.channel, "roi.channel")
         compiled, rows = run_query(engine, funnel, report_query)
         unparseable = count_unparseable(engine, compiled)
@@ -97,7 +97,7 @@ def build_roi(
                 as_of,
                 grace.days,  # contract dates are days: date + timedelta adds whole days
             )
-            from_contracts = contract_renewals(engine.records(renewals_sql.sql(dialect="duckdb")))
+            from_contracts = contract_renewals(engine.rows(renewals_sql))
         elif roi.renewal is not None and roi.contract_months is not None:
             names = [s.name for s in funnel.spec.stages]
             renewal_query = stage_renewal_query(
@@ -108,9 +108,7 @@ def build_roi(
                 roi.contract_months,
                 roi.renewal_grace,
             )
-            from_stages = stage_renewals(
-                engine.records(renewal_query.sql(dialect="duckdb"), exact=False)
-            )
+            from_stages = stage_renewals(engine.rows(renewal_query, exact=False))
     group = compiled.group_columns[roi.channel]
     totals = next((r for r in rows if r.get(group) is None), {})
     by_channel = {str(r[group]): r for r in rows if r.get(group) is not None}
@@ -216,7 +214,7 @@ def validate_roi(funnel: Funnel, data_dir: Path | None = None) -> list[str]:
     if roi is None:
         return []
     with open_engine(funnel, data_dir, roi_sources(funnel, roi, data_dir)) as engine:
-        resolver = Resolver(funnel, engine.headers())
+        resolver = Resolver(funnel, engine.schema())
         resolver.attribute_source(roi.channel, "roi.channel")
         spend = read_spend(engine, funnel, roi)
         lines = [f"  roi spend: {sum(r.rows for r in spend)} rows"]

@@ -73,6 +73,7 @@ class Engine:
         self._copies = MappingProxyType(dict(copies or {}))
         self._file_order = dict(file_order or {})
         self._results = results
+        self._columns: dict[str, list[tuple[str, str]]] = {}  # DESCRIBE of each view
 
     @property
     def files(self) -> Mapping[str, SourceFiles]:
@@ -89,57 +90,62 @@ class Engine:
         """The DuckDB session (tests and diagnostics: settings, raw statements)."""
         return self._session
 
-    def headers(self) -> dict[str, dict[str, str]]:
-        """Each source's columns and their DuckDB types, as DuckDB reads them (sniffs the CSVs)."""
+    def schema(self) -> dict[str, dict[str, str]]:
+        """Each funnel source's columns and their DuckDB types, as its view reads them."""
         return {name: dict(self.columns(name)) for name in self.funnel.spec.sources}
 
     def columns(self, source: str) -> list[tuple[str, str]]:
-        return self._session.describe(table(source_view(source)), source=source)
+        """(name, DuckDB type) of each column of a source's view (extra views too): one
+        DESCRIBE per source, again only after its view was switched to the tolerant reading."""
+        if source not in self._columns:
+            view = table(source_view(source))
+            self._columns[source] = self._session.describe(view, source=source)
+        return list(self._columns[source])
 
-    def records(
-        self, sql: str, *, exact: bool = True, source_name: str | None = None
+    def rows(
+        self, query: exp.Expr, *, source: str | None = None, exact: bool = True
     ) -> list[dict[str, Any]]:
         """Run a query; its (small, aggregated) rows as dicts. `exact`: DECIMAL values stay
         Decimal; else they arrive as floats, which is what the report shows anyway.
-        `source_name`: the source an unreadable-data error is about, when the query reads one."""
-        cursor = self._run(sql, source_name)
+        `source`: the source an unreadable-data error is about, when the query reads one."""
+        cursor = self._run(query, source)
         names = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
         if not exact:
             rows = [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
         return [dict(zip(names, row, strict=True)) for row in rows]
 
-    def first_unreadable(
-        self, source_name: str, column: str, type_name: str
-    ) -> tuple[int, str] | None:
-        """(row number, raw text) of the first value of `column` that does not cast to type.
-
-        `type_name` "AMOUNT" checks the money-parsing rules (money.py) instead of a cast.
-        """
+    def unreadable(self, source: str, column: str, type_name: str) -> exp.Expr:
+        """The condition that a value of `column` cannot be read as `type_name`: a failed cast,
+        or for AMOUNT the money-parsing rules (sql/amounts.py; never for a numeric column)."""
         raw = exp.column(column, quoted=True)
         if type_name == AMOUNT:
-            bad = money.unparseable(raw, self._type_of(source_name, column))
-        else:
-            typed = exp.TryCast(this=raw.copy(), to=exp.DataType.build(type_name))
-            bad = exp.and_(typed.is_(exp.null()), exp.not_(raw.copy().is_(exp.null())))
-        query = locate_query(self._in_file_order(source_name), column, bad)
-        rows = self._session.fetch(query, source=source_name)
-        return (int(rows[0][0]), str(rows[0][1])) if rows else None
+            return money.unparseable(raw, dict(self.columns(source)).get(column, "VARCHAR"))
+        typed = exp.TryCast(this=raw.copy(), to=exp.DataType.build(type_name))
+        return exp.and_(typed.is_(exp.null()), exp.not_(raw.is_(exp.null())))
 
-    def count_unparseable(self, source_name: str, column: str) -> int:
+    def locate(self, source: str, column: str, bad: exp.Expr) -> tuple[int, str] | None:
+        """(row number, text) of the first value of `column` where `bad` holds, in the order of
+        the source's files (not of its re-sorted copy); None when there is none. A count first:
+        one parallel pass, where numbering the rows in file order is a slow one."""
+        if bad == exp.false():
+            return None
+        count = exp.select(exp.func("count_if", bad.copy())).from_(self._in_file_order(source))
+        if not self._session.fetch(count, source=source)[0][0]:
+            return None
+        query = locate_query(self._in_file_order(source), column, bad.copy())
+        found = self._session.fetch(query, source=source)
+        return (int(found[0][0]), str(found[0][1])) if found else None
+
+    def count_unparseable(self, source: str, column: str) -> int:
         """How many values of `column` are non-empty text that is not an amount (money.py)."""
-        sql_type = self._type_of(source_name, column)
-        if money.is_numeric_type(sql_type):
+        bad = self.unreadable(source, column, AMOUNT)
+        if bad == exp.false():
             return 0  # DuckDB read every value as a number: nothing to parse
-        bad = money.unparseable(exp.column(column, quoted=True), sql_type)
         query = exp.select(exp.alias_(exp.func("count_if", bad), "n")).from_(
-            table(source_view(source_name))
+            table(source_view(source))
         )
-        rows = self.records(query.sql(dialect="duckdb"), source_name=source_name)
-        return int(rows[0]["n"] or 0)
-
-    def _type_of(self, source: str, column: str) -> str:
-        return dict(self.columns(source)).get(column, "VARCHAR")
+        return int(self.rows(query, source=source)[0]["n"] or 0)
 
     def reject_counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """(rows rejected per source, values rejected per reason) over every source."""
@@ -162,11 +168,12 @@ class Engine:
             return table(source_view(source))
         return exp.Subquery(this=body.copy(), alias=exp.TableAlias(this=exp.to_identifier("u")))
 
-    def _run(self, sql: str, source: str | None = None) -> Cursor:
+    def _run(self, query: exp.Expr, source: str | None = None) -> Cursor:
         """Execute (or, with the cache, read back a stored result); a value the fast (typed)
         CSV read rejects switches to the tolerant views."""
+        sql = query.sql(dialect="duckdb")
         if self._results is not None:
-            stored = self._stored(sql, self._results, source)
+            stored = self._stored(query, sql, self._results, source)
             if stored is not None:
                 return stored
         return self._tolerant(sql, source)[0]
@@ -183,9 +190,14 @@ class Engine:
 
     def _tolerate(self) -> bool:
         """Read every source still read fast as tolerant from now on; False if none was."""
-        return bool(self._views.tolerate())
+        switched = self._views.tolerate()
+        for name in switched:  # a time column DuckDB typed (DATE) is now parsed (TIMESTAMP)
+            self._columns.pop(name, None)
+        return bool(switched)
 
-    def _stored(self, sql: str, results: ResultStore, source: str | None = None) -> Cursor | None:
+    def _stored(
+        self, query: exp.Expr, sql: str, results: ResultStore, source: str | None = None
+    ) -> Cursor | None:
         """The query's result through the result store: read back when stored, else computed
         into it. None when the result's types cannot be stored (then it is just run)."""
         key = results.key(sql, self._views.modes())
@@ -196,7 +208,6 @@ class Engine:
             cursor = results.read(found)
             if cursor is not None:
                 return cursor
-        query: exp.Expr = exp.maybe_parse(sql, dialect="duckdb")
         try:
             columns = self._session.describe(query)
         except DataError:
