@@ -131,6 +131,32 @@ def test_same_numbers_in_every_encoding_and_in_xlsx(tmp_path: Path) -> None:
     assert {p.name: digest(p) for p in tmp_path.iterdir()} == before  # inputs untouched
 
 
+def test_transcoded_copies_are_kept_only_with_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --cache a GB18030 or .xlsx source is read through copies in a temporary folder
+    that is gone after the run; with it they are kept in the cache folder and reused."""
+    import tempfile
+
+    (tmp_path / "gb.csv").write_bytes(csv_text(CN_HEADER, cn_rows(10)).encode("gb18030"))
+    write_xlsx(tmp_path / "book.xlsx", CN_HEADER, cn_rows(10), "线索")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setenv("FUNNELCLI_CACHE_DIR", str(tmp_path / "user-cache"))
+    cache = tmp_path / "cache"
+    for path in ("gb.csv", "book.xlsx"):
+        yaml_text = CN_YAML.format(path=path)
+        if path.endswith(".xlsx"):
+            yaml_text = yaml_text.replace("id: 编号", "id: 编号\n    sheet: 线索")
+        plain = numbers(run(tmp_path, yaml_text))
+        assert not (tmp_path / "user-cache").exists()
+        assert not [p for p in scratch.iterdir() if p.name.startswith("funnelcli-copies")]
+        assert numbers(run(tmp_path, yaml_text, cache_dir=cache, cache=True)) == plain
+    assert len(list((cache / "text").glob("*.csv"))) == 1
+    assert len(list((cache / "xlsx").glob("*.csv"))) == 1
+
+
 def test_a_glob_of_monthly_exports_in_different_encodings(tmp_path: Path) -> None:
     rows = cn_rows()
     (tmp_path / "exports").mkdir()

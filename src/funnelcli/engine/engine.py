@@ -231,7 +231,8 @@ def open_engine(
     readable views, e.g. `roi:` spend), reporting each statement's progress to `progress`.
 
     `parquet_cache` (a cache folder) reads each funnel source from its Parquet copy there,
-    stores query results there and keeps what probing found."""
+    stores query results there, keeps what probing found and the transcoded or converted
+    copies of sources; without it those copies go to a temporary folder removed on close."""
     engine = _set_up(funnel, resolve_files(funnel, data_dir), extra or {}, parquet_cache, progress)
     try:
         yield engine
@@ -251,7 +252,7 @@ def _set_up(
 
     sources = {**funnel.spec.sources, **{name: spec for name, (spec, _) in extra.items()}}
     files = {**resolved, **{name: found for name, (_, found) in extra.items()}}
-    folder = store.CopiesFolder(cache_dir or store.default_cache_dir())
+    folder = store.CopiesFolder(cache_dir)
     session: Session | None = None
     try:
         session = Session.open({name: found.label for name, found in files.items()}, progress)
