@@ -271,7 +271,7 @@ def _set_up(
                 memo = None
                 if cache_dir is not None:
                     versions = f"{__version__}|{session.version}"
-                    memo = ReadingMemo(cache_dir, source, found.files, versions)
+                    memo = ReadingMemo.of(cache_dir, source, found.files, versions)
                 csv[name] = probe_csv(session, funnel, name, source, found, folder, memo)
                 body = csv[name].view(ReadMode.fast).select
                 modes[name] = ReadMode.fast

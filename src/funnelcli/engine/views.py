@@ -198,22 +198,30 @@ def locate_query(rows: exp.Expr, column: str, bad: exp.Expr) -> exp.Select:
     )
 
 
+@dataclass(frozen=True)
 class ReadingMemo:
     """What probing a CSV found (its sniffed dialect and headers, the date formats detected from
     samples), kept in `<cache dir>/readings/` so that a --cache run over unchanged files skips
     the probing. One file per (source settings, file paths, versions), overwritten when the
     files change, so the folder does not grow with every edit."""
 
-    def __init__(self, cache_dir: Path, source: SourceSpec, files: Sequence[Path], context: str):
-        """`context`: what else decides the probing's outcome (versions)."""
+    path: Path
+    prints: tuple[str, ...]  # the files' fingerprints: a memo of other files is not used
+
+    @classmethod
+    def of(
+        cls, cache_dir: Path, source: SourceSpec, files: Sequence[Path], context: str
+    ) -> ReadingMemo:
+        """The memo of `source` read from `files`; `context`: what else decides the probing's
+        outcome (versions)."""
         parts = {
             "format": MEMO_FORMAT,
             "context": context,
             "source": source.model_dump(mode="json"),
             "files": [str(f.resolve()) for f in files],
         }
-        self.path = cache_dir / store.READINGS / f"{store.key(parts)}.json"
-        self._prints = [store.fingerprint(f) for f in files]
+        path = cache_dir / store.READINGS / f"{store.key(parts)}.json"
+        return cls(path, tuple(store.fingerprint(f) for f in files))
 
     def load(self) -> dict[str, Any] | None:
         """The recorded findings, or None when absent, unreadable or made from other files."""
@@ -221,7 +229,7 @@ class ReadingMemo:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if not isinstance(data, dict) or data.get("files") != self._prints:
+        if not isinstance(data, dict) or data.get("files") != list(self.prints):
             return None
         found = data.get("found")
         return found if isinstance(found, dict) else None
@@ -229,7 +237,7 @@ class ReadingMemo:
     def save(self, found: dict[str, Any]) -> None:
         try:
             store.ensure_dir(self.path.parent)
-            text = json.dumps({"files": self._prints, "found": found}, ensure_ascii=False)
+            text = json.dumps({"files": list(self.prints), "found": found}, ensure_ascii=False)
             store.write_atomic(self.path, text + "\n")
         except (OSError, FunnelError):
             pass  # only a lost speed-up: the next run probes again
