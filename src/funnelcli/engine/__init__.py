@@ -1,9 +1,10 @@
 """The only DuckDB user, and all reading of the sources' files.
 
 open_engine(funnel) yields an Engine that may read the funnel's declared files and nothing else:
-files.py resolves them, session.py holds the locked-down DuckDB connection, views.py registers
-each source as a view (text.py and headers.py make exports readable), copies.py and results.py
-are the Parquet cache, store.py its folder, keys and atomic writes.
+files.py resolves them, session.py holds the locked-down DuckDB connection, probe.py finds how
+to read each CSV (text.py and headers.py make exports readable), views.py registers each source
+as a view, copies.py and results.py are the Parquet cache, store.py its folder, keys and atomic
+writes; engine.py puts them together.
 """
 
 from funnelcli.engine.copies import Copy

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
@@ -17,21 +18,21 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from funnelcli import __version__
 from funnelcli.engine import copies, store
 from funnelcli.engine.copies import Copy
 from funnelcli.engine.files import SourceFiles, resolve_files
+from funnelcli.engine.probe import Probe, ReadingMemo
 from funnelcli.engine.results import ResultStore
 from funnelcli.engine.session import Progress, Session
 from funnelcli.engine.views import (
     CsvSource,
-    ReadingMemo,
     ReadMode,
     Reject,
     SourceViews,
     create_view,
     locate_query,
     parquet_view,
-    probe_csv,
 )
 from funnelcli.errors import DataError
 from funnelcli.spec import Funnel, SourceSpec
@@ -247,55 +248,29 @@ def _set_up(
     cache_dir: Path | None,
     progress: Progress | None,
 ) -> Engine:
-    """Open the session, register every source's view, build or find the copies, lock down."""
-    from funnelcli import __version__
-
+    """Open the session, register every source's view (finding or building the copies with
+    the cache), open the result store, lock down."""
     sources = {**funnel.spec.sources, **{name: spec for name, (spec, _) in extra.items()}}
     files = {**resolved, **{name: found for name, (_, found) in extra.items()}}
     folder = store.CopiesFolder(cache_dir)
     session: Session | None = None
     try:
         session = Session.open({name: found.label for name, found in files.items()}, progress)
-        allowed: list[str] = []
+        probe = Probe(session, funnel, folder)
+        registered: dict[str, _Registered] = {}
         views: list[str] = []
-        csv: dict[str, CsvSource] = {}
-        modes: dict[str, ReadMode] = {}
-        made: dict[str, Copy] = {}
-        file_order: dict[str, exp.Select] = {}
         for name, source in sources.items():
-            found = files[name]
-            if found.parquet:
-                body = parquet_view(found)
-                allowed += [str(f) for f in found.files]
-            else:
-                memo = None
-                if cache_dir is not None:
-                    versions = f"{__version__}|{session.version}"
-                    memo = ReadingMemo.of(cache_dir, source, found.files, versions)
-                csv[name] = probe_csv(session, funnel, name, source, found, folder, memo)
-                body = csv[name].view(ReadMode.fast).select
-                modes[name] = ReadMode.fast
-                allowed += list(csv[name].paths)
-            if cache_dir is not None and name in funnel.spec.sources:
-                made[name], mode, body = _copy(
-                    session, cache_dir, funnel, name, found, csv.get(name), body
-                )
-                if name in csv:
-                    modes[name] = mode
-                file_order[name] = body
-                allowed.append(str(made[name].parquet))
-                body = copies.read_parquet(made[name].parquet)
-            views.append(create_view(session, name, body))
+            registered[name] = _register(probe, funnel, name, source, files[name], cache_dir)
+            views.append(create_view(session, name, registered[name].body))
+        allowed = [path for r in registered.values() for path in r.allowed]
         results = None
         if cache_dir is not None:
+            every = sorted({f for found in files.values() for f in found.files})
             context = {
                 "funnelcli": __version__,
                 "engine": session.version,
                 "views": views,
-                "files": [
-                    store.fingerprint(f)
-                    for f in sorted({f for s in files.values() for f in s.files})
-                ],
+                "files": [store.fingerprint(f) for f in every],
             }
             results = ResultStore(session, cache_dir, context)
             store.ensure_dir(results.folder)
@@ -306,36 +281,62 @@ def _set_up(
             session.close()
         folder.close()
         raise
+    csv = {name: r.csv for name, r in registered.items() if r.csv is not None}
     return Engine(
         funnel,
         files,
         session,
-        SourceViews(session, csv, modes),
+        SourceViews(session, csv, {name: registered[name].mode for name in csv}),
         folder,
-        copies=made,
-        file_order=file_order,
+        copies={name: r.copy for name, r in registered.items() if r.copy is not None},
+        file_order={name: r.made_of for name, r in registered.items() if r.made_of is not None},
         results=results,
     )
 
 
-def _copy(
-    session: Session,
-    cache_dir: Path,
+@dataclass(frozen=True)
+class _Registered:
+    """One source as registered: its view's body, the files DuckDB may read for it, what
+    probing found (a CSV) and the mode it is read in, its Parquet copy and what that was made
+    of (with the cache)."""
+
+    body: exp.Select
+    allowed: tuple[str, ...]
+    csv: CsvSource | None = None
+    mode: ReadMode = ReadMode.fast
+    copy: Copy | None = None
+    made_of: exp.Select | None = None
+
+
+def _register(
+    probe: Probe,
     funnel: Funnel,
     name: str,
+    source: SourceSpec,
     found: SourceFiles,
-    csv: CsvSource | None,
-    body: exp.Select,
-) -> tuple[Copy, ReadMode, exp.Select]:
-    """The copy of the source's fast reading, or of its tolerant one when a value does not fit
-    the fast read; with the mode and the view body it was made of."""
+    cache_dir: Path | None,
+) -> _Registered:
+    """The source's view: over its files (probed once if CSV), or over its Parquet copy."""
+    session = probe.session
+    csv = None
+    if found.parquet:
+        body, allowed = parquet_view(found), tuple(str(f) for f in found.files)
+    else:
+        memo = None
+        if cache_dir is not None:
+            versions = f"{__version__}|{session.version}"
+            memo = ReadingMemo.of(cache_dir, source, found.files, versions)
+        csv = probe.csv(name, source, found, memo)
+        body, allowed = csv.view(ReadMode.fast).select, csv.paths
+    if cache_dir is None or name not in funnel.spec.sources:
+        return _Registered(body, allowed, csv)
+    mode = ReadMode.fast
     try:
-        made = copies.find_or_build(session, cache_dir, name, funnel.spec, found.files, body)
-    except DataError:
+        copy = copies.find_or_build(session, cache_dir, name, funnel.spec, found.files, body)
+    except DataError:  # a value the fast read cannot type: copy the tolerant reading
         if csv is None or not csv.types_natively:
             raise
-    else:
-        return made, ReadMode.fast, body
-    tolerant = csv.view(ReadMode.tolerant).select
-    made = copies.find_or_build(session, cache_dir, name, funnel.spec, found.files, tolerant)
-    return made, ReadMode.tolerant, tolerant
+        mode, body = ReadMode.tolerant, csv.view(ReadMode.tolerant).select
+        copy = copies.find_or_build(session, cache_dir, name, funnel.spec, found.files, body)
+    parquet = copies.read_parquet(copy.parquet)
+    return _Registered(parquet, (*allowed, str(copy.parquet)), csv, mode, copy, body)
