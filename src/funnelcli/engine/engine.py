@@ -66,7 +66,7 @@ class Engine:
         results: ResultStore | None = None,
     ) -> None:
         """`file_order`: the view each copy was made of (its rows in the files' order)."""
-        self.funnel = funnel
+        self._funnel = funnel
         self._files = MappingProxyType(dict(files))
         self._session = session
         self._views = views
@@ -75,6 +75,10 @@ class Engine:
         self._file_order = dict(file_order or {})
         self._results = results
         self._columns: dict[str, list[tuple[str, str]]] = {}  # DESCRIBE of each view
+
+    @property
+    def funnel(self) -> Funnel:
+        return self._funnel
 
     @property
     def files(self) -> Mapping[str, SourceFiles]:
@@ -319,7 +323,7 @@ def _register(
     """The source's view: over its files (probed once if CSV), or over its Parquet copy."""
     session = probe.session
     csv = None
-    if found.parquet:
+    if found.is_parquet:
         body, allowed = parquet_view(found), tuple(str(f) for f in found.files)
     else:
         memo = None

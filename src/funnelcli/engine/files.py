@@ -28,7 +28,7 @@ class SourceFiles:
         return self.pattern if len(self.files) != 1 else str(self.files[0])
 
     @property
-    def parquet(self) -> bool:
+    def is_parquet(self) -> bool:
         """Whether the source is Parquet (decided by its first file), else text or .xlsx."""
         return is_parquet(self.files[0])
 

@@ -120,7 +120,7 @@ def readable(path: Path, declared: str, folder: Path) -> tuple[Path, str]:
 TEXT_FORMAT = 2  # 2: named by store.key of the file's fingerprint (was a sha256 of its head)
 
 
-def copy_path(folder: Path, kind: str, original: Path, *parts: str) -> Path:
+def _copy_path(folder: Path, kind: str, original: Path, *parts: str) -> Path:
     """`<folder>/<kind>/<key>.csv`: a derived copy's name, which changes whenever the original
     (path, size, mtime, first and last 64 KiB) or any of `parts` does."""
     name = store.key(
@@ -130,7 +130,7 @@ def copy_path(folder: Path, kind: str, original: Path, *parts: str) -> Path:
 
 
 @contextmanager
-def writing_copy(target: Path) -> Iterator[TextIO]:
+def _writing_copy(target: Path) -> Iterator[TextIO]:
     """A UTF-8 copy in `target`'s folder (created if needed), in place when the block ends."""
     with ExitStack() as stack:
         try:
@@ -147,13 +147,13 @@ def writing_copy(target: Path) -> Iterator[TextIO]:
 
 def transcode(path: Path, encoding: str, folder: Path) -> Path:
     """Stream `path` from `encoding` into `<folder>/text/<key>.csv` (UTF-8); reuse if present."""
-    target = copy_path(folder, store.TEXT, path, encoding)
+    target = _copy_path(folder, store.TEXT, path, encoding)
     if target.exists():
         return target
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     line = 1
     done = 0
-    with _open(path) as source, writing_copy(target) as out:
+    with _open(path) as source, _writing_copy(target) as out:
         while True:
             chunk = source.read(_CHUNK)
             try:
@@ -200,7 +200,7 @@ def _cell(value: Any) -> str:
 
 def xlsx_to_csv(path: Path, sheet: str | int | None, folder: Path) -> Path:
     """The sheet (name, 0-based index, or the first) as `<folder>/xlsx/<key>.csv`."""
-    target = copy_path(folder, store.XLSX, path, repr(sheet))
+    target = _copy_path(folder, store.XLSX, path, repr(sheet))
     if target.exists():
         return target
     from openpyxl import load_workbook
@@ -221,7 +221,7 @@ def xlsx_to_csv(path: Path, sheet: str | int | None, folder: Path) -> Path:
             worksheet = workbook[sheet]
         else:
             raise SheetNotFound(sheet, names)
-        with writing_copy(target) as out:
+        with _writing_copy(target) as out:
             writer = csv.writer(out)
             for row in worksheet.iter_rows(values_only=True):
                 writer.writerow([_cell(v) for v in row])
