@@ -22,7 +22,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Transcoded / converted copies go to a temporary cache, never the user's."""
+    """A --cache run without --cache-dir (the CLI tests, the YAML's `cache: true`) uses a
+    temporary folder, never the user's cache. Without the cache nothing is written there:
+    transcoded and converted copies go to a temporary folder the engine removes."""
     import os
 
     os.environ.setdefault("FUNNELCLI_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

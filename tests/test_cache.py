@@ -11,6 +11,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+import sqlglot
 from sqlglot import exp
 from typer.testing import CliRunner
 
@@ -232,9 +233,7 @@ def test_the_copy_is_sorted_whatever_the_file_order(
 
     import duckdb
 
-    from funnelcli import engine
-
-    monkeypatch.setattr(engine, "_HEAD_ROWS", 1000)  # the check's head: a third of the file
+    monkeypatch.setattr(cache, "ORDER_CHECK_ROWS", 1000)  # the check's head: a third of the file
     leads = repo / "sample_data" / "leads.csv"
     header, *rows = leads.read_text().splitlines(keepends=True)
     if order == "newest first":
@@ -357,16 +356,16 @@ def test_a_given_as_of_keeps_the_per_key_layer_once_unless_rereading_is_cheap(
 
 def _statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every SQL statement the engine runs from now on."""
-    from funnelcli.engine import Engine
+    from funnelcli.engine.session import Session
 
     seen: list[str] = []
-    original = Engine._execute
+    original = Session.run
 
-    def recording(self: Engine, sql: str, **kwargs: Any) -> Any:
+    def recording(self: Session, sql: str, **kwargs: Any) -> Any:
         seen.append(sql)
         return original(self, sql, **kwargs)
 
-    monkeypatch.setattr(Engine, "_execute", recording)
+    monkeypatch.setattr(Session, "run", recording)
     return seen
 
 
@@ -444,12 +443,13 @@ def test_stored_results_keep_their_types(repo: Path) -> None:
         "INTERVAL 3 DAY AS wait, {'a': 1} AS pair, 2.5::DOUBLE AS ratio, NULL AS nothing "
         "FROM (SELECT unnest([1, 2, 3])::BIGINT AS x)"
     )
+    query = sqlglot.parse_one(sql, read="duckdb")
     with open_engine(funnel) as engine:
-        direct = engine.records(sql)
+        direct = engine.rows(query)
     runs = []
     for _ in range(2):  # computed, then read back
         with open_engine(funnel, parquet_cache=repo / "cache") as engine:
-            runs.append(engine.records(sql))
+            runs.append(engine.rows(query))
     assert runs[0] == runs[1] == direct
     assert [type(v) for v in runs[1][0].values()] == [type(v) for v in direct[0].values()]
     assert isinstance(runs[1][0]["total"], int)
@@ -461,10 +461,10 @@ def test_a_type_parquet_would_change_is_run_not_served(repo: Path) -> None:
     funnel = load_funnel(repo / "funnels" / "default.yaml")
     sql = "SELECT '101'::BIT AS flags, [1, 2]::INTEGER[2] AS pair, 3 AS n"
     with open_engine(funnel) as engine:
-        direct = engine.connection.execute(sql).description
+        direct = engine.session.run(sql).description
     for _ in range(2):
         with open_engine(funnel, parquet_cache=repo / "cache") as engine:
-            cursor = engine._run(sql)
+            cursor = engine._run(sqlglot.parse_one(sql, read="duckdb"))
             assert [str(d[1]) for d in cursor.description] == [str(d[1]) for d in direct]
 
 
@@ -504,13 +504,14 @@ def test_a_result_that_needed_the_tolerant_reading_restores_it_when_read_back(
     a stored result computed that way switches them again when read back, so the rejects
     reported next to it are the same."""
     from funnelcli.engine import Engine
+    from funnelcli.engine.session import Session
 
     funnel = load_funnel(repo / "funnels" / "default.yaml")
     switches: list[bool] = []
     failed: list[str] = []
-    original = Engine._execute
+    original = Session.run
 
-    def failing_once(self: Engine, sql: str, **kwargs: Any) -> Any:
+    def failing_once(self: Session, sql: str, **kwargs: Any) -> Any:
         if sql.startswith("COPY") and "results" in sql and not failed:
             failed.append(sql)
             raise DataError("a value the typed read cannot parse")
@@ -520,15 +521,15 @@ def test_a_result_that_needed_the_tolerant_reading_restores_it_when_read_back(
         switches.append(True)
         return True
 
-    monkeypatch.setattr(Engine, "_execute", failing_once)
-    monkeypatch.setattr(Engine, "_slow_views", slow)
-    query = "SELECT count(*) AS n FROM source_leads"
+    monkeypatch.setattr(Session, "run", failing_once)
+    monkeypatch.setattr(Engine, "_tolerate", slow)
+    query = sqlglot.parse_one("SELECT count(*) AS n FROM source_leads", read="duckdb")
     for _ in range(2):
         with open_engine(funnel, parquet_cache=repo / "cache") as engine:
-            assert engine.records(query) == [{"n": 3000}]
+            assert engine.rows(query) == [{"n": 3000}]
     assert len(failed) == 1 and len(switches) == 2  # computed after switching; read back
     (record,) = (repo / "cache" / "results").glob("*.json")
-    assert json.loads(record.read_text())["slow"] is True
+    assert json.loads(record.read_text())["tolerant"] is True
 
 
 def test_cache_build_warms_the_copies_a_report_then_reads(repo: Path) -> None:

@@ -352,7 +352,7 @@ def test_output_file_gets_normal_permissions(tmp_path: Path) -> None:
     """--output files are readable like any file the user creates (mkstemp alone gives 0600)."""
     import os
 
-    from funnelcli.engine.output import write_atomic
+    from funnelcli.engine.store import write_atomic
 
     target = tmp_path / "weekly.html"
     umask = os.umask(0o022)

@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console
 
 import funnelcli
-from funnelcli import engine as engine_module
+from funnelcli.engine import session as session_module
 from funnelcli.render.terminal import QueryProgress
 from funnelcli.spec import load_funnel
 
@@ -24,7 +24,7 @@ def test_progress_hook_reports_fractions_and_changes_no_number(
     shutil.copytree(ROOT / "funnels", tmp_path / "funnels")
     shutil.copytree(ROOT / "sample_data", tmp_path / "sample_data")
     funnel = load_funnel(tmp_path / "funnels" / "history.yaml")
-    monkeypatch.setattr(engine_module, "POLL_SECONDS", 0.001)
+    monkeypatch.setattr(session_module, "POLL_SECONDS", 0.001)
     seen: list[float] = []
     with_progress = funnelcli.report(funnel, progress=seen.append).to_dict()
     assert with_progress == funnelcli.report(funnel).to_dict()

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlglot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -127,6 +128,32 @@ def test_same_numbers_in_every_encoding_and_in_xlsx(tmp_path: Path) -> None:
     index_yaml = CN_YAML.format(path="export.xlsx").replace("id: 编号", "id: 编号\n    sheet: 1")
     assert numbers(run(tmp_path, index_yaml)) == baseline
     assert {p.name: digest(p) for p in tmp_path.iterdir()} == before  # inputs untouched
+
+
+def test_transcoded_copies_are_kept_only_with_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --cache a GB18030 or .xlsx source is read through copies in a temporary folder
+    that is gone after the run; with it they are kept in the cache folder and reused."""
+    import tempfile
+
+    (tmp_path / "gb.csv").write_bytes(csv_text(CN_HEADER, cn_rows(10)).encode("gb18030"))
+    write_xlsx(tmp_path / "book.xlsx", CN_HEADER, cn_rows(10), "线索")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setenv("FUNNELCLI_CACHE_DIR", str(tmp_path / "user-cache"))
+    cache = tmp_path / "cache"
+    for path in ("gb.csv", "book.xlsx"):
+        yaml_text = CN_YAML.format(path=path)
+        if path.endswith(".xlsx"):
+            yaml_text = yaml_text.replace("id: 编号", "id: 编号\n    sheet: 线索")
+        plain = numbers(run(tmp_path, yaml_text))
+        assert not (tmp_path / "user-cache").exists()
+        assert not [p for p in scratch.iterdir() if p.name.startswith("funnelcli-copies")]
+        assert numbers(run(tmp_path, yaml_text, cache_dir=cache, cache=True)) == plain
+    assert len(list((cache / "text").glob("*.csv"))) == 1
+    assert len(list((cache / "xlsx").glob("*.csv"))) == 1
 
 
 def test_a_glob_of_monthly_exports_in_different_encodings(tmp_path: Path) -> None:
@@ -443,8 +470,9 @@ def test_duckdb_reads_only_the_declared_files(tmp_path: Path) -> None:
             "SET enable_external_access = true",
         ):
             with pytest.raises(FunnelError):
-                engine.records(sql)
-        assert engine.records('SELECT count(*) AS n FROM "source_l"') == [{"n": 1}]
+                engine.session.run(sql)
+        count = sqlglot.parse_one('SELECT count(*) AS n FROM "source_l"', read="duckdb")
+        assert engine.rows(count) == [{"n": 1}]
     assert not (tmp_path / "out.csv").exists()
 
 
@@ -539,7 +567,8 @@ def test_every_written_format_reads_back_the_same_moment(
     yaml_text = f"sources:\n  s: {{path: d.csv, id: id{extra}}}\nstages:\n  - {{name: a, at: t}}\n"
     funnel = parse_funnel(yaml_text, file=str(folder / "f.yaml"), base_dir=folder)
     with open_engine(funnel) as engine:
-        rows = engine.records('SELECT id, t FROM "source_s" ORDER BY CAST(id AS INTEGER)')
+        query = 'SELECT id, t FROM "source_s" ORDER BY CAST(id AS INTEGER)'
+        rows = engine.rows(sqlglot.parse_one(query, read="duckdb"))
     got = [row["t"] for row in rows]
     for (text, expected), value in zip(pairs, got, strict=True):
         if style == "excel":  # serial days carry float rounding: within a millisecond

@@ -19,10 +19,8 @@ def test_memory_limit_setting_is_applied_and_checked(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("FUNNELCLI_MEMORY_LIMIT", "300MB")
     monkeypatch.setenv("FUNNELCLI_THREADS", "1")
     with open_engine(funnel) as engine:
-        limit, threads, order = engine.connection.execute(
-            "SELECT current_setting('memory_limit'), current_setting('threads'), "
-            "current_setting('preserve_insertion_order')"
-        ).fetchone()
+        names = ("memory_limit", "threads", "preserve_insertion_order")
+        limit, threads, order = (engine.session.setting(name) for name in names)
     # Off while Parquet copies are built, back on for queries: row numbers of rejects and
     # unreadable values must follow the file's order.
     assert limit == "286.1 MiB" and threads == 1 and order is True

@@ -174,7 +174,7 @@ def _emit(text: str, output: Path | None, *, quiet_unless_tty: bool = False) -> 
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    from funnelcli.engine.output import write_atomic
+    from funnelcli.engine.store import write_atomic
 
     write_atomic(output, text)
     if not quiet_unless_tty or sys.stderr.isatty():

@@ -58,7 +58,7 @@ class QueryPlan:
 
 def compile_for(engine: Engine, funnel: Funnel, query: ReportQuery | None = None) -> CompiledFunnel:
     """Compile against the sources' real schema, so unknown columns are caught with a hint."""
-    return compile_funnel(funnel, engine.headers(), query)
+    return compile_funnel(funnel, engine.schema(), query)
 
 
 def plan_query(engine: Engine, compiled: CompiledFunnel, query: ReportQuery) -> QueryPlan:
@@ -104,10 +104,10 @@ def run_planned(
     row, column) before the error reaches the user."""
     for attempt in plan.attempts():
         final = attempt.apply(compiled)
-        sql = statement(final).sql(dialect="duckdb", pretty=True)
+        query = statement(final)
         if explain is not None:
-            explain(sql)
-        rows = located(engine, final, partial(engine.records, sql))
+            explain(query.sql(dialect="duckdb", pretty=True))
+        rows = located(engine, final, partial(engine.rows, query))
         if final.columns.checks_hold(rows):
             return final, rows
     raise AssertionError("unreachable: a plan without trusted sources always stands")
@@ -141,7 +141,7 @@ def _holds(engine: Engine, check: exp.Select, source: str) -> bool:
 
 
 def _first(engine: Engine, query: exp.Expr, source: str | None = None) -> Mapping[str, Any]:
-    return engine.records(query.sql(dialect="duckdb"), source_name=source)[0]
+    return engine.rows(query, source=source)[0]
 
 
 def located(engine: Engine, compiled: CompiledFunnel, run: Callable[[], _T]) -> _T:
@@ -155,7 +155,7 @@ def located(engine: Engine, compiled: CompiledFunnel, run: Callable[[], _T]) -> 
 def find_unreadable(engine: Engine, compiled: CompiledFunnel) -> DataError | None:
     """The first date or amount that cannot be read, as file, row, column and its text."""
     for source, column, type_name in compiled.typed_columns:
-        found = engine.first_unreadable(source, column, type_name)
+        found = engine.locate(source, column, engine.unreadable(source, column, type_name))
         if found is not None:
             row, raw = found
             kind = "a date/time" if type_name == "TIMESTAMP" else "a number"

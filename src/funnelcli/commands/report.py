@@ -165,8 +165,8 @@ def unmatched_lookups(funnel: Funnel, engine: Engine) -> tuple[UnmatchedLookup, 
     from funnelcli.compile.lookups import lookup_joins, unmatched_query
 
     found = []
-    for name, join in lookup_joins(funnel, engine.headers()).items():
-        rows = engine.records(unmatched_query(funnel, join).sql(dialect="duckdb"))
+    for name, join in lookup_joins(funnel, engine.schema()).items():
+        rows = engine.rows(unmatched_query(funnel, join))
         values = tuple(
             UnmatchedValue(value=str(r["value"]), rows=int(r["rows"]), ids=int(r["ids"]))
             for r in rows
@@ -182,7 +182,7 @@ def write_rejects(rejects: list[Reject], path: Path) -> None:
     import csv
     import io
 
-    from funnelcli.engine.output import write_atomic
+    from funnelcli.engine.store import write_atomic
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

@@ -73,7 +73,7 @@ def build_roi(
     )
     folder = options.cache_folder(funnel)
     with open_engine(funnel, options.data_dir, extra, parquet_cache=folder) as engine:
-        resolver = Resolver(funnel, engine.headers())
+        resolver = Resolver(funnel, engine.schema())
         resolver.attribute_source(roi.channel, "roi.channel")
         compiled, rows = run_report_query(engine, funnel, query)
         result = compiled.columns.parse(rows)
@@ -96,7 +96,7 @@ def build_roi(
                 as_of,
                 grace.days,  # contract dates are days: date + timedelta adds whole days
             )
-            from_contracts = contract_renewals(engine.records(renewals_sql.sql(dialect="duckdb")))
+            from_contracts = contract_renewals(engine.rows(renewals_sql))
         elif roi.renewal is not None and roi.contract_months is not None:
             names = [s.name for s in funnel.spec.stages]
             renewal_query = stage_renewal_query(
@@ -107,7 +107,7 @@ def build_roi(
                 roi.contract_months,
                 roi.renewal_grace,
             )
-            from_stages = stage_renewals(engine.records(renewal_query.sql(dialect="duckdb")))
+            from_stages = stage_renewals(engine.rows(renewal_query))
     total = result.total
     by_channel: dict[str, GroupRow | None] = {
         row.key[roi.channel]: row for row in result.grouped((roi.channel,))

@@ -95,30 +95,8 @@ def _month(raw: str) -> exp.Expr:
     return exp.Case(default=truncated).when(year_month, first_day)
 
 
-def _first_bad_row(engine: Engine, view: str, raw: str, bad: exp.Expr) -> tuple[int, str] | None:
-    """(row, text) of the first row where `bad` holds. A count first: one parallel pass, where
-    numbering the rows in file order is a slow one, needed only when there is something to name."""
-    count = exp.select(q.alias(q.count_if(bad.copy()), "n")).from_(q.table(f"source_{view}"))
-    if not engine.records(count.sql(dialect="duckdb"), source_name=view)[0]["n"]:
-        return None
-    numbered = exp.select(
-        q.alias(exp.Window(this=exp.RowNumber()), "row_no"),
-        q.alias(_as_text(raw), "raw_text"),
-        q.alias(bad, "bad"),
-    ).from_(q.table(f"source_{view}"))
-    query = (
-        exp.select(q.col("row_no"), q.col("raw_text"))
-        .from_(numbered.subquery("t"))
-        .where(q.col("bad"))
-        .order_by(q.col("row_no"))
-        .limit(1)
-    )
-    rows = engine.records(query.sql(dialect="duckdb"))
-    return (int(rows[0]["row_no"]), str(rows[0]["raw_text"])) if rows else None
-
-
 def _require(engine: Engine, view: str, raw: str, bad: exp.Expr, what: str) -> None:
-    found = _first_bad_row(engine, view, raw, bad)
+    found = engine.locate(view, raw, bad)
     if found is not None:
         row, text = found
         raise DataError(
@@ -127,17 +105,8 @@ def _require(engine: Engine, view: str, raw: str, bad: exp.Expr, what: str) -> N
 
 
 def _require_amount(engine: Engine, view: str, raw: str) -> None:
-    if not engine.count_unparseable(view, raw):  # one parallel pass before the ordered one
-        return
-    found = engine.first_unreadable(view, raw, AMOUNT)
-    if found is not None:
-        row, text = found
-        raise DataError(
-            f"cannot read {text!r} as an amount (rules: docs/money.md)",
-            file=engine.files[view].label,
-            row=row,
-            column=raw,
-        )
+    bad = engine.unreadable(view, raw, AMOUNT)
+    _require(engine, view, raw, bad, "an amount (rules: docs/money.md)")
 
 
 def _unreadable_time(raw: str, parsed: exp.Expr) -> exp.Expr:
@@ -183,7 +152,7 @@ def read_spend(engine: Engine, funnel: Funnel, roi: RoiSpec) -> list[SpendRow]:
         .order_by(exp.Literal.number(1), exp.Literal.number(2))
     )
     out = []
-    for row in engine.records(query.sql(dialect="duckdb")):
+    for row in engine.rows(query):
         begin = datetime.combine(row["start"], datetime.min.time())
         end = _add_month(begin) if monthly else begin + timedelta(days=1)
         out.append(SpendRow(row["channel"], begin, end, decimal(row["amount"]), int(row["n"])))
@@ -224,7 +193,7 @@ def contracts_query(engine: Engine, funnel: Funnel, roi: RoiSpec) -> exp.Select:
 def over_contracts(engine: Engine, contracts: exp.Select, aggregate: exp.Expr) -> Any:
     """One aggregate over contracts_query's rows (their latest start, their count)."""
     query = exp.select(q.alias(aggregate, "value")).from_(contracts.subquery("c"))
-    return engine.records(query.sql(dialect="duckdb"))[0]["value"]
+    return engine.rows(query)[0]["value"]
 
 
 def origin_query(engine: Engine, funnel: Funnel, roi: RoiSpec, resolver: Resolver) -> exp.Select:

@@ -67,13 +67,12 @@ import math
 import os
 import random
 import tempfile
-import uuid
 from bisect import bisect
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from datetime import date, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from funnelcli.engine.store import writing
 
 __all__ = ["HISTORY_COLUMNS", "LEAD_COLUMNS", "SPEND_CHANNELS", "SPEND_COLUMNS", "generate_sample"]
 
@@ -212,20 +211,6 @@ def _cum(weights: tuple[float, ...]) -> list[float]:
     return out
 
 
-@contextmanager
-def _atomic_open(path: Path) -> Iterator[IO[str]]:
-    """Open a temp file next to ``path`` for writing; move it over ``path`` on success."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8", newline="") as f:
-            yield f
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def generate_sample(
     out_dir: Path,
     *,
@@ -332,7 +317,7 @@ def generate_sample(
             history_runs.append(run)
             buf.clear()
 
-        with _atomic_open(leads_path) as lf:
+        with writing(leads_path) as lf:
             writer = csv.writer(lf, lineterminator="\n")
             writer.writerow(LEAD_COLUMNS)
             writerow = writer.writerow
@@ -490,7 +475,7 @@ def generate_sample(
 
         # stage_history.csv: merge the sorted runs; each line is a fixed-width sort key + row.
         key_len = 19 + 1 + lid_w + 1
-        with _atomic_open(history_path) as hf:
+        with writing(history_path) as hf:
             hf.write(",".join(HISTORY_COLUMNS) + "\n")
             if not history_runs:
                 buf.sort()
@@ -507,7 +492,7 @@ def generate_sample(
             buf.clear()
 
     # spend.csv: roughly proportional to each channel's lead volume that month, with noise.
-    with _atomic_open(spend_path) as sf:
+    with writing(spend_path) as sf:
         writer = csv.writer(sf, lineterminator="\n")
         writer.writerow(SPEND_COLUMNS)
         for mi, month in enumerate(month_keys):
@@ -536,7 +521,7 @@ def _write_subscriptions(leads_path: Path, out_path: Path) -> None:
     """
     with open(leads_path, encoding="utf-8", newline="") as f:
         leads = list(csv.DictReader(f))
-    with _atomic_open(out_path) as out:
+    with writing(out_path) as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(SUBSCRIPTION_COLUMNS)
         number = 0

@@ -44,7 +44,7 @@ def validate_funnel(funnel: Funnel, options: RunOptions | None = None) -> Valida
             for name in funnel.spec.sources
         )
         if roi is not None:
-            Resolver(funnel, engine.headers()).attribute_source(roi.channel, "roi.channel")
+            Resolver(funnel, engine.schema()).attribute_source(roi.channel, "roi.channel")
             spend_rows = sum(r.rows for r in read_spend(engine, funnel, roi))
             if roi.subscriptions is not None:
                 query = contracts_query(engine, funnel, roi)

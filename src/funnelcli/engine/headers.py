@@ -1,4 +1,5 @@
-"""Matching the YAML's column names to a file's raw headers, tolerant of how exports spell them.
+"""A file's raw headers: matched to the YAML's names however exports spell them, and explained
+when a CSV splits into one column (a wrong delimiter, or a ragged row: where).
 
 Two spellings match when they are equal after NFKC normalisation (full-width `ＩＤ` → `ID`,
 the ideographic space → a space), removing byte-order marks, trimming surrounding whitespace
@@ -7,10 +8,15 @@ and case-folding. Exact matches always win over normalised ones.
 
 from __future__ import annotations
 
+import csv
 import difflib
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from funnelcli.errors import DataError
 
 
 def normalize(name: str) -> str:
@@ -55,3 +61,37 @@ def closest(name: str, choices: Sequence[str]) -> str | None:
     words = [c for k, c in keys.items() if wanted in re.split(r"[\W_]+", k)]
     containing = words or [c for k, c in keys.items() if wanted in k]
     return containing[0] if len(containing) == 1 else None
+
+
+_DELIMITERS = ",;\t|"
+
+
+def explain_one_column(original: Path, readable: Path, encoding: str, header: str) -> DataError:
+    """The error for a file whose header holds delimiters but read as a single column.
+
+    Streams the file with the header's most frequent delimiter and names the first line whose
+    field count differs from the header's; otherwise the delimiter itself is the problem.
+    """
+    counts = Counter(c for c in header if c in _DELIMITERS)
+    delimiter = counts.most_common(1)[0][0]
+    python_encoding = "latin-1" if encoding == "latin-1" else "utf-8-sig"
+    with open(readable, encoding=python_encoding, errors="replace", newline="") as handle:
+        rows = csv.reader(handle, delimiter=delimiter)
+        width = len(next(rows, []))
+        for row in rows:
+            if row and len(row) != width:
+                return DataError(
+                    f"{len(row)} fields where the header has {width} "
+                    f"(delimiter {delimiter!r}); fix the row or quote its values",
+                    file=str(original),
+                    line=rows.line_num,
+                )
+    return DataError(
+        f"the header reads as one column {header!r}: set delimiter: {delimiter!r} "
+        "(or check the quoting)",
+        file=str(original),
+    )
+
+
+def looks_like_one_column(headers: list[str]) -> bool:
+    return len(headers) == 1 and any(c in headers[0] for c in _DELIMITERS)

@@ -1,43 +1,43 @@
 """Stored query results for `--cache` runs: the same query over the same files is read back.
 
-A `--cache` run reads its sources from Parquet copies (cache.py) and also keeps the result of
-each query it runs (aggregates: a few rows per group) in `<cache dir>/results/`. The entry's name
-is a hash of everything that decides the result: the query's SQL, the SQL of every view it can
-read (a cached copy's view names its Parquet file, whose name hashes the source's files and
+A `--cache` run reads its sources from Parquet copies (copies.py) and also keeps the result of
+each query it runs (aggregates: a few rows per group) in `<cache dir>/results/`. The entry's
+name is a hash of everything that decides the result: the query's SQL, the SQL of every view it
+can read (a cached copy's view names its Parquet file, whose name hashes the source's files and
 settings), each declared file's fingerprint (path, size, mtime, first and last 64 KiB), the
-funnelcli and DuckDB versions and the store's format. Re-running the same report (another
-`--format`, a cron job, a second look) then costs the start-up and a small Parquet read.
+funnelcli and DuckDB versions, the mode each CSV source is read in (views.ReadMode) and the
+store's format. Re-running the same report (another `--format`, a cron job, a second look) then
+costs the start-up and a small Parquet read.
 
 Results are written by the engine's own locked-down connection to one scratch file it was
-allowed up front, renamed into place, and read back by a second connection allowed only that
-entry. DuckDB's Parquet writer keeps every type the report uses except HUGEINT (which it writes
-as DOUBLE), so HUGEINT columns are stored as DECIMAL(38,0) and cast back on reading; a query
-with UHUGEINT or a nested HUGEINT is not stored, and every read-back is checked against the
-recorded column types, so a type that changes on the way (BIT, fixed-size ARRAY, …) is run
-instead of served.
+allowed up front, renamed into place, and read back by a second connection the session opens
+allowed only that entry (Session.read_back). DuckDB's Parquet writer keeps every type the report
+uses except HUGEINT (which it writes as DOUBLE), so HUGEINT columns are stored as DECIMAL(38,0)
+and cast back on reading; a query with UHUGEINT or a nested HUGEINT is not stored, and every
+read-back is checked against the recorded column types, so a type that changes on the way (BIT,
+fixed-size ARRAY, …) is run instead of served.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from funnelcli.engine import copies as cache
-from funnelcli.sql.ast import copy_to_parquet, lockdown
+from funnelcli.engine import store
+from funnelcli.sql.ast import copy_to_parquet
 
 if TYPE_CHECKING:
-    import duckdb
+    from funnelcli.engine.session import Cursor, Session
 
-FORMAT = 1
+FORMAT = 2  # 2: keyed by store.key, with each source's read mode; records say "tolerant"
 KEEP = 500  # entries kept (newest by use); each is a few KiB
 _STORED_AS = {"HUGEINT": "DECIMAL(38,0)"}
 
@@ -49,22 +49,22 @@ class Stored:
 
     parquet: Path
     columns: tuple[tuple[str, str], ...]
-    slow: bool
+    tolerant: bool
 
 
 class ResultStore:
-    """The `results/` folder of one cache directory, as seen by one engine."""
+    """The `results/` folder of one cache directory, as seen by one engine's session."""
 
-    def __init__(self, cache_dir: Path, context: dict[str, Any]) -> None:
+    def __init__(self, session: Session, cache_dir: Path, context: Mapping[str, Any]) -> None:
         """`context`: what besides the SQL decides every result (views, files, versions)."""
-        self.folder = cache_dir / cache.RESULTS
-        self.scratch = cache.temp_path(self.folder, f"result-{secrets.token_hex(6)}")
-        self._context = json.dumps({"format": FORMAT, **context}, sort_keys=True)
-        self._reader: duckdb.DuckDBPyConnection | None = None
+        self.folder = cache_dir / store.RESULTS
+        self.scratch = store.temp_path(self.folder / f"result-{secrets.token_hex(6)}")
+        self._session = session
+        self._context = {"format": FORMAT, **context}
 
-    def key(self, sql: str, slow: bool) -> str:
-        text = json.dumps({"context": self._context, "sql": sql, "slow": slow})
-        return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
+    def key(self, sql: str, modes: Mapping[str, str]) -> str:
+        """The entry name of `sql` run while the CSV sources are read in `modes`."""
+        return store.key({"context": self._context, "sql": sql, "modes": dict(modes)})
 
     def find(self, key: str) -> Stored | None:
         """The entry under `key`, or None when it is absent or its record is unreadable."""
@@ -75,7 +75,7 @@ class ResultStore:
             return Stored(
                 parquet=parquet,
                 columns=tuple((str(n), str(t)) for n, t in record["columns"]),
-                slow=bool(record["slow"]),
+                tolerant=bool(record["tolerant"]),
             )
         except (OSError, ValueError, KeyError, TypeError):
             return None
@@ -88,58 +88,43 @@ class ResultStore:
             type_name in _STORED_AS or "HUGEINT" not in type_name for _, type_name in columns
         )
 
-    def copy_statement(self, query: exp.Expr, columns: Sequence[tuple[str, str]]) -> str:
-        """`COPY (query) TO <scratch>`, HUGEINT columns as DECIMAL(38,0)."""
+    def keep(
+        self,
+        key: str,
+        query: exp.Expr,
+        columns: Sequence[tuple[str, str]],
+        run: Callable[[str], bool],
+    ) -> Stored:
+        """Store the query's rows under `key`: `run` executes the COPY statement it is given (to
+        the scratch file allowed up front) and says whether the views switched meanwhile."""
         select = exp.select(
             *(_as(name, _STORED_AS.get(type_name)) for name, type_name in columns)
         ).from_(exp.Subquery(this=query.copy(), alias=exp.TableAlias(this=exp.to_identifier("q"))))
-        return copy_to_parquet(select, str(self.scratch)).sql(dialect="duckdb")
-
-    def commit(self, key: str, columns: Sequence[tuple[str, str]], slow: bool) -> Stored:
-        """Move the scratch file written by copy_statement() into place under `key`."""
-        from funnelcli.engine.output import write_atomic
-
         parquet = self.folder / f"{key}.parquet"
-        os.replace(self.scratch, parquet)
-        record = {"columns": [list(c) for c in columns], "slow": slow}
-        write_atomic(self.folder / f"{key}.json", json.dumps(record) + "\n")
+        with store.replacing(parquet, self.scratch) as scratch:
+            tolerant = run(copy_to_parquet(select, str(scratch)).sql(dialect="duckdb"))
+        record = {"columns": [list(c) for c in columns], "tolerant": tolerant}
+        store.write_atomic(self.folder / f"{key}.json", json.dumps(record) + "\n")
         prune(self.folder)
-        return Stored(parquet=parquet, columns=tuple(columns), slow=slow)
+        return Stored(parquet=parquet, columns=tuple(columns), tolerant=tolerant)
 
-    def discard(self) -> None:
-        with contextlib.suppress(OSError):
-            self.scratch.unlink()
-
-    def read(self, stored: Stored, duckdb_module: Any) -> duckdb.DuckDBPyConnection | None:
-        """A cursor over the entry's rows with the original column types, from a connection
+    def read(self, stored: Stored) -> Cursor | None:
+        """A cursor over the entry's rows with the original column types, read by a connection
         that may read that one file; None when the file is damaged (then it is recomputed) or
         a column comes back with another type (then the query is run)."""
-        self.close()
-        reader: duckdb.DuckDBPyConnection = duckdb_module.connect(":memory:")
-        self._reader = reader
-        path = str(stored.parquet)
         select = exp.select(
             *(
                 _as(name, type_name if type_name in _STORED_AS else None)
                 for name, type_name in stored.columns
             )
-        ).from_(exp.func("read_parquet", exp.Literal.string(path)))
-        try:
-            reader.execute("SET TimeZone = 'UTC'")
-            for setting in lockdown([path]):
-                reader.execute(setting)
-            cursor: duckdb.DuckDBPyConnection = reader.execute(select.sql(dialect="duckdb"))
-        except duckdb_module.Error:
+        ).from_(exp.func("read_parquet", exp.Literal.string(str(stored.parquet))))
+        cursor = self._session.read_back(stored.parquet, select)
+        if cursor is None:
             return None
         found = [(str(d[0]), str(d[1])) for d in cursor.description]
         if found != [(name, _read_as(type_name)) for name, type_name in stored.columns]:
             return None  # a type that does not survive Parquet: the query is run instead
         return cursor
-
-    def close(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
 
 
 def _read_as(type_name: str) -> str:
@@ -166,7 +151,7 @@ def prune(folder: Path, keep: int = KEEP) -> None:
 
 def usage(cache_dir: Path) -> tuple[int, int]:
     """(entries, bytes) stored under `cache_dir`."""
-    folder = cache_dir / cache.RESULTS
+    folder = cache_dir / store.RESULTS
     if not folder.is_dir():
         return 0, 0
     sizes = [_size(p) for p in folder.glob("*.parquet")]

@@ -1,25 +1,33 @@
-"""Text encodings of CSV sources: detection and streaming transcoding to a cached UTF-8 copy.
+"""Sources as text DuckDB can read: encodings detected and transcoded, .xlsx sheets converted.
 
 DuckDB reads UTF-8 and Latin-1 itself. UTF-16 and GB18030/GBK (what Excel on Chinese Windows
 writes) are decoded here chunk by chunk (an incremental decoder, never the whole file in memory)
-into a UTF-8 copy in the cache directory. The original file is only ever opened for reading.
+into a UTF-8 copy in the copies folder (store.CopiesFolder). The original file is only ever
+opened for reading.
+
+DuckDB's excel extension needs a download, which is not available offline, so an .xlsx sheet is
+converted row by row (openpyxl's read-only mode, never the whole workbook in memory) to a CSV
+that DuckDB then reads like any other. Dates stored as Excel dates become ISO text; numbers
+keep their value (integral floats lose the `.0`); empty cells become empty fields.
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
 import gzip
-import hashlib
-import os
-import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import date, datetime, time
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, TextIO
 
+from funnelcli.engine import store
 from funnelcli.errors import DataError
 
 _SAMPLE = 1 << 16
 _CHUNK = 1 << 20
-_CACHE_VERSION = "1"
 
 
 def _open(path: Path) -> BinaryIO:
@@ -89,7 +97,7 @@ def _looks_chinese(text: str) -> bool:
     return sum(b[1] >= 0x80 for b in pairs) * 2 > len(pairs)
 
 
-def readable(path: Path, declared: str, cache_dir: Path) -> tuple[Path, str]:
+def readable(path: Path, declared: str, folder: Path) -> tuple[Path, str]:
     """(file DuckDB should read, the encoding to give DuckDB) for a CSV source file.
 
     UTF-8 (with or without BOM) and Latin-1 are read in place; everything else is transcoded
@@ -106,67 +114,117 @@ def readable(path: Path, declared: str, cache_dir: Path) -> tuple[Path, str]:
         return path, "utf-8"
     if encoding == "latin-1":
         return path, "latin-1"
-    return transcode(path, encoding, cache_dir, head), "utf-8"
+    return transcode(path, encoding, folder), "utf-8"
 
 
-def cache_key(path: Path, *parts: str, head: bytes = b"") -> str:
-    """A name for a derived copy that changes whenever the original changes."""
-    stat = path.stat()
-    digest = hashlib.sha256()
-    for part in (_CACHE_VERSION, str(path.resolve()), str(stat.st_size), str(stat.st_mtime_ns)):
-        digest.update(part.encode() + b"\0")
-    for part in parts:
-        digest.update(part.encode() + b"\0")
-    digest.update(head)
-    return digest.hexdigest()[:24]
+TEXT_FORMAT = 2  # 2: named by store.key of the file's fingerprint (was a sha256 of its head)
 
 
-def transcode(path: Path, encoding: str, cache_dir: Path, head: bytes) -> Path:
-    """Stream `path` from `encoding` into `<cache>/text/<key>.csv` (UTF-8); reuse if present."""
-    target = cache_dir / "text" / f"{cache_key(path, encoding, head=head)}.csv"
+def _copy_path(folder: Path, kind: str, original: Path, *parts: str) -> Path:
+    """`<folder>/<kind>/<key>.csv`: a derived copy's name, which changes whenever the original
+    (path, size, mtime, first and last 64 KiB) or any of `parts` does."""
+    name = store.key(
+        {"format": TEXT_FORMAT, "file": store.fingerprint(original), "parts": list(parts)}
+    )
+    return folder / kind / f"{name}.csv"
+
+
+@contextmanager
+def _writing_copy(target: Path) -> Iterator[TextIO]:
+    """A UTF-8 copy in `target`'s folder (created if needed), in place when the block ends."""
+    with ExitStack() as stack:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            stream = stack.enter_context(store.writing(target))
+        except OSError as exc:
+            raise DataError(
+                f"cannot write the cache ({exc.strerror}); "
+                "set FUNNELCLI_CACHE_DIR to a writable folder",
+                file=str(target.parent),
+            ) from None
+        yield stream
+
+
+def transcode(path: Path, encoding: str, folder: Path) -> Path:
+    """Stream `path` from `encoding` into `<folder>/text/<key>.csv` (UTF-8); reuse if present."""
+    target = _copy_path(folder, store.TEXT, path, encoding)
     if target.exists():
         return target
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    fd, temp = cache_temp(target)
     line = 1
     done = 0
-    try:
-        with _open(path) as source, os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            while True:
-                chunk = source.read(_CHUNK)
-                try:
-                    text = decoder.decode(chunk, final=not chunk)
-                except UnicodeDecodeError as exc:
-                    partial = chunk[: exc.start].decode(encoding, errors="replace")
-                    at = line + partial.count("\n")
-                    raise DataError(
-                        f"bytes at offset {done + exc.start} are not valid {encoding} "
-                        "(declare the right encoding: or use encoding: auto)",
-                        file=str(path),
-                        line=at,
-                    ) from None
-                if text:
-                    text = text.removeprefix("\ufeff") if done == 0 else text
-                    out.write(text)
-                    line += text.count("\n")
-                done += len(chunk)
-                if not chunk:
-                    break
-        os.replace(temp, target)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    with _open(path) as source, _writing_copy(target) as out:
+        while True:
+            chunk = source.read(_CHUNK)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                partial = chunk[: exc.start].decode(encoding, errors="replace")
+                at = line + partial.count("\n")
+                raise DataError(
+                    f"bytes at offset {done + exc.start} are not valid {encoding} "
+                    "(declare the right encoding: or use encoding: auto)",
+                    file=str(path),
+                    line=at,
+                ) from None
+            if text:
+                text = text.removeprefix("\ufeff") if done == 0 else text
+                out.write(text)
+                line += text.count("\n")
+            done += len(chunk)
+            if not chunk:
+                break
     return target
 
 
-def cache_temp(target: Path) -> tuple[int, str]:
-    """A temporary file beside `target` in the cache (created if needed), for an atomic rename."""
+class SheetNotFound(Exception):
+    """The requested sheet is not in the workbook (the caller names the YAML key)."""
+
+    def __init__(self, sheet: str | int, names: list[str]) -> None:
+        super().__init__(str(sheet))
+        self.sheet = sheet
+        self.names = names
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def xlsx_to_csv(path: Path, sheet: str | int | None, folder: Path) -> Path:
+    """The sheet (name, 0-based index, or the first) as `<folder>/xlsx/<key>.csv`."""
+    target = _copy_path(folder, store.XLSX, path, repr(sheet))
+    if target.exists():
+        return target
+    from openpyxl import load_workbook
+
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return tempfile.mkstemp(dir=target.parent, suffix=".part")
-    except OSError as exc:
-        raise DataError(
-            f"cannot write the cache ({exc.strerror}); "
-            "set FUNNELCLI_CACHE_DIR to a writable folder",
-            file=str(target.parent),
-        ) from None
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise DataError(f"not a readable .xlsx workbook ({exc})", file=str(path)) from None
+    try:
+        names = list(workbook.sheetnames)
+        if sheet is None:
+            worksheet = workbook[names[0]]
+        elif isinstance(sheet, int):
+            if not 0 <= sheet < len(names):
+                raise SheetNotFound(sheet, names)
+            worksheet = workbook[names[sheet]]
+        elif sheet in names:
+            worksheet = workbook[sheet]
+        else:
+            raise SheetNotFound(sheet, names)
+        with _writing_copy(target) as out:
+            writer = csv.writer(out)
+            for row in worksheet.iter_rows(values_only=True):
+                writer.writerow([_cell(v) for v in row])
+    finally:
+        workbook.close()
+    return target

@@ -1,11 +1,11 @@
 """How a CSV source becomes a view: typed stage columns, tolerant header names, row rejects.
 
-Pure: builds sqlglot ASTs from the spec, the file's raw headers and the date formats; the
-engine runs them. Stage time columns, ids, accounts and stage values are read as VARCHAR (the
-types come from the spec, never from DuckDB's sniffer, which samples only the first 20,480
-rows), then times are parsed with the declared or detected formats (dates.py). A row with a
-non-empty time that cannot be read is *rejected*: left out of the view and listed with its
-line, column and reason.
+Pure: builds sqlglot ASTs from the spec, the file's raw headers and the date formats; the engine
+runs them (engine/views.py keeps what probing a source found). Stage time columns, ids, accounts
+and stage values are read as VARCHAR (the types come from the spec, never from DuckDB's sniffer,
+which samples only the first 20,480 rows), then times are parsed with the declared or detected
+formats (dates.py). A row with a non-empty time that cannot be read is *rejected*: left out of
+the view and listed with its line, column and reason.
 """
 
 from __future__ import annotations
@@ -13,20 +13,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
 
-from funnelcli.engine.headers import normalize
-from funnelcli.spec import FunnelSpec, Shape, SourceSpec
+from funnelcli.spec import FunnelSpec, Shape
 from funnelcli.sql import ast as q
 from funnelcli.sql import dates
 from funnelcli.sql.conditions import condition_columns
 from funnelcli.sql.dates import AMBIGUOUS, UNPARSEABLE, Format, parse_column
-
-UNPARSEABLE_AMOUNT = "unparseable amount"  # reserved: amounts are parsed by money.py
-REASONS = (UNPARSEABLE, AMBIGUOUS, UNPARSEABLE_AMOUNT)  # every reject reason, in this order
 
 
 @dataclass(frozen=True)
@@ -173,6 +168,12 @@ def csv_reader(
     return exp.func("read_csv", array, *options)
 
 
+def parquet_reader(paths: Sequence[str]) -> exp.Expr:
+    """read_parquet over `paths`, columns matched by name across files."""
+    array = exp.Array(expressions=[exp.Literal.string(p) for p in paths])
+    return exp.func("read_parquet", array, _option("union_by_name", exp.true()))
+
+
 def _struct(pairs: dict[str, str]) -> exp.Expr:
     return exp.Struct(
         expressions=[
@@ -218,6 +219,25 @@ def _present(raw: str) -> exp.Expr:
     return exp.and_(
         q.not_null(q.col(raw)), exp.NEQ(this=trimmed, expression=exp.Literal.string(""))
     )
+
+
+def native_times(times: Sequence[TimeColumn]) -> tuple[dict[str, str], dict[str, str]]:
+    """The time columns DuckDB's reader can type itself (raw header → DATE or TIMESTAMP): those
+    with one plain format, at most one format per type; with the reader's format options."""
+    types: dict[str, str] = {}
+    formats: dict[str, str] = {}
+    for column in times:
+        if len(column.formats) != 1:
+            continue
+        typed = dates.native(column.formats[0])
+        if typed is None:
+            continue
+        sql_type, fmt = typed
+        option = "timestampformat" if sql_type == "TIMESTAMP" else "dateformat"
+        if formats.setdefault(option, fmt) != fmt:
+            continue
+        types[column.raw] = sql_type
+    return types, formats
 
 
 def view_parts(
@@ -288,7 +308,7 @@ def count_query(reader: exp.Expr, checks: Sequence[RejectCheck]) -> exp.Select:
     return exp.select(*columns).from_(reader)
 
 
-def detail_query(reader: exp.Expr, checks: Sequence[RejectCheck], limit: int | None) -> exp.Select:
+def detail_query(reader: exp.Expr, checks: Sequence[RejectCheck]) -> exp.Select:
     """Every rejected value of one file: line (the header is line 1), column, text, reason."""
     raws = list(dict.fromkeys(c.raw for c in checks))
     numbered = exp.select(
@@ -314,65 +334,4 @@ def detail_query(reader: exp.Expr, checks: Sequence[RejectCheck], limit: int | N
     for part in parts[1:]:
         union = exp.union(union, part, distinct=False)
     final = exp.select(exp.Star()).from_(union.subquery("r")).order_by("__line", "__column")
-    if limit is not None:
-        final = final.limit(limit)
     return final.with_("numbered", as_=numbered)
-
-
-def declared_by_raw(source: SourceSpec, raw: str) -> list[str] | None:
-    """`formats:` keyed by the raw header (or a tolerant spelling of it) rather than the YAML's."""
-    for key, value in source.formats.items():
-        if normalize(source.column(key)) == normalize(raw):
-            return value
-    return None
-
-
-@dataclass
-class CsvSource:
-    """A CSV source as read: the files DuckDB opens (originals or cached copies), and checks."""
-
-    originals: tuple[Path, ...]
-    paths: tuple[str, ...]
-    encoding: str
-    delimiter: str | None
-    types: dict[str, str]
-    checks: list[RejectCheck]
-    headers: list[str]
-    renames: dict[str, str]
-    times: list[TimeColumn]
-    tz: str | None
-    fast: bool = False
-    dialect: Dialect | None = None  # single file: sniffed once, then declared
-
-    def reader(self, paths: Sequence[str] | None = None) -> exp.Expr:
-        """The reader with every time column as text (rejects are found over this one)."""
-        return csv_reader(
-            paths or self.paths, self.encoding, self.delimiter, self.types, dialect=self.dialect
-        )
-
-    def view(self, fast: bool) -> exp.Select:
-        """Fast: time columns with one plain format are typed by DuckDB's reader itself (a
-        value that does not fit fails the read). Otherwise: text, parsed, rows rejected."""
-        types = dict(self.types)
-        native: list[str] = []
-        formats: dict[str, str] = {}
-        if fast:
-            for column in self.times:
-                if len(column.formats) != 1:
-                    continue
-                typed = dates.native(column.formats[0])
-                if typed is None:
-                    continue
-                sql_type, fmt = typed
-                option = "timestampformat" if sql_type == "TIMESTAMP" else "dateformat"
-                if formats.setdefault(option, fmt) != fmt:
-                    continue
-                types[column.raw] = sql_type
-                native.append(column.raw)
-        self.fast = bool(native)
-        reader = csv_reader(
-            self.paths, self.encoding, self.delimiter, types, formats=formats, dialect=self.dialect
-        )
-        projection, checks = view_parts(self.headers, self.renames, self.times, self.tz, native)
-        self.checks = checks
-        return view_select(reader, projection, checks)

@@ -1,0 +1,346 @@
+"""The Engine, a locked-down DuckDB session over a funnel's declared sources, and open_engine.
+
+open_engine resolves the files, opens the session, probes and registers each source as a view
+(views.py), reads funnel sources through their Parquet copies with the cache (copies.py), and
+locks DuckDB down to the files it may read; the Engine it yields runs queries, keeps their
+results with the cache (results.py), and locates and lists the values it cannot read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from funnelcli import __version__
+from funnelcli.engine import copies, store
+from funnelcli.engine.copies import Copy
+from funnelcli.engine.files import SourceFiles, resolve_files
+from funnelcli.engine.probe import Probe, ReadingMemo
+from funnelcli.engine.results import ResultStore
+from funnelcli.engine.session import Progress, Session
+from funnelcli.engine.views import (
+    CsvSource,
+    ReadMode,
+    Reject,
+    SourceViews,
+    create_view,
+    locate_query,
+    parquet_view,
+)
+from funnelcli.errors import DataError
+from funnelcli.spec import Funnel, SourceSpec
+from funnelcli.sql import amounts as money
+from funnelcli.sql.ast import source_view, table
+
+if TYPE_CHECKING:
+    from funnelcli.engine.session import Cursor
+
+AMOUNT = "AMOUNT"  # pseudo-type of money columns (CompiledFunnel.typed_columns, unreadable())
+
+
+class Engine:
+    """A DuckDB session that can read the funnel's declared sources and nothing else.
+
+    Made by open_engine (the constructor only keeps what it is given). With the cache, funnel
+    sources are read from their Parquet copies (`copies`), while row numbers of unreadable
+    values still count in the original files; and query results are kept and read back.
+    """
+
+    def __init__(
+        self,
+        funnel: Funnel,
+        files: Mapping[str, SourceFiles],
+        session: Session,
+        views: SourceViews,
+        folder: store.CopiesFolder,
+        *,
+        copies: Mapping[str, Copy] | None = None,
+        file_order: Mapping[str, exp.Select] | None = None,
+        results: ResultStore | None = None,
+    ) -> None:
+        """`file_order`: the view each copy was made of (its rows in the files' order)."""
+        self._funnel = funnel
+        self._files = MappingProxyType(dict(files))
+        self._session = session
+        self._views = views
+        self._folder = folder
+        self._copies = MappingProxyType(dict(copies or {}))
+        self._file_order = dict(file_order or {})
+        self._results = results
+        self._columns: dict[str, list[tuple[str, str]]] = {}  # DESCRIBE of each view
+
+    @property
+    def funnel(self) -> Funnel:
+        return self._funnel
+
+    @property
+    def files(self) -> Mapping[str, SourceFiles]:
+        """Each source's files (the funnel's and the extra views'), read-only."""
+        return self._files
+
+    @property
+    def copies(self) -> Mapping[str, Copy]:
+        """Each funnel source's Parquet copy (with the cache), read-only."""
+        return self._copies
+
+    @property
+    def session(self) -> Session:
+        """The DuckDB session (tests and diagnostics: settings, raw statements)."""
+        return self._session
+
+    def schema(self) -> dict[str, dict[str, str]]:
+        """Each funnel source's columns and their DuckDB types, as its view reads them."""
+        return {name: dict(self.columns(name)) for name in self.funnel.spec.sources}
+
+    def columns(self, source: str) -> list[tuple[str, str]]:
+        """(name, DuckDB type) of each column of a source's view (extra views too): one
+        DESCRIBE per source, again only after its view was switched to the tolerant reading."""
+        if source not in self._columns:
+            view = table(source_view(source))
+            self._columns[source] = self._session.describe(view, source=source)
+        return list(self._columns[source])
+
+    def rows(
+        self, query: exp.Expr, *, source: str | None = None, exact: bool = True
+    ) -> list[dict[str, Any]]:
+        """Run a query; its (small, aggregated) rows as dicts. `exact`: DECIMAL values stay
+        Decimal; else they arrive as floats, which is what the report shows anyway.
+        `source`: the source an unreadable-data error is about, when the query reads one."""
+        cursor = self._run(query, source)
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+        if not exact:
+            rows = [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def unreadable(self, source: str, column: str, type_name: str) -> exp.Expr:
+        """The condition that a value of `column` cannot be read as `type_name`: a failed cast,
+        or for AMOUNT the money-parsing rules (sql/amounts.py; never for a numeric column)."""
+        raw = exp.column(column, quoted=True)
+        if type_name == AMOUNT:
+            return money.unparseable(raw, dict(self.columns(source)).get(column, "VARCHAR"))
+        typed = exp.TryCast(this=raw.copy(), to=exp.DataType.build(type_name))
+        return exp.and_(typed.is_(exp.null()), exp.not_(raw.is_(exp.null())))
+
+    def locate(self, source: str, column: str, bad: exp.Expr) -> tuple[int, str] | None:
+        """(row number, text) of the first value of `column` where `bad` holds, in the order of
+        the source's files (not of its re-sorted copy); None when there is none. A count first:
+        one parallel pass, where numbering the rows in file order is a slow one."""
+        if bad == exp.false():
+            return None
+        count = exp.select(exp.func("count_if", bad.copy())).from_(self._in_file_order(source))
+        if not self._session.fetch(count, source=source)[0][0]:
+            return None
+        query = locate_query(self._in_file_order(source), column, bad.copy())
+        found = self._session.fetch(query, source=source)
+        return (int(found[0][0]), str(found[0][1])) if found else None
+
+    def count_unparseable(self, source: str, column: str) -> int:
+        """How many values of `column` are non-empty text that is not an amount (money.py)."""
+        bad = self.unreadable(source, column, AMOUNT)
+        if bad == exp.false():
+            return 0  # DuckDB read every value as a number: nothing to parse
+        query = exp.select(exp.alias_(exp.func("count_if", bad), "n")).from_(
+            table(source_view(source))
+        )
+        return int(self.rows(query, source=source)[0]["n"] or 0)
+
+    def reject_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(rows rejected per source, values rejected per reason) over every source."""
+        return self._views.reject_counts()
+
+    def rejects(self) -> list[Reject]:
+        """Every rejected value, file by file in line order."""
+        return self._views.rejects()
+
+    def close(self) -> None:
+        try:
+            self._session.close()
+        finally:
+            self._folder.close()
+
+    def _in_file_order(self, source: str) -> exp.Expr:
+        """What row numbers are counted over: the CSV view, not its (re-sorted) Parquet copy."""
+        body = self._file_order.get(source)
+        if body is None:
+            return table(source_view(source))
+        return exp.Subquery(this=body.copy(), alias=exp.TableAlias(this=exp.to_identifier("u")))
+
+    def _run(self, query: exp.Expr, source: str | None = None) -> Cursor:
+        """Execute (or, with the cache, read back a stored result); a value the fast (typed)
+        CSV read rejects switches to the tolerant views."""
+        sql = query.sql(dialect="duckdb")
+        if self._results is not None:
+            stored = self._stored(query, sql, self._results, source)
+            if stored is not None:
+                return stored
+        return self._tolerant(sql, source)[0]
+
+    def _tolerant(self, sql: str, source: str | None = None) -> tuple[Cursor, bool]:
+        """Execute; a value the fast (typed) CSV read rejects switches to the tolerant views
+        and runs it again. With whether that switch happened."""
+        try:
+            return self._session.run(sql, source=source), False
+        except DataError:
+            if not self._tolerate():
+                raise
+            return self._session.run(sql, source=source), True
+
+    def _tolerate(self) -> bool:
+        """Read every source still read fast as tolerant from now on; False if none was."""
+        switched = self._views.tolerate()
+        for name in switched:  # a time column DuckDB typed (DATE) is now parsed (TIMESTAMP)
+            self._columns.pop(name, None)
+        return bool(switched)
+
+    def _stored(
+        self, query: exp.Expr, sql: str, results: ResultStore, source: str | None = None
+    ) -> Cursor | None:
+        """The query's result through the result store: read back when stored, else computed
+        into it. None when the result's types cannot be stored (then it is just run)."""
+        key = results.key(sql, self._views.modes())
+        found = results.find(key)
+        if found is not None:
+            if found.tolerant:  # the rejects and their counts come from the tolerant views
+                self._tolerate()
+            cursor = results.read(found)
+            if cursor is not None:
+                return cursor
+        try:
+            columns = self._session.describe(query)
+        except DataError:
+            return None
+        if not results.storable(columns):
+            return None
+        kept = results.keep(key, query, columns, lambda copy: self._tolerant(copy, source)[1])
+        return results.read(kept)
+
+
+@contextmanager
+def open_engine(
+    funnel: Funnel,
+    data_dir: Path | None = None,
+    extra: Mapping[str, tuple[SourceSpec, SourceFiles]] | None = None,
+    *,
+    parquet_cache: Path | None = None,
+    progress: Progress | None = None,
+) -> Iterator[Engine]:
+    """Resolve the funnel's files and yield a locked-down engine over them (and `extra`: more
+    readable views, e.g. `roi:` spend), reporting each statement's progress to `progress`.
+
+    `parquet_cache` (a cache folder) reads each funnel source from its Parquet copy there,
+    stores query results there, keeps what probing found and the transcoded or converted
+    copies of sources; without it those copies go to a temporary folder removed on close."""
+    engine = _set_up(funnel, resolve_files(funnel, data_dir), extra or {}, parquet_cache, progress)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def _set_up(
+    funnel: Funnel,
+    resolved: Mapping[str, SourceFiles],
+    extra: Mapping[str, tuple[SourceSpec, SourceFiles]],
+    cache_dir: Path | None,
+    progress: Progress | None,
+) -> Engine:
+    """Open the session, register every source's view (finding or building the copies with
+    the cache), open the result store, lock down."""
+    sources = {**funnel.spec.sources, **{name: spec for name, (spec, _) in extra.items()}}
+    files = {**resolved, **{name: found for name, (_, found) in extra.items()}}
+    folder = store.CopiesFolder(cache_dir)
+    session: Session | None = None
+    try:
+        session = Session.open({name: found.label for name, found in files.items()}, progress)
+        probe = Probe(session, funnel, folder)
+        registered: dict[str, _Registered] = {}
+        views: list[str] = []
+        for name, source in sources.items():
+            registered[name] = _register(probe, funnel, name, source, files[name], cache_dir)
+            views.append(create_view(session, name, registered[name].body))
+        allowed = [path for r in registered.values() for path in r.allowed]
+        results = None
+        if cache_dir is not None:
+            every = sorted({f for found in files.values() for f in found.files})
+            context = {
+                "funnelcli": __version__,
+                "engine": session.version,
+                "views": views,
+                "files": [store.fingerprint(f) for f in every],
+            }
+            results = ResultStore(session, cache_dir, context)
+            store.ensure_dir(results.folder)
+            allowed.append(str(results.scratch))
+        session.lock_down(allowed)
+    except BaseException:
+        if session is not None:
+            session.close()
+        folder.close()
+        raise
+    csv = {name: r.csv for name, r in registered.items() if r.csv is not None}
+    return Engine(
+        funnel,
+        files,
+        session,
+        SourceViews(session, csv, {name: registered[name].mode for name in csv}),
+        folder,
+        copies={name: r.copy for name, r in registered.items() if r.copy is not None},
+        file_order={name: r.made_of for name, r in registered.items() if r.made_of is not None},
+        results=results,
+    )
+
+
+@dataclass(frozen=True)
+class _Registered:
+    """One source as registered: its view's body, the files DuckDB may read for it, what
+    probing found (a CSV) and the mode it is read in, its Parquet copy and what that was made
+    of (with the cache)."""
+
+    body: exp.Select
+    allowed: tuple[str, ...]
+    csv: CsvSource | None = None
+    mode: ReadMode = ReadMode.fast
+    copy: Copy | None = None
+    made_of: exp.Select | None = None
+
+
+def _register(
+    probe: Probe,
+    funnel: Funnel,
+    name: str,
+    source: SourceSpec,
+    found: SourceFiles,
+    cache_dir: Path | None,
+) -> _Registered:
+    """The source's view: over its files (probed once if CSV), or over its Parquet copy."""
+    session = probe.session
+    csv = None
+    if found.is_parquet:
+        body, allowed = parquet_view(found), tuple(str(f) for f in found.files)
+    else:
+        memo = None
+        if cache_dir is not None:
+            versions = f"{__version__}|{session.version}"
+            memo = ReadingMemo.of(cache_dir, source, found.files, versions)
+        csv = probe.csv(name, source, found, memo)
+        body, allowed = csv.view(ReadMode.fast).select, csv.paths
+    if cache_dir is None or name not in funnel.spec.sources:
+        return _Registered(body, allowed, csv)
+    mode = ReadMode.fast
+    try:
+        copy = copies.find_or_build(session, cache_dir, name, funnel.spec, found.files, body)
+    except DataError:  # a value the fast read cannot type: copy the tolerant reading
+        if csv is None or not csv.types_natively:
+            raise
+        mode, body = ReadMode.tolerant, csv.view(ReadMode.tolerant).select
+        copy = copies.find_or_build(session, cache_dir, name, funnel.spec, found.files, body)
+    parquet = copies.read_parquet(copy.parquet)
+    return _Registered(parquet, (*allowed, str(copy.parquet)), csv, mode, copy, body)

@@ -1,0 +1,221 @@
+"""Probing a CSV source once: what DuckDB must read, how, and how its time columns are written.
+
+Its files are made readable (transcoded text, converted .xlsx sheets: text.py), DuckDB's sniffer
+finds the dialect and the headers (read tolerantly: headers.py), and the date formats of the
+time columns the YAML does not declare are detected from samples (sql/dates.py). With the cache,
+what was found is remembered per source and files (ReadingMemo), so a re-run over unchanged
+files probes nothing. The result is a CsvSource (views.py), a value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from funnelcli.engine import headers, store
+from funnelcli.engine.files import SourceFiles, is_xlsx
+from funnelcli.engine.text import SheetNotFound, readable, transcode, xlsx_to_csv
+from funnelcli.engine.views import CsvSource
+from funnelcli.errors import FunnelError
+from funnelcli.spec import Funnel, SourceSpec
+from funnelcli.sql import dates, readers
+from funnelcli.sql.readers import Dialect, TimeColumn
+
+if TYPE_CHECKING:
+    from funnelcli.engine.session import Session
+
+MEMO_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class ReadingMemo:
+    """What probing a CSV found (its sniffed dialect and headers, the date formats detected from
+    samples), kept in `<cache dir>/readings/` so that a --cache run over unchanged files skips
+    the probing. One file per (source settings, file paths, versions), overwritten when the
+    files change, so the folder does not grow with every edit."""
+
+    path: Path
+    prints: tuple[str, ...]  # the files' fingerprints: a memo of other files is not used
+
+    @classmethod
+    def of(
+        cls, cache_dir: Path, source: SourceSpec, files: Sequence[Path], context: str
+    ) -> ReadingMemo:
+        """The memo of `source` read from `files`; `context`: what else decides the probing's
+        outcome (versions)."""
+        parts = {
+            "format": MEMO_FORMAT,
+            "context": context,
+            "source": source.model_dump(mode="json"),
+            "files": [str(f.resolve()) for f in files],
+        }
+        path = cache_dir / store.READINGS / f"{store.key(parts)}.json"
+        return cls(path, tuple(store.fingerprint(f) for f in files))
+
+    def load(self) -> dict[str, Any] | None:
+        """The recorded findings, or None when absent, unreadable or made from other files."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("files") != list(self.prints):
+            return None
+        found = data.get("found")
+        return found if isinstance(found, dict) else None
+
+    def save(self, found: dict[str, Any]) -> None:
+        try:
+            store.ensure_dir(self.path.parent)
+            text = json.dumps({"files": list(self.prints), "found": found}, ensure_ascii=False)
+            store.write_atomic(self.path, text + "\n")
+        except (OSError, FunnelError):
+            pass  # only a lost speed-up: the next run probes again
+
+
+class Probe:
+    """Probes the CSV sources of one funnel through one session (before it is locked down),
+    writing readable copies to `folder`."""
+
+    def __init__(self, session: Session, funnel: Funnel, folder: store.CopiesFolder) -> None:
+        self.session = session
+        self._funnel = funnel
+        self._folder = folder
+
+    def csv(
+        self, name: str, source: SourceSpec, found: SourceFiles, memo: ReadingMemo | None
+    ) -> CsvSource:
+        """Dialect, headers, tolerant names and the formats of the time columns (declared,
+        remembered in `memo`, or detected from samples) of a CSV source."""
+        paths, encoding = self._readable(name, source, found)
+        first = found.files[0].name.lower()
+        delimiter = source.delimiter or ("\t" if ".tsv" in first else None)
+        known = (memo.load() if memo is not None else None) or {}
+        try:
+            dialect = Dialect.from_json(known["dialect"]) if "dialect" in known else None
+            raw_headers = [str(h) for h in known["headers"]]
+            detected = {
+                str(raw): [dates.format_from_json(f) for f in formats]
+                for raw, formats in known["formats"].items()
+            }
+        except (KeyError, TypeError, ValueError, AttributeError):
+            dialect, raw_headers = self._layout(name, paths, encoding, delimiter)
+            known, detected = {}, {}
+        if headers.looks_like_one_column(raw_headers) and not found.files[0].name.endswith(".gz"):
+            original, copy = found.files[0], Path(paths[0])
+            raise headers.explain_one_column(original, copy, encoding, raw_headers[0])
+        spec = self._funnel.spec
+        in_funnel = name in spec.sources  # else an extra view (roi: spend, contracts)
+        referenced = readers.referenced_names(spec, name) if in_funnel else []
+        renames = headers.rename_map(raw_headers, referenced)
+        raw_of = {view_name: raw for raw, view_name in renames.items()}
+        if in_funnel:
+            text = readers.text_names(spec, name) + readers.time_names(spec, name)
+            types = {raw_of[n]: "VARCHAR" for n in text if n in raw_of}
+        else:  # small files read as text; roi_inputs parses dates and amounts itself
+            types = dict.fromkeys(raw_headers, "VARCHAR")
+        times = readers.time_names(spec, name) if in_funnel else []
+        # a missing column is reported, with its YAML key, at compile time
+        wanted = [(n, raw_of[n]) for n in times if n in raw_of]
+        declared = {raw: source.formats.get(n) or declared_by_raw(source, raw) for n, raw in wanted}
+        missing = [raw for raw, formats in declared.items() if not formats and raw not in detected]
+        reader = readers.csv_reader(paths, encoding, delimiter, types, dialect=dialect)
+        for raw, values in self._samples(name, reader, missing).items():
+            detected[raw] = dates.detect(values, source.day_first)
+        if memo is not None and (missing or not known):
+            layout = {"dialect": dialect.to_json()} if dialect is not None else {}
+            written = {raw: [dates.format_to_json(f) for f in fs] for raw, fs in detected.items()}
+            memo.save({**layout, "headers": raw_headers, "formats": written})
+        return CsvSource(
+            originals=found.files,
+            paths=tuple(paths),
+            encoding=encoding,
+            delimiter=delimiter,
+            types=types,
+            headers=tuple(raw_headers),
+            renames=renames,
+            times=tuple(
+                TimeColumn(raw, view_name, tuple(declared[raw] or detected[raw]), not declared[raw])
+                for view_name, raw in wanted
+            ),
+            tz=source.tz,
+            dialect=dialect,
+        )
+
+    def _readable(self, name: str, source: SourceSpec, found: SourceFiles) -> tuple[list[str], str]:
+        """(files DuckDB reads, their encoding): the originals, or transcoded / converted
+        copies (errors about a copy name its original)."""
+        paths: list[str] = []
+        encodings: list[str] = []
+        for file in found.files:
+            if is_xlsx(file):
+                try:
+                    paths.append(str(xlsx_to_csv(file, source.sheet, self._folder.path())))
+                except SheetNotFound as exc:
+                    raise self._funnel.error(
+                        f"sources.{name}.sheet",
+                        f"no sheet {exc.sheet!r} in {file.name} (sheets: {', '.join(exc.names)})",
+                    ) from None
+                encodings.append("utf-8")
+            else:
+                path, encoding = readable(file, source.encoding, self._folder.path())
+                paths.append(str(path))
+                encodings.append(encoding)
+        encoding = encodings[0]
+        if len(set(encodings)) > 1:  # a glob mixing encodings: read every file as UTF-8
+            paths = [
+                str(transcode(f, "latin-1", self._folder.path())) if e == "latin-1" else p
+                for f, p, e in zip(found.files, paths, encodings, strict=True)
+            ]
+            encoding = "utf-8"
+        for file, copy in zip(found.files, paths, strict=True):
+            self.session.read_as(copy, file)
+        return paths, encoding
+
+    def _layout(
+        self, name: str, paths: list[str], encoding: str, delimiter: str | None
+    ) -> tuple[Dialect | None, list[str]]:
+        """(sniffed dialect of a single file, raw headers): DuckDB's sniffer, run once; every
+        later read of the file declares it all. A glob's files are only probed for headers."""
+        if len(paths) == 1:
+            sniff = readers.sniff_query(paths[0], encoding, delimiter)
+            sniffed = self.session.fetch(sniff, source=name)[0]
+            dialect = Dialect(
+                delimiter=str(sniffed[0]),
+                quote='"' if sniffed[1] == "(empty)" else str(sniffed[1]),
+                escape='"' if sniffed[2] == "(empty)" else str(sniffed[2]),
+                columns=tuple((str(c["name"]), str(c["type"])) for c in sniffed[3]),
+            )
+            return dialect, [c for c, _ in dialect.columns]
+        probe = readers.csv_reader(paths, encoding, delimiter, all_varchar=True)
+        described = self.session.describe(exp.select(exp.Star()).from_(probe), source=name)
+        return None, [column for column, _ in described]
+
+    def _samples(self, name: str, reader: exp.Expr, raws: list[str]) -> dict[str, list[str]]:
+        """Non-empty values of each column: one pass over the first rows that have any, then a
+        query of its own for a column still without values (a newest-first export)."""
+        values: dict[str, list[str]] = {raw: [] for raw in raws}
+        if not raws:
+            return values
+        first_rows = readers.rows_query(reader, raws, dates.SAMPLE_SIZE)
+        for row in self.session.fetch(first_rows, source=name):
+            for raw, value in zip(raws, row, strict=True):
+                if value is not None and str(value).strip():
+                    values[raw].append(str(value).strip())
+        for raw in raws:
+            if not values[raw]:
+                sample = readers.sample_query(reader, raw, dates.SAMPLE_SIZE)
+                values[raw] = [str(r[0]) for r in self.session.fetch(sample, source=name)]
+        return values
+
+
+def declared_by_raw(source: SourceSpec, raw: str) -> list[str] | None:
+    """`formats:` keyed by the raw header (or a tolerant spelling of it) rather than the YAML's."""
+    for key, value in source.formats.items():
+        if headers.normalize(source.column(key)) == headers.normalize(raw):
+            return value
+    return None

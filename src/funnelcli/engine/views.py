@@ -1,0 +1,191 @@
+"""Source views: how each declared source becomes the view `source_<name>`, and what it rejects.
+
+A Parquet source is read as it is. A CSV (or a transcoded text file, or a converted .xlsx sheet)
+is probed once (probe.py) and then read in a ReadMode: `fast` (DuckDB's reader types each time
+column with one plain format itself; a value that does not fit fails the read) or `tolerant`
+(times read as text and parsed; a row with a time that cannot be read is rejected and listed
+with its file, line, column and reason). Views start fast; the first read that fails switches
+every fast one to tolerant (SourceViews.tolerate). Views are values: CsvSource.view(mode) builds
+one and changes nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from funnelcli.engine.files import SourceFiles
+from funnelcli.sql import readers
+from funnelcli.sql.ast import source_view, table
+from funnelcli.sql.readers import Dialect, RejectCheck, TimeColumn
+
+if TYPE_CHECKING:
+    from funnelcli.engine.session import Session
+
+
+class ReadMode(enum.Enum):
+    """How a CSV source's time columns are read (see the module docstring)."""
+
+    fast = "fast"
+    tolerant = "tolerant"
+
+
+@dataclass(frozen=True)
+class SourceView:
+    """A view's body and the per-value reject checks it applies (none for a fast column)."""
+
+    select: exp.Select
+    checks: tuple[RejectCheck, ...]
+
+
+@dataclass(frozen=True)
+class CsvSource:
+    """What probing a CSV source found: the files DuckDB opens (originals or readable copies),
+    their dialect and headers, and how each time column is read."""
+
+    originals: tuple[Path, ...]
+    paths: tuple[str, ...]
+    encoding: str
+    delimiter: str | None
+    types: Mapping[str, str]  # raw header → type every reading declares (VARCHAR)
+    headers: tuple[str, ...]
+    renames: Mapping[str, str]  # raw header → the view's column name
+    times: tuple[TimeColumn, ...]
+    tz: str | None
+    dialect: Dialect | None = None  # single file: sniffed once, then declared
+
+    def reader(self, paths: Sequence[str] | None = None) -> exp.Expr:
+        """The reader with every time column as text (rejects are found over this one)."""
+        return readers.csv_reader(
+            paths or self.paths,
+            self.encoding,
+            self.delimiter,
+            dict(self.types),
+            dialect=self.dialect,
+        )
+
+    @property
+    def types_natively(self) -> bool:
+        """Whether the fast reading types any time column itself (else both modes read alike)."""
+        return bool(readers.native_times(self.times)[0])
+
+    def view(self, mode: ReadMode) -> SourceView:
+        native, formats = readers.native_times(self.times) if mode is ReadMode.fast else ({}, {})
+        reader = readers.csv_reader(
+            self.paths,
+            self.encoding,
+            self.delimiter,
+            {**self.types, **native},
+            formats=formats,
+            dialect=self.dialect,
+        )
+        projection, checks = readers.view_parts(
+            self.headers, dict(self.renames), self.times, self.tz, list(native)
+        )
+        return SourceView(readers.view_select(reader, projection, checks), tuple(checks))
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One value set aside: where it is (original file, line with the header as line 1), why."""
+
+    source: str
+    file: str
+    line: int
+    column: str
+    value: str
+    reason: str
+
+
+def parquet_view(found: SourceFiles) -> exp.Select:
+    return exp.select(exp.Star()).from_(readers.parquet_reader([str(f) for f in found.files]))
+
+
+def create_view(session: Session, name: str, body: exp.Expr, *, replace: bool = False) -> str:
+    """Create (or replace) the source's view over `body`; its SQL."""
+    view = exp.Create(this=table(source_view(name)), kind="VIEW", expression=body, replace=replace)
+    sql = view.sql(dialect="duckdb")
+    session.run(sql, source=name)
+    return sql
+
+
+class SourceViews:
+    """The CSV sources' readings and the mode each is read in now: the one thing about an
+    engine's views that changes while it runs."""
+
+    def __init__(
+        self, session: Session, csv: Mapping[str, CsvSource], modes: Mapping[str, ReadMode]
+    ) -> None:
+        self._session = session
+        self._csv = dict(csv)
+        self._modes = dict(modes)
+
+    def modes(self) -> dict[str, str]:
+        """Each CSV source's read mode now (part of every stored result's key)."""
+        return {name: mode.value for name, mode in self._modes.items()}
+
+    def tolerate(self) -> list[str]:
+        """Re-create every view still read fast as tolerant (text, parsed, rejects); the
+        sources switched (none when no view was fast)."""
+        switched = [
+            name
+            for name, csv in self._csv.items()
+            if self._modes[name] is ReadMode.fast and csv.types_natively
+        ]
+        for name in switched:
+            self._modes[name] = ReadMode.tolerant
+            body = self._csv[name].view(ReadMode.tolerant).select
+            create_view(self._session, name, body, replace=True)
+        return switched
+
+    def reject_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(rows rejected per source, values rejected per reason) over every source."""
+        rows: dict[str, int] = {}
+        reasons: dict[str, int] = {}
+        for name, csv, checks in self._checked():
+            if not checks:
+                rows[name] = 0
+                continue
+            query = readers.count_query(csv.reader(), checks)
+            counts = self._session.fetch(query, source=name)[0]
+            rows[name] = int(counts[0])
+            for check, count in zip(checks, counts[1:], strict=True):
+                if count:
+                    reasons[check.reason] = reasons.get(check.reason, 0) + int(count)
+        return rows, reasons
+
+    def rejects(self) -> list[Reject]:
+        """Every rejected value, file by file in line order."""
+        out: list[Reject] = []
+        for name, csv, checks in self._checked():
+            if not checks:
+                continue
+            for original, path in zip(csv.originals, csv.paths, strict=True):
+                query = readers.detail_query(csv.reader([path]), checks)
+                for line, column, value, reason in self._session.fetch(query, source=name):
+                    out.append(Reject(name, str(original), int(line), column, value, reason))
+        return out
+
+    def _checked(self) -> list[tuple[str, CsvSource, tuple[RejectCheck, ...]]]:
+        return [(n, csv, csv.view(self._modes[n]).checks) for n, csv in self._csv.items()]
+
+
+def locate_query(rows: exp.Expr, column: str, bad: exp.Expr) -> exp.Select:
+    """(row_no, text) of the first of `rows`, in scan order, where `bad` holds of `column`."""
+    numbered = exp.select(
+        exp.alias_(exp.Window(this=exp.RowNumber()), "row_no"),
+        exp.alias_(exp.cast(exp.column(column, quoted=True), "VARCHAR"), "text"),
+        exp.alias_(bad, "bad"),
+    ).from_(rows)
+    return (
+        exp.select(exp.column("row_no"), exp.column("text"))
+        .from_(numbered.subquery("t"))
+        .where(exp.column("bad"))
+        .order_by("row_no")
+        .limit(1)
+    )
