@@ -23,13 +23,13 @@ from funnelcli.commands.roi_inputs import (
     roi_sources,
 )
 from funnelcli.compile import ReportQuery
-from funnelcli.compile.columns import GroupRow
 from funnelcli.compile.contract_renewals import (
     ContractRenewals,
     contract_renewal_query,
     contract_renewals,
 )
 from funnelcli.compile.resolve import Resolver
+from funnelcli.compile.rows import GroupRow
 from funnelcli.compile.stage_renewals import stage_renewal_query, stage_renewals
 from funnelcli.engine import open_engine
 from funnelcli.errors import SpecError

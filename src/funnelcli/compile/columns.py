@@ -7,7 +7,7 @@ set a row belongs to is stated by the query (`GROUPING()` of the group columns),
 from which group columns are NULL.
 
 `Layer` names the columns of the query's inner layers (per source, per key, per stage), which the
-renewal query also reads from the `scored` layer.
+renewal query also reads from the `scored` layer. The typed rows are in rows.py.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
+
+from funnelcli.compile.rows import GroupRow, QualityRow, QueryResult, StageAggregate, TimeAggregate
 
 NONE_GROUP = "(none)"  # the group of ids whose attribute is missing
 QUANTILES = (0.5, 0.9)  # the time-to-stage quantiles reported (p50, p90)
@@ -108,91 +109,6 @@ class Layer:
     @staticmethod
     def backwards(k: int) -> str:
         return f"bw_{k}"
-
-
-@dataclass(frozen=True)
-class TimeAggregate:
-    """Days between two stages over the ids that have both times."""
-
-    n: int
-    p50: float | None
-    p90: float | None
-
-
-@dataclass(frozen=True)
-class StageAggregate:
-    """One stage's aggregates in one group."""
-
-    count: int
-    value_sum: Decimal | None  # exact; None when the stage has no value: (or nobody has one)
-    value_n: int  # ids with a value
-    value_median: float | None
-    backwards: int  # ids whose time here precedes an earlier stage's (0 on the first stage)
-    from_previous: TimeAggregate
-    from_entry: TimeAggregate
-
-    @property
-    def value_avg(self) -> float | None:
-        """value_sum / value_n, from the exact sum (so it is correctly rounded, whatever order
-        DuckDB's threads added the values in); None without values."""
-        if self.value_sum is None or not self.value_n:
-            return None
-        return float(self.value_sum / self.value_n)
-
-
-@dataclass(frozen=True)
-class GroupRow:
-    """One grouping set's row: the cohort (no dimension), or one group of a breakdown."""
-
-    dimensions: tuple[str, ...]  # the grouped attributes (without the entry period)
-    key: Mapping[str, str]  # attribute → its value in this group
-    period: int | None  # the entry period's index, when grouped by it
-    entered: int
-    immature_ids: int
-    backwards_ids: int
-    first_entry: datetime | None
-    last_entry: datetime | None
-    stages: tuple[StageAggregate, ...]
-    lost: int  # cohort keys with lost: evidence that did not reach the win stage
-    cycle_n: int
-    cycle_p50_days: float | None
-
-
-@dataclass(frozen=True)
-class QualityRow:
-    """Counts over every key read (not only the cohort), and the maturity anchor."""
-
-    rows_read: Mapping[str, int]
-    rows_without_id: Mapping[str, int]
-    duplicate_ids: Mapping[str, int]  # wide sources at lead grain only
-    ids_without_entry_time: int
-    ids_outside_period: int
-    ids_filtered_out: int
-    as_of: datetime | None
-    known_values: Mapping[str, tuple[str, ...]]  # ReportQuery.known_values → every value read
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    """The report query's rows, typed."""
-
-    groups: tuple[GroupRow, ...]
-    quality: QualityRow
-    stage_count: int
-
-    @property
-    def total(self) -> GroupRow:
-        """The cohort's row (no dimension, no period); all zero when the query has none."""
-        found = next((g for g in self.groups if not g.dimensions and g.period is None), None)
-        return found or ResultColumns.group_of({}, None, self.stage_count)
-
-    def grouped(self, dimensions: tuple[str, ...], *, by_period: bool = False) -> list[GroupRow]:
-        """The rows of one grouping set."""
-        return [
-            g
-            for g in self.groups
-            if g.dimensions == dimensions and (g.period is not None) == by_period
-        ]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlglot import exp
 
-from funnelcli.compile import aggregates, layers
+from funnelcli.compile import aggregates, layers, sources
 from funnelcli.compile.columns import NONE_GROUP, Grouping, Layer, ResultColumns
 from funnelcli.compile.lookups import LookupJoin, lookup_joins
 from funnelcli.compile.resolve import (
@@ -110,7 +110,7 @@ def compile_funnel(
     breakdowns = unique_breakdowns(query.breakdowns)
     attributes, aliases, from_lookup = _attributes(funnel, resolver, schema, breakdowns)
     lost = lost_condition(funnel, resolver)
-    sources = tuple(spec.funnel_sources)  # lookups are joined inside layer 1, not here
+    source_names = tuple(spec.funnel_sources)  # lookups are joined inside layer 1, not here
 
     groupings = [Grouping(b) for b in breakdowns]
     if query.periods:
@@ -118,12 +118,12 @@ def compile_funnel(
     # Duplicate ids are a data-quality finding at lead grain only (an account has many leads).
     wide = {
         i
-        for i, s in enumerate(sources)
+        for i, s in enumerate(source_names)
         if spec.sources[s].shape is Shape.wide and spec.grain is Grain.lead
     }
     columns = ResultColumns(
         stage_count=len(plans),
-        sources=sources,
+        sources=source_names,
         aliases=aliases,
         groupings=tuple(groupings),
         value_stages=frozenset(p.index for p in plans if p.value is not None),
@@ -132,12 +132,12 @@ def compile_funnel(
     )
 
     with_: list[tuple[str, exp.Expr]] = []
-    for i, source_name in enumerate(sources):
-        aggregate = layers.source_aggregate(
+    for i, source_name in enumerate(source_names):
+        aggregate = sources.source_aggregate(
             funnel, source_name, plans, attributes, resolver, from_lookup, lost
         )
         with_.append((Layer.source(i), aggregate))
-    with_.append((Layer.IDS, layers.joined_ids(sources, plans, attributes, lost, NONE_GROUP)))
+    with_.append((Layer.IDS, layers.joined_ids(source_names, plans, attributes, lost, NONE_GROUP)))
     minima = layers.raw_minima(plans)
     with_.append((Layer.ENTERED, layers.with_entry(minima, spec.order)))
     previous = Layer.ENTERED
@@ -154,7 +154,7 @@ def compile_funnel(
         plans, minima, previous, spec.order, query.since, query.until, query.periods, kept
     )
     with_.append((Layer.PER_ID, per_id))
-    latest = [Layer.latest(i) for i, s in enumerate(sources) if layers.timed(s, plans)]
+    latest = [Layer.latest(i) for i, s in enumerate(source_names) if layers.timed(s, plans)]
     anchor: exp.Expr = (
         q.ts_literal(query.as_of)
         if query.as_of is not None
@@ -176,7 +176,7 @@ def compile_funnel(
         stage_names=tuple(s.name for s in spec.stages),
         breakdowns=breakdowns,
         typed_columns=_typed_columns(plans),
-        anchor_query=_anchor_query(funnel, sources, plans, resolver),
+        anchor_query=_anchor_query(funnel, source_names, plans, resolver),
     )
 
 
@@ -207,19 +207,19 @@ def _attributes(
 
 
 def _anchor_query(
-    funnel: Funnel, sources: Sequence[str], plans: Sequence[StagePlan], resolver: Resolver
+    funnel: Funnel, source_names: Sequence[str], plans: Sequence[StagePlan], resolver: Resolver
 ) -> exp.Select:
     """`as_of`: the latest evidence time of any row that has a key, source by source (the
     same value as the per-key layers' anchor, without joining them)."""
     latest: list[exp.Expr] = []
-    for source_name in sources:
+    for source_name in source_names:
         mine = [p for p in plans if p.source == source_name]
         if not any(p.time is not None for p in mine):
             continue
         per_source = (
-            exp.select(exp.Max(this=layers.latest_time(mine)), copy=False)
-            .from_(layers.source_rows(funnel, source_name, resolver), copy=False)
-            .where(q.not_null(layers.row_key(funnel, source_name, resolver)), copy=False)
+            exp.select(exp.Max(this=sources.latest_time(mine)), copy=False)
+            .from_(sources.source_rows(funnel, source_name, resolver), copy=False)
+            .where(q.not_null(sources.row_key(funnel, source_name, resolver)), copy=False)
         )
         latest.append(exp.Subquery(this=per_source))
     value = q.greatest(*latest) if latest else exp.null()

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from funnelcli.compile.columns import (
+from funnelcli.compile.rows import (
     GroupRow,
     QueryResult,
-    ResultColumns,
     StageAggregate,
     TimeAggregate,
+    empty_group,
 )
 from funnelcli.outputs.report import Breakdown, GroupResult, SalesMetrics, StageRow, TimeStats
 from funnelcli.spec import StageSpec
@@ -72,7 +72,7 @@ def nobody(
 ) -> GroupResult:
     """A funnel nobody entered: counts 0, rates and times null (a period or group without
     entries)."""
-    return group_result(ResultColumns.group_of({}, None, len(stages), key), stages, min_n)
+    return group_result(empty_group(len(stages), key), stages, min_n)
 
 
 def _stage_row(

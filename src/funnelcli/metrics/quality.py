@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from funnelcli.compile.columns import GroupRow, QualityRow
+from funnelcli.compile.rows import GroupRow, QualityRow
 from funnelcli.outputs.report import DataQuality, Finding, UnmatchedLookup
 
 

@@ -5,7 +5,7 @@ docs/sales.md is the contract: every division by zero (or by a cycle of 0 days) 
 
 from __future__ import annotations
 
-from funnelcli.compile.columns import GroupRow
+from funnelcli.compile.rows import GroupRow
 from funnelcli.metrics.funnel import ratio
 from funnelcli.outputs.report import SalesMetrics
 from funnelcli.spec import FunnelSpec
