@@ -680,8 +680,8 @@ def test_the_renewal_query_equals_the_python_reference(
     import duckdb
     from sqlglot import exp
 
-    from funnelcli.compile.contract_renewals import contract_renewal_query, contract_renewals
-    from funnelcli.metrics.money import renewal_numbers
+    from funnelcli.compile.roi import contract_renewal_query
+    from funnelcli.metrics.money import contract_renewals, renewal_numbers
 
     grace = timedelta(days=grace_days)
     up = up_for_renewal(contracts, since, until, as_of, grace)

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 import funnelcli
-from funnelcli.outputs.report import NONE_GROUP, FunnelReport, GroupResult, StageRow
+from funnelcli.compile import NONE_GROUP
+from funnelcli.outputs.report import FunnelReport, GroupResult, StageRow
 from funnelcli.spec import load_funnel
 
 # --- helpers --------------------------------------------------------------------------------

@@ -23,17 +23,20 @@ from funnelcli.commands.roi_inputs import (
     roi_sources,
 )
 from funnelcli.compile import ReportQuery
-from funnelcli.compile.contract_renewals import (
-    ContractRenewals,
-    contract_renewal_query,
-    contract_renewals,
-)
 from funnelcli.compile.resolve import Resolver
+from funnelcli.compile.roi import contract_renewal_query, stage_renewal_query
 from funnelcli.compile.rows import GroupRow
-from funnelcli.compile.stage_renewals import stage_renewal_query, stage_renewals
 from funnelcli.engine import open_engine
 from funnelcli.errors import SpecError
-from funnelcli.metrics.money import ChannelCounts, allocate_spend, by_roi, channel_roi
+from funnelcli.metrics.money import (
+    ChannelCounts,
+    ContractRenewals,
+    allocate_spend,
+    by_roi,
+    channel_roi,
+    contract_renewals,
+    stage_renewals,
+)
 from funnelcli.outputs.base import iso
 from funnelcli.outputs.report import Period
 from funnelcli.outputs.roi import BLENDED, CohortRenewals, Renewals, RoiReport, UnmatchedSpend

@@ -5,12 +5,13 @@ Inputs are plain values (Decimal amounts, dates); divisions by zero give None, n
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from funnelcli.compile.columns import NONE_GROUP
 from funnelcli.outputs.roi import ChannelRoi, Renewals
 
 
@@ -188,3 +189,46 @@ def by_roi(rows: Iterable[ChannelRoi]) -> list[ChannelRoi]:
     return sorted(
         rows, key=lambda r: (r.roi is None, -(r.roi or 0.0), -r.spend, -r.leads, r.channel)
     )
+
+
+_NONE_UP = renewal_numbers(0, 0, Decimal(0), Decimal(0), Decimal(0))
+
+
+@dataclass(frozen=True)
+class ContractRenewals:
+    """Renewals from a contracts file: in total, per channel of origin, per cohort (year)."""
+
+    total: Renewals
+    by_channel: Mapping[str, Renewals]
+    by_cohort: Mapping[str, Renewals]
+
+    def of(self, channel: str | None) -> Renewals:
+        """A channel's numbers (all zero when none of its contracts was up), or the total."""
+        if channel is None:
+            return self.total
+        return self.by_channel.get(channel) or _NONE_UP
+
+
+def contract_renewals(rows: Sequence[Mapping[str, Any]]) -> ContractRenewals:
+    """The contract renewal query's rows (compile/roi.py; exact DECIMAL sums) as Renewals."""
+    total = _NONE_UP
+    channels: dict[str, Renewals] = {}
+    cohorts: dict[str, Renewals] = {}
+    for row in rows:
+        numbers = renewals_of_row(row)
+        if row["by_channel"]:
+            channels[str(row["channel"])] = numbers
+        elif row["by_cohort"]:
+            cohorts[str(row["cohort"])] = numbers
+        else:
+            total = numbers
+    return ContractRenewals(total, channels, dict(sorted(cohorts.items())))
+
+
+def stage_renewals(rows: Sequence[Mapping[str, Any]]) -> dict[str | None, Renewals]:
+    """The stage renewal query's rows as Renewals per channel (key None: blended)."""
+    out: dict[str | None, Renewals] = {}
+    for row in rows:
+        key = None if row["is_total"] else str(row["channel"] or NONE_GROUP)
+        out[key] = renewals_of_row(row)
+    return out

@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 from funnelcli.outputs.base import Artifact
 
 REPORT_SCHEMA = "funnelcli.report/1"
-NONE_GROUP = "(none)"
 
 
 @dataclass(frozen=True)
