@@ -106,3 +106,15 @@ def test_to_polars_without_polars_says_how_to_get_it(
     monkeypatch.setitem(sys.modules, "polars", None)
     with pytest.raises(f.FunnelError, match=r"pip install 'funnelcli\[polars\]'"):
         report.to_polars()
+
+
+def test_the_readme_python_examples_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ```python block of the README runs as shown, from the repository root."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert blocks, "the README shows the library API"
+    monkeypatch.chdir(ROOT)
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
