@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from funnelcli.outputs.summary import (
+    SIGNIFICANCE_LEVEL,
     AlertResult,
     Change,
     Interval,
@@ -73,14 +74,16 @@ def days_delta(change: Change) -> str:
 
 
 def verdict(change: Change, min_n: int) -> str:
-    """What a rate change means: significant, not significant, too few, or provisional."""
-    if change.p_value is None:
-        return NULL_TEXT
-    if not change.final:
-        return "provisional"
-    if (change.current_n or 0) < min_n or (change.previous_n or 0) < min_n:
-        return f"n < {min_n}"
-    return "significant" if change.significant else "not significant"
+    """What a rate change's test means (Change.verdict): significant, not significant, too
+    few, or provisional."""
+    words = {
+        None: NULL_TEXT,
+        "provisional": "provisional",
+        "too_few": f"n < {min_n}",
+        "significant": "significant",
+        "not_significant": "not significant",
+    }
+    return words[change.verdict]
 
 
 def period_text(period: PeriodSummary) -> str:
@@ -165,7 +168,9 @@ def highlights(summary: Summary) -> list[str]:
         if summary.current.immature or summary.previous.immature:
             why = "later stages are provisional while the periods are immature"
         else:
-            why = f"none reaches p < 0.05 with n ≥ {summary.min_n} in both periods"
+            why = (
+                f"none reaches p < {SIGNIFICANCE_LEVEL:g} with n ≥ {summary.min_n} in both periods"
+            )
         lines.append(f"No significant change in step conversion: {why}.")
     return lines
 
@@ -238,7 +243,8 @@ def comparison_table(
         header = [header[i] for i in _COMPACT]
     note = (
         f"Step %: conversion from the previous stage, Wilson 95% interval; p: two-proportion "
-        f"z-test against {ref}; significant only when final, p < 0.05 and n ≥ {summary.min_n} "
+        f"z-test against {ref}; significant only when final, p < {SIGNIFICANCE_LEVEL:g} and "
+        f"n ≥ {summary.min_n} "
         "in both periods. Median: days from the previous stage."
     )
     return TableView(title, tuple(header), tuple(rows), tuple(marks), note)
