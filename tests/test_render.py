@@ -27,11 +27,12 @@ from funnelcli.outputs.report import (
     StageRow,
     TimeStats,
 )
-from funnelcli.render import Format, describe_cohort, render_text
+from funnelcli.render import Format, render_text
 from funnelcli.render.csv_out import HEADER, report_csv
 from funnelcli.render.json_out import report_json, report_schema
 from funnelcli.render.markdown import report_markdown
-from funnelcli.render.terminal import format_duration, funnel_bar, print_report
+from funnelcli.render.terminal import funnel_bar, print_report
+from funnelcli.render.wording import describe_cohort, format_duration
 
 NO_TIMES = TimeStats(n=0, median_days=None, p90_days=None)
 

@@ -45,6 +45,7 @@ def cache_info(
         from funnelcli.engine import copies as cache
         from funnelcli.engine import results
         from funnelcli.engine.store import default_cache_dir
+        from funnelcli.render.wording import format_size as _size
 
         folder = cache_dir or default_cache_dir()
         entries = cache.entries(folder)
@@ -83,21 +84,13 @@ def cache_clear(cache_dir: CacheDirOpt = None, debug: DebugOpt = False) -> None:
     def run() -> None:
         from funnelcli.engine import copies as cache
         from funnelcli.engine.store import default_cache_dir
+        from funnelcli.render.wording import format_size
 
         folder = cache_dir or default_cache_dir()
         files, size = cache.clear(folder)
-        typer.echo(f"Removed {files} file(s), {_size(size)}, from {folder}")
+        typer.echo(f"Removed {files} file(s), {format_size(size)}, from {folder}")
 
     _guard(debug, run)
-
-
-def _size(count: int) -> str:
-    value = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"
 
 
 @cache_app.command("build")
@@ -118,6 +111,7 @@ def cache_build(
         from funnelcli.engine import copies as cache
         from funnelcli.engine import open_engine
         from funnelcli.engine.store import default_cache_dir
+        from funnelcli.render.wording import format_size
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(_funnel_path(funnel))
@@ -129,7 +123,7 @@ def cache_build(
             copies = dict(engine.copies)
         for name, (parquet, built) in copies.items():
             entry = cache.read_entry(folder, parquet.name.removesuffix(".parquet"))
-            size = f"{entry.rows:,} rows, {_size(entry.bytes)}" if entry else "unreadable"
+            size = f"{entry.rows:,} rows, {format_size(entry.bytes)}" if entry else "unreadable"
             state = "built" if built else "up to date"
             typer.echo(f"{name}: {state} {parquet} ({size})")
 

@@ -7,9 +7,8 @@ import io
 import json
 
 from funnelcli.outputs.cohorts import CohortMatrix
-from funnelcli.render import NULL_TEXT, format_count, format_percent
 from funnelcli.render.markdown import escape
-from funnelcli.render.wording import IMMATURE_MARK
+from funnelcli.render.wording import IMMATURE_MARK, NULL_TEXT, format_count, format_percent
 
 
 def cohorts_markdown(matrix: CohortMatrix) -> str:

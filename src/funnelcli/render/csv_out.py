@@ -8,7 +8,7 @@ import math
 from numbers import Integral
 
 from funnelcli.outputs.report import FunnelReport, GroupResult
-from funnelcli.render import breakdown_name, group_name
+from funnelcli.render.wording import breakdown_name, group_name
 
 OVERALL = "overall"
 HEADER = (
@@ -51,7 +51,7 @@ def report_csv(report: FunnelReport) -> str:
     for breakdown in report.breakdowns:
         name = breakdown_name(breakdown.by)
         for group in breakdown.groups:
-            writer.writerows(_group_rows(name, group_name(group), group))
+            writer.writerows(_group_rows(name, group_name(group.key), group))
     return buffer.getvalue()
 
 

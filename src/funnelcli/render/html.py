@@ -6,7 +6,6 @@ from __future__ import annotations
 from html import escape
 
 from funnelcli.outputs.summary import Summary
-from funnelcli.render import format_count, format_percent
 from funnelcli.render.summary_view import (
     TableView,
     alert_lines,
@@ -16,6 +15,7 @@ from funnelcli.render.summary_view import (
     maturity_note,
     tables,
 )
+from funnelcli.render.wording import format_count, format_percent
 
 _FONT = "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif"
 _CELL = "padding:4px 8px;border-bottom:1px solid #e5e7eb;white-space:nowrap"

@@ -6,19 +6,18 @@ import re
 from collections.abc import Sequence
 
 from funnelcli.outputs.report import Breakdown, DataQuality, FunnelReport, StageInfo, StageRow
-from funnelcli.render import (
-    NULL_TEXT,
+from funnelcli.render.wording import (
     describe_cohort,
     describe_immature,
+    finding_text,
+    format_amount,
     format_count,
-    format_money,
+    format_days,
     format_percent,
     group_name,
-    is_number,
     ordered_counts,
     plural,
 )
-from funnelcli.render.wording import finding_text
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 _FUNNEL_HEADER = (
@@ -75,10 +74,6 @@ def _header(cells: Sequence[str], left_columns: int = 1) -> list[str]:
     return [_row(cells), _row(align)]
 
 
-def _days(days: float | None) -> str:
-    return f"{days:.1f}" if days is not None and is_number(days) else NULL_TEXT
-
-
 def _funnel_table(stages: Sequence[StageRow]) -> list[str]:
     lines = _header(_FUNNEL_HEADER)
     for stage in stages:
@@ -88,9 +83,9 @@ def _funnel_table(stages: Sequence[StageRow]) -> list[str]:
             format_percent(stage.conversion_from_previous),
             format_percent(stage.conversion_from_entry),
             format_count(stage.dropped),
-            _days(stage.time_from_previous.median_days),
-            _days(stage.time_from_previous.p90_days),
-            format_money(stage.value_sum),
+            format_days(stage.time_from_previous.median_days),
+            format_days(stage.time_from_previous.p90_days),
+            format_amount(stage.value_sum),
         ]
         lines.append(_row(cells))
     return lines
@@ -103,7 +98,7 @@ def _breakdown_section(breakdown: Breakdown, min_n: int) -> list[str]:
     labels = [escape(stage.label) for stage in breakdown.groups[0].stages]
     lines = [f"### By {escape(title)}", "", *_header(["Group", "Entered", *labels])]
     for group in breakdown.groups:
-        name = escape(group_name(group)) + ("\\*" if group.below_min_n else "")
+        name = escape(group_name(group.key)) + ("\\*" if group.below_min_n else "")
         cells = [
             f"{format_count(stage.count)} ({format_percent(stage.conversion_from_entry)})"
             for stage in group.stages

@@ -9,7 +9,16 @@ from importlib import resources
 from typing import Any
 
 from funnelcli.outputs.roi import ChannelRoi, Renewals, RoiReport
-from funnelcli.render import NULL_TEXT, Format, format_count, format_percent
+from funnelcli.render import Format
+from funnelcli.render.wording import (
+    describe_entries,
+    format_count,
+    format_percent,
+    format_ratio,
+    format_roi,
+    format_whole_amount,
+    rejected_rows_note,
+)
 
 SCHEMA_RESOURCE = "outputs/schemas/roi-1.schema.json"
 CSV_HEADER = (
@@ -116,31 +125,17 @@ def roi_csv(report: RoiReport) -> str:
     return buffer.getvalue()
 
 
-def format_money(value: float | None) -> str:
-    """A money amount rounded to whole units with thousands separators; null → "—"."""
-    return f"{value:,.0f}" if value is not None else NULL_TEXT
-
-
-def format_roi(value: float | None) -> str:
-    """ROI as a whole percentage with separators (1286.7% → "1,287%"); null → "—"."""
-    return f"{value * 100:,.0f}%" if value is not None else NULL_TEXT
-
-
-def format_ratio(value: float | None, suffix: str = "") -> str:
-    return f"{value:,.1f}{suffix}" if value is not None else NULL_TEXT
-
-
 def channel_cells(row: ChannelRoi) -> list[str]:
     """The human-readable cells of one channel row, shared by the terminal and Markdown."""
     return [
         row.channel,
-        format_money(row.spend),
+        format_whole_amount(row.spend),
         format_count(row.leads),
-        format_money(row.cost_per_lead),
-        format_money(row.cost_per_qualified_lead),
+        format_whole_amount(row.cost_per_lead),
+        format_whole_amount(row.cost_per_qualified_lead),
         format_count(row.customers),
-        format_money(row.cac),
-        format_money(row.attributed_revenue),
+        format_whole_amount(row.cac),
+        format_whole_amount(row.attributed_revenue),
         format_roi(row.roi),
         format_ratio(row.payback_months),
         format_ratio(row.ltv_to_cac, "x"),
@@ -171,17 +166,10 @@ def renewal_cells(name: str, renewals: Renewals) -> list[str]:
 RENEWAL_TITLES = ["Group", "Up for renewal", "Renewed", "Renewal rate", "Logo churn", "GRR", "NRR"]
 
 
-def describe_period(report: RoiReport) -> str:
-    since, until = report.period.since, report.period.until
-    if since is None and until is None:
-        return "all entries"
-    return f"entries in [{since or '…'}, {until or '…'})"
-
-
 def roi_markdown(report: RoiReport) -> str:
     lines = [f"## {report.funnel.title}: ROI by {report.channel_attribute}", ""]
     lines.append(
-        f"Entry cohort: {describe_period(report)}; {describe_currency(report)}; payback in "
+        f"Entry cohort: {describe_entries(report.period)}; {describe_currency(report)}; payback in "
         "months. Sorted by ROI (nulls last)."
     )
     lines.append("")
@@ -194,7 +182,7 @@ def roi_markdown(report: RoiReport) -> str:
         lines += ["", "Spend matching no lead channel (in blended only):", ""]
         for item in report.unmatched_spend:
             rows = f"{item.rows} row" + ("" if item.rows == 1 else "s")
-            lines.append(f"- {item.spend_channel}: {format_money(item.amount)} ({rows})")
+            lines.append(f"- {item.spend_channel}: {format_whole_amount(item.amount)} ({rows})")
     for column, count in report.unparseable_amounts.items():
         if count:
             lines += ["", f"{count} unparseable amounts in {column} left out of revenue."]
@@ -218,12 +206,3 @@ def roi_markdown(report: RoiReport) -> str:
             cells = renewal_cells(f"cohort {cohort.cohort}", cohort.renewals)
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
-
-
-def rejected_rows_note(source: str, count: int) -> str:
-    """The footer line for rows of a funnel source set aside as unreadable (docs: rejects)."""
-    rows = "row" if count == 1 else "rows"
-    return (
-        f"{count} {rows} of {source} set aside "
-        "(unreadable values; funnel report --rejects lists them)"
-    )

@@ -4,7 +4,7 @@ terminal and Markdown renderers so both say the same (definitions: docs/sales.md
 from __future__ import annotations
 
 from funnelcli.outputs.report import FunnelReport, SalesMetrics
-from funnelcli.render import NULL_TEXT, format_count, format_percent, group_name, is_number
+from funnelcli.render.wording import format_count, format_number, format_percent, group_name
 
 SALES_HEADER = (
     "Won",
@@ -43,7 +43,7 @@ def sales_rows(report: FunnelReport) -> list[tuple[str, tuple[str, ...] | None]]
         rows.append(("by " + " + ".join(breakdown.by), None))
         for group in breakdown.groups:
             if group.sales is not None:
-                rows.append((group_name(group), sales_cells(group.sales)))
+                rows.append((group_name(group.key), sales_cells(group.sales)))
     return rows
 
 
@@ -54,11 +54,7 @@ def sales_cells(sales: SalesMetrics) -> tuple[str, ...]:
         format_count(sales.open),
         format_percent(sales.win_rate_closed),
         format_percent(sales.win_rate_open),
-        _number(sales.cycle_median_days, 1),
-        _number(sales.average_deal_value, 0),
-        _number(sales.sales_velocity, 0),
+        format_number(sales.cycle_median_days, 1),
+        format_number(sales.average_deal_value, 0),
+        format_number(sales.sales_velocity, 0),
     )
-
-
-def _number(value: float | None, decimals: int) -> str:
-    return f"{value:,.{decimals}f}" if value is not None and is_number(value) else NULL_TEXT

@@ -9,15 +9,25 @@ from dataclasses import dataclass
 from funnelcli.outputs.summary import (
     SIGNIFICANCE_LEVEL,
     AlertResult,
-    Change,
-    Interval,
     PeriodSummary,
     StageComparison,
     Summary,
 )
-from funnelcli.render import NULL_TEXT, format_count, format_money, format_percent, plural
-
-MINUS = "−"
+from funnelcli.render.wording import (
+    NULL_TEXT,
+    count_delta,
+    days_delta,
+    format_amount,
+    format_count,
+    format_days,
+    format_interval,
+    format_p_value,
+    format_percent,
+    group_name,
+    plural,
+    points,
+    verdict_text,
+)
 
 
 @dataclass(frozen=True)
@@ -29,61 +39,6 @@ class TableView:
     rows: tuple[tuple[str, ...], ...]
     marks: tuple[bool, ...]
     note: str = ""
-
-
-def signed(value: float, text: str) -> str:
-    """`text` with a + or − sign from `value` (a true minus sign, as in print)."""
-    if value > 0:
-        return f"+{text}"
-    if value < 0:
-        return f"{MINUS}{text}"
-    return f"±{text}"
-
-
-def count_delta(change: Change) -> str:
-    """e.g. "−5 (−31.2%)"; the relative part is left out when the previous value is 0."""
-    if change.delta is None:
-        return NULL_TEXT
-    text = signed(change.delta, f"{abs(change.delta):,.0f}")
-    if change.relative_delta is not None:
-        text += f" ({signed(change.relative_delta, f'{abs(change.relative_delta) * 100:.1f}%')})"
-    return text
-
-
-def points(delta: float | None) -> str:
-    """A difference of two rates in percentage points, e.g. "+2.1 pts"."""
-    return NULL_TEXT if delta is None else signed(delta, f"{abs(delta) * 100:.1f} pts")
-
-
-def interval(value: Interval | None) -> str:
-    return NULL_TEXT if value is None else f"{value.low * 100:.1f}–{value.high * 100:.1f}%"
-
-
-def p_value(value: float | None) -> str:
-    if value is None:
-        return NULL_TEXT
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
-
-
-def days(value: float | None) -> str:
-    return NULL_TEXT if value is None else f"{value:.1f}d"
-
-
-def days_delta(change: Change) -> str:
-    return NULL_TEXT if change.delta is None else signed(change.delta, f"{abs(change.delta):.1f}d")
-
-
-def verdict(change: Change, min_n: int) -> str:
-    """What a rate change's test means (Change.verdict): significant, not significant, too
-    few, or provisional."""
-    words = {
-        None: NULL_TEXT,
-        "provisional": "provisional",
-        "too_few": f"n < {min_n}",
-        "significant": "significant",
-        "not_significant": "not significant",
-    }
-    return words[change.verdict]
 
 
 def period_text(period: PeriodSummary) -> str:
@@ -162,7 +117,7 @@ def highlights(summary: Summary) -> list[str]:
     for stage, change in changes:
         lines.append(
             f"{stage.label}: step conversion {format_percent(change.current)} "
-            f"({points(change.delta)}, p = {p_value(change.p_value)}), significant."
+            f"({points(change.delta)}, p = {format_p_value(change.p_value)}), significant."
         )
     if not changes:
         if summary.current.immature or summary.previous.immature:
@@ -221,18 +176,18 @@ def comparison_table(
             format_count(_int(count.previous)),
             count_delta(count),
             format_percent(step.current),
-            interval(step.current_interval),
+            format_interval(step.current_interval),
             format_percent(step.previous),
             points(step.delta),
-            p_value(step.p_value),
-            verdict(step, summary.min_n),
-            days(median.current),
+            format_p_value(step.p_value),
+            verdict_text(step, summary.min_n),
+            format_days(median.current, "d"),
             days_delta(median),
         ]
         if has_value:
             value = m["value_sum"]
             row += [
-                format_money(value.current),
+                format_amount(value.current),
                 count_delta(value) if value.current is not None else NULL_TEXT,
             ]
         if compact:
@@ -264,7 +219,7 @@ def groups_table(summary: Summary) -> TableView | None:
     for group in summary.groups:
         entered = group.stages[0].metrics["count"]
         cells = [
-            " / ".join(group.key.values()),
+            group_name(group.key),
             format_count(group.entered_current),
             count_delta(entered),
         ]
@@ -273,11 +228,7 @@ def groups_table(summary: Summary) -> TableView | None:
             change = stage.metrics["conversion_from_entry"]
             star = "*" if change.significant else ""
             significant |= change.significant
-            delta = (
-                NULL_TEXT
-                if change.delta is None
-                else signed(change.delta, f"{abs(change.delta) * 100:.1f}")
-            )
+            delta = points(change.delta, unit="")
             cells.append(f"{format_percent(change.current)} ({delta}){star}")
         rows.append(tuple(cells))
         marks.append(significant)

@@ -15,18 +15,19 @@ from rich.table import Table
 from rich.text import Text
 
 from funnelcli.outputs.report import Breakdown, DataQuality, FunnelReport, StageRow
-from funnelcli.render import (
-    NULL_TEXT,
+from funnelcli.render.wording import (
     describe_cohort,
     describe_immature,
+    finding_text,
     format_count,
+    format_duration,
+    format_number,
     format_percent,
     group_name,
     is_number,
     ordered_counts,
     plural,
 )
-from funnelcli.render.wording import finding_text
 
 BAR_CELLS = 30  # widest funnel bar; it shrinks first when the terminal is narrow
 _MIN_BAR_CELLS = 8
@@ -86,13 +87,6 @@ def plain_console_text(draw: Callable[[Console], None], *, width: int) -> str:
     draw(console)
     # Tables pad cells with spaces; a file should not carry them at line ends.
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
-
-
-def format_duration(days: float | None) -> str:
-    """A time in days as "3.5d", or in hours when under a day ("18.0h"); null → "—"."""
-    if days is None or not is_number(days):
-        return NULL_TEXT
-    return f"{days:.1f}d" if abs(days) >= 1 else f"{days * 24:.1f}h"
 
 
 def funnel_bar(fraction: float | None, cells: int) -> Text:
@@ -196,7 +190,6 @@ def _table(*, title: str, caption: str | None) -> Table:
 
 
 def _stage_cells(stage: StageRow, value_decimals: int) -> dict[str, str]:
-    value = stage.value_sum
     return {
         "Count": format_count(stage.count),
         "Step %": format_percent(stage.conversion_from_previous),
@@ -204,9 +197,7 @@ def _stage_cells(stage: StageRow, value_decimals: int) -> dict[str, str]:
         "Dropped": format_count(stage.dropped),
         "Median": format_duration(stage.time_from_previous.median_days),
         "P90": format_duration(stage.time_from_previous.p90_days),
-        "Value": f"{value:,.{value_decimals}f}"
-        if value is not None and is_number(value)
-        else NULL_TEXT,
+        "Value": format_number(stage.value_sum, value_decimals),
     }
 
 
@@ -257,7 +248,7 @@ class _BreakdownTable:
         for index in stage_indexes:
             table.add_column(Text(groups[0].stages[index].label), justify="right", no_wrap=True)
         for group in groups:
-            name = Text(group_name(group) + ("*" if group.below_min_n else ""))
+            name = Text(group_name(group.key) + ("*" if group.below_min_n else ""))
             cells = [
                 Text(f"{format_count(stage.count)} {format_percent(stage.conversion_from_entry)}")
                 for stage in (group.stages[index] for index in stage_indexes)

@@ -10,7 +10,6 @@ from rich.text import Text
 
 from funnelcli.outputs.cohorts import CohortMatrix
 from funnelcli.outputs.summary import Summary
-from funnelcli.render import NULL_TEXT, format_count, format_percent
 from funnelcli.render.summary_view import (
     TableView,
     alert_lines,
@@ -21,7 +20,7 @@ from funnelcli.render.summary_view import (
     tables,
 )
 from funnelcli.render.terminal import plain_console_text
-from funnelcli.render.wording import IMMATURE_MARK
+from funnelcli.render.wording import IMMATURE_MARK, NULL_TEXT, format_count, format_percent
 
 _HEAT = ("#eff6ff", "#dbeafe", "#bfdbfe", "#93c5fd", "#60a5fa")  # pale → strong
 

@@ -15,11 +15,13 @@ from funnelcli.render.roi_text import (
     channel_cells,
     column_titles,
     describe_currency,
-    describe_period,
-    format_money,
-    format_roi,
-    rejected_rows_note,
     renewal_cells,
+)
+from funnelcli.render.wording import (
+    describe_entries,
+    format_roi,
+    format_whole_amount,
+    rejected_rows_note,
 )
 
 BAR_CELLS = 40
@@ -50,7 +52,7 @@ def _bar(roi: float | None, widest: float) -> Text:
 def roi_renderables(report: RoiReport) -> list[RenderableType]:
     title = Text.assemble(
         (f"{report.funnel.title}", "bold"),
-        f"  ROI by {report.channel_attribute} · {describe_period(report)} · "
+        f"  ROI by {report.channel_attribute} · {describe_entries(report.period)} · "
         f"{describe_currency(report)}",
     )
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 0, 0, 1))
@@ -74,7 +76,7 @@ def roi_renderables(report: RoiReport) -> list[RenderableType]:
         out.append(chart)
     if report.unmatched_spend:
         parts = ", ".join(
-            f"{u.spend_channel} {format_money(u.amount)}" for u in report.unmatched_spend
+            f"{u.spend_channel} {format_whole_amount(u.amount)}" for u in report.unmatched_spend
         )
         out.append(
             Text(f"Spend matching no lead {report.channel_attribute} (in blended only): {parts}")
