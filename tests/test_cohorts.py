@@ -19,7 +19,7 @@ from funnelcli.commands.cohorts import build_cohorts
 from funnelcli.commands.report import build_report
 from funnelcli.compile import ReportQuery
 from funnelcli.metrics.periods import PeriodKind
-from funnelcli.render.summary_out import load_schema
+from funnelcli.outputs.cohorts import CohortMatrix
 from funnelcli.spec import load_funnel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +74,7 @@ def test_every_format(repo: Path) -> None:
     code, out, _ = run(*base, "--format", "json")
     assert code == 0
     document = json.loads(out)
-    jsonschema.validate(document, load_schema("cohorts-1"))
+    jsonschema.validate(document, CohortMatrix.schema_document())
     assert [r["label"] for r in document["rows"]] == ["2025-04", "2025-05", "2025-06"]
     april = document["rows"][0]
 

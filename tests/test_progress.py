@@ -12,7 +12,7 @@ from rich.console import Console
 
 from funnelcli import engine as engine_module
 from funnelcli.commands.report import build_report
-from funnelcli.render.terminal import QueryProgress
+from funnelcli.render.terminal.progress import QueryProgress
 from funnelcli.spec import load_funnel
 
 ROOT = Path(__file__).resolve().parent.parent

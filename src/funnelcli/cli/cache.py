@@ -11,12 +11,12 @@ from funnelcli.cli._base import (
     DataOpt,
     DebugOpt,
     FunnelArg,
+    ReportFormat,
     _funnel_path,
     _guard,
     app,
 )
 from funnelcli.errors import UsageError
-from funnelcli.render import Format
 
 cache_app = typer.Typer(
     help="Build, inspect or empty the Parquet cache that --cache reads sources from.\n\n"
@@ -30,8 +30,8 @@ app.add_typer(cache_app, name="cache")
 def cache_info(
     cache_dir: CacheDirOpt = None,
     fmt: Annotated[
-        Format, typer.Option("--format", "-f", help="Output format: table or json.")
-    ] = Format.table,
+        ReportFormat, typer.Option("--format", "-f", help="Output format: table or json.")
+    ] = ReportFormat.table,
     debug: DebugOpt = False,
 ) -> None:
     """List the cached sources (files, rows, size on disk, when built) and the stored results.
@@ -50,7 +50,7 @@ def cache_info(
         folder = cache_dir or default_cache_dir()
         entries = cache.entries(folder)
         stored, stored_bytes = results.usage(folder)
-        if fmt is Format.json:
+        if fmt is ReportFormat.json:
             document = {
                 "schema": "funnelcli.cache/1",
                 "cache_dir": str(folder),
@@ -60,7 +60,7 @@ def cache_info(
             }
             typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
             return
-        if fmt is not Format.table:
+        if fmt is not ReportFormat.table:
             raise UsageError("cache info: --format must be table or json")
         total = sum(e.bytes for e in entries)
         typer.echo(f"{folder}: {len(entries)} cached source(s), {_size(total)}")

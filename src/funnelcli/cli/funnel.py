@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from funnelcli.errors import UsageError
-from funnelcli.render import Format
 
 if TYPE_CHECKING:
     from funnelcli.spec import Funnel
@@ -27,17 +26,16 @@ from funnelcli.cli._base import (
     FunnelArg,
     MinNOpt,
     OutputOpt,
+    ReportFormat,
     SinceOpt,
     UntilOpt,
     _breakdowns,
-    _console,
-    _emit,
     _funnel_path,
     _guard,
     _moment,
     _period,
-    _width,
     app,
+    emit,
 )
 
 
@@ -49,7 +47,7 @@ def report(
     as_of: AsOfOpt = None,
     by: ByOpt = None,
     min_n: MinNOpt = None,
-    fmt: FormatOpt = Format.table,
+    fmt: FormatOpt = ReportFormat.table,
     output: OutputOpt = None,
     data: DataOpt = None,
     explain: Annotated[
@@ -101,14 +99,7 @@ def report(
                 cache_dir=cache_dir,
                 progress=progress,
             )
-        if fmt is Format.table and output is None:
-            from funnelcli.render.terminal import print_report
-
-            print_report(result, _console())
-            return
-        from funnelcli.render import render_text
-
-        _emit(render_text(result, fmt, width=_width()), output)
+        emit(result, fmt, output)
 
     _guard(debug, run)
 
@@ -208,7 +199,7 @@ def _query_progress(
     from rich.console import Console
 
     from funnelcli.engine import resolve_files
-    from funnelcli.render.terminal import QueryProgress
+    from funnelcli.render.terminal.progress import QueryProgress
 
     files = resolve_files(definition, data)
     total = sum(f.stat().st_size for s in files.values() for f in s.files)

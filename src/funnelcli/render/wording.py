@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
+
+from funnelcli.outputs.summary import SIGNIFICANCE_LEVEL
 
 if TYPE_CHECKING:
     from funnelcli.outputs.report import DataQuality, Finding, FunnelReport, Period, UnmatchedLookup
-    from funnelcli.outputs.summary import Change, Interval
+    from funnelcli.outputs.roi import RoiReport
+    from funnelcli.outputs.summary import AlertResult, Change, Interval, PeriodSummary, Summary
 
 NULL_TEXT = "—"  # how a missing (null or non-finite) number is shown
 MINUS = "−"  # a true minus sign, as in print
 IMMATURE_MARK = "~"  # how a cohort cell that may still grow is marked
+P_BELOW = f"p < {SIGNIFICANCE_LEVEL:g}"  # the significance rule's test, in words
 
 # Numbers ---------------------------------------------------------------------------------------
 
@@ -47,17 +52,19 @@ def format_amount(amount: float | None) -> str:
 
 def format_whole_amount(amount: float | None) -> str:
     """Money rounded to whole units, with thousands separators, e.g. "12,346"; null → "—"."""
-    return f"{amount:,.0f}" if amount is not None else NULL_TEXT
+    return format_number(amount, 0)
 
 
 def format_ratio(value: float | None, suffix: str = "") -> str:
     """A ratio with one decimal and separators, e.g. "15.2x" with suffix "x"; null → "—"."""
-    return f"{value:,.1f}{suffix}" if value is not None else NULL_TEXT
+    return format_number(value, 1) + (suffix if is_number(value) else "")
 
 
 def format_roi(value: float | None) -> str:
     """ROI as a whole percentage with separators (12.867 → "1,287%"); null → "—"."""
-    return f"{value * 100:,.0f}%" if value is not None else NULL_TEXT
+    if value is None or not is_number(value):
+        return NULL_TEXT
+    return format_number(value * 100, 0) + "%"
 
 
 def format_duration(days: float | None) -> str:
@@ -140,8 +147,13 @@ def verdict_text(change: Change, min_n: int) -> str:
 
 
 def plural(count: int, noun: str) -> str:
-    """`count` and `noun`, with an "s" unless the count is one: "1 id", "3 leads"."""
-    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+    """`count` with thousands separators and `noun` for that count: "1 id", "1,250 leads"."""
+    return f"{count:,} {nouns(count, noun)}"
+
+
+def nouns(count: int, noun: str) -> str:
+    """`noun` with an "s" unless the count is one ("row", "rows"): the one plural rule."""
+    return noun if count == 1 else f"{noun}s"
 
 
 def group_name(key: dict[str, str]) -> str:
@@ -203,9 +215,9 @@ def finding_text(finding: Finding, quality: DataQuality) -> str:
     if finding.code == "empty_source":
         return f"source {finding.subject} has no data rows"
     if finding.code == "unparseable_amounts":
-        amounts = "amount" if count == 1 else "amounts"
         return (
-            f"{count} unparseable {amounts} in {finding.subject} left out of the value sums "
+            f"{count} unparseable {nouns(count, 'amount')} in {finding.subject} left out of the "
+            "value sums "
             "(funnel validate shows the first; rules: docs/money.md)"
         )
     if finding.code == "unmatched_lookup":
@@ -226,8 +238,102 @@ def unmatched_text(lookup: UnmatchedLookup) -> str:
 
 def rejected_rows_note(source: str, count: int) -> str:
     """The line for rows of a funnel source set aside as unreadable (docs: rejects)."""
-    rows = "row" if count == 1 else "rows"
     return (
-        f"{count} {rows} of {source} set aside "
+        f"{count} {nouns(count, 'row')} of {source} set aside "
         "(unreadable values; funnel report --rejects lists them)"
     )
+
+
+def describe_currency(report: RoiReport) -> str:
+    """What the money numbers are in, e.g. "amounts in CNY"."""
+    return f"amounts in {report.funnel.currency}" if report.funnel.currency else "amounts"
+
+
+def unparseable_revenue_note(column: str, count: int) -> str:
+    """The line for amounts ROI could not read (docs/money.md)."""
+    return f"{count} unparseable amounts in {column} left out of revenue"
+
+
+# summary ---------------------------------------------------------------------------------------
+
+
+def period_text(period: PeriodSummary) -> str:
+    """e.g. "2026-W01 (2025-12-29 – 2026-01-04)": the label and its inclusive local dates."""
+    last = date.fromisoformat(period.end[:10]) - timedelta(days=1)
+    return f"{period.label} ({period.start[:10]} – {last.isoformat()})"
+
+
+def headline(summary: Summary) -> str:
+    """e.g. "Weekly summary · Lead to renewal"."""
+    kind = "Weekly" if summary.period == "week" else "Monthly"
+    return f"{kind} summary · {summary.funnel.title or summary.funnel.name}"
+
+
+def facts(summary: Summary) -> str:
+    """One line: the compared periods, the anchor and the calendar."""
+    parts = [
+        f"{period_text(summary.current)} vs {period_text(summary.previous)}",
+        f"as of {summary.as_of} UTC",
+        f"periods in {summary.timezone}",
+    ]
+    if summary.period == "week":
+        parts.append(f"weeks start {summary.week_start}")
+    return " · ".join(parts)
+
+
+def alert_values(alert: AlertResult) -> str:
+    """The values an alert was checked against, e.g. "(now 3, before 1)"."""
+
+    def show(value: float | None) -> str:
+        return NULL_TEXT if value is None else f"{value:,.4g}"
+
+    return f"(now {show(alert.current)}, before {show(alert.previous)})"
+
+
+def alert_lines(summary: Summary) -> list[str]:
+    """One line per alert met, else one line saying none were (nothing without --fail-on)."""
+    met = summary.alerts_met
+    if met:
+        return [f"ALERT: {alert.expression} {alert_values(alert)}" for alert in met]
+    if summary.alerts:
+        return [f"No alert met ({plural(len(summary.alerts), 'condition')} checked)."]
+    return []
+
+
+def maturity_note(summary: Summary) -> str | None:
+    """Why later-stage changes are provisional, when a compared period is immature."""
+    young = [p.label for p in (summary.current, summary.previous) if p.immature]
+    if not young:
+        return None
+    window = summary.funnel.window or "the window"
+    return (
+        f"Immature: ids that entered in {' and '.join(young)} are younger than the {window} "
+        f"window at {summary.as_of} and may still convert. Their later-stage numbers are "
+        "provisional, so their changes are not called significant; entries are final."
+    )
+
+
+def highlights(summary: Summary) -> list[str]:
+    """What changed, in a few sentences: entries, then every significant conversion change."""
+    entries = summary.stages[0].metrics["count"]
+    lines = [
+        f"Entries: {format_count(summary.current.entered)} in {summary.current.label}, "
+        f"{count_delta(entries)} against {summary.previous.label}."
+    ]
+    changes = [
+        (stage, stage.metrics["conversion_from_previous"])
+        for stage in summary.stages[1:]
+        if stage.metrics["conversion_from_previous"].significant
+    ]
+    for stage, change in changes:
+        lines.append(
+            f"{stage.label}: step conversion {format_percent(change.current)} "
+            f"({points(change.delta)}, p = {format_p_value(change.p_value)}), significant."
+        )
+    if not changes:
+        if summary.current.immature or summary.previous.immature:
+            why = "later stages are provisional while the periods are immature"
+        else:
+            why = f"none reaches {P_BELOW} with n ≥ {summary.min_n} in both periods"
+        lines.append(f"No significant change in step conversion: {why}.")
+    return lines
