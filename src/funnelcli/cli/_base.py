@@ -109,6 +109,13 @@ class SummaryFormat(StrEnum):
     json = "json"
 
 
+class CacheFormat(StrEnum):
+    """`funnel cache info`."""
+
+    table = "table"
+    json = "json"
+
+
 FormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[
     Path | None,

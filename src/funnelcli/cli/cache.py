@@ -8,15 +8,15 @@ import typer
 
 from funnelcli.cli._base import (
     CacheDirOpt,
+    CacheFormat,
     DataOpt,
     DebugOpt,
     FunnelArg,
-    ReportFormat,
     _funnel_path,
     _guard,
     app,
+    emit,
 )
-from funnelcli.errors import UsageError
 
 cache_app = typer.Typer(
     help="Build, inspect or empty the Parquet cache that --cache reads sources from.\n\n"
@@ -30,8 +30,8 @@ app.add_typer(cache_app, name="cache")
 def cache_info(
     cache_dir: CacheDirOpt = None,
     fmt: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="Output format: table or json.")
-    ] = ReportFormat.table,
+        CacheFormat, typer.Option("--format", "-f", help="Output format: table or json.")
+    ] = CacheFormat.table,
     debug: DebugOpt = False,
 ) -> None:
     """List the cached sources (files, rows, size on disk, when built) and the stored results.
@@ -40,36 +40,32 @@ def cache_info(
     """
 
     def run() -> None:
-        import json
-
         from funnelcli.engine import copies as cache
         from funnelcli.engine import results
         from funnelcli.engine.store import default_cache_dir
-        from funnelcli.render.wording import format_size as _size
+        from funnelcli.outputs.cache import CachedSource, CacheInfo, StoredResults
 
         folder = cache_dir or default_cache_dir()
         entries = cache.entries(folder)
         stored, stored_bytes = results.usage(folder)
-        if fmt is ReportFormat.json:
-            document = {
-                "schema": "funnelcli.cache/1",
-                "cache_dir": str(folder),
-                "entries": [e.to_dict() for e in entries],
-                "total_bytes": sum(e.bytes for e in entries),
-                "results": {"entries": stored, "bytes": stored_bytes},
-            }
-            typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
-            return
-        if fmt is not ReportFormat.table:
-            raise UsageError("cache info: --format must be table or json")
-        total = sum(e.bytes for e in entries)
-        typer.echo(f"{folder}: {len(entries)} cached source(s), {_size(total)}")
-        for e in entries:
-            typer.echo(
-                f"  {e.source}: {', '.join(e.files)} → {e.parquet.name} "
-                f"({e.rows:,} rows, {_size(e.bytes)}, built {e.created})"
-            )
-        typer.echo(f"  stored query results: {stored}, {_size(stored_bytes)}")
+        info = CacheInfo(
+            cache_dir=str(folder),
+            entries=tuple(
+                CachedSource(
+                    key=e.key,
+                    parquet=str(e.parquet),
+                    source=e.source,
+                    files=e.files,
+                    rows=e.rows,
+                    bytes=e.bytes,
+                    created=e.created,
+                )
+                for e in entries
+            ),
+            total_bytes=sum(e.bytes for e in entries),
+            results=StoredResults(entries=stored, bytes=stored_bytes),
+        )
+        emit(info, fmt, None)
 
     _guard(debug, run)
 

@@ -77,6 +77,7 @@ def _renderers_of(artifact_type: type[Artifact]) -> dict[Format, Callable[[Any],
 @cache
 def _registry() -> dict[type[Artifact], dict[Format, Callable[[Any], Drawing]]]:
     """Per artifact type, the formats it offers and the renderer of each."""
+    from funnelcli.outputs.cache import CacheInfo
     from funnelcli.outputs.cohorts import CohortMatrix
     from funnelcli.outputs.report import FunnelReport
     from funnelcli.outputs.roi import RoiReport
@@ -109,6 +110,7 @@ def _registry() -> dict[type[Artifact], dict[Format, Callable[[Any], Drawing]]]:
             csv: csv_out.tidy_csv,
             md: markdown.roi_markdown,
         },
+        CacheInfo: {table: _terminal("cache"), json: json_out.json_text},
     }
 
 
