@@ -6,7 +6,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 
 from rich import box
-from rich.console import Console, ConsoleOptions, RenderableType
+from rich.console import Console, ConsoleOptions, NewLine, RenderableType
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
@@ -31,6 +31,14 @@ def plain_text(renderables: Iterable[RenderableType], *, width: int) -> str:
     for renderable in renderables:
         console.print(renderable)
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+
+
+def spaced(sections: Sequence[RenderableType]) -> list[RenderableType]:
+    """`sections` with a blank line between each two."""
+    out: list[RenderableType] = []
+    for index, section in enumerate(sections):
+        out += [NewLine(), section] if index else [section]
+    return out
 
 
 def natural_width(console: Console, options: ConsoleOptions, table: Table) -> int:

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from funnelcli.outputs.report import DataQuality, FunnelReport
-from funnelcli.render.terminal.console import add_rows, natural_width, ruled_table
+from funnelcli.render.terminal.console import add_rows, natural_width, ruled_table, spaced
 from funnelcli.render.views import (
     FUNNEL_NOTE,
     Mark,
@@ -52,10 +52,7 @@ def draw(report: FunnelReport) -> list[RenderableType]:
             Text.assemble(("Immature: ", "bold yellow"), (describe_immature(report), "yellow"))
         )
     sections.append(_data_quality_panel(report))
-    renderables: list[RenderableType] = []
-    for index, section in enumerate(sections):
-        renderables += [NewLine(), section] if index else [section]
-    return renderables
+    return spaced(sections)
 
 
 def funnel_bar(fraction: float | None, cells: int) -> Text:

@@ -4,12 +4,12 @@ and the renewals table."""
 from __future__ import annotations
 
 from rich import box
-from rich.console import NewLine, RenderableType
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from funnelcli.outputs.roi import RoiReport
-from funnelcli.render.terminal.console import add_rows
+from funnelcli.render.terminal.console import add_rows, spaced
 from funnelcli.render.views import Mark, channel_view, renewals_view
 from funnelcli.render.wording import (
     describe_currency,
@@ -70,10 +70,7 @@ def draw(report: RoiReport) -> list[RenderableType]:
         add_rows(table, renewals)
         out.append(table)
     out.append(Text(LEGEND, style="dim"))
-    renderables: list[RenderableType] = []
-    for index, renderable in enumerate(out):
-        renderables += [NewLine(), renderable] if index else [renderable]
-    return renderables
+    return spaced(out)
 
 
 def _roi_chart(report: RoiReport) -> Table:
