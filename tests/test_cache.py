@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from funnelcli.engine import copies as cache
 from funnelcli.engine import open_engine, results
 from funnelcli.engine.store import default_cache_dir
 from funnelcli.errors import DataError
+from funnelcli.outputs.cache import CacheInfo
 from funnelcli.spec import load_funnel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,10 +158,7 @@ def test_cache_info_and_clear(repo: Path) -> None:
     result = runner.invoke(app, ["cache", "info", "--format", "json"], env=ENV)
     document = json.loads(result.stdout)
     assert document["schema"] == "funnelcli.cache/1"
-    schema_text = (
-        resources.files("funnelcli").joinpath("outputs/schemas/cache-1.schema.json").read_text()
-    )
-    jsonschema.validate(document, json.loads(schema_text))
+    jsonschema.validate(document, CacheInfo.schema_document())
     (entry,) = document["entries"]
     assert entry["source"] == "leads"
     assert entry["rows"] == 3000

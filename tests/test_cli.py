@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from funnelcli.cli import app
-from funnelcli.render.json_out import report_schema
+from funnelcli.outputs.report import FunnelReport
 from realdata import DATASETS, data_args, require
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +58,7 @@ def test_report_json_validates_against_shipped_schema(repo: Path) -> None:
     code, out, err = run("report", "--format", "json")
     assert code == 0, err
     document = json.loads(out)
-    jsonschema.validate(document, report_schema())
+    jsonschema.validate(document, FunnelReport.schema_document())
     assert document["schema"] == "funnelcli.report/1"
     stages = document["overall"]["stages"]
     assert [s["name"] for s in stages] == ["lead", "qualified", "trial", "paid", "renewed"]

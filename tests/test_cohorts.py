@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 import funnelcli
 from funnelcli.cli import app
 from funnelcli.metrics.periods import PeriodKind
-from funnelcli.render.summary_out import load_schema
+from funnelcli.outputs.cohorts import CohortMatrix
 from funnelcli.spec import load_funnel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +72,7 @@ def test_every_format(repo: Path) -> None:
     code, out, _ = run(*base, "--format", "json")
     assert code == 0
     document = json.loads(out)
-    jsonschema.validate(document, load_schema("cohorts-1"))
+    jsonschema.validate(document, CohortMatrix.schema_document())
     assert [r["label"] for r in document["rows"]] == ["2025-04", "2025-05", "2025-06"]
     april = document["rows"][0]
 

@@ -12,7 +12,7 @@ from rich.console import Console
 
 import funnelcli
 from funnelcli.engine import session as session_module
-from funnelcli.render.terminal import QueryProgress
+from funnelcli.render.terminal.progress import QueryProgress
 from funnelcli.spec import load_funnel
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from funnelcli.cli import app
-from funnelcli.render.json_out import report_schema
+from funnelcli.outputs.report import FunnelReport
 from funnelcli.spec import load_funnel
 from realdata import ROOT, require
 
@@ -227,7 +227,7 @@ def test_readme_real_data_excerpt_is_current() -> None:
 
 def test_real_data_json_validates_against_the_schema(maven: tuple[dict[str, Any], Any]) -> None:
     report, _ = maven
-    jsonschema.validate(report, report_schema(), cls=jsonschema.Draft202012Validator)
+    jsonschema.validate(report, FunnelReport.schema_document(), cls=jsonschema.Draft202012Validator)
 
 
 def test_real_data_funnel_without_data_is_one_clear_line() -> None:

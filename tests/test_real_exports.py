@@ -502,12 +502,12 @@ def test_chinese_example_funnel_matches_a_plain_python_count() -> None:
 def test_report_json_with_rejects_and_duplicates_matches_the_schema(tmp_path: Path) -> None:
     import jsonschema
 
-    from funnelcli.render.json_out import report_schema
+    from funnelcli.outputs.report import FunnelReport
 
     csv = DATES_CSV + "1,2024-03-01\n"
     report = entry_times(tmp_path, csv=csv)
     data = report.to_dict()
-    jsonschema.validate(data, report_schema())
+    jsonschema.validate(data, FunnelReport.schema_document())
     assert data["data_quality"]["duplicate_ids"] == {"s": 1}
     assert data["data_quality"]["rows_rejected"] == {"s": 2}
 

@@ -1,4 +1,5 @@
-"""Renderers on a hand-built report: exact JSON/CSV/Markdown/terminal output, schema validity."""
+"""The report's renderers on a hand-built report: exact JSON/CSV/Markdown/terminal output,
+schema validity."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ import copy
 import csv
 import io
 import json
-import subprocess
-import sys
 from dataclasses import replace
 from typing import Any
 
@@ -16,6 +15,7 @@ import pytest
 from rich.console import Console
 
 from funnelcli.outputs.report import (
+    TIDY_COLUMNS,
     Breakdown,
     DataQuality,
     Finding,
@@ -27,11 +27,9 @@ from funnelcli.outputs.report import (
     StageRow,
     TimeStats,
 )
-from funnelcli.render import Format, describe_cohort, render_text
-from funnelcli.render.csv_out import HEADER, report_csv
-from funnelcli.render.json_out import report_json, report_schema
-from funnelcli.render.markdown import report_markdown
-from funnelcli.render.terminal import format_duration, funnel_bar, print_report
+from funnelcli.render import Format, draw, render
+from funnelcli.render.terminal.report import funnel_bar
+from funnelcli.render.wording import describe_cohort, format_duration
 
 NO_TIMES = TimeStats(n=0, median_days=None, p90_days=None)
 
@@ -133,6 +131,22 @@ def report() -> FunnelReport:
     )
 
 
+def report_json(report: FunnelReport) -> str:
+    return render(report, Format.json)
+
+
+def report_schema() -> dict[str, Any]:
+    return FunnelReport.schema_document()
+
+
+def report_csv(report: FunnelReport) -> str:
+    return render(report, Format.csv)
+
+
+def report_markdown(report: FunnelReport) -> str:
+    return render(report, Format.markdown)
+
+
 def _as_json_types(value: Any) -> Any:
     """to_dict() keeps tuples; JSON has only lists."""
     if isinstance(value, dict):
@@ -179,7 +193,6 @@ def test_json_round_trips_to_the_report_dict(report: FunnelReport) -> None:
         '{\n  "schema": "funnelcli.report/1",\n  "funnel": {\n    "name": "saas",'
     )
     assert json.loads(text) == _as_json_types(report.to_dict())
-    assert text == report_json(report)
 
 
 def test_json_writes_non_finite_numbers_as_null_and_keeps_unicode(report: FunnelReport) -> None:
@@ -219,8 +232,8 @@ def test_csv_is_tidy_long_format(report: FunnelReport) -> None:
     text = report_csv(report)
     assert text == EXPECTED_CSV
     rows = list(csv.reader(io.StringIO(text)))
-    assert tuple(rows[0]) == HEADER
-    assert {len(row) for row in rows} == {len(HEADER)}
+    assert tuple(rows[0]) == TIDY_COLUMNS
+    assert {len(row) for row in rows} == {len(TIDY_COLUMNS)}
 
 
 def test_csv_quotes_awkward_group_names(report: FunnelReport) -> None:
@@ -339,18 +352,17 @@ EXPECTED_TERMINAL_LINES = [
 
 
 def test_terminal_text_at_width_100(report: FunnelReport) -> None:
-    text = render_text(report, Format.table, width=100)
+    text = render(report, Format.table, width=100)
     lines = text.splitlines()
     positions = [lines.index(expected) for expected in EXPECTED_TERMINAL_LINES]
     assert positions == sorted(positions), "sections out of order"
     assert max(len(line) for line in lines) <= 100
     assert "\x1b" not in text
-    assert text == render_text(report, Format.table, width=100)
 
 
 @pytest.mark.parametrize("width", [60, 80, 120])
 def test_terminal_fits_the_width_without_cutting_numbers(report: FunnelReport, width: int) -> None:
-    text = render_text(report, Format.table, width=width)
+    text = render(report, Format.table, width=width)
     assert max(len(line) for line in text.splitlines()) <= width
     assert "…" not in text
     for number in ("123,457", "42.0%", "1,040", "partner / (none)*"):
@@ -358,7 +370,7 @@ def test_terminal_fits_the_width_without_cutting_numbers(report: FunnelReport, w
 
 
 def test_terminal_bar_shrinks_at_width_80(report: FunnelReport) -> None:
-    lines = render_text(report, Format.table, width=80).splitlines()
+    lines = render(report, Format.table, width=80).splitlines()
     bar_rows = [
         "Lead     200       —     100.0%        —       —      —        —  " + "█" * 14,
         "MQL       84   42.0%      42.0%      116    3.5d  12.4d        —  █████▉",
@@ -380,20 +392,23 @@ def test_terminal_splits_a_wide_breakdown_instead_of_cutting_it(report: FunnelRe
     wide = replace(
         report, breakdowns=(replace(breakdown, groups=tuple(map(widen, breakdown.groups))),)
     )
-    text = render_text(wide, Format.table, width=80)
+    text = render(wide, Format.table, width=80)
     assert "By channel + segment (continued)" in text
     assert max(len(line) for line in text.splitlines()) <= 80
     assert "…" not in text
 
 
+def _print(report: FunnelReport, console: Console) -> None:
+    for renderable in draw(report, Format.table):
+        console.print(renderable)
+
+
 def test_terminal_colours_only_through_styles(report: FunnelReport) -> None:
     coloured = io.StringIO()
-    print_report(
-        report, Console(file=coloured, width=100, force_terminal=True, color_system="standard")
-    )
+    _print(report, Console(file=coloured, width=100, force_terminal=True, color_system="standard"))
     assert "\x1b[" in coloured.getvalue()
     plain = io.StringIO()
-    print_report(report, Console(file=plain, width=100, force_terminal=True, no_color=True))
+    _print(report, Console(file=plain, width=100, force_terminal=True, no_color=True))
     assert "\x1b[3" not in plain.getvalue()  # no foreground colours under NO_COLOR
 
 
@@ -401,7 +416,7 @@ def test_terminal_shows_cents_only_for_small_sums(report: FunnelReport) -> None:
     stages = list(report.overall.stages)
     stages[2] = replace(stages[2], value_sum=950.5)
     small = replace(report, overall=replace(report.overall, stages=tuple(stages)))
-    lines = render_text(small, Format.table, width=100).splitlines()
+    lines = render(small, Format.table, width=100).splitlines()
     assert "Paid      21   25.0%      10.5%       63   12.0h  30.0d  950.50  ███▏" in lines
 
 
@@ -409,7 +424,7 @@ def test_terminal_prints_user_text_literally(report: FunnelReport) -> None:
     stages = list(report.overall.stages)
     stages[0] = replace(stages[0], label="[bold]Lead[/bold]")
     odd = replace(report, overall=replace(report.overall, stages=tuple(stages)))
-    assert "[bold]Lead[/bold]" in render_text(odd, Format.table, width=120)
+    assert "[bold]Lead[/bold]" in render(odd, Format.table, width=120)
 
 
 def test_durations_and_bars() -> None:
@@ -428,24 +443,6 @@ def test_durations_and_bars() -> None:
         "",
         "",
     ]
-
-
-# Dispatch ------------------------------------------------------------------------------------
-
-
-def test_render_text_dispatches_every_format(report: FunnelReport) -> None:
-    assert [f.value for f in Format] == ["table", "json", "csv", "markdown"]
-    assert render_text(report, Format.json) == report_json(report)
-    assert render_text(report, Format.csv) == report_csv(report)
-    assert render_text(report, Format("markdown")) == report_markdown(report)
-
-
-def test_importing_render_does_not_import_rich() -> None:
-    code = (
-        "import sys, funnelcli.render, funnelcli.render.json_out, funnelcli.render.csv_out, "
-        "funnelcli.render.markdown; assert 'rich' not in sys.modules, 'rich imported'"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_cohort_sentence_without_since_until(report: FunnelReport) -> None:

@@ -21,8 +21,7 @@ from funnelcli.commands.roi import RoiRequest, build_roi
 from funnelcli.errors import DataError, SpecError
 from funnelcli.metrics.money import prorated
 from funnelcli.outputs.roi import ChannelRoi, RoiReport
-from funnelcli.render import Format
-from funnelcli.render.roi_text import render_roi
+from funnelcli.render import Format, render
 from funnelcli.spec import parse_funnel
 from reference_renewals import Contract, by_account, grouped, renewals, up_for_renewal
 
@@ -289,7 +288,6 @@ def test_no_roi_block(tmp_path: Path) -> None:
 
 
 def test_cli_json_csv_markdown_table(tmp_path: Path) -> None:
-    from funnelcli.render.roi_text import roi_schema
 
     path = write(tmp_path)
     runner = CliRunner()
@@ -297,7 +295,7 @@ def test_cli_json_csv_markdown_table(tmp_path: Path) -> None:
     result = runner.invoke(app, [*args, "--format", "json"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    jsonschema.validate(document, roi_schema())
+    jsonschema.validate(document, RoiReport.schema_document())
     assert document["schema"] == "funnelcli.roi/1"
     assert document["blended"]["cac"] == 2025.0
     assert document["channels"][0]["channel"] == "google_cpc"
@@ -306,7 +304,7 @@ def test_cli_json_csv_markdown_table(tmp_path: Path) -> None:
     assert [r["channel"] for r in table][-1] == "(blended)"
     assert table[0]["cost_per_lead"] == "1475.0" and table[1]["cac"] == ""
     result = runner.invoke(app, [*args, "--format", "markdown"])
-    assert "| google_cpc | 5,900 | 4 | 1,475 | 1,967 | 2 | 2,950 | 33,000 | 459% | 4.9 |" in (
+    assert "| google\\_cpc | 5,900 | 4 | 1,475 | 1,967 | 2 | 2,950 | 33,000 | 459% | 4.9 |" in (
         result.stdout
     )
     assert "Trade Press: 500 (1 row)" in result.stdout
@@ -335,13 +333,12 @@ def test_validate_checks_the_roi_files(tmp_path: Path) -> None:
 def test_default_funnel_in_the_repo_root() -> None:
     """`funnel roi` on the bundled sample agrees with `funnel report` and with spend.csv."""
     from funnelcli.commands.report import build_report
-    from funnelcli.render.roi_text import roi_schema
     from funnelcli.spec import load_funnel
 
     root = Path(__file__).resolve().parent.parent
     funnel = load_funnel(root / "funnels" / "default.yaml")
     report = build_roi(funnel)
-    jsonschema.validate(report.to_dict(), roi_schema())
+    jsonschema.validate(report.to_dict(), RoiReport.schema_document())
     funnel_report = build_report(funnel)
     paid, renewed = funnel_report.overall.stages[3], funnel_report.overall.stages[4]
     b = report.blended
@@ -415,7 +412,7 @@ def test_unreadable_lead_date_sets_the_row_aside(tmp_path: Path, jan_feb: RoiRep
     report = run(tmp_path, JAN_FEB, leads_csv=leads)
     assert report.rows_rejected == {"leads": 1}
     assert rows(report)["google_cpc"].leads == rows(jan_feb)["google_cpc"].leads - 1
-    assert "1 row of leads set aside" in render_roi(report, Format.markdown, width=100)
+    assert "1 row of leads set aside" in render(report, Format.markdown)
 
 
 # Properties of the pure formulas ---------------------------------------------------------------

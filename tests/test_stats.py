@@ -95,13 +95,14 @@ def test_comparison_numbers_and_significance_rules() -> None:
     assert step.delta == pytest.approx(0.03)
     assert step.relative_delta == pytest.approx(1 / 3)
     assert step.p_value == pytest.approx(0.028650240398448473, abs=1e-12)
-    assert step.significant
+    assert step.significant and step.verdict == "significant"
     assert step.current_interval == wilson_interval(120, 1000)
     count = stages[1].metrics["count"]
     assert (count.current, count.previous, count.delta) == (120.0, 90.0, 30.0)
-    assert count.p_value is None and not count.significant
+    assert count.p_value is None and not count.significant and count.verdict is None
     # stage 3: 60/120 against 45/90 — equal rates, p = 1
     assert stages[2].metrics["conversion_from_previous"].p_value == pytest.approx(1.0)
+    assert stages[2].metrics["conversion_from_previous"].verdict == "not_significant"
     # first stage: no rate, entries final even when the periods are not
     first = compare_groups(now, before, min_n=30, final=False)[0]
     assert first.metrics["conversion_from_previous"].current is None
@@ -110,13 +111,16 @@ def test_comparison_numbers_and_significance_rules() -> None:
     # provisional (immature) or below --min-n: never significant
     provisional = compare_groups(now, before, min_n=30, final=False)[1]
     assert not provisional.metrics["conversion_from_previous"].significant
+    assert provisional.metrics["conversion_from_previous"].verdict == "provisional"
     assert not provisional.metrics["count"].final
     small = compare_groups(now, before, min_n=1001, final=True)[1]
     assert not small.metrics["conversion_from_previous"].significant
+    assert small.metrics["conversion_from_previous"].verdict == "too_few"
     # relative change of a metric whose previous value is 0 is null
     zero = compare_groups(_group([10, 2, 1]), _group([10, 0, 0]), min_n=0, final=True)
     assert zero[1].metrics["count"].relative_delta is None
     assert zero[2].metrics["conversion_from_previous"].previous is None  # 0 / 0
+    assert zero[2].metrics["conversion_from_previous"].verdict is None  # no test with an n of 0
 
 
 def test_interval_type() -> None:

@@ -20,7 +20,7 @@ import funnelcli
 from funnelcli.cli import app
 from funnelcli.errors import UsageError
 from funnelcli.metrics.alerts import parse_alert
-from funnelcli.render.summary_out import load_schema
+from funnelcli.outputs.summary import Summary
 from funnelcli.spec import load_funnel
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -174,7 +174,7 @@ def test_every_format_lists_alerts_first_and_exits_3(tiny: Path, fmt: str) -> No
     assert code == 3
     if fmt == "json":
         document = json.loads(out)
-        jsonschema.validate(document, load_schema("summary-1"))
+        jsonschema.validate(document, Summary.schema_document())
         assert document["alerts"] == [
             {"expression": "paid.value_sum > 400", "met": True, "current": 500.0, "previous": 100.0}
         ]
@@ -194,7 +194,7 @@ def test_json_validates_on_the_sample_data_and_is_deterministic() -> None:
     again = run("summary", funnel, "--format", "json", "--as-of", "2025-06-04")
     assert first == again and first[0] == 0
     document = json.loads(first[1])
-    jsonschema.validate(document, load_schema("summary-1"))
+    jsonschema.validate(document, Summary.schema_document())
     assert document["current"]["label"] == "2025-W22"
     assert document["year_ago"]["label"] == "2024-W22"
     assert document["current"]["immature"]  # 18mo window
@@ -295,8 +295,8 @@ def test_a_significant_change_is_highlighted_in_every_format(tmp_path: Path) -> 
     from datetime import datetime, timedelta
 
     from funnelcli.render.html import summary_html
-    from funnelcli.render.summary_out import summary_markdown
-    from funnelcli.render.summary_view import highlights
+    from funnelcli.render.markdown import summary_markdown
+    from funnelcli.render.wording import highlights
 
     lines = ["lead_id,channel,created_at,paid_at,amount"]
     for week, start, paid in (

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
@@ -15,11 +16,12 @@ import typer
 
 from funnelcli import __version__
 from funnelcli.errors import FunnelError, UsageError
-from funnelcli.render import Format
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from funnelcli.outputs.base import Artifact
+    from funnelcli.outputs.validation import ValidationResult
 
 app = typer.Typer(
     name="funnel",
@@ -84,7 +86,36 @@ MinNOpt = Annotated[
         help="Mark groups with fewer entries (default: YAML min_n, 30).",
     ),
 ]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+# The `--format` choices of each command: exactly the formats its artifact offers
+# (render.formats(); tests/test_render_registry.py holds each against it).
+class ReportFormat(StrEnum):
+    """`funnel report`, `cohorts` and `roi`."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class SummaryFormat(StrEnum):
+    """`funnel summary` (html is for e-mail delivery)."""
+
+    table = "table"
+    markdown = "markdown"
+    html = "html"
+    json = "json"
+
+
+class CacheFormat(StrEnum):
+    """`funnel cache info`."""
+
+    table = "table"
+    json = "json"
+
+
+FormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[
     Path | None,
     typer.Option(
@@ -166,10 +197,27 @@ def _funnel_path(path: Path | None) -> Path:
     raise UsageError("no FUNNEL given and neither ./funnel.yaml nor ./funnels/default.yaml exists")
 
 
-def _emit(text: str, output: Path | None, *, quiet_unless_tty: bool = False) -> None:
-    """Write to stdout or atomically to `output`; `quiet_unless_tty` (the commands meant for
-    cron) drops the "Wrote FILE" note unless stderr is a terminal, so a run that worked is
-    silent and cron mails only errors."""
+def emit(
+    artifact: Artifact | ValidationResult,
+    fmt: StrEnum,
+    output: Path | None,
+    *,
+    quiet_unless_tty: bool = False,
+) -> None:
+    """Show `artifact` in `fmt` (render's registry): a table on stdout goes straight to the
+    console, in colour at the terminal's width; anything else is text, written to stdout or
+    atomically to `output`. `quiet_unless_tty` (the commands meant for cron) drops the "Wrote
+    FILE" note unless stderr is a terminal, so a run that worked is silent and cron mails only
+    errors."""
+    from funnelcli.render import as_text, draw
+
+    drawing = draw(artifact, fmt)
+    if output is None and not isinstance(drawing, str):
+        console = _console()
+        for renderable in drawing:
+            console.print(renderable)
+        return
+    text = as_text(drawing, width=_width())
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()

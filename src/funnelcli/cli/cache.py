@@ -8,15 +8,15 @@ import typer
 
 from funnelcli.cli._base import (
     CacheDirOpt,
+    CacheFormat,
     DataOpt,
     DebugOpt,
     FunnelArg,
     _funnel_path,
     _guard,
     app,
+    emit,
 )
-from funnelcli.errors import UsageError
-from funnelcli.render import Format
 
 cache_app = typer.Typer(
     help="Build, inspect or empty the Parquet cache that --cache reads sources from.\n\n"
@@ -30,8 +30,8 @@ app.add_typer(cache_app, name="cache")
 def cache_info(
     cache_dir: CacheDirOpt = None,
     fmt: Annotated[
-        Format, typer.Option("--format", "-f", help="Output format: table or json.")
-    ] = Format.table,
+        CacheFormat, typer.Option("--format", "-f", help="Output format: table or json.")
+    ] = CacheFormat.table,
     debug: DebugOpt = False,
 ) -> None:
     """List the cached sources (files, rows, size on disk, when built) and the stored results.
@@ -40,35 +40,32 @@ def cache_info(
     """
 
     def run() -> None:
-        import json
-
         from funnelcli.engine import copies as cache
         from funnelcli.engine import results
         from funnelcli.engine.store import default_cache_dir
+        from funnelcli.outputs.cache import CachedSource, CacheInfo, StoredResults
 
         folder = cache_dir or default_cache_dir()
         entries = cache.entries(folder)
         stored, stored_bytes = results.usage(folder)
-        if fmt is Format.json:
-            document = {
-                "schema": "funnelcli.cache/1",
-                "cache_dir": str(folder),
-                "entries": [e.to_dict() for e in entries],
-                "total_bytes": sum(e.bytes for e in entries),
-                "results": {"entries": stored, "bytes": stored_bytes},
-            }
-            typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
-            return
-        if fmt is not Format.table:
-            raise UsageError("cache info: --format must be table or json")
-        total = sum(e.bytes for e in entries)
-        typer.echo(f"{folder}: {len(entries)} cached source(s), {_size(total)}")
-        for e in entries:
-            typer.echo(
-                f"  {e.source}: {', '.join(e.files)} → {e.parquet.name} "
-                f"({e.rows:,} rows, {_size(e.bytes)}, built {e.created})"
-            )
-        typer.echo(f"  stored query results: {stored}, {_size(stored_bytes)}")
+        info = CacheInfo(
+            cache_dir=str(folder),
+            entries=tuple(
+                CachedSource(
+                    key=e.key,
+                    parquet=str(e.parquet),
+                    source=e.source,
+                    files=e.files,
+                    rows=e.rows,
+                    bytes=e.bytes,
+                    created=e.created,
+                )
+                for e in entries
+            ),
+            total_bytes=sum(e.bytes for e in entries),
+            results=StoredResults(entries=stored, bytes=stored_bytes),
+        )
+        emit(info, fmt, None)
 
     _guard(debug, run)
 
@@ -83,21 +80,13 @@ def cache_clear(cache_dir: CacheDirOpt = None, debug: DebugOpt = False) -> None:
     def run() -> None:
         from funnelcli.engine import copies as cache
         from funnelcli.engine.store import default_cache_dir
+        from funnelcli.render.wording import format_size
 
         folder = cache_dir or default_cache_dir()
         files, size = cache.clear(folder)
-        typer.echo(f"Removed {files} file(s), {_size(size)}, from {folder}")
+        typer.echo(f"Removed {files} file(s), {format_size(size)}, from {folder}")
 
     _guard(debug, run)
-
-
-def _size(count: int) -> str:
-    value = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"
 
 
 @cache_app.command("build")
@@ -118,6 +107,7 @@ def cache_build(
         from funnelcli.engine import copies as cache
         from funnelcli.engine import open_engine
         from funnelcli.engine.store import default_cache_dir
+        from funnelcli.render.wording import format_size
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(_funnel_path(funnel))
@@ -129,7 +119,7 @@ def cache_build(
             copies = dict(engine.copies)
         for name, (parquet, built) in copies.items():
             entry = cache.read_entry(folder, parquet.name.removesuffix(".parquet"))
-            size = f"{entry.rows:,} rows, {_size(entry.bytes)}" if entry else "unreadable"
+            size = f"{entry.rows:,} rows, {format_size(entry.bytes)}" if entry else "unreadable"
             state = "built" if built else "up to date"
             typer.echo(f"{name}: {state} {parquet} ({size})")
 

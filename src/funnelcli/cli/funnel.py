@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from funnelcli.render import Format
-
 if TYPE_CHECKING:
     from funnelcli.spec import Funnel
 from funnelcli.cli._base import (
@@ -26,14 +24,13 @@ from funnelcli.cli._base import (
     FunnelArg,
     MinNOpt,
     OutputOpt,
+    ReportFormat,
     SinceOpt,
     UntilOpt,
-    _console,
-    _emit,
     _funnel_path,
     _guard,
-    _width,
     app,
+    emit,
 )
 
 
@@ -45,7 +42,7 @@ def report(
     as_of: AsOfOpt = None,
     by: ByOpt = None,
     min_n: MinNOpt = None,
-    fmt: FormatOpt = Format.table,
+    fmt: FormatOpt = ReportFormat.table,
     output: OutputOpt = None,
     data: DataOpt = None,
     explain: Annotated[
@@ -96,14 +93,7 @@ def report(
                 explain=(lambda sql: typer.echo(sql, err=True)) if explain else None,
             )
             result = build_report(definition, request, options)
-        if fmt is Format.table and output is None:
-            from funnelcli.render.terminal import print_report
-
-            print_report(result, _console())
-            return
-        from funnelcli.render import render_text
-
-        _emit(render_text(result, fmt, width=_width()), output)
+        emit(result, fmt, output)
 
     _guard(debug, run)
 
@@ -118,11 +108,11 @@ def validate(funnel: FunnelArg = None, data: DataOpt = None, debug: DebugOpt = F
     def run() -> None:
         from funnelcli.commands.options import RunOptions
         from funnelcli.commands.validate import validate_funnel
-        from funnelcli.render.validation import validation_text
+        from funnelcli.render import Format
         from funnelcli.spec import load_funnel
 
         result = validate_funnel(load_funnel(_funnel_path(funnel)), RunOptions(data_dir=data))
-        typer.echo(validation_text(result), nl=False)
+        emit(result, Format.table, None)
 
     _guard(debug, run)
 
@@ -198,7 +188,7 @@ def _query_progress(
     from rich.console import Console
 
     from funnelcli.engine import resolve_files
-    from funnelcli.render.terminal import QueryProgress
+    from funnelcli.render.terminal.progress import QueryProgress
 
     files = resolve_files(definition, data)
     total = sum(f.stat().st_size for s in files.values() for f in s.files)

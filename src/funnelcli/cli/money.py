@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from funnelcli.render import Format
-
-if TYPE_CHECKING:
-    pass
 from funnelcli.cli._base import (
     AsOfOpt,
     CacheDirOpt,
@@ -17,14 +11,13 @@ from funnelcli.cli._base import (
     FormatOpt,
     FunnelArg,
     OutputOpt,
+    ReportFormat,
     SinceOpt,
     UntilOpt,
-    _console,
-    _emit,
     _funnel_path,
     _guard,
-    _width,
     app,
+    emit,
 )
 
 
@@ -34,7 +27,7 @@ def roi(
     since: SinceOpt = None,
     until: UntilOpt = None,
     as_of: AsOfOpt = None,
-    fmt: FormatOpt = Format.table,
+    fmt: FormatOpt = ReportFormat.table,
     output: OutputOpt = None,
     data: DataOpt = None,
     cache: CacheOpt = None,
@@ -56,13 +49,6 @@ def roi(
         request = RoiRequest(since=since_at, until=until_at, as_of=o.moment(as_of, "--as-of"))
         options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)
         result = build_roi(definition, request, options)
-        if fmt is Format.table and output is None:
-            from funnelcli.render.terminal.roi import print_roi
-
-            print_roi(result, _console())
-            return
-        from funnelcli.render.roi_text import render_roi
-
-        _emit(render_roi(result, fmt, width=_width()), output)
+        emit(result, fmt, output)
 
     _guard(debug, run)

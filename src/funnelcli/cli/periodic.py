@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from funnelcli.metrics.periods import PeriodKind
-from funnelcli.render import Format, SummaryFormat
 
 if TYPE_CHECKING:
-    from funnelcli.outputs.cohorts import CohortMatrix
     from funnelcli.outputs.summary import Summary
 from funnelcli.cli._base import (
     AsOfOpt,
@@ -23,13 +19,13 @@ from funnelcli.cli._base import (
     FormatOpt,
     FunnelArg,
     OutputOpt,
+    ReportFormat,
     SinceOpt,
-    _console,
-    _emit,
+    SummaryFormat,
     _funnel_path,
     _guard,
-    _width,
     app,
+    emit,
 )
 
 PeriodOpt = Annotated[
@@ -109,26 +105,7 @@ def summary(
         )
         options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)
         result = build_summary(definition, request, options)
-        if fmt is SummaryFormat.table:
-            from funnelcli.render.terminal.periodic import plain_text, summary_renderables
-
-            renderables = summary_renderables(result)
-            if output is None:
-                _print_all(renderables)
-            else:
-                _emit(plain_text(renderables, width=_width()), output, quiet_unless_tty=True)
-        elif fmt is SummaryFormat.html:
-            from funnelcli.render.html import summary_html
-
-            _emit(summary_html(result), output, quiet_unless_tty=True)
-        elif fmt is SummaryFormat.markdown:
-            from funnelcli.render.summary_out import summary_markdown
-
-            _emit(summary_markdown(result), output, quiet_unless_tty=True)
-        else:
-            from funnelcli.render.summary_out import summary_json
-
-            _emit(summary_json(result), output, quiet_unless_tty=True)
+        emit(result, fmt, output, quiet_unless_tty=True)
         return result
 
     result = _guard(debug, run)
@@ -145,7 +122,7 @@ def cohorts(
     last: Annotated[
         int, typer.Option(min=1, metavar="N", help="How many periods, up to the one of --as-of.")
     ] = 24,
-    fmt: FormatOpt = Format.table,
+    fmt: FormatOpt = ReportFormat.table,
     output: OutputOpt = None,
     data: DataOpt = None,
     cache: CacheOpt = None,
@@ -171,32 +148,6 @@ def cohorts(
         )
         options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)
         matrix = build_cohorts(definition, request, options)
-        _emit_cohorts(matrix, fmt, output)
+        emit(matrix, fmt, output, quiet_unless_tty=True)
 
     _guard(debug, run)
-
-
-def _emit_cohorts(matrix: CohortMatrix, fmt: Format, output: Path | None) -> None:
-    if fmt is Format.table:
-        from funnelcli.render.terminal.periodic import cohorts_renderables, plain_text
-
-        renderables = cohorts_renderables(matrix)
-        if output is None:
-            _print_all(renderables)
-        else:
-            _emit(plain_text(renderables, width=_width()), output, quiet_unless_tty=True)
-        return
-    from funnelcli.render import cohorts_out
-
-    writer = {
-        Format.json: cohorts_out.cohorts_json,
-        Format.csv: cohorts_out.cohorts_csv,
-        Format.markdown: cohorts_out.cohorts_markdown,
-    }[fmt]
-    _emit(writer(matrix), output, quiet_unless_tty=True)
-
-
-def _print_all(renderables: Sequence[object]) -> None:
-    console = _console()
-    for renderable in renderables:
-        console.print(renderable)

@@ -6,9 +6,9 @@ Definitions are in docs/summary.md.
 
 from __future__ import annotations
 
-from funnelcli.metrics.stats import SIGNIFICANCE_LEVEL, two_proportion_p_value, wilson_interval
+from funnelcli.metrics.stats import two_proportion_p_value, wilson_interval
 from funnelcli.outputs.report import GroupResult, StageRow
-from funnelcli.outputs.summary import Change, StageComparison
+from funnelcli.outputs.summary import SIGNIFICANCE_LEVEL, Change, StageComparison
 
 # The metrics compared per stage (and what `--fail-on` may name).
 METRICS = (
@@ -75,6 +75,7 @@ def _plain_change(current: float | None, previous: float | None, *, final: bool)
         p_value=None,
         final=final,
         significant=False,
+        verdict=None,
     )
 
 
@@ -97,13 +98,7 @@ def _rate_change(
     rate_then = x_then / n_then if n_then else None
     delta = rate_now - rate_then if rate_now is not None and rate_then is not None else None
     p_value = two_proportion_p_value(x_now, n_now, x_then, n_then)
-    significant = (
-        final
-        and p_value is not None
-        and p_value < SIGNIFICANCE_LEVEL
-        and n_now >= min_n
-        and n_then >= min_n
-    )
+    verdict = _verdict(p_value, final=final, enough=n_now >= min_n and n_then >= min_n)
     return Change(
         current=rate_now,
         previous=rate_then,
@@ -115,8 +110,21 @@ def _rate_change(
         previous_interval=wilson_interval(x_then, n_then),
         p_value=p_value,
         final=final,
-        significant=significant,
+        significant=verdict == "significant",
+        verdict=verdict,
     )
+
+
+def _verdict(p_value: float | None, *, final: bool, enough: bool) -> str | None:
+    """Change.verdict: no test, provisional (an immature period), too few (an n below min_n),
+    else whether p is below the significance level."""
+    if p_value is None:
+        return None
+    if not final:
+        return "provisional"
+    if not enough:
+        return "too_few"
+    return "significant" if p_value < SIGNIFICANCE_LEVEL else "not_significant"
 
 
 def _relative(delta: float | None, previous: float | None) -> float | None:

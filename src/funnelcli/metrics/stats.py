@@ -10,7 +10,6 @@ import math
 from funnelcli.outputs.summary import Interval
 
 Z_95 = 1.959963984540054  # the standard normal's 97.5% quantile
-SIGNIFICANCE_LEVEL = 0.05
 
 
 def wilson_interval(successes: int, n: int, z: float = Z_95) -> Interval | None:

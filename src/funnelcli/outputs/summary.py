@@ -9,6 +9,7 @@ from funnelcli.outputs.base import Artifact
 from funnelcli.outputs.report import FunnelInfo
 
 SUMMARY_SCHEMA = "funnelcli.summary/1"
+SIGNIFICANCE_LEVEL = 0.05  # a rate change is significant only when its p-value is below this
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,10 @@ class Change:
     previous_interval: Interval | None
     p_value: float | None  # two-sided pooled two-proportion z-test; null unless a rate
     final: bool  # both periods mature for this metric: the change is not provisional
-    significant: bool  # final, p < 0.05 and both n ≥ min_n
+    significant: bool  # final, p < SIGNIFICANCE_LEVEL and both n ≥ min_n
+    # What the test says, as a code: "provisional" (not final), "too_few" (an n < min_n),
+    # "significant" or "not_significant"; null when there is no test (not a rate, or an n of 0).
+    verdict: str | None
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,7 @@ TIDY_COLUMNS = (
     "p_value",
     "final",
     "significant",
+    "verdict",
 )
 
 
@@ -171,6 +176,7 @@ def _comparison_records(
                     "p_value": change.p_value,
                     "final": change.final,
                     "significant": change.significant,
+                    "verdict": change.verdict,
                 }
             )
     return rows

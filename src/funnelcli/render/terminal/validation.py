@@ -5,7 +5,8 @@ from __future__ import annotations
 from funnelcli.outputs.validation import ValidationResult
 
 
-def validation_text(result: ValidationResult) -> str:
+def draw(result: ValidationResult) -> str:
+    """Plain text (no Rich): the OK line, then each source and roi: input indented."""
     stages = " → ".join(result.stages)
     lines = [f"OK {result.file}: {len(result.stages)} stages ({stages})"]
     for source in result.sources:
