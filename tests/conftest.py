@@ -18,6 +18,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="Rewrite tests/snapshots/ from the current CLI output instead of comparing.",
     )
+    parser.addoption(
+        "--update-docs",
+        action="store_true",
+        default=False,
+        help="Rewrite docs/cli.md from the registered commands' --help instead of comparing.",
+    )
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -67,8 +67,8 @@ def test_display_after_delay() -> None:
 
 
 def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
-    from funnelcli.cli import _query_progress
+    from funnelcli.cli.runtime import query_progress
 
     funnel = load_funnel(ROOT / "funnels" / "default.yaml")
-    with _query_progress(funnel, None) as progress:  # pytest captures stderr: not a TTY
+    with query_progress(funnel, None) as progress:  # pytest captures stderr: not a TTY
         assert progress is None

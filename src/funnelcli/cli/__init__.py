@@ -1,4 +1,4 @@
-"""The `funnel` command: thin typer layer that parses options, calls the library, picks a renderer.
+"""The `funnel` command: a thin typer layer that parses options, calls commands/, renders.
 
 Exit codes: 0 ok · 1 data, spec or runtime error · 2 usage error · 3 an alert condition was met.
 Each module registers its commands on `app` when imported; the order below is the order of
@@ -6,8 +6,7 @@ Each module registers its commands on `app` when imported; the order below is th
 """
 
 # ruff: noqa: I001  (import order = command order in --help)
-from funnelcli.cli._base import app, main
-from funnelcli.cli import funnel, periodic, money, cache  # noqa: F401  (registers commands)
-from funnelcli.cli.funnel import _query_progress
+from funnelcli.cli.app import app, main
+from funnelcli.cli import report, sample, periodic, roi, cache  # noqa: F401  (registers commands)
 
-__all__ = ["_query_progress", "app", "main"]
+__all__ = ["app", "main"]

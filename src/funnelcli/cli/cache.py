@@ -6,17 +6,15 @@ from typing import Annotated
 
 import typer
 
-from funnelcli.cli._base import (
+from funnelcli.cli.app import app
+from funnelcli.cli.options import (
     CacheDirOpt,
     CacheFormat,
     DataOpt,
     DebugOpt,
     FunnelArg,
-    _funnel_path,
-    _guard,
-    app,
-    emit,
 )
+from funnelcli.cli.runtime import emit, funnel_path, guard, query_progress
 
 cache_app = typer.Typer(
     help="Build, inspect or empty the Parquet cache that --cache reads sources from.\n\n"
@@ -40,34 +38,11 @@ def cache_info(
     """
 
     def run() -> None:
-        from funnelcli.engine import copies as cache
-        from funnelcli.engine import results
-        from funnelcli.engine.store import default_cache_dir
-        from funnelcli.outputs.cache import CachedSource, CacheInfo, StoredResults
+        from funnelcli.commands.cache import cache_info
 
-        folder = cache_dir or default_cache_dir()
-        entries = cache.entries(folder)
-        stored, stored_bytes = results.usage(folder)
-        info = CacheInfo(
-            cache_dir=str(folder),
-            entries=tuple(
-                CachedSource(
-                    key=e.key,
-                    parquet=str(e.parquet),
-                    source=e.source,
-                    files=e.files,
-                    rows=e.rows,
-                    bytes=e.bytes,
-                    created=e.created,
-                )
-                for e in entries
-            ),
-            total_bytes=sum(e.bytes for e in entries),
-            results=StoredResults(entries=stored, bytes=stored_bytes),
-        )
-        emit(info, fmt, None)
+        emit(cache_info(cache_dir), fmt, None)
 
-    _guard(debug, run)
+    guard(debug, run)
 
 
 @cache_app.command("clear")
@@ -78,15 +53,12 @@ def cache_clear(cache_dir: CacheDirOpt = None, debug: DebugOpt = False) -> None:
     """
 
     def run() -> None:
-        from funnelcli.engine import copies as cache
-        from funnelcli.engine.store import default_cache_dir
-        from funnelcli.render.wording import format_size
+        from funnelcli.commands.cache import clear_cache
+        from funnelcli.render import Format
 
-        folder = cache_dir or default_cache_dir()
-        files, size = cache.clear(folder)
-        typer.echo(f"Removed {files} file(s), {format_size(size)}, from {folder}")
+        emit(clear_cache(cache_dir), Format.table, None)
 
-    _guard(debug, run)
+    guard(debug, run)
 
 
 @cache_app.command("build")
@@ -103,24 +75,15 @@ def cache_build(
     """
 
     def run() -> None:
-        from funnelcli.cli.funnel import _query_progress
-        from funnelcli.engine import copies as cache
-        from funnelcli.engine import open_engine
-        from funnelcli.engine.store import default_cache_dir
-        from funnelcli.render.wording import format_size
+        from funnelcli.commands.cache import build_cache
+        from funnelcli.commands.options import RunOptions
+        from funnelcli.render import Format
         from funnelcli.spec import load_funnel
 
-        definition = load_funnel(_funnel_path(funnel))
-        folder = cache_dir or default_cache_dir()
-        with (
-            _query_progress(definition, data) as progress,
-            open_engine(definition, data, parquet_cache=folder, progress=progress) as engine,
-        ):
-            copies = dict(engine.copies)
-        for name, (parquet, built) in copies.items():
-            entry = cache.read_entry(folder, parquet.name.removesuffix(".parquet"))
-            size = f"{entry.rows:,} rows, {format_size(entry.bytes)}" if entry else "unreadable"
-            state = "built" if built else "up to date"
-            typer.echo(f"{name}: {state} {parquet} ({size})")
+        definition = load_funnel(funnel_path(funnel))
+        with query_progress(definition, data) as progress:
+            options = RunOptions(data_dir=data, cache_dir=cache_dir, progress=progress)
+            built = build_cache(definition, options)
+        emit(built, Format.table, None)
 
-    _guard(debug, run)
+    guard(debug, run)

@@ -6,11 +6,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from funnelcli.errors import UsageError
 from funnelcli.metrics.periods import PeriodKind
 
 if TYPE_CHECKING:
     from funnelcli.outputs.summary import Summary
-from funnelcli.cli._base import (
+from funnelcli.cli.app import app
+from funnelcli.cli.options import (
     AsOfOpt,
     CacheDirOpt,
     CacheOpt,
@@ -19,19 +21,13 @@ from funnelcli.cli._base import (
     FormatOpt,
     FunnelArg,
     OutputOpt,
+    PeriodOpt,
     ReportFormat,
     SinceOpt,
     SummaryFormat,
-    _funnel_path,
-    _guard,
-    app,
-    emit,
 )
+from funnelcli.cli.runtime import emit, funnel_path, guard
 
-PeriodOpt = Annotated[
-    PeriodKind,
-    typer.Option("--period", help="Period length: ISO weeks (week_start: in the YAML) or months."),
-]
 ALERT_EXIT_CODE = 3
 
 
@@ -41,11 +37,11 @@ def summary(
     period: PeriodOpt = PeriodKind.week,
     as_of: AsOfOpt = None,
     by: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             metavar="COLUMN[,COLUMN]",
-            help="Compare the biggest groups of this breakdown. Default: the YAML's first "
-            "breakdown:.",
+            help="Compare the biggest groups of this breakdown ('a,b' crosses two; once). "
+            "Default: the YAML's first breakdown:.",
         ),
     ] = None,
     top: Annotated[
@@ -92,9 +88,11 @@ def summary(
         from funnelcli.metrics.alerts import parse_alert
         from funnelcli.spec import load_funnel
 
-        definition = load_funnel(_funnel_path(funnel))
+        definition = load_funnel(funnel_path(funnel))
         stages = [stage.name for stage in definition.spec.stages]
         groups = o.breakdowns(by)
+        if groups is not None and len(groups) > 1:
+            raise UsageError("--by: a summary compares the groups of one breakdown; give it once")
         request = SummaryRequest(
             period=period,
             as_of=o.moment(as_of, "--as-of"),
@@ -108,7 +106,7 @@ def summary(
         emit(result, fmt, output, quiet_unless_tty=True)
         return result
 
-    result = _guard(debug, run)
+    result = guard(debug, run)
     if result.alerts_met:
         raise typer.Exit(ALERT_EXIT_CODE)
 
@@ -139,7 +137,7 @@ def cohorts(
         from funnelcli.commands.cohorts import CohortsRequest, build_cohorts
         from funnelcli.spec import load_funnel
 
-        definition = load_funnel(_funnel_path(funnel))
+        definition = load_funnel(funnel_path(funnel))
         request = CohortsRequest(
             period=period,
             as_of=o.moment(as_of, "--as-of"),
@@ -150,4 +148,4 @@ def cohorts(
         matrix = build_cohorts(definition, request, options)
         emit(matrix, fmt, output, quiet_unless_tty=True)
 
-    _guard(debug, run)
+    guard(debug, run)

@@ -38,6 +38,13 @@ class RunOptions:
         return self.cache_dir or default_cache_dir()
 
 
+def source_files(funnel: Funnel, data_dir: Path | None = None) -> list[Path]:
+    """Every file the funnel's sources read (paths and globs resolved)."""
+    from funnelcli.engine import resolve_files
+
+    return [f for found in resolve_files(funnel, data_dir).values() for f in found.files]
+
+
 def moment(value: Moment | None, option: str) -> datetime | None:
     """A date or time as naive UTC: `2025-03-01`, `2025-03-01T08:00`, an aware time (converted
     to UTC), a date or a datetime. `option` names it in the error."""

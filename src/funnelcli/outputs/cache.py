@@ -52,3 +52,30 @@ class CacheInfo(Artifact):
 
 
 TIDY_COLUMNS = ("key", "parquet", "source", "files", "rows", "bytes", "created")
+
+
+@dataclass(frozen=True)
+class BuiltCopy:
+    """One source's copy after `funnel cache build`: built now, or still up to date."""
+
+    source: str
+    built: bool  # False: the copy was already up to date
+    parquet: str
+    rows: int | None  # None when its record cannot be read
+    bytes: int | None
+
+
+@dataclass(frozen=True)
+class CacheBuild:
+    """What `funnel cache build` did, source by source."""
+
+    copies: tuple[BuiltCopy, ...]
+
+
+@dataclass(frozen=True)
+class CacheCleared:
+    """What `funnel cache clear` removed."""
+
+    cache_dir: str
+    files: int
+    bytes: int

@@ -19,9 +19,6 @@ from funnelcli.errors import UsageError
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from funnelcli.outputs.base import Artifact
-    from funnelcli.outputs.validation import ValidationResult
-
     # What a renderer returns: text, or for `table` the Rich renderables a console prints.
     Drawing = str | Sequence[RenderableType]
 
@@ -36,13 +33,13 @@ class Format(StrEnum):
     html = "html"
 
 
-def render(artifact: Artifact | ValidationResult, fmt: Format | str, *, width: int = 100) -> str:
+def render(artifact: object, fmt: Format | str, *, width: int = 100) -> str:
     """The whole output of `artifact` in `fmt` as text; `table` is the terminal view without
     colour at `width` columns. A format the artifact does not offer is a UsageError."""
     return as_text(draw(artifact, fmt), width=width)
 
 
-def draw(artifact: Artifact | ValidationResult, fmt: Format | str) -> Drawing:
+def draw(artifact: object, fmt: Format | str) -> Drawing:
     """`artifact` as `fmt`'s renderer draws it: text, or for `table` the Rich renderables a
     live console prints in colour at its own width (as_text() makes them text)."""
     renderers = _renderers_of(type(artifact))
@@ -78,7 +75,7 @@ def _renderers_of(artifact_type: type) -> dict[Format, Callable[[Any], Drawing]]
 @cache
 def _registry() -> dict[type, dict[Format, Callable[[Any], Drawing]]]:
     """Per artifact type, the formats it offers and the renderer of each."""
-    from funnelcli.outputs.cache import CacheInfo
+    from funnelcli.outputs.cache import CacheBuild, CacheCleared, CacheInfo
     from funnelcli.outputs.cohorts import CohortMatrix
     from funnelcli.outputs.report import FunnelReport
     from funnelcli.outputs.roi import RoiReport
@@ -113,15 +110,19 @@ def _registry() -> dict[type, dict[Format, Callable[[Any], Drawing]]]:
             md: markdown.roi_markdown,
         },
         CacheInfo: {table: _terminal("cache"), json: json_out.json_text},
+        CacheBuild: {table: _terminal("cache", "draw_build")},
+        CacheCleared: {table: _terminal("cache", "draw_cleared")},
         ValidationResult: {table: _terminal("validation")},
     }
 
 
-def _terminal(view: str) -> Callable[[Any], Drawing]:
-    """render/terminal/<view>.py's draw(), imported when first drawn (it imports rich)."""
+def _terminal(view: str, function: str = "draw") -> Callable[[Any], Drawing]:
+    """render/terminal/<view>.py's draw() (or `function`), imported when first drawn (it may
+    import rich)."""
 
     def draw_in_terminal(artifact: Any) -> Drawing:
-        drawing: Drawing = import_module(f"funnelcli.render.terminal.{view}").draw(artifact)
+        module = import_module(f"funnelcli.render.terminal.{view}")
+        drawing: Drawing = getattr(module, function)(artifact)
         return drawing
 
     return draw_in_terminal

@@ -1,19 +1,14 @@
-"""`funnel report`, `validate`, `sql` and `sample`."""
+"""`funnel report`, `validate` and `sql`: parse the options, call commands/, render."""
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    from funnelcli.spec import Funnel
-from funnelcli.cli._base import (
+from funnelcli.cli.app import app
+from funnelcli.cli.options import (
     AsOfOpt,
     ByOpt,
     CacheDirOpt,
@@ -27,11 +22,8 @@ from funnelcli.cli._base import (
     ReportFormat,
     SinceOpt,
     UntilOpt,
-    _funnel_path,
-    _guard,
-    app,
-    emit,
 )
+from funnelcli.cli.runtime import emit, funnel_path, guard, query_progress
 
 
 @app.command()
@@ -73,7 +65,7 @@ def report(
         from funnelcli.commands.report import ReportRequest, build_report
         from funnelcli.spec import load_funnel
 
-        definition = load_funnel(_funnel_path(funnel))
+        definition = load_funnel(funnel_path(funnel))
         since_at, until_at = o.period(since, until)
         request = ReportRequest(
             since=since_at,
@@ -84,7 +76,7 @@ def report(
             strict=strict,
             rejects=rejects,
         )
-        with _query_progress(definition, data) as progress:
+        with query_progress(definition, data) as progress:
             options = o.RunOptions(
                 data_dir=data,
                 cache=cache,
@@ -95,7 +87,7 @@ def report(
             result = build_report(definition, request, options)
         emit(result, fmt, output)
 
-    _guard(debug, run)
+    guard(debug, run)
 
 
 @app.command()
@@ -111,10 +103,10 @@ def validate(funnel: FunnelArg = None, data: DataOpt = None, debug: DebugOpt = F
         from funnelcli.render import Format
         from funnelcli.spec import load_funnel
 
-        result = validate_funnel(load_funnel(_funnel_path(funnel)), RunOptions(data_dir=data))
+        result = validate_funnel(load_funnel(funnel_path(funnel)), RunOptions(data_dir=data))
         emit(result, Format.table, None)
 
-    _guard(debug, run)
+    guard(debug, run)
 
 
 @app.command()
@@ -127,9 +119,7 @@ def sql(
             help="SQL dialect to print (sqlglot name: duckdb, postgres, spark, snowflake, …).",
         ),
     ] = "duckdb",
-    by: Annotated[
-        list[str] | None, typer.Option(metavar="COLUMN[,COLUMN]", help="Breakdowns, as for report.")
-    ] = None,
+    by: ByOpt = None,
     data: DataOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -143,55 +133,9 @@ def sql(
         from funnelcli.commands.report import ReportRequest, report_sql
         from funnelcli.spec import load_funnel
 
-        definition = load_funnel(_funnel_path(funnel))
+        definition = load_funnel(funnel_path(funnel))
         request = ReportRequest(breakdowns=o.breakdowns(by))
         text = report_sql(definition, request, o.RunOptions(data_dir=data), dialect)
         typer.echo(text + ";")
 
-    _guard(debug, run)
-
-
-@app.command()
-def sample(
-    rows: Annotated[int, typer.Option(min=1, metavar="N", help="Number of leads.")] = 3000,
-    seed: Annotated[
-        int, typer.Option(metavar="S", help="Random seed (same seed, same files).")
-    ] = 7,
-    out: Annotated[
-        Path, typer.Option(metavar="DIR", help="Folder to write the CSV files to.")
-    ] = Path("sample_data"),
-    debug: DebugOpt = False,
-) -> None:
-    """Write a realistic synthetic CRM export: leads, stage history, monthly spend, contracts.
-
-    Example: funnel sample --rows 100000 --seed 1 --out /tmp/crm
-    """
-
-    def run() -> None:
-        from funnelcli.commands.sample import generate_sample
-
-        for path in generate_sample(out, rows=rows, seed=seed):
-            typer.echo(str(path))
-
-    _guard(debug, run)
-
-
-@contextmanager
-def _query_progress(
-    definition: Funnel, data: Path | None
-) -> Iterator[Callable[[float], None] | None]:
-    """A progress display on stderr while the sources are read, only when stderr is a
-    terminal (never in pipes, cron, CI or under NO_COLOR / TERM=dumb)."""
-    if not sys.stderr.isatty() or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
-        yield None
-        return
-    from rich.console import Console
-
-    from funnelcli.engine import resolve_files
-    from funnelcli.render.terminal.progress import QueryProgress
-
-    files = resolve_files(definition, data)
-    total = sum(f.stat().st_size for s in files.values() for f in s.files)
-    names = ", ".join(sorted({f.name for s in files.values() for f in s.files}))
-    with QueryProgress(Console(stderr=True), f"Reading {names}", total) as progress:
-        yield progress
+    guard(debug, run)

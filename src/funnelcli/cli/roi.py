@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from funnelcli.cli._base import (
+from funnelcli.cli.app import app
+from funnelcli.cli.options import (
     AsOfOpt,
     CacheDirOpt,
     CacheOpt,
@@ -14,11 +15,8 @@ from funnelcli.cli._base import (
     ReportFormat,
     SinceOpt,
     UntilOpt,
-    _funnel_path,
-    _guard,
-    app,
-    emit,
 )
+from funnelcli.cli.runtime import emit, funnel_path, guard
 
 
 @app.command()
@@ -44,11 +42,11 @@ def roi(
         from funnelcli.commands.roi import RoiRequest, build_roi
         from funnelcli.spec import load_funnel
 
-        definition = load_funnel(_funnel_path(funnel))
+        definition = load_funnel(funnel_path(funnel))
         since_at, until_at = o.period(since, until)
         request = RoiRequest(since=since_at, until=until_at, as_of=o.moment(as_of, "--as-of"))
         options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)
         result = build_roi(definition, request, options)
         emit(result, fmt, output)
 
-    _guard(debug, run)
+    guard(debug, run)

@@ -1,0 +1,123 @@
+"""The `funnel` commands' shared options (typed aliases, one help text each) and the `--format`
+choices of each command."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from funnelcli.metrics.periods import PeriodKind
+
+FunnelArg = Annotated[
+    Path | None,
+    typer.Argument(
+        metavar="[FUNNEL]",
+        help="Funnel YAML file. Default: ./funnel.yaml, else funnels/default.yaml.",
+        show_default=False,
+    ),
+]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")]
+DataOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        metavar="DIR",
+        help="Resolve relative source paths against DIR instead of the YAML's folder.",
+        exists=True,
+        file_okay=False,
+    ),
+]
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(metavar="DATE", help="Entry cohort start (inclusive), e.g. 2025-01-01."),
+]
+UntilOpt = Annotated[
+    str | None,
+    typer.Option(metavar="DATE", help="Entry cohort end (exclusive), e.g. 2025-04-01."),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", metavar="DATE", help="Maturity anchor; default: the latest time in the data."
+    ),
+]
+ByOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        metavar="COLUMN[,COLUMN]",
+        help="Break down by a column (repeatable; 'a,b' crosses two). "
+        "Default: the YAML's breakdown:.",
+    ),
+]
+MinNOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--min-n",
+        min=0,
+        metavar="N",
+        help="Mark groups with fewer entries (default: YAML min_n, 30).",
+    ),
+]
+
+
+# The `--format` choices of each command: exactly the formats its artifact offers
+# (render.formats(); tests/test_render_registry.py holds each against it).
+class ReportFormat(StrEnum):
+    """`funnel report`, `cohorts` and `roi`."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class SummaryFormat(StrEnum):
+    """`funnel summary` (html is for e-mail delivery)."""
+
+    table = "table"
+    markdown = "markdown"
+    html = "html"
+    json = "json"
+
+
+class CacheFormat(StrEnum):
+    """`funnel cache info`."""
+
+    table = "table"
+    json = "json"
+
+
+FormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", metavar="FILE", help="Write to FILE (atomically) instead of stdout."
+    ),
+]
+CacheOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--cache/--no-cache",
+        help="Read sources through their Parquet copies in the cache, built on first use and "
+        "rebuilt when a file changes. Default: the YAML's cache: setting (off).",
+        show_default=False,
+    ),
+]
+CacheDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        metavar="DIR",
+        help="Cache folder. Default: $FUNNELCLI_CACHE_DIR, else $XDG_CACHE_HOME/funnelcli, "
+        "else ~/.cache/funnelcli.",
+        file_okay=False,
+    ),
+]
+
+PeriodOpt = Annotated[
+    PeriodKind,
+    typer.Option("--period", help="Period length: ISO weeks (week_start: in the YAML) or months."),
+]
