@@ -86,8 +86,8 @@ class Resolver:
 
 
 def _hint(raw: str, available: list[str]) -> str:
-    """' (did you mean …?)' comparing tolerant spellings (headers.closest), else the list."""
-    from funnelcli.engine.headers import closest
+    """' (did you mean …?)' comparing tolerant spellings (hints.closest), else the list."""
+    from funnelcli.spec.hints import closest
 
     return did_you_mean(raw, available, guess=closest(raw, available))
 

@@ -3,25 +3,18 @@ when a CSV splits into one column (a wrong delimiter, or a ragged row: where).
 
 Two spellings match when they are equal after NFKC normalisation (full-width `ＩＤ` → `ID`,
 the ideographic space → a space), removing byte-order marks, trimming surrounding whitespace
-and case-folding. Exact matches always win over normalised ones.
+and case-folding (spec.hints.normalize). Exact matches always win over normalised ones.
 """
 
 from __future__ import annotations
 
 import csv
-import difflib
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from funnelcli.errors import DataError
-
-
-def normalize(name: str) -> str:
-    """The comparison key of a header: NFKC, no BOM, trimmed, case-folded."""
-    return unicodedata.normalize("NFKC", name).replace("\ufeff", "").strip().casefold()
+from funnelcli.spec.hints import normalize
 
 
 def clean(name: str) -> str:
@@ -49,18 +42,6 @@ def rename_map(actual: Sequence[str], wanted: Iterable[str]) -> dict[str, str]:
         out[raw] = target
         taken.add(target)
     return out
-
-
-def closest(name: str, choices: Sequence[str]) -> str | None:
-    """The choice most like `name`, comparing normalised spellings."""
-    keys = {normalize(c): c for c in choices}
-    hit = difflib.get_close_matches(normalize(name), list(keys), n=1, cutoff=0.5)
-    if hit:
-        return keys[hit[0]]
-    wanted = normalize(name)
-    words = [c for k, c in keys.items() if wanted in re.split(r"[\W_]+", k)]
-    containing = words or [c for k, c in keys.items() if wanted in k]
-    return containing[0] if len(containing) == 1 else None
 
 
 _DELIMITERS = ",;\t|"

@@ -23,6 +23,7 @@ from funnelcli.engine.text import SheetNotFound, readable, transcode, xlsx_to_cs
 from funnelcli.engine.views import CsvSource
 from funnelcli.errors import FunnelError
 from funnelcli.spec import Funnel, SourceSpec
+from funnelcli.spec.hints import normalize
 from funnelcli.sql import dates, readers
 from funnelcli.sql.readers import Dialect, TimeColumn
 
@@ -216,6 +217,6 @@ class Probe:
 def declared_by_raw(source: SourceSpec, raw: str) -> list[str] | None:
     """`formats:` keyed by the raw header (or a tolerant spelling of it) rather than the YAML's."""
     for key, value in source.formats.items():
-        if headers.normalize(source.column(key)) == headers.normalize(raw):
+        if normalize(source.column(key)) == normalize(raw):
             return value
     return None

@@ -1,8 +1,12 @@
-"""Did-you-mean: the one wording of a suggestion for a mistyped key, name or column."""
+"""Did-you-mean: the one wording of a suggestion for a mistyped key, name or column, and the
+one way to compare header spellings (NFKC, no byte-order mark, trimmed, case-folded: full-width
+`ＩＤ` matches `ID`) that the engine's header matching uses too."""
 
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
 from collections.abc import Sequence
 
 
@@ -16,3 +20,23 @@ def did_you_mean(
     """
     found = guess or next(iter(difflib.get_close_matches(word, list(choices), n=1)), None)
     return f" (did you mean '{found}'?)" if found else f" ({known}: {', '.join(choices)})"
+
+
+def normalize(name: str) -> str:
+    """The comparison key of a header: NFKC, no BOM, trimmed, case-folded."""
+    return unicodedata.normalize("NFKC", name).replace("\ufeff", "").strip().casefold()
+
+
+def closest(name: str, choices: Sequence[str]) -> str | None:
+    """The choice most like `name`, comparing normalised spellings."""
+    keys = {normalize(c): c for c in choices}
+    hit = difflib.get_close_matches(normalize(name), list(keys), n=1, cutoff=0.5)
+    if hit:
+        return keys[hit[0]]
+    wanted = normalize(name)
+    words = [c for k, c in keys.items() if wanted in re.split(r"[\W_]+", k)]
+    containing = words or [c for k, c in keys.items() if wanted in k]
+    return containing[0] if len(containing) == 1 else None
+
+
+_DELIMITERS = ",;\t|"
