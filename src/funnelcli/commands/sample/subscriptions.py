@@ -14,32 +14,37 @@ from datetime import date
 from pathlib import Path
 
 from funnelcli.commands.sample.timeline import add_months
-from funnelcli.commands.sample.vocabulary import SUBSCRIPTION_COLUMNS
+from funnelcli.commands.sample.vocabulary import LEAD_COLUMNS, SUBSCRIPTION_COLUMNS
 from funnelcli.engine.store import writing
 
 
 def write_subscriptions(leads_path: Path, path: Path) -> None:
-    """Write the contracts of the leads in `leads_path` to `path`, numbered in lead order."""
-    with open(leads_path, encoding="utf-8", newline="") as f:
-        leads = list(csv.DictReader(f))
-    with writing(path) as out:
-        writer = csv.writer(out, lineterminator="\n")
+    """Write the contracts of the leads in `leads_path` to `path`, numbered in lead order; the
+    leads are streamed, one row at a time."""
+    account_id = LEAD_COLUMNS.index("account_id")
+    # (start, amount) columns of a lead's first and second contract.
+    periods = [
+        (LEAD_COLUMNS.index("paid_at"), LEAD_COLUMNS.index("deal_amount")),
+        (LEAD_COLUMNS.index("renewed_at"), LEAD_COLUMNS.index("renewal_amount")),
+    ]
+    with open(leads_path, encoding="utf-8", newline="") as leads, writing(path) as stream:
+        reader = csv.reader(leads)
+        next(reader)  # the header, LEAD_COLUMNS
+        writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(SUBSCRIPTION_COLUMNS)
         number = 0
-        for lead in leads:
-            periods = [(lead["paid_at"], lead["deal_amount"])]
-            periods.append((lead["renewed_at"], lead["renewal_amount"]))
-            for at, amount in periods:
-                if not at:
+        for lead in reader:
+            for started_at, amount in periods:
+                if not lead[started_at]:
                     break
                 number += 1
-                start = date.fromisoformat(at[:10])
+                start = date.fromisoformat(lead[started_at][:10])
                 writer.writerow(
                     (
                         f"C{number:06d}",
-                        lead["account_id"],
+                        lead[account_id],
                         start.isoformat(),
                         add_months(start, 12).isoformat(),
-                        f"¥{float(amount):,.2f}",
+                        f"¥{float(lead[amount]):,.2f}",
                     )
                 )
