@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from enum import StrEnum
-from functools import cache
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -66,63 +65,56 @@ def formats(artifact_type: type) -> tuple[Format, ...]:
 
 
 def _renderers_of(artifact_type: type) -> dict[Format, Callable[[Any], Drawing]]:
-    try:
-        return _registry()[artifact_type]
-    except KeyError:
-        raise TypeError(f"no renderers for {artifact_type.__name__}") from None
+    offered = _REGISTRY.get(artifact_type.__name__)
+    if offered is None:
+        raise TypeError(f"no renderers for {artifact_type.__name__}")
+    return {fmt: _renderer(*where) for fmt, where in offered.items()}
 
 
-@cache
-def _registry() -> dict[type, dict[Format, Callable[[Any], Drawing]]]:
-    """Per artifact type, the formats it offers and the renderer of each."""
-    from funnelcli.outputs.cache import CacheBuild, CacheCleared, CacheInfo
-    from funnelcli.outputs.cohorts import CohortMatrix
-    from funnelcli.outputs.report import FunnelReport
-    from funnelcli.outputs.roi import RoiReport
-    from funnelcli.outputs.summary import Summary
-    from funnelcli.outputs.validation import ValidationResult
-    from funnelcli.render import csv_out, html, json_out, markdown
-
-    table, json, csv, md = Format.table, Format.json, Format.csv, Format.markdown
-    return {
-        FunnelReport: {
-            table: _terminal("report"),
-            json: json_out.json_text,
-            csv: csv_out.tidy_csv,
-            md: markdown.report_markdown,
-        },
-        Summary: {
-            table: _terminal("summary"),
-            md: markdown.summary_markdown,
-            Format.html: html.summary_html,
-            json: json_out.json_text,
-        },
-        CohortMatrix: {
-            table: _terminal("cohorts"),
-            json: json_out.json_text,
-            csv: csv_out.tidy_csv,
-            md: markdown.cohorts_markdown,
-        },
-        RoiReport: {
-            table: _terminal("roi"),
-            json: json_out.json_text,
-            csv: csv_out.tidy_csv,
-            md: markdown.roi_markdown,
-        },
-        CacheInfo: {table: _terminal("cache"), json: json_out.json_text},
-        CacheBuild: {table: _terminal("cache", "draw_build")},
-        CacheCleared: {table: _terminal("cache", "draw_cleared")},
-        ValidationResult: {table: _terminal("validation")},
-    }
+# Per artifact type (by name, so that no artifact or renderer module is imported before it is
+# drawn: `--format json` imports only json_out), the formats it offers in `--help` order and,
+# for each, the module under funnelcli.render and the function that draws it.
+_REGISTRY: dict[str, dict[Format, tuple[str, str]]] = {
+    "FunnelReport": {
+        Format.table: ("terminal.report", "draw"),
+        Format.json: ("json_out", "json_text"),
+        Format.csv: ("csv_out", "tidy_csv"),
+        Format.markdown: ("markdown", "report_markdown"),
+    },
+    "Summary": {
+        Format.table: ("terminal.summary", "draw"),
+        Format.markdown: ("markdown", "summary_markdown"),
+        Format.html: ("html", "summary_html"),
+        Format.json: ("json_out", "json_text"),
+    },
+    "CohortMatrix": {
+        Format.table: ("terminal.cohorts", "draw"),
+        Format.json: ("json_out", "json_text"),
+        Format.csv: ("csv_out", "tidy_csv"),
+        Format.markdown: ("markdown", "cohorts_markdown"),
+    },
+    "RoiReport": {
+        Format.table: ("terminal.roi", "draw"),
+        Format.json: ("json_out", "json_text"),
+        Format.csv: ("csv_out", "tidy_csv"),
+        Format.markdown: ("markdown", "roi_markdown"),
+    },
+    "CacheInfo": {
+        Format.table: ("terminal.cache", "draw"),
+        Format.json: ("json_out", "json_text"),
+    },
+    "CacheBuild": {Format.table: ("terminal.cache", "draw_build")},
+    "CacheCleared": {Format.table: ("terminal.cache", "draw_cleared")},
+    "ValidationResult": {Format.table: ("terminal.validation", "draw")},
+}
 
 
-def _terminal(view: str, function: str = "draw") -> Callable[[Any], Drawing]:
-    """render/terminal/<view>.py's draw() (or `function`), imported when first drawn (it may
-    import rich)."""
+def _renderer(module: str, function: str) -> Callable[[Any], Drawing]:
+    """funnelcli.render.<module>.<function>, imported when first drawn (terminal views import
+    rich)."""
 
-    def draw_in_terminal(artifact: Any) -> Drawing:
-        module = import_module(f"funnelcli.render.terminal.{view}")
-        drawing: Drawing = getattr(module, function)(artifact)
+    def draw_with(artifact: Any) -> Drawing:
+        drawing: Drawing = getattr(import_module(f"funnelcli.render.{module}"), function)(artifact)
         return drawing
 
-    return draw_in_terminal
+    return draw_with
