@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from funnelcli.render.wording import (
     IMMATURE_MARK,
     NULL_TEXT,
-    P_BELOW,
     breakdown_name,
     count_delta,
     days_delta,
@@ -32,6 +31,7 @@ from funnelcli.render.wording import (
     format_whole_amount,
     group_name,
     is_number,
+    p_below,
     plural,
     points,
     verdict_text,
@@ -263,7 +263,7 @@ def comparison_view(
         header = [header[i] for i in _COMPACT]
     note = (
         f"Step %: conversion from the previous stage, Wilson 95% interval; p: two-proportion "
-        f"z-test against {ref}; significant only when final, {P_BELOW} and n ≥ {summary.min_n} "
+        f"z-test against {ref}; significant only when final, {p_below()} and n ≥ {summary.min_n} "
         "in both periods. Median: days from the previous stage."
     )
     return _view(title, header, rows, note)

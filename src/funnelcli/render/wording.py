@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from funnelcli.outputs.summary import SIGNIFICANCE_LEVEL
-
 if TYPE_CHECKING:
     from funnelcli.outputs.report import DataQuality, Finding, FunnelReport, Period, UnmatchedLookup
     from funnelcli.outputs.roi import RoiReport
@@ -20,7 +18,6 @@ if TYPE_CHECKING:
 NULL_TEXT = "—"  # how a missing (null or non-finite) number is shown
 MINUS = "−"  # a true minus sign, as in print
 IMMATURE_MARK = "~"  # how a cohort cell that may still grow is marked
-P_BELOW = f"p < {SIGNIFICANCE_LEVEL:g}"  # the significance rule's test, in words
 
 # Numbers ---------------------------------------------------------------------------------------
 
@@ -144,6 +141,13 @@ def verdict_text(change: Change, min_n: int) -> str:
 
 
 # Words -----------------------------------------------------------------------------------------
+
+
+def p_below() -> str:
+    """The significance rule's test in words, e.g. "p < 0.05" (from the summary's level)."""
+    from funnelcli.outputs.summary import SIGNIFICANCE_LEVEL
+
+    return f"p < {SIGNIFICANCE_LEVEL:g}"
 
 
 def plural(count: int, noun: str) -> str:
@@ -334,6 +338,6 @@ def highlights(summary: Summary) -> list[str]:
         if summary.current.immature or summary.previous.immature:
             why = "later stages are provisional while the periods are immature"
         else:
-            why = f"none reaches {P_BELOW} with n ≥ {summary.min_n} in both periods"
+            why = f"none reaches {p_below()} with n ≥ {summary.min_n} in both periods"
         lines.append(f"No significant change in step conversion: {why}.")
     return lines

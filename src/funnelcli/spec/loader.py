@@ -81,9 +81,13 @@ def load_funnel(path: str | Path) -> Funnel:
 
 def parse_funnel(text: str, *, file: str = "<funnel>", base_dir: Path | None = None) -> Funnel:
     """Validate YAML text as a funnel definition (see `load_funnel`)."""
+    # One parse (libyaml's, when PyYAML has it): the node tree gives each key's line and is
+    # then constructed as yaml.safe_load would.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
-        lines = _key_lines(yaml.compose(text, Loader=yaml.SafeLoader), file)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        lines = _key_lines(node, file)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -91,6 +95,8 @@ def parse_funnel(text: str, *, file: str = "<funnel>", base_dir: Path | None = N
         raise SpecError(f"YAML syntax error: {problem}", file=file, line=line) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML error: {exc}", file=file) from None
+    finally:
+        loader.dispose()
     if data is None:
         raise SpecError("empty funnel definition: expected keys sources: and stages:", file=file)
     if not isinstance(data, dict):
