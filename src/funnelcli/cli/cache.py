@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from funnelcli.cli.app import app
 from funnelcli.cli.options import (
     CacheDirOpt,
     CacheFormat,
@@ -14,6 +13,7 @@ from funnelcli.cli.options import (
     DebugOpt,
     FunnelArg,
 )
+from funnelcli.cli.root import app
 from funnelcli.cli.runtime import emit, funnel_path, guard, query_progress
 
 cache_app = typer.Typer(

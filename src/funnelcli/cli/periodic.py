@@ -11,7 +11,6 @@ from funnelcli.metrics.periods import PeriodKind
 
 if TYPE_CHECKING:
     from funnelcli.outputs.summary import Summary
-from funnelcli.cli.app import app
 from funnelcli.cli.options import (
     AsOfOpt,
     CacheDirOpt,
@@ -26,6 +25,7 @@ from funnelcli.cli.options import (
     SinceOpt,
     SummaryFormat,
 )
+from funnelcli.cli.root import app
 from funnelcli.cli.runtime import emit, funnel_path, guard
 
 ALERT_EXIT_CODE = 3

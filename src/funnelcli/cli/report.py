@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from funnelcli.cli.app import app
 from funnelcli.cli.options import (
     AsOfOpt,
     ByOpt,
@@ -23,6 +22,7 @@ from funnelcli.cli.options import (
     SinceOpt,
     UntilOpt,
 )
+from funnelcli.cli.root import app
 from funnelcli.cli.runtime import emit, funnel_path, guard, query_progress
 
 

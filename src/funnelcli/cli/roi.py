@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from funnelcli.cli.app import app
 from funnelcli.cli.options import (
     AsOfOpt,
     CacheDirOpt,
@@ -16,6 +15,7 @@ from funnelcli.cli.options import (
     SinceOpt,
     UntilOpt,
 )
+from funnelcli.cli.root import app
 from funnelcli.cli.runtime import emit, funnel_path, guard
 
 

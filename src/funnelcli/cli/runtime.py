@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
-from funnelcli.cli.app import fail
+from funnelcli.cli.root import fail
 from funnelcli.errors import FunnelError, UsageError
 
 if TYPE_CHECKING:

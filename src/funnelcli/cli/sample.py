@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from funnelcli.cli.app import app
 from funnelcli.cli.options import DebugOpt
+from funnelcli.cli.root import app
 from funnelcli.cli.runtime import guard
 
 
