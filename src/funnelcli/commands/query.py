@@ -38,15 +38,19 @@ class QueryPlan:
     materialize: bool = False  # keep the per-key layer once (a given as_of, not streamed)
 
     def apply(self, compiled: CompiledFunnel) -> CompiledFunnel:
-        """The compiled query with this plan's rewrites."""
+        """The compiled query with this plan's rewrites (copied once, then rewritten in place,
+        as sqlglot's optimizer threads its rules)."""
+        if not (self.per_row or self.trusted or self.as_of is not None or self.materialize):
+            return compiled
+        compiled = replace(compiled, query=compiled.query.copy())
         if self.per_row:
-            compiled = rewrites.read_per_row(compiled, self.per_row)
+            compiled = rewrites.read_per_row(compiled, self.per_row, copy=False)
         if self.trusted:
-            compiled = rewrites.check_keys(compiled, self.trusted)
+            compiled = rewrites.check_keys(compiled, self.trusted, copy=False)
         if self.as_of is not None:
-            compiled = rewrites.anchor_at(compiled, self.as_of)
+            compiled = rewrites.anchor_at(compiled, self.as_of, copy=False)
         if self.materialize:
-            compiled = rewrites.materialize(compiled)
+            compiled = rewrites.materialize(compiled, copy=False)
         return compiled
 
     def attempts(self) -> tuple[QueryPlan, ...]:

@@ -90,9 +90,12 @@ def per_row_candidates(compiled: CompiledFunnel) -> tuple[str, ...]:
     )
 
 
-def read_per_row(compiled: CompiledFunnel, sources: Iterable[str]) -> CompiledFunnel:
-    """`compiled` with the layer 1 of `sources` (known to have one row per key) per row."""
-    query = compiled.query.copy()
+def read_per_row(
+    compiled: CompiledFunnel, sources: Iterable[str], *, copy: bool = True
+) -> CompiledFunnel:
+    """`compiled` with the layer 1 of `sources` (known to have one row per key) per row.
+    `copy=False` rewrites the query in place (a plan that copied it once already)."""
+    query = compiled.query.copy() if copy else compiled.query
     for source in sources:
         name = Layer.source(compiled.source_names.index(source))
         rewritten = per_row(_cte(query, name))
@@ -116,21 +119,23 @@ def key_check(compiled: CompiledFunnel, source: str, head: int | None = None) ->
     return exp.select(q.alias(distinct, KEY_CHECK), copy=False).from_(rows, copy=False)
 
 
-def check_keys(compiled: CompiledFunnel, sources: Iterable[str]) -> CompiledFunnel:
+def check_keys(
+    compiled: CompiledFunnel, sources: Iterable[str], *, copy: bool = True
+) -> CompiledFunnel:
     """`sources` read per row on trust, each one's key check an output column of the query."""
     wanted = [s for s in compiled.source_names if s in set(sources)]
     checks = [(s, exp.Subquery(this=key_check(compiled, s))) for s in wanted]
-    rewritten = read_per_row(compiled, wanted)
+    rewritten = read_per_row(compiled, wanted, copy=copy)
     columns = replace(compiled.columns, checks=(*compiled.columns.checks, *wanted))
     for source, check in checks:
         rewritten.query.select(q.alias(check, columns.check(source)), append=True, copy=False)
     return replace(rewritten, columns=columns)
 
 
-def anchor_at(compiled: CompiledFunnel, as_of: datetime) -> CompiledFunnel:
+def anchor_at(compiled: CompiledFunnel, as_of: datetime, *, copy: bool = True) -> CompiledFunnel:
     """`compiled` with the maturity anchor `as_of` (a first pass's anchor_query result) as a
     literal instead of the subquery over the per-key layer."""
-    query = compiled.query.copy()
+    query = compiled.query.copy() if copy else compiled.query
     body = _cte(query, Layer.SCORED)
 
     def literal(node: exp.Expr) -> exp.Expr:
@@ -145,9 +150,9 @@ def anchor_at(compiled: CompiledFunnel, as_of: datetime) -> CompiledFunnel:
     return replace(compiled, query=query)
 
 
-def materialize(compiled: CompiledFunnel) -> CompiledFunnel:
+def materialize(compiled: CompiledFunnel, *, copy: bool = True) -> CompiledFunnel:
     """`compiled` with the per-key layer `scored` computed once (MATERIALIZED)."""
-    query = compiled.query.copy()
+    query = compiled.query.copy() if copy else compiled.query
     for cte in query.args["with_"].expressions:
         if cte.alias == Layer.SCORED:
             cte.set("materialized", True)
