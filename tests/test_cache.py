@@ -422,6 +422,20 @@ def test_a_rerun_reads_the_stored_result(repo: Path, monkeypatch: pytest.MonkeyP
     assert len(list((repo / "cache" / "results").glob("*.parquet"))) == 4
 
 
+def test_a_roi_rerun_reads_its_checks_from_stored_results(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """roi checks every amount and date of its files readable (a count, then the row only if
+    one is not): on a re-run over unchanged files the counts are stored results, so no query
+    runs at all (they re-read the subscriptions CSV: 1.9 s instead of 0.8 s at 10M rows)."""
+    funnel = load_funnel(repo / "funnels" / "default.yaml")
+    plain = funnelcli.roi(funnel).to_dict()
+    assert funnelcli.roi(funnel, cache=True).to_dict() == plain
+    seen = _statements(monkeypatch)
+    assert funnelcli.roi(funnel, cache=True).to_dict() == plain
+    assert [s.split()[0] for s in seen] == ["CREATE"] * 3 + ["DESCRIBE"] * 3, seen
+
+
 def test_a_changed_file_is_never_answered_from_a_stored_result(repo: Path) -> None:
     before = _report(repo, cache=True)
     leads = repo / "sample_data" / "leads.csv"
