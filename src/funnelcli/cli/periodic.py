@@ -6,11 +6,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from funnelcli.errors import UsageError
-from funnelcli.metrics.periods import PeriodKind
-
-if TYPE_CHECKING:
-    from funnelcli.outputs.summary import Summary
 from funnelcli.cli.options import (
     AsOfOpt,
     CacheDirOpt,
@@ -27,6 +22,11 @@ from funnelcli.cli.options import (
 )
 from funnelcli.cli.root import app
 from funnelcli.cli.runtime import emit, funnel_path, guard
+from funnelcli.errors import UsageError
+from funnelcli.metrics.periods import PeriodKind
+
+if TYPE_CHECKING:
+    from funnelcli.outputs.summary import Summary
 
 ALERT_EXIT_CODE = 3
 

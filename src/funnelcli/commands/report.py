@@ -11,6 +11,7 @@ from funnelcli import __version__
 from funnelcli.commands.options import Breakdowns, RunOptions
 from funnelcli.commands.query import compile_for, count_unparseable, run_report_query
 from funnelcli.compile import ReportQuery
+from funnelcli.compile.rows import QueryResult
 from funnelcli.engine import Engine, Reject, open_engine
 from funnelcli.errors import DataError, UsageError
 from funnelcli.metrics.funnel import split_groups
@@ -117,22 +118,27 @@ def report_on(
         rows_rejected=rows_rejected,
         rejects_by_reason=by_reason,
     )
-    period = Period(
-        since=iso(query.since),
-        until=iso(query.until),
-        as_of=iso(result.quality.as_of),
-        first_entry=iso(total.first_entry),
-        last_entry=iso(total.last_entry),
-        immature=overall.immature_ids > 0,
-    )
     return FunnelReport(
         funnel=funnel_info(funnel),
-        period=period,
+        period=result_period(query.since, query.until, result),
         overall=overall,
         breakdowns=groups,
         data_quality=quality,
         min_n=min_n,
         version=__version__,
+    )
+
+
+def result_period(since: datetime | None, until: datetime | None, result: QueryResult) -> Period:
+    """The entry period asked for and what the query found in it (as_of, first and last entry)."""
+    total = result.total
+    return Period(
+        since=iso(since),
+        until=iso(until),
+        as_of=iso(result.quality.as_of),
+        first_entry=iso(total.first_entry),
+        last_entry=iso(total.last_entry),
+        immature=total.immature_ids > 0,
     )
 
 

@@ -14,7 +14,7 @@ from sqlglot import exp
 from funnelcli import __version__
 from funnelcli.commands.options import RunOptions
 from funnelcli.commands.query import count_unparseable, run_report_query
-from funnelcli.commands.report import funnel_info
+from funnelcli.commands.report import funnel_info, result_period
 from funnelcli.commands.roi_inputs import (
     contracts_query,
     origin_query,
@@ -37,8 +37,6 @@ from funnelcli.metrics.money import (
     contract_renewals,
     stage_renewals,
 )
-from funnelcli.outputs.base import iso
-from funnelcli.outputs.report import Period
 from funnelcli.outputs.roi import BLENDED, CohortRenewals, Renewals, RoiReport, UnmatchedSpend
 from funnelcli.spec import Funnel
 from funnelcli.sql import ast as q
@@ -173,14 +171,7 @@ def build_roi(
     unmatched = sorted(spend.unmatched.items(), key=lambda item: -item[1][0])
     return RoiReport(
         funnel=funnel_info(funnel),
-        period=Period(
-            since=iso(request.since),
-            until=iso(request.until),
-            as_of=iso(result.quality.as_of),
-            first_entry=iso(total.first_entry),
-            last_entry=iso(total.last_entry),
-            immature=total.immature_ids > 0,
-        ),
+        period=result_period(request.since, request.until, result),
         channel_attribute=roi.channel,
         gross_margin=roi.gross_margin,
         contract_months=roi.contract_months,
