@@ -212,10 +212,7 @@ def main() -> None:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "src"), env.get("PYTHONPATH")) if p)
     env.setdefault("COLUMNS", "100")
-    sys.path.insert(0, str(ROOT / "src"))
-    from funnelcli.engine.store import default_cache_dir
-
-    folder = args.data or default_cache_dir() / "benchmark-data"
+    folder = args.data or _default_cache_dir(env) / "benchmark-data"
     folder.mkdir(parents=True, exist_ok=True)
     data = prepare_data(args.rows, args.seed, folder, env)
     cache_dir = Path(tempfile.mkdtemp(prefix="funnel-bench-cache-"))
@@ -343,6 +340,16 @@ def main() -> None:
     if str(args.output) != "-":
         args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
         print(f"\nWrote {args.output}")
+
+
+def _default_cache_dir(env: dict[str, str]) -> Path:
+    """funnelcli's cache folder, asked of a child process: importing funnelcli here would grow
+    this process, and a child's peak RSS (ru_maxrss) starts from its parent's size at fork."""
+    code = "from funnelcli.engine.store import default_cache_dir; print(default_cache_dir())"
+    found = subprocess.run(
+        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+    )
+    return Path(found.stdout.strip())
 
 
 def _short(command: list[str]) -> list[str]:
