@@ -144,7 +144,7 @@ def stage_plans(funnel: Funnel, resolver: Resolver) -> list[StagePlan]:
             sql_type = resolver.sql_type(source_name, raw_value)
             if is_numeric_type(sql_type):
                 value = exp.cast(q.col(raw_value), "DOUBLE")
-            else:  # text such as ¥12,000 or 1.2万: parsed by money.py's rules
+            else:  # text such as ¥12,000 or 1.2万: parsed by sql/amounts.py's rules
                 value = exp.cast(amount(q.col(raw_value), sql_type), "DOUBLE")
         plans.append(
             StagePlan(

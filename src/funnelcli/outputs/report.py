@@ -154,7 +154,7 @@ class DataQuality:
     backwards_by_stage: dict[str, int]  # stage → ids whose time there precedes an earlier stage
     immature_ids: int
     findings: tuple[Finding, ...] = ()
-    # "source.column" → non-empty amounts that money.py cannot read (left out of value sums)
+    # "source.column" → non-empty amounts that sql/amounts.py cannot read (left out of value sums)
     unparseable_amounts: dict[str, int] = field(default_factory=dict)
     rows_rejected: dict[str, int] = field(default_factory=dict)  # rows set aside (any reject)
     rejects_by_reason: dict[str, int] = field(default_factory=dict)  # reason → values rejected

@@ -80,7 +80,7 @@ TimeZone = Annotated[str, BeforeValidator(_time_zone)]  # an IANA name, e.g. Asi
 Delimiter = Annotated[str, AfterValidator(_one_character)]
 MatchValues = Annotated[list[str] | None, BeforeValidator(_as_list), AfterValidator(_match_values)]
 
-# What `encoding:` accepts; auto detects (encodings.py) and is the default everywhere.
+# What `encoding:` accepts; auto detects (engine/text.py) and is the default everywhere.
 Encoding = Literal[
     "auto",
     "utf-8",
@@ -346,7 +346,7 @@ class FunnelSpec(_Model):
     roi: RoiSpec | None = None
     won: str | None = None  # the win stage for sales metrics (docs/sales.md); default below
     lost: OutcomeSpec | None = None
-    cache: bool = False  # read sources through the Parquet cache (cache.py); --cache/--no-cache
+    cache: bool = False  # sources read through Parquet copies (engine/copies.py); --cache
 
     @property
     def primary_source(self) -> str:
