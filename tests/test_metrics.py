@@ -30,7 +30,6 @@ COLUMNS = ResultColumns(
     sources=("leads",),
     aliases={"channel": "a_0"},
     groupings=(Grouping(("channel",)),),
-    value_stages=frozenset({3}),
     duplicate_sources=frozenset({0}),
     known_values=("channel",),
 )

@@ -70,7 +70,6 @@ def _compiled(query: exp.Select, sources: tuple[str, ...]) -> CompiledFunnel:
         sources=sources,
         aliases={},
         groupings=(),
-        value_stages=frozenset(),
         duplicate_sources=frozenset(),
     )
     return CompiledFunnel(

@@ -127,7 +127,6 @@ class ResultColumns:
     sources: tuple[str, ...]
     aliases: Mapping[str, str]  # attribute → its per-key column (Layer.attribute)
     groupings: tuple[Grouping, ...]  # the grouping sets after the cohort's ()
-    value_stages: frozenset[int]  # 1-based stages with a value:
     duplicate_sources: frozenset[int]  # source indexes whose duplicate ids are counted
     known_values: tuple[str, ...] = ()
     checks: tuple[str, ...] = ()  # sources whose one-row-per-key check is in the query

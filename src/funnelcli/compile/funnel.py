@@ -126,7 +126,6 @@ def compile_funnel(
         sources=source_names,
         aliases=aliases,
         groupings=tuple(groupings),
-        value_stages=frozenset(p.index for p in plans if p.value is not None),
         duplicate_sources=frozenset(wide),
         known_values=query.known_values,
     )
