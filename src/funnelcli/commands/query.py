@@ -159,19 +159,28 @@ def located(engine: Engine, compiled: CompiledFunnel, run: Callable[[], _T]) -> 
 def find_unreadable(engine: Engine, compiled: CompiledFunnel) -> DataError | None:
     """The first date or amount that cannot be read, as file, row, column and its text."""
     for source, column, type_name in compiled.typed_columns:
-        found = engine.locate(source, column, engine.unreadable(source, column, type_name))
-        if found is not None:
-            row, raw = found
-            kind = "a date/time" if type_name == "TIMESTAMP" else "a number"
-            if type_name == AMOUNT:
-                kind = "an amount (rules: docs/money.md)"
-            return DataError(
-                f"cannot read {raw!r} as {kind}",
-                file=engine.files[source].label,
-                row=row,
-                column=column,
-            )
+        kind = "a date/time" if type_name == "TIMESTAMP" else "a number"
+        if type_name == AMOUNT:
+            kind = "an amount (rules: docs/money.md)"
+        bad = engine.unreadable(source, column, type_name)
+        error = unreadable_error(engine, source, column, bad, kind)
+        if error is not None:
+            return error
     return None
+
+
+def unreadable_error(
+    engine: Engine, source: str, column: str, bad: exp.Expr, what: str
+) -> DataError | None:
+    """ "cannot read '…' as `what`" at the file, row and column of the first value of `column`
+    where `bad` holds; None when there is none."""
+    found = engine.locate(source, column, bad)
+    if found is None:
+        return None
+    row, raw = found
+    return DataError(
+        f"cannot read {raw!r} as {what}", file=engine.files[source].label, row=row, column=column
+    )
 
 
 def count_unparseable(engine: Engine, compiled: CompiledFunnel) -> dict[str, int]:

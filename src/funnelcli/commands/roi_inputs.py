@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlglot import exp
 
+from funnelcli.commands.query import unreadable_error
 from funnelcli.compile import roi as queries
 from funnelcli.compile.resolve import Resolver
 from funnelcli.compile.roi import SPEND, SUBSCRIPTIONS
 from funnelcli.engine import AMOUNT, Engine, SourceFiles, resolve_source
-from funnelcli.errors import DataError
 from funnelcli.metrics.money import SpendRow, decimal
 from funnelcli.spec import (
     Funnel,
@@ -127,12 +127,9 @@ def _column(engine: Engine, funnel: Funnel, view: str, raw: str, key: str) -> tu
 
 
 def _require(engine: Engine, view: str, raw: str, bad: exp.Expr, what: str) -> None:
-    found = engine.locate(view, raw, bad)
-    if found is not None:
-        row, text = found
-        raise DataError(
-            f"cannot read {text!r} as {what}", file=engine.files[view].label, row=row, column=raw
-        )
+    error = unreadable_error(engine, view, raw, bad, what)
+    if error is not None:
+        raise error
 
 
 def _require_amount(engine: Engine, view: str, raw: str) -> None:

@@ -131,27 +131,26 @@ class Engine:
 
     def locate(self, source: str, column: str, bad: exp.Expr) -> tuple[int, str] | None:
         """(row number, text) of the first value of `column` where `bad` holds, in the order of
-        the source's files (not of its re-sorted copy); None when there is none. A count first:
-        one parallel pass over the source's view (its copy with --cache, the count then a stored
-        result), where numbering the rows in file order is a slow one (it reads the files)."""
-        if bad == exp.false():
-            return None
-        count = exp.select(exp.alias_(exp.func("count_if", bad.copy()), "n"))
-        if not self.rows(count.from_(table(source_view(source))), source=source)[0]["n"]:
+        the source's files (not of its re-sorted copy); None when there is none. Counted first
+        (count_where): one parallel pass, where numbering the rows in file order is a slow one
+        (it reads the files)."""
+        if not self.count_where(source, bad):
             return None
         query = locate_query(self._in_file_order(source), column, bad.copy())
         found = self._session.fetch(query, source=source)
         return (int(found[0][0]), str(found[0][1])) if found else None
 
+    def count_where(self, source: str, bad: exp.Expr) -> int:
+        """How many rows of a source's view (its copy with --cache, the count then a stored
+        result) `bad` holds for."""
+        if bad == exp.false():
+            return 0  # e.g. an amount column DuckDB read as numbers: nothing to parse
+        query = exp.select(exp.alias_(exp.func("count_if", bad.copy()), "n"))
+        return int(self.rows(query.from_(table(source_view(source))), source=source)[0]["n"] or 0)
+
     def count_unparseable(self, source: str, column: str) -> int:
         """How many values of `column` are non-empty text that is not an amount (sql/amounts.py)."""
-        bad = self.unreadable(source, column, AMOUNT)
-        if bad == exp.false():
-            return 0  # DuckDB read every value as a number: nothing to parse
-        query = exp.select(exp.alias_(exp.func("count_if", bad), "n")).from_(
-            table(source_view(source))
-        )
-        return int(self.rows(query, source=source)[0]["n"] or 0)
+        return self.count_where(source, self.unreadable(source, column, AMOUNT))
 
     def reject_counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """(rows rejected per source, values rejected per reason) over every source."""
