@@ -13,8 +13,9 @@ breakdown column. Each rule below names the section of docs/semantics.md it impl
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from funnelcli.spec.duration import Duration
 
@@ -50,6 +51,7 @@ class Spec:
     until: datetime | None = None
     as_of: datetime | None = None
     by: str | None = None  # breakdown column
+    timezone: str = "UTC"  # the YAML's timezone: since/until above are wall-clock times in it
 
 
 # --------------------------------------------------------------------------------------------
@@ -373,7 +375,19 @@ def latest_evidence(keys: dict[str, Key]) -> datetime | None:
     return max(times, default=None)
 
 
+def local_to_utc(moment: datetime | None, zone: str) -> datetime | None:
+    """§ Entry: a --since/--until without an offset is wall-clock time in the YAML's zone."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).replace(tzinfo=None)
+
+
 def report(spec: Spec, rows: list[dict[str, str]]) -> Report:
+    spec = replace(
+        spec,
+        since=local_to_utc(spec.since, spec.timezone),
+        until=local_to_utc(spec.until, spec.timezone),
+    )
     keys, without_id = collect(spec, rows)
     paths = {name: walk(spec, key) for name, key in keys.items()}
 

@@ -61,8 +61,9 @@ LONG_MATCH = {
 NOISE = "Lost"  # a long-history stage value that no stage matches
 CHANNELS = ("web", "ads", "event", "")
 ACCOUNTS = ("A1", "A2", "A3", "A4")
-WINDOWS = (None, "10d", "2mo")
-WITHINS = (None, None, "36h", "3d", "7d", "1mo")
+ZONES = ("UTC", "UTC", "Asia/Shanghai", "America/New_York")
+WINDOWS = (None, "10d", "2mo", "950400s")  # 950400s = 11 days
+WITHINS = (None, None, "36h", "3d", "7d", "1mo", "131400s")  # 36.5 h
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ def definitions(draw: DrawFn, shape: str, grain: str) -> ref.Spec:
         until=until,
         as_of=as_of,
         by="channel",
+        timezone=draw(st.sampled_from(ZONES)),
     )
 
 
@@ -237,7 +239,7 @@ def funnel_yaml(spec: ref.Spec) -> str:
         lines.append(f"  - {{{', '.join(parts)}}}")
     if spec.window:
         lines.append(f"window: {spec.window.text}")
-    lines += [f"order: {spec.order}", f"grain: {spec.grain}"]
+    lines += [f"order: {spec.order}", f"grain: {spec.grain}", f"timezone: {spec.timezone}"]
     return "\n".join(lines) + "\n"
 
 
@@ -251,10 +253,13 @@ def csv_text(case: Case) -> str:
 
 
 def query_of(spec: ref.Spec) -> ReportRequest:
+    """The report options as the CLI reads them: --since/--until in the YAML's timezone."""
+    from funnelcli.commands.options import moment
+
     breakdowns = ((spec.by,),) if spec.by else ()
-    return ReportRequest(
-        since=spec.since, until=spec.until, as_of=spec.as_of, breakdowns=breakdowns, min_n=0
-    )
+    since = moment(spec.since, "--since", spec.timezone)
+    until = moment(spec.until, "--until", spec.timezone)
+    return ReportRequest(since=since, until=until, as_of=spec.as_of, breakdowns=breakdowns, min_n=0)
 
 
 def run(case: Case, query: ReportRequest | None = None) -> FunnelReport:

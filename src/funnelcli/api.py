@@ -59,12 +59,14 @@ def report(
     progress: Callable[[float], None] | None = None,
     explain: Callable[[str], None] | None = None,
 ) -> FunnelReport:
-    """The funnel over its sources (DESIGN.md §3): the entry cohort [since, until), counted
+    """The funnel over its sources (DESIGN.md §3): the entry cohort [since, until) (read in the
+    YAML's `timezone:` when they carry no offset), counted
     `as_of` (default: the latest time in the data), split `by` attributes ("channel",
     ["channel", "channel,segment"]; default: the YAML's breakdown:)."""
     from funnelcli.commands.report import ReportRequest, build_report
 
-    start, end = o.period(since, until)
+    definition = _funnel(funnel)
+    start, end = o.period(since, until, definition.spec.timezone)
     request = ReportRequest(
         since=start,
         until=end,
@@ -75,7 +77,7 @@ def report(
         rejects=_path(rejects),
     )
     options = _options(data_dir, cache, cache_dir, progress, explain)
-    return build_report(_funnel(funnel), request, options)
+    return build_report(definition, request, options)
 
 
 def summary(
@@ -127,13 +129,14 @@ def cohorts(
     from funnelcli.commands.cohorts import CohortsRequest, build_cohorts
     from funnelcli.metrics.periods import PeriodKind
 
+    definition = _funnel(funnel)
     request = CohortsRequest(
         period=_kind(period, PeriodKind),
         as_of=o.moment(as_of, "as_of"),
-        since=o.moment(since, "since"),
+        since=o.moment(since, "since", definition.spec.timezone),
         last=last,
     )
-    return build_cohorts(_funnel(funnel), request, _options(data_dir, cache, cache_dir))
+    return build_cohorts(definition, request, _options(data_dir, cache, cache_dir))
 
 
 def roi(
@@ -149,9 +152,10 @@ def roi(
     """Spend against revenue per lead channel for the entry cohort [since, until)."""
     from funnelcli.commands.roi import RoiRequest, build_roi
 
-    start, end = o.period(since, until)
+    definition = _funnel(funnel)
+    start, end = o.period(since, until, definition.spec.timezone)
     request = RoiRequest(since=start, until=end, as_of=o.moment(as_of, "as_of"))
-    return build_roi(_funnel(funnel), request, _options(data_dir, cache, cache_dir))
+    return build_roi(definition, request, _options(data_dir, cache, cache_dir))
 
 
 def validate(

@@ -32,11 +32,19 @@ DataOpt = Annotated[
 ]
 SinceOpt = Annotated[
     str | None,
-    typer.Option(metavar="DATE", help="Entry cohort start (inclusive), e.g. 2025-01-01."),
+    typer.Option(
+        metavar="DATE",
+        help="Entry cohort start (inclusive), e.g. 2025-01-01; without an offset, in the "
+        "YAML's timezone: (a date is local midnight).",
+    ),
 ]
 UntilOpt = Annotated[
     str | None,
-    typer.Option(metavar="DATE", help="Entry cohort end (exclusive), e.g. 2025-04-01."),
+    typer.Option(
+        metavar="DATE",
+        help="Entry cohort end (exclusive), e.g. 2025-04-01; without an offset, in the "
+        "YAML's timezone: (a date is local midnight).",
+    ),
 ]
 AsOfOpt = Annotated[
     str | None,

@@ -141,7 +141,7 @@ def cohorts(
         request = CohortsRequest(
             period=period,
             as_of=o.moment(as_of, "--as-of"),
-            since=o.moment(since, "--since"),
+            since=o.moment(since, "--since", definition.spec.timezone),
             last=last,
         )
         options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)

@@ -66,7 +66,7 @@ def report(
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
-        since_at, until_at = o.period(since, until)
+        since_at, until_at = o.period(since, until, definition.spec.timezone)
         request = ReportRequest(
             since=since_at,
             until=until_at,
