@@ -64,6 +64,7 @@ class TimeStats:
     n: int
     median_days: float | None
     p90_days: float | None
+    mean_days: float | None = None  # arithmetic mean (§ Numbers per stage)
 
 
 @dataclass(frozen=True)
@@ -285,7 +286,8 @@ def quantile(values: list[float], q: float) -> float | None:
 
 
 def time_stats(days: list[float]) -> TimeStats:
-    return TimeStats(len(days), quantile(days, 0.5), quantile(days, 0.9))
+    mean = sum(days) / len(days) if days else None
+    return TimeStats(len(days), quantile(days, 0.5), quantile(days, 0.9), mean)
 
 
 def days_between(start: datetime, end: datetime) -> float:

@@ -112,3 +112,29 @@ def funnel_sql(tmp_path: Path, yaml_text: str, header: str, *args: str) -> str:
 def test_funnel_sql_shows_a_window_in_seconds(tmp_path: Path) -> None:
     text = funnel_sql(tmp_path, LEAD_PAID + "window: 15s\n", "lead_id,created_at,paid_at")
     assert "INTERVAL '15' SECOND" in text
+
+
+def test_mean_time_beside_median_and_p90(tmp_path: Path) -> None:
+    yaml_text = """\
+        sources:
+          leads: {path: leads.csv, id: lead_id}
+        stages:
+          - {name: lead, at: created_at}
+          - {name: trial, at: trial_at}
+          - {name: paid, at: paid_at}
+        """
+    # trial − lead: 1, 2, 6 days → mean 3, median 2; paid − trial: 1 (lead 1 only) and 0.5
+    # (lead 2) → mean 0.75; paid − lead: 2, 2.5 → mean 2.25. Lead 3 never paid.
+    data = """\
+        lead_id,created_at,trial_at,paid_at
+        1,2025-01-01,2025-01-02,2025-01-03
+        2,2025-01-01,2025-01-03,2025-01-03 12:00
+        3,2025-01-01,2025-01-07,
+        """
+    report = run(tmp_path, yaml_text, {"leads.csv": data})
+    trial, paid = stages(report)["trial"], stages(report)["paid"]
+    assert trial.time_from_previous.mean_days == 3.0
+    assert trial.time_from_previous.median_days == 2.0
+    assert paid.time_from_previous.mean_days == 0.75
+    assert paid.time_from_entry.mean_days == 2.25
+    assert stages(report)["lead"].time_from_previous.mean_days is None

@@ -191,6 +191,10 @@ class ResultColumns:
         return f"s{k}_{since}_n"
 
     @staticmethod
+    def time_mean(k: int, since: str) -> str:
+        return f"s{k}_{since}_mean"
+
+    @staticmethod
     def time_quantiles(k: int, since: str) -> str:
         """The list of QUANTILES from one aggregate, split by the outer select."""
         return f"s{k}_{since}_q"
@@ -302,6 +306,7 @@ class ResultColumns:
                 return TimeAggregate(n=0, p50=None, p90=None)
             return TimeAggregate(
                 n=_int(row.get(cls.time_n(k, since))),
+                mean=_float(row.get(cls.time_mean(k, since))),
                 p50=_float(row.get(cls.time_quantile(k, since, QUANTILES[0]))),
                 p90=_float(row.get(cls.time_quantile(k, since, QUANTILES[1]))),
             )

@@ -17,6 +17,7 @@ class TimeStats:
     n: int
     median_days: float | None
     p90_days: float | None
+    mean_days: float | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,8 @@ TIDY_COLUMNS = (
     "cycle_median_days",
     "average_deal_value",
     "sales_velocity",
+    "mean_days_from_previous",
+    "mean_days_from_entry",
 )
 
 
@@ -263,6 +266,8 @@ def _group_records(breakdown: str, group: str, result: GroupResult) -> list[dict
             "cycle_median_days": sales.cycle_median_days if sales else None,
             "average_deal_value": sales.average_deal_value if sales else None,
             "sales_velocity": sales.sales_velocity if sales else None,
+            "mean_days_from_previous": stage.time_from_previous.mean_days,
+            "mean_days_from_entry": stage.time_from_entry.mean_days,
         }
         for stage in result.stages
     ]
