@@ -12,6 +12,7 @@ breakdown column. Each rule below names the section of docs/semantics.md it impl
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -102,6 +103,16 @@ class Report:
     ids_without_entry_time: int
     rows_read: int
     rows_without_id: int
+    # stage (2..n) → its time-to-convert histogram (§ Time-to-convert histogram)
+    histograms: dict[str, Histogram] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Histogram:
+    unit: str | None  # minute | hour | day | week; None without any time
+    width: int  # units per bin
+    n: int
+    bins: tuple[tuple[float, float, int], ...]  # (start_days, end_days, count)
 
 
 # --------------------------------------------------------------------------------------------
@@ -418,6 +429,17 @@ def report(spec: Spec, rows: list[dict[str, str]]) -> Report:
             members[group_value(keys[name])].append(path)
 
     entries = [p.entry_at for p in cohort.values() if p.entry_at is not None]
+    histograms = {
+        stage.name: histogram(
+            [
+                (p.t[k] - p.t[k - 1]).total_seconds()
+                for p in cohort.values()
+                if p.t[k] is not None and p.t[k - 1] is not None
+            ]
+        )
+        for k, stage in enumerate(spec.stages)
+        if k > 0
+    }
     return Report(
         overall=group_numbers(spec, list(cohort.values()), as_of),
         groups={value: group_numbers(spec, ps, as_of) for value, ps in members.items()},
@@ -434,4 +456,46 @@ def report(spec: Spec, rows: list[dict[str, str]]) -> Report:
         ids_without_entry_time=without_entry_time,
         rows_read=len(rows),
         rows_without_id=without_id,
+        histograms=histograms,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Time-to-convert histogram
+# --------------------------------------------------------------------------------------------
+
+
+def histogram(seconds: list[float]) -> Histogram:
+    """Whole minutes (floored); the unit by the spread of those minutes (< 2 h: minutes,
+    < 2 days: hours, < 12 weeks: days, else weeks); a bin is the fewest whole units that
+    keep the bins touched by the values at most 20; bins are [i·w, (i+1)·w) from zero, every
+    bin from the lowest value's to the highest value's listed."""
+    if not seconds:
+        return Histogram(None, 0, 0, ())
+    minutes = [math.floor(s / 60) for s in seconds]
+    low, high = min(minutes), max(minutes)
+    spread = high - low
+    if spread < 120:
+        unit, size = "minute", 1
+    elif spread < 2 * 1440:
+        unit, size = "hour", 60
+    elif spread < 84 * 1440:
+        unit, size = "day", 1440
+    else:
+        unit, size = "week", 7 * 1440
+    width = 1
+    while True:  # the fewest units per bin with at most 20 bins
+        step = width * size
+        if math.floor(high / step) - math.floor(low / step) + 1 <= 20:
+            break
+        width += 1
+    first, last = math.floor(low / step), math.floor(high / step)
+    bins = tuple(
+        (
+            i * step / 1440,
+            (i + 1) * step / 1440,
+            sum(1 for m in minutes if math.floor(m / step) == i),
+        )
+        for i in range(first, last + 1)
+    )
+    return Histogram(unit, width, len(minutes), bins)

@@ -523,3 +523,24 @@ def test_a_trial_per_row_voided_by_a_repeated_id_gives_the_reference(case: Case)
 
     with mock.patch.object(query, "TRIAL_HEAD_ROWS", 1):
         assert_matches_reference(case)
+
+
+@SECONDARY
+@given(any_case, st.integers(0, 2))
+def test_histogram_matches_reference(case: Case, pick: int) -> None:
+    """`--histogram STAGE`: the bins (unit, width, edges, counts) are the reference's, and
+    they count the stage's time_from_previous.n keys."""
+    stage = case.spec.stages[1 + pick % (len(case.spec.stages) - 1)].name
+    report = run(case, replace(query_of(case.spec), histogram=stage))
+    found = report.histogram
+    assert found is not None and found.stage == stage
+    expected = ref.report(case.spec, list(case.rows)).histograms[stage]
+    actual = ref.Histogram(
+        found.unit,
+        found.width,
+        found.n,
+        tuple((b.start_days, b.end_days, b.count) for b in found.bins),
+    )
+    assert differences(vars(actual), vars(expected)) == []
+    row = next(s for s in report.overall.stages if s.name == stage)
+    assert found.n == row.time_from_previous.n == sum(b.count for b in found.bins)

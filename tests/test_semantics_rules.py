@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from funnelcli.errors import SpecError
+import funnelcli
+from funnelcli.errors import SpecError, UsageError
+from funnelcli.metrics.histogram import histogram
+from funnelcli.outputs.report import FunnelReport, Histogram
 from funnelcli.spec.duration import Duration
 from test_semantics import LEAD_PAID, counts, run, stages, times
 
@@ -138,3 +141,111 @@ def test_mean_time_beside_median_and_p90(tmp_path: Path) -> None:
     assert paid.time_from_previous.mean_days == 0.75
     assert paid.time_from_entry.mean_days == 2.25
     assert stages(report)["lead"].time_from_previous.mean_days is None
+
+
+# --- the time-to-convert histogram ------------------------------------------------------------
+
+
+def bins(found: Histogram) -> list[tuple[float, float, int]]:
+    return [(b.start_days, b.end_days, b.count) for b in found.bins]
+
+
+def test_histogram_unit_follows_the_spread() -> None:
+    # minutes 0..119 (spread 119 < 120): minutes; 120 units → 6 per bin, 20 bins
+    found = histogram("paid", [(0, 1), (119, 1)])
+    assert (found.unit, found.width, len(found.bins), found.n) == ("minute", 6, 20, 2)
+    # spread exactly 120 minutes: hours (0..2 h → 3 hour bins of one hour)
+    found = histogram("paid", [(0, 1), (120, 2)])
+    assert (found.unit, found.width) == ("hour", 1)
+    assert bins(found) == [(0.0, 1 / 24, 1), (1 / 24, 2 / 24, 0), (2 / 24, 3 / 24, 2)]
+    # spread 2 days: days; 12 weeks: weeks
+    assert histogram("paid", [(0, 1), (2880, 1)]).unit == "day"
+    assert histogram("paid", [(0, 1), (84 * 1440 - 1, 1)]).unit == "day"
+    assert histogram("paid", [(0, 1), (84 * 1440, 1)]).unit == "week"
+
+
+def test_histogram_bins_start_at_zero_and_stay_at_most_twenty() -> None:
+    # days 5..44 (40 day-units → 2 days per bin); edges from zero: [4, 6) … [44, 46): 21 bins,
+    # so 3 days per bin: [3, 6) … [42, 45): 14 bins
+    found = histogram("paid", [(5 * 1440, 1), (44 * 1440, 1)])
+    assert (found.unit, found.width) == ("day", 3)
+    assert bins(found)[0] == (3.0, 6.0, 1) and bins(found)[-1] == (42.0, 45.0, 1)
+    assert len(found.bins) == 14
+    # a backwards time (negative minutes) floors into the bin below zero
+    found = histogram("paid", [(-1, 1), (30, 1)])
+    assert bins(found)[0][0] < 0 and found.unit == "minute"
+    assert histogram("paid", []).unit is None
+
+
+def test_histogram_of_a_report_hand_computed(tmp_path: Path) -> None:
+    # paid − lead: 30 min, 1 h 59 min, 3 h, 23 h → minutes 30, 119, 180, 1380: spread 1350
+    # (< 2 days): hours; hours 0..23 = 24 units → 2 h per bin: [0,2) 2, [2,4) 1, … [22,24) 1
+    data = """\
+        lead_id,created_at,paid_at
+        1,2025-01-01 00:00,2025-01-01 00:30
+        2,2025-01-01 00:00,2025-01-01 01:59
+        3,2025-01-01 00:00,2025-01-01 03:00
+        4,2025-01-01 00:00,2025-01-01 23:00
+        5,2025-01-01 00:00,
+        """
+    report = funnelcli.report(_write(tmp_path, LEAD_PAID, data), histogram="paid")
+    found = report.histogram
+    assert found is not None and (found.unit, found.width, found.n) == ("hour", 2, 4)
+    assert [b.count for b in found.bins] == [2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
+    assert found.bins[-1].end_days == 1.0
+    assert report.to_dict()["histogram"]["bins"][0] == {
+        "start_days": 0.0,
+        "end_days": 2 / 24,
+        "count": 2,
+    }
+    assert "histogram" not in funnelcli.report(_write(tmp_path, LEAD_PAID, data)).to_dict()
+    import jsonschema
+
+    schema = FunnelReport.schema_document()
+    jsonschema.validate(report.to_dict(), schema, cls=jsonschema.Draft202012Validator)
+
+
+def _write(tmp_path: Path, yaml_text: str, data: str) -> Path:
+    (tmp_path / "leads.csv").write_text(textwrap.dedent(data), encoding="utf-8")
+    (tmp_path / "funnel.yaml").write_text(textwrap.dedent(yaml_text), encoding="utf-8")
+    return tmp_path / "funnel.yaml"
+
+
+def test_histogram_errors_name_the_stage(tmp_path: Path) -> None:
+    path = _write(tmp_path, LEAD_PAID, "lead_id,created_at,paid_at\n")
+    with pytest.raises(UsageError, match=r"--histogram: no stage 'won'; stages: lead, paid"):
+        funnelcli.report(path, histogram="won")
+    with pytest.raises(UsageError, match=r"'lead' is the first stage"):
+        funnelcli.report(path, histogram="lead")
+
+
+def test_funnel_sql_shows_the_histogram_query(tmp_path: Path) -> None:
+    text = funnel_sql(tmp_path, LEAD_PAID, "lead_id,created_at,paid_at", "--histogram", "paid")
+    assert text.count('"scored" AS (') == 2  # the report query, then the histogram's
+    assert 'FLOOR((\n    EPOCH("qt_2") - EPOCH("qt_1")\n  ) / 60)' in text
+
+
+def test_histogram_in_the_terminal_is_a_bar_chart(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from funnelcli.cli import app
+
+    data = """\
+        lead_id,created_at,paid_at
+        1,2025-01-01 00:00,2025-01-01 00:30
+        2,2025-01-01 00:00,2025-01-01 01:59
+        3,2025-01-01 00:00,2025-01-01 03:00
+        """
+    path = _write(tmp_path, LEAD_PAID, data)
+    env = {"NO_COLOR": "1", "COLUMNS": "100", "TERM": "dumb"}
+    result = CliRunner().invoke(app, ["report", str(path), "--histogram", "paid"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "Time from lead to paid: 3 ids, bins of 1 hour" in result.stdout
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if "hours" in line}
+    # minutes 30, 119, 180 → hours: [0,1) 1, [1,2) 1, [2,3) 0, [3,4) 1; full bars for each 1
+    assert set(lines) == {"0–1", "1–2", "2–3", "3–4"}
+    assert "█" in lines["0–1"] and "█" not in lines["2–3"]
+    markdown = CliRunner().invoke(
+        app, ["report", str(path), "--histogram", "paid", "--format", "markdown"], env=env
+    )
+    assert "| 3–4 hours | 1 |" in markdown.stdout

@@ -53,6 +53,7 @@ def report(
     min_n: int | None = None,
     strict: bool = False,
     rejects: str | Path | None = None,
+    histogram: str | None = None,
     data_dir: str | Path | None = None,
     cache: bool | None = None,
     cache_dir: str | Path | None = None,
@@ -75,6 +76,7 @@ def report(
         min_n=min_n,
         strict=strict,
         rejects=_path(rejects),
+        histogram=histogram,
     )
     options = _options(data_dir, cache, cache_dir, progress, explain)
     return build_report(definition, request, options)
@@ -172,14 +174,16 @@ def report_sql(
     funnel: Funnel | str | Path,
     *,
     by: By = None,
+    histogram: str | None = None,
     dialect: str = "duckdb",
     data_dir: str | Path | None = None,
 ) -> str:
-    """The report's SQL (its grouped-by-key form) in a sqlglot dialect."""
+    """The report's SQL (its grouped-by-key form) in a sqlglot dialect; with `histogram` (a
+    stage) also its histogram query."""
     from funnelcli.commands.report import ReportRequest
     from funnelcli.commands.report import report_sql as compiled_sql
 
-    request = ReportRequest(breakdowns=o.breakdowns(by))
+    request = ReportRequest(breakdowns=o.breakdowns(by), histogram=histogram)
     return compiled_sql(_funnel(funnel), request, _options(data_dir), dialect)
 
 

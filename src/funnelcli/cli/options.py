@@ -46,6 +46,15 @@ UntilOpt = Annotated[
         "YAML's timezone: (a date is local midnight).",
     ),
 ]
+HistogramOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--histogram",
+        metavar="STAGE",
+        help="Also the histogram of the time from the previous stage into STAGE "
+        "(bins in minutes, hours, days or weeks by spread).",
+    ),
+]
 AsOfOpt = Annotated[
     str | None,
     typer.Option(

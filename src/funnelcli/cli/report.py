@@ -16,6 +16,7 @@ from funnelcli.cli.options import (
     DebugOpt,
     FormatOpt,
     FunnelArg,
+    HistogramOpt,
     MinNOpt,
     OutputOpt,
     ReportFormat,
@@ -54,10 +55,13 @@ def report(
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail (exit 1) if any value is rejected.")
     ] = False,
+    histogram: HistogramOpt = None,
 ) -> None:
     """Count how many leads reached each stage, conversion, drop-off, time and value.
 
     Example: funnel report funnels/default.yaml --since 2025-01-01 --by channel --format json
+
+    Example: funnel report funnels/default.yaml --histogram paid
     """
 
     def run() -> None:
@@ -75,6 +79,7 @@ def report(
             min_n=min_n,
             strict=strict,
             rejects=rejects,
+            histogram=histogram,
         )
         with query_progress(definition, data) as progress:
             options = o.RunOptions(
@@ -120,10 +125,11 @@ def sql(
         ),
     ] = "duckdb",
     by: ByOpt = None,
+    histogram: HistogramOpt = None,
     data: DataOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Print the SQL that `funnel report` runs for a funnel.
+    """Print the SQL that `funnel report` runs for a funnel (and its --histogram query).
 
     Example: funnel sql funnels/default.yaml --by channel
     """
@@ -134,7 +140,7 @@ def sql(
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
-        request = ReportRequest(breakdowns=o.breakdowns(by))
+        request = ReportRequest(breakdowns=o.breakdowns(by), histogram=histogram)
         text = report_sql(definition, request, o.RunOptions(data_dir=data), dialect)
         typer.echo(text + ";")
 

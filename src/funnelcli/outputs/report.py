@@ -164,6 +164,27 @@ class DataQuality:
 
 
 @dataclass(frozen=True)
+class HistogramBin:
+    """Keys whose time into the stage is in [start_days, end_days)."""
+
+    start_days: float
+    end_days: float
+    count: int
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """`funnel report --histogram STAGE`: the cohort's times from the previous stage into
+    `stage` (whole minutes), in bins of `width` `unit`s (None when no key has both times)."""
+
+    stage: str
+    unit: str | None  # minute | hour | day | week
+    width: int  # units per bin
+    n: int  # keys with both times (the stage's time_from_previous.n)
+    bins: tuple[HistogramBin, ...]
+
+
+@dataclass(frozen=True)
 class FunnelReport(Artifact):
     """Everything `funnel report` says, in the shape of the JSON schema funnelcli.report/1."""
 
@@ -177,6 +198,7 @@ class FunnelReport(Artifact):
     data_quality: DataQuality
     min_n: int
     version: str
+    histogram: Histogram | None = None  # only when asked for (--histogram STAGE)
 
     def to_dict(self) -> dict[str, Any]:
         """The funnelcli.report/1 document. `data_quality.notes` keeps, for readers of report/1,
@@ -184,6 +206,8 @@ class FunnelReport(Artifact):
         from funnelcli.render.wording import finding_text
 
         document = super().to_dict()
+        if document["histogram"] is None:  # absent unless asked for
+            del document["histogram"]
         quality = document["data_quality"]
         notes = [finding_text(f, self.data_quality) for f in self.data_quality.findings]
         document["data_quality"] = _after(quality, "immature_ids", "notes", notes)
