@@ -249,3 +249,48 @@ def test_histogram_in_the_terminal_is_a_bar_chart(tmp_path: Path) -> None:
         app, ["report", str(path), "--histogram", "paid", "--format", "markdown"], env=env
     )
     assert "| 3–4 hours | 1 |" in markdown.stdout
+
+
+# --- shared evidence: one row, several stages ------------------------------------------------
+
+SHARED = """\
+    sources:
+      h: {path: h.csv, shape: long, id: id, stage: stage, at: at}
+    stages:
+      - {name: lead, match: New}
+      - {name: qualified, match: [MQL, SQL]}
+      - {name: sql, match: SQL}
+    """
+
+
+def test_a_row_is_evidence_for_every_stage_that_matches_it(tmp_path: Path) -> None:
+    # Lead 1's one SQL row fills both qualified and sql (same time: a tie, 0 days); lead 2's
+    # MQL row fills qualified only.
+    data = """\
+        id,stage,at
+        1,New,2025-01-01
+        1,SQL,2025-01-03
+        2,New,2025-01-01
+        2,MQL,2025-01-02
+        """
+    report = run(tmp_path, SHARED, {"h.csv": data})
+    assert counts(report) == [2, 2, 1]
+    assert times(stages(report)["sql"], "prev") == (1, 0.0, 0.0)
+
+
+def test_validate_warns_when_stages_share_a_match_value(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from funnelcli.cli import app
+
+    (tmp_path / "h.csv").write_text("id,stage,at\n1,New,2025-01-01\n", encoding="utf-8")
+    (tmp_path / "funnel.yaml").write_text(textwrap.dedent(SHARED), encoding="utf-8")
+    result = funnelcli.validate(tmp_path / "funnel.yaml")
+    assert [(s.source, s.value, s.stages) for s in result.shared_matches] == [
+        ("h", "SQL", ("qualified", "sql"))
+    ]
+    text = CliRunner().invoke(app, ["validate", str(tmp_path / "funnel.yaml")]).stdout
+    assert "warning: stages qualified and sql share the match value 'SQL' (source h)" in text
+    distinct = SHARED.replace("[MQL, SQL]", "MQL")
+    (tmp_path / "funnel.yaml").write_text(textwrap.dedent(distinct), encoding="utf-8")
+    assert funnelcli.validate(tmp_path / "funnel.yaml").shared_matches == ()

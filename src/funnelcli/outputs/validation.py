@@ -15,6 +15,16 @@ class SourceCheck:
 
 
 @dataclass(frozen=True)
+class SharedMatch:
+    """A `match:` value two or more stages of one source list: a row with it is evidence for
+    each of them (docs/semantics.md, Evidence)."""
+
+    source: str
+    value: str
+    stages: tuple[str, ...]  # in declared order
+
+
+@dataclass(frozen=True)
 class ValidationResult:
     """A funnel whose YAML, files, columns, dates and amounts all read (else an error)."""
 
@@ -23,3 +33,4 @@ class ValidationResult:
     sources: tuple[SourceCheck, ...]
     spend_rows: int | None  # roi: spend rows, None without roi:
     contracts: int | None  # roi.subscriptions: contracts, None without them
+    shared_matches: tuple[SharedMatch, ...] = ()  # warnings: one row, several stages
