@@ -48,6 +48,7 @@ class Spec:
     grain: str = "lead"  # lead | account
     window: Duration | None = None
     order: str = "backfill"  # backfill | strict
+    evidence: str = "shared"  # shared | once
     since: datetime | None = None
     until: datetime | None = None
     as_of: datetime | None = None
@@ -149,6 +150,7 @@ def text_or_none(text: str | None) -> str | None:
 class Evidence:
     time: datetime
     value: float | None
+    item: str = ""  # the row's stage value (long); with the time it names one piece of evidence
 
 
 def row_evidence(spec: Spec, row: dict[str, str]) -> dict[int, Evidence]:
@@ -164,7 +166,8 @@ def row_evidence(spec: Spec, row: dict[str, str]) -> dict[int, Evidence]:
         if time is None:  # an empty time is not evidence
             continue
         value = parse_number(row.get(stage.value)) if stage.value else None
-        found[k] = Evidence(time, value)
+        item = row.get(spec.stage_column or "") or "" if spec.shape == "long" else ""
+        found[k] = Evidence(time, value, item)
     return found
 
 
@@ -228,8 +231,20 @@ def walk(spec: Spec, key: Key) -> Journey:
         entry_at = earliest([x for x in m if x is not None])
 
     # § Qualifying times: t_1 = m_1; later stages take their earliest qualifying evidence time.
+    # § Evidence (evidence: once): a stage that shares its time column with another takes the
+    # earliest qualifying (time, stage value) that no earlier stage of the group took.
     t: list[datetime | None] = [m[0]]
+    taken: list[tuple[datetime, str] | None] = [None] * n
+    if once_group(spec, 0) and key.evidence[0]:
+        taken[0] = min((e.time, e.item) for e in key.evidence[0])
     for k in range(1, n):
+        if once_group(spec, k):
+            used = {taken[j] for j in range(k) if once_group(spec, j) == once_group(spec, k)}
+            items = sorted({(e.time, e.item) for e in key.evidence[k]} - used)
+            hit = next((i for i in items if qualifies(spec, k, i[0], entry_at, t)), None)
+            taken[k] = hit
+            t.append(hit[0] if hit else None)
+            continue
         if spec.shape == "long":
             candidates = sorted({e.time for e in key.evidence[k]})  # re-entries can qualify
         else:
@@ -247,7 +262,11 @@ def walk(spec: Spec, key: Key) -> Journey:
         t = [x if r else None for x, r in zip(t, reached, strict=True)]
 
     values = tuple(
-        stage_value(key.evidence[k], t[k]) if spec.stages[k].value and t[k] else None
+        stage_value(
+            [e for e in key.evidence[k] if taken[k] is None or e.item == taken[k][1]], t[k]
+        )
+        if spec.stages[k].value and t[k]
+        else None
         for k in range(n)
     )
     # § Ties and backwards times: over the earliest evidence times m, ties are not backwards.
@@ -256,6 +275,19 @@ def walk(spec: Spec, key: Key) -> Journey:
         before = [x for x in m[:k] if x is not None]
         backwards.append(m[k] is not None and bool(before) and m[k] < max(before))
     return Journey(m, entry_at, tuple(t), tuple(reached), values, tuple(backwards))
+
+
+def time_column(spec: Spec, stage: Stage) -> str | None:
+    return stage.at if spec.shape == "wide" else (stage.at or spec.at)
+
+
+def once_group(spec: Spec, k: int) -> str | None:
+    """Under evidence: once, stage k's time column when another stage shares it (else None)."""
+    if spec.evidence != "once":
+        return None
+    column = time_column(spec, spec.stages[k])
+    sharing = [s for s in spec.stages if time_column(spec, s) == column]
+    return column if len(sharing) > 1 else None
 
 
 def qualifies(

@@ -58,6 +58,8 @@ LONG_MATCH = {
     "demo": ("Demo",),
     "paid": ("Won",),
 }
+# Stage values two stages share: one row is evidence for both (evidence: shared | once).
+SHARED_MATCH = {"demo": ("Demo", "MQL"), "paid": ("Won", "Demo")}
 NOISE = "Lost"  # a long-history stage value that no stage matches
 CHANNELS = ("web", "ads", "event", "")
 ACCOUNTS = ("A1", "A2", "A3", "A4")
@@ -107,6 +109,7 @@ def stage_definitions(draw: DrawFn, shape: str) -> tuple[ref.Stage, ...]:
     n = draw(st.integers(2, 4))
     own_at = shape == "long" and draw(st.booleans())  # the last stage reads its own time column
     has_value = draw(st.booleans())
+    shared = shape == "long" and draw(st.booleans())  # stages sharing match values
     stages = []
     for k, name in enumerate(STAGE_NAMES[:n]):
         within = draw(st.sampled_from(WITHINS)) if k else None
@@ -117,7 +120,9 @@ def stage_definitions(draw: DrawFn, shape: str) -> tuple[ref.Stage, ...]:
             ref.Stage(
                 name=name,
                 at=at,
-                match=LONG_MATCH[name] if shape == "long" else (),
+                match=(SHARED_MATCH if shared else LONG_MATCH).get(name, LONG_MATCH[name])
+                if shape == "long"
+                else (),
                 within=Duration.parse(within) if within else None,
                 value="amount" if last and has_value else None,
             )
@@ -146,6 +151,7 @@ def definitions(draw: DrawFn, shape: str, grain: str) -> ref.Spec:
         grain=grain,
         window=Duration.parse(window) if window else None,
         order=draw(st.sampled_from(("backfill", "strict"))),
+        evidence=draw(st.sampled_from(("shared", "once"))),
         since=since,
         until=until,
         as_of=as_of,
@@ -182,7 +188,7 @@ def wide_rows(draw: DrawFn, spec: ref.Spec, lead: int, zones: bool) -> list[dict
 
 def long_rows(draw: DrawFn, spec: ref.Spec, lead: int, zones: bool) -> list[dict[str, str]]:
     attributes = lead_attributes(draw, lead, spec.grain)
-    values = [v for stage in spec.stages for v in stage.match] + [NOISE]
+    values = [*sorted({v for stage in spec.stages for v in stage.match}), NOISE]
     start = draw(st.integers(0, DAYS - 10))
     rows = []
     for _ in range(draw(st.integers(0, 6))):  # re-entries, stages in any order
@@ -240,6 +246,8 @@ def funnel_yaml(spec: ref.Spec) -> str:
     if spec.window:
         lines.append(f"window: {spec.window.text}")
     lines += [f"order: {spec.order}", f"grain: {spec.grain}", f"timezone: {spec.timezone}"]
+    if spec.evidence != "shared":
+        lines.append(f"evidence: {spec.evidence}")
     return "\n".join(lines) + "\n"
 
 

@@ -294,3 +294,40 @@ def test_validate_warns_when_stages_share_a_match_value(tmp_path: Path) -> None:
     distinct = SHARED.replace("[MQL, SQL]", "MQL")
     (tmp_path / "funnel.yaml").write_text(textwrap.dedent(distinct), encoding="utf-8")
     assert funnelcli.validate(tmp_path / "funnel.yaml").shared_matches == ()
+    once = textwrap.dedent(SHARED) + "evidence: once\n"
+    (tmp_path / "funnel.yaml").write_text(once, encoding="utf-8")
+    assert funnelcli.validate(tmp_path / "funnel.yaml").shared_matches == ()
+
+
+def test_evidence_once_a_row_fills_one_stage(tmp_path: Path) -> None:
+    # Same data as above under `evidence: once`: lead 1's one SQL row fills qualified (the
+    # earlier stage takes it), so sql has no evidence left: counts 2, 2, 0. Lead 3 has MQL
+    # and SQL on one day: qualified takes (Jan 3, MQL) — the smallest stage value at the
+    # earliest time — and sql takes (Jan 3, SQL): 0 days. Lead 4's two SQL rows on different
+    # days fill both stages: Jan 2 (qualified) and Jan 5 (sql), 3 days.
+    data = """\
+        id,stage,at
+        1,New,2025-01-01
+        1,SQL,2025-01-03
+        2,New,2025-01-01
+        2,MQL,2025-01-02
+        3,New,2025-01-01
+        3,SQL,2025-01-03
+        3,MQL,2025-01-03
+        4,New,2025-01-01
+        4,SQL,2025-01-05
+        4,SQL,2025-01-02
+        """
+    report = run(tmp_path, textwrap.dedent(SHARED) + "evidence: once\n", {"h.csv": data})
+    assert counts(report) == [4, 4, 2]
+    assert times(stages(report)["sql"], "prev") == (2, 1.5, 2.7)
+    shared = run(tmp_path, SHARED, {"h.csv": data})
+    assert counts(shared) == [4, 4, 3]
+
+
+def test_funnel_sql_shows_evidence_once(tmp_path: Path) -> None:
+    header = "id,stage,at"
+    (tmp_path / "h.csv").write_text(header + "\n", encoding="utf-8")
+    text = funnel_sql(tmp_path, textwrap.dedent(SHARED) + "evidence: once\n", header)
+    assert '"qs_2"' in text and "'s': COALESCE(CAST(\"stage\" AS TEXT), '')" in text
+    assert '"qs_2"' not in funnel_sql(tmp_path, SHARED, header)

@@ -9,7 +9,7 @@ from funnelcli.commands.query import compile_for, find_unreadable
 from funnelcli.commands.report import reject_error
 from funnelcli.engine import open_engine
 from funnelcli.outputs.validation import SharedMatch, SourceCheck, ValidationResult
-from funnelcli.spec import Funnel
+from funnelcli.spec import Evidence, Funnel
 
 
 def validate_funnel(funnel: Funnel, options: RunOptions | None = None) -> ValidationResult:
@@ -61,8 +61,10 @@ def validate_funnel(funnel: Funnel, options: RunOptions | None = None) -> Valida
 
 def shared_matches(funnel: Funnel) -> tuple[SharedMatch, ...]:
     """Each `match:` value listed by two or more stages of the same source, in the order the
-    values first appear."""
+    values first appear; none under `evidence: once` (a row then fills one stage)."""
     spec = funnel.spec
+    if spec.evidence is Evidence.once:
+        return ()
     found: dict[tuple[str, str], list[str]] = {}
     for stage in spec.stages:
         for value in dict.fromkeys(stage.match or ()):

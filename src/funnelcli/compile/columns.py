@@ -75,7 +75,7 @@ class Layer:
 
     @staticmethod
     def times(k: int) -> str:
-        """Stage k's sorted evidence times (strict order on a long source)."""
+        """Stage k's sorted evidence times (strict order on a long source; evidence: once)."""
         return f"l_{k}"
 
     @staticmethod
@@ -95,6 +95,11 @@ class Layer:
     @staticmethod
     def qualified_value(k: int) -> str:
         return f"qv_{k}"
+
+    @staticmethod
+    def qualified_item(k: int) -> str:
+        """The label (stage value) of the item that gave qt_k (evidence: once)."""
+        return f"qs_{k}"
 
     @staticmethod
     def qualified(k: int) -> str:

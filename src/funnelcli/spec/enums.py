@@ -21,6 +21,13 @@ class Order(StrEnum):
     strict = "strict"
 
 
+class Evidence(StrEnum):
+    """Whether one row may be evidence for several stages (docs/semantics.md, Evidence)."""
+
+    shared = "shared"  # a row is evidence for every stage it matches (ClickHouse's default)
+    once = "once"  # a row fills at most one stage (PostHog; ClickHouse strict_once)
+
+
 class Grain(StrEnum):
     lead = "lead"
     account = "account"

@@ -22,6 +22,7 @@ def draw(result: ValidationResult) -> str:
         names = " and ".join(", ".join(shared.stages).rsplit(", ", 1))
         lines.append(
             f"  warning: stages {names} share the match value {shared.value!r} "
-            f"(source {shared.source}): one row with it is evidence for each of them"
+            f"(source {shared.source}): one row with it is evidence for each of them "
+            "(evidence: once makes a row fill one stage)"
         )
     return "\n".join(lines) + "\n"
