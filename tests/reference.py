@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from funnelcli.spec.duration import Duration
 
 NONE_GROUP = "(none)"
+OTHER_GROUP = "(other)"
 SECONDS_PER_DAY = 86400.0
 
 # --------------------------------------------------------------------------------------------
@@ -54,6 +55,7 @@ class Spec:
     as_of: datetime | None = None
     by: str | None = None  # breakdown column
     timezone: str = "UTC"  # the YAML's timezone: since/until above are wall-clock times in it
+    top: int | None = None  # --top N: the breakdown's N biggest values, the rest "(other)"
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,9 +264,7 @@ def walk(spec: Spec, key: Key) -> Journey:
         t = [x if r else None for x, r in zip(t, reached, strict=True)]
 
     values = tuple(
-        stage_value(
-            [e for e in key.evidence[k] if taken[k] is None or e.item == taken[k][1]], t[k]
-        )
+        stage_value([e for e in key.evidence[k] if taken[k] is None or e.item == taken[k][1]], t[k])
         if spec.stages[k].value and t[k]
         else None
         for k in range(n)
@@ -459,6 +459,12 @@ def report(spec: Spec, rows: list[dict[str, str]]) -> Report:
     if spec.by:
         for name, path in cohort.items():
             members[group_value(keys[name])].append(path)
+    if spec.top is not None:  # § Breakdowns: the N values with most entries, ties by value
+        ranked = sorted(members, key=lambda value: (-len(members[value]), value))
+        folded: dict[str, list[Journey]] = defaultdict(list)
+        for rank, value in enumerate(ranked):
+            folded[value if rank < spec.top else OTHER_GROUP] += members[value]
+        members = folded
 
     entries = [p.entry_at for p in cohort.values() if p.entry_at is not None]
     histograms = {

@@ -157,6 +157,7 @@ def definitions(draw: DrawFn, shape: str, grain: str) -> ref.Spec:
         as_of=as_of,
         by="channel",
         timezone=draw(st.sampled_from(ZONES)),
+        top=draw(st.sampled_from((None, None, 1, 2))),
     )
 
 
@@ -267,7 +268,14 @@ def query_of(spec: ref.Spec) -> ReportRequest:
     breakdowns = ((spec.by,),) if spec.by else ()
     since = moment(spec.since, "--since", spec.timezone)
     until = moment(spec.until, "--until", spec.timezone)
-    return ReportRequest(since=since, until=until, as_of=spec.as_of, breakdowns=breakdowns, min_n=0)
+    return ReportRequest(
+        since=since,
+        until=until,
+        as_of=spec.as_of,
+        breakdowns=breakdowns,
+        min_n=0,
+        top=spec.top,
+    )
 
 
 def run(case: Case, query: ReportRequest | None = None) -> FunnelReport:

@@ -331,3 +331,41 @@ def test_funnel_sql_shows_evidence_once(tmp_path: Path) -> None:
     text = funnel_sql(tmp_path, textwrap.dedent(SHARED) + "evidence: once\n", header)
     assert '"qs_2"' in text and "'s': COALESCE(CAST(\"stage\" AS TEXT), '')" in text
     assert '"qs_2"' not in funnel_sql(tmp_path, SHARED, header)
+
+
+# --- --top N ---------------------------------------------------------------------------------
+
+
+def test_top_n_folds_the_smaller_groups_into_other(tmp_path: Path) -> None:
+    from test_semantics import BREAKDOWN_CSV, groups
+
+    # channels: ads {1,2,3} (3 entries), (none) {4,6} (2), seo {5} (1). --top 1: ads, and
+    # (other) = {4,5,6}: paid {4} (4 → 9 Jan 4: 5 days); --top 2: ads, (none), (other) = seo.
+    report = funnelcli.report(
+        _write(tmp_path, LEAD_PAID, BREAKDOWN_CSV), by="channel", top=1, min_n=0
+    )
+    found = groups(report, ("channel",))
+    assert set(found) == {("ads",), ("(other)",)}
+    other = found[("(other)",)]
+    assert (other.entered, counts(other)) == (3, [3, 1])
+    assert times(stages(other)["paid"], "prev") == (1, 5.0, 5.0)
+    two = funnelcli.report(tmp_path / "funnel.yaml", by="channel", top=2, min_n=0)
+    assert {k: g.entered for k, g in groups(two, ("channel",)).items()} == {
+        ("ads",): 3,
+        ("(none)",): 2,
+        ("(other)",): 1,
+    }
+    # --top N at or above the number of values changes nothing
+    plain = funnelcli.report(tmp_path / "funnel.yaml", by="channel", min_n=0)
+    assert funnelcli.report(tmp_path / "funnel.yaml", by="channel", top=3, min_n=0) == plain
+
+
+def test_funnel_sql_shows_top(tmp_path: Path) -> None:
+    yaml_text = LEAD_PAID + "dimensions: [channel]\n"
+    text = funnel_sql(tmp_path, yaml_text, "lead_id,created_at,paid_at,channel", "--by", "channel")
+    assert "_top" not in text and "LIMIT" not in text
+    text = funnel_sql(
+        tmp_path, yaml_text, "lead_id,created_at,paid_at,channel", "--by", "channel", "--top", "3"
+    )
+    assert "ORDER BY\n          COUNT(*) DESC" in text and "LIMIT 3" in text
+    assert "ELSE '(other)'" in text and 'AS "a_0_top"' in text

@@ -54,6 +54,7 @@ def report(
     strict: bool = False,
     rejects: str | Path | None = None,
     histogram: str | None = None,
+    top: int | None = None,
     data_dir: str | Path | None = None,
     cache: bool | None = None,
     cache_dir: str | Path | None = None,
@@ -77,6 +78,7 @@ def report(
         strict=strict,
         rejects=_path(rejects),
         histogram=histogram,
+        top=top,
     )
     options = _options(data_dir, cache, cache_dir, progress, explain)
     return build_report(definition, request, options)
@@ -175,6 +177,7 @@ def report_sql(
     *,
     by: By = None,
     histogram: str | None = None,
+    top: int | None = None,
     dialect: str = "duckdb",
     data_dir: str | Path | None = None,
 ) -> str:
@@ -183,7 +186,7 @@ def report_sql(
     from funnelcli.commands.report import ReportRequest
     from funnelcli.commands.report import report_sql as compiled_sql
 
-    request = ReportRequest(breakdowns=o.breakdowns(by), histogram=histogram)
+    request = ReportRequest(breakdowns=o.breakdowns(by), histogram=histogram, top=top)
     return compiled_sql(_funnel(funnel), request, _options(data_dir), dialect)
 
 

@@ -55,6 +55,16 @@ HistogramOpt = Annotated[
         "(bins in minutes, hours, days or weeks by spread).",
     ),
 ]
+TopOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--top",
+        min=1,
+        metavar="N",
+        help="Per breakdown column, keep the N values with the most entries; the rest are "
+        "one group, (other).",
+    ),
+]
 AsOfOpt = Annotated[
     str | None,
     typer.Option(

@@ -21,6 +21,7 @@ from funnelcli.cli.options import (
     OutputOpt,
     ReportFormat,
     SinceOpt,
+    TopOpt,
     UntilOpt,
 )
 from funnelcli.cli.root import app
@@ -34,6 +35,7 @@ def report(
     until: UntilOpt = None,
     as_of: AsOfOpt = None,
     by: ByOpt = None,
+    top: TopOpt = None,
     min_n: MinNOpt = None,
     fmt: FormatOpt = ReportFormat.table,
     output: OutputOpt = None,
@@ -61,7 +63,7 @@ def report(
 
     Example: funnel report funnels/default.yaml --since 2025-01-01 --by channel --format json
 
-    Example: funnel report funnels/default.yaml --histogram paid
+    Example: funnel report funnels/default.yaml --histogram paid --by owner --top 3
     """
 
     def run() -> None:
@@ -80,6 +82,7 @@ def report(
             strict=strict,
             rejects=rejects,
             histogram=histogram,
+            top=top,
         )
         with query_progress(definition, data) as progress:
             options = o.RunOptions(
@@ -125,6 +128,7 @@ def sql(
         ),
     ] = "duckdb",
     by: ByOpt = None,
+    top: TopOpt = None,
     histogram: HistogramOpt = None,
     data: DataOpt = None,
     debug: DebugOpt = False,
@@ -140,7 +144,7 @@ def sql(
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
-        request = ReportRequest(breakdowns=o.breakdowns(by), histogram=histogram)
+        request = ReportRequest(breakdowns=o.breakdowns(by), histogram=histogram, top=top)
         text = report_sql(definition, request, o.RunOptions(data_dir=data), dialect)
         typer.echo(text + ";")
 

@@ -43,6 +43,7 @@ class ReportRequest:
     strict: bool = False  # any rejected value is an error
     rejects: Path | None = None  # write the rejected values here (CSV)
     histogram: str | None = None  # a stage: its time-to-convert histogram (FunnelReport)
+    top: int | None = None  # per breakdown attribute, its N biggest values; the rest "(other)"
 
 
 def build_report(
@@ -100,7 +101,11 @@ def _query(funnel: Funnel, request: ReportRequest) -> ReportQuery:
     if breakdowns is None:
         breakdowns = tuple((name,) for name in funnel.spec.breakdown)
     return ReportQuery(
-        since=request.since, until=request.until, as_of=request.as_of, breakdowns=breakdowns
+        since=request.since,
+        until=request.until,
+        as_of=request.as_of,
+        breakdowns=breakdowns,
+        top=request.top,
     )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from funnelcli.compile.rows import GroupRow, QualityRow, QueryResult, StageAggregate, TimeAggregate
 
 NONE_GROUP = "(none)"  # the group of ids whose attribute is missing
+OTHER_GROUP = "(other)"  # --top N: the values outside an attribute's N biggest
 QUANTILES = (0.5, 0.9)  # the time-to-stage quantiles reported (p50, p90)
 PERIOD = "entry_period"  # the per-key column (and group dimension) of ReportQuery.periods
 
@@ -67,6 +68,11 @@ class Layer:
     def attribute(i: int) -> str:
         """The i-th attribute (breakdown or filter column) as of entry."""
         return f"a_{i}"
+
+    @staticmethod
+    def folded(alias: str) -> str:
+        """An attribute with the values outside its --top N folded into OTHER_GROUP."""
+        return f"{alias}_top"
 
     @staticmethod
     def first_time(k: int) -> str:
@@ -135,6 +141,7 @@ class ResultColumns:
     duplicate_sources: frozenset[int]  # source indexes whose duplicate ids are counted
     known_values: tuple[str, ...] = ()
     checks: tuple[str, ...] = ()  # sources whose one-row-per-key check is in the query
+    folded: frozenset[str] = frozenset()  # --top N: attributes grouped on their folded column
 
     GROUPING_ID = "grouping_id"
     ENTERED = "entered"
@@ -167,8 +174,11 @@ class ResultColumns:
         return f"g_{alias}"
 
     def per_key(self, dimension: str) -> str:
-        """The per-key column a dimension is grouped on."""
-        return PERIOD if dimension == PERIOD else self.aliases[dimension]
+        """The per-key column a dimension is grouped on (its folded one under --top N)."""
+        if dimension == PERIOD:
+            return PERIOD
+        alias = self.aliases[dimension]
+        return Layer.folded(alias) if dimension in self.folded else alias
 
     @staticmethod
     def count(k: int) -> str:

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlglot import exp
 
-from funnelcli.compile import aggregates, evidence, layers, sources
+from funnelcli.compile import aggregates, evidence, layers, sources, top
 from funnelcli.compile.columns import NONE_GROUP, Grouping, Layer, ResultColumns
 from funnelcli.compile.lookups import LookupJoin, lookup_joins
 from funnelcli.compile.resolve import (
@@ -51,6 +51,9 @@ class ReportQuery:
     # cohort, is listed (QualityRow.known_values): funnel roi tells a channel without leads in
     # the period from a spend channel no lead carries.
     known_values: tuple[str, ...] = ()
+    # --top N: each breakdown attribute keeps its N values with the most entries, the rest
+    # grouped as "(other)" (compile/top.py).
+    top: int | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,7 @@ def compile_funnel(
         groupings=tuple(groupings),
         duplicate_sources=frozenset(wide),
         known_values=query.known_values,
+        folded=frozenset(a for b in breakdowns for a in b) if query.top else frozenset(),
     )
 
     with_: list[tuple[str, exp.Expr]] = []
@@ -160,7 +164,10 @@ def compile_funnel(
         if query.as_of is not None
         else exp.Subquery(this=layers.anchor(latest))
     )
-    with_.append((Layer.SCORED, layers.scored(spec.window, anchor)))
+    scored = layers.scored(spec.window, anchor)
+    if query.top:
+        scored = scored.select(*top.folded_columns(columns, query.top), append=True, copy=False)
+    with_.append((Layer.SCORED, scored))
 
     has_period = query.since is not None or query.until is not None or bool(query.periods)
     quality = aggregates.quality_aggregate(columns, has_period)
