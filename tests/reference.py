@@ -48,7 +48,7 @@ class Spec:
     at: str | None = None  # long: the source's time column
     grain: str = "lead"  # lead | account
     window: Duration | None = None
-    order: str = "backfill"  # backfill | strict
+    order: str = "backfill"  # backfill | strict | sequence
     evidence: str = "shared"  # shared | once
     since: datetime | None = None
     until: datetime | None = None
@@ -180,6 +180,8 @@ class Key:
     evidence: list[list[Evidence]]  # per stage, all evidence of all the key's rows
     # per row: (the time it brings the key in, its breakdown value) — § Breakdowns
     rows: list[tuple[datetime | None, str | None]] = field(default_factory=list)
+    # long source: per row with a time, (its time, the stages it is evidence for) — sequence
+    events: list[tuple[datetime, frozenset[int]]] = field(default_factory=list)
 
 
 def collect(spec: Spec, rows: list[dict[str, str]]) -> tuple[dict[str, Key], int]:
@@ -196,6 +198,9 @@ def collect(spec: Spec, rows: list[dict[str, str]]) -> tuple[dict[str, Key], int
         found = row_evidence(spec, row)
         for k, evidence in found.items():
             data.evidence[k].append(evidence)
+        moment = parse_time(row.get(spec.at or "")) if spec.shape == "long" else None
+        if moment is not None:
+            data.events.append((moment, frozenset(found)))
         # "the time they bring the key in: their earliest-declared stage evidence"
         first_stage = min(found) if found else None
         brings_in = found[first_stage].time if first_stage is not None else None
@@ -260,7 +265,15 @@ def walk(spec: Spec, key: Key) -> Journey:
     else:
         reached = []
         for k in range(n):
-            reached.append(explicit[k] and (k == 0 or reached[k - 1]))
+            ok = explicit[k] and (k == 0 or reached[k - 1])
+            # sequence: no row between t_{k-1} and t_k that is evidence for neither stage
+            if ok and k > 0 and spec.order == "sequence":
+                low, high = t[k - 1], t[k]
+                assert low is not None and high is not None
+                ok = not any(
+                    low < x < high and not ({k - 1, k} & stages) for x, stages in key.events
+                )
+            reached.append(ok)
         t = [x if r else None for x, r in zip(t, reached, strict=True)]
 
     values = tuple(
@@ -299,7 +312,7 @@ def qualifies(
     within = spec.stages[k].within
     if within is not None and t[k - 1] is not None and x > within.add_to(t[k - 1]):
         return False
-    if spec.order == "strict":
+    if spec.order in ("strict", "sequence"):
         known = [y for y in t[:k] if y is not None]
         if known and x < known[-1]:  # lo = the nearest earlier stage with a known time
             return False

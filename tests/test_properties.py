@@ -141,8 +141,12 @@ def definitions(draw: DrawFn, shape: str, grain: str) -> ref.Spec:
         until = START + timedelta(days=draw(st.integers(10, DAYS)))
     if draw(st.integers(0, 2)) == 0:
         as_of = START + timedelta(days=draw(st.integers(20, DAYS + 10)))
+    stages = stage_definitions(draw, shape)
+    # order: sequence reads one long source's at: (no stage at:)
+    sequence_ok = shape == "long" and all(stage.at is None for stage in stages)
+    orders = ("backfill", "strict", "sequence") if sequence_ok else ("backfill", "strict")
     return ref.Spec(
-        stages=stage_definitions(draw, shape),
+        stages=stages,
         shape=shape,
         id="lead_id",
         account="account_id",
@@ -150,7 +154,7 @@ def definitions(draw: DrawFn, shape: str, grain: str) -> ref.Spec:
         at="changed_at" if shape == "long" else None,
         grain=grain,
         window=Duration.parse(window) if window else None,
-        order=draw(st.sampled_from(("backfill", "strict"))),
+        order=draw(st.sampled_from(orders)),
         evidence=draw(st.sampled_from(("shared", "once"))),
         since=since,
         until=until,
@@ -560,3 +564,16 @@ def test_histogram_matches_reference(case: Case, pick: int) -> None:
     assert differences(vars(actual), vars(expected)) == []
     row = next(s for s in report.overall.stages if s.name == stage)
     assert found.n == row.time_from_previous.n == sum(b.count for b in found.bins)
+
+
+def as_sequence(case: Case) -> Case:
+    """The case under `order: sequence` (every stage timed by the history's at:)."""
+    stages = tuple(replace(stage, at=None) for stage in case.spec.stages)
+    return replace(case, spec=replace(case.spec, order="sequence", stages=stages))
+
+
+@MAIN
+@given(st.sampled_from(("lead", "account")).flatmap(lambda g: cases("long", g)).map(as_sequence))
+def test_sequence_matches_reference(case: Case) -> None:
+    """order: sequence: rows between two stages that are evidence for neither stop the id."""
+    assert_matches_reference(case)

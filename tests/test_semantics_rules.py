@@ -369,3 +369,65 @@ def test_funnel_sql_shows_top(tmp_path: Path) -> None:
     )
     assert "ORDER BY\n          COUNT(*) DESC" in text and "LIMIT 3" in text
     assert "ELSE '(other)'" in text and 'AS "a_0_top"' in text
+
+
+# --- order: sequence -------------------------------------------------------------------------
+
+SEQUENCE = """\
+    sources:
+      h: {path: h.csv, shape: long, id: id, stage: stage, at: at}
+    stages:
+      - {name: lead, match: New}
+      - {name: qualified, match: MQL}
+      - {name: won, match: Won}
+    order: sequence
+    """
+
+
+def test_sequence_stops_at_a_row_between_two_stages(tmp_path: Path) -> None:
+    # 1: New, Nurture (no stage), MQL → stops at lead. 2: New, New, MQL, MQL, Won → all
+    # (repeats of the stage or the previous one are fine). 3: New, MQL, Won@Jan 3 and Nurture
+    # @Jan 3 (a tie with Won: not between) → all. 4: New, MQL, New, Won → stops at qualified.
+    data = """\
+        id,stage,at
+        1,New,2025-01-01
+        1,Nurture,2025-01-02
+        1,MQL,2025-01-03
+        2,New,2025-01-01
+        2,New,2025-01-02
+        2,MQL,2025-01-03
+        2,MQL,2025-01-04
+        2,Won,2025-01-05
+        3,New,2025-01-01
+        3,MQL,2025-01-02
+        3,Won,2025-01-03
+        3,Nurture,2025-01-03
+        4,New,2025-01-01
+        4,MQL,2025-01-02
+        4,New,2025-01-03
+        4,Won,2025-01-04
+        """
+    report = run(tmp_path, SEQUENCE, {"h.csv": data})
+    assert counts(report) == [4, 3, 2]
+    # qualified − lead over 2, 3, 4: 2, 1, 1 days; won − qualified over 2, 3: 2, 1 days
+    assert times(stages(report)["qualified"], "prev")[:2] == (3, 1.0)
+    assert times(stages(report)["won"], "prev")[:2] == (2, 1.5)
+    strict = run(tmp_path, SEQUENCE.replace("sequence", "strict"), {"h.csv": data})
+    assert counts(strict) == [4, 4, 3]
+
+
+def test_sequence_needs_one_long_source_timed_by_its_at(tmp_path: Path) -> None:
+    own = SEQUENCE.replace("{name: won, match: Won}", "{name: won, match: Won, at: closed}")
+    with pytest.raises(SpecError, match=r"order: sequence needs every stage on one long source"):
+        run(tmp_path, own, {"h.csv": "id,stage,at,closed\n"})
+    wide = LEAD_PAID + "order: sequence\n"
+    with pytest.raises(SpecError, match=r"funnel.yaml:\d+: order"):
+        run(tmp_path, wide, {"leads.csv": "lead_id,created_at,paid_at\n"})
+
+
+def test_funnel_sql_shows_the_sequence_check(tmp_path: Path) -> None:
+    (tmp_path / "h.csv").write_text("id,stage,at\n", encoding="utf-8")
+    text = funnel_sql(tmp_path, SEQUENCE, "id,stage,at")
+    assert 'AS "events"' in text and "e.f & 3" in text and "e.f & 6" in text
+    strict = funnel_sql(tmp_path, SEQUENCE.replace("sequence", "strict"), "id,stage,at")
+    assert '"events"' not in strict

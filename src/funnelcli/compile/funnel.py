@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlglot import exp
 
-from funnelcli.compile import aggregates, evidence, layers, sources, top
+from funnelcli.compile import aggregates, evidence, layers, sequence, sources, top
 from funnelcli.compile.columns import NONE_GROUP, Grouping, Layer, ResultColumns
 from funnelcli.compile.lookups import LookupJoin, lookup_joins
 from funnelcli.compile.resolve import (
@@ -27,7 +27,7 @@ from funnelcli.compile.resolve import (
     lost_condition,
     stage_plans,
 )
-from funnelcli.spec import Funnel, Grain, Shape
+from funnelcli.spec import Funnel, Grain, Order, Shape
 from funnelcli.sql import ast as q
 
 # Each source's columns: names, or names → DuckDB types (then date and timestamp columns skip
@@ -139,8 +139,16 @@ def compile_funnel(
         aggregate = sources.source_aggregate(
             funnel, source_name, plans, attributes, resolver, from_lookup, lost
         )
+        if spec.order is Order.sequence and source_name == plans[0].source:
+            events = sequence.events_column(funnel, source_name, plans, resolver)
+            aggregate = aggregate.select(events, append=True, copy=False)
         with_.append((Layer.source(i), aggregate))
-    with_.append((Layer.IDS, layers.joined_ids(source_names, plans, attributes, lost, NONE_GROUP)))
+    ids = layers.joined_ids(source_names, plans, attributes, lost, NONE_GROUP)
+    if spec.order is Order.sequence:  # the key's rows as events (compile/sequence.py)
+        i = source_names.index(plans[0].source)
+        events = q.alias(q.col(sequence.EVENTS, Layer.source(i)), sequence.EVENTS)
+        ids = ids.select(events, append=True, copy=False)
+    with_.append((Layer.IDS, ids))
     minima = layers.raw_minima(plans)
     with_.append((Layer.ENTERED, layers.with_entry(minima, spec.order)))
     previous = Layer.ENTERED

@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from funnelcli.compile.columns import PERIOD, Layer
 from funnelcli.compile.resolve import StagePlan
+from funnelcli.compile.sequence import uninterrupted
 from funnelcli.spec import Order
 from funnelcli.spec.duration import Duration
 from funnelcli.sql import ast as q
@@ -97,7 +98,7 @@ def with_entry(minima: Sequence[exp.Expr | None], order: Order) -> exp.Select:
     """`ev`: the keys with their entry time: the first stage's earliest time, or under
     backfill the earliest time of any stage when the first has none."""
     timed_minima = [m for m in minima if m is not None]
-    if order is Order.strict or not timed_minima:
+    if order is not Order.backfill or not timed_minima:
         entry = (minima[0] or exp.null()).copy()
     else:
         first_min = minima[0]
@@ -127,7 +128,7 @@ def qualify(
     earlier stages `taken` took are not candidates."""
     k = plan.index
     previous_time = q.col(Layer.qualified_time(k - 1)) if k > 1 else None
-    strict = order is Order.strict
+    strict = order is not Order.backfill  # strict and sequence
     item: exp.Expr = exp.null()
     if plan.time is None:
         reached: exp.Expr = exp.func("coalesce", q.col(Layer.untimed(k)), exp.false())
@@ -171,6 +172,10 @@ def qualify(
             qualified_time = q.case(bounds(m), m.copy())
             value = q.col(Layer.value(k)) if plan.value is not None else exp.null()
         reached = q.not_null(qualified_time.copy())
+    if order is Order.sequence and k > 1 and plan.time is not None:
+        ok = uninterrupted(k, qualified_time.copy())
+        reached = exp.and_(reached, ok.copy(), copy=False)
+        qualified_time = q.case(ok, qualified_time)
     if strict and k > 1:
         # An id stops at the first stage it does not reach; later evidence is ignored.
         reached = exp.and_(q.col(Layer.qualified(k - 1)), reached, copy=False)

@@ -158,7 +158,9 @@ def stage_plans(funnel: Funnel, resolver: Resolver) -> list[StagePlan]:
                 time=time,
                 value=value,
                 as_list=(
-                    spec.order is Order.strict and source.shape is Shape.long and time is not None
+                    spec.order is not Order.backfill
+                    and source.shape is Shape.long
+                    and time is not None
                 ),
                 time_column=raw_time,
                 value_column=raw_value,

@@ -19,6 +19,7 @@ class Shape(StrEnum):
 class Order(StrEnum):
     backfill = "backfill"
     strict = "strict"
+    sequence = "sequence"  # strict, and no other row of the key between consecutive stages
 
 
 class Evidence(StrEnum):
