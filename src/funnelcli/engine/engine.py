@@ -166,6 +166,11 @@ class Engine:
         finally:
             self._folder.close()
 
+    def file_rows(self, source: str) -> exp.Expr:
+        """A source's rows in the order of its files (a Parquet copy is re-sorted): what row
+        numbers are counted over (`funnel trace`, locate())."""
+        return self._in_file_order(source)
+
     def _in_file_order(self, source: str) -> exp.Expr:
         """What row numbers are counted over: the CSV view, not its (re-sorted) Parquet copy."""
         body = self._file_order.get(source)
