@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from funnelcli.compile.columns import Layer
+from funnelcli.compile.columns import NONE_GROUP, Layer
 from funnelcli.compile.funnel import CompiledFunnel, ReportQuery, Schema, compile_funnel
 from funnelcli.compile.layers import cohort, raw_minima
 from funnelcli.compile.resolve import Resolver, stage_plans
@@ -142,11 +142,27 @@ class PerIdQuery:
         )
 
     def conversion_by(
-        self, final: CompiledFunnel, attribute: str, start: int, target: int
+        self,
+        final: CompiledFunnel,
+        attribute: str,
+        start: int,
+        target: int,
+        bins: Sequence[tuple[float, str]] = (),
     ) -> exp.Select:
         """Per value of `attribute` (as of entry): the cohort's keys that reached stage
-        `start` (`n`) and of those the keys that reached `target` (`converted`)."""
-        value = q.col(self.compiled.columns.aliases[attribute])
+        `start` (`n`) and of those the keys that reached `target` (`converted`). With `bins`
+        ((lower edge, label), ascending), the attribute is read as a number and grouped by
+        the last bin whose lower edge it reaches; no number is the group "(none)"."""
+        value: exp.Expr = q.col(self.compiled.columns.aliases[attribute])
+        if bins:
+            number = exp.TryCast(this=value, to=exp.DataType.build("DOUBLE"))
+            case = exp.Case()
+            for edge, label in reversed(bins[1:]):
+                reaches = exp.GTE(this=number.copy(), expression=_number(edge))
+                case = case.when(reaches, exp.Literal.string(label), copy=False)
+            value = case.when(
+                q.not_null(number.copy()), exp.Literal.string(bins[0][1]), copy=False
+            ).else_(exp.Literal.string(NONE_GROUP), copy=False)
         started = q.col(Layer.reached(start))
         converted = exp.and_(started.copy(), q.col(Layer.reached(target)), copy=False)
         select = (
@@ -154,6 +170,7 @@ class PerIdQuery:
                 q.alias(value, REST),
                 q.alias(q.count_if(started), "n"),
                 q.alias(q.count_if(converted), "converted"),
+                q.alias(exp.Max(this=q.col(Layer.AS_OF)), "as_of"),
                 copy=False,
             )
             .from_(q.table(Layer.SCORED), copy=False)
@@ -162,6 +179,31 @@ class PerIdQuery:
         )
         select.set("with_", final.query.args["with_"].copy())
         return select
+
+
+    def quantiles(
+        self, final: CompiledFunnel, attribute: str, start: int, fractions: Sequence[float]
+    ) -> exp.Select:
+        """`attribute` read as a number over the cohort's keys that reached stage `start`:
+        how many have a number (`n`) and its quantiles at `fractions` (`q`, one list)."""
+        value = q.col(self.compiled.columns.aliases[attribute])
+        number = exp.TryCast(this=value, to=exp.DataType.build("DOUBLE"))
+        points = exp.Array(expressions=[_number(f) for f in fractions])
+        select = (
+            exp.select(
+                q.alias(exp.Count(this=number.copy()), "n"),
+                q.alias(exp.func("quantile_cont", number, points), "q"),
+                copy=False,
+            )
+            .from_(q.table(Layer.SCORED), copy=False)
+            .where(exp.and_(cohort(), q.col(Layer.reached(start)), copy=False), copy=False)
+        )
+        select.set("with_", final.query.args["with_"].copy())
+        return select
+
+
+def _number(value: float) -> exp.Expr:
+    return exp.Literal.number(repr(float(value)))
 
 
 def compile_per_id(
