@@ -50,7 +50,9 @@ def inferred(tmp_path: Path, exports: list[Path], choices: dict[str, Any]) -> An
             next(iter(data["sources"].values()))[key[7:]] = value
         else:
             data[key] = value
-    return parse_funnel(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), base_dir=tmp_path)
+    return parse_funnel(
+        yaml.safe_dump(data, allow_unicode=True, sort_keys=False), base_dir=tmp_path
+    )
 
 
 def test_default_from_leads_csv(tmp_path: Path) -> None:
@@ -69,8 +71,13 @@ def test_history_from_the_stage_log(tmp_path: Path) -> None:
     choices = {"window": "18mo", "order": "strict", "stages[2]": {"within": "60d"}}
     funnel = inferred(tmp_path, [SAMPLE / "stage_history.csv"], choices)
     spec = funnel.spec
-    assert [s.match for s in spec.stages] == [["New"], ["MQL"], ["Trial"], ["Closed Won"],
-                                              ["Renewed"]]
+    assert [s.match for s in spec.stages] == [
+        ["New"],
+        ["MQL"],
+        ["Trial"],
+        ["Closed Won"],
+        ["Renewed"],
+    ]
     assert spec.lost is not None and spec.lost.match == ["Closed Lost"]
     assert numbers(funnel) == numbers(load_funnel(ROOT / "funnels" / "history.yaml"))
 
@@ -150,7 +157,9 @@ def test_cli_writes_and_prints_the_report_command(tmp_path: Path) -> None:
     assert f"funnel report {output}" in result.stdout
     again = runner.invoke(app, ["init", str(SAMPLE / "leads.csv"), "-o", str(output)])
     assert again.exit_code == 2 and "--force" in again.stderr
-    missing = runner.invoke(app, ["init", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "g.yaml")])
+    missing = runner.invoke(
+        app, ["init", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "g.yaml")]
+    )
     assert missing.exit_code == 2 and "no such file" in missing.stderr
 
 
@@ -161,3 +170,52 @@ def test_vocabulary() -> None:
     assert outcome("Closed Won") == "won" and outcome("输单") == "lost" and outcome("Trial") is None
     before = {("a", "b"): 5, ("b", "a"): 1, ("b", "c"): 4, ("a", "c"): 3}
     assert precedence_order(["c", "b", "a"], before) == ["a", "b", "c"]
+
+
+WIDE_EXPORTS = {
+    # HubSpot contacts: stage dates by name, in lifecycle order whatever the column order
+    "hubspot.csv": (
+        "Record ID,Create Date,Became a Customer Date,Became a Marketing Qualified Lead Date,"
+        "Became a Sales Qualified Lead Date,Became an Opportunity Date,Original Source,"
+        "Contact owner\n",
+        ["lead", "qualified", "sql", "opportunity", "paid"],
+    ),
+    # Pipedrive deals: the lost time goes to lost:
+    "pipedrive.csv": (
+        "Deal - ID,Deal - Add time,Deal - Won time,Deal - Lost time,Deal - Value,Deal - Owner\n",
+        ["lead", "paid"],
+    ),
+    # a Chinese wide export
+    "cn.csv": (
+        "客户编号,创建时间,线索时间,商机时间,试用时间,赢单时间,续约时间,渠道\n",
+        ["lead", "lead_2", "opportunity", "trial", "paid", "renewed"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WIDE_EXPORTS))
+def test_wide_export_headers(tmp_path: Path, name: str) -> None:
+    header, stages = WIDE_EXPORTS[name]
+    columns = header.strip().split(",")
+    rows = []
+    for i in range(40):  # every date filled, a day apart in header order; ids unique
+        cells = []
+        for j, column in enumerate(columns):
+            if j == 0:
+                cells.append(f"X{i}")
+            elif "Date" in column or "time" in column or "时间" in column:
+                cells.append(f"2025-01-{1 + (i % 9):02d} 0{j % 10}:00:00")
+            elif "Value" in column:
+                cells.append(str(100 + i))
+            else:
+                cells.append(f"v{i % 3}")
+        rows.append(",".join(cells))
+    export = tmp_path / name
+    export.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    result = init_funnel(InitRequest(exports=(export,), output=tmp_path / "f.yaml"))
+    funnel = load_funnel(tmp_path / "f.yaml")
+    assert list(result.stages) == stages
+    assert funnel.spec.stages[0].at == columns[1]
+    if name == "pipedrive.csv":
+        assert funnel.spec.lost is not None and funnel.spec.lost.at == "Deal - Lost time"
+        assert funnel.spec.stages[1].value == "Deal - Value"

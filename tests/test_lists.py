@@ -130,13 +130,13 @@ def test_stalled_plus_dropped_reconcile_with_the_report(name: str) -> None:
     for k in range(len(stages) - 1):
         request = StalledRequest(stage=stages[k].name, **period)  # type: ignore[arg-type]
         listed = build_stalled(funnel, request)
-        dropped = build_stalled(funnel, StalledRequest(stage=stages[k].name, dropped=True,
-                                                       **period))  # type: ignore[arg-type]
+        dropped = build_stalled(
+            funnel, StalledRequest(stage=stages[k].name, dropped=True, **period)
+        )  # type: ignore[arg-type]
         assert listed.counts.at_stage == stages[k].count
         assert listed.counts.next_stage == stages[k + 1].count
         assert len(listed.ids) + len(dropped.ids) == stages[k + 1].dropped
-        assert (len(listed.ids), len(dropped.ids)) == (listed.counts.stalled,
-                                                       listed.counts.dropped)
+        assert (len(listed.ids), len(dropped.ids)) == (listed.counts.stalled, listed.counts.dropped)
 
 
 # --- trace --------------------------------------------------------------------------------------
@@ -163,7 +163,9 @@ def test_trace_explains_every_id_of_the_fixture_backfill(tmp_path: Path) -> None
     trial = l2.stages[2]
     # trial 2025-01-20 is after qualified 2025-01-03 + 10d = 2025-01-13
     assert (trial.evidence_at, trial.limit, trial.other_stage) == (
-        "2025-01-20", "2025-01-13", "qualified"
+        "2025-01-20",
+        "2025-01-13",
+        "qualified",
     )
     assert [(r.file.endswith("leads.csv"), r.row) for r in l2.evidence] == [(True, 2)]
     l3 = build_trace(funnel, TraceRequest(id="L3"))
@@ -194,7 +196,7 @@ def test_trace_cohort_bounds_and_unknown_ids(tmp_path: Path) -> None:
     funnel = fixture(tmp_path)
     late = build_trace(funnel, TraceRequest(id="L6", until=datetime(2025, 2, 1)))
     assert not late.in_cohort and late.exclusions == ("outside_period",)
-    with pytest.raises(DataError, match="no row of .*leads.csv has the id 'L99'"):
+    with pytest.raises(DataError, match=r"no row of .*leads\.csv has the id 'L99'"):
         build_trace(funnel, TraceRequest(id="L99"))
 
 

@@ -54,11 +54,17 @@ def init(
                 return typer.confirm(question, default=True, err=True)
 
         result = init_funnel(InitRequest(tuple(exports), output, force), confirm)
-        typer.echo(f"Wrote {result.output}: {len(result.stages)} stages "
-                   f"({', '.join(result.stages)}).", err=True)
+        typer.echo(
+            f"Wrote {result.output}: {len(result.stages)} stages ({', '.join(result.stages)}).",
+            err=True,
+        )
         if result.human:
-            typer.echo("Still your choice (see the end of the file): "
-                       + "; ".join(h.split(":")[0] for h in result.human) + ".", err=True)
+            typer.echo(
+                "Still your choice (see the end of the file): "
+                + "; ".join(h.split(":")[0] for h in result.human)
+                + ".",
+                err=True,
+            )
         typer.echo(result.command)
 
     guard(debug, run)

@@ -167,8 +167,9 @@ def drivers(
     by: Annotated[
         list[str] | None,
         typer.Option(
-            "--by", metavar="COLUMN", help="Also compare this attribute (repeatable; the YAML's "
-            "dimensions: always are)."
+            "--by",
+            metavar="COLUMN",
+            help="Also compare this attribute (repeatable; the YAML's dimensions: always are).",
         ),
     ] = None,
     numeric: Annotated[

@@ -52,7 +52,9 @@ def build_drivers(
     folder = options.cache_folder(funnel)
     with open_engine(funnel, options.data_dir, parquet_cache=folder) as engine:
         run = plan_per_id(engine, funnel, request, attributes)
-        numeric = tuple(a for a in attributes if a in request.numeric or _numeric(engine, funnel, a))
+        numeric = tuple(
+            a for a in attributes if a in request.numeric or _numeric(engine, funnel, a)
+        )
         groups: list[GroupCount] = []
         totals = (0, 0)
         as_of = request.as_of

@@ -180,7 +180,6 @@ class PerIdQuery:
         select.set("with_", final.query.args["with_"].copy())
         return select
 
-
     def quantiles(
         self, final: CompiledFunnel, attribute: str, start: int, fractions: Sequence[float]
     ) -> exp.Select:

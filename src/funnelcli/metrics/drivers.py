@@ -77,9 +77,9 @@ def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
     return adjusted
 
 
-def compare(groups: Sequence[GroupCount], total_n: int, total_converted: int, min_n: int) -> tuple[
-    list[Comparison], int
-]:
+def compare(
+    groups: Sequence[GroupCount], total_n: int, total_converted: int, min_n: int
+) -> tuple[list[Comparison], int]:
     """Every group with at least `min_n` keys (and a rest with at least one) against the rest,
     adjusted together and ranked: smallest adjusted p first, then the largest |ln OR|. With
     how many groups were left out for being below `min_n`."""

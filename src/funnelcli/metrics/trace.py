@@ -94,9 +94,7 @@ def verdicts(
     return tuple(out)
 
 
-def _excluded(
-    row: IdRow, rules: StageRules, k: int, times: Sequence[datetime]
-) -> StageVerdict:
+def _excluded(row: IdRow, rules: StageRules, k: int, times: Sequence[datetime]) -> StageVerdict:
     name = rules.names[k - 1]
     earliest = row.stages[k - 1].earliest
     if earliest is not None and earliest not in times:
@@ -105,7 +103,9 @@ def _excluded(
         return StageVerdict(name, False, Rule.no_evidence)
     if rules.order is Order.strict and k > 1 and not row.stages[k - 2].reached:
         stopped = next(j for j in range(1, k) if not row.stages[j - 1].reached)
-        return StageVerdict(name, False, Rule.strict_order, times[0], None, rules.names[stopped - 1])
+        return StageVerdict(
+            name, False, Rule.strict_order, times[0], None, rules.names[stopped - 1]
+        )
     if k == 1:  # stage 1 is reached by any timed evidence: nothing can exclude it
         return StageVerdict(name, False, Rule.unexplained, times[0])
     return _first_broken(row, rules, k, times[0])
@@ -129,6 +129,8 @@ def _first_broken(row: IdRow, rules: StageRules, k: int, x: datetime) -> StageVe
             low = row.stages[j - 1].qualified_at
             if low is not None:
                 if x < low:
-                    return StageVerdict(name, False, Rule.backwards_time, x, low, rules.names[j - 1])
+                    return StageVerdict(
+                        name, False, Rule.backwards_time, x, low, rules.names[j - 1]
+                    )
                 break
     return StageVerdict(name, False, Rule.unexplained, x)

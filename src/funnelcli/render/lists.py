@@ -21,7 +21,7 @@ from funnelcli.render.wording import (
 if TYPE_CHECKING:
     from funnelcli.outputs.drivers import Drivers
     from funnelcli.outputs.stalled import StalledList
-    from funnelcli.outputs.trace import TracedStage, Trace
+    from funnelcli.outputs.trace import Trace, TracedStage
 
 # funnel stalled --------------------------------------------------------------------------------
 

@@ -35,7 +35,9 @@ def infer(engine: Engine, exports: Sequence[ExportProfile], written: Sequence[st
             continue
         if source.shape == "wide":
             found = _wide_stages(engine, export, source, draft, first=export is primary)
-            before.update(p.wide_precedence(engine, export.source, [s.at or "" for _, _, s in found]))
+            before.update(
+                p.wide_precedence(engine, export.source, [s.at or "" for _, _, s in found])
+            )
             stages += found
         else:
             _stage_log(engine, export, source, draft)
@@ -93,9 +95,7 @@ def _source(
     return source
 
 
-def _lookup(
-    export: ExportProfile, path: str, primary: ExportProfile, name: str
-) -> DraftSource:
+def _lookup(export: ExportProfile, path: str, primary: ExportProfile, name: str) -> DraftSource:
     """A file without the id: a lookup joined on a column it shares with the first export
     (unique in the lookup)."""
     shared = {v.key(c.name): c.name for c in primary.columns}
@@ -156,7 +156,9 @@ def _wide_stages(
     times = [c for c in export.columns if c.is_time and c.filled]
     for column in times:
         if v.is_lost_time(column.name):
-            draft.lost = {"at": column.name} if first else {"source": source.name, "at": column.name}
+            draft.lost = (
+                {"at": column.name} if first else {"source": source.name, "at": column.name}
+            )
             draft.lost_why = f"{column.name}: a lost date ({column.filled:,} rows)"
             continue
         if v.not_a_stage(column.name):
@@ -240,8 +242,12 @@ def _stage_log(engine: Engine, export: ExportProfile, source: DraftSource, draft
         before = p.log_precedence(engine, export.source, source.id, source.stage, source.at)
         for w in won:
             for o in open_:
-                before[("\x00won", o[0])] = before.get(("\x00won", o[0]), 0) + before.get((w[0], o[0]), 0)
-                before[(o[0], "\x00won")] = before.get((o[0], "\x00won"), 0) + before.get((o[0], w[0]), 0)
+                before[("\x00won", o[0])] = before.get(("\x00won", o[0]), 0) + before.get(
+                    (w[0], o[0]), 0
+                )
+                before[(o[0], "\x00won")] = before.get((o[0], "\x00won"), 0) + before.get(
+                    (o[0], w[0]), 0
+                )
         by_value = {x[0]: x for x in ordered}
         ordered = [by_value[x] for x in p.precedence_order(list(by_value), before)]
     for value, rows, keys, median in ordered:
@@ -277,6 +283,11 @@ def _snapshot_stages(
 
     stages = []
     used: set[str] = set()
+    created = [t for t in times if v.time_rank(t) == v.CREATED]
+    if created:  # a creation date: every row enters there
+        used.add(created[0])
+        why = f"{created[0]}: every row's creation date (the entry)"
+        stages.append(DraftStage(name="lead", at=created[0], why=why))
     for value, rows, _, _ in sorted(open_, key=lambda x: (dates_filled(x[0]), -x[1])):
         own = next((t for t in times if _same_word(t, value) and t not in used), None)
         if own is not None:
@@ -289,11 +300,18 @@ def _snapshot_stages(
     if won:
         match = [x[0] for x in won]
         rest = [t for t in times if t not in used]
-        close = max(rest, key=lambda t: (v.time_rank(t) or 0, export.column(t).median or datetime.min), default=None)
+        close = max(
+            rest,
+            key=lambda t: (v.time_rank(t) or 0, export.column(t).median or datetime.min),
+            default=None,
+        )
         values = [c.name for c in export.columns if c.is_numeric and v.looks_like_value(c.name)]
-        stage = DraftStage(name=_slug(match[0], "won"), match=match, at=close,
-                           value=values[0] if values else None)
-        stage.why = f"won values ({sum(x[1] for x in won):,} rows)" + (f", dated by {close}" if close else "")
+        stage = DraftStage(
+            name=_slug(match[0], "won"), match=match, at=close, value=values[0] if values else None
+        )
+        stage.why = f"won values ({sum(x[1] for x in won):,} rows)" + (
+            f", dated by {close}" if close else ""
+        )
         stages.append(stage)
     return _unique_names(stages)
 
@@ -329,8 +347,9 @@ def _dimensions(exports: Sequence[ExportProfile], sources: list[DraftSource], dr
     draft.breakdown = [d for d in named if v.is_breakdown(d)][:1]
     draft.dimensions_why = "few distinct values and a name like channel, segment, owner, country"
     if other:
-        draft.notes.append("other columns with few values (add to dimensions: to use them): "
-                           + ", ".join(other))
+        draft.notes.append(
+            "other columns with few values (add to dimensions: to use them): " + ", ".join(other)
+        )
 
 
 def _human_choices(exports: Sequence[ExportProfile], draft: Draft) -> None:
@@ -344,12 +363,19 @@ def _human_choices(exports: Sequence[ExportProfile], draft: Draft) -> None:
     long = any(s.shape == "long" for s in draft.sources)
     draft.human.append(
         "order: backfill (a later stage implies the earlier ones) is the default; "
-        + ("a stage log is often counted with order: strict" if long else "use strict to count a "
-           "stage only after every earlier one, in order")
+        + (
+            "a stage log is often counted with order: strict"
+            if long
+            else "use strict to count a stage only after every earlier one, in order"
+        )
     )
     if any(re.search(r"[\u4e00-\u9fff]", c.name) for e in exports for c in e.columns):
-        draft.human.append("tz: naive times are read as UTC; a Chinese CRM usually writes "
-                           "Asia/Shanghai (set tz: on the source)")
+        draft.human.append(
+            "tz: naive times are read as UTC; a Chinese CRM usually writes "
+            "Asia/Shanghai (set tz: on the source)"
+        )
     if any(c.ambiguous for e in exports for c in e.columns):
-        draft.human.append("day_first: dates like 03/04/2024 are ambiguous; set day_first: "
-                           "true or false on the source")
+        draft.human.append(
+            "day_first: dates like 03/04/2024 are ambiguous; set day_first: "
+            "true or false on the source"
+        )

@@ -63,7 +63,10 @@ def provisional(paths: Sequence[Path], names: Sequence[str]) -> Funnel:
     """A funnel over the exports that names no column: opening it reads each file as a report
     would (the probe) without asking for any column."""
     data = {
-        "sources": {n: {"path": str(p.resolve()), "id": PLACEHOLDER} for n, p in zip(names, paths, strict=True)},
+        "sources": {
+            n: {"path": str(p.resolve()), "id": PLACEHOLDER}
+            for n, p in zip(names, paths, strict=True)
+        },
         "stages": [{"name": "x", "at": PLACEHOLDER}],
     }
     return parse_funnel(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), file="<init>")
@@ -78,11 +81,11 @@ def profile(engine: Engine, source: str, path: Path) -> ExportProfile:
     columns = engine.columns(source)
     stats: list[exp.Expr] = [q.alias(exp.Count(this=exp.Star()), "__rows")]
     for i, (name, sql_type) in enumerate(columns):
-        column = q.col(name)
-        stats.append(q.alias(exp.Count(this=column.copy()), f"f{i}"))
-        stats.append(q.alias(exp.Count(this=exp.Distinct(expressions=[column.copy()])), f"d{i}"))
+        raw = q.col(name)
+        stats.append(q.alias(exp.Count(this=raw.copy()), f"f{i}"))
+        stats.append(q.alias(exp.Count(this=exp.Distinct(expressions=[raw.copy()])), f"d{i}"))
         if sql_type == "DATE" or sql_type.startswith("TIMESTAMP"):
-            stats.append(q.alias(exp.Median(this=q.ts(column.copy())), f"m{i}"))
+            stats.append(q.alias(exp.Median(this=q.ts(raw.copy())), f"m{i}"))
     (row,) = engine.rows(exp.select(*stats, copy=False).from_(view(source)), source=source)
     found = []
     for i, (name, sql_type) in enumerate(columns):
@@ -107,7 +110,9 @@ def profile(engine: Engine, source: str, path: Path) -> ExportProfile:
 def top_values(engine: Engine, source: str, name: str) -> list[tuple[str, int]]:
     column = q.col(name)
     query = (
-        exp.select(q.alias(exp.cast(column, "VARCHAR"), "v"), q.alias(exp.Count(this=exp.Star()), "n"))
+        exp.select(
+            q.alias(exp.cast(column, "VARCHAR"), "v"), q.alias(exp.Count(this=exp.Star()), "n")
+        )
         .from_(view(source))
         .where(q.not_null(column.copy()))
         .group_by(column.copy())
@@ -196,7 +201,10 @@ def filled_by_value(
     )
     found: dict[str, dict[str, int]] = {}
     for r in engine.rows(query, source=source):
-        found[str(r["v"])] = {"__rows": int(r["n"]), **{c: int(r[f"c{i}"]) for i, c in enumerate(columns)}}
+        found[str(r["v"])] = {
+            "__rows": int(r["n"]),
+            **{c: int(r[f"c{i}"]) for i, c in enumerate(columns)},
+        }
     return found
 
 
@@ -208,7 +216,9 @@ def _moment(value: Any) -> datetime | None:
     return None
 
 
-def wide_precedence(engine: Engine, source: str, columns: Sequence[str]) -> dict[tuple[str, str], int]:
+def wide_precedence(
+    engine: Engine, source: str, columns: Sequence[str]
+) -> dict[tuple[str, str], int]:
     """For each ordered pair of time columns (a, b): rows where a is earlier than b."""
     pairs = [(a, b) for a in columns for b in columns if a != b]
     if not pairs:
@@ -240,7 +250,8 @@ def log_precedence(
     earlier = exp.LT(this=q.col("t", "a"), expression=q.col("t", "b"))
     query = (
         exp.select(
-            q.alias(q.col("v", "a"), "a"), q.alias(q.col("v", "b"), "b"),
+            q.alias(q.col("v", "a"), "a"),
+            q.alias(q.col("v", "b"), "b"),
             q.alias(q.count_if(earlier), "n"),
         )
         .from_(firsts.subquery("a"))

@@ -173,7 +173,7 @@ def is_breakdown(name: str) -> bool:
 
 
 def outcome(value: str) -> str | None:
-    """"won" or "lost" for a stage value that says so, else None."""
+    """ "won" or "lost" for a stage value that says so, else None."""
     text = value.strip().lower()
     if text in LOST_VALUES or any(text.endswith(v) for v in ("lost", "输单", "丢单")):
         return "lost"

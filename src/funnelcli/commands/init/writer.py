@@ -22,7 +22,12 @@ def scalar(value: Any) -> str:
     if isinstance(value, int | float):
         return str(value)
     text = str(value)
-    if _PLAIN.match(text) and text.lower() not in _RESERVED and text == text.strip() and ": " not in text:
+    if (
+        _PLAIN.match(text)
+        and text.lower() not in _RESERVED
+        and text == text.strip()
+        and ": " not in text
+    ):
         return text
     return json.dumps(text, ensure_ascii=False)
 
@@ -33,7 +38,9 @@ def flow(items: Mapping[str, Any]) -> str:
         if value is None:
             continue
         if isinstance(value, list):
-            shown = scalar(value[0]) if len(value) == 1 else "[" + ", ".join(map(scalar, value)) + "]"
+            shown = (
+                scalar(value[0]) if len(value) == 1 else "[" + ", ".join(map(scalar, value)) + "]"
+            )
         else:
             shown = scalar(value)
         parts.append(f"{key}: {shown}")
@@ -84,8 +91,10 @@ def render_yaml(draft: Draft, command: str) -> str:
     if draft.lost is not None:
         lines.append(f"lost: {flow(draft.lost)}{_comment(draft.lost_why)}")
     if draft.dimensions:
-        lines.append(f"dimensions: [{', '.join(map(scalar, draft.dimensions))}]"
-                     f"{_comment(draft.dimensions_why)}")
+        lines.append(
+            f"dimensions: [{', '.join(map(scalar, draft.dimensions))}]"
+            f"{_comment(draft.dimensions_why)}"
+        )
     if draft.breakdown:
         lines.append(f"breakdown: [{', '.join(map(scalar, draft.breakdown))}]  # the default --by")
     if draft.human:
