@@ -371,3 +371,30 @@ def test_cli_errors_are_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     result = RUNNER.invoke(app, ["trace", "a.yaml", "b", "c"])
     assert result.exit_code == 2
     assert math.isfinite(1.0)
+
+
+def test_trace_names_a_rejected_row(tmp_path: Path) -> None:
+    funnel = fixture(tmp_path)
+    text = LEADS_CSV.replace("L6,2025-02-20,,,,,ads", "L6,2025-02-20,not a date,,,,ads")
+    (tmp_path / "leads.csv").write_text(text, encoding="utf-8")
+    trace = build_trace(funnel, TraceRequest(id="L6"))
+    # the whole row is set aside (docs/semantics.md, Rejected rows): L6 is in no stage
+    assert trace.exclusions == ("rejected_rows",) and trace.evidence == ()
+    assert [(r.line, r.column, r.value) for r in trace.rejected] == [
+        (7, "qualified_at", "not a date")
+    ]
+    assert rules_of(trace) == ["no_evidence", "rejected_row", "no_evidence", "no_evidence"]
+    jsonschema.validate(json.loads(trace.to_json()), Trace.schema_document())
+    # the other ids are read as before, numbered as in the file (L7: data row 7, line 8)
+    assert rules_of(build_trace(funnel, TraceRequest(id="L1"))) == ["counted"] * 4
+    assert [r.row for r in build_trace(funnel, TraceRequest(id="L7")).evidence] == [7]
+
+
+def test_cache_gives_the_same_lists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    cache = ["--cache", "--cache-dir", str(tmp_path / "cache")]
+    for args in (["stalled", "--stage", "trial", "--as-of", "2025-06-01"], ["trace", "L000652"]):
+        plain = RUNNER.invoke(app, [*args, "--format", "json", "--no-cache"])
+        for _ in range(2):  # building the copies, then reading them
+            cached = RUNNER.invoke(app, [*args, "--format", "json", *cache])
+            assert cached.exit_code == 0 and cached.stdout == plain.stdout

@@ -10,12 +10,20 @@ from funnelcli import __version__
 from funnelcli.commands.options import RunOptions
 from funnelcli.commands.per_id import ListRequest, plan_per_id
 from funnelcli.compile.evidence import ROW, evidence_queries
+from funnelcli.compile.per_id import IdRow, IdStage
 from funnelcli.engine import Engine, open_engine
 from funnelcli.errors import DataError
-from funnelcli.metrics.trace import StageRules, exclusions, verdicts
+from funnelcli.metrics.trace import Exclusion, StageRules, exclusions, verdicts
 from funnelcli.outputs.base import iso
-from funnelcli.outputs.trace import EvidenceRow, EvidenceStage, Trace, TracedStage
-from funnelcli.spec import Funnel
+from funnelcli.outputs.trace import (
+    EvidenceRow,
+    EvidenceStage,
+    RejectedRow,
+    Trace,
+    TracedStage,
+)
+from funnelcli.spec import Funnel, Grain, Shape
+from funnelcli.spec.hints import normalize
 
 
 @dataclass(frozen=True)
@@ -32,10 +40,13 @@ def build_trace(funnel: Funnel, request: TraceRequest, options: RunOptions | Non
     folder = options.cache_folder(funnel)
     with open_engine(funnel, options.data_dir, parquet_cache=folder) as engine:
         found = plan_per_id(engine, funnel, request, spec.dimensions).ids(key=request.id)
-        if not found:
+        evidence = _evidence(engine, funnel, request.id)
+        rejected = _rejected(engine, funnel, request.id)
+        if not found and not rejected:
             files = ", ".join(engine.files[s].label for s in spec.funnel_sources)
             raise DataError(f"no row of {files} has the {_key_name(funnel)} {request.id!r}")
-        evidence = _evidence(engine, funnel, request.id)
+    if not found:  # every row of the key was set aside: it is nowhere in the funnel
+        found = [_absent(funnel, request.id)]
     row = found[0]
     names = tuple(s.name for s in spec.stages)
     times: list[list[datetime]] = [[] for _ in names]
@@ -60,7 +71,11 @@ def build_trace(funnel: Funnel, request: TraceRequest, options: RunOptions | Non
             limit=iso(v.limit),
             other_stage=v.other_stage,
         )
-        for v, s in zip(verdicts(row, rules, times), row.stages, strict=True)
+        for v, s in zip(
+            verdicts(row, rules, times, _rejected_stages(funnel, rejected)),
+            row.stages,
+            strict=True,
+        )
     )
     return Trace(
         funnel=funnel.name,
@@ -74,12 +89,15 @@ def build_trace(funnel: Funnel, request: TraceRequest, options: RunOptions | Non
         as_of=iso(row.as_of),
         entry_at=iso(row.entry_at),
         in_cohort=row.in_cohort,
-        exclusions=tuple(e.value for e in exclusions(row)),
+        exclusions=tuple(
+            e.value for e in (exclusions(row) if evidence else (Exclusion.rejected_rows,))
+        ),
         immature=row.immature,
         lost=row.lost,
         attributes=dict(row.attributes),
         stages=stages,
         evidence=evidence,
+        rejected=rejected,
         version=__version__,
     )
 
@@ -108,3 +126,49 @@ def _evidence(engine: Engine, funnel: Funnel, key: str) -> tuple[EvidenceRow, ..
             lost = bool(found.get("lost")) if query.has_lost else False
             out.append(EvidenceRow(query.source, label, int(found[ROW]), stages, lost))
     return tuple(out)
+
+
+def _rejected(engine: Engine, funnel: Funnel, key: str) -> tuple[RejectedRow, ...]:
+    """The key's rows set aside for an unreadable time, per source with its own key column."""
+    spec = funnel.spec
+    out: list[RejectedRow] = []
+    for name in spec.funnel_sources:
+        source = spec.sources[name]
+        column = source.account if spec.grain is Grain.account else source.id
+        if column is None:  # mapped through the first source: its rows have no account
+            continue
+        for r in engine.rejects_of(name, source.column(column), key):
+            out.append(RejectedRow(name, r.file, r.line, r.column, r.value, r.reason))
+    return tuple(out)
+
+
+def _rejected_stages(funnel: Funnel, rejected: tuple[RejectedRow, ...]) -> frozenset[int]:
+    """The stages (1-based) whose time column is the column of a rejected value."""
+    spec = funnel.spec
+    found = set()
+    for k, stage in enumerate(spec.stages, start=1):
+        name = spec.stage_source(stage)
+        source = spec.sources[name]
+        at = stage.at or (source.at if source.shape is not Shape.wide else None)
+        if at is None:
+            continue
+        raw = normalize(source.column(at))
+        if any(r.source == name and normalize(r.column) == raw for r in rejected):
+            found.add(k)
+    return frozenset(found)
+
+
+def _absent(funnel: Funnel, key: str) -> IdRow:
+    """The per-key row of a key no readable row has: reached nothing."""
+    stage = IdStage(None, False, None, None, False, False, False)
+    return IdRow(
+        key=key,
+        entry_at=None,
+        in_period=False,
+        kept=False,
+        as_of=None,
+        immature=False,
+        lost=False,
+        attributes={},
+        stages=tuple(stage for _ in funnel.spec.stages),
+    )

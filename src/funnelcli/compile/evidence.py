@@ -36,23 +36,15 @@ class EvidenceQuery:
 def evidence_queries(
     funnel: Funnel, schema: Schema, key: str, rows: dict[str, exp.Expr]
 ) -> list[EvidenceQuery]:
-    """Per funnel source, its rows whose key is `key`, numbered over `rows[source]` (the
-    source's rows in file order), with e<k>/t<k>/v<k> per stage it feeds and `lost`."""
+    """Per funnel source, its rows whose key is `key` (`rows[source]`: the source's rows with
+    their number in its files as `__row`), with e<k>/t<k>/v<k> per stage it feeds and `lost`."""
     resolver = Resolver(funnel, schema)
     plans = stage_plans(funnel, resolver)
     lost = lost_condition(funnel, resolver)
     found = []
     for name in funnel.spec.funnel_sources:
         mine = [p for p in plans if p.source == name]
-        numbered = exp.select(
-            exp.Star(), q.alias(exp.Window(this=exp.RowNumber()), ROW), copy=False
-        ).from_(rows[name].copy(), copy=False)
-        body = source_rows(
-            funnel,
-            name,
-            resolver,
-            exp.Subquery(this=numbered, alias=exp.TableAlias(this=exp.to_identifier("n"))),
-        )
+        body = source_rows(funnel, name, resolver, rows[name].copy())
         columns: list[exp.Expr] = [q.alias(q.col(ROW), ROW)]
         for plan in mine:
             columns += _stage(plan)

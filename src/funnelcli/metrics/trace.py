@@ -9,7 +9,7 @@ when the query reached it, and an excluded stage always finds its rule (never `u
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -26,6 +26,7 @@ class Rule(StrEnum):
     counted_untimed = "counted_untimed"  # untimed evidence, accepted without checks
     implied = "implied"  # backfill: a later stage was reached
     no_evidence = "no_evidence"
+    rejected_row = "rejected_row"  # its only evidence was on a row rejected (unreadable time)
     outside_window = "outside_window"  # x > entry + window
     within_not_met = "within_not_met"  # x > t(k-1) + within
     strict_order = "strict_order"  # strict: an earlier stage was not reached
@@ -40,6 +41,7 @@ class Exclusion(StrEnum):
     no_entry_time = "no_entry_time"  # --since/--until and no entry time
     outside_period = "outside_period"  # entry outside [--since, --until)
     filtered_out = "filtered_out"  # filter: not true as of entry
+    rejected_rows = "rejected_rows"  # every row of the key was set aside (unreadable time)
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,13 @@ def exclusions(row: IdRow) -> tuple[Exclusion, ...]:
 
 
 def verdicts(
-    row: IdRow, rules: StageRules, evidence: Sequence[Sequence[datetime]]
+    row: IdRow,
+    rules: StageRules,
+    evidence: Sequence[Sequence[datetime]],
+    rejected: Set[int] = frozenset(),
 ) -> tuple[StageVerdict, ...]:
-    """Each stage's verdict for the key. `evidence[k-1]`: stage k's evidence times (sorted)."""
+    """Each stage's verdict for the key. `evidence[k-1]`: stage k's evidence times (sorted);
+    `rejected`: the stages (1-based) whose time column is unreadable on a row of the key."""
     out: list[StageVerdict] = []
     for k, stage in enumerate(row.stages, start=1):
         name = rules.names[k - 1]
@@ -90,7 +96,10 @@ def verdicts(
         elif stage.reached:
             out.append(StageVerdict(name, True, Rule.implied))
         else:
-            out.append(_excluded(row, rules, k, sorted(evidence[k - 1])))
+            verdict = _excluded(row, rules, k, sorted(evidence[k - 1]))
+            if verdict.rule is Rule.no_evidence and k in rejected:
+                verdict = StageVerdict(verdict.stage, False, Rule.rejected_row)
+            out.append(verdict)
     return tuple(out)
 
 

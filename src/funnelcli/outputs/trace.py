@@ -31,6 +31,19 @@ class EvidenceRow:
 
 
 @dataclass(frozen=True)
+class RejectedRow:
+    """A row of the traced key set aside: a time that cannot be read (it is evidence for
+    nothing and brings no attribute: docs/semantics.md, Rejected rows)."""
+
+    source: str
+    file: str
+    line: int  # the header is line 1
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class TracedStage:
     """One stage: counted or not, and the rule of docs/semantics.md that decided."""
 
@@ -68,6 +81,7 @@ class Trace(Artifact):
     attributes: dict[str, str]
     stages: tuple[TracedStage, ...]
     evidence: tuple[EvidenceRow, ...]
+    rejected: tuple[RejectedRow, ...]
     version: str
 
     def tidy_columns(self) -> tuple[str, ...]:

@@ -85,6 +85,7 @@ EXCLUSION_WORDS = {
     "no_entry_time": "no entry time, so it cannot be placed in --since/--until",
     "outside_period": "its entry is outside [--since, --until) (cohort bounds)",
     "filtered_out": "the filter: is not true on its attributes as of entry",
+    "rejected_rows": "every row of it was rejected (a time that cannot be read)",
 }
 
 
@@ -97,6 +98,8 @@ def rule_text(stage: TracedStage, window: str | None) -> str:
         "implied": "reached by implication: a later stage was reached (order: backfill); "
         "no time, no value",
         "no_evidence": "not counted: no row is evidence for this stage",
+        "rejected_row": "not counted, rejected row: its time on this key's row cannot be read "
+        "(the row is set aside; see Rejected rows)",
         "outside_window": f"not counted, outside window: evidence at {at} is after entry + "
         f"window {window} ({limit})",
         "within_not_met": f"not counted, within not met: evidence at {at} is after {other} + "
@@ -144,7 +147,21 @@ def trace_views(trace: Trace) -> list[TableView]:
         tuple(None for _ in rows),
         "Rows are data rows of the source's files, 1-based, header not counted.",
     )
-    return [path, evidence]
+    views = [path, evidence]
+    if trace.rejected:
+        rejected = tuple(
+            (f"{r.file}:{r.line}", r.column, r.value, r.reason) for r in trace.rejected
+        )
+        views.append(
+            TableView(
+                f"Rejected rows ({len(rejected)})",
+                ("File:line", "Column", "Value", "Reason"),
+                rejected,
+                tuple(None for _ in rejected),
+                "Set aside before counting: evidence for no stage (docs/semantics.md).",
+            )
+        )
+    return views
 
 
 def trace_note(trace: Trace) -> str:

@@ -34,8 +34,7 @@ def draw_stalled(result: StalledList) -> list[RenderableType]:
 
 
 def draw_trace(trace: Trace) -> list[RenderableType]:
-    path, evidence = trace_views(trace)
-    return spaced([_table(path, wrap_last=True), _table(evidence, wrap_last=True)])
+    return spaced([_table(view, wrap_last=True) for view in trace_views(trace)])
 
 
 def draw_drivers(result: Drivers) -> list[RenderableType]:
