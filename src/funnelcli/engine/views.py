@@ -89,7 +89,6 @@ class CsvSource:
         )
         return SourceView(readers.view_select(reader, projection, checks), tuple(checks))
 
-
     def numbered(self, mode: ReadMode) -> exp.Select:
         """The view with `__row`: each row's 1-based number among its files' data rows,
         counted before rejected rows are set aside (`funnel trace`)."""
