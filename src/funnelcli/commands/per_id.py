@@ -45,9 +45,11 @@ class PerIdRun:
         query = statement(self.final)
         return located(self.engine, self.final, partial(self.engine.rows, query, exact=False))
 
-    def ids(self, *, key: str | None = None) -> list[IdRow]:
-        """The cohort's keys (or the one `key`, whatever its cohort)."""
-        return self.per_id.parse(self.rows(partial(self.per_id.statement, key=key)))
+    def ids(self, *, key: str | None = None, waiting_at: int | None = None) -> list[IdRow]:
+        """The cohort's keys (those waiting at a stage; or the one `key`, whatever its
+        cohort)."""
+        statement = partial(self.per_id.statement, key=key, waiting_at=waiting_at)
+        return self.per_id.parse(self.rows(statement))
 
 
 def plan_per_id(

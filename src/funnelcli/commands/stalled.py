@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from funnelcli import __version__
 from funnelcli.commands.options import RunOptions
@@ -48,8 +49,9 @@ def build_stalled(
     dimensions = tuple(dict.fromkeys((*request.by, *spec.dimensions)))
     folder = options.cache_folder(funnel)
     with open_engine(funnel, options.data_dir, parquet_cache=folder) as engine:
-        ids = plan_per_id(engine, funnel, request, dimensions).ids()
-    waiting = [i for i in ids if i.stages[k - 1].reached and not i.stages[k].reached]
+        run = plan_per_id(engine, funnel, request, dimensions)
+        waiting = run.ids(waiting_at=k)
+        (counts,) = run.rows(partial(run.per_id.stage_counts, k=k))
     # immature: entered less than a window before as_of (the report's own column)
     expired = [i for i in waiting if spec.window is not None and not i.immature]
     open_ = [i for i in waiting if not (spec.window is not None and not i.immature)]
@@ -58,7 +60,7 @@ def build_stalled(
         listed = [i for i in listed if _waited(i, k, request.older_than)]
     entries = [_entry(i, k) for i in listed]
     entries.sort(key=lambda e: (*(e.attributes[b] for b in request.by), -(e.days_waiting or 0)))
-    as_of = ids[0].as_of if ids else request.as_of
+    as_of = counts["as_of"]
     return StalledList(
         funnel=funnel.name,
         file=funnel.file,
@@ -74,8 +76,8 @@ def build_stalled(
         dimensions=dimensions,
         has_value=spec.stages[k - 1].value is not None,
         counts=StalledCounts(
-            at_stage=sum(i.stages[k - 1].reached for i in ids),
-            next_stage=sum(i.stages[k].reached for i in ids),
+            at_stage=int(counts["at_stage"]),
+            next_stage=int(counts["next_stage"]),
             stalled=len(open_),
             dropped=len(expired),
         ),

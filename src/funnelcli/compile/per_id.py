@@ -70,10 +70,16 @@ class PerIdQuery:
     has_lost: bool
 
     def statement(
-        self, final: CompiledFunnel, *, key: str | None = None, in_cohort: bool = True
+        self,
+        final: CompiledFunnel,
+        *,
+        key: str | None = None,
+        in_cohort: bool = True,
+        waiting_at: int | None = None,
     ) -> exp.Select:
         """The per-key rows of `final` (this query after the plan's rewrites): the cohort's
-        keys, or with `key` that one key whatever its cohort."""
+        keys (with `waiting_at` k: those that reached stage k and not k+1), or with `key` that
+        one key whatever its cohort."""
         columns: list[exp.Expr] = [
             q.alias(q.col(Layer.KEY), "key"),
             q.alias(q.col(Layer.ENTRY), "entry_at"),
@@ -109,6 +115,11 @@ class PerIdQuery:
             )
         elif in_cohort:
             select = select.where(cohort(), copy=False)
+            if waiting_at is not None:
+                stopped = exp.not_(q.col(Layer.reached(waiting_at + 1)))
+                select = select.where(
+                    exp.and_(q.col(Layer.reached(waiting_at)), stopped, copy=False), copy=False
+                )
         select.set("with_", final.query.args["with_"].copy())
         return select.order_by(q.col(Layer.KEY), copy=False)
 
@@ -140,6 +151,19 @@ class PerIdQuery:
             attributes={name: str(row[f"attr_{name}"]) for name in self.attributes},
             stages=stages,
         )
+
+    def stage_counts(self, final: CompiledFunnel, k: int) -> exp.Select:
+        """The cohort's keys at stage k (`at_stage`) and k+1 (`next_stage`), and the maturity
+        anchor (`as_of`)."""
+        select = exp.select(
+            q.alias(q.count_if(q.col(Layer.reached(k))), "at_stage"),
+            q.alias(q.count_if(q.col(Layer.reached(k + 1))), "next_stage"),
+            q.alias(exp.Max(this=q.col(Layer.AS_OF)), "as_of"),
+            copy=False,
+        ).from_(q.table(Layer.SCORED), copy=False)
+        select = select.where(cohort(), copy=False)
+        select.set("with_", final.query.args["with_"].copy())
+        return select
 
     def conversion_by(
         self,
