@@ -219,3 +219,29 @@ def test_wide_export_headers(tmp_path: Path, name: str) -> None:
     if name == "pipedrive.csv":
         assert funnel.spec.lost is not None and funnel.spec.lost.at == "Deal - Lost time"
         assert funnel.spec.stages[1].value == "Deal - Value"
+
+
+def test_salesforce_opportunities_snapshot(tmp_path: Path) -> None:
+    header = "Opportunity ID,Account Name,Created Date,Close Date,Stage,Amount,Opportunity Owner\n"
+    values = ["Negotiation", "Closed Won", "Prospecting", "Closed Lost", "Qualification"]
+    rows = []
+    for i in range(60):
+        stage = values[i % 5]
+        close = f"2025-03-{1 + i % 28:02d}" if stage.startswith("Closed") else ""
+        rows.append(
+            f"006{i:05d},Acme {i % 7},2025-01-{1 + i % 28:02d},{close},{stage},{1000 + i},o{i % 3}"
+        )
+    export = tmp_path / "opportunities.csv"
+    export.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    init_funnel(InitRequest(exports=(export,), output=tmp_path / "f.yaml"))
+    spec = load_funnel(tmp_path / "f.yaml").spec
+    # the creation date is the entry; open values in their usual order; won last, dated
+    assert [(s.at, s.match) for s in spec.stages] == [
+        ("Created Date", None),
+        (None, ["Prospecting"]),
+        (None, ["Qualification"]),
+        (None, ["Negotiation"]),
+        ("Close Date", ["Closed Won"]),
+    ]
+    assert spec.stages[-1].value == "Amount" and spec.lost.match == ["Closed Lost"]
+    assert spec.sources["opportunities"].account == "Account Name"

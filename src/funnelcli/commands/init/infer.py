@@ -288,7 +288,9 @@ def _snapshot_stages(
         used.add(created[0])
         why = f"{created[0]}: every row's creation date (the entry)"
         stages.append(DraftStage(name="lead", at=created[0], why=why))
-    for value, rows, _, _ in sorted(open_, key=lambda x: (dates_filled(x[0]), -x[1])):
+    for value, rows, _, _ in sorted(
+        open_, key=lambda x: (dates_filled(x[0]), v.step_rank(x[0]), -x[1])
+    ):
         own = next((t for t in times if _same_word(t, value) and t not in used), None)
         if own is not None:
             used.add(own)

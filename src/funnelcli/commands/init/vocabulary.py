@@ -94,6 +94,13 @@ DIMENSION_WORDS = (
 )  # fmt: skip
 BREAKDOWN_WORDS = ("channel", "source", "origin", "渠道", "来源")
 
+# Open pipeline stage values in their usual order (Salesforce, HubSpot deals, Pipedrive, 中文).
+SALES_STEPS = (
+    "new", "lead", "线索", "prospect", "contact", "qualif", "mql", "sql", "discover", "needs",
+    "engag", "商机", "demo", "trial", "试用", "proposal", "quote", "报价", "negotiat", "谈判",
+    "contract", "commit",
+)  # fmt: skip
+
 WON_VALUES = ("closed won", "won", "win", "customer", "paid", "赢单", "成交", "签约")
 LOST_VALUES = ("closed lost", "lost", "lose", "disqualified", "输单", "丢单", "流失")
 
@@ -180,3 +187,9 @@ def outcome(value: str) -> str | None:
     if text in WON_VALUES or text.endswith(" won"):
         return "won"
     return None
+
+
+def step_rank(value: str) -> int:
+    """The usual position of an open stage value (len(SALES_STEPS) when unknown)."""
+    text = value.strip().lower()
+    return next((i for i, word in enumerate(SALES_STEPS) if word in text), len(SALES_STEPS))
