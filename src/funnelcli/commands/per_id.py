@@ -43,7 +43,7 @@ class PerIdRun:
     def rows(self, statement: Callable[[CompiledFunnel], exp.Expr]) -> list[dict[str, Any]]:
         """Run a statement over the planned query; an unreadable value is located."""
         query = statement(self.final)
-        return located(self.engine, self.final, partial(self.engine.rows, query, exact=False))
+        return located(self.engine, self.final, partial(self.engine.rows, query))
 
     def ids(self, *, key: str | None = None, waiting_at: int | None = None) -> list[IdRow]:
         """The cohort's keys (those waiting at a stage; or the one `key`, whatever its

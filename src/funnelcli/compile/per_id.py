@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlglot import exp
 
@@ -25,9 +25,8 @@ from funnelcli.sql import ast as q
 REST = "__rest"  # drivers: the value column of conversion_by()
 
 
-@dataclass(frozen=True)
-class IdStage:
-    """One key at one stage, as the report query sees it."""
+class IdStage(NamedTuple):
+    """One key at one stage, as the report query sees it (a tuple: lists hold millions)."""
 
     earliest: datetime | None  # the earliest evidence time, before any rule (m_k)
     untimed: bool  # has evidence without a time (u_k)
@@ -38,7 +37,7 @@ class IdStage:
     backwards: bool  # earliest time before an earlier stage's
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IdRow:
     """One key of the per-key layer."""
 
@@ -125,32 +124,40 @@ class PerIdQuery:
 
     def parse(self, rows: Sequence[Mapping[str, Any]]) -> list[IdRow]:
         """The engine's rows as IdRows."""
-        return [self._row(row) for row in rows]
-
-    def _row(self, row: Mapping[str, Any]) -> IdRow:
-        stages = tuple(
-            IdStage(
-                earliest=row[f"m{k}"],
-                untimed=bool(row[f"u{k}"]),
-                qualified_at=row[f"t{k}"],
-                value=None if row[f"v{k}"] is None else float(row[f"v{k}"]),
-                explicit=bool(row[f"e{k}"]),
-                reached=bool(row[f"r{k}"]),
-                backwards=bool(row[f"b{k}"]),
+        keys = [
+            tuple(f"{c}{k}" for c in "mutverb") for k in range(1, len(self.minima) + 1)
+        ]  # each stage's column names, spelled once (a list can be millions of keys)
+        attributes = [(name, f"attr_{name}") for name in self.attributes]
+        found = []
+        for row in rows:
+            stages = []
+            for m, u, t, v, e, r, b in keys:
+                value = row[v]
+                stages.append(
+                    IdStage(
+                        row[m],
+                        bool(row[u]),
+                        row[t],
+                        None if value is None else float(value),
+                        bool(row[e]),
+                        bool(row[r]),
+                        bool(row[b]),
+                    )
+                )
+            found.append(
+                IdRow(
+                    key=str(row["key"]),
+                    entry_at=row["entry_at"],
+                    in_period=bool(row["in_period"]),
+                    kept=bool(row["kept"]),
+                    as_of=row["as_of"],
+                    immature=bool(row["immature"]),
+                    lost=bool(row["lost"]),
+                    attributes={name: str(row[column]) for name, column in attributes},
+                    stages=tuple(stages),
+                )
             )
-            for k in range(1, len(self.minima) + 1)
-        )
-        return IdRow(
-            key=str(row["key"]),
-            entry_at=row["entry_at"],
-            in_period=bool(row["in_period"]),
-            kept=bool(row["kept"]),
-            as_of=row["as_of"],
-            immature=bool(row["immature"]),
-            lost=bool(row["lost"]),
-            attributes={name: str(row[f"attr_{name}"]) for name in self.attributes},
-            stages=stages,
-        )
+        return found
 
     def stage_counts(self, final: CompiledFunnel, k: int) -> exp.Select:
         """The cohort's keys at stage k (`at_stage`) and k+1 (`next_stage`), and the maturity
