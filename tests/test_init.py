@@ -17,7 +17,7 @@ from funnelcli.commands.init import InitRequest, init_funnel
 from funnelcli.commands.init.profile import precedence_order
 from funnelcli.commands.init.vocabulary import outcome, time_rank
 from funnelcli.commands.report import build_report
-from funnelcli.errors import UsageError
+from funnelcli.errors import DataError, UsageError
 from funnelcli.spec import load_funnel, parse_funnel
 from realdata import require
 
@@ -245,3 +245,13 @@ def test_salesforce_opportunities_snapshot(tmp_path: Path) -> None:
     ]
     assert spec.stages[-1].value == "Amount" and spec.lost.match == ["Closed Lost"]
     assert spec.sources["opportunities"].account == "Account Name"
+
+
+def test_ambiguous_dates_are_written_and_left_to_the_user(tmp_path: Path) -> None:
+    export = tmp_path / "leads.csv"
+    rows = [f"L{i},0{1 + i % 9}/0{1 + i % 7}/2024,0{1 + i % 9}/1{i % 3}/2024" for i in range(30)]
+    export.write_text("lead_id,created_date,won_date\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    output = tmp_path / "f.yaml"
+    with pytest.raises(DataError, match="does not validate yet"):
+        init_funnel(InitRequest(exports=(export,), output=output))
+    assert "day_first:" in output.read_text(encoding="utf-8")

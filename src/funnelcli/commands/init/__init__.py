@@ -12,8 +12,12 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from funnelcli.commands.init.draft import Draft
+
+if TYPE_CHECKING:
+    from funnelcli.engine import Engine
 
 # Interactive confirmation: asked a question about one choice, answers keep (True) or drop.
 Confirm = Callable[[str], bool]
@@ -41,14 +45,14 @@ class InitResult:
 
 def init_funnel(request: InitRequest, confirm: Confirm | None = None) -> InitResult:
     """Infer, (confirm,) validate and write the funnel for `request.exports`."""
-    from funnelcli.commands.init.infer import infer
-    from funnelcli.commands.init.profile import profile, provisional
+    from funnelcli.commands.init.profile import provisional
     from funnelcli.commands.init.writer import render_yaml
     from funnelcli.commands.validate import validate_funnel
     from funnelcli.engine import open_engine
     from funnelcli.engine.store import write_atomic
-    from funnelcli.errors import UsageError
+    from funnelcli.errors import DataError, FunnelError, UsageError
     from funnelcli.spec import parse_funnel
+    from funnelcli.sql.dates import AMBIGUOUS
 
     output = request.output
     if output.exists() and not request.force:
@@ -61,15 +65,34 @@ def init_funnel(request: InitRequest, confirm: Confirm | None = None) -> InitRes
     names = _names(request.exports)
     folder = output.resolve().parent
     written = [_relative(e, folder) for e in request.exports]
-    with open_engine(provisional(request.exports, names)) as engine:
-        profiles = [profile(engine, n, e) for n, e in zip(names, request.exports, strict=True)]
-        draft = infer(engine, profiles, written)
+    with open_engine(provisional(request.exports, names)) as engine:  # the sniffer's types
+        times = {n: [c for c, t in engine.columns(n) if _is_time(t)] for n in names}
+    # read again with the dates as stage times: parsed as a report parses them
+    with open_engine(provisional(request.exports, names, times)) as engine:
+        _, reasons = engine.reject_counts()
+        ambiguous = AMBIGUOUS in reasons
+        if not ambiguous:
+            draft = _draft(engine, names, request.exports, written)
+    if ambiguous:  # profiled one way round; the YAML leaves day_first: to the user
+        with open_engine(provisional(request.exports, names, times, day_first=True)) as engine:
+            draft = _draft(engine, names, request.exports, written)
+        draft.human.append(
+            "day_first: some dates read either way (03/04/2024); set day_first: true or "
+            "false on the source"
+        )
     if confirm is not None:
         _confirm(draft, confirm)
     command = f"funnel report {_shell(output)}"
     text = render_yaml(draft, command)
     funnel = parse_funnel(text, file=str(output), base_dir=folder)
-    validate_funnel(funnel)
+    try:
+        validate_funnel(funnel)
+    except FunnelError as error:  # e.g. 03/04/2024 dates: day_first: is the user's to set
+        write_atomic(output, text)
+        raise DataError(
+            f"wrote {output}, but it does not validate yet ({error}); the comments at its end "
+            "say what is left to you"
+        ) from None
     write_atomic(output, text)
     return InitResult(
         output=output,
@@ -78,6 +101,18 @@ def init_funnel(request: InitRequest, confirm: Confirm | None = None) -> InitRes
         human=tuple(draft.human),
         command=command,
     )
+
+
+def _draft(engine: Engine, names: list[str], exports: Sequence[Path], written: list[str]) -> Draft:
+    from funnelcli.commands.init.infer import infer
+    from funnelcli.commands.init.profile import profile
+
+    profiles = [profile(engine, n, e) for n, e in zip(names, exports, strict=True)]
+    return infer(engine, profiles, written)
+
+
+def _is_time(sql_type: str) -> bool:
+    return sql_type == "DATE" or sql_type.startswith("TIMESTAMP")
 
 
 def _names(exports: Sequence[Path]) -> list[str]:

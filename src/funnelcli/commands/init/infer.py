@@ -378,6 +378,6 @@ def _human_choices(exports: Sequence[ExportProfile], draft: Draft) -> None:
         )
     if any(c.ambiguous for e in exports for c in e.columns):
         draft.human.append(
-            "day_first: dates like 03/04/2024 are ambiguous; set day_first: "
-            "true or false on the source"
+            "day_first: text dates like 03/04/2024 read either way; set day_first: true or "
+            "false on the source (and list the column as a stage to use it)"
         )

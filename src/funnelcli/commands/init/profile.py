@@ -4,7 +4,7 @@ readers), then profiled with a few queries: columns, types, counts, distinct val
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -59,15 +59,28 @@ class ExportProfile:
         return next(c for c in self.columns if c.name == name)
 
 
-def provisional(paths: Sequence[Path], names: Sequence[str]) -> Funnel:
-    """A funnel over the exports that names no column: opening it reads each file as a report
-    would (the probe) without asking for any column."""
+def provisional(
+    paths: Sequence[Path],
+    names: Sequence[str],
+    times: Mapping[str, Sequence[str]] | None = None,
+    day_first: bool | None = None,
+) -> Funnel:
+    """A funnel over the exports: opening it reads each file as a report would (the probe).
+    Without `times` it names no column (DuckDB's sniffer types them); with `times` (source →
+    date columns) each is a stage time, read and parsed as a report reads stage times (formats
+    detected, unreadable or ambiguous values set aside; `day_first` reads 03/04/2024 one way,
+    only to profile: the YAML written leaves it to the user)."""
+    stages = [
+        {"name": f"t{i}_{j}", "source": source, "at": column}
+        for i, (source, columns) in enumerate((times or {}).items())
+        for j, column in enumerate(columns)
+    ]
     data = {
         "sources": {
-            n: {"path": str(p.resolve()), "id": PLACEHOLDER}
+            n: {"path": str(p.resolve()), "id": PLACEHOLDER, "day_first": day_first}
             for n, p in zip(names, paths, strict=True)
         },
-        "stages": [{"name": "x", "at": PLACEHOLDER}],
+        "stages": stages or [{"name": "x", "at": PLACEHOLDER}],
     }
     return parse_funnel(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), file="<init>")
 
