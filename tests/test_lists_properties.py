@@ -6,6 +6,7 @@ is the report's drop-off, and trace's rules explain every stage the SQL does not
 from __future__ import annotations
 
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import pytest
