@@ -35,9 +35,8 @@ def check(case: Case) -> None:
         with open_engine(funnel) as engine:
             run = plan_per_id(engine, funnel, request)
             cohort = run.ids()
-            everyone = run.per_id.parse(
-                run.rows(lambda f: run.per_id.statement(f, in_cohort=False))
-            )
+            every_key = partial(run.per_id.statement, in_cohort=False)
+            everyone = run.per_id.parse(run.rows(every_key))
     spec = funnel.spec
     stages = report.overall.stages
     window = spec.window is not None
