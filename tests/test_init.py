@@ -106,7 +106,12 @@ def test_olist_from_two_files(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_maven_snapshot(tmp_path: Path) -> None:
     folder = require("maven_crm_pipeline")
-    funnel = inferred(tmp_path, [folder / "sales_pipeline.csv"], {})
+    exports = [folder / "sales_pipeline.csv", folder / "sales_teams.csv", folder / "products.csv"]
+    funnel = inferred(tmp_path, exports, {})
+    teams, products = funnel.spec.sources["teams"], funnel.spec.sources["products"]
+    assert (teams.shape, teams.key, teams.join) == ("lookup", "sales_agent", "sales_agent")
+    assert (products.shape, products.key, products.join) == ("lookup", "product", "product")
+    assert {"sales_agent", "product", "manager", "regional_office"} <= set(funnel.spec.dimensions)
     stages = funnel.spec.stages
     assert [(s.match, s.at) for s in stages] == [
         (["Prospecting"], None),

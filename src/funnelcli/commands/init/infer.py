@@ -334,7 +334,7 @@ def _slug(value: str, fallback: str) -> str:
 
 
 def _dimensions(exports: Sequence[ExportProfile], sources: list[DraftSource], draft: Draft) -> None:
-    taken = {x for s in sources for x in (s.id, s.account, s.stage, s.at, s.key, s.join) if x}
+    taken = {x for s in sources for x in (s.id, s.account, s.stage, s.at) if x}  # joins stay
     taken |= {s.at for s in draft.stages if s.at} | {s.value for s in draft.stages if s.value}
     named: list[str] = []
     other: list[str] = []
