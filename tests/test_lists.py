@@ -398,3 +398,20 @@ def test_cache_gives_the_same_lists(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         for _ in range(2):  # building the copies, then reading them
             cached = RUNNER.invoke(app, [*args, "--format", "json", *cache])
             assert cached.exit_code == 0 and cached.stdout == plain.stdout
+
+
+def test_library_api_gives_the_cli_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    import funnelcli as f
+
+    monkeypatch.chdir(ROOT)
+    cases = [
+        (f.stalled("funnels/default.yaml", stage="paid", older_than="4w"),
+         ["stalled", "--stage", "paid", "--older-than", "4w"]),
+        (f.trace("funnels/default.yaml", "L000652"), ["trace", "L000652"]),
+        (f.drivers("funnels/default.yaml", stage="paid", from_stage="trial"),
+         ["drivers", "--stage", "paid", "--from", "trial"]),
+    ]  # fmt: skip
+    for artifact, args in cases:
+        cli = RUNNER.invoke(app, [*args, "--format", "json"])
+        assert json.loads(cli.stdout) == artifact.to_dict()
+        assert artifact.to_polars().columns == list(artifact.tidy_columns())
