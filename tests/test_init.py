@@ -4,6 +4,7 @@ within, order, tz: the comments say so) are set as those funnels set them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -260,3 +261,17 @@ def test_ambiguous_dates_are_written_and_left_to_the_user(tmp_path: Path) -> Non
     with pytest.raises(DataError, match="does not validate yet"):
         init_funnel(InitRequest(exports=(export,), output=output))
     assert "day_first:" in output.read_text(encoding="utf-8")
+
+
+def test_interactive_id_choice(tmp_path: Path) -> None:
+    def confirm(question: str) -> bool:
+        return not question.startswith("id column")
+
+    def choose(question: str, names: Sequence[str]) -> str:
+        assert "account_id" in names
+        return "account_id"
+
+    output = tmp_path / "funnel.yaml"
+    init_funnel(InitRequest(exports=(SAMPLE / "leads.csv",), output=output), confirm, choose)
+    source = load_funnel(output).spec.sources["leads"]
+    assert source.id == "account_id" and source.account != "account_id"

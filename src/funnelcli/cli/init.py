@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -53,7 +54,15 @@ def init(
             def confirm(question: str) -> bool:
                 return typer.confirm(question, default=True, err=True)
 
-        result = init_funnel(InitRequest(tuple(exports), output, force), confirm)
+            def choose(question: str, names: Sequence[str]) -> str:
+                import click
+
+                answer: str = typer.prompt(question, type=click.Choice(list(names)), err=True)
+                return answer
+
+        result = init_funnel(
+            InitRequest(tuple(exports), output, force), confirm, choose if interactive else None
+        )
         typer.echo(
             f"Wrote {result.output}: {len(result.stages)} stages ({', '.join(result.stages)}).",
             err=True,

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 # Interactive confirmation: asked a question about one choice, answers keep (True) or drop.
 Confirm = Callable[[str], bool]
+# Interactive choice: asked for one of the names offered, answers one of them.
+Choose = Callable[[str, Sequence[str]], str]
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,11 @@ class InitResult:
     command: str  # the report command to run next
 
 
-def init_funnel(request: InitRequest, confirm: Confirm | None = None) -> InitResult:
-    """Infer, (confirm,) validate and write the funnel for `request.exports`."""
+def init_funnel(
+    request: InitRequest, confirm: Confirm | None = None, choose: Choose | None = None
+) -> InitResult:
+    """Infer, (confirm: each choice kept or dropped; choose: another id column), validate and
+    write the funnel for `request.exports`."""
     from funnelcli.commands.init.profile import provisional
     from funnelcli.commands.init.writer import render_yaml
     from funnelcli.commands.validate import validate_funnel
@@ -72,10 +77,10 @@ def init_funnel(request: InitRequest, confirm: Confirm | None = None) -> InitRes
         _, reasons = engine.reject_counts()
         ambiguous = AMBIGUOUS in reasons
         if not ambiguous:
-            draft = _draft(engine, names, request.exports, written)
+            draft = _draft(engine, names, request.exports, written, confirm, choose)
     if ambiguous:  # profiled one way round; the YAML leaves day_first: to the user
         with open_engine(provisional(request.exports, names, times, day_first=True)) as engine:
-            draft = _draft(engine, names, request.exports, written)
+            draft = _draft(engine, names, request.exports, written, confirm, choose)
         draft.human.append(
             "day_first: some dates read either way (03/04/2024); set day_first: true or "
             "false on the source"
@@ -103,12 +108,24 @@ def init_funnel(request: InitRequest, confirm: Confirm | None = None) -> InitRes
     )
 
 
-def _draft(engine: Engine, names: list[str], exports: Sequence[Path], written: list[str]) -> Draft:
+def _draft(
+    engine: Engine,
+    names: list[str],
+    exports: Sequence[Path],
+    written: list[str],
+    confirm: Confirm | None,
+    choose: Choose | None,
+) -> Draft:
     from funnelcli.commands.init.infer import infer
     from funnelcli.commands.init.profile import profile
 
     profiles = [profile(engine, n, e) for n, e in zip(names, exports, strict=True)]
-    return infer(engine, profiles, written)
+    draft = infer(engine, profiles, written)
+    first = draft.sources[0]
+    if confirm is not None and choose is not None and not confirm(f"id column {first.id}?"):
+        columns = [c.name for c in profiles[0].columns]
+        draft = infer(engine, profiles, written, choose("id column", columns))
+    return draft
 
 
 def _is_time(sql_type: str) -> bool:

@@ -18,14 +18,20 @@ from funnelcli.errors import DataError
 MIN_JACCARD = 0.5  # a value column belongs to the stage whose filled rows it matches this well
 
 
-def infer(engine: Engine, exports: Sequence[ExportProfile], written: Sequence[str]) -> Draft:
-    """The draft funnel for these exports (the first one defines the ids)."""
+def infer(
+    engine: Engine,
+    exports: Sequence[ExportProfile],
+    written: Sequence[str],
+    id_name: str | None = None,
+) -> Draft:
+    """The draft funnel for these exports (the first one defines the ids; `id_name`: its id
+    column when the user chose it)."""
     primary = exports[0]
     sources: list[DraftSource] = []
     stages: list[tuple[int | None, datetime | None, DraftStage]] = []
     before: dict[tuple[str, str], int] = {}  # (a, b): rows with date a earlier than date b
     draft = Draft(sources=sources, stages=[])
-    id_column = _id_column(primary)
+    id_column = _id_column(primary) if id_name is None else primary.column(id_name)
     for export, path in zip(exports, written, strict=True):
         source = _source(export, path, primary, id_column)
         while source.name in {s.name for s in sources}:
