@@ -1,55 +1,83 @@
-"""`evidence: once` (docs/semantics.md, Evidence): a row fills at most one stage.
+"""One key's evidence rows, source by source, as `funnel trace` shows them: each row's number in
+the source's files and, per stage, whether the row is evidence and its time and value.
 
-Stages that read the same source and time column can share a row's evidence. Under `once`
-each such stage keeps its every piece of evidence as a sorted list of items {t, s[, v]} — the
-time, the row's stage value (its label: rows of one key with the same time and stage value
-are one piece of evidence) and the value — and takes the earliest qualifying item that no
-earlier stage of its group took (layers.qualify). Under `shared` nothing changes.
+Built from the same stage plans (conditions, time and value expressions) and the same key
+expression as the report query's layer 1 (sources.py), so a row is evidence here exactly when
+the report's aggregate reads it as evidence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass
 
 from sqlglot import exp
 
-from funnelcli.compile.resolve import Resolver, StagePlan
-from funnelcli.spec import Evidence, Funnel, Shape
+from funnelcli.compile.funnel import Schema
+from funnelcli.compile.resolve import Resolver, StagePlan, lost_condition, stage_plans
+from funnelcli.compile.sources import row_key, source_rows
+from funnelcli.spec import Funnel
 from funnelcli.sql import ast as q
 
+ROW = "__row"  # the row's 1-based number in the source's files (header not counted)
 
-def once(funnel: Funnel, plans: Sequence[StagePlan], resolver: Resolver) -> list[StagePlan]:
-    """The plans with the stages that may share evidence listed with their items."""
-    spec = funnel.spec
-    if spec.evidence is Evidence.shared:
-        return list(plans)
-    groups: dict[tuple[str, str | None], int] = {}
-    for plan in plans:
-        if plan.time is not None:
-            groups[(plan.source, plan.time_column)] = (
-                groups.get((plan.source, plan.time_column), 0) + 1
-            )
+
+@dataclass(frozen=True)
+class EvidenceQuery:
+    """The query of one source's rows for one key, and which stages it can be evidence for."""
+
+    source: str
+    query: exp.Select
+    stages: tuple[int, ...]  # 1-based stage indexes read from this source
+    timed: tuple[bool, ...]  # per entry of `stages`: whether its evidence has a time
+    valued: tuple[bool, ...]  # per entry of `stages`: whether it declares a value
+    has_lost: bool
+
+
+def evidence_queries(
+    funnel: Funnel, schema: Schema, key: str, rows: dict[str, exp.Expr]
+) -> list[EvidenceQuery]:
+    """Per funnel source, its rows whose key is `key` (`rows[source]`: the source's rows with
+    their number in its files as `__row`), with e<k>/t<k>/v<k> per stage it feeds and `lost`."""
+    resolver = Resolver(funnel, schema)
+    plans = stage_plans(funnel, resolver)
+    lost = lost_condition(funnel, resolver)
     found = []
-    for plan in plans:
-        if plan.time is None or groups[(plan.source, plan.time_column)] < 2:
-            found.append(plan)
-            continue
-        source = spec.sources[plan.source]
-        label: exp.Expr = exp.Literal.string("")
-        if source.shape is not Shape.wide and source.stage is not None:
-            column = resolver.column(plan.source, source.stage, f"sources.{plan.source}.stage")
-            label = q.coalesce(exp.cast(q.col(column), "VARCHAR"), exp.Literal.string(""))
-        found.append(replace(plan, as_list=True, item=label))
+    for name in funnel.spec.funnel_sources:
+        mine = [p for p in plans if p.source == name]
+        body = source_rows(funnel, name, resolver, rows[name].copy())
+        columns: list[exp.Expr] = [q.alias(q.col(ROW), ROW)]
+        for plan in mine:
+            columns += _stage(plan)
+        has_lost = lost is not None and lost[0] == name
+        if has_lost and lost is not None:
+            columns.append(q.alias(exp.func("coalesce", lost[1].copy(), exp.false()), "lost"))
+        match = exp.EQ(this=row_key(funnel, name, resolver), expression=exp.Literal.string(key))
+        query = (
+            exp.select(*columns, copy=False)
+            .from_(body, copy=False)
+            .where(match, copy=False)
+            .order_by(q.col(ROW), copy=False)
+        )
+        found.append(
+            EvidenceQuery(
+                source=name,
+                query=query,
+                stages=tuple(p.index for p in mine),
+                timed=tuple(p.time is not None for p in mine),
+                valued=tuple(p.value is not None for p in mine),
+                has_lost=has_lost,
+            )
+        )
     return found
 
 
-def sharing(plans: Sequence[StagePlan], plan: StagePlan) -> list[StagePlan]:
-    """The earlier stages whose items `plan`'s may be (same source and time column)."""
-    if plan.item is None:
-        return []
+def _stage(plan: StagePlan) -> list[exp.Expr]:
+    k = plan.index
+    condition = exp.func("coalesce", plan.condition.copy(), exp.false())
+    time = q.case(plan.condition.copy(), plan.time.copy()) if plan.time is not None else exp.null()
+    value = q.case(plan.condition.copy(), plan.value.copy()) if plan.value is not None else None
     return [
-        p
-        for p in plans[: plan.index - 1]
-        if p.item is not None and (p.source, p.time_column) == (plan.source, plan.time_column)
+        q.alias(condition, f"e{k}"),
+        q.alias(q.ts(time), f"t{k}"),
+        q.alias(exp.cast(value or exp.null(), "DOUBLE", copy=False), f"v{k}"),
     ]

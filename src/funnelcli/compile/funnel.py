@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlglot import exp
 
-from funnelcli.compile import aggregates, evidence, layers, sequence, sources, top
+from funnelcli.compile import aggregates, layers, once, sequence, sources, top
 from funnelcli.compile.columns import NONE_GROUP, Grouping, Layer, ResultColumns
 from funnelcli.compile.lookups import LookupJoin, lookup_joins
 from funnelcli.compile.resolve import (
@@ -109,7 +109,7 @@ def compile_funnel(
         for key in ("dimensions", "breakdown"):
             for index, name in enumerate(getattr(spec, key)):
                 resolver.attribute_source(name, f"{key}[{index}]")
-    plans = evidence.once(funnel, stage_plans(funnel, resolver), resolver)
+    plans = once.listed(funnel, stage_plans(funnel, resolver), resolver)
     breakdowns = unique_breakdowns(query.breakdowns)
     attributes, aliases, from_lookup = _attributes(funnel, resolver, schema, breakdowns)
     lost = lost_condition(funnel, resolver)
@@ -154,7 +154,7 @@ def compile_funnel(
     previous = Layer.ENTERED
     for plan in plans:
         name = Layer.stage(plan.index)
-        taken = evidence.sharing(plans, plan)
+        taken = once.sharing(plans, plan)
         qualified = layers.qualify(plan, spec.window, spec.order, taken)
         select = exp.select(exp.Star(), *qualified, copy=False).from_(q.table(previous), copy=False)
         with_.append((name, select))

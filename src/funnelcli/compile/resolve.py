@@ -107,7 +107,7 @@ class StagePlan:
     as_list: bool  # strict funnel over a multi-row source: keep every evidence time
     time_column: str | None = None  # raw header behind `time`
     value_column: str | None = None  # raw header behind `value`
-    # evidence: once (compile/evidence.py): the row's label (its stage value) that, with the
+    # evidence: once (compile/once.py): the row's label (its stage value) that, with the
     # time, names one piece of evidence the stage shares with others; with as_list
     item: exp.Expr | None = None
 
