@@ -431,3 +431,30 @@ def test_funnel_sql_shows_the_sequence_check(tmp_path: Path) -> None:
     assert 'AS "events"' in text and "e.f & 3" in text and "e.f & 6" in text
     strict = funnel_sql(tmp_path, SEQUENCE.replace("sequence", "strict"), "id,stage,at")
     assert '"events"' not in strict
+
+
+def test_stalled_agrees_and_trace_refuses_under_once_and_sequence(tmp_path: Path) -> None:
+    # funnel stalled reads the report's own per-key layer: under once, leads 1 and 2 reached
+    # qualified and not sql (the test above: counts 4, 4, 2).
+    data = """\
+        id,stage,at
+        1,New,2025-01-01
+        1,SQL,2025-01-03
+        2,New,2025-01-01
+        2,MQL,2025-01-02
+        3,New,2025-01-01
+        3,SQL,2025-01-03
+        3,MQL,2025-01-03
+        4,New,2025-01-01
+        4,SQL,2025-01-05
+        4,SQL,2025-01-02
+        """
+    (tmp_path / "h.csv").write_text(textwrap.dedent(data), encoding="utf-8")
+    path = tmp_path / "funnel.yaml"
+    path.write_text(textwrap.dedent(SHARED) + "evidence: once\n", encoding="utf-8")
+    assert sorted(i.id for i in funnelcli.stalled(path, stage="qualified").ids) == ["1", "2"]
+    with pytest.raises(UsageError, match=r"trace does not explain .*evidence: once"):
+        funnelcli.trace(path, "1")
+    path.write_text(textwrap.dedent(SEQUENCE), encoding="utf-8")
+    with pytest.raises(UsageError, match=r"trace does not explain order: sequence"):
+        funnelcli.trace(path, "1")
