@@ -250,8 +250,9 @@ SELECT
   "quality"."as_of",
   (
     SELECT
-      COUNT(DISTINCT CAST("lead_id" AS TEXT)) = COUNT(*) AS "distinct"
-    FROM "source_leads"
+      COUNT(DISTINCT HASH("key")) FILTER(WHERE
+        NOT "key" IS NULL) = COUNT(*) AS "distinct"
+    FROM "agg_0"
   ) AS "distinct_0"
 FROM (
   SELECT
