@@ -78,8 +78,19 @@ def _one_row_value(aggregate: exp.Expr) -> exp.Expr | None:
         return aggregate.copy() if field is None and condition is None else None
     value: exp.Expr = aggregate.this.copy()
     if field is not None:
-        value = exp.func("struct_extract", value, exp.Literal.string(field.name))
+        value = _field(value, field.name)
     return value if condition is None else q.case(condition.copy(), value)
+
+
+def _field(struct: exp.Expr, name: str) -> exp.Expr:
+    """Field `name` of `struct`: the field's own expression when `struct` is written out
+    ({'o0': …, 'v': x} gives x: DuckDB would build each row's struct only to take x out
+    again, 4% of a 1M-row report), else struct_extract."""
+    if isinstance(struct, exp.Struct):
+        for item in struct.expressions:
+            if isinstance(item, exp.PropertyEQ) and item.this.name == name:
+                return item.expression
+    return exp.func("struct_extract", struct, exp.Literal.string(name))
 
 
 def per_row_candidates(compiled: CompiledFunnel) -> tuple[str, ...]:
