@@ -89,7 +89,8 @@ def _field(struct: exp.Expr, name: str) -> exp.Expr:
     if isinstance(struct, exp.Struct):
         for item in struct.expressions:
             if isinstance(item, exp.PropertyEQ) and item.this.name == name:
-                return item.expression
+                field: exp.Expr = item.expression
+                return field
     return exp.func("struct_extract", struct, exp.Literal.string(name))
 
 
@@ -150,8 +151,9 @@ def check_keys(
     checks = []
     for source in wanted:
         layer = Layer.source(compiled.source_names.index(source))
-        check = exp.select(q.alias(distinct_keys(q.col(Layer.KEY)), KEY_CHECK), copy=False)
-        checks.append((source, exp.Subquery(this=check.from_(q.table(layer), copy=False))))
+        distinct = q.alias(distinct_keys(q.col(Layer.KEY)), KEY_CHECK)
+        over_layer = exp.select(distinct, copy=False).from_(q.table(layer), copy=False)
+        checks.append((source, exp.Subquery(this=over_layer)))
     rewritten = read_per_row(compiled, wanted, copy=copy)
     columns = replace(compiled.columns, checks=(*compiled.columns.checks, *wanted))
     for source, check in checks:
