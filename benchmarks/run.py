@@ -256,12 +256,14 @@ def check_peers_agree(csv: Path, env: dict[str, str]) -> None:
     print("  the pandas, polars and minimal DuckDB scripts agree", flush=True)
 
 
-def check_same_counts(data: Path, env: dict[str, str]) -> None:
+def check_same_counts(data: Path, env: dict[str, str], kinds: tuple[str, ...]) -> None:
     """The floor must compute the same funnel: compare every stage count, overall and by group."""
     for kind, yaml, csv in (
         ("wide", "wide.yaml", "leads.csv"),
         ("long", "long.yaml", "stage_history.csv"),
     ):
+        if kind not in kinds:
+            continue
         _, _, floor_out, _ = run_once(
             [sys.executable, str(HERE / "handwritten.py"), kind, str(data / csv)], env
         )
@@ -345,7 +347,7 @@ def main() -> None:
     csv_size = (data / "leads.csv").stat().st_size
     long_size = (data / "stage_history.csv").stat().st_size
     try:
-        check_same_counts(data, env)
+        check_same_counts(data, env, ("wide",) if args.suite == "peers" else ("wide", "long"))
         f = funnel_command()
         wide, long_ = str(data / "wide.yaml"), str(data / "long.yaml")
         report_json = [*f, "report", wide, "-f", "json"]
