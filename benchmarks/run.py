@@ -447,8 +447,9 @@ def table(timings: list[Timing]) -> list[str]:
             ratio_min = f"{t.best / floor.best:.2f}×"
             ratio_cpu = f"{t.best_cpu / floor.best_cpu:.2f}×"
             print(f"  {t.name:<34} {ratio:>7} {ratio_min:>7} {ratio_cpu:>7}")
+        label = " ".join(_short(t.command)) + ("` (before)" if "(before)" in t.name else "`")
         lines.append(
-            f"| `{' '.join(_short(t.command))}` | {t.median:.3f} | {t.best:.3f} | "
+            f"| `{label} | {t.median:.3f} | {t.best:.3f} | "
             f"{max(t.seconds):.3f} | {t.best_cpu:.3f} | {t.peak / MIB:.0f} | {ratio} | "
             f"{ratio_min} | {ratio_cpu} | {t.target} |"
         )
