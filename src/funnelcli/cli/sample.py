@@ -19,13 +19,16 @@ def sample(
         int, typer.Option(metavar="S", help="Random seed (same seed, same files).")
     ] = 7,
     out: Annotated[
-        Path, typer.Option(metavar="DIR", help="Folder to write the CSV files to.")
+        Path,
+        typer.Option(
+            "--output", "-o", "--out", metavar="DIR", help="Folder to write the CSV files to."
+        ),
     ] = Path("sample_data"),
     debug: DebugOpt = False,
 ) -> None:
     """Write a realistic synthetic CRM export: leads, stage history, monthly spend, contracts.
 
-    Example: funnel sample --rows 100000 --seed 1 --out /tmp/crm
+    Example: funnel sample --rows 100000 --seed 1 --output /tmp/crm
     """
 
     def run() -> None:
