@@ -95,15 +95,16 @@ def funnel_path(path: Path | None) -> Path:
 
 
 def emit(artifact: object, fmt: StrEnum, output: Path | None) -> None:
-    """Show `artifact` in `fmt` (render's registry): a table on stdout goes straight to the
-    console, in colour at the terminal's width; anything else is text (or an .xlsx workbook's
+    """Show `artifact` in `fmt` (render's registry): a table on a terminal goes straight to the
+    console, in colour at its width; anything else is text (or an .xlsx workbook's
     bytes), written to stdout or atomically to `output`, with "Wrote FILE" on stderr (not with
     --quiet: a cron job that worked stays silent)."""
     from funnelcli.render import as_text, draw
 
     with timed(f"render {fmt.value}"):
         drawing = draw(artifact, fmt)
-        if output is None and not isinstance(drawing, str | bytes):
+        # On a terminal, in colour at its width; piped, as text without trailing spaces.
+        if output is None and not isinstance(drawing, str | bytes) and sys.stdout.isatty():
             screen = console()
             for renderable in drawing:
                 screen.print(renderable)

@@ -3,14 +3,17 @@ and the renewals table."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
+
 from rich import box
 from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from funnelcli.outputs.roi import RoiReport
-from funnelcli.render.terminal.console import add_rows, spaced
-from funnelcli.render.views import Mark, channel_view, renewals_view
+from funnelcli.render.terminal.console import Fitted, add_rows, spaced
+from funnelcli.render.views import Mark, TableView, channel_view, renewals_view
 from funnelcli.render.wording import (
     describe_currency,
     describe_entries,
@@ -35,11 +38,7 @@ def draw(report: RoiReport) -> list[RenderableType]:
         f"{describe_currency(report)}",
     )
     channels = channel_view(report)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 0, 0, 1))
-    for index, name in enumerate(channels.header):
-        table.add_column(name, justify="left" if index == 0 else "right", no_wrap=True)
-    add_rows(table, channels, styles={Mark.total: "bold"})
-    out: list[RenderableType] = [title, table]
+    out: list[RenderableType] = [title, Fitted(channels, partial(_channel_table, channels))]
     chart = _roi_chart(report)
     if chart.row_count:
         out.append(chart)
@@ -71,6 +70,26 @@ def draw(report: RoiReport) -> list[RenderableType]:
         out.append(table)
     out.append(Text(LEGEND, style="dim"))
     return spaced(out)
+
+
+def _channel_table(
+    view: TableView, columns: Sequence[int], title: str | None, note: str | None
+) -> Table:
+    """The channel column and `columns` of the channel table, every amount whole."""
+    table = Table(
+        title=title,
+        title_justify="left",
+        caption=note,
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+        padding=(0, 0, 0, 1),
+    )
+    for index in (0, *columns):
+        justify = "left" if index == 0 else "right"
+        table.add_column(view.header[index], justify=justify, no_wrap=True)
+    add_rows(table, view, [0, *columns], styles={Mark.total: "bold"})
+    return table
 
 
 def _roi_chart(report: RoiReport) -> Table:
