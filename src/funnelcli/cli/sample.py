@@ -9,7 +9,7 @@ import typer
 
 from funnelcli.cli.options import DebugOpt
 from funnelcli.cli.root import app
-from funnelcli.cli.runtime import guard
+from funnelcli.cli.runtime import guard, note
 
 
 @app.command()
@@ -35,6 +35,6 @@ def sample(
         from funnelcli.commands.sample import generate_sample
 
         for path in generate_sample(out, rows=rows, seed=seed):
-            typer.echo(str(path))
+            note(f"Wrote {path}")
 
     guard(debug, run)
