@@ -103,9 +103,10 @@ def test_every_offered_format_works_and_says_what_it_wrote(repo: Path, path: str
     assert out == ""
     assert err == f"Wrote {target}\n"
     assert target.stat().st_size > 0
-    target.unlink()
-    code, out, err = run(*path.split(), "--format", fmt, "-o", str(target), "-q")
-    assert (code, out, err) == (0, "", "") and target.is_file()
+    if fmt == _format_choices(path)[-1]:  # --quiet and -o once per command
+        target.unlink()
+        code, out, err = run(*path.split(), "--format", fmt, "-o", str(target), "-q")
+        assert (code, out, err) == (0, "", "") and target.is_file()
 
 
 def test_verbose_prints_timings_and_contradicts_quiet(repo: Path) -> None:

@@ -8,8 +8,11 @@ no argument on the bundled sample; one that writes files or needs arguments is l
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import shutil
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -31,31 +34,32 @@ ARGS = {
 # meant to be copied as it is.
 WRITES = {"sample", "cache clear", "cache build", "init", "sql"}
 CASES = [args for path in COMMANDS if path not in WRITES for args in ARGS.get(path, [path.split()])]
+CACHED = {"report", "summary", "cohorts", "roi"}  # take --cache: a re-run skips the query
 _DRAWING = set("█▏▎▍▌▋▊▉─│╭╮╰╯ ")
 
 
-@pytest.fixture(scope="module")
-def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int], str]:
-    """Each case's stdout at each width, run in a copy of the repository's layout."""
-    import os
+_FOLDER: list[Path] = []
 
-    folder = tmp_path_factory.mktemp("width")
-    shutil.copytree(ROOT / "funnels", folder / "funnels")
-    shutil.copytree(ROOT / "sample_data", folder / "sample_data")
+
+@functools.cache
+def output(args: tuple[str, ...], width: int) -> str:
+    """The stdout of `funnel ARGS` at `width` columns, in a copy of the repository's layout
+    (each once per test process; query results come from the cache after the first width)."""
+    if not _FOLDER:
+        _FOLDER.append(Path(tempfile.mkdtemp(prefix="width-")))
+        shutil.copytree(ROOT / "funnels", _FOLDER[0] / "funnels")
+        shutil.copytree(ROOT / "sample_data", _FOLDER[0] / "sample_data")
+    folder = _FOLDER[0]
+    env = {"COLUMNS": str(width), "NO_COLOR": "1", "TERM": "dumb",
+           "FUNNELCLI_CACHE_DIR": str(folder / "cache")}  # fmt: skip
+    cached = ["--cache"] if args[0] in CACHED else []
     before = Path.cwd()
     os.chdir(folder)
     try:
-        found = {}
-        for args in CASES:
-            for width in WIDTHS:
-                env = {"COLUMNS": str(width), "NO_COLOR": "1", "TERM": "dumb"}
-                result = CliRunner().invoke(app, args, env=env)
-                found[(" ".join(args), width)] = (
-                    result.stdout if result.exit_code in (0, 3) else f"EXIT {result.exit_code}"
-                )
-        return found
+        result = CliRunner().invoke(app, [*args, *cached], env=env)
     finally:
         os.chdir(before)
+    return result.stdout if result.exit_code in (0, 3) else f"EXIT {result.exit_code}"
 
 
 def _tokens(text: str) -> Counter[str]:
@@ -65,10 +69,8 @@ def _tokens(text: str) -> Counter[str]:
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("args", CASES, ids=[" ".join(a) for a in CASES])
-def test_fits_the_terminal(
-    outputs: dict[tuple[str, int], str], args: list[str], width: int
-) -> None:
-    out = outputs[(" ".join(args), width)]
+def test_fits_the_terminal(args: list[str], width: int) -> None:
+    out = output(tuple(args), width)
     if out.startswith("EXIT "):
         pytest.skip(f"funnel {' '.join(args)} needs arguments this test does not know ({out})")
     lines = out.splitlines()
@@ -80,11 +82,9 @@ def test_fits_the_terminal(
 
 
 @pytest.mark.parametrize("args", CASES, ids=[" ".join(a) for a in CASES])
-def test_nothing_is_lost_at_80_columns(
-    outputs: dict[tuple[str, int], str], args: list[str]
-) -> None:
+def test_nothing_is_lost_at_80_columns(args: list[str]) -> None:
     """Every word and number 160 columns show is still there at 80 (wrapped or split)."""
-    wide, narrow = (outputs[(" ".join(args), w)] for w in (160, 80))
+    wide, narrow = (output(tuple(args), w) for w in (160, 80))
     if wide.startswith("EXIT "):
         pytest.skip(f"funnel {' '.join(args)} needs arguments this test does not know ({wide})")
     missing = _tokens(wide) - _tokens(narrow)
@@ -93,7 +93,7 @@ def test_nothing_is_lost_at_80_columns(
     assert "Hidden at this width" not in narrow
 
 
-def test_money_stays_whole_at_80_columns(outputs: dict[tuple[str, int], str]) -> None:
-    roi = outputs[("roi", 80)]
+def test_money_stays_whole_at_80_columns() -> None:
+    roi = output(("roi",), 80)
     for amount in ("1,000,513", "1,287%", "106,238", "6,625,030"):
         assert amount in roi
