@@ -86,8 +86,9 @@ def _channel_table(
         padding=(0, 0, 0, 1),
     )
     for index in (0, *columns):
-        justify = "left" if index == 0 else "right"
-        table.add_column(view.header[index], justify=justify, no_wrap=True)
+        table.add_column(
+            view.header[index], justify="left" if index == 0 else "right", no_wrap=True
+        )
     add_rows(table, view, [0, *columns], styles={Mark.total: "bold"})
     return table
 
