@@ -12,7 +12,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from funnelcli.render.document import Callout, Document, Tone, document
-from funnelcli.render.svg import svg
+from funnelcli.render.svg import cells, svg
 from funnelcli.render.views import Mark, TableView
 
 if TYPE_CHECKING:
@@ -110,8 +110,8 @@ def split_columns(view: TableView) -> list[list[int]]:
     """The columns after the first, in parts whose estimated width fits the budget."""
 
     def width(index: int) -> float:
-        longest = max((len(row[index]) for row in view.rows if index < len(row)), default=0)
-        header = max((len(word) for word in view.header[index].split()), default=0)
+        longest = max((cells(row[index]) for row in view.rows if index < len(row)), default=0)
+        header = max((cells(word) for word in view.header[index].split()), default=0)
         return max(longest, header) * _CHAR_PX + _PAD_PX
 
     budget = _BUDGET_PX - width(0)

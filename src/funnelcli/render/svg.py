@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from unicodedata import east_asian_width
 
 WIDTH = 640  # design width in px: fits a 700 px e-mail with its margins
 _FONT = 'font-family="Helvetica,Arial,sans-serif" font-size="12"'
@@ -305,5 +306,18 @@ def _diverging(chart: DivergingBars) -> tuple[int, list[str]]:
     return height, body
 
 
+def cells(text: str) -> int:
+    """How many Latin characters `text` is as wide as: a CJK (wide) character counts two."""
+    return sum(2 if east_asian_width(char) in "WF" else 1 for char in text)
+
+
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(1, limit - 1)] + "…"
+    """`text` cut to `limit` cells with "…" (an SVG label cannot wrap)."""
+    if cells(text) <= limit:
+        return text
+    kept = ""
+    for char in text:
+        if cells(kept + char) > limit - 1:
+            break
+        kept += char
+    return kept + "…"
