@@ -97,3 +97,17 @@ def test_money_stays_whole_at_80_columns() -> None:
     roi = output(("roi",), 80)
     for amount in ("1,000,513", "1,287%", "106,238", "6,625,030"):
         assert amount in roi
+
+
+def test_a_loss_bar_differs_without_colour() -> None:
+    """In the terminal too a negative ROI is not just a red bar: shaded and labelled."""
+    import dataclasses
+
+    from artifacts import roi
+    from funnelcli.render import Format, render
+
+    report = roi("ads")
+    loss = dataclasses.replace(report.channels[0], roi=-0.5)
+    text = render(dataclasses.replace(report, channels=(loss, report.channels[1])), Format.table)
+    ads = [line for line in text.splitlines() if line.startswith("ads ")][1]  # table, then chart
+    assert "░" in ads and ads.endswith("loss") and "█" not in ads

@@ -94,8 +94,8 @@ def _channel_table(
 
 
 def _roi_chart(report: RoiReport) -> Table:
-    """ROI per channel as a bar, green to the right for a gain, red for a loss, scaled to the
-    largest |ROI|; channels without an ROI (no spend) are left out."""
+    """ROI per channel as a bar scaled to the largest |ROI|: a gain solid and green, a loss
+    light-shaded, red and labelled "loss"; channels without an ROI (no spend) are left out."""
     rows = [row for row in (*report.channels, report.blended) if row.roi is not None]
     widest = max((abs(row.roi) for row in rows if row.roi is not None), default=0.0)
     chart = Table(box=None, show_header=False, pad_edge=False, title="ROI", title_justify="left")
@@ -111,4 +111,6 @@ def _bar(roi: float | None, widest: float) -> Text:
     if roi is None or widest <= 0:
         return Text("")
     cells = max(1, round(abs(roi) / widest * BAR_CELLS)) if roi else 0
-    return Text("█" * cells, style="green" if roi >= 0 else "red")
+    if roi >= 0:
+        return Text("█" * cells, style="green")
+    return Text("░" * cells + " loss", style="red")  # a loss reads as one without colour too
