@@ -95,17 +95,34 @@ def _format_choices(path: str) -> list[str]:
 FORMATS = [(path, fmt) for path in COMMANDS for fmt in _format_choices(path)]
 
 
+CACHED = {"report", "summary", "cohorts", "roi"}  # with --cache a re-run skips the query
+
+
+@pytest.fixture(scope="module")
+def shared_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One copy for every format, so that their --cache runs share the stored results."""
+    folder = tmp_path_factory.mktemp("formats")
+    shutil.copytree(ROOT / "funnels", folder / "funnels")
+    shutil.copytree(ROOT / "sample_data", folder / "sample_data")
+    return folder
+
+
 @pytest.mark.parametrize(("path", "fmt"), FORMATS, ids=[f"{p}-{f}" for p, f in FORMATS])
-def test_every_offered_format_works_and_says_what_it_wrote(repo: Path, path: str, fmt: str) -> None:
-    target = repo / f"out.{fmt}"
-    code, out, err = run(*path.split(), "--format", fmt, "--output", str(target))
+def test_every_offered_format_works_and_says_what_it_wrote(
+    shared_repo: Path, monkeypatch: pytest.MonkeyPatch, path: str, fmt: str
+) -> None:
+    monkeypatch.chdir(shared_repo)
+    monkeypatch.setenv("FUNNELCLI_CACHE_DIR", str(shared_repo / "cache"))
+    cached = ("--cache",) if path in CACHED else ()
+    target = shared_repo / f"{path.replace(' ', '-')}.{fmt}"
+    code, out, err = run(*path.split(), *cached, "--format", fmt, "--output", str(target))
     assert code in (0, 3), err  # 3: summary's alert, none asked here
     assert out == ""
     assert err == f"Wrote {target}\n"
     assert target.stat().st_size > 0
     if fmt == _format_choices(path)[-1]:  # --quiet and -o once per command
         target.unlink()
-        code, out, err = run(*path.split(), "--format", fmt, "-o", str(target), "-q")
+        code, out, err = run(*path.split(), *cached, "--format", fmt, "-o", str(target), "-q")
         assert (code, out, err) == (0, "", "") and target.is_file()
 
 
