@@ -21,6 +21,7 @@ from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from funnelcli.cli import app
+from test_conventions import ARGS as NEEDED
 from test_conventions import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +30,7 @@ WIDTHS = (80, 100, 160)
 ARGS = {
     "report": [["report"], ["report", "--by", "channel"], ["report", "--by", "channel,segment"]],
     "summary": [["summary"], ["summary", "--period", "month", "--by", "segment"]],
+    **{path: [[path, *args]] for path, args in NEEDED.items()},
 }
 # Not run: they write files or change the cache rather than show a table, or (sql) print code
 # meant to be copied as it is.

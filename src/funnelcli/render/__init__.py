@@ -134,6 +134,28 @@ _REGISTRY: dict[str, dict[Format, tuple[str, str]]] = {
         Format.csv: ("csv_out", "tidy_csv"),
         Format.markdown: ("markdown", "cache_markdown"),
     },
+    "StalledList": {
+        Format.table: ("terminal.lists", "draw_stalled"),
+        Format.json: ("json_out", "json_text"),
+        Format.csv: ("csv_out", "tidy_csv"),
+        Format.markdown: ("lists", "stalled_markdown"),
+        Format.html: ("html", "page"),
+        Format.xlsx: ("xlsx_out", "workbook"),
+    },
+    "Trace": {
+        Format.table: ("terminal.lists", "draw_trace"),
+        Format.json: ("json_out", "json_text"),
+        Format.html: ("html", "page"),
+        Format.xlsx: ("xlsx_out", "workbook"),
+    },
+    "Drivers": {
+        Format.table: ("terminal.lists", "draw_drivers"),
+        Format.json: ("json_out", "json_text"),
+        Format.csv: ("csv_out", "tidy_csv"),
+        Format.markdown: ("lists", "drivers_markdown"),
+        Format.html: ("html", "page"),
+        Format.xlsx: ("xlsx_out", "workbook"),
+    },
     "CacheBuild": {Format.table: ("terminal.cache", "draw_build")},
     "CacheCleared": {Format.table: ("terminal.cache", "draw_cleared")},
     "ValidationResult": {

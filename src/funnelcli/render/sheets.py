@@ -329,6 +329,8 @@ def _tidy_sheets(artifact: Artifact) -> list[Sheet]:
 
 
 def _guess(name: str) -> Kind:
+    if name.startswith("p_"):
+        return Kind.p_value
     if any(word in name for word in ("conversion", "rate", "roi", "churn", "share")):
         return Kind.percent
     if any(word in name for word in ("spend", "revenue", "value", "amount", "cac", "cost")):
