@@ -291,6 +291,16 @@ def test_validate_warns_when_stages_share_a_match_value(tmp_path: Path) -> None:
     ]
     text = CliRunner().invoke(app, ["validate", str(tmp_path / "funnel.yaml")]).stdout
     assert "warning: stages qualified and sql share the match value 'SQL' (source h)" in text
+    import jsonschema
+
+    from funnelcli.outputs.validation import ValidationResult
+
+    document = result.to_dict()
+    assert document["shared_matches"] == [
+        {"source": "h", "value": "SQL", "stages": ["qualified", "sql"]}
+    ]
+    schema = ValidationResult.schema_document()
+    jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
     distinct = SHARED.replace("[MQL, SQL]", "MQL")
     (tmp_path / "funnel.yaml").write_text(textwrap.dedent(distinct), encoding="utf-8")
     assert funnelcli.validate(tmp_path / "funnel.yaml").shared_matches == ()

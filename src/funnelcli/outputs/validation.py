@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from funnelcli.outputs.base import Artifact
+
+VALIDATION_SCHEMA = "funnelcli.validation/1"
 
 
 @dataclass(frozen=True)
@@ -25,8 +30,12 @@ class SharedMatch:
 
 
 @dataclass(frozen=True)
-class ValidationResult:
-    """A funnel whose YAML, files, columns, dates and amounts all read (else an error)."""
+class ValidationResult(Artifact):
+    """A funnel whose YAML, files, columns, dates and amounts all read (else an error); its
+    JSON is funnelcli.validation/1."""
+
+    schema: ClassVar[str] = VALIDATION_SCHEMA
+    schema_file: ClassVar[str] = "validation-1"
 
     file: str
     stages: tuple[str, ...]
@@ -34,3 +43,10 @@ class ValidationResult:
     spend_rows: int | None  # roi: spend rows, None without roi:
     contracts: int | None  # roi.subscriptions: contracts, None without them
     shared_matches: tuple[SharedMatch, ...] = ()  # warnings: one row, several stages
+
+    def to_dict(self) -> dict[str, Any]:
+        """The funnelcli.validation/1 document; `shared_matches` only when there are."""
+        document = super().to_dict()
+        if not document["shared_matches"]:
+            del document["shared_matches"]
+        return document
