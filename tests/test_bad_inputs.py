@@ -42,14 +42,33 @@ def _generate(kind: str, folder: Path) -> None:
         sheet.append(["lead_id", "created_at", "paid_at", "amount"])
         sheet.append(["L1", "2024-01-01", None, None])
         book.save(folder / "leads.xlsx")
+    elif kind == "hard_link":  # out.csv: another name of the same file as leads.csv
+        os.link(folder / "leads.csv", folder / "out.csv")
+    elif kind == "symlink_output":
+        (folder / "out.csv").symlink_to("leads.csv")
+    elif kind == "symlink_source":  # a source that is a link to a system file
+        (folder / "leads.csv").symlink_to("/etc/passwd")
+    elif kind == "device":
+        if os.geteuid() != 0:
+            pytest.skip("only root makes a device node")
+        os.mknod(folder / "node", stat.S_IFCHR | 0o666, os.makedev(1, 3))  # like /dev/null
+    elif kind == "cache_lookalikes":  # a user's folder with files named like cache entries
+        (folder / "cache").mkdir()
+        (folder / "cache" / f"{'a' * 40}.parquet").write_bytes(b"user data")
+        (folder / "cache" / f"{'b' * 40}.json").write_text("{}")
     else:
         raise AssertionError(f"unknown generator {kind}")
 
 
 def _hashes(folder: Path) -> dict[str, str]:
+    """Every file's content hash, and the kind of everything that is not a regular file (a
+    link, a device node): an output must replace neither."""
     out = {}
     for path in sorted(folder.rglob("*")):
-        if path.is_file():
+        kind = stat.S_IFMT(path.lstat().st_mode)
+        if kind != stat.S_IFREG:
+            out[str(path.relative_to(folder))] = f"kind {kind:o}"
+        elif path.is_file():
             mode = path.stat().st_mode
             path.chmod(mode | stat.S_IRUSR)
             out[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -75,13 +94,14 @@ def test_bad_input(name: str, tmp_path: Path) -> None:
     args = [
         a.replace("{dir}", str(folder)) for a in case.get("args", ["report", "{dir}/funnel.yaml"])
     ]
-    result = CliRunner().invoke(app, args, env=ENV)
+    result = CliRunner().invoke(app, args, env={**ENV, **case.get("env", {})})
     assert result.exit_code == case["exit"], (result.stdout, result.stderr)
     assert "Traceback" not in result.stdout + result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
     if case["exit"] == 0:
         assert "Error" not in result.stderr
-        assert re.search(case["expect"], result.stdout), result.stdout
+        shown = result.stderr if case.get("stream") == "stderr" else result.stdout
+        assert re.search(case["expect"], shown), shown
     else:
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr

@@ -174,7 +174,7 @@ def test_cache_info_and_clear(repo: Path) -> None:
     result = runner.invoke(app, ["cache", "clear"], env=ENV)
     # the copy, the three stored results, their records and the leads.csv probing memo
     assert result.exit_code == 0 and "Removed 9 file(s)" in result.stdout
-    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+    assert sorted(p.name for p in folder.iterdir()) == ["CACHEDIR.TAG", "notes.txt"]
     other = repo / "elsewhere"
     args = ["report", "--cache", "--cache-dir", str(other), "-f", "json"]
     assert runner.invoke(app, args, env=ENV).exit_code == 0

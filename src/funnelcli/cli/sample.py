@@ -21,6 +21,9 @@ def sample(
     out: Annotated[
         Path, typer.Option(metavar="DIR", help="Folder to write the CSV files to.")
     ] = Path("sample_data"),
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into a folder that is not empty.")
+    ] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Write a realistic synthetic CRM export: leads, stage history, monthly spend, contracts.
@@ -31,7 +34,7 @@ def sample(
     def run() -> None:
         from funnelcli.commands.sample import generate_sample
 
-        for path in generate_sample(out, rows=rows, seed=seed):
+        for path in generate_sample(out, rows=rows, seed=seed, force=force):
             typer.echo(str(path))
 
     guard(debug, run)

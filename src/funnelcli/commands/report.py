@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 
 from funnelcli import __version__
-from funnelcli.commands.options import Breakdowns, RunOptions
+from funnelcli.commands.options import Breakdowns, RunOptions, check_outputs
 from funnelcli.commands.query import compile_for, count_unparseable, run_report_query
 from funnelcli.compile import ReportQuery
 from funnelcli.compile.rows import QueryResult
@@ -102,6 +102,7 @@ def report_on(
     if request.rejects is not None or (request.strict and by_reason):
         found = engine.rejects()
         if request.rejects is not None:
+            check_outputs(funnel, options.data_dir if options else None, rejects=request.rejects)
             write_rejects(found, request.rejects)
         if request.strict and found:
             raise reject_error(found, "--strict")

@@ -277,7 +277,7 @@ def _set_up(
                 "files": [store.fingerprint(f) for f in every],
             }
             results = ResultStore(session, cache_dir, context)
-            store.ensure_dir(results.folder)
+            store.ensure_dir(store.ensure_cache(cache_dir) / store.RESULTS)
             allowed.append(str(results.scratch))
         session.lock_down(allowed)
     except BaseException:

@@ -71,7 +71,7 @@ class ReadingMemo:
 
     def save(self, found: dict[str, Any]) -> None:
         try:
-            store.ensure_dir(self.path.parent)
+            store.ensure_dir(store.ensure_cache(self.path.parent.parent) / store.READINGS)
             text = json.dumps({"files": list(self.prints), "found": found}, ensure_ascii=False)
             store.write_atomic(self.path, text + "\n")
         except (OSError, FunnelError):

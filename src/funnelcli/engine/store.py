@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -73,6 +74,33 @@ def _edges(path: str, size: int, *_unchanged: int) -> str:
     return digest.hexdigest()
 
 
+# The Cache Directory Tagging convention (bford.info/cachedir): backup tools skip the folder,
+# and `cache clear` deletes only in a folder that carries it.
+MARKER = "CACHEDIR.TAG"
+_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55"
+_MARKER_TEXT = f"{_SIGNATURE}\n# funnelcli cache folder: funnel cache clear empties it.\n"
+
+
+def ensure_cache(cache_dir: Path) -> Path:
+    """The cache folder, created if needed and tagged as funnelcli's (CACHEDIR.TAG). A folder
+    that cannot be written keeps working for reads: the tag is then simply not written."""
+    ensure_dir(cache_dir)
+    tag = cache_dir / MARKER
+    if not tag.exists():
+        with contextlib.suppress(OSError, FunnelError):
+            write_atomic(tag, _MARKER_TEXT)
+    return cache_dir
+
+
+def is_cache(folder: Path) -> bool:
+    """Whether `folder` carries funnelcli's cache tag."""
+    try:
+        with open(folder / MARKER, encoding="utf-8", errors="replace") as stream:
+            return stream.read(len(_MARKER_TEXT)) == _MARKER_TEXT
+    except OSError:
+        return False
+
+
 def ensure_dir(folder: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -119,18 +147,43 @@ def writing(target: Path) -> Iterator[TextIO]:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` (a user's output file or a record of ours) so readers see the old
-    file or the whole new one, never a part; on disk before it replaces the old one."""
+    file or the whole new one, never a part; on disk before it replaces the old one.
+
+    A symlink is followed (the file it points at is replaced, the link stays). Only a regular
+    file is ever replaced: a character device or a named pipe (`/dev/null`, `/dev/stdout`, a
+    fifo) is written to in place, like any Unix tool would; a block device or a socket is
+    refused."""
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise FunnelError(f"{path}: cannot write: folder {folder} does not exist")
-    if path.is_dir():
-        raise FunnelError(f"{path}: cannot write: it is a directory")
     try:
-        with writing(path) as stream:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise FunnelError(f"{path}: cannot write: it is a directory")
+    if mode is not None and not stat.S_ISREG(mode):
+        _write_in_place(path, mode, text)
+        return
+    target = Path(os.path.realpath(path))  # a symlink stays a symlink
+    folder = target.parent
+    if not folder.is_dir():
+        raise FunnelError(f"{path}: cannot write: folder {path.parent} does not exist")
+    try:
+        with writing(target) as stream:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
+    except OSError as exc:
+        raise FunnelError(f"{path}: cannot write: {exc.strerror}") from None
+
+
+def _write_in_place(path: Path, mode: int, text: str) -> None:
+    """Write to a character device or a fifo without replacing it; refuse anything else."""
+    if not (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+        kind = "a block device" if stat.S_ISBLK(mode) else "not a regular file"
+        raise FunnelError(f"{path}: cannot write: it is {kind}; choose a file")
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
     except OSError as exc:
         raise FunnelError(f"{path}: cannot write: {exc.strerror}") from None
 
@@ -146,7 +199,7 @@ class CopiesFolder:
 
     def path(self) -> Path:
         if self._cache_dir is not None:
-            return self._cache_dir
+            return ensure_cache(self._cache_dir)
         if self._temporary is None:
             try:
                 self._temporary = Path(tempfile.mkdtemp(prefix="funnelcli-copies-"))
