@@ -28,6 +28,7 @@ from funnelcli.spec import (
     WideSource,
     did_you_mean,
 )
+from funnelcli.spec.hints import closest, find
 from funnelcli.sql import amounts
 from funnelcli.sql import ast as q
 
@@ -118,12 +119,12 @@ def origin_query(engine: Engine, funnel: Funnel, roi: RoiSpec, resolver: Resolve
 def _column(engine: Engine, funnel: Funnel, view: str, raw: str, key: str) -> tuple[str, str]:
     """(raw header, DuckDB type) of a roi: column, or a SpecError naming the key."""
     types = dict(engine.columns(view))
-    if raw not in types:
+    found = find(raw, types)  # the one tolerant rule (case, width, spaces)
+    if found is None:
         label = engine.files[view].label.rsplit("/", 1)[-1]
-        raise funnel.error(
-            key, f"column '{raw}' not found in {label}{did_you_mean(raw, list(types))}"
-        )
-    return raw, types[raw]
+        hint = did_you_mean(raw, list(types), guess=closest(raw, list(types)))
+        raise funnel.error(key, f"column '{raw}' not found in {label}{hint}")
+    return found, types[found]
 
 
 def _require(engine: Engine, view: str, raw: str, bad: exp.Expr, what: str) -> None:

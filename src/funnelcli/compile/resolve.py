@@ -9,6 +9,7 @@ from sqlglot import exp
 
 from funnelcli.errors import SpecError
 from funnelcli.spec import Funnel, Order, Shape, SourceSpec, StageSpec, did_you_mean
+from funnelcli.spec.hints import closest, find
 from funnelcli.sql import ast as q
 from funnelcli.sql.amounts import amount, is_numeric_type
 from funnelcli.sql.conditions import ConditionError, condition_columns, parse_condition
@@ -41,13 +42,16 @@ class Resolver:
         source = self.funnel.spec.sources[source_name]
         raw = source.column(name)
         available = self.headers.get(source_name)
-        if available is not None and raw not in available:
+        if available is None or raw in available:
+            return raw
+        found = find(raw, available)  # the one tolerant rule (case, width, spaces)
+        if found is None:
             shown = f"'{name}'" if raw == name else f"'{name}' (header '{raw}')"
             raise self.funnel.error(
                 key,
                 f"column {shown} not found in {_file_label(source)}{_hint(raw, list(available))}",
             )
-        return raw
+        return found
 
     def attribute_source(self, name: str, key: str | None) -> tuple[str, str]:
         """(source, raw header) of an attribute: the first source that has the column.
@@ -56,12 +60,12 @@ class Resolver:
         """
         spec = self.funnel.spec
         for source_name in spec.funnel_sources + spec.lookup_sources:  # lookups last
-            raw = spec.sources[source_name].column(name)
-            if raw in self.headers.get(source_name, ()):
-                return source_name, raw
+            found = find(spec.sources[source_name].column(name), self.headers.get(source_name, ()))
+            if found is not None:
+                return source_name, found
         everything = sorted({h for hs in self.headers.values() for h in hs})
         files = ", ".join(_file_label(s) for s in self.funnel.spec.sources.values())
-        message = f"column '{name}' not found in {files}{did_you_mean(name, everything)}"
+        message = f"column '{name}' not found in {files}{_hint(name, everything)}"
         if key is None:
             raise SpecError(f"--by {name}: {message}", file=self.funnel.file)
         raise self.funnel.error(key, message)
@@ -87,8 +91,6 @@ class Resolver:
 
 def _hint(raw: str, available: list[str]) -> str:
     """' (did you mean …?)' comparing tolerant spellings (hints.closest), else the list."""
-    from funnelcli.spec.hints import closest
-
     return did_you_mean(raw, available, guess=closest(raw, available))
 
 
