@@ -147,7 +147,8 @@ def stage_plans(funnel: Funnel, resolver: Resolver) -> list[StagePlan]:
             if is_numeric_type(sql_type):
                 value = exp.cast(q.col(raw_value), "DOUBLE")
             else:  # text such as ¥12,000 or 1.2万: parsed by sql/amounts.py's rules
-                value = exp.cast(amount(q.col(raw_value), sql_type), "DOUBLE")
+                parsed = amount(q.col(raw_value), sql_type, spec.currency)
+                value = exp.cast(parsed, "DOUBLE")
         plans.append(
             StagePlan(
                 index=position,

@@ -125,7 +125,8 @@ class Engine:
         or for AMOUNT the money-parsing rules (sql/amounts.py; never for a numeric column)."""
         raw = exp.column(column, quoted=True)
         if type_name == AMOUNT:
-            return money.unparseable(raw, dict(self.columns(source)).get(column, "VARCHAR"))
+            sql_type = dict(self.columns(source)).get(column, "VARCHAR")
+            return money.unparseable(raw, sql_type, self._funnel.spec.currency)
         typed = exp.TryCast(this=raw.copy(), to=exp.DataType.build(type_name))
         return exp.and_(typed.is_(exp.null()), exp.not_(raw.is_(exp.null())))
 
