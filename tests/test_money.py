@@ -236,7 +236,8 @@ def test_report_values_and_unparseable_count(tmp_path: Path) -> None:
     assert err.value.row == 3
     assert err.value.column == "deal"
     assert str(err.value).endswith(
-        "leads.csv:row 3: column 'deal': cannot read 'n/a' as an amount in CNY (rules: docs/money.md)"
+        "leads.csv:row 3: column 'deal': cannot read 'n/a' as an amount in CNY "
+        "(rules: docs/money.md)"
     )
 
 

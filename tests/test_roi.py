@@ -235,7 +235,8 @@ def test_unparseable_spend_amount_names_file_and_row(tmp_path: Path) -> None:
         run(tmp_path, JAN_FEB, spend_csv=spend)
     assert err.value.row == 9 and err.value.column == "amount"
     assert str(err.value).endswith(
-        "spend.csv:row 9: column 'amount': cannot read 'lots' as an amount in CNY (rules: docs/money.md)"
+        "spend.csv:row 9: column 'amount': cannot read 'lots' as an amount in CNY "
+        "(rules: docs/money.md)"
     )
 
 

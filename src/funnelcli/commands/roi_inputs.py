@@ -100,9 +100,7 @@ def contracts_query(engine: Engine, funnel: Funnel, roi: RoiSpec) -> exp.Select:
     for raw in (start, end):
         bad = queries.unreadable_time(raw, queries.day(raw))
         _require(engine, SUBSCRIPTIONS, raw, bad, "a date")
-    return queries.contracts_query(
-        account, start, end, amount, amount_type, funnel.spec.currency
-    )
+    return queries.contracts_query(account, start, end, amount, amount_type, funnel.spec.currency)
 
 
 def over_contracts(engine: Engine, contracts: exp.Select, aggregate: exp.Expr) -> Any:

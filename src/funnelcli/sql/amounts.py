@@ -199,9 +199,7 @@ def amount(raw: exp.Expr, sql_type: str = "VARCHAR", currency: str | None = None
     return exp.cast(value, AMOUNT_TYPE)
 
 
-def unparseable(
-    raw: exp.Expr, sql_type: str = "VARCHAR", currency: str | None = None
-) -> exp.Expr:
+def unparseable(raw: exp.Expr, sql_type: str = "VARCHAR", currency: str | None = None) -> exp.Expr:
     """True where `raw` holds non-empty text that `amount` cannot read (the reject predicate)."""
     if is_numeric_type(sql_type):
         return exp.false()
