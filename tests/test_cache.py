@@ -103,6 +103,26 @@ def test_same_size_and_mtime_but_new_bytes_is_a_miss(repo: Path) -> None:
     assert _key(repo) != key_before
 
 
+def test_a_same_size_middle_edit_with_the_mtime_restored_is_a_miss(repo: Path) -> None:
+    """The edit touches neither 64 KiB end; the ctime (which no one can set back) moves."""
+    leads = repo / "sample_data" / "leads.csv"
+    data = leads.read_bytes()
+    assert len(data) > 3 * 64 * 1024
+    before_report = _report(repo, cache=True)
+    info = leads.stat()
+    key_before = _key(repo)
+    middle = len(data) // 2
+    digit = data.index(b",", middle) + 1  # a field in the middle of the file
+    changed = data[:digit] + b"X" + data[digit + 1 :]
+    leads.write_bytes(changed)
+    os.utime(leads, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert leads.stat().st_size == info.st_size and leads.stat().st_mtime_ns == info.st_mtime_ns
+    assert _key(repo) != key_before
+    assert _report(repo, cache=True) == _report(repo)  # the cache answers from the new bytes
+    leads.write_bytes(data)
+    assert _report(repo, cache=True) == before_report
+
+
 def _key(repo: Path) -> str:
     funnel = load_funnel(repo / "funnels" / "default.yaml")
     source = funnel.spec.sources["leads"]

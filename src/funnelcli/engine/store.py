@@ -51,14 +51,20 @@ def key(parts: Mapping[str, Any]) -> str:
 
 
 def fingerprint(path: Path) -> str:
-    """Path, size, mtime and a hash of the first and last 64 KiB: cheap even for huge files,
-    and an edit that keeps size and mtime still changes the key when it touches either end."""
-    stat = path.stat()
+    """Path, size, mtime, ctime, inode and a hash of the first and last 64 KiB.
+
+    Any write to a file moves its ctime, which (unlike the mtime) no user can set back, so an
+    edit anywhere, also one that keeps the size and restores the mtime, changes the key; a file
+    replaced by another has another inode. Nothing is read beyond the two ends: a full-content
+    hash of a 1 GiB export costs 6.6 s (blake2b) or 0.8 s (xxh3) on every run, where a cached
+    re-run takes 0.5 s (docs: benchmarks/RESULTS.md). A metadata-only change (chmod, a copy
+    that keeps the mtime) only costs a rebuild."""
+    info = path.stat()
     resolved = str(path.resolve())
-    # ctime and inode only decide whether the ends are read again in this process: any write,
-    # or setting the mtime back, moves the ctime.
-    edges = _edges(resolved, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
-    return f"{resolved}|{stat.st_size}|{stat.st_mtime_ns}|{edges}"
+    edges = _edges(resolved, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+    return (
+        f"{resolved}|{info.st_size}|{info.st_mtime_ns}|{info.st_ctime_ns}|{info.st_ino}|{edges}"
+    )
 
 
 @functools.lru_cache(maxsize=256)
