@@ -42,6 +42,16 @@ def _generate(kind: str, folder: Path) -> None:
         sheet.append(["lead_id", "created_at", "paid_at", "amount"])
         sheet.append(["L1", "2024-01-01", None, None])
         book.save(folder / "leads.xlsx")
+    elif kind == "xlsx_formula":  # written by a program: the formula's result never saved
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.append(["lead_id", "created_at", "paid_at", "amount"])
+        sheet.append(["L1", "2024-01-01", "2024-02-01", 100])
+        sheet.append(["L2", "2024-01-02", "2024-02-02", "=D2*2"])
+        book.save(folder / "leads.xlsx")
     elif kind == "hard_link":  # out.csv: another name of the same file as leads.csv
         os.link(folder / "leads.csv", folder / "out.csv")
     elif kind == "symlink_output":

@@ -62,9 +62,7 @@ def fingerprint(path: Path) -> str:
     info = path.stat()
     resolved = str(path.resolve())
     edges = _edges(resolved, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
-    return (
-        f"{resolved}|{info.st_size}|{info.st_mtime_ns}|{info.st_ctime_ns}|{info.st_ino}|{edges}"
-    )
+    return f"{resolved}|{info.st_size}|{info.st_mtime_ns}|{info.st_ctime_ns}|{info.st_ino}|{edges}"
 
 
 @functools.lru_cache(maxsize=256)

@@ -221,6 +221,7 @@ def xlsx_to_csv(path: Path, sheet: str | int | None, folder: Path) -> Path:
             worksheet = workbook[sheet]
         else:
             raise SheetNotFound(sheet, names)
+        _require_saved_values(path, getattr(worksheet, "_worksheet_path", None))
         with _writing_copy(target) as out:
             writer = csv.writer(out)
             for row in worksheet.iter_rows(values_only=True):
@@ -228,3 +229,34 @@ def xlsx_to_csv(path: Path, sheet: str | int | None, folder: Path) -> Path:
     finally:
         workbook.close()
     return target
+
+
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def _require_saved_values(path: Path, member: str | None) -> None:
+    """A formula cell whose result was never saved (a workbook written by a program, not
+    recalculated by a spreadsheet) reads as empty: refuse it, naming the cell, rather than
+    count its rows as missing values. One streaming pass over the sheet's XML."""
+    if member is None:
+        return
+    from xml.etree.ElementTree import ParseError, iterparse
+
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(member) as stream:
+            for _, element in iterparse(stream):
+                if element.tag != f"{_SHEET_NS}c":
+                    continue
+                formula = element.find(f"{_SHEET_NS}f")
+                value = element.find(f"{_SHEET_NS}v")
+                if formula is not None and (value is None or not (value.text or "")):
+                    shown = f" (={formula.text})" if formula.text else ""
+                    raise DataError(
+                        f"cell {element.get('r', '?')} holds a formula{shown} with no saved "
+                        "value; open and save the workbook in a spreadsheet program (or export "
+                        "the sheet as CSV) so its results are stored",
+                        file=str(path),
+                    )
+                element.clear()
+    except (zipfile.BadZipFile, KeyError, OSError, ParseError) as exc:
+        raise DataError(f"not a readable .xlsx workbook ({exc})", file=str(path)) from None
