@@ -118,4 +118,5 @@ def test_bad_input(name: str, tmp_path: Path) -> None:
         assert re.search(case["expect"], lines[0]), lines[0]
         assert result.stdout == ""
     assert _hashes(folder) == before  # inputs untouched
-    (folder / "leads.csv").chmod(0o644) if (folder / "leads.csv").is_file() else None
+    if (folder / "leads.csv").is_file() and not (folder / "leads.csv").is_symlink():
+        (folder / "leads.csv").chmod(0o644)

@@ -109,6 +109,8 @@ class Probe:
         if headers.looks_like_one_column(raw_headers) and not found.files[0].name.endswith(".gz"):
             original, copy = found.files[0], Path(paths[0])
             raise headers.explain_one_column(original, copy, encoding, raw_headers[0])
+        if len(raw_headers) == 1:  # no source is one column: not the export it should be
+            raise headers.not_a_table(found.files[0])
         spec = self._funnel.spec
         in_funnel = name in spec.sources  # else an extra view (roi: spend, contracts)
         referenced = readers.referenced_names(spec, name) if in_funnel else []
