@@ -46,7 +46,9 @@ def _root(
 
 def fail(error: FunnelError) -> NoReturn:
     """One line on stderr, and the error's exit code."""
-    typer.echo(f"Error: {error}", err=True)
+    from funnelcli.render.visible import visible_text
+
+    typer.echo(f"Error: {visible_text(str(error))}", err=True)  # never a raw control character
     raise typer.Exit(error.exit_code)
 
 

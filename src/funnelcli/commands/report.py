@@ -185,18 +185,14 @@ def unmatched_lookups(funnel: Funnel, engine: Engine) -> tuple[UnmatchedLookup, 
 
 
 def write_rejects(rejects: list[Reject], path: Path) -> None:
-    """The rejected values as CSV (source, file, line, column, value, reason), atomically."""
-    import csv
-    import io
-
+    """The rejected values as CSV (source, file, line, column, value, reason), atomically;
+    cells that a spreadsheet would run as formulas are neutralised (outputs.base.csv_table)."""
     from funnelcli.engine.store import write_atomic
+    from funnelcli.outputs.base import csv_table
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["source", "file", "line", "column", "value", "reason"])
-    for r in rejects:
-        writer.writerow([r.source, r.file, r.line, r.column, r.value, r.reason])
-    write_atomic(path, buffer.getvalue())
+    columns = ("source", "file", "line", "column", "value", "reason")
+    rows = ((r.source, r.file, r.line, r.column, r.value, r.reason) for r in rejects)
+    write_atomic(path, csv_table(columns, rows))
 
 
 def reject_error(found: list[Reject], why: str) -> DataError:
