@@ -70,10 +70,32 @@ def _check(tree: exp.Expr) -> None:
             )
         if isinstance(node, exp.Column) and (node.table or node.args.get("db")):
             raise ConditionError(f"'{node.sql()}': use a plain column name, without a table")
-        if isinstance(node, exp.In) and (node.args.get("query") or node.args.get("unnest")):
-            raise ConditionError("IN takes a list of literal values, not a subquery")
+        if isinstance(node, exp.In):
+            _check_in(node)
         if isinstance(node, exp.Is) and not isinstance(node.expression, exp.Null):
             raise ConditionError("IS is only allowed as IS NULL or IS NOT NULL")
+
+
+def _is_literal(node: exp.Expr) -> bool:
+    if isinstance(node, exp.Neg):
+        return isinstance(node.this, exp.Literal) and not node.this.is_string
+    return isinstance(node, exp.Literal | exp.Null)
+
+
+def _check_in(node: exp.In) -> None:
+    """IN takes a parenthesised list of literal values: `channel IN lead_id` (which DuckDB
+    runs as a substring test) and `IN (SELECT …)` are refused."""
+    if node.args.get("query") or node.args.get("unnest"):
+        raise ConditionError("IN takes a list of literal values, not a subquery")
+    values = node.expressions
+    if node.args.get("field") is not None or not values:
+        raise ConditionError("IN takes a list of literal values in parentheses, e.g. IN ('a', 'b')")
+    for value in values:
+        if not _is_literal(value):
+            raise ConditionError(
+                f"IN takes literal values only, not '{_describe(value)}' "
+                "(compare columns with = instead)"
+            )
 
 
 def _describe(node: exp.Expr) -> str:
