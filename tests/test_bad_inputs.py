@@ -52,6 +52,16 @@ def _generate(kind: str, folder: Path) -> None:
         sheet.append(["L1", "2024-01-01", "2024-02-01", 100])
         sheet.append(["L2", "2024-01-02", "2024-02-02", "=D2*2"])
         book.save(folder / "leads.xlsx")
+    elif kind in ("long_in_list", "long_or_filter"):  # took minutes to parse and plan
+        terms = [f"'v{i}'" for i in range(400_000)]
+        text = f"channel IN ({', '.join(terms)})"
+        if kind == "long_or_filter":
+            text = " OR ".join(f"channel = {t}" for t in terms[:20_000])
+        (folder / "funnel.yaml").write_text(
+            "sources:\n  leads: {path: leads.csv, id: lead_id}\n"
+            "stages:\n  - {name: lead, at: created_at}\n  - {name: paid, at: paid_at}\n"
+            f'filter: "{text}"\n'
+        )
     elif kind == "hard_link":  # out.csv: another name of the same file as leads.csv
         os.link(folder / "leads.csv", folder / "out.csv")
     elif kind == "symlink_output":

@@ -196,6 +196,8 @@ def attribute_names(funnel: Funnel, breakdowns: Sequence[Sequence[str]]) -> list
     if funnel.spec.filter:
         try:
             filter_columns = condition_columns(funnel.spec.filter)
+        except ConditionError as exc:
+            raise funnel.error("filter", str(exc)) from None
         except Exception as exc:  # a parse error is reported with its key below
             raise funnel.error("filter", f"not a valid condition: {exc}") from None
         names.extend(n for n in filter_columns if n not in names)
