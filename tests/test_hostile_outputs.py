@@ -5,13 +5,17 @@ line (render/visible.py), no formula cell in a CSV (render/csv_out.neutralise). 
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from typer import Exit as click_exit
 from typer.testing import CliRunner
 
 from funnelcli.cli import app
@@ -116,3 +120,60 @@ def test_summary_html_and_error_lines_show_control_characters_escaped(tmp_path: 
     bad = runner.invoke(app, ["report", str(funnel), "--by", "chan\x1b[2Jnel"], env=ENV)
     assert bad.exit_code == 1 and "chan\\x1b[2Jnel" in bad.stderr
     assert not RAW_CONTROL.search(bad.stderr)
+
+
+def _funnel_process(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **ENV, **kwargs.pop("env", {})}  # type: ignore[dict-item]
+    return subprocess.run(
+        [sys.executable, "-m", "funnelcli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output="stdout" not in kwargs,
+        text=True,
+        check=False,
+        **kwargs,  # type: ignore[call-overload]
+    )
+
+
+def test_a_closed_stdout_is_one_clear_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "funnelcli", "report", "-f", "csv"],
+        cwd=ROOT,
+        env={**os.environ, **ENV},
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        pass_fds=(),
+        preexec_fn=lambda: os.close(1),
+    )
+    assert result.returncode == 1
+    assert result.stderr == "Error: stdout is closed; write to a file with --output FILE\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+def test_a_full_disk_on_stdout_is_one_clear_line() -> None:
+    with open("/dev/full", "w") as full:
+        result = _funnel_process("report", "-f", "csv", stdout=full, stderr=subprocess.PIPE)
+    assert result.returncode == 1
+    assert result.stderr == "Error: cannot write to stdout: No space left on device\n"
+
+
+def test_a_stdout_that_cannot_encode_the_output_is_one_clear_line() -> None:
+    result = _funnel_process(
+        "report", "funnels/chinese.yaml", "-f", "csv", env={"PYTHONIOENCODING": "ascii"}
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: stdout cannot show these characters (its encoding")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_reader_that_leaves_ends_the_run_quietly() -> None:
+    from funnelcli.cli.runtime import guard
+
+    def action() -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    with pytest.raises(click_exit) as done:
+        guard(False, action)
+    assert done.value.exit_code == 141

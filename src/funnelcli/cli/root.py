@@ -80,8 +80,12 @@ def _hard_exit(done: SystemExit) -> NoReturn:
     if isinstance(done.code, str):  # sys.exit("message") prints the message, as Python would
         sys.stderr.write(done.code + "\n")
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with the stream closed (`funnel … >&-`)
+            continue
         try:
             stream.flush()
-        except (BrokenPipeError, ValueError):  # `funnel report | head`: the reader left
+        except BrokenPipeError:  # `funnel report | head`: the reader left
+            code = code or 141  # as a process killed by SIGPIPE, what shells expect
+        except (OSError, ValueError):  # a full disk, a closed stream: said by the guard
             code = code or 1
     os._exit(code)
