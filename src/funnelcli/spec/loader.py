@@ -201,6 +201,13 @@ def _spec_error(exc: ValidationError, file: str, lines: dict[str, int]) -> SpecE
         message = "required key is missing"
     elif kind == "enum" or kind == "literal_error":
         message = f"{error['msg'].lower()}, got {error['input']!r}"
+    elif kind == "string_type" and isinstance(error["input"], bool):
+        message = (
+            f"expected text, got the boolean {str(error['input']).lower()}: YAML reads an "
+            "unquoted on, off, yes, no, true or false as true/false; quote it (e.g. 'on')"
+        )
+    elif kind == "string_type" and isinstance(error["input"], int | float):
+        message = f"expected text, got the number {error['input']!r}; quote it to mean text"
     else:
         message = error["msg"].removeprefix("Value error, ")
     key = key_path(loc)
