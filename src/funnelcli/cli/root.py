@@ -6,6 +6,7 @@ Exit codes: 0 ok · 1 data, spec or runtime error · 2 usage error · 3 an alert
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import sys
 from typing import Annotated, NoReturn
@@ -63,6 +64,9 @@ def main() -> None:
     about 0.1 s of the bundled sample's 0.6 s report (benchmarks/RESULTS.md).
     """
     gc.set_threshold(200_000, 30, 30)
+    # sqlglot logs warnings (unsupported syntax) to stderr by Python's last-resort handler;
+    # what matters is raised and said in one line, so its log goes nowhere.
+    logging.getLogger("sqlglot").addHandler(logging.NullHandler())
     try:
         app(prog_name="funnel")
     except FunnelError as error:  # raised while parsing options, before a command's guard

@@ -70,7 +70,8 @@ def report_sql(
     try:
         return compiled.sql(dialect=dialect)
     except Exception as exc:  # sqlglot raises plain errors for unknown dialects
-        raise UsageError(f"--dialect {dialect}: {exc}") from None
+        first = str(exc).strip().split("\n")[0]  # UnsupportedError lists every instance
+        raise UsageError(f"--dialect {dialect}: {first}") from None
 
 
 def _query(funnel: Funnel, request: ReportRequest) -> ReportQuery:

@@ -72,7 +72,11 @@ class CompiledFunnel:
         return self.columns.sources
 
     def sql(self, *, pretty: bool = True, dialect: str = "duckdb") -> str:
-        return self.query.sql(dialect=dialect, pretty=pretty)
+        """The query in `dialect`; something the dialect cannot express raises (sqlglot's
+        UnsupportedError) instead of printing a warning and SQL that would not run."""
+        from sqlglot.errors import ErrorLevel
+
+        return self.query.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
 
     def anchors(self) -> exp.Select:
         """Only the maturity anchor (as_of) and the cohort's first entry, over the same layers

@@ -46,14 +46,7 @@ def parse_condition(text: str, resolve: Callable[[str], str]) -> exp.Expr:
     Returns a sqlglot expression whose column references are quoted identifiers of the raw
     headers, so nothing the user wrote reaches DuckDB as text.
     """
-    _check_size(text)
-    try:
-        statements = sqlglot.parse(text, read="duckdb")
-    except ParseError as exc:
-        first = exc.errors[0]["description"] if exc.errors else str(exc)
-        raise ConditionError(f"not a valid condition: {first}") from None
-    except sqlglot.errors.TokenError as exc:
-        raise ConditionError(f"not a valid condition: {exc}") from None
+    statements = _parse(text)
     if len(statements) != 1 or statements[0] is None:
         raise ConditionError("expected exactly one condition (no ';')")
     tree = statements[0]
@@ -68,13 +61,33 @@ def parse_condition(text: str, resolve: Callable[[str], str]) -> exp.Expr:
 
 def condition_columns(text: str) -> list[str]:
     """Column names a (valid) condition refers to, in order of appearance, without duplicates."""
-    _check_size(text)
-    tree = sqlglot.parse_one(text, read="duckdb")
+    statements = _parse(text)
+    tree = statements[0] if statements else None
+    if tree is None:
+        return []
     names: list[str] = []
     for column in tree.find_all(exp.Column):
         if column.name not in names:
             names.append(column.name)
     return names
+
+
+def _parse(text: str) -> list[exp.Expr | None]:
+    """sqlglot's parse, its errors as one plain line (no terminal highlighting)."""
+    _check_size(text)
+    try:
+        return sqlglot.parse(text, read="duckdb")
+    except ParseError as exc:
+        if not exc.errors:
+            raise ConditionError("not a valid condition") from None
+        first = exc.errors[0]
+        near = f" near {first['highlight']!r}" if first.get("highlight") else ""
+        where = f" at column {first['col']}" if first.get("col") else ""
+        raise ConditionError(
+            f"not a valid condition: {first['description']}{where}{near}"
+        ) from None
+    except sqlglot.errors.TokenError as exc:
+        raise ConditionError(f"not a valid condition: {exc}") from None
 
 
 def _check(tree: exp.Expr) -> None:
