@@ -595,3 +595,40 @@ def test_every_command_reads_the_cache_with_the_same_numbers(
         assert cached.exit_code == 0, cached.output
         assert cached.stdout == plain.stdout
     assert _parquets(repo / "cache") and list((repo / "cache" / "results").glob("*.parquet"))
+
+
+def test_a_read_only_cache_answers_its_hits_and_runs_the_rest(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Root ignores permissions, so the folder is made read-only the way funnelcli sees it:
+    os.access says no, and every write or touch under it fails."""
+    cache_dir = repo / "cache"
+    plain = _report(repo)
+    assert _report(repo, cache=True) == plain  # fills the cache
+    by_segment = _report(repo, by="segment")
+    before = {p: p.stat().st_mtime_ns for p in cache_dir.rglob("*") if p.is_file()}
+    real_access, real_utime, real_replace = os.access, os.utime, os.replace
+
+    def inside(path: Any) -> bool:
+        return str(path).startswith(str(cache_dir))
+
+    def access(path: Any, mode: int, **kwargs: Any) -> bool:
+        return False if inside(path) and mode & os.W_OK else real_access(path, mode, **kwargs)
+
+    def utime(path: Any, *args: Any, **kwargs: Any) -> None:
+        if inside(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        real_utime(path, *args, **kwargs)
+
+    def replace(src: Any, dst: Any) -> None:
+        if inside(dst):
+            raise PermissionError(13, "Permission denied", str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(os, "utime", utime)
+    monkeypatch.setattr(os, "replace", replace)
+    assert _report(repo, cache=True) == plain  # hits
+    assert _report(repo, cache=True, by="segment") == by_segment  # a miss: run, not stored
+    after = {p: p.stat().st_mtime_ns for p in cache_dir.rglob("*") if p.is_file()}
+    assert after == before

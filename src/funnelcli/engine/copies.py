@@ -104,14 +104,17 @@ def find_or_build(
     spec: FunnelSpec,
     files: Sequence[Path],
     body: exp.Select,
-) -> Copy:
+) -> Copy | None:
     """The copy of the source read by `body`: its entry when intact (the row count in the
-    Parquet footer matches the record), else (re)built now."""
+    Parquet footer matches the record), else (re)built now; None when there is none and the
+    folder cannot be written (a read-only cache answers what it holds)."""
     sort = sort_column(spec, name)
     key = cache_key(spec.sources[name], files, session.version, sort, body.sql(dialect="duckdb"))
     entry = read_entry(cache_dir, key)
     if entry is not None and session.parquet_rows(entry.parquet) == entry.rows:
         return Copy(entry.parquet, built=False)
+    if cache_dir.exists() and not os.access(cache_dir, os.W_OK):
+        return None
     column = (
         sort if sort is not None and sort in dict(session.describe(body, source=name)) else None
     )

@@ -8,6 +8,7 @@ results with the cache (results.py), and locates and lists the values it cannot 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -218,8 +219,8 @@ class Engine:
             columns = self._session.describe(query)
         except DataError:
             return None
-        if not results.storable(columns):
-            return None
+        if not results.storable(columns) or not os.access(results.folder, os.W_OK):
+            return None  # run it; a read-only cache answers what it holds and stores nothing
         kept = results.keep(key, query, columns, lambda copy: self._tolerant(copy, source)[1])
         return results.read(kept)
 
@@ -343,5 +344,7 @@ def _register(
             raise
         mode, body = ReadMode.tolerant, csv.view(ReadMode.tolerant).select
         copy = copies.find_or_build(session, cache_dir, name, funnel.spec, found.files, body)
+    if copy is None:  # a read-only cache without this copy: read the files
+        return _Registered(body, allowed, csv)
     parquet = copies.read_parquet(copy.parquet)
     return _Registered(parquet, (*allowed, str(copy.parquet)), csv, mode, copy, body)
