@@ -177,6 +177,41 @@ def transcode(path: Path, encoding: str, folder: Path) -> Path:
     return target
 
 
+def with_lf(path: Path, folder: Path) -> Path | None:
+    """A copy of `path` (the bytes DuckDB reads: an original or a UTF-8 copy) with every CRLF
+    made LF, when its lines end both ways (DuckDB's sniffer refuses such a file); None when
+    they end one way only. A CRLF is one line break either way, so line numbers hold."""
+    crlf = lf = 0
+    previous = b""
+    with _open(path) as stream:
+        while chunk := stream.read(_CHUNK):
+            joined = previous + chunk
+            crlf += joined.count(b"\r\n") - previous.count(b"\r\n")
+            lf += chunk.count(b"\n")
+            previous = chunk[-1:]
+    if not crlf or crlf == lf:
+        return None
+    target = _copy_path(folder, store.TEXT, path, "lf")
+    if target.exists():
+        return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with store.replacing(target) as temp, _open(path) as source, open(temp, "xb") as out:
+            carry = b""
+            while chunk := source.read(_CHUNK):
+                text = carry + chunk
+                carry = text[-1:] if text.endswith(b"\r") else b""
+                out.write((text[:-1] if carry else text).replace(b"\r\n", b"\n"))
+            out.write(carry)
+    except OSError as exc:
+        raise DataError(
+            f"cannot write the cache ({exc.strerror}); set FUNNELCLI_CACHE_DIR to a writable "
+            "folder",
+            file=str(target.parent),
+        ) from None
+    return target
+
+
 class SheetNotFound(Exception):
     """The requested sheet is not in the workbook (the caller names the YAML key)."""
 
