@@ -152,7 +152,14 @@ def compile_funnel(
         previous = name
     kept = None
     if spec.filter:
-        kept = Resolver(funnel, {}).condition(spec.filter, None, "filter", attributes=aliases)
+        types = {
+            name: resolver.sql_type(*attributes[alias])
+            for name, alias in aliases.items()
+            if alias not in from_lookup  # a lookup's column: its type is the lookup's
+        }
+        kept = Resolver(funnel, {}).condition(
+            spec.filter, None, "filter", attributes=aliases, types=types
+        )
     per_id = layers.per_id(
         plans, minima, previous, spec.order, query.since, query.until, query.periods, kept
     )

@@ -11,7 +11,7 @@ from funnelcli.errors import SpecError
 from funnelcli.spec import Funnel, Order, Shape, SourceSpec, StageSpec, did_you_mean
 from funnelcli.spec.hints import closest, find
 from funnelcli.sql import ast as q
-from funnelcli.sql.amounts import amount, is_numeric_type
+from funnelcli.sql.amounts import amount, is_whole_type
 from funnelcli.sql.conditions import ConditionError, condition_columns, parse_condition
 
 
@@ -76,15 +76,25 @@ class Resolver:
         source_name: str | None,
         key: str,
         attributes: Mapping[str, str] | None = None,
+        types: Mapping[str, str] | None = None,
     ) -> exp.Expr:
+        """`text` parsed and allow-listed over a source's columns (`source_name`), or over
+        the query's attributes (`attributes`: name → alias, `types`: name → DuckDB type)."""
+
         def resolve(name: str) -> str:
             if attributes is not None:
                 return attributes[name]
             assert source_name is not None
             return self.column(source_name, name, key)
 
+        def type_of(name: str) -> str:
+            if types is not None:
+                return types.get(name, "")
+            assert source_name is not None
+            return self.sql_type(source_name, self.column(source_name, name, key))
+
         try:
-            return parse_condition(text, resolve)
+            return parse_condition(text, resolve, type_of)
         except ConditionError as exc:
             raise self.funnel.error(key, str(exc)) from None
 
@@ -144,7 +154,7 @@ def stage_plans(funnel: Funnel, resolver: Resolver) -> list[StagePlan]:
         if stage.value is not None:
             raw_value = resolver.column(source_name, stage.value, f"{key}.value")
             sql_type = resolver.sql_type(source_name, raw_value)
-            if is_numeric_type(sql_type):
+            if is_whole_type(sql_type):
                 value = exp.cast(q.col(raw_value), "DOUBLE")
             else:  # text such as ¥12,000 or 1.2万: parsed by sql/amounts.py's rules
                 parsed = amount(q.col(raw_value), sql_type, spec.currency)

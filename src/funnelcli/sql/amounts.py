@@ -91,9 +91,17 @@ _QUANTUM = Decimal("0.000001")
 
 
 def is_numeric_type(sql_type: str) -> bool:
-    """A column DuckDB already read as a number needs no parsing (and cannot be unparseable)."""
+    """A column DuckDB already read as a number needs no parsing."""
     upper = sql_type.upper()
     return upper.startswith("DECIMAL") or upper.split("(")[0].lstrip("U") in _NUMERIC_TYPES
+
+
+def is_whole_type(sql_type: str) -> bool:
+    """An integer column: every value is an amount. A FLOAT/DOUBLE column can hold NaN and
+    ±inf (DuckDB reads `nan` as a number) and a DECIMAL one more than 38 digits: those are
+    unparseable amounts like any text that is not one."""
+    upper = sql_type.upper()
+    return is_numeric_type(upper) and not upper.startswith(("DECIMAL", "FLOAT", "DOUBLE"))
 
 
 # --- SQL ------------------------------------------------------------------------------------
@@ -181,8 +189,8 @@ def amount(raw: exp.Expr, sql_type: str = "VARCHAR", currency: str | None = None
     PATTERN runs once per value: its groups are extracted into a struct that a one-element
     list_transform binds to a lambda variable, so the rules read fields instead of re-matching.
     """
-    if is_numeric_type(sql_type):
-        return exp.cast(raw.copy(), AMOUNT_TYPE)
+    if is_numeric_type(sql_type):  # NaN, ±inf and overflow: NULL, counted by `unparseable`
+        return exp.TryCast(this=raw.copy(), to=exp.DataType.build(AMOUNT_TYPE))
     groups = exp.RegexpExtract(
         this=_text(raw),
         expression=exp.Literal.string(cell_pattern(currency)),
@@ -201,8 +209,13 @@ def amount(raw: exp.Expr, sql_type: str = "VARCHAR", currency: str | None = None
 
 def unparseable(raw: exp.Expr, sql_type: str = "VARCHAR", currency: str | None = None) -> exp.Expr:
     """True where `raw` holds non-empty text that `amount` cannot read (the reject predicate)."""
-    if is_numeric_type(sql_type):
+    if is_whole_type(sql_type):
         return exp.false()
+    if is_numeric_type(sql_type):
+        return exp.and_(
+            exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),
+            exp.Is(this=amount(raw, sql_type), expression=exp.null()),
+        )
     return exp.and_(
         exp.NEQ(
             this=exp.func("coalesce", _text(raw), exp.Literal.string("")),

@@ -40,17 +40,24 @@ def _check_size(text: str) -> None:
         )
 
 
-def parse_condition(text: str, resolve: Callable[[str], str]) -> exp.Expr:
+def parse_condition(
+    text: str, resolve: Callable[[str], str], type_of: Callable[[str], str] | None = None
+) -> exp.Expr:
     """Parse one boolean condition; `resolve` maps a column name to its raw header (or raises).
 
     Returns a sqlglot expression whose column references are quoted identifiers of the raw
-    headers, so nothing the user wrote reaches DuckDB as text.
+    headers, so nothing the user wrote reaches DuckDB as text. `type_of` (a column name →
+    its DuckDB type, "" when unknown) lets a comparison DuckDB could not run (a text column
+    against a number) be refused here, naming the column, so `validate` and `report` agree.
     """
     statements = _parse(text)
     if len(statements) != 1 or statements[0] is None:
         raise ConditionError("expected exactly one condition (no ';')")
     tree = statements[0]
     _check(tree)
+    if type_of is not None:
+        _check_types(tree, type_of)
+        tree = _numeric_sides(tree)
     unwrapped = tree.unnest()
     if not isinstance(unwrapped, _CONDITIONS):
         raise ConditionError(
@@ -104,6 +111,71 @@ def _check(tree: exp.Expr) -> None:
             _check_in(node)
         if isinstance(node, exp.Is) and not isinstance(node.expression, exp.Null):
             raise ConditionError("IS is only allowed as IS NULL or IS NOT NULL")
+
+
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.Between)
+_NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DEC")
+
+
+def _check_types(tree: exp.Expr, type_of: Callable[[str], str]) -> None:
+    """A column compared with literals of another kind: a text column with a number, a number
+    column with text that is not a number (DuckDB fails on the first value it cannot cast,
+    naming internal names)."""
+    for node in tree.find_all(*_COMPARISONS):
+        column = node.this if isinstance(node.this, exp.Column) else None
+        if column is None:
+            continue
+        sql_type = type_of(column.name).upper()
+        if not sql_type:
+            continue
+        others = (
+            [*node.expressions]
+            if isinstance(node, exp.In)
+            else [node.args.get(k) for k in ("expression", "low", "high")]
+        )
+        for value in others:
+            if value is None or not _is_literal(value) or isinstance(value, exp.Null):
+                continue
+            literal = value.this if isinstance(value, exp.Neg) else value
+            shown = value.sql(dialect="duckdb")
+            if sql_type == "VARCHAR" and not literal.is_string:
+                raise ConditionError(
+                    f"column '{column.name}' holds text, compared with the number {shown}; "
+                    f"quote it to compare text ({column.name} = '{shown}'), or fix the values "
+                    "that are not numbers in the column"
+                )
+            if sql_type.startswith(_NUMBER_TYPES) and literal.is_string:
+                try:
+                    float(literal.this)
+                except ValueError:
+                    raise ConditionError(
+                        f"column '{column.name}' holds numbers, compared with the text {shown}"
+                    ) from None
+
+
+def _numeric_sides(tree: exp.Expr) -> exp.Expr:
+    """A column compared with numbers is compared as a number (TRY_CAST … AS DOUBLE): a
+    number column may be read as text (the tolerant reading that finds rejects), and DuckDB
+    will not compare text with a number."""
+
+    def cast(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, _COMPARISONS) or not isinstance(node.this, exp.Column):
+            return node
+        values = (
+            [*node.expressions]
+            if isinstance(node, exp.In)
+            else [node.args.get(k) for k in ("expression", "low", "high")]
+        )
+        literals = [v for v in values if v is not None and not isinstance(v, exp.Null)]
+        if literals and all(_is_literal(v) and not _is_text(v) for v in literals):
+            node.set("this", exp.TryCast(this=node.this, to=exp.DataType.build("DOUBLE")))
+        return node
+
+    return tree.transform(cast)
+
+
+def _is_text(node: exp.Expr) -> bool:
+    return isinstance(node, exp.Literal) and node.is_string
 
 
 def _is_literal(node: exp.Expr) -> bool:

@@ -24,7 +24,7 @@ WITH "agg_0" AS (
     CASE
       WHEN NOT "renewed_at" IS NULL
       THEN STRUCT_EXTRACT(
-        {'o0': CAST("renewed_at" AS TIMESTAMP), 'v': CAST("renewal_amount" AS DOUBLE)},
+        {'o0': CAST("renewed_at" AS TIMESTAMP), 'v': CAST(TRY_CAST("renewal_amount" AS DECIMAL(38, 6)) AS DOUBLE)},
         'v'
       )
     END AS "v_5",
