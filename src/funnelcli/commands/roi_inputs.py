@@ -71,14 +71,6 @@ def read_spend(engine: Engine, funnel: Funnel, roi: RoiSpec) -> list[SpendRow]:
     bad_period = queries.unreadable_time(period, start.copy())
     _require(engine, SPEND, period, bad_period, "a month" if monthly else "a date")
     value = amounts.amount(q.col(amount), amount_type, funnel.spec.currency)
-    negative = exp.LT(this=value.copy(), expression=exp.Literal.number(0))
-    _require(
-        engine,
-        SPEND,
-        amount,
-        negative,
-        "a spend: spend is never negative (net a refund or credit into the spend of its month)",
-    )
     undated = exp.and_(q.not_null(value.copy()), q.is_null(q.col(period)))
     _require(engine, SPEND, period, undated, "a date (the row has an amount but no date)")
     out = []
