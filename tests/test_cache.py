@@ -187,14 +187,13 @@ def test_cache_info_and_clear(repo: Path) -> None:
     # the report, the check for one row per id and the first pass for the default as_of
     stored = list((folder / "results").glob("*.parquet"))
     size = sum(p.stat().st_size for p in stored)
-    # + the counts of NaN/inf in the two DOUBLE value columns (unparseable amounts)
-    assert document["results"] == {"entries": 5, "bytes": size}
+    assert document["results"] == {"entries": 3, "bytes": size}
     result = runner.invoke(app, ["cache", "info"], env=ENV)
-    assert "1 cached source(s)" in result.stdout and "stored query results: 5," in result.stdout
+    assert "1 cached source(s)" in result.stdout and "stored query results: 3," in result.stdout
     (folder / "notes.txt").write_text("not ours")
     result = runner.invoke(app, ["cache", "clear"], env=ENV)
     # the copy, the three stored results, their records and the leads.csv probing memo
-    assert result.exit_code == 0 and "Removed 13 file(s)" in result.stdout
+    assert result.exit_code == 0 and "Removed 9 file(s)" in result.stdout
     assert sorted(p.name for p in folder.iterdir()) == ["CACHEDIR.TAG", "notes.txt"]
     other = repo / "elsewhere"
     args = ["report", "--cache", "--cache-dir", str(other), "-f", "json"]
@@ -439,9 +438,8 @@ def test_a_rerun_reads_the_stored_result(repo: Path, monkeypatch: pytest.MonkeyP
     assert seen and not [s for s in seen if "agg_0" in s or s.startswith("COPY")]
     by_segment = _report(repo, by="segment", cache=True)  # another query
     assert by_segment == _report(repo, by="segment")
-    # the two reports, the check that the copy has one row per lead, the as_of first pass, the
-    # counts of NaN/inf in the two DOUBLE value columns
-    assert len(list((repo / "cache" / "results").glob("*.parquet"))) == 6
+    # the two reports, the check that the copy has one row per lead, the as_of first pass
+    assert len(list((repo / "cache" / "results").glob("*.parquet"))) == 4
 
 
 def test_a_roi_rerun_reads_its_checks_from_stored_results(
@@ -505,7 +503,7 @@ def test_a_damaged_stored_result_is_recomputed(repo: Path) -> None:
     plain = _report(repo)
     _report(repo, cache=True)
     stored = list((repo / "cache" / "results").glob("*.parquet"))  # report, check, as_of
-    assert len(stored) == 5  # with the two DOUBLE value columns' NaN/inf counts
+    assert len(stored) == 3
     for path in stored:
         path.write_bytes(b"not a parquet file")
     assert _report(repo, cache=True) == plain

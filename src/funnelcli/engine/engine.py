@@ -152,7 +152,13 @@ class Engine:
         return int(self.rows(query.from_(table(source_view(source))), source=source)[0]["n"] or 0)
 
     def count_unparseable(self, source: str, column: str) -> int:
-        """How many values of `column` are non-empty text that is not an amount (sql/amounts.py)."""
+        """How many values of `column` are non-empty text that is not an amount (sql/amounts.py).
+
+        A column DuckDB typed as numbers is not scanned for its rare NaN/inf (a scan per column
+        cost a 1M-row report 20%): they are left out of the sums (NULL), and `validate` names
+        the first one."""
+        if money.is_numeric_type(dict(self.columns(source)).get(column, "VARCHAR")):
+            return 0
         return self.count_where(source, self.unreadable(source, column, AMOUNT))
 
     def reject_counts(self) -> tuple[dict[str, int], dict[str, int]]:
