@@ -149,9 +149,10 @@ def writing(target: Path) -> Iterator[TextIO]:
             os.chmod(temp, os.stat(target).st_mode & 0o7777)
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str | bytes) -> None:
     """Write `text` to `path` (a user's output file or a record of ours) so readers see the old
-    file or the whole new one, never a part; on disk before it replaces the old one.
+    file or the whole new one, never a part; on disk before it replaces the old one. Bytes (an
+    .xlsx workbook) are written as they are.
 
     A symlink is followed (the file it points at is replaced, the link stays). Only a regular
     file is ever replaced: a character device or a named pipe (`/dev/null`, `/dev/stdout`, a
@@ -172,6 +173,12 @@ def write_atomic(path: Path, text: str) -> None:
     if not folder.is_dir():
         raise FunnelError(f"{path}: cannot write: folder {path.parent} does not exist")
     try:
+        if isinstance(text, bytes):
+            with replacing(target) as temp, open(temp, "xb") as binary:
+                binary.write(text)
+                binary.flush()
+                os.fsync(binary.fileno())
+            return
         with writing(target) as stream:
             stream.write(text)
             stream.flush()
@@ -180,14 +187,18 @@ def write_atomic(path: Path, text: str) -> None:
         raise FunnelError(f"{path}: cannot write: {exc.strerror}") from None
 
 
-def _write_in_place(path: Path, mode: int, text: str) -> None:
+def _write_in_place(path: Path, mode: int, text: str | bytes) -> None:
     """Write to a character device or a fifo without replacing it; refuse anything else."""
     if not (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
         kind = "a block device" if stat.S_ISBLK(mode) else "not a regular file"
         raise FunnelError(f"{path}: cannot write: it is {kind}; choose a file")
     try:
-        with open(path, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
+        if isinstance(text, bytes):
+            with open(path, "wb") as binary:
+                binary.write(text)
+        else:
+            with open(path, "w", encoding="utf-8", newline="") as stream:
+                stream.write(text)
     except OSError as exc:
         raise FunnelError(f"{path}: cannot write: {exc.strerror}") from None
 
