@@ -36,7 +36,7 @@ WITH "agg_0" AS (
           [
             REGEXP_EXTRACT(
               UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
-              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              '^(\()? ?([-−])? ?((?:CNY|RMB|¥|元|￥))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:CNY|RMB|¥|元|￥))? ?(\))?$',
               ['open', 'minus1', 'cur1', 'minus2', 'number', 'suffix', 'cur2', 'close']
             )
           ],
@@ -116,7 +116,7 @@ WITH "agg_0" AS (
           [
             REGEXP_EXTRACT(
               UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
-              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              '^(\()? ?([-−])? ?((?:CNY|RMB|¥|元|￥))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:CNY|RMB|¥|元|￥))? ?(\))?$',
               ['open', 'minus1', 'cur1', 'minus2', 'number', 'suffix', 'cur2', 'close']
             )
           ],

@@ -89,6 +89,7 @@ def summary(
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
+        o.check_outputs(definition, data, output=output)
         stages = [stage.name for stage in definition.spec.stages]
         groups = o.breakdowns(by)
         if groups is not None and len(groups) > 1:
@@ -138,6 +139,7 @@ def cohorts(
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
+        o.check_outputs(definition, data, output=output)
         request = CohortsRequest(
             period=period,
             as_of=o.moment(as_of, "--as-of"),

@@ -73,6 +73,7 @@ def report(
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
+        o.check_outputs(definition, data, output=output, rejects=rejects)
         since_at, until_at = o.period(since, until, definition.spec.timezone)
         request = ReportRequest(
             since=since_at,

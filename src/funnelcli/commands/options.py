@@ -45,6 +45,26 @@ def source_files(funnel: Funnel, data_dir: Path | None = None) -> list[Path]:
     return [f for found in resolve_files(funnel, data_dir).values() for f in found.files]
 
 
+def check_outputs(funnel: Funnel, data_dir: Path | None, **outputs: Path | None) -> None:
+    """Refuse an output (`--output`, `--rejects`: the keyword names the option) that is one of
+    the funnel's inputs: the YAML, a source, the spend or contracts file, also through a
+    symlink or a hard link. Checked before anything is read, so nothing is lost."""
+    from funnelcli.engine.files import declared_files, same_file
+
+    wanted = {option: path for option, path in outputs.items() if path is not None}
+    if not wanted:
+        return
+    inputs = declared_files(funnel, data_dir)
+    for option, path in wanted.items():
+        for source in inputs:
+            if same_file(path, source):
+                flag = "--" + option.replace("_", "-")
+                raise UsageError(
+                    f"{flag} {path}: that is an input of the funnel ({source}); "
+                    "write to another file"
+                )
+
+
 def moment(value: Moment | None, option: str, zone: str = "UTC") -> datetime | None:
     """A date or time as naive UTC: `2025-03-01`, `2025-03-01T08:00`, an aware time (converted
     to UTC), a date or a datetime. A value without an offset is wall-clock time in `zone` (the

@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 
 from funnelcli import __version__
-from funnelcli.commands.options import Breakdowns, RunOptions
+from funnelcli.commands.options import Breakdowns, RunOptions, check_outputs
 from funnelcli.commands.query import compile_for, count_unparseable, located, run_report_query
 from funnelcli.compile import ReportQuery
 from funnelcli.compile.histogram import IDS, MINUTE, histogram_query
@@ -79,7 +79,8 @@ def report_sql(
     try:
         return ";\n\n".join(s.sql(dialect=dialect, pretty=True) for s in statements)
     except Exception as exc:  # sqlglot raises plain errors for unknown dialects
-        raise UsageError(f"--dialect {dialect}: {exc}") from None
+        first = str(exc).strip().split("\n")[0]  # UnsupportedError lists every instance
+        raise UsageError(f"--dialect {dialect}: {first}") from None
 
 
 def histogram_stage(funnel: Funnel, name: str | None) -> int | None:
@@ -134,6 +135,7 @@ def report_on(
     if request.rejects is not None or (request.strict and by_reason):
         found = engine.rejects()
         if request.rejects is not None:
+            check_outputs(funnel, options.data_dir if options else None, rejects=request.rejects)
             write_rejects(found, request.rejects)
         if request.strict and found:
             raise reject_error(found, "--strict")
@@ -217,18 +219,14 @@ def unmatched_lookups(funnel: Funnel, engine: Engine) -> tuple[UnmatchedLookup, 
 
 
 def write_rejects(rejects: list[Reject], path: Path) -> None:
-    """The rejected values as CSV (source, file, line, column, value, reason), atomically."""
-    import csv
-    import io
-
+    """The rejected values as CSV (source, file, line, column, value, reason), atomically;
+    cells that a spreadsheet would run as formulas are neutralised (outputs.base.csv_table)."""
     from funnelcli.engine.store import write_atomic
+    from funnelcli.outputs.base import csv_table
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["source", "file", "line", "column", "value", "reason"])
-    for r in rejects:
-        writer.writerow([r.source, r.file, r.line, r.column, r.value, r.reason])
-    write_atomic(path, buffer.getvalue())
+    columns = ("source", "file", "line", "column", "value", "reason")
+    rows = ((r.source, r.file, r.line, r.column, r.value, r.reason) for r in rejects)
+    write_atomic(path, csv_table(columns, rows))
 
 
 def reject_error(found: list[Reject], why: str) -> DataError:

@@ -75,7 +75,11 @@ class CompiledFunnel:
         return self.columns.sources
 
     def sql(self, *, pretty: bool = True, dialect: str = "duckdb") -> str:
-        return self.query.sql(dialect=dialect, pretty=pretty)
+        """The query in `dialect`; something the dialect cannot express raises (sqlglot's
+        UnsupportedError) instead of printing a warning and SQL that would not run."""
+        from sqlglot.errors import ErrorLevel
+
+        return self.query.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
 
     def anchors(self) -> exp.Select:
         """Only the maturity anchor (as_of) and the cohort's first entry, over the same layers
@@ -161,7 +165,14 @@ def compile_funnel(
         previous = name
     kept = None
     if spec.filter:
-        kept = Resolver(funnel, {}).condition(spec.filter, None, "filter", attributes=aliases)
+        types = {
+            name: resolver.sql_type(*attributes[alias])
+            for name, alias in aliases.items()
+            if alias not in from_lookup  # a lookup's column: its type is the lookup's
+        }
+        kept = Resolver(funnel, {}).condition(
+            spec.filter, None, "filter", attributes=aliases, types=types
+        )
     per_id = layers.per_id(
         plans, minima, previous, spec.order, query.since, query.until, query.periods, kept
     )

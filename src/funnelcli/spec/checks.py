@@ -66,10 +66,20 @@ def _check_sequence(funnel: Funnel) -> None:
         )
 
 
+MAX_STAGES = 50
+
+
 def _check_stages(funnel: Funnel) -> dict[str, int]:
     """Stage names are unique and each stage's source exists and can hold its evidence;
     returns each stage's index by name."""
     spec = funnel.spec
+    if len(spec.stages) > MAX_STAGES:
+        raise funnel.error(
+            f"stages[{MAX_STAGES}]",
+            f"{len(spec.stages)} stages, more than the {MAX_STAGES} a funnel may have (the "
+            "report's SQL grows with the square of the stages: 80 stages take 10 s on 500 "
+            "rows); keep the funnel's milestones and report the steps between them apart",
+        )
     names: dict[str, int] = {}
     for index, stage in enumerate(spec.stages):
         key = f"stages[{index}]"

@@ -18,7 +18,10 @@ WITH "agg_0" AS (
     CAST("paid_at" AS TIMESTAMP) AS "m_4",
     CASE WHEN NOT "paid_at" IS NULL THEN CAST("deal_amount" AS DOUBLE) END AS "v_4",
     CAST("renewed_at" AS TIMESTAMP) AS "m_5",
-    CASE WHEN NOT "renewed_at" IS NULL THEN CAST("renewal_amount" AS DOUBLE) END AS "v_5",
+    CASE
+      WHEN NOT "renewed_at" IS NULL
+      THEN CAST(TRY_CAST("renewal_amount" AS DECIMAL(38, 6)) AS DOUBLE)
+    END AS "v_5",
     CAST("channel" AS TEXT) AS "a_0",
     CAST("segment" AS TEXT) AS "a_1"
   FROM "source_leads"

@@ -21,7 +21,9 @@ WITH "agg_0" AS (
     MIN({'o0': CAST("paid_at" AS TIMESTAMP), 'v': CAST("deal_amount" AS DOUBLE)}) FILTER(WHERE
       NOT "paid_at" IS NULL).v AS "v_4",
     MIN(CAST("renewed_at" AS TIMESTAMP)) AS "m_5",
-    MIN({'o0': CAST("renewed_at" AS TIMESTAMP), 'v': CAST("renewal_amount" AS DOUBLE)}) FILTER(WHERE
+    MIN(
+      {'o0': CAST("renewed_at" AS TIMESTAMP), 'v': CAST(TRY_CAST("renewal_amount" AS DECIMAL(38, 6)) AS DOUBLE)}
+    ) FILTER(WHERE
       NOT "renewed_at" IS NULL).v AS "v_5",
     MIN(
       {'o0': COALESCE(

@@ -19,14 +19,17 @@ WITH "agg_0" AS (
     MIN(CAST("trial_started_at" AS TIMESTAMP)) AS "m_3",
     MIN(CAST("paid_at" AS TIMESTAMP)) AS "m_4",
     MIN(
-      STRUCT(CAST("paid_at" AS TIMESTAMP) AS o0, CAST("deal_amount" AS DOUBLE PRECISION) AS v)
+      STRUCT(
+        CAST("paid_at" AS TIMESTAMP) AS o0,
+        CAST(CAST("deal_amount" AS DECIMAL(38, 6)) AS DOUBLE PRECISION) AS v
+      )
     ) FILTER(WHERE
       NOT "paid_at" IS NULL).v AS "v_4",
     MIN(CAST("renewed_at" AS TIMESTAMP)) AS "m_5",
     MIN(
       STRUCT(
         CAST("renewed_at" AS TIMESTAMP) AS o0,
-        CAST("renewal_amount" AS DOUBLE PRECISION) AS v
+        CAST(CAST("renewal_amount" AS DECIMAL(38, 6)) AS DOUBLE PRECISION) AS v
       )
     ) FILTER(WHERE
       NOT "renewed_at" IS NULL).v AS "v_5",
