@@ -12,8 +12,8 @@ from funnelcli.commands.options import Breakdowns, RunOptions
 from funnelcli.commands.query import compile_for, count_unparseable, run_report_query
 from funnelcli.compile import ReportQuery
 from funnelcli.compile.rows import QueryResult
-from funnelcli.engine import Engine, Reject, open_engine
-from funnelcli.errors import DataError, UsageError
+from funnelcli.engine import Engine, Reject, open_engine, scripts
+from funnelcli.errors import DataError
 from funnelcli.metrics.funnel import split_groups
 from funnelcli.metrics.quality import data_quality
 from funnelcli.metrics.sales import sales_metrics
@@ -27,6 +27,7 @@ from funnelcli.outputs.report import (
     UnmatchedValue,
 )
 from funnelcli.spec import Funnel
+from funnelcli.sql import dialects
 
 
 @dataclass(frozen=True)
@@ -63,14 +64,31 @@ def report_sql(
     dialect: str = "duckdb",
 ) -> str:
     """The SQL of the report query in its grouped-by-key form (what holds for any export; a
-    report may first read a one-row-per-key source per row), in a sqlglot dialect."""
+    report may first read a one-row-per-key source per row). In DuckDB's dialect, the query
+    over the views `source_<name>`; in another (sql/dialects.CHECKED), a runnable script: the
+    session's time zone, each source as a typed view, then the query (engine/scripts.py)."""
+    if dialects.check_dialect(dialect) == "duckdb":
+        options = options or RunOptions()
+        with open_engine(funnel, options.data_dir) as engine:
+            compiled = compile_for(engine, funnel, _query(funnel, request or ReportRequest()))
+            return compiled.sql(dialect="duckdb")
+    return report_script(funnel, request, options, dialect).text()
+
+
+def report_script(
+    funnel: Funnel,
+    request: ReportRequest | None = None,
+    options: RunOptions | None = None,
+    dialect: str = "spark",
+) -> scripts.Script:
+    """`report_sql` for another engine as its statements, in order (the query last)."""
     options = options or RunOptions()
+    name = dialects.check_dialect(dialect)
     with open_engine(funnel, options.data_dir) as engine:
         compiled = compile_for(engine, funnel, _query(funnel, request or ReportRequest()))
-    try:
-        return compiled.sql(dialect=dialect)
-    except Exception as exc:  # sqlglot raises plain errors for unknown dialects
-        raise UsageError(f"--dialect {dialect}: {exc}") from None
+        query = dialects.render(compiled.query, name)
+        statements = [*scripts.session_settings(name), *scripts.source_statements(engine, name)]
+    return scripts.Script(name, (*statements, query))
 
 
 def _query(funnel: Funnel, request: ReportRequest) -> ReportQuery:

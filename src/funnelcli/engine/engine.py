@@ -152,6 +152,11 @@ class Engine:
         """How many values of `column` are non-empty text that is not an amount (sql/amounts.py)."""
         return self.count_where(source, self.unreadable(source, column, AMOUNT))
 
+    def readings(self) -> dict[str, tuple[CsvSource, ReadMode]]:
+        """Each CSV source's probed reading (files, dialect, headers, time formats) and mode:
+        what another engine needs to read the same files the same way (engine/scripts.py)."""
+        return self._views.readings()
+
     def reject_counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """(rows rejected per source, values rejected per reason) over every source."""
         return self._views.reject_counts()
