@@ -5,7 +5,8 @@ Every funnels/*.yaml (the real-data ones when ../shared/datasets is there): the 
 real PostgreSQL server (psql against a throw-away cluster started here), and its rows must
 equal the rows DuckDB gives for the same query: counts, sums and times exactly, fractional
 days (medians, quantiles) to 1e-9. Where a dialect lacks a construct the funnel needs, the
-script is refused with exit 2 naming it (history.yaml on PostgreSQL).
+script is refused with exit 2 naming it (history.yaml on PostgreSQL). The same holds for small
+random exports drawn as tests/test_properties.py draws them (FUNNEL_DIALECT_EXAMPLES each).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from funnelcli.cli import app
@@ -33,9 +36,10 @@ from funnelcli.commands.query import compile_for
 from funnelcli.commands.report import ReportRequest, _query, report_script
 from funnelcli.engine import open_engine
 from funnelcli.errors import UsageError
-from funnelcli.spec import load_funnel
+from funnelcli.spec import load_funnel, parse_funnel
 from funnelcli.sql import dialects
 from realdata import data_folder, require
+from test_properties import cases, csv_text, funnel_yaml, query_of
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNNELS = sorted((ROOT / "funnels").glob("*.yaml"))
@@ -124,6 +128,7 @@ def spark_rows(session: Any, statements: tuple[str, ...]) -> list[Row]:
 
 
 @pytest.mark.spark
+@pytest.mark.slow  # one local Spark session: about 30 s to start, then 10-20 s a funnel
 @pytest.mark.parametrize("path", FUNNELS, ids=IDS)
 def test_spark_script_gives_duckdb_numbers(spark: Any, path: Path) -> None:
     funnel = load_funnel(path)
@@ -322,3 +327,48 @@ def test_a_money_text_value_is_refused_naming_the_feature() -> None:
     for dialect in ("spark", "postgres"):
         with pytest.raises(UsageError, match="money rules"):
             dialects.portable(query, dialect)
+
+
+# ---- properties: small random exports ----------------------------------------------------------
+
+EXAMPLES = int(os.environ.get("FUNNEL_DIALECT_EXAMPLES", "6"))
+SMALL = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not os.environ.get("FUNNEL_PROPERTY_RANDOM"),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def _both(case: Any, run_script: Any, dialect: str) -> None:
+    """DuckDB's rows and the dialect's script rows for one drawn export and report request."""
+    yaml_text, data = funnel_yaml(case.spec), csv_text(case)
+    request = query_of(case.spec)
+    note(f"--- funnel.yaml ---\n{yaml_text}--- data.csv ---\n{data}--- request ---\n{request}")
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        (base / "data.csv").write_text(data, encoding="utf-8")
+        funnel = parse_funnel(yaml_text, file="funnel.yaml", base_dir=base)
+        with open_engine(funnel) as engine:
+            expected = engine.rows(compile_for(engine, funnel, _query(funnel, request)).query)
+        try:
+            script = report_script(funnel, request, None, dialect)
+        except UsageError as error:  # only what the module docstring names may be refused
+            assert dialect == "postgres" and "list_filter" in str(error)
+            return
+        assert_same_rows(expected, run_script(script, expected))
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+@SMALL
+@given(case=st.one_of(cases("wide"), cases("long"), cases("wide", grain="account")))
+def test_spark_matches_duckdb_on_random_exports(spark: Any, case: Any) -> None:
+    _both(case, lambda script, _: spark_rows(spark, script.statements), "spark")
+
+
+@pytest.mark.slow
+@SMALL
+@given(case=st.one_of(cases("wide"), cases("long"), cases("wide", grain="account")))
+def test_postgres_matches_duckdb_on_random_exports(postgres: list[str], case: Any) -> None:
+    _both(case, lambda script, like: psql_rows(postgres, script.text(), like), "postgres")

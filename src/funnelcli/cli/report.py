@@ -116,7 +116,10 @@ def sql(
         str,
         typer.Option(
             metavar="DIALECT",
-            help="SQL dialect to print (sqlglot name: duckdb, postgres, spark, snowflake, …).",
+            help=(
+                "duckdb (the query), or spark, databricks, postgres: a runnable script "
+                "(typed source views, then the query)."
+            ),
         ),
     ] = "duckdb",
     by: ByOpt = None,
