@@ -20,6 +20,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -372,3 +373,87 @@ def test_spark_matches_duckdb_on_random_exports(spark: Any, case: Any) -> None:
 @given(case=st.one_of(cases("wide"), cases("long"), cases("wide", grain="account")))
 def test_postgres_matches_duckdb_on_random_exports(postgres: list[str], case: Any) -> None:
     _both(case, lambda script, like: psql_rows(postgres, script.text(), like), "postgres")
+
+
+# ---- --engine spark ----------------------------------------------------------------------------
+
+
+def close_enough(expected: Any, actual: Any, path: str = "") -> list[str]:
+    """Where two JSON documents differ: exactly, but floats (medians, rates) to 1e-9."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        if set(expected) != set(actual):
+            return [f"{path}: keys {sorted(set(expected) ^ set(actual))}"]
+        return [d for k in expected for d in close_enough(expected[k], actual[k], f"{path}.{k}")]
+    if isinstance(expected, list) and isinstance(actual, list):
+        if len(expected) != len(actual):
+            return [f"{path}: {len(expected)} items, {len(actual)}"]
+        pairs = zip(expected, actual, strict=True)
+        return [d for i, (e, a) in enumerate(pairs) for d in close_enough(e, a, f"{path}[{i}]")]
+    if isinstance(expected, float) and isinstance(actual, float):
+        ok = math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-9)
+        return [] if ok else [f"{path}: {expected} != {actual}"]
+    return [] if expected == actual else [f"{path}: {expected!r} != {actual!r}"]
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+@pytest.mark.parametrize("path", FUNNELS, ids=IDS)
+def test_report_on_spark_equals_duckdb(spark: Any, path: Path) -> None:
+    from funnelcli.commands.report import build_report
+
+    funnel = load_funnel(path)
+    options = _options(path)
+    on_spark = replace(options, spark_master="local[2]")
+    expected = build_report(funnel, None, options).to_dict()
+    assert close_enough(expected, build_report(funnel, None, on_spark).to_dict()) == []
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_summary_and_cohorts_on_spark_equal_duckdb(spark: Any) -> None:
+    from funnelcli.commands.cohorts import CohortsRequest, build_cohorts
+    from funnelcli.commands.summary import SummaryRequest, build_summary
+    from funnelcli.metrics.periods import PeriodKind
+
+    funnel = load_funnel(ROOT / "funnels" / "default.yaml")
+    on_spark = RunOptions(spark_master="local[2]")
+    summary = SummaryRequest(period=PeriodKind.month, breakdown=("channel",))
+    expected = build_summary(funnel, summary, RunOptions()).to_dict()
+    assert close_enough(expected, build_summary(funnel, summary, on_spark).to_dict()) == []
+    cohorts = CohortsRequest(period=PeriodKind.month, last=6)
+    expected = build_cohorts(funnel, cohorts, RunOptions()).to_dict()
+    assert close_enough(expected, build_cohorts(funnel, cohorts, on_spark).to_dict()) == []
+
+
+def test_roi_and_the_cache_say_they_are_not_on_spark_yet() -> None:
+    from funnelcli.commands.roi import RoiRequest, build_roi
+
+    funnel = load_funnel(ROOT / "funnels" / "default.yaml")
+    with pytest.raises(UsageError, match="not on Spark yet"):
+        build_roi(funnel, RoiRequest(), RunOptions(spark_master="local[2]"))
+    with pytest.raises(UsageError, match="--cache is not on Spark yet"):
+        RunOptions(cache=True, spark_master="local[2]").cache_folder(funnel)
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_the_readme_spark_report_prints_duckdb_json(spark: Any) -> None:
+    """README: `funnel report funnels/default.yaml --engine spark --spark-master 'local[2]'
+    --format json` equals the DuckDB JSON (fractional days to 1e-9)."""
+    import json
+
+    default = str(ROOT / "funnels" / "default.yaml")
+    runner = CliRunner()
+    duck = runner.invoke(app, ["report", default, "--format", "json"])
+    on_spark = runner.invoke(
+        app, ["report", default, "--engine", "spark", "--spark-master", "local[2]", "-f", "json"]
+    )
+    assert on_spark.exit_code == 0, on_spark.output
+    assert close_enough(json.loads(duck.stdout), json.loads(on_spark.stdout)) == []
+
+
+def test_spark_master_without_engine_spark_is_a_usage_error() -> None:
+    default = str(ROOT / "funnels" / "default.yaml")
+    result = CliRunner().invoke(app, ["report", default, "--spark-master", "local[2]"])
+    assert result.exit_code == 2
+    assert "--engine spark" in result.output

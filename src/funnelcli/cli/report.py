@@ -14,13 +14,17 @@ from funnelcli.cli.options import (
     CacheOpt,
     DataOpt,
     DebugOpt,
+    EngineKind,
+    EngineOpt,
     FormatOpt,
     FunnelArg,
     MinNOpt,
     OutputOpt,
     ReportFormat,
     SinceOpt,
+    SparkMasterOpt,
     UntilOpt,
+    spark_master,
 )
 from funnelcli.cli.root import app
 from funnelcli.cli.runtime import emit, funnel_path, guard, query_progress
@@ -41,6 +45,8 @@ def report(
         bool, typer.Option("--explain", help="Print the SQL to stderr before running.")
     ] = False,
     cache: CacheOpt = None,
+    engine: EngineOpt = EngineKind.duckdb,
+    spark: SparkMasterOpt = None,
     cache_dir: CacheDirOpt = None,
     debug: DebugOpt = False,
     rejects: Annotated[
@@ -83,6 +89,7 @@ def report(
                 cache_dir=cache_dir,
                 progress=progress,
                 explain=(lambda sql: typer.echo(sql, err=True)) if explain else None,
+                spark_master=spark_master(engine, spark),
             )
             result = build_report(definition, request, options)
         emit(result, fmt, output)

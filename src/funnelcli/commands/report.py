@@ -53,6 +53,7 @@ def build_report(
         options.data_dir,
         parquet_cache=options.cache_folder(funnel),
         progress=options.progress,
+        spark_master=options.spark_master,
     ) as engine:
         return report_on(engine, funnel, request, options)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlglot import exp
 
@@ -43,6 +43,14 @@ if TYPE_CHECKING:
     from funnelcli.engine.session import Cursor
 
 AMOUNT = "AMOUNT"  # pseudo-type of money columns (CompiledFunnel.typed_columns, unreadable())
+
+
+class Remote(Protocol):
+    """Another engine the queries run on (engine/spark.py's SparkRunner)."""
+
+    def rows(self, query: exp.Expr, *, exact: bool = True) -> list[dict[str, Any]]: ...
+
+    def close(self) -> None: ...
 
 
 class Engine:
@@ -75,6 +83,7 @@ class Engine:
         self._file_order = dict(file_order or {})
         self._results = results
         self._columns: dict[str, list[tuple[str, str]]] = {}  # DESCRIBE of each view
+        self._remote: Remote | None = None  # --engine spark: where queries run instead
 
     @property
     def funnel(self) -> Funnel:
@@ -113,6 +122,8 @@ class Engine:
         """Run a query; its (small, aggregated) rows as dicts. `exact`: DECIMAL values stay
         Decimal; else they arrive as floats, which is what the report shows anyway.
         `source`: the source an unreadable-data error is about, when the query reads one."""
+        if self._remote is not None:
+            return self._remote.rows(query, exact=exact)
         cursor = self._run(query, source)
         names = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
@@ -152,6 +163,19 @@ class Engine:
         """How many values of `column` are non-empty text that is not an amount (sql/amounts.py)."""
         return self.count_where(source, self.unreadable(source, column, AMOUNT))
 
+    @property
+    def remote(self) -> bool:
+        """Whether queries run on another engine (--engine spark), not on DuckDB."""
+        return self._remote is not None
+
+    def use_remote(self, remote: Remote) -> None:
+        """Run every later query (rows()) on `remote` (engine/spark.py), over its own views."""
+        self._remote = remote
+
+    def read_tolerantly(self) -> None:
+        """Read every CSV source tolerantly from now on (what another engine's views read)."""
+        self._tolerate()
+
     def readings(self) -> dict[str, tuple[CsvSource, ReadMode]]:
         """Each CSV source's probed reading (files, dialect, headers, time formats) and mode:
         what another engine needs to read the same files the same way (engine/scripts.py)."""
@@ -167,9 +191,13 @@ class Engine:
 
     def close(self) -> None:
         try:
-            self._session.close()
+            if self._remote is not None:
+                self._remote.close()
         finally:
-            self._folder.close()
+            try:
+                self._session.close()
+            finally:
+                self._folder.close()
 
     def _in_file_order(self, source: str) -> exp.Expr:
         """What row numbers are counted over: the CSV view, not its (re-sorted) Parquet copy."""
@@ -236,6 +264,7 @@ def open_engine(
     *,
     parquet_cache: Path | None = None,
     progress: Progress | None = None,
+    spark_master: str | None = None,
 ) -> Iterator[Engine]:
     """Resolve the funnel's files and yield a locked-down engine over them (and `extra`: more
     readable views, e.g. `roi:` spend), reporting each statement's progress to `progress`.
@@ -245,6 +274,10 @@ def open_engine(
     copies of sources; without it those copies go to a temporary folder removed on close."""
     engine = _set_up(funnel, resolve_files(funnel, data_dir), extra or {}, parquet_cache, progress)
     try:
+        if spark_master is not None:  # --engine spark: the queries run there
+            from funnelcli.engine.spark import attach
+
+            attach(engine, spark_master)
         yield engine
     finally:
         engine.close()

@@ -48,8 +48,10 @@ def session_settings(dialect: str) -> list[str]:
     return ["SET TIME ZONE 'UTC'"]
 
 
-def source_statements(engine: Engine, dialect: str) -> list[str]:
-    """Each funnel source as a typed view `source_<name>` in `dialect`."""
+def source_statements(engine: Engine, dialect: str, purpose: str | None = None) -> list[str]:
+    """Each funnel source as a typed view `source_<name>` in `dialect`; `purpose` names what
+    asked in an error (default `--dialect X`)."""
+    label = purpose or f"--dialect {dialect}"
     readings = engine.readings()
     out: list[str] = []
     for name in engine.funnel.spec.sources:
@@ -59,23 +61,23 @@ def source_statements(engine: Engine, dialect: str) -> list[str]:
             csv, _ = readings[name]
             if any(is_xlsx(f) for f in found.files):
                 raise UsageError(
-                    f"--dialect {dialect}: source '{name}' is an .xlsx workbook, which only "
+                    f"{label}: source '{name}' is an .xlsx workbook, which only "
                     "DuckDB's path converts; export it as CSV or Parquet"
                 )
-            out += _csv_statements(name, csv, types, _glob(found.files), dialect)
+            out += _csv_statements(name, csv, types, _glob(found.files), dialect, label)
         elif dialect in dialects.SPARK:
             body = exp.select(exp.Star()).from_(_spark_files("parquet", _glob(found.files)))
-            out.append(_create_view(name, body, dialect))
+            out.append(_create_view(name, body, dialect, label))
         else:
             raise UsageError(
-                f"--dialect {dialect}: source '{name}' is Parquet, which PostgreSQL cannot read; "
+                f"{label}: source '{name}' is Parquet, which PostgreSQL cannot read; "
                 "load it into a table first"
             )
     return out
 
 
 def _csv_statements(
-    name: str, csv: CsvSource, types: dict[str, str], pattern: str, dialect: str
+    name: str, csv: CsvSource, types: dict[str, str], pattern: str, dialect: str, label: str
 ) -> list[str]:
     text = f"{source_view(name)}_text"
     encoding = _original_encoding(csv)
@@ -86,7 +88,7 @@ def _csv_statements(
     projection, checks = readers.view_parts(csv.headers, dict(csv.renames), csv.times, csv.tz)
     typed = [_typed(column, types) for column in projection]
     body = readers.view_select(q.table(text), typed, checks)
-    statements.append(_create_view(name, body, dialect))
+    statements.append(_create_view(name, body, dialect, label))
     return statements
 
 
@@ -100,11 +102,11 @@ def _typed(column: exp.Expr, types: dict[str, str]) -> exp.Expr:
     return q.alias(exp.cast(value.copy(), exp.DataType.build(sql_type)), name)
 
 
-def _create_view(name: str, body: exp.Expr, dialect: str) -> str:
+def _create_view(name: str, body: exp.Expr, dialect: str, label: str) -> str:
     view = exp.Create(
         this=q.table(source_view(name)),
         kind="VIEW",
-        expression=dialects.portable(body, dialect),
+        expression=dialects.portable(body, dialect, label),
         replace=dialect in dialects.SPARK,
         properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
     )

@@ -22,6 +22,7 @@ What each rewrite keeps equal to DuckDB (the parity tests run every sample funne
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -60,14 +61,15 @@ def check_dialect(dialect: str) -> str:
     return name
 
 
-def unsupported(dialect: str, missing: Missing) -> UsageError:
+def unsupported(dialect: str, missing: Missing, purpose: str | None = None) -> UsageError:
+    """`purpose`: what asked for the dialect (default `--dialect X`; `--engine spark`)."""
     return UsageError(
-        f"--dialect {dialect}: {missing.construct} has no equivalent in {dialect}; "
-        f"the funnel needs it for {missing.feature}"
+        f"{purpose or '--dialect ' + dialect}: {missing.construct} has no equivalent in "
+        f"{dialect}; the funnel needs it for {missing.feature}"
     )
 
 
-def portable(expression: exp.Expr, dialect: str) -> exp.Expr:
+def portable(expression: exp.Expr, dialect: str, purpose: str | None = None) -> exp.Expr:
     """`expression` (DuckDB-flavoured, as compiled) rewritten for `dialect`; a copy. Raises
     UsageError naming the construct and the YAML feature when the dialect has no equivalent."""
     name = check_dialect(dialect)
@@ -76,15 +78,26 @@ def portable(expression: exp.Expr, dialect: str) -> exp.Expr:
     tree = expression.copy()
     missing = _missing(tree, name)
     if missing is not None:
-        raise unsupported(dialect, missing)
-    rewrite = _spark if name in SPARK else _postgres
-    return tree.transform(rewrite, copy=False)
+        raise unsupported(name, missing, purpose)
+    return _post_order(tree, _spark if name in SPARK else _postgres)
 
 
-def render(expression: exp.Expr, dialect: str, *, pretty: bool = True) -> str:
+def _post_order(node: exp.Expr, rewrite: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
+    """`rewrite` applied children first, so each rewrite sees its operands already rewritten
+    (sqlglot's transform() is pre-order and skips the children of a replaced node)."""
+    for child in list(node.iter_expressions()):
+        new = _post_order(child, rewrite)
+        if new is not child:
+            child.replace(new)
+    return rewrite(node)
+
+
+def render(
+    expression: exp.Expr, dialect: str, *, pretty: bool = True, purpose: str | None = None
+) -> str:
     """`portable(expression, dialect)` as SQL text in that dialect."""
     name = check_dialect(dialect)
-    return portable(expression, name).sql(dialect=name, pretty=pretty)
+    return portable(expression, name, purpose).sql(dialect=name, pretty=pretty)
 
 
 def _missing(tree: exp.Expr, dialect: str) -> Missing | None:
@@ -132,9 +145,36 @@ def _spark(node: exp.Expr) -> exp.Expr:
         # unix_timestamp() drops the fraction of a second; DuckDB's epoch() keeps it
         micros = exp.Anonymous(this="unix_micros", expressions=[node.this])
         return exp.Div(this=micros, expression=exp.Literal.number("1e6"))
-    if isinstance(node, exp.ArraySort) and isinstance(node.this, exp.Filter | exp.ArrayAgg):
-        return node  # Spark's array_sort puts NULL elements last, as DuckDB's list_sort does
-    return node
+    if isinstance(node, exp.Select):
+        return _total_when_empty(node)
+    return node  # e.g. ARRAY_SORT: Spark's puts NULL elements last, as DuckDB's list_sort does
+
+
+def _total_when_empty(select: exp.Select) -> exp.Expr:
+    """GROUP BY GROUPING SETS ((), …) over no rows gives the grand-total row in DuckDB and
+    PostgreSQL (standard SQL), none in Spark: add it, computed without the GROUP BY, only when
+    there are no rows (its group columns NULL, GROUPING() all ones)."""
+    group = select.args.get("group")
+    sets = [
+        s
+        for grouping in (group.expressions if group is not None else [])
+        if isinstance(grouping, exp.GroupingSets)
+        for s in grouping.expressions
+    ]
+    if not any(isinstance(s, exp.Tuple) and not s.expressions for s in sets):
+        return select
+    keys = []
+    for s in sets:
+        keys += s.expressions if isinstance(s, exp.Tuple) else [s.unnest()]
+    total = select.copy()
+    total.set("group", None)
+    for node in list(total.find_all(exp.Grouping, exp.Column)):
+        if isinstance(node, exp.Grouping):
+            node.replace(exp.Literal.number(2 ** len(node.expressions) - 1))
+        elif node in keys and node.find_ancestor(exp.AggFunc) is None:
+            node.replace(exp.Null())
+    empty = exp.EQ(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(0))
+    return exp.union(select, total.having(empty, copy=False), distinct=False)
 
 
 def _try_element(node: exp.Bracket) -> exp.Expr:

@@ -367,15 +367,21 @@ FROM (
     COUNT((
       UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
     ) / 86400) AS `s2_prev_n`,
-    PERCENTILE((
-      UNIX_TIMESTAMP(`qt_2`) - UNIX_TIMESTAMP(`qt_1`)
-    ) / 86400, ARRAY(0.5, 0.9)) AS `s2_prev_q`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s2_prev_q`,
     COUNT((
       UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
     ) / 86400) AS `s2_entry_n`,
-    PERCENTILE((
-      UNIX_TIMESTAMP(`qt_2`) - UNIX_TIMESTAMP(`qt_1`)
-    ) / 86400, ARRAY(0.5, 0.9)) AS `s2_entry_q`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s2_entry_q`,
     COUNT(*) FILTER(WHERE
       `r_3`) AS `s3_count`,
     CAST(NULL AS DECIMAL(38, 6)) AS `s3_value`,
@@ -384,15 +390,21 @@ FROM (
     COUNT((
       UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_2`) / 1e6
     ) / 86400) AS `s3_prev_n`,
-    PERCENTILE((
-      UNIX_TIMESTAMP(`qt_3`) - UNIX_TIMESTAMP(`qt_2`)
-    ) / 86400, ARRAY(0.5, 0.9)) AS `s3_prev_q`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_2`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s3_prev_q`,
     COUNT((
       UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
     ) / 86400) AS `s3_entry_n`,
-    PERCENTILE((
-      UNIX_TIMESTAMP(`qt_3`) - UNIX_TIMESTAMP(`qt_1`)
-    ) / 86400, ARRAY(0.5, 0.9)) AS `s3_entry_q`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s3_entry_q`,
     COUNT(*) FILTER(WHERE
       `r_4`) AS `s4_count`,
     SUM(CAST(`qv_4` AS DECIMAL(38, 6))) AS `s4_value`,
@@ -403,15 +415,21 @@ FROM (
     COUNT((
       UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_3`) / 1e6
     ) / 86400) AS `s4_prev_n`,
-    PERCENTILE((
-      UNIX_TIMESTAMP(`qt_4`) - UNIX_TIMESTAMP(`qt_3`)
-    ) / 86400, ARRAY(0.5, 0.9)) AS `s4_prev_q`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_3`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s4_prev_q`,
     COUNT((
       UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
     ) / 86400) AS `s4_entry_n`,
-    PERCENTILE((
-      UNIX_TIMESTAMP(`qt_4`) - UNIX_TIMESTAMP(`qt_1`)
-    ) / 86400, ARRAY(0.5, 0.9)) AS `s4_entry_q`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s4_entry_q`,
     COUNT(*) FILTER(WHERE
       `r_5`) AS `s5_count`,
     SUM(CAST(`qv_5` AS DECIMAL(38, 6))) AS `s5_value`,
@@ -422,21 +440,27 @@ FROM (
     COUNT((
       UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_4`) / 1e6
     ) / 86400) AS `s5_prev_n`,
-    PERCENTILE((
-      UNIX_TIMESTAMP(`qt_5`) - UNIX_TIMESTAMP(`qt_4`)
-    ) / 86400, ARRAY(0.5, 0.9)) AS `s5_prev_q`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_4`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s5_prev_q`,
     COUNT((
       UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
     ) / 86400) AS `s5_entry_n`,
-    PERCENTILE((
-      UNIX_TIMESTAMP(`qt_5`) - UNIX_TIMESTAMP(`qt_1`)
-    ) / 86400, ARRAY(0.5, 0.9)) AS `s5_entry_q`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s5_entry_q`,
     0 AS `lost_count`,
     COUNT((
       UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`entry_at`) / 1e6
     ) / 86400) AS `cycle_n`,
     PERCENTILE((
-      UNIX_TIMESTAMP(`qt_4`) - UNIX_TIMESTAMP(`entry_at`)
+      UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`entry_at`) / 1e6
     ) / 86400, 0.5) AS `cycle_p50`
   FROM `scored`
   WHERE
@@ -446,6 +470,128 @@ FROM (
       (),
       (`a_0`)
     )
+  UNION ALL
+  SELECT
+    NULL AS `g_a_0`,
+    1 AS `grouping_id`,
+    COUNT(*) AS `entered`,
+    COUNT(*) FILTER(WHERE
+      `immature`) AS `immature_ids`,
+    COUNT(*) FILTER(WHERE
+      `bw_2` OR `bw_3` OR `bw_4` OR `bw_5`) AS `backwards_ids`,
+    MIN(`entry_at`) AS `first_entry`,
+    MAX(`entry_at`) AS `last_entry`,
+    COUNT(*) FILTER(WHERE
+      `r_1`) AS `s1_count`,
+    CAST(NULL AS DECIMAL(38, 6)) AS `s1_value`,
+    COUNT(*) FILTER(WHERE
+      `r_2`) AS `s2_count`,
+    CAST(NULL AS DECIMAL(38, 6)) AS `s2_value`,
+    COUNT(*) FILTER(WHERE
+      `bw_2`) AS `s2_backwards`,
+    COUNT((
+      UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+    ) / 86400) AS `s2_prev_n`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s2_prev_q`,
+    COUNT((
+      UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+    ) / 86400) AS `s2_entry_n`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s2_entry_q`,
+    COUNT(*) FILTER(WHERE
+      `r_3`) AS `s3_count`,
+    CAST(NULL AS DECIMAL(38, 6)) AS `s3_value`,
+    COUNT(*) FILTER(WHERE
+      `bw_3`) AS `s3_backwards`,
+    COUNT((
+      UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_2`) / 1e6
+    ) / 86400) AS `s3_prev_n`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_2`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s3_prev_q`,
+    COUNT((
+      UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+    ) / 86400) AS `s3_entry_n`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s3_entry_q`,
+    COUNT(*) FILTER(WHERE
+      `r_4`) AS `s4_count`,
+    SUM(CAST(`qv_4` AS DECIMAL(38, 6))) AS `s4_value`,
+    COUNT(`qv_4`) AS `s4_value_n`,
+    PERCENTILE(`qv_4`, 0.5) AS `s4_value_median`,
+    COUNT(*) FILTER(WHERE
+      `bw_4`) AS `s4_backwards`,
+    COUNT((
+      UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_3`) / 1e6
+    ) / 86400) AS `s4_prev_n`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_3`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s4_prev_q`,
+    COUNT((
+      UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+    ) / 86400) AS `s4_entry_n`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s4_entry_q`,
+    COUNT(*) FILTER(WHERE
+      `r_5`) AS `s5_count`,
+    SUM(CAST(`qv_5` AS DECIMAL(38, 6))) AS `s5_value`,
+    COUNT(`qv_5`) AS `s5_value_n`,
+    PERCENTILE(`qv_5`, 0.5) AS `s5_value_median`,
+    COUNT(*) FILTER(WHERE
+      `bw_5`) AS `s5_backwards`,
+    COUNT((
+      UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_4`) / 1e6
+    ) / 86400) AS `s5_prev_n`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_4`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s5_prev_q`,
+    COUNT((
+      UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+    ) / 86400) AS `s5_entry_n`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s5_entry_q`,
+    0 AS `lost_count`,
+    COUNT((
+      UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`entry_at`) / 1e6
+    ) / 86400) AS `cycle_n`,
+    PERCENTILE((
+      UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`entry_at`) / 1e6
+    ) / 86400, 0.5) AS `cycle_p50`
+  FROM `scored`
+  WHERE
+    `r_1` AND `in_period` AND `kept`
+  HAVING
+    COUNT(*) = 0
 ) AS f
 CROSS JOIN `quality`;
 ;
