@@ -145,6 +145,9 @@ def _spark(node: exp.Expr) -> exp.Expr:
         # unix_timestamp() drops the fraction of a second; DuckDB's epoch() keeps it
         micros = exp.Anonymous(this="unix_micros", expressions=[node.this])
         return exp.Div(this=micros, expression=exp.Literal.number("1e6"))
+    if isinstance(node, exp.Grouping) and len(node.expressions) > 1:
+        # Spark's grouping() takes one column; grouping_id() gives the same bits (first = high)
+        return exp.Anonymous(this="grouping_id", expressions=node.expressions)
     if isinstance(node, exp.Select):
         return _total_when_empty(node)
     return node  # e.g. ARRAY_SORT: Spark's puts NULL elements last, as DuckDB's list_sort does
@@ -168,8 +171,10 @@ def _total_when_empty(select: exp.Select) -> exp.Expr:
         keys += s.expressions if isinstance(s, exp.Tuple) else [s.unnest()]
     total = select.copy()
     total.set("group", None)
-    for node in list(total.find_all(exp.Grouping, exp.Column)):
-        if isinstance(node, exp.Grouping):
+    for node in list(total.find_all(exp.Grouping, exp.Anonymous, exp.Column)):
+        if isinstance(node, exp.Grouping) or (
+            isinstance(node, exp.Anonymous) and node.name.lower() == "grouping_id"
+        ):
             node.replace(exp.Literal.number(2 ** len(node.expressions) - 1))
         elif node in keys and node.find_ancestor(exp.AggFunc) is None:
             node.replace(exp.Null())
