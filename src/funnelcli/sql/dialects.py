@@ -146,8 +146,20 @@ def _spark(node: exp.Expr) -> exp.Expr:
         micros = exp.Anonymous(this="unix_micros", expressions=[node.this])
         return exp.Div(this=micros, expression=exp.Literal.number("1e6"))
     if isinstance(node, exp.Grouping) and len(node.expressions) > 1:
-        # Spark's grouping() takes one column; grouping_id() gives the same bits (first = high)
-        return exp.Anonymous(this="grouping_id", expressions=node.expressions)
+        # Spark's grouping() takes one column (and grouping_id() wants exactly the GROUP BY's
+        # columns in their order): the same bits, the first column the highest
+        n = len(node.expressions)
+        bits = [
+            exp.Mul(
+                this=exp.Grouping(expressions=[column.copy()]),
+                expression=exp.Literal.number(2 ** (n - 1 - i)),
+            )
+            for i, column in enumerate(node.expressions)
+        ]
+        total: exp.Expr = bits[0]
+        for bit in bits[1:]:
+            total = exp.Add(this=total, expression=bit)
+        return exp.Paren(this=total)
     if isinstance(node, exp.Select):
         return _total_when_empty(node)
     return node  # e.g. ARRAY_SORT: Spark's puts NULL elements last, as DuckDB's list_sort does
@@ -171,10 +183,8 @@ def _total_when_empty(select: exp.Select) -> exp.Expr:
         keys += s.expressions if isinstance(s, exp.Tuple) else [s.unnest()]
     total = select.copy()
     total.set("group", None)
-    for node in list(total.find_all(exp.Grouping, exp.Anonymous, exp.Column)):
-        if isinstance(node, exp.Grouping) or (
-            isinstance(node, exp.Anonymous) and node.name.lower() == "grouping_id"
-        ):
+    for node in list(total.find_all(exp.Grouping, exp.Column)):
+        if isinstance(node, exp.Grouping):
             node.replace(exp.Literal.number(2 ** len(node.expressions) - 1))
         elif node in keys and node.find_ancestor(exp.AggFunc) is None:
             node.replace(exp.Null())
