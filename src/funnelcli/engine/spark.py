@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlglot import exp
 
@@ -26,6 +26,15 @@ from funnelcli.sql import dialects
 
 if TYPE_CHECKING:
     from funnelcli.engine.engine import Engine
+
+
+class Remote(Protocol):
+    """Another engine an Engine's queries run on (Engine.use_remote): SparkRunner."""
+
+    def rows(self, query: exp.Expr, *, exact: bool = True) -> list[dict[str, Any]]: ...
+
+    def close(self) -> None: ...
+
 
 DEFAULT_MASTER = "local[*]"
 MASTER_ENV = "FUNNELCLI_SPARK_MASTER"
