@@ -114,7 +114,7 @@ def summary(
             spark_master=spark_master(engine, spark),
         )
         result = build_summary(definition, request, options)
-        emit(result, fmt, output, quiet_unless_tty=True)
+        emit(result, fmt, output)
         return result
 
     result = guard(debug, run)
@@ -164,6 +164,6 @@ def cohorts(
             spark_master=spark_master(engine, spark),
         )
         matrix = build_cohorts(definition, request, options)
-        emit(matrix, fmt, output, quiet_unless_tty=True)
+        emit(matrix, fmt, output)
 
     guard(debug, run)

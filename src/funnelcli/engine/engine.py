@@ -88,6 +88,13 @@ class Engine:
         """Each source's files (the funnel's and the extra views'), read-only."""
         return self._files
 
+    def size(self, source: str) -> int | None:
+        """The bytes of a source's files on disk; None when one cannot be read."""
+        try:
+            return sum(file.stat().st_size for file in self._files[source].files)
+        except OSError:
+            return None
+
     @property
     def copies(self) -> Mapping[str, Copy]:
         """Each funnel source's Parquet copy (with the cache), read-only."""
@@ -171,8 +178,7 @@ class Engine:
         self._tolerate()
 
     def readings(self) -> dict[str, tuple[CsvSource, ReadMode]]:
-        """Each CSV source's probed reading (files, dialect, headers, time formats) and mode:
-        what another engine needs to read the same files the same way (engine/scripts.py)."""
+        """Each CSV source's probing and read mode (another engine reads it: scripts.py)."""
         return self._views.readings()
 
     def reject_counts(self) -> tuple[dict[str, int], dict[str, int]]:
