@@ -79,7 +79,9 @@ def test_paths_dates_and_errors() -> None:
     report = f.report(str(DEFAULT), as_of="2025-01-01T00:00:00+08:00", by="segment")
     assert report.period.as_of == "2024-12-31 16:00:00"  # aware times are converted to UTC
     assert f.validate(DEFAULT).sources[0].name == "leads"
-    assert f.report_sql(DEFAULT, by="channel", dialect="postgres").startswith("WITH")
+    assert f.report_sql(DEFAULT, by="channel").startswith("WITH")
+    script = f.report_sql(DEFAULT, by="channel", dialect="postgres")  # a script: views, query
+    assert script.startswith("SET TIME ZONE 'UTC'") and "\nWITH " in script
     with pytest.raises(f.UsageError, match="--since must be before --until"):
         f.report(DEFAULT, since="2025-02-01", until="2025-01-01")
     with pytest.raises(f.SpecError, match="chanel"):

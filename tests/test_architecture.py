@@ -31,6 +31,7 @@ FORBIDDEN = {
 # the only modules that may import a library (relative to src/funnelcli)
 ONLY = {
     "duckdb": {"engine/session.py"},
+    "pyspark": {"engine/spark.py"},
     "typer": {"cli/"},
     "rich": {"cli/", "render/terminal/"},
     "polars": {"outputs/base.py"},

@@ -63,6 +63,7 @@ def report(
     cache_dir: str | Path | None = None,
     progress: Callable[[float], None] | None = None,
     explain: Callable[[str], None] | None = None,
+    spark_master: str | None = None,
 ) -> FunnelReport:
     """The funnel over its sources (DESIGN.md §3): the entry cohort [since, until) (read in the
     YAML's `timezone:` when they carry no offset), counted
@@ -83,7 +84,7 @@ def report(
         histogram=histogram,
         top=top,
     )
-    options = _options(data_dir, cache, cache_dir, progress, explain)
+    options = _options(data_dir, cache, cache_dir, progress, explain, spark_master)
     return build_report(definition, request, options)
 
 
@@ -99,6 +100,7 @@ def summary(
     data_dir: str | Path | None = None,
     cache: bool | None = None,
     cache_dir: str | Path | None = None,
+    spark_master: str | None = None,
 ) -> Summary:
     """The last complete `period` ("week" or "month") before `as_of` against the one before
     (and a year earlier); `fail_on` alerts are evaluated (Summary.alerts_met)."""
@@ -117,7 +119,8 @@ def summary(
         min_n=min_n,
         alerts=tuple(parse_alert(text, stages) for text in fail_on),
     )
-    return build_summary(definition, request, _options(data_dir, cache, cache_dir))
+    options = _options(data_dir, cache, cache_dir, spark_master=spark_master)
+    return build_summary(definition, request, options)
 
 
 def cohorts(
@@ -130,6 +133,7 @@ def cohorts(
     data_dir: str | Path | None = None,
     cache: bool | None = None,
     cache_dir: str | Path | None = None,
+    spark_master: str | None = None,
 ) -> CohortMatrix:
     """Entry cohorts by `period` × stages: the `last` periods up to the one containing
     `as_of`, none before `since`."""
@@ -143,7 +147,8 @@ def cohorts(
         since=o.moment(since, "since", definition.spec.timezone),
         last=last,
     )
-    return build_cohorts(definition, request, _options(data_dir, cache, cache_dir))
+    options = _options(data_dir, cache, cache_dir, spark_master=spark_master)
+    return build_cohorts(definition, request, options)
 
 
 def roi(
@@ -308,11 +313,14 @@ def _options(
     cache_dir: str | Path | None = None,
     progress: Callable[[float], None] | None = None,
     explain: Callable[[str], None] | None = None,
+    spark_master: str | None = None,
 ) -> o.RunOptions:
+    """`spark_master`: run on Spark (engine/spark.py; a session already running is used)."""
     return o.RunOptions(
         data_dir=_path(data_dir),
         cache=cache,
         cache_dir=_path(cache_dir),
         progress=progress,
         explain=explain,
+        spark_master=spark_master,
     )

@@ -31,52 +31,35 @@ WITH "agg_0" AS (
     MIN(CAST(CAST("trial_started_at" AS TIMESTAMPTZ) AS TIMESTAMP)) AS "m_3",
     MIN(CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP)) AS "m_4",
     MIN(
-      {'o0': CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': CAST(CAST(LIST_EXTRACT(
-        LIST_TRANSFORM(
-          [
-            REGEXP_EXTRACT(
-              UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
-              '^(\()? ?([-−])? ?((?:CNY|RMB|¥|元|￥))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:CNY|RMB|¥|元|￥))? ?(\))?$',
-              ['open', 'minus1', 'cur1', 'minus2', 'number', 'suffix', 'cur2', 'close']
+      {'o0': CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': CAST(CAST(LIST_TRANSFORM(
+        [
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:CNY|RMB|¥|元|￥))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:CNY|RMB|¥|元|￥))? ?(\))?$',
+            ['open', 'minus1', 'cur1', 'minus2', 'number', 'suffix', 'cur2', 'close']
+          )
+        ],
+        LAMBDA m : CASE
+          WHEN m.number <> ''
+          AND (
+            m.open <> ''
+          ) = (
+            m.close <> ''
+          )
+          AND NOT (
+            m.minus1 <> '' AND m.minus2 <> ''
+          )
+          AND NOT (
+            m.open <> '' AND (
+              m.minus1 <> '' OR m.minus2 <> ''
             )
-          ],
-          LAMBDA m : CASE
-            WHEN m.number <> ''
-            AND (
-              m.open <> ''
-            ) = (
-              m.close <> ''
-            )
-            AND NOT (
-              m.minus1 <> '' AND m.minus2 <> ''
-            )
-            AND NOT (
-              m.open <> '' AND (
-                m.minus1 <> '' OR m.minus2 <> ''
-              )
-            )
-            AND NOT (
-              m.cur1 <> '' AND m.cur2 <> ''
-            )
-            THEN TRY_CAST(CASE
-              WHEN REGEXP_MATCHES(
-                CASE
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
-                  THEN m.number
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
-                  THEN m.number
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
-                  THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
-                  THEN REPLACE(m.number, ',', '.')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
-                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
-                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
-                END,
-                '^[0-9]{1,20}(\.[0-9]+)?$'
-              )
-              THEN CASE
+          )
+          AND NOT (
+            m.cur1 <> '' AND m.cur2 <> ''
+          )
+          THEN TRY_CAST(CASE
+            WHEN REGEXP_MATCHES(
+              CASE
                 WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
                 THEN m.number
                 WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
@@ -89,74 +72,71 @@ WITH "agg_0" AS (
                 THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
                 WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
                 THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
-              END
-            END AS DECIMAL(38, 6)) * CASE
-              WHEN m.suffix = 'K'
-              THEN 1000
-              WHEN m.suffix = 'M'
-              THEN 1000000
-              WHEN m.suffix = '千'
-              THEN 1000
-              WHEN m.suffix = '万'
-              THEN 10000
-              WHEN m.suffix = '亿'
-              THEN 100000000
-              ELSE 1
-            END * CASE WHEN m.open <> '' OR m.minus1 <> '' OR m.minus2 <> '' THEN -1 ELSE 1 END
-          END
-        ),
-        1
-      ) AS DECIMAL(38, 6)) AS DOUBLE)}
+              END,
+              '^[0-9]{1,20}(\.[0-9]+)?$'
+            )
+            THEN CASE
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
+              THEN m.number
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
+              THEN m.number
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
+              THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
+              THEN REPLACE(m.number, ',', '.')
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
+              THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
+              THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
+            END
+          END AS DECIMAL(38, 6)) * CASE
+            WHEN m.suffix = 'K'
+            THEN 1000
+            WHEN m.suffix = 'M'
+            THEN 1000000
+            WHEN m.suffix = '千'
+            THEN 1000
+            WHEN m.suffix = '万'
+            THEN 10000
+            WHEN m.suffix = '亿'
+            THEN 100000000
+            ELSE 1
+          END * CASE WHEN m.open <> '' OR m.minus1 <> '' OR m.minus2 <> '' THEN -1 ELSE 1 END
+        END
+      )[1] AS DECIMAL(38, 6)) AS DOUBLE)}
     ) FILTER(WHERE
       NOT "paid_at" IS NULL).v AS "v_4",
     MIN(CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP)) AS "m_5",
     MIN(
-      {'o0': CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': CAST(CAST(LIST_EXTRACT(
-        LIST_TRANSFORM(
-          [
-            REGEXP_EXTRACT(
-              UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
-              '^(\()? ?([-−])? ?((?:CNY|RMB|¥|元|￥))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:CNY|RMB|¥|元|￥))? ?(\))?$',
-              ['open', 'minus1', 'cur1', 'minus2', 'number', 'suffix', 'cur2', 'close']
+      {'o0': CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': CAST(CAST(LIST_TRANSFORM(
+        [
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:CNY|RMB|¥|元|￥))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:CNY|RMB|¥|元|￥))? ?(\))?$',
+            ['open', 'minus1', 'cur1', 'minus2', 'number', 'suffix', 'cur2', 'close']
+          )
+        ],
+        LAMBDA m : CASE
+          WHEN m.number <> ''
+          AND (
+            m.open <> ''
+          ) = (
+            m.close <> ''
+          )
+          AND NOT (
+            m.minus1 <> '' AND m.minus2 <> ''
+          )
+          AND NOT (
+            m.open <> '' AND (
+              m.minus1 <> '' OR m.minus2 <> ''
             )
-          ],
-          LAMBDA m : CASE
-            WHEN m.number <> ''
-            AND (
-              m.open <> ''
-            ) = (
-              m.close <> ''
-            )
-            AND NOT (
-              m.minus1 <> '' AND m.minus2 <> ''
-            )
-            AND NOT (
-              m.open <> '' AND (
-                m.minus1 <> '' OR m.minus2 <> ''
-              )
-            )
-            AND NOT (
-              m.cur1 <> '' AND m.cur2 <> ''
-            )
-            THEN TRY_CAST(CASE
-              WHEN REGEXP_MATCHES(
-                CASE
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
-                  THEN m.number
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
-                  THEN m.number
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
-                  THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
-                  THEN REPLACE(m.number, ',', '.')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
-                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
-                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
-                END,
-                '^[0-9]{1,20}(\.[0-9]+)?$'
-              )
-              THEN CASE
+          )
+          AND NOT (
+            m.cur1 <> '' AND m.cur2 <> ''
+          )
+          THEN TRY_CAST(CASE
+            WHEN REGEXP_MATCHES(
+              CASE
                 WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
                 THEN m.number
                 WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
@@ -169,24 +149,38 @@ WITH "agg_0" AS (
                 THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
                 WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
                 THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
-              END
-            END AS DECIMAL(38, 6)) * CASE
-              WHEN m.suffix = 'K'
-              THEN 1000
-              WHEN m.suffix = 'M'
-              THEN 1000000
-              WHEN m.suffix = '千'
-              THEN 1000
-              WHEN m.suffix = '万'
-              THEN 10000
-              WHEN m.suffix = '亿'
-              THEN 100000000
-              ELSE 1
-            END * CASE WHEN m.open <> '' OR m.minus1 <> '' OR m.minus2 <> '' THEN -1 ELSE 1 END
-          END
-        ),
-        1
-      ) AS DECIMAL(38, 6)) AS DOUBLE)}
+              END,
+              '^[0-9]{1,20}(\.[0-9]+)?$'
+            )
+            THEN CASE
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
+              THEN m.number
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
+              THEN m.number
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
+              THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
+              THEN REPLACE(m.number, ',', '.')
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
+              THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
+              THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
+            END
+          END AS DECIMAL(38, 6)) * CASE
+            WHEN m.suffix = 'K'
+            THEN 1000
+            WHEN m.suffix = 'M'
+            THEN 1000000
+            WHEN m.suffix = '千'
+            THEN 1000
+            WHEN m.suffix = '万'
+            THEN 10000
+            WHEN m.suffix = '亿'
+            THEN 100000000
+            ELSE 1
+          END * CASE WHEN m.open <> '' OR m.minus1 <> '' OR m.minus2 <> '' THEN -1 ELSE 1 END
+        END
+      )[1] AS DECIMAL(38, 6)) AS DOUBLE)}
     ) FILTER(WHERE
       NOT "renewed_at" IS NULL).v AS "v_5"
   FROM "source_leads"
@@ -335,23 +329,23 @@ SELECT
   "f"."s2_backwards",
   "f"."s2_prev_mean",
   "f"."s2_prev_n",
-  LIST_EXTRACT("f"."s2_prev_q", 1) AS "s2_prev_p50",
-  LIST_EXTRACT("f"."s2_prev_q", 2) AS "s2_prev_p90",
+  "f"."s2_prev_q"[1] AS "s2_prev_p50",
+  "f"."s2_prev_q"[2] AS "s2_prev_p90",
   "f"."s2_entry_mean",
   "f"."s2_entry_n",
-  LIST_EXTRACT("f"."s2_entry_q", 1) AS "s2_entry_p50",
-  LIST_EXTRACT("f"."s2_entry_q", 2) AS "s2_entry_p90",
+  "f"."s2_entry_q"[1] AS "s2_entry_p50",
+  "f"."s2_entry_q"[2] AS "s2_entry_p90",
   "f"."s3_count",
   "f"."s3_value",
   "f"."s3_backwards",
   "f"."s3_prev_mean",
   "f"."s3_prev_n",
-  LIST_EXTRACT("f"."s3_prev_q", 1) AS "s3_prev_p50",
-  LIST_EXTRACT("f"."s3_prev_q", 2) AS "s3_prev_p90",
+  "f"."s3_prev_q"[1] AS "s3_prev_p50",
+  "f"."s3_prev_q"[2] AS "s3_prev_p90",
   "f"."s3_entry_mean",
   "f"."s3_entry_n",
-  LIST_EXTRACT("f"."s3_entry_q", 1) AS "s3_entry_p50",
-  LIST_EXTRACT("f"."s3_entry_q", 2) AS "s3_entry_p90",
+  "f"."s3_entry_q"[1] AS "s3_entry_p50",
+  "f"."s3_entry_q"[2] AS "s3_entry_p90",
   "f"."s4_count",
   "f"."s4_value",
   "f"."s4_value_n",
@@ -359,12 +353,12 @@ SELECT
   "f"."s4_backwards",
   "f"."s4_prev_mean",
   "f"."s4_prev_n",
-  LIST_EXTRACT("f"."s4_prev_q", 1) AS "s4_prev_p50",
-  LIST_EXTRACT("f"."s4_prev_q", 2) AS "s4_prev_p90",
+  "f"."s4_prev_q"[1] AS "s4_prev_p50",
+  "f"."s4_prev_q"[2] AS "s4_prev_p90",
   "f"."s4_entry_mean",
   "f"."s4_entry_n",
-  LIST_EXTRACT("f"."s4_entry_q", 1) AS "s4_entry_p50",
-  LIST_EXTRACT("f"."s4_entry_q", 2) AS "s4_entry_p90",
+  "f"."s4_entry_q"[1] AS "s4_entry_p50",
+  "f"."s4_entry_q"[2] AS "s4_entry_p90",
   "f"."s5_count",
   "f"."s5_value",
   "f"."s5_value_n",
@@ -372,12 +366,12 @@ SELECT
   "f"."s5_backwards",
   "f"."s5_prev_mean",
   "f"."s5_prev_n",
-  LIST_EXTRACT("f"."s5_prev_q", 1) AS "s5_prev_p50",
-  LIST_EXTRACT("f"."s5_prev_q", 2) AS "s5_prev_p90",
+  "f"."s5_prev_q"[1] AS "s5_prev_p50",
+  "f"."s5_prev_q"[2] AS "s5_prev_p90",
   "f"."s5_entry_mean",
   "f"."s5_entry_n",
-  LIST_EXTRACT("f"."s5_entry_q", 1) AS "s5_entry_p50",
-  LIST_EXTRACT("f"."s5_entry_q", 2) AS "s5_entry_p90",
+  "f"."s5_entry_q"[1] AS "s5_entry_p50",
+  "f"."s5_entry_q"[2] AS "s5_entry_p90",
   "f"."lost_count",
   "f"."cycle_n",
   "f"."cycle_p50",

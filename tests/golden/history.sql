@@ -63,65 +63,42 @@ WITH "agg_0" AS (
 ), "ev" AS (
   SELECT
     *,
-    CAST(LIST_EXTRACT("l_1", 1) AS TIMESTAMP) AS "entry_at"
+    CAST("l_1"[1] AS TIMESTAMP) AS "entry_at"
   FROM "ids"
 ), "q_1" AS (
   SELECT
     *,
-    CAST(LIST_EXTRACT(LIST_FILTER("l_1", LAMBDA e : TRUE), 1) AS TIMESTAMP) AS "qt_1",
+    CAST(LIST_FILTER("l_1", LAMBDA e : TRUE)[1] AS TIMESTAMP) AS "qt_1",
     CAST(NULL AS DOUBLE) AS "qv_1",
-    NOT LIST_EXTRACT(LIST_FILTER("l_1", LAMBDA e : TRUE), 1) IS NULL AS "qr_1"
+    NOT LIST_FILTER("l_1", LAMBDA e : TRUE)[1] IS NULL AS "qr_1"
   FROM "ev"
 ), "q_2" AS (
   SELECT
     *,
     CAST(CASE
       WHEN "qr_1"
-      THEN LIST_EXTRACT(
-        LIST_FILTER(
-          "l_2",
-          LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH AND (
-            "qt_1" IS NULL OR e >= "qt_1"
-          )
-        ),
-        1
-      )
-    END AS TIMESTAMP) AS "qt_2",
-    CAST(NULL AS DOUBLE) AS "qv_2",
-    "qr_1"
-    AND NOT LIST_EXTRACT(
-      LIST_FILTER(
+      THEN LIST_FILTER(
         "l_2",
         LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH AND (
           "qt_1" IS NULL OR e >= "qt_1"
         )
-      ),
-      1
-    ) IS NULL AS "qr_2"
+      )[1]
+    END AS TIMESTAMP) AS "qt_2",
+    CAST(NULL AS DOUBLE) AS "qv_2",
+    "qr_1"
+    AND NOT LIST_FILTER(
+      "l_2",
+      LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH AND (
+        "qt_1" IS NULL OR e >= "qt_1"
+      )
+    )[1] IS NULL AS "qr_2"
   FROM "q_1"
 ), "q_3" AS (
   SELECT
     *,
     CAST(CASE
       WHEN "qr_2"
-      THEN LIST_EXTRACT(
-        LIST_FILTER(
-          "l_3",
-          LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
-          AND (
-            "qt_2" IS NULL OR e <= "qt_2" + INTERVAL '5184000' SECOND
-          )
-          AND (
-            COALESCE("qt_2", "qt_1") IS NULL OR e >= COALESCE("qt_2", "qt_1")
-          )
-        ),
-        1
-      )
-    END AS TIMESTAMP) AS "qt_3",
-    CAST(NULL AS DOUBLE) AS "qv_3",
-    "qr_2"
-    AND NOT LIST_EXTRACT(
-      LIST_FILTER(
+      THEN LIST_FILTER(
         "l_3",
         LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
         AND (
@@ -130,69 +107,68 @@ WITH "agg_0" AS (
         AND (
           COALESCE("qt_2", "qt_1") IS NULL OR e >= COALESCE("qt_2", "qt_1")
         )
-      ),
-      1
-    ) IS NULL AS "qr_3"
+      )[1]
+    END AS TIMESTAMP) AS "qt_3",
+    CAST(NULL AS DOUBLE) AS "qv_3",
+    "qr_2"
+    AND NOT LIST_FILTER(
+      "l_3",
+      LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
+      AND (
+        "qt_2" IS NULL OR e <= "qt_2" + INTERVAL '5184000' SECOND
+      )
+      AND (
+        COALESCE("qt_2", "qt_1") IS NULL OR e >= COALESCE("qt_2", "qt_1")
+      )
+    )[1] IS NULL AS "qr_3"
   FROM "q_2"
 ), "q_4" AS (
   SELECT
     *,
     CAST(CASE
       WHEN "qr_3"
-      THEN LIST_EXTRACT(
-        LIST_FILTER(
-          "l_4",
-          LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
-          AND (
-            COALESCE("qt_3", "qt_2", "qt_1") IS NULL OR e >= COALESCE("qt_3", "qt_2", "qt_1")
-          )
-        ),
-        1
-      )
-    END AS TIMESTAMP) AS "qt_4",
-    CAST(NULL AS DOUBLE) AS "qv_4",
-    "qr_3"
-    AND NOT LIST_EXTRACT(
-      LIST_FILTER(
+      THEN LIST_FILTER(
         "l_4",
         LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
         AND (
           COALESCE("qt_3", "qt_2", "qt_1") IS NULL OR e >= COALESCE("qt_3", "qt_2", "qt_1")
         )
-      ),
-      1
-    ) IS NULL AS "qr_4"
+      )[1]
+    END AS TIMESTAMP) AS "qt_4",
+    CAST(NULL AS DOUBLE) AS "qv_4",
+    "qr_3"
+    AND NOT LIST_FILTER(
+      "l_4",
+      LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
+      AND (
+        COALESCE("qt_3", "qt_2", "qt_1") IS NULL OR e >= COALESCE("qt_3", "qt_2", "qt_1")
+      )
+    )[1] IS NULL AS "qr_4"
   FROM "q_3"
 ), "q_5" AS (
   SELECT
     *,
     CAST(CASE
       WHEN "qr_4"
-      THEN LIST_EXTRACT(
-        LIST_FILTER(
-          "l_5",
-          LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
-          AND (
-            COALESCE("qt_4", "qt_3", "qt_2", "qt_1") IS NULL
-            OR e >= COALESCE("qt_4", "qt_3", "qt_2", "qt_1")
-          )
-        ),
-        1
-      )
-    END AS TIMESTAMP) AS "qt_5",
-    CAST(NULL AS DOUBLE) AS "qv_5",
-    "qr_4"
-    AND NOT LIST_EXTRACT(
-      LIST_FILTER(
+      THEN LIST_FILTER(
         "l_5",
         LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
         AND (
           COALESCE("qt_4", "qt_3", "qt_2", "qt_1") IS NULL
           OR e >= COALESCE("qt_4", "qt_3", "qt_2", "qt_1")
         )
-      ),
-      1
-    ) IS NULL AS "qr_5"
+      )[1]
+    END AS TIMESTAMP) AS "qt_5",
+    CAST(NULL AS DOUBLE) AS "qv_5",
+    "qr_4"
+    AND NOT LIST_FILTER(
+      "l_5",
+      LAMBDA e : e <= "entry_at" + INTERVAL '18' MONTH
+      AND (
+        COALESCE("qt_4", "qt_3", "qt_2", "qt_1") IS NULL
+        OR e >= COALESCE("qt_4", "qt_3", "qt_2", "qt_1")
+      )
+    )[1] IS NULL AS "qr_5"
   FROM "q_4"
 ), "per_id" AS (
   SELECT
@@ -202,24 +178,10 @@ WITH "agg_0" AS (
     NOT "key" IS NULL AND "qr_3" AS "r_3",
     NOT "key" IS NULL AND "qr_4" AS "r_4",
     NOT "key" IS NULL AND "qr_5" AS "r_5",
-    COALESCE(LIST_EXTRACT("l_2", 1) < LIST_EXTRACT("l_1", 1), FALSE) AS "bw_2",
-    COALESCE(
-      LIST_EXTRACT("l_3", 1) < GREATEST(LIST_EXTRACT("l_1", 1), LIST_EXTRACT("l_2", 1)),
-      FALSE
-    ) AS "bw_3",
-    COALESCE(
-      LIST_EXTRACT("l_4", 1) < GREATEST(LIST_EXTRACT("l_1", 1), LIST_EXTRACT("l_2", 1), LIST_EXTRACT("l_3", 1)),
-      FALSE
-    ) AS "bw_4",
-    COALESCE(
-      LIST_EXTRACT("l_5", 1) < GREATEST(
-        LIST_EXTRACT("l_1", 1),
-        LIST_EXTRACT("l_2", 1),
-        LIST_EXTRACT("l_3", 1),
-        LIST_EXTRACT("l_4", 1)
-      ),
-      FALSE
-    ) AS "bw_5",
+    COALESCE("l_2"[1] < "l_1"[1], FALSE) AS "bw_2",
+    COALESCE("l_3"[1] < GREATEST("l_1"[1], "l_2"[1]), FALSE) AS "bw_3",
+    COALESCE("l_4"[1] < GREATEST("l_1"[1], "l_2"[1], "l_3"[1]), FALSE) AS "bw_4",
+    COALESCE("l_5"[1] < GREATEST("l_1"[1], "l_2"[1], "l_3"[1], "l_4"[1]), FALSE) AS "bw_5",
     TRUE AS "in_period",
     TRUE AS "kept"
   FROM "q_5"
@@ -270,45 +232,45 @@ SELECT
   "f"."s2_backwards",
   "f"."s2_prev_mean",
   "f"."s2_prev_n",
-  LIST_EXTRACT("f"."s2_prev_q", 1) AS "s2_prev_p50",
-  LIST_EXTRACT("f"."s2_prev_q", 2) AS "s2_prev_p90",
+  "f"."s2_prev_q"[1] AS "s2_prev_p50",
+  "f"."s2_prev_q"[2] AS "s2_prev_p90",
   "f"."s2_entry_mean",
   "f"."s2_entry_n",
-  LIST_EXTRACT("f"."s2_entry_q", 1) AS "s2_entry_p50",
-  LIST_EXTRACT("f"."s2_entry_q", 2) AS "s2_entry_p90",
+  "f"."s2_entry_q"[1] AS "s2_entry_p50",
+  "f"."s2_entry_q"[2] AS "s2_entry_p90",
   "f"."s3_count",
   "f"."s3_value",
   "f"."s3_backwards",
   "f"."s3_prev_mean",
   "f"."s3_prev_n",
-  LIST_EXTRACT("f"."s3_prev_q", 1) AS "s3_prev_p50",
-  LIST_EXTRACT("f"."s3_prev_q", 2) AS "s3_prev_p90",
+  "f"."s3_prev_q"[1] AS "s3_prev_p50",
+  "f"."s3_prev_q"[2] AS "s3_prev_p90",
   "f"."s3_entry_mean",
   "f"."s3_entry_n",
-  LIST_EXTRACT("f"."s3_entry_q", 1) AS "s3_entry_p50",
-  LIST_EXTRACT("f"."s3_entry_q", 2) AS "s3_entry_p90",
+  "f"."s3_entry_q"[1] AS "s3_entry_p50",
+  "f"."s3_entry_q"[2] AS "s3_entry_p90",
   "f"."s4_count",
   "f"."s4_value",
   "f"."s4_backwards",
   "f"."s4_prev_mean",
   "f"."s4_prev_n",
-  LIST_EXTRACT("f"."s4_prev_q", 1) AS "s4_prev_p50",
-  LIST_EXTRACT("f"."s4_prev_q", 2) AS "s4_prev_p90",
+  "f"."s4_prev_q"[1] AS "s4_prev_p50",
+  "f"."s4_prev_q"[2] AS "s4_prev_p90",
   "f"."s4_entry_mean",
   "f"."s4_entry_n",
-  LIST_EXTRACT("f"."s4_entry_q", 1) AS "s4_entry_p50",
-  LIST_EXTRACT("f"."s4_entry_q", 2) AS "s4_entry_p90",
+  "f"."s4_entry_q"[1] AS "s4_entry_p50",
+  "f"."s4_entry_q"[2] AS "s4_entry_p90",
   "f"."s5_count",
   "f"."s5_value",
   "f"."s5_backwards",
   "f"."s5_prev_mean",
   "f"."s5_prev_n",
-  LIST_EXTRACT("f"."s5_prev_q", 1) AS "s5_prev_p50",
-  LIST_EXTRACT("f"."s5_prev_q", 2) AS "s5_prev_p90",
+  "f"."s5_prev_q"[1] AS "s5_prev_p50",
+  "f"."s5_prev_q"[2] AS "s5_prev_p90",
   "f"."s5_entry_mean",
   "f"."s5_entry_n",
-  LIST_EXTRACT("f"."s5_entry_q", 1) AS "s5_entry_p50",
-  LIST_EXTRACT("f"."s5_entry_q", 2) AS "s5_entry_p90",
+  "f"."s5_entry_q"[1] AS "s5_entry_p50",
+  "f"."s5_entry_q"[2] AS "s5_entry_p90",
   "f"."lost_count",
   "f"."cycle_n",
   "f"."cycle_p50",

@@ -90,6 +90,49 @@ MinNOpt = Annotated[
 ]
 
 
+class EngineKind(StrEnum):
+    """Where the queries run: DuckDB here, or a SparkSession (`--spark-master`)."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+EngineOpt = Annotated[
+    EngineKind,
+    typer.Option(
+        "--engine",
+        help="Run the queries on DuckDB (here) or on Spark (pip install 'funnelcli[spark]'; "
+        "the files must be readable there at the same paths).",
+    ),
+]
+SparkMasterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        metavar="URL",
+        envvar="FUNNELCLI_SPARK_MASTER",
+        help="With --engine spark: local[*] (default), a cluster URL (spark://…, yarn) or a "
+        "Spark Connect URL (sc://…).",
+        show_default=False,
+    ),
+]
+
+
+def spark_master(engine: EngineKind, master: str | None) -> str | None:
+    """The master to run on, None for DuckDB; --spark-master without --engine spark is an
+    error rather than silently ignored."""
+    if engine is EngineKind.spark:
+        return master or "local[*]"
+    if master is not None:
+        import os
+
+        if os.environ.get("FUNNELCLI_SPARK_MASTER") != master:
+            from funnelcli.errors import UsageError
+
+            raise UsageError("--spark-master needs --engine spark")
+    return None
+
+
 # The `--format` choices of each command: exactly the formats its artifact offers
 # (render.formats(); tests/test_render_registry.py holds each against it).
 class ReportFormat(StrEnum):

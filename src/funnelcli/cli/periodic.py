@@ -12,13 +12,17 @@ from funnelcli.cli.options import (
     CacheOpt,
     DataOpt,
     DebugOpt,
+    EngineKind,
+    EngineOpt,
     FormatOpt,
     FunnelArg,
     OutputOpt,
     PeriodOpt,
     ReportFormat,
     SinceOpt,
+    SparkMasterOpt,
     SummaryFormat,
+    spark_master,
 )
 from funnelcli.cli.root import app
 from funnelcli.cli.runtime import emit, funnel_path, guard
@@ -72,6 +76,8 @@ def summary(
     output: OutputOpt = None,
     data: DataOpt = None,
     cache: CacheOpt = None,
+    engine: EngineOpt = EngineKind.duckdb,
+    spark: SparkMasterOpt = None,
     cache_dir: CacheDirOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -102,7 +108,12 @@ def summary(
             min_n=min_n,
             alerts=tuple(parse_alert(text, stages) for text in fail_on or ()),
         )
-        options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)
+        options = o.RunOptions(
+            data_dir=data,
+            cache=cache,
+            cache_dir=cache_dir,
+            spark_master=spark_master(engine, spark),
+        )
         result = build_summary(definition, request, options)
         emit(result, fmt, output)
         return result
@@ -125,6 +136,8 @@ def cohorts(
     output: OutputOpt = None,
     data: DataOpt = None,
     cache: CacheOpt = None,
+    engine: EngineOpt = EngineKind.duckdb,
+    spark: SparkMasterOpt = None,
     cache_dir: CacheDirOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -146,7 +159,12 @@ def cohorts(
             since=o.moment(since, "--since", definition.spec.timezone),
             last=last,
         )
-        options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)
+        options = o.RunOptions(
+            data_dir=data,
+            cache=cache,
+            cache_dir=cache_dir,
+            spark_master=spark_master(engine, spark),
+        )
         matrix = build_cohorts(definition, request, options)
         emit(matrix, fmt, output)
 

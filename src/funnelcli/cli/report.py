@@ -14,6 +14,8 @@ from funnelcli.cli.options import (
     CacheOpt,
     DataOpt,
     DebugOpt,
+    EngineKind,
+    EngineOpt,
     FormatOpt,
     FunnelArg,
     HistogramOpt,
@@ -21,9 +23,11 @@ from funnelcli.cli.options import (
     OutputOpt,
     ReportFormat,
     SinceOpt,
+    SparkMasterOpt,
     TopOpt,
     UntilOpt,
     ValidateFormat,
+    spark_master,
 )
 from funnelcli.cli.root import app
 from funnelcli.cli.runtime import emit, funnel_path, guard, note, query_progress, write_file
@@ -45,6 +49,8 @@ def report(
         bool, typer.Option("--explain", help="Print the SQL to stderr before running.")
     ] = False,
     cache: CacheOpt = None,
+    engine: EngineOpt = EngineKind.duckdb,
+    spark: SparkMasterOpt = None,
     cache_dir: CacheDirOpt = None,
     debug: DebugOpt = False,
     rejects: Annotated[
@@ -93,6 +99,7 @@ def report(
                 cache_dir=cache_dir,
                 progress=progress,
                 explain=(lambda sql: typer.echo(sql, err=True)) if explain else None,
+                spark_master=spark_master(engine, spark),
             )
             result = build_report(definition, request, options)
         if rejects is not None:
@@ -138,7 +145,10 @@ def sql(
         str,
         typer.Option(
             metavar="DIALECT",
-            help="SQL dialect to print (sqlglot name: duckdb, postgres, spark, snowflake, …).",
+            help=(
+                "duckdb (the query), or spark, databricks, postgres: a runnable script "
+                "(typed source views, then the query)."
+            ),
         ),
     ] = "duckdb",
     by: ByOpt = None,

@@ -43,7 +43,9 @@ def build_cohorts(
     kind, as_of, since, last = request.period, request.as_of, request.since, request.last
     calendar = Calendar.of(funnel.spec, kind)
     folder = options.cache_folder(funnel)
-    with open_engine(funnel, options.data_dir, parquet_cache=folder) as engine:
+    with open_engine(
+        funnel, options.data_dir, parquet_cache=folder, spark_master=options.spark_master
+    ) as engine:
         latest, first = anchors(engine, funnel, as_of)
         anchor = as_of or latest
         if anchor is None or first is None:

@@ -28,9 +28,15 @@ class RunOptions:
     cache_dir: Path | None = None  # the cache folder; None: engine.store.default_cache_dir()
     progress: Progress | None = None
     explain: Callable[[str], None] | None = None  # called with each report query's SQL
+    spark_master: str | None = None  # --engine spark: run the queries on a SparkSession here
 
     def cache_folder(self, funnel: Funnel) -> Path | None:
-        """Where the Parquet copies and stored results are kept, or None to read the files."""
+        """Where the Parquet copies and stored results are kept, or None to read the files
+        (always with --engine spark: the YAML's `cache:` is DuckDB's)."""
+        if self.spark_master is not None:
+            if self.cache:
+                raise UsageError("--cache is not on Spark yet: drop it with --engine spark")
+            return None
         if not (funnel.spec.cache if self.cache is None else self.cache):
             return None
         from funnelcli.engine.store import default_cache_dir

@@ -78,6 +78,8 @@ def plan_query(engine: Engine, compiled: CompiledFunnel, query: ReportQuery) -> 
     a copy, the layers stream (reading them twice is cheap), and the default anchor comes from
     a first pass instead of a subquery that would keep the per-key layer in memory.
     """
+    if engine.remote:  # the rewrites are DuckDB's execution tactics; Spark plans for itself
+        return QueryPlan()
     candidates = rewrites.per_row_candidates(compiled)
     copies = set(engine.copies)
     per_row = frozenset(

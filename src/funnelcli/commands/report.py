@@ -13,7 +13,7 @@ from funnelcli.commands.query import compile_for, count_unparseable, located, ru
 from funnelcli.compile import ReportQuery
 from funnelcli.compile.histogram import IDS, MINUTE, histogram_query
 from funnelcli.compile.rows import QueryResult
-from funnelcli.engine import Engine, Reject, open_engine
+from funnelcli.engine import Engine, Reject, open_engine, scripts
 from funnelcli.errors import DataError, UsageError
 from funnelcli.metrics.funnel import split_groups
 from funnelcli.metrics.histogram import histogram as time_histogram
@@ -29,6 +29,7 @@ from funnelcli.outputs.report import (
     UnmatchedValue,
 )
 from funnelcli.spec import Funnel
+from funnelcli.sql import dialects
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ def build_report(
         options.data_dir,
         parquet_cache=options.cache_folder(funnel),
         progress=options.progress,
+        spark_master=options.spark_master,
     ) as engine:
         return report_on(engine, funnel, request, options)
 
@@ -67,20 +69,40 @@ def report_sql(
     dialect: str = "duckdb",
 ) -> str:
     """The SQL of the report query in its grouped-by-key form (what holds for any export; a
-    report may first read a one-row-per-key source per row), in a sqlglot dialect."""
-    options = options or RunOptions()
+    report may first read a one-row-per-key source per row). In DuckDB's dialect, the query
+    over the views `source_<name>` (and the `--histogram` query after it); in another
+    (sql/dialects.CHECKED), a runnable script: the session's time zone, each source as a typed
+    view, then the query (engine/scripts.py)."""
     request = request or ReportRequest()
+    if dialects.check_dialect(dialect) != "duckdb":
+        return report_script(funnel, request, options, dialect).text()
+    options = options or RunOptions()
     stage = histogram_stage(funnel, request.histogram)
     with open_engine(funnel, options.data_dir) as engine:
         compiled = compile_for(engine, funnel, _query(funnel, request))
-    statements = [compiled.query]
+    statements = [compiled.sql(dialect="duckdb")]
     if stage is not None:
-        statements.append(histogram_query(compiled, stage))
-    try:
-        return ";\n\n".join(s.sql(dialect=dialect, pretty=True) for s in statements)
-    except Exception as exc:  # sqlglot raises plain errors for unknown dialects
-        first = str(exc).strip().split("\n")[0]  # UnsupportedError lists every instance
-        raise UsageError(f"--dialect {dialect}: {first}") from None
+        statements.append(histogram_query(compiled, stage).sql(dialect="duckdb", pretty=True))
+    return ";\n\n".join(statements)
+
+
+def report_script(
+    funnel: Funnel,
+    request: ReportRequest | None = None,
+    options: RunOptions | None = None,
+    dialect: str = "spark",
+) -> scripts.Script:
+    """`report_sql` for another engine as its statements, in order (the query last)."""
+    options = options or RunOptions()
+    request = request or ReportRequest()
+    name = dialects.check_dialect(dialect)
+    if request.histogram is not None:
+        raise UsageError(f"--histogram: not in a --dialect {name} script yet (DuckDB only)")
+    with open_engine(funnel, options.data_dir) as engine:
+        compiled = compile_for(engine, funnel, _query(funnel, request))
+        query = dialects.render(compiled.query, name)
+        statements = [*scripts.session_settings(name), *scripts.source_statements(engine, name)]
+    return scripts.Script(name, (*statements, query))
 
 
 def histogram_stage(funnel: Funnel, name: str | None) -> int | None:

@@ -28,7 +28,7 @@ from funnelcli.compile.resolve import Resolver
 from funnelcli.compile.roi import SPEND, contract_renewal_query, stage_renewal_query
 from funnelcli.compile.rows import GroupRow
 from funnelcli.engine import Engine, open_engine
-from funnelcli.errors import DataError, SpecError
+from funnelcli.errors import DataError, SpecError, UsageError
 from funnelcli.metrics.money import (
     ChannelCounts,
     ContractRenewals,
@@ -64,6 +64,11 @@ def build_roi(
         raise SpecError(
             "no roi: block: declare roi: {spend: …, revenue: STAGE} (see docs/money.md)",
             file=funnel.file,
+        )
+    if options.spark_master is not None:
+        raise UsageError(
+            "funnel roi is not on Spark yet (its spend and contracts files are read with "
+            "DuckDB's money rules): run it without --engine spark"
         )
     extra = roi_sources(funnel, roi, options.data_dir)
     query = ReportQuery(

@@ -63,7 +63,9 @@ def build_summary(
     calendar = Calendar.of(spec, kind)
     window = spec.window
     folder = options.cache_folder(funnel)
-    with open_engine(funnel, options.data_dir, parquet_cache=folder) as engine:
+    with open_engine(
+        funnel, options.data_dir, parquet_cache=folder, spark_master=options.spark_master
+    ) as engine:
         latest, first_entry = anchors(engine, funnel, as_of)
         anchor = as_of or latest
         if anchor is None:

@@ -49,7 +49,7 @@ def final_aggregate(
         else:
             exact = exp.cast(q.col(Layer.qualified_value(k)), decimal.copy())
             value = q.col(Layer.qualified_value(k))
-            median = exp.func("quantile_cont", value.copy(), exp.Literal.number(0.5))
+            median = q.quantiles(value.copy(), exp.Literal.number(0.5))
             selected += [
                 q.alias(exp.Sum(this=exact), columns.value_sum(k)),
                 q.alias(exp.Count(this=value.copy()), columns.value_n(k)),
@@ -65,7 +65,7 @@ def final_aggregate(
             days = _days(q.col(Layer.qualified_time(k)), q.col(Layer.qualified_time(origin)))
             # Both quantiles from one aggregate (one sort), split in the outer select below.
             fractions = exp.Array(expressions=[exp.Literal.number(f) for f in QUANTILES])
-            quantiles = exp.func("quantile_cont", days.copy(), fractions)
+            quantiles = q.quantiles(days.copy(), fractions)
             mean = _mean_days(q.col(Layer.qualified_time(k)), q.col(Layer.qualified_time(origin)))
             selected.append(q.alias(mean, columns.time_mean(k, since)))
             selected.append(q.alias(exp.Count(this=days), columns.time_n(k, since)))
@@ -118,7 +118,7 @@ def with_sales_columns(
     else:
         lost_count = exp.Literal.number(0)
     days = _days(q.col(Layer.qualified_time(won)), q.col(Layer.ENTRY))
-    median = exp.func("quantile_cont", days.copy(), exp.Literal.number(0.5))
+    median = q.quantiles(days.copy(), exp.Literal.number(0.5))
     selected = [
         q.alias(lost_count, columns.LOST),
         q.alias(exp.Count(this=days), columns.CYCLE_N),
@@ -169,7 +169,7 @@ def quality_aggregate(columns: ResultColumns, has_period: bool) -> exp.Select:
 
 
 def split_quantiles(final: exp.Select, quality: exp.Select) -> exp.Select:
-    """Each `<name>_q` column (a list of QUANTILES from one quantile_cont) becomes one column
+    """Each `<name>_q` column (a list of QUANTILES from one percentile aggregate) becomes one column
     per quantile, `<name>_p50`, `<name>_p90`, in an outer select over the aggregate, which
     also brings the one row of `quality` (CTE "quality") onto every row."""
     outer: list[exp.Expr] = []
@@ -180,10 +180,7 @@ def split_quantiles(final: exp.Select, quality: exp.Select) -> exp.Select:
             outer.append(q.col(name, "f"))
             continue
         for i, output in split:
-            element = exp.Anonymous(
-                this="list_extract", expressions=[q.col(name, "f"), exp.Literal.number(i)]
-            )
-            outer.append(q.alias(element, output))
+            outer.append(q.alias(q.element(q.col(name, "f"), i), output))
     outer += [q.col(column.alias_or_name, Layer.QUALITY) for column in quality.expressions]
     return (
         exp.select(*outer, copy=False)

@@ -158,7 +158,7 @@ def qualify(
             element = exp.to_identifier("e")
             t = element_time(exp.column("e"), plan)
             lam = exp.Lambda(this=bounds(t), expressions=[element])
-            hit = q.first_element(exp.func("list_filter", q.col(Layer.times(k)), lam))
+            hit = q.first_element(exp.ArrayFilter(this=q.col(Layer.times(k)), expression=lam))
             qualified_time = element_time(hit, plan)
             value = (
                 exp.Dot(this=hit.copy(), expression=exp.to_identifier("v"))

@@ -223,7 +223,7 @@ class PerIdQuery:
         select = (
             exp.select(
                 q.alias(exp.Count(this=number.copy()), "n"),
-                q.alias(exp.func("quantile_cont", number, points), "q"),
+                q.alias(q.quantiles(number, points), "q"),
                 copy=False,
             )
             .from_(q.table(Layer.SCORED), copy=False)

@@ -49,8 +49,8 @@ def day(raw: str) -> exp.Expr:
 
 def month(raw: str) -> exp.Expr:
     """`2025-03` (or `2025-3`) or any date in the month → the month's first day."""
-    year_month = exp.func(
-        "regexp_matches", as_text(raw), exp.Literal.string("^[0-9]{4}-[0-9]{1,2}$")
+    year_month = exp.RegexpLike(
+        this=as_text(raw), expression=exp.Literal.string("^[0-9]{4}-[0-9]{1,2}$")
     )
     first_day = exp.TryCast(
         this=exp.DPipe(this=as_text(raw), expression=exp.Literal.string("-01")),

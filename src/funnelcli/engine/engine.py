@@ -43,6 +43,7 @@ from funnelcli.sql.ast import source_view, table
 
 if TYPE_CHECKING:
     from funnelcli.engine.session import Cursor
+    from funnelcli.engine.spark import Remote
 
 AMOUNT = "AMOUNT"  # pseudo-type of money columns (CompiledFunnel.typed_columns, unreadable())
 
@@ -77,6 +78,7 @@ class Engine:
         self._file_order = dict(file_order or {})
         self._results = results
         self._columns: dict[str, list[tuple[str, str]]] = {}  # DESCRIBE of each view
+        self._remote: Remote | None = None  # --engine spark: where queries run instead
 
     @property
     def funnel(self) -> Funnel:
@@ -122,6 +124,8 @@ class Engine:
         """Run a query; its (small, aggregated) rows as dicts. `exact`: DECIMAL values stay
         Decimal; else they arrive as floats, which is what the report shows anyway.
         `source`: the source an unreadable-data error is about, when the query reads one."""
+        if self._remote is not None:
+            return self._remote.rows(query, exact=exact)
         cursor = self._run(query, source)
         names = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
@@ -168,6 +172,23 @@ class Engine:
             return 0
         return self.count_where(source, self.unreadable(source, column, AMOUNT))
 
+    @property
+    def remote(self) -> bool:
+        """Whether queries run on another engine (--engine spark), not on DuckDB."""
+        return self._remote is not None
+
+    def use_remote(self, remote: Remote) -> None:
+        """Run every later query (rows()) on `remote` (engine/spark.py), over its own views."""
+        self._remote = remote
+
+    def read_tolerantly(self) -> None:
+        """Read every CSV source tolerantly from now on (what another engine's views read)."""
+        self._tolerate()
+
+    def readings(self) -> dict[str, tuple[CsvSource, ReadMode]]:
+        """Each CSV source's probing and read mode (another engine reads it: scripts.py)."""
+        return self._views.readings()
+
     def reject_counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """(rows rejected per source, values rejected per reason) over every source."""
         return self._views.reject_counts()
@@ -182,9 +203,13 @@ class Engine:
 
     def close(self) -> None:
         try:
-            self._session.close()
+            if self._remote is not None:
+                self._remote.close()
         finally:
-            self._folder.close()
+            try:
+                self._session.close()
+            finally:
+                self._folder.close()
 
     def file_rows(self, source: str) -> exp.Expr:
         """A source's rows as its view reads them, with `__row`: the 1-based number of each
@@ -263,6 +288,7 @@ def open_engine(
     *,
     parquet_cache: Path | None = None,
     progress: Progress | None = None,
+    spark_master: str | None = None,
 ) -> Iterator[Engine]:
     """Resolve the funnel's files and yield a locked-down engine over them (and `extra`: more
     readable views, e.g. `roi:` spend), reporting each statement's progress to `progress`.
@@ -272,6 +298,10 @@ def open_engine(
     copies of sources; without it those copies go to a temporary folder removed on close."""
     engine = _set_up(funnel, resolve_files(funnel, data_dir), extra or {}, parquet_cache, progress)
     try:
+        if spark_master is not None:  # --engine spark: the queries run there
+            from funnelcli.engine.spark import attach
+
+            attach(engine, spark_master)
         yield engine
     finally:
         engine.close()

@@ -149,6 +149,10 @@ class SourceViews:
         self._csv = dict(csv)
         self._modes = dict(modes)
 
+    def readings(self) -> dict[str, tuple[CsvSource, ReadMode]]:
+        """Each CSV source's probed reading and the mode it is read in now."""
+        return {name: (csv, self._modes[name]) for name, csv in self._csv.items()}
+
     def modes(self) -> dict[str, str]:
         """Each CSV source's read mode now (part of every stored result's key)."""
         return {name: mode.value for name, mode in self._modes.items()}

@@ -29,6 +29,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlglot import exp
 
+from funnelcli.sql import ast as q
+
 AMOUNT_TYPE = "DECIMAL(38, 6)"
 _SPACES = "[\\s\u00a0\u202f\u3000]+"
 _CURRENCY = (
@@ -134,7 +136,7 @@ def _replace(value: exp.Expr, pattern: str, replacement: str) -> exp.Expr:
 
 
 def _matches(value: exp.Expr, pattern: str) -> exp.Expr:
-    return exp.func("regexp_matches", value.copy(), exp.Literal.string(pattern))
+    return exp.RegexpLike(this=value.copy(), expression=exp.Literal.string(pattern))
 
 
 def _canonical(number: exp.Expr) -> exp.Expr:
@@ -197,13 +199,7 @@ def amount(raw: exp.Expr, sql_type: str = "VARCHAR", currency: str | None = None
         group=exp.Array(expressions=[exp.Literal.string(name) for name in _GROUPS]),
     )
     bound = exp.Lambda(this=_from_groups(), expressions=[exp.to_identifier(_BOUND)])
-    value = exp.Anonymous(
-        this="list_extract",
-        expressions=[
-            exp.func("list_transform", exp.Array(expressions=[groups]), bound),
-            exp.Literal.number(1),
-        ],
-    )
+    value = q.first_element(exp.Transform(this=exp.Array(expressions=[groups]), expression=bound))
     return exp.cast(value, AMOUNT_TYPE)
 
 

@@ -115,12 +115,24 @@ def first_by(value: exp.Expr, *order: exp.Expr) -> exp.Expr:
 
 
 def epoch(expression: exp.Expr) -> exp.Expr:
-    return exp.Anonymous(this="epoch", expressions=[expression])
+    """Seconds since 1970 (fractional): DuckDB's epoch(), Spark's unix_timestamp, Postgres'
+    date_part('epoch', …)."""
+    return exp.TimeToUnix(this=expression)
+
+
+def element(array: exp.Expr, index: int) -> exp.Expr:
+    """The `index`-th element (1-based) of a list, NULL past its end: a bracket with an explicit
+    offset, so each dialect spells its own index base (Spark's 0, DuckDB's and Postgres' 1)."""
+    return exp.Bracket(this=array, expressions=[exp.Literal.number(index)], offset=1)
 
 
 def first_element(array: exp.Expr) -> exp.Expr:
-    # list_extract, not a bracket: sqlglot shifts bracket indexes between dialects.
-    return exp.Anonymous(this="list_extract", expressions=[array, exp.Literal.number(1)])
+    return element(array, 1)
+
+
+def quantiles(value: exp.Expr, fractions: exp.Expr) -> exp.Expr:
+    """The continuous (interpolated) quantile(s) of `value`: one fraction or a list of them."""
+    return exp.PercentileCont(this=value, expression=fractions)
 
 
 def count_if(condition: exp.Expr | None = None) -> exp.Expr:

@@ -135,7 +135,7 @@ def _naive_to_utc(value: exp.Expr, tz: str | None) -> exp.Expr:
 
 
 def _strptime(text: exp.Expr, fmt: str) -> exp.Expr:
-    return exp.Anonymous(this="try_strptime", expressions=[text.copy(), exp.Literal.string(fmt)])
+    return exp.StrToTime(this=text.copy(), format=exp.Literal.string(fmt), safe=True)
 
 
 def _one(text: exp.Expr, fmt: str, tz: str | None) -> exp.Expr:
@@ -146,12 +146,12 @@ def _one(text: exp.Expr, fmt: str, tz: str | None) -> exp.Expr:
         if tz is None:
             return with_offset
         naive = exp.TryCast(this=text.copy(), to=exp.DataType.build("TIMESTAMP"))
-        has_offset = exp.func(
-            "regexp_matches", text.copy(), exp.Literal.string(r"(Z|UTC|[+-]\d{2}(:?\d{2})?)$")
+        has_offset = exp.RegexpLike(
+            this=text.copy(), expression=exp.Literal.string(r"(Z|UTC|[+-]\d{2}(:?\d{2})?)$")
         )
         return exp.Case().when(has_offset, with_offset).else_(_naive_to_utc(naive, tz))
     if fmt in _SHAPES:  # a number is read only in its own shape (45362.25 is not epoch seconds)
-        shaped = exp.func("regexp_full_match", text.copy(), exp.Literal.string(_SHAPES[fmt]))
+        shaped = exp.RegexpFullMatch(this=text.copy(), expression=exp.Literal.string(_SHAPES[fmt]))
         return q.case(shaped, _number(text, fmt, tz))
     parsed = _strptime(text, fmt)
     if "%z" in fmt or "%Z" in fmt:
@@ -159,6 +159,7 @@ def _one(text: exp.Expr, fmt: str, tz: str | None) -> exp.Expr:
     return _naive_to_utc(parsed, tz)
 
 
+_EXCEL_EPOCH_MICROS = 25_569 * 86_400_000_000
 # Each number format in its own shape, disjoint from the others' (a mixed column reads each value
 # once). Epochs also as 0 and negative (before 1970): 0 and -86400 are times, not unparseable.
 _SHAPES = {
@@ -171,18 +172,19 @@ _SHAPES = {
 def _number(text: exp.Expr, fmt: str, tz: str | None) -> exp.Expr:
     if fmt == "unix_s":
         number = exp.TryCast(this=text.copy(), to=exp.DataType.build("DOUBLE"))
-        return exp.cast(exp.func("to_timestamp", number), "TIMESTAMP")
+        return exp.cast(exp.UnixToTime(this=number), "TIMESTAMP")
     if fmt == "unix_ms":
         number = exp.TryCast(this=text.copy(), to=exp.DataType.build("BIGINT"))
-        return exp.func("epoch_ms", number)
+        return exp.UnixToTime(this=number, scale=exp.Literal.number(3))
     if fmt == "excel":
         number = exp.TryCast(this=text.copy(), to=exp.DataType.build("DOUBLE"))
         micros = exp.cast(
             exp.func("round", exp.Mul(this=number, expression=exp.Literal.number(86_400_000_000))),
             "BIGINT",
         )
-        base = exp.cast(exp.Literal.string("1899-12-30"), "TIMESTAMP")
-        serial = exp.Add(this=base, expression=exp.func("to_microseconds", micros))
+        # microseconds since 1970: Excel's day 0 (1899-12-30) is 25,569 days before it
+        since_1970 = exp.Sub(this=micros, expression=exp.Literal.number(_EXCEL_EPOCH_MICROS))
+        serial = exp.UnixToTime(this=since_1970, scale=exp.Literal.number(6))
         return _naive_to_utc(serial, tz)
     raise AssertionError(fmt)
 

@@ -1,3 +1,59 @@
+SET TIME ZONE 'UTC';
+
+CREATE TEMPORARY TABLE "source_history_text" ("客户编号" TEXT, "阶段" TEXT, "变更时间" TEXT, "负责人" TEXT, "渠道" TEXT);
+
+\copy "source_history_text" FROM '<repo>/sample_data/stage_changes_cn.csv' WITH (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', ENCODING 'GB18030')
+
+CREATE TEMPORARY VIEW "source_history" AS
+SELECT
+  "客户编号" AS "客户编号",
+  "阶段" AS "阶段",
+  CAST(COALESCE(
+    CAST(CASE
+      WHEN TRIM("变更时间") ~ '^\d{4}/\d{1,2}/\d{1,2}\ \d{1,2}:\d{2}$'
+      THEN CAST(TO_TIMESTAMP(TRIM("变更时间"), 'YYYY/MM/DD HH24:MI') AS TIMESTAMP)
+    END AT TIME ZONE 'Asia/Shanghai' AS TIMESTAMP),
+    CASE
+      WHEN TRIM("变更时间") ~ '(Z|UTC|[+-]\d{2}(:?\d{2})?)$'
+      THEN CAST(CASE
+        WHEN TRIM("变更时间") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+        THEN CAST(TRIM("变更时间") AS TIMESTAMPTZ)
+      END AS TIMESTAMP)
+      ELSE CAST(CASE
+        WHEN TRIM("变更时间") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+        THEN CAST(TRIM("变更时间") AS TIMESTAMP)
+      END AT TIME ZONE 'Asia/Shanghai' AS TIMESTAMP)
+    END
+  ) AS TIMESTAMP) AS "变更时间",
+  "负责人" AS "负责人",
+  "渠道" AS "渠道"
+FROM "source_history_text"
+WHERE
+  NOT (
+    (
+      (
+        NOT "变更时间" IS NULL AND TRIM("变更时间") <> ''
+      )
+      AND COALESCE(
+        CAST(CASE
+          WHEN TRIM("变更时间") ~ '^\d{4}/\d{1,2}/\d{1,2}\ \d{1,2}:\d{2}$'
+          THEN CAST(TO_TIMESTAMP(TRIM("变更时间"), 'YYYY/MM/DD HH24:MI') AS TIMESTAMP)
+        END AT TIME ZONE 'Asia/Shanghai' AS TIMESTAMP),
+        CASE
+          WHEN TRIM("变更时间") ~ '(Z|UTC|[+-]\d{2}(:?\d{2})?)$'
+          THEN CAST(CASE
+            WHEN TRIM("变更时间") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+            THEN CAST(TRIM("变更时间") AS TIMESTAMPTZ)
+          END AS TIMESTAMP)
+          ELSE CAST(CASE
+            WHEN TRIM("变更时间") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+            THEN CAST(TRIM("变更时间") AS TIMESTAMP)
+          END AT TIME ZONE 'Asia/Shanghai' AS TIMESTAMP)
+        END
+      ) IS NULL
+    )
+  );
+
 WITH "agg_0" AS (
   SELECT
     CAST("客户编号" AS VARCHAR) AS "key",
@@ -36,9 +92,9 @@ WITH "agg_0" AS (
       NOT "变更时间" IS NULL AND CAST("阶段" AS VARCHAR) IN ('赢单', '成交')) AS "m_4",
     MIN(CAST("变更时间" AS TIMESTAMP)) FILTER(WHERE
       NOT "变更时间" IS NULL AND CAST("阶段" AS VARCHAR) IN ('续费')) AS "m_5",
-    MIN(
-      STRUCT(
-        COALESCE(
+    (
+      ARRAY_AGG(
+        CAST("渠道" AS VARCHAR) ORDER BY COALESCE(
           CASE
             WHEN NOT "变更时间" IS NULL AND CAST("阶段" AS VARCHAR) IN ('线索')
             THEN CAST("变更时间" AS TIMESTAMP)
@@ -59,10 +115,9 @@ WITH "agg_0" AS (
             WHEN NOT "变更时间" IS NULL AND CAST("阶段" AS VARCHAR) IN ('续费')
             THEN CAST("变更时间" AS TIMESTAMP)
           END
-        ) AS o0,
-        CAST("渠道" AS VARCHAR) AS v
+        ), CAST("渠道" AS VARCHAR)
       )
-    ).v AS "a_0"
+    )[1] AS "a_0"
   FROM "source_history"
   GROUP BY
     CAST("客户编号" AS VARCHAR)
@@ -190,45 +245,45 @@ SELECT
   "f"."s2_backwards",
   "f"."s2_prev_mean",
   "f"."s2_prev_n",
-  LIST_EXTRACT("f"."s2_prev_q", 1) AS "s2_prev_p50",
-  LIST_EXTRACT("f"."s2_prev_q", 2) AS "s2_prev_p90",
+  "f"."s2_prev_q"[1] AS "s2_prev_p50",
+  "f"."s2_prev_q"[2] AS "s2_prev_p90",
   "f"."s2_entry_mean",
   "f"."s2_entry_n",
-  LIST_EXTRACT("f"."s2_entry_q", 1) AS "s2_entry_p50",
-  LIST_EXTRACT("f"."s2_entry_q", 2) AS "s2_entry_p90",
+  "f"."s2_entry_q"[1] AS "s2_entry_p50",
+  "f"."s2_entry_q"[2] AS "s2_entry_p90",
   "f"."s3_count",
   "f"."s3_value",
   "f"."s3_backwards",
   "f"."s3_prev_mean",
   "f"."s3_prev_n",
-  LIST_EXTRACT("f"."s3_prev_q", 1) AS "s3_prev_p50",
-  LIST_EXTRACT("f"."s3_prev_q", 2) AS "s3_prev_p90",
+  "f"."s3_prev_q"[1] AS "s3_prev_p50",
+  "f"."s3_prev_q"[2] AS "s3_prev_p90",
   "f"."s3_entry_mean",
   "f"."s3_entry_n",
-  LIST_EXTRACT("f"."s3_entry_q", 1) AS "s3_entry_p50",
-  LIST_EXTRACT("f"."s3_entry_q", 2) AS "s3_entry_p90",
+  "f"."s3_entry_q"[1] AS "s3_entry_p50",
+  "f"."s3_entry_q"[2] AS "s3_entry_p90",
   "f"."s4_count",
   "f"."s4_value",
   "f"."s4_backwards",
   "f"."s4_prev_mean",
   "f"."s4_prev_n",
-  LIST_EXTRACT("f"."s4_prev_q", 1) AS "s4_prev_p50",
-  LIST_EXTRACT("f"."s4_prev_q", 2) AS "s4_prev_p90",
+  "f"."s4_prev_q"[1] AS "s4_prev_p50",
+  "f"."s4_prev_q"[2] AS "s4_prev_p90",
   "f"."s4_entry_mean",
   "f"."s4_entry_n",
-  LIST_EXTRACT("f"."s4_entry_q", 1) AS "s4_entry_p50",
-  LIST_EXTRACT("f"."s4_entry_q", 2) AS "s4_entry_p90",
+  "f"."s4_entry_q"[1] AS "s4_entry_p50",
+  "f"."s4_entry_q"[2] AS "s4_entry_p90",
   "f"."s5_count",
   "f"."s5_value",
   "f"."s5_backwards",
   "f"."s5_prev_mean",
   "f"."s5_prev_n",
-  LIST_EXTRACT("f"."s5_prev_q", 1) AS "s5_prev_p50",
-  LIST_EXTRACT("f"."s5_prev_q", 2) AS "s5_prev_p90",
+  "f"."s5_prev_q"[1] AS "s5_prev_p50",
+  "f"."s5_prev_q"[2] AS "s5_prev_p90",
   "f"."s5_entry_mean",
   "f"."s5_entry_n",
-  LIST_EXTRACT("f"."s5_entry_q", 1) AS "s5_entry_p50",
-  LIST_EXTRACT("f"."s5_entry_q", 2) AS "s5_entry_p90",
+  "f"."s5_entry_q"[1] AS "s5_entry_p50",
+  "f"."s5_entry_q"[2] AS "s5_entry_p90",
   "f"."lost_count",
   "f"."cycle_n",
   "f"."cycle_p50",
@@ -257,140 +312,159 @@ FROM (
     CAST(NULL AS DECIMAL(38, 6)) AS "s2_value",
     COUNT(*) FILTER(WHERE
       "bw_2") AS "s2_backwards",
-    CAST(SUM(CAST((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
-      COUNT(EPOCH("qt_2") - EPOCH("qt_1")) * 86400
+    CAST(SUM(
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE PRECISION) / (
+      COUNT(DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")) * 86400
     ) AS "s2_prev_mean",
-    COUNT(CAST((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) AS DOUBLE PRECISION) / 86400) AS "s2_prev_n",
-    QUANTILE_CONT(
+    COUNT(
       CAST((
-        EPOCH("qt_2") - EPOCH("qt_1")
-      ) AS DOUBLE PRECISION) / 86400,
-      ARRAY[0.5, 0.9]
-    ) AS "s2_prev_q",
-    CAST(SUM(CAST((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
-      COUNT(EPOCH("qt_2") - EPOCH("qt_1")) * 86400
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "s2_prev_n",
+    PERCENTILE_CONT(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400) AS "s2_prev_q",
+    CAST(SUM(
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE PRECISION) / (
+      COUNT(DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")) * 86400
     ) AS "s2_entry_mean",
-    COUNT(CAST((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) AS DOUBLE PRECISION) / 86400) AS "s2_entry_n",
-    QUANTILE_CONT(
+    COUNT(
       CAST((
-        EPOCH("qt_2") - EPOCH("qt_1")
-      ) AS DOUBLE PRECISION) / 86400,
-      ARRAY[0.5, 0.9]
-    ) AS "s2_entry_q",
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "s2_entry_n",
+    PERCENTILE_CONT(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400) AS "s2_entry_q",
     COUNT(*) FILTER(WHERE
       "r_3") AS "s3_count",
     CAST(NULL AS DECIMAL(38, 6)) AS "s3_value",
     COUNT(*) FILTER(WHERE
       "bw_3") AS "s3_backwards",
-    CAST(SUM(CAST((
-      EPOCH("qt_3") - EPOCH("qt_2")
-    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
-      COUNT(EPOCH("qt_3") - EPOCH("qt_2")) * 86400
+    CAST(SUM(
+      CAST((
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_2")
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE PRECISION) / (
+      COUNT(DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_2")) * 86400
     ) AS "s3_prev_mean",
-    COUNT(CAST((
-      EPOCH("qt_3") - EPOCH("qt_2")
-    ) AS DOUBLE PRECISION) / 86400) AS "s3_prev_n",
-    QUANTILE_CONT(
+    COUNT(
       CAST((
-        EPOCH("qt_3") - EPOCH("qt_2")
-      ) AS DOUBLE PRECISION) / 86400,
-      ARRAY[0.5, 0.9]
-    ) AS "s3_prev_q",
-    CAST(SUM(CAST((
-      EPOCH("qt_3") - EPOCH("qt_1")
-    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
-      COUNT(EPOCH("qt_3") - EPOCH("qt_1")) * 86400
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_2")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "s3_prev_n",
+    PERCENTILE_CONT(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_2")
+      ) AS DOUBLE PRECISION) / 86400) AS "s3_prev_q",
+    CAST(SUM(
+      CAST((
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_1")
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE PRECISION) / (
+      COUNT(DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_1")) * 86400
     ) AS "s3_entry_mean",
-    COUNT(CAST((
-      EPOCH("qt_3") - EPOCH("qt_1")
-    ) AS DOUBLE PRECISION) / 86400) AS "s3_entry_n",
-    QUANTILE_CONT(
+    COUNT(
       CAST((
-        EPOCH("qt_3") - EPOCH("qt_1")
-      ) AS DOUBLE PRECISION) / 86400,
-      ARRAY[0.5, 0.9]
-    ) AS "s3_entry_q",
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "s3_entry_n",
+    PERCENTILE_CONT(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400) AS "s3_entry_q",
     COUNT(*) FILTER(WHERE
       "r_4") AS "s4_count",
     CAST(NULL AS DECIMAL(38, 6)) AS "s4_value",
     COUNT(*) FILTER(WHERE
       "bw_4") AS "s4_backwards",
-    CAST(SUM(CAST((
-      EPOCH("qt_4") - EPOCH("qt_3")
-    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
-      COUNT(EPOCH("qt_4") - EPOCH("qt_3")) * 86400
+    CAST(SUM(
+      CAST((
+        DATE_PART('epoch', "qt_4") - DATE_PART('epoch', "qt_3")
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE PRECISION) / (
+      COUNT(DATE_PART('epoch', "qt_4") - DATE_PART('epoch', "qt_3")) * 86400
     ) AS "s4_prev_mean",
-    COUNT(CAST((
-      EPOCH("qt_4") - EPOCH("qt_3")
-    ) AS DOUBLE PRECISION) / 86400) AS "s4_prev_n",
-    QUANTILE_CONT(
+    COUNT(
       CAST((
-        EPOCH("qt_4") - EPOCH("qt_3")
-      ) AS DOUBLE PRECISION) / 86400,
-      ARRAY[0.5, 0.9]
-    ) AS "s4_prev_q",
-    CAST(SUM(CAST((
-      EPOCH("qt_4") - EPOCH("qt_1")
-    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
-      COUNT(EPOCH("qt_4") - EPOCH("qt_1")) * 86400
+        DATE_PART('epoch', "qt_4") - DATE_PART('epoch', "qt_3")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "s4_prev_n",
+    PERCENTILE_CONT(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_4") - DATE_PART('epoch', "qt_3")
+      ) AS DOUBLE PRECISION) / 86400) AS "s4_prev_q",
+    CAST(SUM(
+      CAST((
+        DATE_PART('epoch', "qt_4") - DATE_PART('epoch', "qt_1")
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE PRECISION) / (
+      COUNT(DATE_PART('epoch', "qt_4") - DATE_PART('epoch', "qt_1")) * 86400
     ) AS "s4_entry_mean",
-    COUNT(CAST((
-      EPOCH("qt_4") - EPOCH("qt_1")
-    ) AS DOUBLE PRECISION) / 86400) AS "s4_entry_n",
-    QUANTILE_CONT(
+    COUNT(
       CAST((
-        EPOCH("qt_4") - EPOCH("qt_1")
-      ) AS DOUBLE PRECISION) / 86400,
-      ARRAY[0.5, 0.9]
-    ) AS "s4_entry_q",
+        DATE_PART('epoch', "qt_4") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "s4_entry_n",
+    PERCENTILE_CONT(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_4") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400) AS "s4_entry_q",
     COUNT(*) FILTER(WHERE
       "r_5") AS "s5_count",
     CAST(NULL AS DECIMAL(38, 6)) AS "s5_value",
     COUNT(*) FILTER(WHERE
       "bw_5") AS "s5_backwards",
-    CAST(SUM(CAST((
-      EPOCH("qt_5") - EPOCH("qt_4")
-    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
-      COUNT(EPOCH("qt_5") - EPOCH("qt_4")) * 86400
+    CAST(SUM(
+      CAST((
+        DATE_PART('epoch', "qt_5") - DATE_PART('epoch', "qt_4")
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE PRECISION) / (
+      COUNT(DATE_PART('epoch', "qt_5") - DATE_PART('epoch', "qt_4")) * 86400
     ) AS "s5_prev_mean",
-    COUNT(CAST((
-      EPOCH("qt_5") - EPOCH("qt_4")
-    ) AS DOUBLE PRECISION) / 86400) AS "s5_prev_n",
-    QUANTILE_CONT(
+    COUNT(
       CAST((
-        EPOCH("qt_5") - EPOCH("qt_4")
-      ) AS DOUBLE PRECISION) / 86400,
-      ARRAY[0.5, 0.9]
-    ) AS "s5_prev_q",
-    CAST(SUM(CAST((
-      EPOCH("qt_5") - EPOCH("qt_1")
-    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
-      COUNT(EPOCH("qt_5") - EPOCH("qt_1")) * 86400
+        DATE_PART('epoch', "qt_5") - DATE_PART('epoch', "qt_4")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "s5_prev_n",
+    PERCENTILE_CONT(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_5") - DATE_PART('epoch', "qt_4")
+      ) AS DOUBLE PRECISION) / 86400) AS "s5_prev_q",
+    CAST(SUM(
+      CAST((
+        DATE_PART('epoch', "qt_5") - DATE_PART('epoch', "qt_1")
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE PRECISION) / (
+      COUNT(DATE_PART('epoch', "qt_5") - DATE_PART('epoch', "qt_1")) * 86400
     ) AS "s5_entry_mean",
-    COUNT(CAST((
-      EPOCH("qt_5") - EPOCH("qt_1")
-    ) AS DOUBLE PRECISION) / 86400) AS "s5_entry_n",
-    QUANTILE_CONT(
+    COUNT(
       CAST((
-        EPOCH("qt_5") - EPOCH("qt_1")
-      ) AS DOUBLE PRECISION) / 86400,
-      ARRAY[0.5, 0.9]
-    ) AS "s5_entry_q",
+        DATE_PART('epoch', "qt_5") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "s5_entry_n",
+    PERCENTILE_CONT(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_5") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400) AS "s5_entry_q",
     0 AS "lost_count",
-    COUNT(CAST((
-      EPOCH("qt_4") - EPOCH("entry_at")
-    ) AS DOUBLE PRECISION) / 86400) AS "cycle_n",
-    QUANTILE_CONT(CAST((
-      EPOCH("qt_4") - EPOCH("entry_at")
-    ) AS DOUBLE PRECISION) / 86400, 0.5) AS "cycle_p50"
+    COUNT(
+      CAST((
+        DATE_PART('epoch', "qt_4") - DATE_PART('epoch', "entry_at")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "cycle_n",
+    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_4") - DATE_PART('epoch', "entry_at")
+      ) AS DOUBLE PRECISION) / 86400) AS "cycle_p50"
   FROM "scored"
   WHERE
     "r_1" AND "in_period" AND "kept"
@@ -401,3 +475,4 @@ FROM (
     )
 ) AS f
 CROSS JOIN "quality";
+;

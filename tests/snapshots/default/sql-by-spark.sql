@@ -1,3 +1,88 @@
+SET spark.sql.session.timeZone = UTC;
+
+CREATE OR REPLACE TEMPORARY VIEW `source_leads_text` USING csv OPTIONS (path '<repo>/sample_data/leads.csv', header 'true', inferSchema 'false', sep ',', quote '"', escape '"', encoding 'UTF-8', multiLine 'true', mode 'FAILFAST');
+
+CREATE OR REPLACE TEMPORARY VIEW `source_leads` AS
+SELECT
+  `lead_id` AS `lead_id`,
+  `account_id` AS `account_id`,
+  `company` AS `company`,
+  CAST(COALESCE(
+    TRY_TO_TIMESTAMP(TRIM(`created_at`), 'yyyy-M-d H:m:s'),
+    CAST(CAST(TRIM(`created_at`) AS TIMESTAMP) AS TIMESTAMP)
+  ) AS TIMESTAMP) AS `created_at`,
+  `channel` AS `channel`,
+  `segment` AS `segment`,
+  `owner` AS `owner`,
+  `country` AS `country`,
+  CAST(COALESCE(
+    TRY_TO_TIMESTAMP(TRIM(`qualified_at`), 'yyyy-M-d H:m:s'),
+    CAST(CAST(TRIM(`qualified_at`) AS TIMESTAMP) AS TIMESTAMP)
+  ) AS TIMESTAMP) AS `qualified_at`,
+  CAST(COALESCE(
+    TRY_TO_TIMESTAMP(TRIM(`trial_started_at`), 'yyyy-M-d H:m:s'),
+    CAST(CAST(TRIM(`trial_started_at`) AS TIMESTAMP) AS TIMESTAMP)
+  ) AS TIMESTAMP) AS `trial_started_at`,
+  CAST(COALESCE(
+    TRY_TO_TIMESTAMP(TRIM(`paid_at`), 'yyyy-M-d H:m:s'),
+    CAST(CAST(TRIM(`paid_at`) AS TIMESTAMP) AS TIMESTAMP)
+  ) AS TIMESTAMP) AS `paid_at`,
+  CAST(`deal_amount` AS DOUBLE) AS `deal_amount`,
+  CAST(COALESCE(
+    TRY_TO_TIMESTAMP(TRIM(`renewed_at`), 'yyyy-M-d H:m:s'),
+    CAST(CAST(TRIM(`renewed_at`) AS TIMESTAMP) AS TIMESTAMP)
+  ) AS TIMESTAMP) AS `renewed_at`,
+  CAST(`renewal_amount` AS DOUBLE) AS `renewal_amount`
+FROM `source_leads_text`
+WHERE
+  NOT (
+    (
+      (
+        NOT `created_at` IS NULL AND TRIM(`created_at`) <> ''
+      )
+      AND COALESCE(
+        TRY_TO_TIMESTAMP(TRIM(`created_at`), 'yyyy-M-d H:m:s'),
+        CAST(CAST(TRIM(`created_at`) AS TIMESTAMP) AS TIMESTAMP)
+      ) IS NULL
+    )
+    OR (
+      (
+        NOT `qualified_at` IS NULL AND TRIM(`qualified_at`) <> ''
+      )
+      AND COALESCE(
+        TRY_TO_TIMESTAMP(TRIM(`qualified_at`), 'yyyy-M-d H:m:s'),
+        CAST(CAST(TRIM(`qualified_at`) AS TIMESTAMP) AS TIMESTAMP)
+      ) IS NULL
+    )
+    OR (
+      (
+        NOT `trial_started_at` IS NULL AND TRIM(`trial_started_at`) <> ''
+      )
+      AND COALESCE(
+        TRY_TO_TIMESTAMP(TRIM(`trial_started_at`), 'yyyy-M-d H:m:s'),
+        CAST(CAST(TRIM(`trial_started_at`) AS TIMESTAMP) AS TIMESTAMP)
+      ) IS NULL
+    )
+    OR (
+      (
+        NOT `paid_at` IS NULL AND TRIM(`paid_at`) <> ''
+      )
+      AND COALESCE(
+        TRY_TO_TIMESTAMP(TRIM(`paid_at`), 'yyyy-M-d H:m:s'),
+        CAST(CAST(TRIM(`paid_at`) AS TIMESTAMP) AS TIMESTAMP)
+      ) IS NULL
+    )
+    OR (
+      (
+        NOT `renewed_at` IS NULL AND TRIM(`renewed_at`) <> ''
+      )
+      AND COALESCE(
+        TRY_TO_TIMESTAMP(TRIM(`renewed_at`), 'yyyy-M-d H:m:s'),
+        CAST(CAST(TRIM(`renewed_at`) AS TIMESTAMP) AS TIMESTAMP)
+      ) IS NULL
+    )
+  );
+
 WITH `agg_0` AS (
   SELECT
     CAST(`lead_id` AS STRING) AS `key`,
@@ -18,22 +103,29 @@ WITH `agg_0` AS (
     MIN(CAST(`qualified_at` AS TIMESTAMP)) AS `m_2`,
     MIN(CAST(`trial_started_at` AS TIMESTAMP)) AS `m_3`,
     MIN(CAST(`paid_at` AS TIMESTAMP)) AS `m_4`,
-    MIN(
+    MIN_BY(
+      CAST(CAST(`deal_amount` AS DECIMAL(38, 6)) AS DOUBLE),
       STRUCT(
+        CAST(`paid_at` AS TIMESTAMP) IS NULL AS n0,
         CAST(`paid_at` AS TIMESTAMP) AS o0,
+        CAST(CAST(`deal_amount` AS DECIMAL(38, 6)) AS DOUBLE) IS NULL AS n1,
         CAST(CAST(`deal_amount` AS DECIMAL(38, 6)) AS DOUBLE) AS v
       )
     ) FILTER(WHERE
-      NOT `paid_at` IS NULL).v AS `v_4`,
+      NOT `paid_at` IS NULL) AS `v_4`,
     MIN(CAST(`renewed_at` AS TIMESTAMP)) AS `m_5`,
-    MIN(
+    MIN_BY(
+      CAST(CAST(`renewal_amount` AS DECIMAL(38, 6)) AS DOUBLE),
       STRUCT(
+        CAST(`renewed_at` AS TIMESTAMP) IS NULL AS n0,
         CAST(`renewed_at` AS TIMESTAMP) AS o0,
+        CAST(CAST(`renewal_amount` AS DECIMAL(38, 6)) AS DOUBLE) IS NULL AS n1,
         CAST(CAST(`renewal_amount` AS DECIMAL(38, 6)) AS DOUBLE) AS v
       )
     ) FILTER(WHERE
-      NOT `renewed_at` IS NULL).v AS `v_5`,
-    MIN(
+      NOT `renewed_at` IS NULL) AS `v_5`,
+    MIN_BY(
+      CAST(`channel` AS STRING),
       STRUCT(
         COALESCE(
           CASE WHEN NOT `created_at` IS NULL THEN CAST(`created_at` AS TIMESTAMP) END,
@@ -44,10 +136,21 @@ WITH `agg_0` AS (
           END,
           CASE WHEN NOT `paid_at` IS NULL THEN CAST(`paid_at` AS TIMESTAMP) END,
           CASE WHEN NOT `renewed_at` IS NULL THEN CAST(`renewed_at` AS TIMESTAMP) END
+        ) IS NULL AS n0,
+        COALESCE(
+          CASE WHEN NOT `created_at` IS NULL THEN CAST(`created_at` AS TIMESTAMP) END,
+          CASE WHEN NOT `qualified_at` IS NULL THEN CAST(`qualified_at` AS TIMESTAMP) END,
+          CASE
+            WHEN NOT `trial_started_at` IS NULL
+            THEN CAST(`trial_started_at` AS TIMESTAMP)
+          END,
+          CASE WHEN NOT `paid_at` IS NULL THEN CAST(`paid_at` AS TIMESTAMP) END,
+          CASE WHEN NOT `renewed_at` IS NULL THEN CAST(`renewed_at` AS TIMESTAMP) END
         ) AS o0,
+        CAST(`channel` AS STRING) IS NULL AS n1,
         CAST(`channel` AS STRING) AS v
       )
-    ).v AS `a_0`
+    ) AS `a_0`
   FROM `source_leads`
   GROUP BY
     CAST(`lead_id` AS STRING)
@@ -197,23 +300,23 @@ SELECT
   `f`.`s2_backwards`,
   `f`.`s2_prev_mean`,
   `f`.`s2_prev_n`,
-  LIST_EXTRACT(`f`.`s2_prev_q`, 1) AS `s2_prev_p50`,
-  LIST_EXTRACT(`f`.`s2_prev_q`, 2) AS `s2_prev_p90`,
+  TRY_ELEMENT_AT(`f`.`s2_prev_q`, 1) AS `s2_prev_p50`,
+  TRY_ELEMENT_AT(`f`.`s2_prev_q`, 2) AS `s2_prev_p90`,
   `f`.`s2_entry_mean`,
   `f`.`s2_entry_n`,
-  LIST_EXTRACT(`f`.`s2_entry_q`, 1) AS `s2_entry_p50`,
-  LIST_EXTRACT(`f`.`s2_entry_q`, 2) AS `s2_entry_p90`,
+  TRY_ELEMENT_AT(`f`.`s2_entry_q`, 1) AS `s2_entry_p50`,
+  TRY_ELEMENT_AT(`f`.`s2_entry_q`, 2) AS `s2_entry_p90`,
   `f`.`s3_count`,
   `f`.`s3_value`,
   `f`.`s3_backwards`,
   `f`.`s3_prev_mean`,
   `f`.`s3_prev_n`,
-  LIST_EXTRACT(`f`.`s3_prev_q`, 1) AS `s3_prev_p50`,
-  LIST_EXTRACT(`f`.`s3_prev_q`, 2) AS `s3_prev_p90`,
+  TRY_ELEMENT_AT(`f`.`s3_prev_q`, 1) AS `s3_prev_p50`,
+  TRY_ELEMENT_AT(`f`.`s3_prev_q`, 2) AS `s3_prev_p90`,
   `f`.`s3_entry_mean`,
   `f`.`s3_entry_n`,
-  LIST_EXTRACT(`f`.`s3_entry_q`, 1) AS `s3_entry_p50`,
-  LIST_EXTRACT(`f`.`s3_entry_q`, 2) AS `s3_entry_p90`,
+  TRY_ELEMENT_AT(`f`.`s3_entry_q`, 1) AS `s3_entry_p50`,
+  TRY_ELEMENT_AT(`f`.`s3_entry_q`, 2) AS `s3_entry_p90`,
   `f`.`s4_count`,
   `f`.`s4_value`,
   `f`.`s4_value_n`,
@@ -221,12 +324,12 @@ SELECT
   `f`.`s4_backwards`,
   `f`.`s4_prev_mean`,
   `f`.`s4_prev_n`,
-  LIST_EXTRACT(`f`.`s4_prev_q`, 1) AS `s4_prev_p50`,
-  LIST_EXTRACT(`f`.`s4_prev_q`, 2) AS `s4_prev_p90`,
+  TRY_ELEMENT_AT(`f`.`s4_prev_q`, 1) AS `s4_prev_p50`,
+  TRY_ELEMENT_AT(`f`.`s4_prev_q`, 2) AS `s4_prev_p90`,
   `f`.`s4_entry_mean`,
   `f`.`s4_entry_n`,
-  LIST_EXTRACT(`f`.`s4_entry_q`, 1) AS `s4_entry_p50`,
-  LIST_EXTRACT(`f`.`s4_entry_q`, 2) AS `s4_entry_p90`,
+  TRY_ELEMENT_AT(`f`.`s4_entry_q`, 1) AS `s4_entry_p50`,
+  TRY_ELEMENT_AT(`f`.`s4_entry_q`, 2) AS `s4_entry_p90`,
   `f`.`s5_count`,
   `f`.`s5_value`,
   `f`.`s5_value_n`,
@@ -234,12 +337,12 @@ SELECT
   `f`.`s5_backwards`,
   `f`.`s5_prev_mean`,
   `f`.`s5_prev_n`,
-  LIST_EXTRACT(`f`.`s5_prev_q`, 1) AS `s5_prev_p50`,
-  LIST_EXTRACT(`f`.`s5_prev_q`, 2) AS `s5_prev_p90`,
+  TRY_ELEMENT_AT(`f`.`s5_prev_q`, 1) AS `s5_prev_p50`,
+  TRY_ELEMENT_AT(`f`.`s5_prev_q`, 2) AS `s5_prev_p90`,
   `f`.`s5_entry_mean`,
   `f`.`s5_entry_n`,
-  LIST_EXTRACT(`f`.`s5_entry_q`, 1) AS `s5_entry_p50`,
-  LIST_EXTRACT(`f`.`s5_entry_q`, 2) AS `s5_entry_p90`,
+  TRY_ELEMENT_AT(`f`.`s5_entry_q`, 1) AS `s5_entry_p50`,
+  TRY_ELEMENT_AT(`f`.`s5_entry_q`, 2) AS `s5_entry_p90`,
   `f`.`lost_count`,
   `f`.`cycle_n`,
   `f`.`cycle_p50`,
@@ -269,119 +372,159 @@ FROM (
     CAST(NULL AS DECIMAL(38, 6)) AS `s2_value`,
     COUNT(*) FILTER(WHERE
       `bw_2`) AS `s2_backwards`,
-    CAST(SUM(CAST((
-      EPOCH(`qt_2`) - EPOCH(`qt_1`)
-    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
-      COUNT(EPOCH(`qt_2`) - EPOCH(`qt_1`)) * 86400
+    CAST(SUM(
+      CAST((
+        UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE) / (
+      COUNT(UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6) * 86400
     ) AS `s2_prev_mean`,
     COUNT((
-      EPOCH(`qt_2`) - EPOCH(`qt_1`)
+      UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
     ) / 86400) AS `s2_prev_n`,
-    QUANTILE_CONT((
-      EPOCH(`qt_2`) - EPOCH(`qt_1`)
-    ) / 86400, ARRAY(0.5, 0.9)) AS `s2_prev_q`,
-    CAST(SUM(CAST((
-      EPOCH(`qt_2`) - EPOCH(`qt_1`)
-    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
-      COUNT(EPOCH(`qt_2`) - EPOCH(`qt_1`)) * 86400
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s2_prev_q`,
+    CAST(SUM(
+      CAST((
+        UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE) / (
+      COUNT(UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6) * 86400
     ) AS `s2_entry_mean`,
     COUNT((
-      EPOCH(`qt_2`) - EPOCH(`qt_1`)
+      UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
     ) / 86400) AS `s2_entry_n`,
-    QUANTILE_CONT((
-      EPOCH(`qt_2`) - EPOCH(`qt_1`)
-    ) / 86400, ARRAY(0.5, 0.9)) AS `s2_entry_q`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s2_entry_q`,
     COUNT(*) FILTER(WHERE
       `r_3`) AS `s3_count`,
     CAST(NULL AS DECIMAL(38, 6)) AS `s3_value`,
     COUNT(*) FILTER(WHERE
       `bw_3`) AS `s3_backwards`,
-    CAST(SUM(CAST((
-      EPOCH(`qt_3`) - EPOCH(`qt_2`)
-    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
-      COUNT(EPOCH(`qt_3`) - EPOCH(`qt_2`)) * 86400
+    CAST(SUM(
+      CAST((
+        UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_2`) / 1e6
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE) / (
+      COUNT(UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_2`) / 1e6) * 86400
     ) AS `s3_prev_mean`,
     COUNT((
-      EPOCH(`qt_3`) - EPOCH(`qt_2`)
+      UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_2`) / 1e6
     ) / 86400) AS `s3_prev_n`,
-    QUANTILE_CONT((
-      EPOCH(`qt_3`) - EPOCH(`qt_2`)
-    ) / 86400, ARRAY(0.5, 0.9)) AS `s3_prev_q`,
-    CAST(SUM(CAST((
-      EPOCH(`qt_3`) - EPOCH(`qt_1`)
-    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
-      COUNT(EPOCH(`qt_3`) - EPOCH(`qt_1`)) * 86400
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_2`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s3_prev_q`,
+    CAST(SUM(
+      CAST((
+        UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE) / (
+      COUNT(UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6) * 86400
     ) AS `s3_entry_mean`,
     COUNT((
-      EPOCH(`qt_3`) - EPOCH(`qt_1`)
+      UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
     ) / 86400) AS `s3_entry_n`,
-    QUANTILE_CONT((
-      EPOCH(`qt_3`) - EPOCH(`qt_1`)
-    ) / 86400, ARRAY(0.5, 0.9)) AS `s3_entry_q`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s3_entry_q`,
     COUNT(*) FILTER(WHERE
       `r_4`) AS `s4_count`,
     SUM(CAST(`qv_4` AS DECIMAL(38, 6))) AS `s4_value`,
     COUNT(`qv_4`) AS `s4_value_n`,
-    QUANTILE_CONT(`qv_4`, 0.5) AS `s4_value_median`,
+    PERCENTILE(`qv_4`, 0.5) AS `s4_value_median`,
     COUNT(*) FILTER(WHERE
       `bw_4`) AS `s4_backwards`,
-    CAST(SUM(CAST((
-      EPOCH(`qt_4`) - EPOCH(`qt_3`)
-    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
-      COUNT(EPOCH(`qt_4`) - EPOCH(`qt_3`)) * 86400
+    CAST(SUM(
+      CAST((
+        UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_3`) / 1e6
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE) / (
+      COUNT(UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_3`) / 1e6) * 86400
     ) AS `s4_prev_mean`,
     COUNT((
-      EPOCH(`qt_4`) - EPOCH(`qt_3`)
+      UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_3`) / 1e6
     ) / 86400) AS `s4_prev_n`,
-    QUANTILE_CONT((
-      EPOCH(`qt_4`) - EPOCH(`qt_3`)
-    ) / 86400, ARRAY(0.5, 0.9)) AS `s4_prev_q`,
-    CAST(SUM(CAST((
-      EPOCH(`qt_4`) - EPOCH(`qt_1`)
-    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
-      COUNT(EPOCH(`qt_4`) - EPOCH(`qt_1`)) * 86400
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_3`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s4_prev_q`,
+    CAST(SUM(
+      CAST((
+        UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE) / (
+      COUNT(UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6) * 86400
     ) AS `s4_entry_mean`,
     COUNT((
-      EPOCH(`qt_4`) - EPOCH(`qt_1`)
+      UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
     ) / 86400) AS `s4_entry_n`,
-    QUANTILE_CONT((
-      EPOCH(`qt_4`) - EPOCH(`qt_1`)
-    ) / 86400, ARRAY(0.5, 0.9)) AS `s4_entry_q`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s4_entry_q`,
     COUNT(*) FILTER(WHERE
       `r_5`) AS `s5_count`,
     SUM(CAST(`qv_5` AS DECIMAL(38, 6))) AS `s5_value`,
     COUNT(`qv_5`) AS `s5_value_n`,
-    QUANTILE_CONT(`qv_5`, 0.5) AS `s5_value_median`,
+    PERCENTILE(`qv_5`, 0.5) AS `s5_value_median`,
     COUNT(*) FILTER(WHERE
       `bw_5`) AS `s5_backwards`,
-    CAST(SUM(CAST((
-      EPOCH(`qt_5`) - EPOCH(`qt_4`)
-    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
-      COUNT(EPOCH(`qt_5`) - EPOCH(`qt_4`)) * 86400
+    CAST(SUM(
+      CAST((
+        UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_4`) / 1e6
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE) / (
+      COUNT(UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_4`) / 1e6) * 86400
     ) AS `s5_prev_mean`,
     COUNT((
-      EPOCH(`qt_5`) - EPOCH(`qt_4`)
+      UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_4`) / 1e6
     ) / 86400) AS `s5_prev_n`,
-    QUANTILE_CONT((
-      EPOCH(`qt_5`) - EPOCH(`qt_4`)
-    ) / 86400, ARRAY(0.5, 0.9)) AS `s5_prev_q`,
-    CAST(SUM(CAST((
-      EPOCH(`qt_5`) - EPOCH(`qt_1`)
-    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
-      COUNT(EPOCH(`qt_5`) - EPOCH(`qt_1`)) * 86400
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_4`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s5_prev_q`,
+    CAST(SUM(
+      CAST((
+        UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE) / (
+      COUNT(UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6) * 86400
     ) AS `s5_entry_mean`,
     COUNT((
-      EPOCH(`qt_5`) - EPOCH(`qt_1`)
+      UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
     ) / 86400) AS `s5_entry_n`,
-    QUANTILE_CONT((
-      EPOCH(`qt_5`) - EPOCH(`qt_1`)
-    ) / 86400, ARRAY(0.5, 0.9)) AS `s5_entry_q`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s5_entry_q`,
     0 AS `lost_count`,
     COUNT((
-      EPOCH(`qt_4`) - EPOCH(`entry_at`)
+      UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`entry_at`) / 1e6
     ) / 86400) AS `cycle_n`,
-    QUANTILE_CONT((
-      EPOCH(`qt_4`) - EPOCH(`entry_at`)
+    PERCENTILE((
+      UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`entry_at`) / 1e6
     ) / 86400, 0.5) AS `cycle_p50`
   FROM `scored`
   WHERE
@@ -391,5 +534,184 @@ FROM (
       (),
       (`a_0`)
     )
+  UNION ALL
+  SELECT
+    NULL AS `g_a_0`,
+    1 AS `grouping_id`,
+    COUNT(*) AS `entered`,
+    COUNT(*) FILTER(WHERE
+      `immature`) AS `immature_ids`,
+    COUNT(*) FILTER(WHERE
+      `bw_2` OR `bw_3` OR `bw_4` OR `bw_5`) AS `backwards_ids`,
+    MIN(`entry_at`) AS `first_entry`,
+    MAX(`entry_at`) AS `last_entry`,
+    COUNT(*) FILTER(WHERE
+      `r_1`) AS `s1_count`,
+    CAST(NULL AS DECIMAL(38, 6)) AS `s1_value`,
+    COUNT(*) FILTER(WHERE
+      `r_2`) AS `s2_count`,
+    CAST(NULL AS DECIMAL(38, 6)) AS `s2_value`,
+    COUNT(*) FILTER(WHERE
+      `bw_2`) AS `s2_backwards`,
+    CAST(SUM(
+      CAST((
+        UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE) / (
+      COUNT(UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6) * 86400
+    ) AS `s2_prev_mean`,
+    COUNT((
+      UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+    ) / 86400) AS `s2_prev_n`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s2_prev_q`,
+    CAST(SUM(
+      CAST((
+        UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE) / (
+      COUNT(UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6) * 86400
+    ) AS `s2_entry_mean`,
+    COUNT((
+      UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+    ) / 86400) AS `s2_entry_n`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_2`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s2_entry_q`,
+    COUNT(*) FILTER(WHERE
+      `r_3`) AS `s3_count`,
+    CAST(NULL AS DECIMAL(38, 6)) AS `s3_value`,
+    COUNT(*) FILTER(WHERE
+      `bw_3`) AS `s3_backwards`,
+    CAST(SUM(
+      CAST((
+        UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_2`) / 1e6
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE) / (
+      COUNT(UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_2`) / 1e6) * 86400
+    ) AS `s3_prev_mean`,
+    COUNT((
+      UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_2`) / 1e6
+    ) / 86400) AS `s3_prev_n`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_2`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s3_prev_q`,
+    CAST(SUM(
+      CAST((
+        UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE) / (
+      COUNT(UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6) * 86400
+    ) AS `s3_entry_mean`,
+    COUNT((
+      UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+    ) / 86400) AS `s3_entry_n`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_3`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s3_entry_q`,
+    COUNT(*) FILTER(WHERE
+      `r_4`) AS `s4_count`,
+    SUM(CAST(`qv_4` AS DECIMAL(38, 6))) AS `s4_value`,
+    COUNT(`qv_4`) AS `s4_value_n`,
+    PERCENTILE(`qv_4`, 0.5) AS `s4_value_median`,
+    COUNT(*) FILTER(WHERE
+      `bw_4`) AS `s4_backwards`,
+    CAST(SUM(
+      CAST((
+        UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_3`) / 1e6
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE) / (
+      COUNT(UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_3`) / 1e6) * 86400
+    ) AS `s4_prev_mean`,
+    COUNT((
+      UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_3`) / 1e6
+    ) / 86400) AS `s4_prev_n`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_3`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s4_prev_q`,
+    CAST(SUM(
+      CAST((
+        UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE) / (
+      COUNT(UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6) * 86400
+    ) AS `s4_entry_mean`,
+    COUNT((
+      UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+    ) / 86400) AS `s4_entry_n`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s4_entry_q`,
+    COUNT(*) FILTER(WHERE
+      `r_5`) AS `s5_count`,
+    SUM(CAST(`qv_5` AS DECIMAL(38, 6))) AS `s5_value`,
+    COUNT(`qv_5`) AS `s5_value_n`,
+    PERCENTILE(`qv_5`, 0.5) AS `s5_value_median`,
+    COUNT(*) FILTER(WHERE
+      `bw_5`) AS `s5_backwards`,
+    CAST(SUM(
+      CAST((
+        UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_4`) / 1e6
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE) / (
+      COUNT(UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_4`) / 1e6) * 86400
+    ) AS `s5_prev_mean`,
+    COUNT((
+      UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_4`) / 1e6
+    ) / 86400) AS `s5_prev_n`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_4`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s5_prev_q`,
+    CAST(SUM(
+      CAST((
+        UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE) / (
+      COUNT(UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6) * 86400
+    ) AS `s5_entry_mean`,
+    COUNT((
+      UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+    ) / 86400) AS `s5_entry_n`,
+    PERCENTILE(
+      (
+        UNIX_MICROS(`qt_5`) / 1e6 - UNIX_MICROS(`qt_1`) / 1e6
+      ) / 86400,
+      ARRAY(0.5, 0.9)
+    ) AS `s5_entry_q`,
+    0 AS `lost_count`,
+    COUNT((
+      UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`entry_at`) / 1e6
+    ) / 86400) AS `cycle_n`,
+    PERCENTILE((
+      UNIX_MICROS(`qt_4`) / 1e6 - UNIX_MICROS(`entry_at`) / 1e6
+    ) / 86400, 0.5) AS `cycle_p50`
+  FROM `scored`
+  WHERE
+    `r_1` AND `in_period` AND `kept`
+  HAVING
+    COUNT(*) = 0
 ) AS f
 CROSS JOIN `quality`;
+;

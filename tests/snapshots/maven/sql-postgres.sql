@@ -1,3 +1,94 @@
+SET TIME ZONE 'UTC';
+
+CREATE TEMPORARY TABLE "source_pipeline_text" ("opportunity_id" TEXT, "sales_agent" TEXT, "product" TEXT, "account" TEXT, "deal_stage" TEXT, "engage_date" TEXT, "close_date" TEXT, "close_value" TEXT);
+
+\copy "source_pipeline_text" FROM '<datasets>/maven_crm_pipeline/sales_pipeline.csv' WITH (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', ENCODING 'UTF8')
+
+CREATE TEMPORARY VIEW "source_pipeline" AS
+SELECT
+  "opportunity_id" AS "opportunity_id",
+  "sales_agent" AS "sales_agent",
+  "product" AS "product",
+  "account" AS "account",
+  "deal_stage" AS "deal_stage",
+  CAST(COALESCE(
+    CASE
+      WHEN TRIM("engage_date") ~ '^\d{4}\-\d{1,2}\-\d{1,2}$'
+      THEN CAST(TO_TIMESTAMP(TRIM("engage_date"), 'YYYY-MM-DD') AS TIMESTAMP)
+    END,
+    CAST(CASE
+      WHEN TRIM("engage_date") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+      THEN CAST(TRIM("engage_date") AS TIMESTAMPTZ)
+    END AS TIMESTAMP)
+  ) AS DATE) AS "engage_date",
+  CAST(COALESCE(
+    CASE
+      WHEN TRIM("close_date") ~ '^\d{4}\-\d{1,2}\-\d{1,2}$'
+      THEN CAST(TO_TIMESTAMP(TRIM("close_date"), 'YYYY-MM-DD') AS TIMESTAMP)
+    END,
+    CAST(CASE
+      WHEN TRIM("close_date") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+      THEN CAST(TRIM("close_date") AS TIMESTAMPTZ)
+    END AS TIMESTAMP)
+  ) AS DATE) AS "close_date",
+  CAST("close_value" AS BIGINT) AS "close_value"
+FROM "source_pipeline_text"
+WHERE
+  NOT (
+    (
+      (
+        NOT "engage_date" IS NULL AND TRIM("engage_date") <> ''
+      )
+      AND COALESCE(
+        CASE
+          WHEN TRIM("engage_date") ~ '^\d{4}\-\d{1,2}\-\d{1,2}$'
+          THEN CAST(TO_TIMESTAMP(TRIM("engage_date"), 'YYYY-MM-DD') AS TIMESTAMP)
+        END,
+        CAST(CASE
+          WHEN TRIM("engage_date") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+          THEN CAST(TRIM("engage_date") AS TIMESTAMPTZ)
+        END AS TIMESTAMP)
+      ) IS NULL
+    )
+    OR (
+      (
+        NOT "close_date" IS NULL AND TRIM("close_date") <> ''
+      )
+      AND COALESCE(
+        CASE
+          WHEN TRIM("close_date") ~ '^\d{4}\-\d{1,2}\-\d{1,2}$'
+          THEN CAST(TO_TIMESTAMP(TRIM("close_date"), 'YYYY-MM-DD') AS TIMESTAMP)
+        END,
+        CAST(CASE
+          WHEN TRIM("close_date") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+          THEN CAST(TRIM("close_date") AS TIMESTAMPTZ)
+        END AS TIMESTAMP)
+      ) IS NULL
+    )
+  );
+
+CREATE TEMPORARY TABLE "source_teams_text" ("sales_agent" TEXT, "manager" TEXT, "regional_office" TEXT);
+
+\copy "source_teams_text" FROM '<datasets>/maven_crm_pipeline/sales_teams.csv' WITH (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', ENCODING 'UTF8')
+
+CREATE TEMPORARY VIEW "source_teams" AS
+SELECT
+  "sales_agent" AS "sales_agent",
+  "manager" AS "manager",
+  "regional_office" AS "regional_office"
+FROM "source_teams_text";
+
+CREATE TEMPORARY TABLE "source_products_text" ("product" TEXT, "series" TEXT, "sales_price" TEXT);
+
+\copy "source_products_text" FROM '<datasets>/maven_crm_pipeline/products.csv' WITH (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', ENCODING 'UTF8')
+
+CREATE TEMPORARY VIEW "source_products" AS
+SELECT
+  "product" AS "product",
+  "series" AS "series",
+  CAST("sales_price" AS BIGINT) AS "sales_price"
+FROM "source_products_text";
+
 WITH "agg_0" AS (
   SELECT
     CAST("opportunity_id" AS VARCHAR) AS "key",
@@ -15,26 +106,24 @@ WITH "agg_0" AS (
     MIN(CAST("engage_date" AS TIMESTAMP)) AS "m_2",
     MIN(CAST("close_date" AS TIMESTAMP)) FILTER(WHERE
       NOT "close_date" IS NULL AND CAST("deal_stage" AS VARCHAR) IN ('Won')) AS "m_3",
-    MIN(
-      STRUCT(
-        CAST("close_date" AS TIMESTAMP) AS o0,
-        CAST("close_value" AS DOUBLE PRECISION) AS v
-      )
-    ) FILTER(WHERE
-      NOT "close_date" IS NULL AND CAST("deal_stage" AS VARCHAR) IN ('Won')).v AS "v_3",
+    (
+      ARRAY_AGG(
+        CAST("close_value" AS DOUBLE PRECISION) ORDER BY CAST("close_date" AS TIMESTAMP), CAST("close_value" AS DOUBLE PRECISION)
+      ) FILTER(WHERE
+        NOT "close_date" IS NULL AND CAST("deal_stage" AS VARCHAR) IN ('Won'))
+    )[1] AS "v_3",
     BOOL_OR(CAST("deal_stage" AS VARCHAR) IN ('Lost')) AS "lost_u",
-    MIN(
-      STRUCT(
-        COALESCE(
+    (
+      ARRAY_AGG(
+        "a_0" ORDER BY COALESCE(
           CASE WHEN NOT "engage_date" IS NULL THEN CAST("engage_date" AS TIMESTAMP) END,
           CASE
             WHEN NOT "close_date" IS NULL AND CAST("deal_stage" AS VARCHAR) IN ('Won')
             THEN CAST("close_date" AS TIMESTAMP)
           END
-        ) AS o0,
-        "a_0" AS v
+        ), "a_0"
       )
-    ).v AS "a_0"
+    )[1] AS "a_0"
   FROM (
     SELECT
       "b".*,
@@ -150,12 +239,12 @@ SELECT
   "f"."s2_backwards",
   "f"."s2_prev_mean",
   "f"."s2_prev_n",
-  LIST_EXTRACT("f"."s2_prev_q", 1) AS "s2_prev_p50",
-  LIST_EXTRACT("f"."s2_prev_q", 2) AS "s2_prev_p90",
+  "f"."s2_prev_q"[1] AS "s2_prev_p50",
+  "f"."s2_prev_q"[2] AS "s2_prev_p90",
   "f"."s2_entry_mean",
   "f"."s2_entry_n",
-  LIST_EXTRACT("f"."s2_entry_q", 1) AS "s2_entry_p50",
-  LIST_EXTRACT("f"."s2_entry_q", 2) AS "s2_entry_p90",
+  "f"."s2_entry_q"[1] AS "s2_entry_p50",
+  "f"."s2_entry_q"[2] AS "s2_entry_p90",
   "f"."s3_count",
   "f"."s3_value",
   "f"."s3_value_n",
@@ -163,12 +252,12 @@ SELECT
   "f"."s3_backwards",
   "f"."s3_prev_mean",
   "f"."s3_prev_n",
-  LIST_EXTRACT("f"."s3_prev_q", 1) AS "s3_prev_p50",
-  LIST_EXTRACT("f"."s3_prev_q", 2) AS "s3_prev_p90",
+  "f"."s3_prev_q"[1] AS "s3_prev_p50",
+  "f"."s3_prev_q"[2] AS "s3_prev_p90",
   "f"."s3_entry_mean",
   "f"."s3_entry_n",
-  LIST_EXTRACT("f"."s3_entry_q", 1) AS "s3_entry_p50",
-  LIST_EXTRACT("f"."s3_entry_q", 2) AS "s3_entry_p90",
+  "f"."s3_entry_q"[1] AS "s3_entry_p50",
+  "f"."s3_entry_q"[2] AS "s3_entry_p90",
   "f"."lost_count",
   "f"."cycle_n",
   "f"."cycle_p50",
@@ -196,77 +285,89 @@ FROM (
     CAST(NULL AS DECIMAL(38, 6)) AS "s2_value",
     COUNT(*) FILTER(WHERE
       "bw_2") AS "s2_backwards",
-    CAST(SUM(CAST((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
-      COUNT(EPOCH("qt_2") - EPOCH("qt_1")) * 86400
+    CAST(SUM(
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE PRECISION) / (
+      COUNT(DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")) * 86400
     ) AS "s2_prev_mean",
-    COUNT(CAST((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) AS DOUBLE PRECISION) / 86400) AS "s2_prev_n",
-    QUANTILE_CONT(
+    COUNT(
       CAST((
-        EPOCH("qt_2") - EPOCH("qt_1")
-      ) AS DOUBLE PRECISION) / 86400,
-      ARRAY[0.5, 0.9]
-    ) AS "s2_prev_q",
-    CAST(SUM(CAST((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
-      COUNT(EPOCH("qt_2") - EPOCH("qt_1")) * 86400
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "s2_prev_n",
+    PERCENTILE_CONT(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400) AS "s2_prev_q",
+    CAST(SUM(
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE PRECISION) / (
+      COUNT(DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")) * 86400
     ) AS "s2_entry_mean",
-    COUNT(CAST((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) AS DOUBLE PRECISION) / 86400) AS "s2_entry_n",
-    QUANTILE_CONT(
+    COUNT(
       CAST((
-        EPOCH("qt_2") - EPOCH("qt_1")
-      ) AS DOUBLE PRECISION) / 86400,
-      ARRAY[0.5, 0.9]
-    ) AS "s2_entry_q",
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "s2_entry_n",
+    PERCENTILE_CONT(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400) AS "s2_entry_q",
     COUNT(*) FILTER(WHERE
       "r_3") AS "s3_count",
     SUM(CAST("qv_3" AS DECIMAL(38, 6))) AS "s3_value",
     COUNT("qv_3") AS "s3_value_n",
-    QUANTILE_CONT("qv_3", 0.5) AS "s3_value_median",
+    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
+      "qv_3") AS "s3_value_median",
     COUNT(*) FILTER(WHERE
       "bw_3") AS "s3_backwards",
-    CAST(SUM(CAST((
-      EPOCH("qt_3") - EPOCH("qt_2")
-    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
-      COUNT(EPOCH("qt_3") - EPOCH("qt_2")) * 86400
+    CAST(SUM(
+      CAST((
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_2")
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE PRECISION) / (
+      COUNT(DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_2")) * 86400
     ) AS "s3_prev_mean",
-    COUNT(CAST((
-      EPOCH("qt_3") - EPOCH("qt_2")
-    ) AS DOUBLE PRECISION) / 86400) AS "s3_prev_n",
-    QUANTILE_CONT(
+    COUNT(
       CAST((
-        EPOCH("qt_3") - EPOCH("qt_2")
-      ) AS DOUBLE PRECISION) / 86400,
-      ARRAY[0.5, 0.9]
-    ) AS "s3_prev_q",
-    CAST(SUM(CAST((
-      EPOCH("qt_3") - EPOCH("qt_1")
-    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
-      COUNT(EPOCH("qt_3") - EPOCH("qt_1")) * 86400
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_2")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "s3_prev_n",
+    PERCENTILE_CONT(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_2")
+      ) AS DOUBLE PRECISION) / 86400) AS "s3_prev_q",
+    CAST(SUM(
+      CAST((
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_1")
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE PRECISION) / (
+      COUNT(DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_1")) * 86400
     ) AS "s3_entry_mean",
-    COUNT(CAST((
-      EPOCH("qt_3") - EPOCH("qt_1")
-    ) AS DOUBLE PRECISION) / 86400) AS "s3_entry_n",
-    QUANTILE_CONT(
+    COUNT(
       CAST((
-        EPOCH("qt_3") - EPOCH("qt_1")
-      ) AS DOUBLE PRECISION) / 86400,
-      ARRAY[0.5, 0.9]
-    ) AS "s3_entry_q",
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "s3_entry_n",
+    PERCENTILE_CONT(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400) AS "s3_entry_q",
     COUNT(*) FILTER(WHERE
       COALESCE("lost_u", FALSE) AND NOT "r_3") AS "lost_count",
-    COUNT(CAST((
-      EPOCH("qt_3") - EPOCH("entry_at")
-    ) AS DOUBLE PRECISION) / 86400) AS "cycle_n",
-    QUANTILE_CONT(CAST((
-      EPOCH("qt_3") - EPOCH("entry_at")
-    ) AS DOUBLE PRECISION) / 86400, 0.5) AS "cycle_p50"
+    COUNT(
+      CAST((
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "entry_at")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "cycle_n",
+    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "entry_at")
+      ) AS DOUBLE PRECISION) / 86400) AS "cycle_p50"
   FROM "scored"
   WHERE
     "r_1" AND "in_period" AND "kept"
@@ -277,3 +378,4 @@ FROM (
     )
 ) AS f
 CROSS JOIN "quality";
+;

@@ -1,3 +1,93 @@
+SET TIME ZONE 'UTC';
+
+CREATE TEMPORARY TABLE "source_leads_text" ("mql_id" TEXT, "first_contact_date" TEXT, "landing_page_id" TEXT, "origin" TEXT);
+
+\copy "source_leads_text" FROM '<datasets>/olist_marketing_funnel/olist_marketing_qualified_leads_dataset.csv' WITH (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', ENCODING 'UTF8')
+
+CREATE TEMPORARY VIEW "source_leads" AS
+SELECT
+  "mql_id" AS "mql_id",
+  CAST(COALESCE(
+    CASE
+      WHEN TRIM("first_contact_date") ~ '^\d{4}\-\d{1,2}\-\d{1,2}$'
+      THEN CAST(TO_TIMESTAMP(TRIM("first_contact_date"), 'YYYY-MM-DD') AS TIMESTAMP)
+    END,
+    CAST(CASE
+      WHEN TRIM("first_contact_date") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+      THEN CAST(TRIM("first_contact_date") AS TIMESTAMPTZ)
+    END AS TIMESTAMP)
+  ) AS DATE) AS "first_contact_date",
+  "landing_page_id" AS "landing_page_id",
+  "origin" AS "origin"
+FROM "source_leads_text"
+WHERE
+  NOT (
+    (
+      (
+        NOT "first_contact_date" IS NULL AND TRIM("first_contact_date") <> ''
+      )
+      AND COALESCE(
+        CASE
+          WHEN TRIM("first_contact_date") ~ '^\d{4}\-\d{1,2}\-\d{1,2}$'
+          THEN CAST(TO_TIMESTAMP(TRIM("first_contact_date"), 'YYYY-MM-DD') AS TIMESTAMP)
+        END,
+        CAST(CASE
+          WHEN TRIM("first_contact_date") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+          THEN CAST(TRIM("first_contact_date") AS TIMESTAMPTZ)
+        END AS TIMESTAMP)
+      ) IS NULL
+    )
+  );
+
+CREATE TEMPORARY TABLE "source_deals_text" ("mql_id" TEXT, "seller_id" TEXT, "sdr_id" TEXT, "sr_id" TEXT, "won_date" TEXT, "business_segment" TEXT, "lead_type" TEXT, "lead_behaviour_profile" TEXT, "has_company" TEXT, "has_gtin" TEXT, "average_stock" TEXT, "business_type" TEXT, "declared_product_catalog_size" TEXT, "declared_monthly_revenue" TEXT);
+
+\copy "source_deals_text" FROM '<datasets>/olist_marketing_funnel/olist_closed_deals_dataset.csv' WITH (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', ENCODING 'UTF8')
+
+CREATE TEMPORARY VIEW "source_deals" AS
+SELECT
+  "mql_id" AS "mql_id",
+  "seller_id" AS "seller_id",
+  "sdr_id" AS "sdr_id",
+  "sr_id" AS "sr_id",
+  CAST(COALESCE(
+    CASE
+      WHEN TRIM("won_date") ~ '^\d{4}\-\d{1,2}\-\d{1,2}\ \d{1,2}:\d{2}:\d{2}$'
+      THEN CAST(TO_TIMESTAMP(TRIM("won_date"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
+    END,
+    CAST(CASE
+      WHEN TRIM("won_date") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+      THEN CAST(TRIM("won_date") AS TIMESTAMPTZ)
+    END AS TIMESTAMP)
+  ) AS TIMESTAMP) AS "won_date",
+  "business_segment" AS "business_segment",
+  "lead_type" AS "lead_type",
+  "lead_behaviour_profile" AS "lead_behaviour_profile",
+  CAST("has_company" AS BOOLEAN) AS "has_company",
+  CAST("has_gtin" AS BOOLEAN) AS "has_gtin",
+  "average_stock" AS "average_stock",
+  "business_type" AS "business_type",
+  CAST("declared_product_catalog_size" AS DOUBLE PRECISION) AS "declared_product_catalog_size",
+  CAST("declared_monthly_revenue" AS DOUBLE PRECISION) AS "declared_monthly_revenue"
+FROM "source_deals_text"
+WHERE
+  NOT (
+    (
+      (
+        NOT "won_date" IS NULL AND TRIM("won_date") <> ''
+      )
+      AND COALESCE(
+        CASE
+          WHEN TRIM("won_date") ~ '^\d{4}\-\d{1,2}\-\d{1,2}\ \d{1,2}:\d{2}:\d{2}$'
+          THEN CAST(TO_TIMESTAMP(TRIM("won_date"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
+        END,
+        CAST(CASE
+          WHEN TRIM("won_date") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+          THEN CAST(TRIM("won_date") AS TIMESTAMPTZ)
+        END AS TIMESTAMP)
+      ) IS NULL
+    )
+  );
+
 WITH "agg_0" AS (
   SELECT
     CAST("mql_id" AS VARCHAR) AS "key",
@@ -9,15 +99,14 @@ WITH "agg_0" AS (
       END
     ) AS "latest",
     MIN(CAST("first_contact_date" AS TIMESTAMP)) AS "m_1",
-    MIN(
-      STRUCT(
-        CASE
+    (
+      ARRAY_AGG(
+        CAST("origin" AS VARCHAR) ORDER BY CASE
           WHEN NOT "first_contact_date" IS NULL
           THEN CAST("first_contact_date" AS TIMESTAMP)
-        END AS o0,
-        CAST("origin" AS VARCHAR) AS v
+        END, CAST("origin" AS VARCHAR)
       )
-    ).v AS "a_0"
+    )[1] AS "a_0"
   FROM "source_leads"
   GROUP BY
     CAST("mql_id" AS VARCHAR)
@@ -119,12 +208,12 @@ SELECT
   "f"."s2_backwards",
   "f"."s2_prev_mean",
   "f"."s2_prev_n",
-  LIST_EXTRACT("f"."s2_prev_q", 1) AS "s2_prev_p50",
-  LIST_EXTRACT("f"."s2_prev_q", 2) AS "s2_prev_p90",
+  "f"."s2_prev_q"[1] AS "s2_prev_p50",
+  "f"."s2_prev_q"[2] AS "s2_prev_p90",
   "f"."s2_entry_mean",
   "f"."s2_entry_n",
-  LIST_EXTRACT("f"."s2_entry_q", 1) AS "s2_entry_p50",
-  LIST_EXTRACT("f"."s2_entry_q", 2) AS "s2_entry_p90",
+  "f"."s2_entry_q"[1] AS "s2_entry_p50",
+  "f"."s2_entry_q"[2] AS "s2_entry_p90",
   "f"."lost_count",
   "f"."cycle_n",
   "f"."cycle_p50",
@@ -156,41 +245,48 @@ FROM (
     CAST(NULL AS DECIMAL(38, 6)) AS "s2_value",
     COUNT(*) FILTER(WHERE
       "bw_2") AS "s2_backwards",
-    CAST(SUM(CAST((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
-      COUNT(EPOCH("qt_2") - EPOCH("qt_1")) * 86400
+    CAST(SUM(
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE PRECISION) / (
+      COUNT(DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")) * 86400
     ) AS "s2_prev_mean",
-    COUNT(CAST((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) AS DOUBLE PRECISION) / 86400) AS "s2_prev_n",
-    QUANTILE_CONT(
+    COUNT(
       CAST((
-        EPOCH("qt_2") - EPOCH("qt_1")
-      ) AS DOUBLE PRECISION) / 86400,
-      ARRAY[0.5, 0.9]
-    ) AS "s2_prev_q",
-    CAST(SUM(CAST((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
-      COUNT(EPOCH("qt_2") - EPOCH("qt_1")) * 86400
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "s2_prev_n",
+    PERCENTILE_CONT(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400) AS "s2_prev_q",
+    CAST(SUM(
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE PRECISION) / (
+      COUNT(DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")) * 86400
     ) AS "s2_entry_mean",
-    COUNT(CAST((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) AS DOUBLE PRECISION) / 86400) AS "s2_entry_n",
-    QUANTILE_CONT(
+    COUNT(
       CAST((
-        EPOCH("qt_2") - EPOCH("qt_1")
-      ) AS DOUBLE PRECISION) / 86400,
-      ARRAY[0.5, 0.9]
-    ) AS "s2_entry_q",
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "s2_entry_n",
+    PERCENTILE_CONT(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400) AS "s2_entry_q",
     0 AS "lost_count",
-    COUNT(CAST((
-      EPOCH("qt_2") - EPOCH("entry_at")
-    ) AS DOUBLE PRECISION) / 86400) AS "cycle_n",
-    QUANTILE_CONT(CAST((
-      EPOCH("qt_2") - EPOCH("entry_at")
-    ) AS DOUBLE PRECISION) / 86400, 0.5) AS "cycle_p50"
+    COUNT(
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "entry_at")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "cycle_n",
+    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "entry_at")
+      ) AS DOUBLE PRECISION) / 86400) AS "cycle_p50"
   FROM "scored"
   WHERE
     "r_1" AND "in_period" AND "kept"
@@ -201,3 +297,4 @@ FROM (
     )
 ) AS f
 CROSS JOIN "quality";
+;

@@ -1,0 +1,459 @@
+"""`funnel sql --dialect spark|postgres` prints scripts that run, with DuckDB's numbers.
+
+Every funnels/*.yaml (the real-data ones when ../shared/datasets is there): the script
+`report_script` builds is executed on a local Spark session (pyspark, marked `spark`) and on a
+real PostgreSQL server (psql against a throw-away cluster started here), and its rows must
+equal the rows DuckDB gives for the same query: counts, sums and times exactly, fractional
+days (medians, quantiles) to 1e-9. Where a dialect lacks a construct the funnel needs, the
+script is refused with exit 2 naming it (history.yaml on PostgreSQL). The same holds for small
+random exports drawn as tests/test_properties.py draws them (FUNNEL_DIALECT_EXAMPLES each).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from funnelcli.cli import app
+from funnelcli.commands.options import RunOptions
+from funnelcli.commands.query import compile_for
+from funnelcli.commands.report import ReportRequest, _query, report_script
+from funnelcli.engine import open_engine
+from funnelcli.errors import UsageError
+from funnelcli.spec import load_funnel, parse_funnel
+from funnelcli.sql import dialects
+from realdata import data_folder, require
+from test_properties import cases, csv_text, funnel_yaml, query_of
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNNELS = sorted((ROOT / "funnels").glob("*.yaml"))
+IDS = [f.stem for f in FUNNELS]
+# history.yaml is `order: strict` on a long source: its evidence lists need lambdas
+POSTGRES_REFUSED = {"history": "list_filter"}
+
+Row = dict[str, Any]
+
+
+def _options(path: Path) -> RunOptions:
+    folder = data_folder(path.stem)
+    if folder is not None:
+        require(folder.name)
+    return RunOptions(data_dir=folder)
+
+
+def duckdb_rows(path: Path) -> list[Row]:
+    """The rows DuckDB gives for the query the scripts end with (grouped-by-key form)."""
+    funnel = load_funnel(path)
+    options = _options(path)
+    with open_engine(funnel, options.data_dir) as engine:
+        compiled = compile_for(engine, funnel, _query(funnel, ReportRequest()))
+        return engine.rows(compiled.query)
+
+
+def _key(row: Row) -> tuple[str, ...]:
+    return tuple(str(row[c]) for c in sorted(row) if c.startswith("g_") or c == "grouping_id")
+
+
+def same(expected: Any, actual: Any) -> bool:
+    if expected is None or actual is None:
+        return expected is None and actual is None
+    if isinstance(expected, bool):
+        return bool(actual) == expected
+    if isinstance(expected, float) or isinstance(actual, float):
+        return math.isclose(float(expected), float(actual), rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(expected, Decimal | int) and not isinstance(expected, bool):
+        return Decimal(str(expected)) == Decimal(str(actual))
+    return bool(expected == actual)
+
+
+def assert_same_rows(expected: list[Row], actual: list[Row]) -> None:
+    assert len(actual) == len(expected)
+    for want, got in zip(sorted(expected, key=_key), sorted(actual, key=_key), strict=True):
+        assert set(got) == set(want)
+        wrong = {c: (want[c], got[c]) for c in want if not same(want[c], got[c])}
+        assert not wrong, f"group {_key(want)}: {wrong}"
+
+
+# ---- Spark -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    pytest.importorskip("pyspark", reason="pyspark is the `spark` extra: pip install '.[spark]'")
+    if shutil.which("java") is None and "JAVA_HOME" not in os.environ:
+        pytest.skip("Spark needs Java 17+ (no java on PATH, no JAVA_HOME)")
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("funnelcli-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def spark_rows(session: Any, statements: tuple[str, ...]) -> list[Row]:
+    for statement in statements[:-1]:
+        session.sql(statement)
+    frame = session.sql(statements[-1])
+    # timestamps come back as UTC wall-clock times whatever this process's time zone is
+    typed = [
+        f"CAST(`{f.name}` AS TIMESTAMP_NTZ) AS `{f.name}`"
+        if f.dataType.typeName() == "timestamp"
+        else f"`{f.name}`"
+        for f in frame.schema.fields
+    ]
+    return [r.asDict() for r in frame.selectExpr(*typed).collect()]
+
+
+@pytest.mark.spark
+@pytest.mark.slow  # one local Spark session: about 30 s to start, then 10-20 s a funnel
+@pytest.mark.parametrize("path", FUNNELS, ids=IDS)
+def test_spark_script_gives_duckdb_numbers(spark: Any, path: Path) -> None:
+    funnel = load_funnel(path)
+    script = report_script(funnel, None, _options(path), "spark")
+    assert_same_rows(duckdb_rows(path), spark_rows(spark, script.statements))
+
+
+# ---- PostgreSQL --------------------------------------------------------------------------------
+
+
+def _pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    for folder in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (folder / name).exists():
+            return str(folder / name)
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[list[str]]:
+    """psql's arguments for a throw-away PostgreSQL cluster (initdb in a temporary folder,
+    a free port, a Unix socket there); as root the server runs as the `postgres` user."""
+    initdb, pg_ctl, psql = _pg_bin("initdb"), _pg_bin("pg_ctl"), shutil.which("psql")
+    if not (initdb and pg_ctl and psql):
+        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        runuser = shutil.which("runuser")
+        if runuser is None:
+            pytest.skip("running as root without runuser: PostgreSQL refuses to run as root")
+        as_user = [runuser, "-u", "postgres", "--"]
+    folder = Path(tempfile.mkdtemp(prefix="funnelcli-pg-"))
+    data = folder / "data"
+    if as_user:
+        shutil.chown(folder, "postgres")
+    port = _free_port()
+    init = subprocess.run(
+        [
+            *as_user,
+            initdb,
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if init.returncode != 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        pytest.skip(f"initdb failed: {init.stderr.strip()[:300]}")
+    options = f"-p {port} -k {folder} -c listen_addresses=''"
+    start = subprocess.run(
+        [
+            *as_user,
+            pg_ctl,
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(folder / "log"),
+            "-w",
+            "start",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if start.returncode != 0:
+        shutil.rmtree(folder, ignore_errors=True)
+        pytest.skip(f"the PostgreSQL server did not start: {start.stderr.strip()[:300]}")
+    try:
+        yield [
+            psql,
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            str(folder),
+            "-p",
+            str(port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+        ]
+    finally:
+        subprocess.run(
+            [*as_user, pg_ctl, "-D", str(data), "-m", "fast", "stop"],
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def psql_rows(psql: list[str], text: str, like: list[Row]) -> list[Row]:
+    """The final query's rows (psql --csv), typed like DuckDB's rows `like`."""
+    done = subprocess.run(
+        [*psql, "--csv", "-f", "-"], input=text, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    kinds = {c: type(v) for row in like for c, v in row.items() if v is not None}
+    return [
+        {c: _typed(v, kinds.get(c)) for c, v in row.items()}
+        for row in csv.DictReader(io.StringIO(done.stdout))
+    ]
+
+
+def _typed(text: str, kind: type | None) -> Any:
+    if text == "":  # psql --csv writes NULL as an empty field
+        return None
+    if kind is bool:
+        return text == "t"
+    if kind is datetime:
+        return datetime.fromisoformat(text)
+    if kind is date:
+        return date.fromisoformat(text)
+    if kind in (int, Decimal):
+        return Decimal(text)
+    if kind is float:
+        return float(text)
+    return text
+
+
+@pytest.mark.parametrize("path", FUNNELS, ids=IDS)
+def test_postgres_script_gives_duckdb_numbers(postgres: list[str], path: Path) -> None:
+    funnel = load_funnel(path)
+    if path.stem in POSTGRES_REFUSED:
+        with pytest.raises(UsageError, match=POSTGRES_REFUSED[path.stem]):
+            report_script(funnel, None, _options(path), "postgres")
+        return
+    script = report_script(funnel, None, _options(path), "postgres")
+    expected = duckdb_rows(path)
+    assert_same_rows(expected, psql_rows(postgres, script.text(), expected))
+
+
+# ---- the command -------------------------------------------------------------------------------
+
+
+def test_sql_refuses_what_a_dialect_lacks_naming_the_yaml_feature() -> None:
+    result = CliRunner().invoke(
+        app, ["sql", str(ROOT / "funnels" / "history.yaml"), "--dialect", "postgres"]
+    )
+    assert result.exit_code == 2
+    assert "list_filter" in result.output and "order: strict" in result.output
+
+
+def test_sql_refuses_an_unchecked_dialect() -> None:
+    result = CliRunner().invoke(
+        app, ["sql", str(ROOT / "funnels" / "default.yaml"), "--dialect", "snowflake"]
+    )
+    assert result.exit_code == 2
+    assert "spark" in result.output and "postgres" in result.output
+
+
+def test_spark_and_postgres_scripts_name_no_duckdb_only_function() -> None:
+    funnel = load_funnel(ROOT / "funnels" / "default.yaml")
+    for dialect in ("spark", "postgres"):
+        text = report_script(funnel, None, None, dialect).text().upper()
+        for name in (
+            "EPOCH(",
+            "LIST_EXTRACT",
+            "QUANTILE_CONT",
+            "TRY_STRPTIME",
+            "STRUCT_EXTRACT",
+            "REGEXP_MATCHES",
+            "REGEXP_FULL_MATCH",
+            "LIST_FILTER",
+        ):
+            assert name not in text, (dialect, name)
+        assert "TEMPORARY VIEW" in text and "SOURCE_LEADS" in text
+
+
+def test_a_money_text_value_is_refused_naming_the_feature() -> None:
+    from sqlglot import exp
+
+    from funnelcli.sql import amounts
+
+    query = exp.select(amounts.amount(exp.column("amount")))
+    for dialect in ("spark", "postgres"):
+        with pytest.raises(UsageError, match="money rules"):
+            dialects.portable(query, dialect)
+
+
+# ---- properties: small random exports ----------------------------------------------------------
+
+EXAMPLES = int(os.environ.get("FUNNEL_DIALECT_EXAMPLES", "6"))
+SMALL = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not os.environ.get("FUNNEL_PROPERTY_RANDOM"),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def _both(case: Any, run_script: Any, dialect: str) -> None:
+    """DuckDB's rows and the dialect's script rows for one drawn export and report request."""
+    yaml_text, data = funnel_yaml(case.spec), csv_text(case)
+    request = query_of(case.spec)
+    note(f"--- funnel.yaml ---\n{yaml_text}--- data.csv ---\n{data}--- request ---\n{request}")
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        (base / "data.csv").write_text(data, encoding="utf-8")
+        funnel = parse_funnel(yaml_text, file="funnel.yaml", base_dir=base)
+        with open_engine(funnel) as engine:
+            expected = engine.rows(compile_for(engine, funnel, _query(funnel, request)).query)
+        try:
+            script = report_script(funnel, request, None, dialect)
+        except UsageError as error:  # only what the module docstring names may be refused
+            assert dialect == "postgres" and "list_filter" in str(error)
+            return
+        assert_same_rows(expected, run_script(script, expected))
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+@SMALL
+@given(case=st.one_of(cases("wide"), cases("long"), cases("wide", grain="account")))
+def test_spark_matches_duckdb_on_random_exports(spark: Any, case: Any) -> None:
+    _both(case, lambda script, _: spark_rows(spark, script.statements), "spark")
+
+
+@pytest.mark.slow
+@SMALL
+@given(case=st.one_of(cases("wide"), cases("long"), cases("wide", grain="account")))
+def test_postgres_matches_duckdb_on_random_exports(postgres: list[str], case: Any) -> None:
+    _both(case, lambda script, like: psql_rows(postgres, script.text(), like), "postgres")
+
+
+# ---- --engine spark ----------------------------------------------------------------------------
+
+
+def close_enough(expected: Any, actual: Any, path: str = "") -> list[str]:
+    """Where two JSON documents differ: exactly, but floats (medians, rates) to 1e-9."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        if set(expected) != set(actual):
+            return [f"{path}: keys {sorted(set(expected) ^ set(actual))}"]
+        return [d for k in expected for d in close_enough(expected[k], actual[k], f"{path}.{k}")]
+    if isinstance(expected, list) and isinstance(actual, list):
+        if len(expected) != len(actual):
+            return [f"{path}: {len(expected)} items, {len(actual)}"]
+        pairs = zip(expected, actual, strict=True)
+        return [d for i, (e, a) in enumerate(pairs) for d in close_enough(e, a, f"{path}[{i}]")]
+    if isinstance(expected, float) and isinstance(actual, float):
+        ok = math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-9)
+        return [] if ok else [f"{path}: {expected} != {actual}"]
+    return [] if expected == actual else [f"{path}: {expected!r} != {actual!r}"]
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+@pytest.mark.parametrize("path", FUNNELS, ids=IDS)
+def test_report_on_spark_equals_duckdb(spark: Any, path: Path) -> None:
+    from funnelcli.commands.report import build_report
+
+    funnel = load_funnel(path)
+    options = _options(path)
+    on_spark = replace(options, spark_master="local[2]")
+    expected = build_report(funnel, None, options).to_dict()
+    assert close_enough(expected, build_report(funnel, None, on_spark).to_dict()) == []
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_summary_and_cohorts_on_spark_equal_duckdb(spark: Any) -> None:
+    from funnelcli.commands.cohorts import CohortsRequest, build_cohorts
+    from funnelcli.commands.summary import SummaryRequest, build_summary
+    from funnelcli.metrics.periods import PeriodKind
+
+    funnel = load_funnel(ROOT / "funnels" / "default.yaml")
+    on_spark = RunOptions(spark_master="local[2]")
+    summary = SummaryRequest(period=PeriodKind.month, breakdown=("channel",))
+    expected = build_summary(funnel, summary, RunOptions()).to_dict()
+    assert close_enough(expected, build_summary(funnel, summary, on_spark).to_dict()) == []
+    cohorts = CohortsRequest(period=PeriodKind.month, last=6)
+    expected = build_cohorts(funnel, cohorts, RunOptions()).to_dict()
+    assert close_enough(expected, build_cohorts(funnel, cohorts, on_spark).to_dict()) == []
+
+
+def test_roi_and_the_cache_say_they_are_not_on_spark_yet() -> None:
+    from funnelcli.commands.roi import RoiRequest, build_roi
+
+    funnel = load_funnel(ROOT / "funnels" / "default.yaml")
+    with pytest.raises(UsageError, match="not on Spark yet"):
+        build_roi(funnel, RoiRequest(), RunOptions(spark_master="local[2]"))
+    with pytest.raises(UsageError, match="--cache is not on Spark yet"):
+        RunOptions(cache=True, spark_master="local[2]").cache_folder(funnel)
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_the_readme_spark_report_prints_duckdb_json(spark: Any) -> None:
+    """README: `funnel report funnels/default.yaml --engine spark --spark-master 'local[2]'
+    --format json` equals the DuckDB JSON (fractional days to 1e-9)."""
+    import json
+
+    default = str(ROOT / "funnels" / "default.yaml")
+    runner = CliRunner()
+    duck = runner.invoke(app, ["report", default, "--format", "json"])
+    on_spark = runner.invoke(
+        app, ["report", default, "--engine", "spark", "--spark-master", "local[2]", "-f", "json"]
+    )
+    assert on_spark.exit_code == 0, on_spark.output
+    assert close_enough(json.loads(duck.stdout), json.loads(on_spark.stdout)) == []
+
+
+def test_spark_master_without_engine_spark_is_a_usage_error() -> None:
+    default = str(ROOT / "funnels" / "default.yaml")
+    result = CliRunner().invoke(app, ["report", default, "--spark-master", "local[2]"])
+    assert result.exit_code == 2
+    assert "--engine spark" in result.output
