@@ -99,6 +99,13 @@ _REGISTRY: dict[str, dict[Format, tuple[str, str]]] = {
         Format.csv: ("csv_out", "tidy_csv"),
         Format.markdown: ("markdown", "roi_markdown"),
     },
+    "RiskReport": {
+        Format.table: ("terminal.risk", "draw"),
+        Format.json: ("json_out", "json_text"),
+        Format.csv: ("risk_views", "risk_csv"),
+        Format.markdown: ("risk_pages", "risk_markdown"),
+        Format.html: ("risk_pages", "risk_html"),
+    },
     "CacheInfo": {
         Format.table: ("terminal.cache", "draw"),
         Format.json: ("json_out", "json_text"),

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         SubscriptionsSpec,
         WideSource,
     )
+    from funnelcli.spec.risk import RiskSpec, UsageSpec
 
 __all__ = [
     "Encoding",
@@ -44,6 +45,7 @@ __all__ = [
     "LookupSource",
     "Order",
     "OutcomeSpec",
+    "RiskSpec",
     "RoiSpec",
     "Shape",
     "SnapshotSource",
@@ -51,6 +53,7 @@ __all__ = [
     "SpendSpec",
     "StageSpec",
     "SubscriptionsSpec",
+    "UsageSpec",
     "WeekStart",
     "WideSource",
     "check_references",
@@ -78,6 +81,7 @@ _LAZY = {
         "SubscriptionsSpec",
         "WideSource",
     ),
+    "risk": ("RiskSpec", "UsageSpec"),
 }
 
 
