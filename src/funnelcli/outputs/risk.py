@@ -139,6 +139,15 @@ class Backtest:
 
 
 @dataclass(frozen=True)
+class ChurnWatch:
+    """`funnel summary`'s churn-watch section: the highest risk scores and the level counts."""
+
+    as_of: str
+    totals: RiskTotals
+    accounts: tuple[AccountRisk, ...]
+
+
+@dataclass(frozen=True)
 class RiskAlertResult:
     """A `--fail-on` expression, the total it reads and whether it is met."""
 

@@ -21,7 +21,7 @@ from funnelcli.render.wording import (
 )
 
 if TYPE_CHECKING:
-    from funnelcli.outputs.risk import Backtest, Reason, RiskReport
+    from funnelcli.outputs.risk import Backtest, ChurnWatch, Reason, RiskReport
 
 LEGEND = (
     "score 0-100: the weights of the signals that fired, × the renewal boost · "
@@ -254,6 +254,36 @@ def backtest_dates_view(backtest: Backtest) -> TableView:
         header=("As of", "Accounts", "Churned", "Base", "Flagged", "Caught", "Precision", "Recall"),
         rows=rows,
         marks=(None,) * len(rows),
+    )
+
+
+def churn_watch_view(watch: ChurnWatch) -> TableView:
+    """`funnel summary`'s churn watch: the highest scores, their first reason, the levels."""
+    rows = tuple(
+        (
+            a.account,
+            f"{a.score:g}",
+            a.level,
+            format_whole_amount(a.arr),
+            a.contract_end,
+            reason_text(a.reasons[0]) if a.reasons else NULL_TEXT,
+        )
+        for a in watch.accounts
+    )
+    levels = watch.totals.levels
+    note = (
+        f"high {format_count(levels['high'].accounts)} (ARR "
+        f"{format_whole_amount(levels['high'].arr)}), medium "
+        f"{format_count(levels['medium'].accounts)} (ARR "
+        f"{format_whole_amount(levels['medium'].arr)}) of {format_count(watch.totals.scored)} "
+        "scored accounts; the full list: funnel risk"
+    )
+    return TableView(
+        title=f"Churn watch, as of {watch.as_of}",
+        header=("Account", "Score", "Level", "ARR", "Renewal", "Main reason"),
+        rows=rows,
+        marks=tuple(Mark.significant if a.level == "high" else None for a in watch.accounts),
+        note=note,
     )
 
 
