@@ -126,7 +126,7 @@ def list_case(folder: Path) -> Funnel:
         ("Y", long_ago, far, "18,000"),  # a contract, no usage
         ("Z", long_ago, E - timedelta(days=10), "5,000"),  # ended before E: not running
     ]
-    touches = [
-        ("E", f"{(E - timedelta(days=d)).isoformat()} 10:00:00") for d in (100, 80, 60)
-    ] + [("F", f"{(E - timedelta(days=d)).isoformat()} 09:00:00") for d in (100, 30)]
+    touches = [("E", f"{(E - timedelta(days=d)).isoformat()} 10:00:00") for d in (100, 80, 60)] + [
+        ("F", f"{(E - timedelta(days=d)).isoformat()} 09:00:00") for d in (100, 30)
+    ]
     return write_case(folder, usage, contracts, touches)

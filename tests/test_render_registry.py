@@ -23,6 +23,7 @@ from funnelcli.outputs.base import Artifact
 from funnelcli.outputs.cache import CacheInfo
 from funnelcli.outputs.cohorts import CohortMatrix
 from funnelcli.outputs.report import FunnelReport
+from funnelcli.outputs.risk import RiskReport
 from funnelcli.outputs.roi import RoiReport
 from funnelcli.outputs.summary import Summary
 from funnelcli.render import Format, formats, render
@@ -34,6 +35,7 @@ SHOWS = {
     "summary": Summary,
     "cohorts": CohortMatrix,
     "roi": RoiReport,
+    "risk": RiskReport,
     "cache info": CacheInfo,
 }
 

@@ -12,7 +12,7 @@ from funnelcli.commands.risk import RiskRequest, build_risk
 from funnelcli.errors import DataError, SpecError
 from funnelcli.outputs.risk import Reason, RiskReport
 from funnelcli.render.risk_views import reason_text
-from risk_fixtures import YAML, E, STEADY, list_case, metric, write_case
+from risk_fixtures import STEADY, YAML, E, list_case, write_case
 
 AT = datetime(E.year, E.month, E.day)
 
@@ -52,7 +52,9 @@ def test_drop_numbers(report: RiskReport) -> None:
 
 def test_a_drop_of_exactly_the_threshold_is_flagged(report: RiskReport) -> None:
     b = _account(report, "B")
-    assert b.reasons == (Reason("drop", "logins", recent=6, baseline=10, change=-0.4, z=-4, weeks=12),)
+    assert b.reasons == (
+        Reason("drop", "logins", recent=6, baseline=10, change=-0.4, z=-4, weeks=12),
+    )
     assert b.arr == 12000  # 18,000 for 535 days: 18 months
 
 
@@ -64,7 +66,9 @@ def test_just_short_of_the_threshold_is_not(report: RiskReport) -> None:
 def test_spike_at_exactly_z_4(report: RiskReport) -> None:
     d = _account(report, "D")
     assert d.reasons == (Reason("spike", "exports", recent=5, baseline=1, change=4, z=4, weeks=12),)
-    assert reason_text(d.reasons[0]) == "exports spike: 5 last week, 5.0× its 12-week median, z = 4.0"
+    assert (
+        reason_text(d.reasons[0]) == "exports spike: 5 last week, 5.0× its 12-week median, z = 4.0"
+    )
 
 
 def test_silence(report: RiskReport) -> None:
@@ -134,16 +138,25 @@ def test_by_groups_accounts_by_their_first_lead(tmp_path: Path) -> None:
 
 
 def test_a_missing_metric_column_names_its_key(tmp_path: Path) -> None:
-    yaml = YAML.replace("{logins: count, exports: count, seats: level}", "{logins: count, exports: count, seats: level, api_calls: count}")
+    yaml = YAML.replace(
+        "{logins: count, exports: count, seats: level}",
+        "{logins: count, exports: count, seats: level, api_calls: count}",
+    )
     funnel = write_case(tmp_path, {"A": STEADY}, [("A", E, E, "1")], yaml=yaml)
-    with pytest.raises(SpecError, match=r"risk\.usage\.metrics\.api_calls.*column 'api_calls' not found in usage\.csv"):
+    with pytest.raises(
+        SpecError,
+        match=r"risk\.usage\.metrics\.api_calls.*column 'api_calls' not found in usage\.csv",
+    ):
         build_risk(funnel)
 
 
 def test_a_negative_count_is_an_error_at_its_row(tmp_path: Path) -> None:
     usage = {"A": {**STEADY, E - timedelta(days=3): {"logins": -3}}}
     funnel = write_case(tmp_path, usage, [("A", E, E, "1")])
-    with pytest.raises(DataError, match=r"usage\.csv.*row 17: column 'logins': cannot read '-3' as a usage value \(it is negative"):
+    with pytest.raises(
+        DataError,
+        match=r"usage\.csv.*row 17: column 'logins': cannot read '-3' as a usage value \(it is ne",
+    ):
         build_risk(funnel)
 
 
@@ -165,7 +178,9 @@ def test_an_unreadable_date_is_a_rejected_row(tmp_path: Path) -> None:
 
 def test_a_metric_named_by_a_signal_must_be_declared(tmp_path: Path) -> None:
     yaml = YAML.replace("drop: {metrics: [logins]}", "drop: {metrics: [logins, logouts]}")
-    with pytest.raises(SpecError, match="signals.drop: metric 'logouts' is not in usage.metrics"):
+    with pytest.raises(
+        SpecError, match=r"signals\.drop: metric 'logouts' is not in usage\.metrics"
+    ):
         write_case(tmp_path, {"A": STEADY}, [], yaml=yaml)
 
 
@@ -193,10 +208,14 @@ def test_long_usage_gives_the_same_list(tmp_path: Path, report: RiskReport) -> N
             if value:
                 long_rows.append(f"{cells[0]},{cells[1]},{name},{value}")
     (tmp_path / "wide" / "usage_long.csv").write_text("\n".join(long_rows) + "\n", encoding="utf-8")
-    yaml = (tmp_path / "wide" / "risk.yaml").read_text(encoding="utf-8").replace(
-        "path: usage.csv",
-        "path: usage_long.csv\n    shape: long\n    account: account\n    time: day\n"
-        "    metric: metric\n    value: value",
+    yaml = (
+        (tmp_path / "wide" / "risk.yaml")
+        .read_text(encoding="utf-8")
+        .replace(
+            "path: usage.csv",
+            "path: usage_long.csv\n    shape: long\n    account: account\n    time: day\n"
+            "    metric: metric\n    value: value",
+        )
     )
     from funnelcli.spec import parse_funnel
 
@@ -213,7 +232,10 @@ def test_metric_rows_missing_days_are_zero(tmp_path: Path) -> None:
         start = E - timedelta(days=7 * (b + 1))
         daily[start] = {"logins": total - 2}
         daily[start + timedelta(days=3)] = {"logins": 2}
-    funnel = write_case(tmp_path, {"A": daily}, [("A", E - timedelta(days=200), E + timedelta(days=200), "1")])
+    funnel = write_case(
+        tmp_path, {"A": daily}, [("A", E - timedelta(days=200), E + timedelta(days=200), "1")]
+    )
     a = build_risk(funnel, RiskRequest(as_of=AT)).accounts[0]
-    assert a.reasons[0] == Reason("drop", "logins", recent=4, baseline=10, change=-0.6, z=-6, weeks=12)
-    assert metric  # the helper the list case uses
+    assert a.reasons[0] == Reason(
+        "drop", "logins", recent=4, baseline=10, change=-0.6, z=-6, weeks=12
+    )

@@ -63,6 +63,8 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
         d / "stage_history.csv",
         d / "spend.csv",
         d / "subscriptions.csv",
+        d / "usage.csv",
+        d / "touches.csv",
     ]
     return d
 

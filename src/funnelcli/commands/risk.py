@@ -19,6 +19,7 @@ from funnelcli.commands import risk_inputs as files
 from funnelcli.commands.options import RunOptions
 from funnelcli.commands.report import funnel_info
 from funnelcli.compile import risk as queries
+from funnelcli.compile import risk_select as selects
 from funnelcli.compile.resolve import Resolver
 from funnelcli.compile.risk_inputs import TOUCHES, USAGE, AsOf
 from funnelcli.compile.roi import origin_query
@@ -91,7 +92,7 @@ def build_risk(
         dates = [AsOf(as_of, at, 0)]
         signals = queries.signals_query(risk, inputs, dates, grace)
         rows = engine.rows(
-            queries.list_query(signals, request.min_score, request.top, request.by is not None),
+            selects.list_query(signals, request.min_score, request.top, request.by is not None),
             exact=False,
         )
         rows_rejected = _rejected(engine)
@@ -172,8 +173,8 @@ def _backtest(
             f"{request.horizon_days} days (+{grace} days' grace) of outcome after it"
         )
     signals = queries.signals_query(risk, inputs, dates, grace, request.horizon_days)
-    rules = queries.backtest_rules(risk.levels.medium, risk.levels.high)
-    rows = engine.rows(queries.backtest_query(signals, rules), exact=False)
+    rules = selects.backtest_rules(risk.levels.medium, risk.levels.high)
+    rows = engine.rows(selects.backtest_query(signals, rules), exact=False)
     total = next(r for r in rows if not r["per_date"])
     accounts, churned = int(total["accounts"]), int(total["churned"])
     churned_arr = float(total["churned_arr"] or 0)
@@ -206,9 +207,8 @@ def _report(
     rows: list[dict[str, Any]] | None = None,
     backtest: Backtest | None = None,
 ) -> RiskReport:
-    totals, groups, accounts, short = None, (), (), ()
-    if rows is not None:
-        totals, groups, accounts, short = _listed(rows, request.by is not None)
+    listed = _listed(rows, request.by is not None) if rows is not None else None
+    totals, groups, accounts, short = listed or (None, (), (), ())
     return RiskReport(
         funnel=funnel_info(funnel),
         as_of=as_of.isoformat(),
