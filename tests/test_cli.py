@@ -212,7 +212,8 @@ def test_unknown_by_column_names_the_option(repo: Path) -> None:
 def test_sample_is_seeded_and_reports_its_files(tmp_path: Path) -> None:
     code, out, _ = run("sample", "--rows", "200", "--seed", "3", "--out", str(tmp_path / "a"))
     assert code == 0
-    names = ["leads.csv", "stage_history.csv", "spend.csv", "subscriptions.csv"]
+    names = ["leads.csv", "stage_history.csv", "spend.csv", "subscriptions.csv", "usage.csv"]
+    names.append("touches.csv")
     assert [Path(p).name for p in out.split()] == names
     run("sample", "--rows", "200", "--seed", "3", "--out", str(tmp_path / "b"))
     for name in names:

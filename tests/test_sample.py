@@ -119,6 +119,8 @@ def test_files_are_clean_utf8_with_lf(out: Path) -> None:
         "spend.csv",
         "stage_history.csv",
         "subscriptions.csv",
+        "touches.csv",
+        "usage.csv",
     ]
     for p in out.iterdir():
         data = p.read_bytes()
