@@ -23,7 +23,7 @@ def sample(
     ] = Path("sample_data"),
     debug: DebugOpt = False,
 ) -> None:
-    """Write a realistic synthetic CRM export: leads, stage history, spend, contracts, usage, touches.
+    """Write a synthetic CRM export: leads, stage history, spend, contracts, usage, touches.
 
     Example: funnel sample --rows 100000 --seed 1 --out /tmp/crm
     """
