@@ -2,6 +2,7 @@
 
     python benchmarks/run.py --rows 10000000          # the figure (needs ~2.5 GB disk)
     python benchmarks/run.py --rows 1000000 --runs 5  # quicker
+    python benchmarks/run.py --risk-accounts 20000    # also funnel risk (benchmarks/risk.py)
 
 It writes a seeded synthetic export with `funnel sample` into a data folder (reused when it is
 already there), times each command as a separate process several times (median, min–max,
@@ -207,6 +208,12 @@ def main() -> None:
         help="markdown file to write ('-' for none)",
     )
     parser.add_argument("--note", default="", help="a line to add under the machine description")
+    parser.add_argument(
+        "--risk-accounts",
+        type=int,
+        default=0,
+        help="also run benchmarks/risk.py with this many accounts × 730 days (funnel risk)",
+    )
     args = parser.parse_args()
 
     env = dict(os.environ)
@@ -340,6 +347,10 @@ def main() -> None:
     if str(args.output) != "-":
         args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
         print(f"\nWrote {args.output}")
+    if args.risk_accounts:  # its own section of RESULTS.md, between its markers
+        risk = [sys.executable, str(HERE / "risk.py"), "--accounts", str(args.risk_accounts)]
+        output = [] if str(args.output) == "-" else ["--output", str(args.output)]
+        subprocess.run([*risk, "--runs", str(args.runs), *output], check=True, env=env)
 
 
 def _default_cache_dir(env: dict[str, str]) -> Path:
