@@ -239,3 +239,61 @@ def test_metric_rows_missing_days_are_zero(tmp_path: Path) -> None:
     assert a.reasons[0] == Reason(
         "drop", "logins", recent=4, baseline=10, change=-0.6, z=-6, weeks=12
     )
+
+
+# read like the funnel's sources ------------------------------------------------------------------
+
+
+def test_a_gb18030_export_with_chinese_headers_and_slashed_dates(tmp_path: Path) -> None:
+    """Encoding detected, 中文 headers named in the YAML, dates as 2025/03/01: the same list."""
+    wide = list_case(tmp_path)
+    lines = (tmp_path / "usage.csv").read_text(encoding="utf-8").splitlines()
+    out = ["账户,日期,登录次数,导出次数,席位"]
+    for line in lines[1:]:
+        account, day, *values = line.split(",")
+        out.append(",".join([account, day.replace("-", "/"), *values]))
+    (tmp_path / "usage_cn.csv").write_bytes(("\n".join(out) + "\n").encode("gb18030"))
+    yaml = (
+        (tmp_path / "risk.yaml")
+        .read_text(encoding="utf-8")
+        .replace(
+            "    path: usage.csv\n    metrics: {logins: count, exports: count, seats: level}",
+            "    path: usage_cn.csv\n    account: 账户\n    time: 日期\n"
+            "    metrics:\n      logins: {column: 登录次数}\n      exports: {column: 导出次数}\n"
+            "      seats: {column: 席位, kind: level}",
+        )
+    )
+    from funnelcli.spec import parse_funnel
+
+    funnel = parse_funnel(yaml, file=wide.file, base_dir=wide.base_dir)
+    chinese = build_risk(funnel, RiskRequest(as_of=AT))
+    expected = build_risk(wide, RiskRequest(as_of=AT))
+    assert chinese.accounts == expected.accounts and chinese.totals == expected.totals
+
+
+def test_weekly_rows_count_in_the_week_of_their_last_day(tmp_path: Path) -> None:
+    funnel = list_case(tmp_path)
+    yaml = (
+        (tmp_path / "risk.yaml")
+        .read_text(encoding="utf-8")
+        .replace("    path: usage.csv\n", "    path: usage.csv\n    every: week\n")
+    )
+    from funnelcli.spec import parse_funnel
+
+    weekly = parse_funnel(yaml, file=funnel.file, base_dir=funnel.base_dir)
+    report = build_risk(weekly, RiskRequest(as_of=AT))
+    daily = build_risk(funnel, RiskRequest(as_of=AT))
+    assert report.accounts[:3] == daily.accounts[:3]  # A, B, D: one row per grid week
+    # the last row (week 0, dated E − 7) is complete on E − 1: the default as-of is E
+    assert build_risk(weekly).as_of == E.isoformat()
+
+
+def test_the_cache_keeps_the_result(tmp_path: Path) -> None:
+    from funnelcli.commands.options import RunOptions
+
+    funnel = list_case(tmp_path / "data")
+    options = RunOptions(cache=True, cache_dir=tmp_path / "cache")
+    first = build_risk(funnel, RiskRequest(as_of=AT), options)
+    assert any((tmp_path / "cache").rglob("*.parquet"))  # the stored query results
+    again = build_risk(funnel, RiskRequest(as_of=AT), options)
+    assert again == first
