@@ -136,3 +136,11 @@ def test_summary_shows_a_churn_watch_only_with_a_risk_block() -> None:
     assert "Churn watch, as of 2026-01-08" in with_risk.stdout
     plain = runner.invoke(app, ["summary", str(ROOT / "funnels" / "default.yaml")], env=ENV)
     assert "Churn watch" not in plain.stdout
+
+
+def test_the_library_call() -> None:
+    import funnelcli
+
+    report = funnelcli.risk(ROOT / "funnels" / "risk.yaml", top=3, as_of="2025-07-01")
+    assert report.as_of == "2025-07-01" and len(report.accounts) == 3
+    assert report.to_dict()["schema"] == "funnelcli.risk/1"

@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from funnelcli.api import cohorts, load_funnel, report, report_sql, roi, summary, validate
+    from funnelcli.api import (
+        cohorts,
+        load_funnel,
+        report,
+        report_sql,
+        risk,
+        roi,
+        summary,
+        validate,
+    )
     from funnelcli.commands.options import RunOptions
     from funnelcli.errors import DataError, FunnelError, QueryError, SpecError, UsageError
 
@@ -31,11 +40,12 @@ __all__ = [
     "load_funnel",
     "report",
     "report_sql",
+    "risk",
     "roi",
     "summary",
     "validate",
 ]
-_API = ("cohorts", "load_funnel", "report", "report_sql", "roi", "summary", "validate")
+_API = ("cohorts", "load_funnel", "report", "report_sql", "risk", "roi", "summary", "validate")
 _ERRORS = ("DataError", "FunnelError", "QueryError", "SpecError", "UsageError")
 
 

@@ -27,6 +27,7 @@ from funnelcli.errors import UsageError
 if TYPE_CHECKING:
     from funnelcli.outputs.cohorts import CohortMatrix
     from funnelcli.outputs.report import FunnelReport
+    from funnelcli.outputs.risk import RiskReport
     from funnelcli.outputs.roi import RoiReport
     from funnelcli.outputs.summary import Summary
     from funnelcli.outputs.validation import ValidationResult
@@ -152,6 +153,33 @@ def roi(
     start, end = o.period(since, until)
     request = RoiRequest(since=start, until=end, as_of=o.moment(as_of, "as_of"))
     return build_roi(_funnel(funnel), request, _options(data_dir, cache, cache_dir))
+
+
+def risk(
+    funnel: Funnel | str | Path,
+    *,
+    as_of: o.Moment | None = None,
+    by: str | None = None,
+    top: int | None = None,
+    min_score: float = 1,
+    backtest: bool = False,
+    horizon_days: int = 90,
+    data_dir: str | Path | None = None,
+    cache: bool | None = None,
+    cache_dir: str | Path | None = None,
+) -> RiskReport:
+    """Accounts at churn risk at `as_of` (a point in time), or the backtest (docs/risk.md)."""
+    from funnelcli.commands.risk import RiskRequest, build_risk
+
+    request = RiskRequest(
+        as_of=o.moment(as_of, "as_of"),
+        by=by,
+        top=top,
+        min_score=min_score,
+        backtest=backtest,
+        horizon_days=horizon_days,
+    )
+    return build_risk(_funnel(funnel), request, _options(data_dir, cache, cache_dir))
 
 
 def validate(
