@@ -297,3 +297,14 @@ def test_the_cache_keeps_the_result(tmp_path: Path) -> None:
     assert any((tmp_path / "cache").rglob("*.parquet"))  # the stored query results
     again = build_risk(funnel, RiskRequest(as_of=AT), options)
     assert again == first
+
+
+def test_validate_checks_the_risk_files(tmp_path: Path) -> None:
+    from funnelcli.commands.validate import validate_funnel
+
+    funnel = list_case(tmp_path)
+    validate_funnel(funnel)
+    with open(tmp_path / "usage.csv", "a", encoding="utf-8") as stream:
+        stream.write("A,2025-03-30,,-1,\n")
+    with pytest.raises(DataError, match=r"column 'exports': cannot read '-1' as a usage value"):
+        validate_funnel(funnel)
