@@ -20,6 +20,7 @@ from funnelcli.compile.risk_inputs import TOUCHES, USAGE, UsageColumns, as_numbe
 from funnelcli.compile.roi import SUBSCRIPTIONS
 from funnelcli.engine import Engine, SourceFiles, resolve_source
 from funnelcli.spec import Funnel, RiskSpec, SourceSpec, SubscriptionsSpec, WideSource
+from funnelcli.spec.risk import TouchesSpec, UsageSpec
 from funnelcli.sql import ast as q
 from funnelcli.sql.ast import source_view
 
@@ -68,15 +69,21 @@ def risk_sources(
     return out
 
 
-def _as_source(spec: object, account: str, time: str, named: list[str]) -> WideSource:
+def _as_source(
+    spec: UsageSpec | TouchesSpec, account: str, time: str, named: list[str]
+) -> WideSource:
     """A risk file as an extra view: its time column parsed like a stage time."""
-    keys = ("encoding", "delimiter", "sheet", "tz", "day_first", "formats")
     return WideSource(
-        path=getattr(spec, "path"),  # noqa: B009
+        path=spec.path,
         id=account,
         at=time,
         columns={name: name for name in named if name},
-        **{key: getattr(spec, key) for key in keys},
+        encoding=spec.encoding,
+        delimiter=spec.delimiter,
+        sheet=spec.sheet,
+        tz=spec.tz,
+        day_first=spec.day_first,
+        formats=spec.formats,
     )
 
 
