@@ -308,3 +308,11 @@ def test_validate_checks_the_risk_files(tmp_path: Path) -> None:
         stream.write("A,2025-03-30,,-1,\n")
     with pytest.raises(DataError, match=r"column 'exports': cannot read '-1' as a usage value"):
         validate_funnel(funnel)
+
+
+def test_a_usage_file_without_rows(tmp_path: Path) -> None:
+    funnel = list_case(tmp_path)
+    (tmp_path / "usage.csv").write_text("account_id,date,logins,exports,seats\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"usage\.csv: no usage row with an account and a date"):
+        build_risk(funnel)
+    assert build_risk(funnel, RiskRequest(as_of=AT)).totals is not None  # all short of history

@@ -83,7 +83,7 @@ def build_risk(
         facts = files.check_usage(engine, usage)
         groups = _groups(engine, funnel, request.by)
         inputs = queries.RiskInputs(usage, contracts, touches, groups)
-        as_of, at = _as_of(request.as_of, facts, risk)
+        as_of, at = _as_of(request.as_of, facts, risk, engine.files[USAGE].label)
         grace = _grace_days(funnel, risk)
         if request.backtest:
             backtest = _backtest(engine, risk, inputs, as_of, grace, request, facts)
@@ -100,13 +100,13 @@ def build_risk(
 
 
 def _as_of(
-    asked: datetime | None, facts: files.UsageFacts, risk: RiskSpec
+    asked: datetime | None, facts: files.UsageFacts, risk: RiskSpec, label: str
 ) -> tuple[date, datetime]:
     """(the first day whose usage does not count, the instant touches count up to)."""
     if asked is not None:
         return asked.date(), asked
     if facts.last_day is None:
-        raise DataError("the usage file has no row with an account and a date", file=None)
+        raise DataError("no usage row with an account and a date", file=label)
     last = facts.last_day + timedelta(days=6 if risk.usage.every == "week" else 0)
     end = last + timedelta(days=1)
     return end, datetime(end.year, end.month, end.day)
