@@ -60,13 +60,14 @@ def reason_text(reason: Reason) -> str:
         )
     if reason.signal == "spike":
         times = (
-            format_ratio(reason.recent / reason.baseline, "×")
+            f"{format_ratio(reason.recent / reason.baseline, '×')} its"
             if reason.recent is not None and reason.baseline
-            else f"{format_number(reason.recent, 0)} vs 0"
+            else "against a"
         )
+        median = "" if reason.baseline else " of 0"
         return (
-            f"{reason.metric} spike: {format_number(reason.recent, 0)} last week, {times} its "
-            f"{reason.weeks}-week median, z = {_z(reason.z)}"
+            f"{reason.metric} spike: {format_number(reason.recent, 0)} last week, {times} "
+            f"{reason.weeks}-week median{median}, z = {_z(reason.z)}"
         )
     if reason.signal == "contraction":
         return (
@@ -76,6 +77,23 @@ def reason_text(reason: Reason) -> str:
     if reason.signal == "silence":
         return f"no touch for {plural(reason.days or 0, 'day')}"
     return f"renewal in {plural(reason.days or 0, 'day')}"
+
+
+def short_reason(reason: Reason) -> str:
+    """A reason in a few words, for the terminal's table: "logins −62% (z −3.4)"."""
+    if reason.signal == "drop":
+        return f"{reason.metric} {_signed_percent(reason.change)} (z {_z(reason.z)})"
+    if reason.signal == "spike":
+        if reason.recent is not None and reason.baseline:
+            size = format_ratio(reason.recent / reason.baseline, "×")
+        else:
+            size = f"{format_number(reason.recent, 0)}/wk"
+        return f"{reason.metric} {size} (z {_z(reason.z)})"
+    if reason.signal == "contraction":
+        return f"{reason.metric} {_signed_percent(reason.change)} since start"
+    if reason.signal == "silence":
+        return f"no touch {reason.days}d"
+    return f"renews in {reason.days}d"
 
 
 def describe(report: RiskReport) -> str:
@@ -104,7 +122,10 @@ def accounts_view(report: RiskReport, *, compact: bool) -> TableView:
         if report.by:
             cells.append(item.group or NULL_TEXT)
         renewal = f"{item.contract_end} ({item.days_to_renewal}d)"
-        joined = ("\n" if compact else "; ").join(reason_text(r) for r in item.reasons)
+        if compact:  # the renewal column already says when
+            joined = "; ".join(short_reason(r) for r in item.reasons if r.signal != "renewal")
+        else:
+            joined = "; ".join(reason_text(r) for r in item.reasons)
         cells += [f"{item.score:g}", item.level, format_whole_amount(item.arr), renewal, joined]
         rows.append(tuple(cells))
     note = LEGEND.format(**report.settings["levels"])
