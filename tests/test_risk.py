@@ -316,3 +316,18 @@ def test_a_usage_file_without_rows(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"usage\.csv: no usage row with an account and a date"):
         build_risk(funnel)
     assert build_risk(funnel, RiskRequest(as_of=AT)).totals is not None  # all short of history
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/risk.md"])
+def test_the_documented_risk_blocks_parse(doc: str) -> None:
+    import re
+
+    from funnelcli.spec import parse_funnel
+
+    root = Path(__file__).resolve().parent.parent
+    base = "sources:\n  leads: {path: x.csv, id: id, account: a}\nstages:\n  - {name: l, at: t}\n"
+    text = (root / doc).read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if b.startswith("risk:")]
+    assert blocks
+    for block in blocks:
+        assert parse_funnel(base + block).spec.risk is not None
