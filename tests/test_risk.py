@@ -331,3 +331,37 @@ def test_the_documented_risk_blocks_parse(doc: str) -> None:
     assert blocks
     for block in blocks:
         assert parse_funnel(base + block).spec.risk is not None
+
+
+def test_a_bad_value_before_the_as_of_date_is_found_in_the_query_pass(tmp_path: Path) -> None:
+    """With --as-of no pass reads the file before the signals query: it counts bad values
+    itself, then the first one is located."""
+    funnel = list_case(tmp_path)
+    with open(tmp_path / "usage.csv", "a", encoding="utf-8") as stream:
+        stream.write(f"B,{(E - timedelta(days=2)).isoformat()},x7,0,\n")
+    with pytest.raises(DataError, match=r"column 'logins': cannot read 'x7' as a number"):
+        build_risk(funnel, RiskRequest(as_of=AT))
+
+
+def test_a_long_file_checks_only_the_declared_metrics(tmp_path: Path) -> None:
+    funnel = write_case(
+        tmp_path, {}, [("A", E - timedelta(days=300), E + timedelta(days=300), "1")]
+    )
+    rows = ["account,day,metric,value"]
+    rows += [f"A,{(E - timedelta(days=7 * (b + 1))).isoformat()},logins,10" for b in range(16)]
+    rows += [f"A,{(E - timedelta(days=3)).isoformat()},plan,gold"]  # not a declared metric
+    (tmp_path / "long.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    yaml = (
+        (tmp_path / "risk.yaml")
+        .read_text(encoding="utf-8")
+        .replace(
+            "    path: usage.csv\n",
+            "    path: long.csv\n    shape: long\n    account: account\n    time: day\n"
+            "    metric: metric\n    value: value\n",
+        )
+    )
+    from funnelcli.spec import parse_funnel
+
+    long = parse_funnel(yaml, file=funnel.file, base_dir=funnel.base_dir)
+    report = build_risk(long, RiskRequest(as_of=AT))
+    assert report.totals is not None and report.totals.scored == 1

@@ -80,7 +80,11 @@ def build_risk(
         usage = files.usage_columns(engine, funnel, risk)
         touches = files.touches_columns(engine, funnel, risk)
         contracts = files.contracts_query(engine, funnel, risk)
-        facts = files.check_usage(engine, usage)
+        # the first and last day, when the as-of date or the replay needs them; the values
+        # themselves are checked in the signals query's own pass over the file (`bad`)
+        facts = files.UsageFacts(None, None)
+        if request.as_of is None or request.backtest:
+            facts = files.usage_days(engine, usage)
         groups = _groups(engine, funnel, request.by)
         inputs = queries.RiskInputs(usage, contracts, touches, groups)
         as_of, at = _as_of(request.as_of, facts, risk, engine.files[USAGE].label)
@@ -95,6 +99,8 @@ def build_risk(
             selects.list_query(signals, request.min_score, request.top, request.by is not None),
             exact=False,
         )
+        if rows[0]["t_bad"]:
+            files.require_values(engine, usage)
         rows_rejected = _rejected(engine)
     return _report(funnel, risk, request, as_of, grace, rows_rejected, rows=rows)
 
@@ -176,6 +182,8 @@ def _backtest(
     rules = selects.backtest_rules(risk.levels.medium, risk.levels.high)
     rows = engine.rows(selects.backtest_query(signals, rules), exact=False)
     total = next(r for r in rows if not r["per_date"])
+    if total["bad"]:
+        files.require_values(engine, inputs.usage)
     accounts, churned = int(total["accounts"]), int(total["churned"])
     churned_arr = float(total["churned_arr"] or 0)
     return Backtest(

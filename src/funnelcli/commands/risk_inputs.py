@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from funnelcli.commands.roi_inputs import _column, _require, _require_amount
 from funnelcli.compile import roi as roi_queries
-from funnelcli.compile.risk_inputs import TOUCHES, USAGE, UsageColumns, as_number
+from funnelcli.compile.risk_inputs import TOUCHES, USAGE, UsageColumns, value_checks
 from funnelcli.compile.roi import SUBSCRIPTIONS
 from funnelcli.engine import Engine, SourceFiles, resolve_source
 from funnelcli.spec import Funnel, RiskSpec, SourceSpec, SubscriptionsSpec, WideSource
@@ -113,23 +113,26 @@ def usage_columns(engine: Engine, funnel: Funnel, risk: RiskSpec) -> UsageColumn
     return UsageColumns(account, time, metrics)
 
 
+def usage_days(engine: Engine, columns: UsageColumns) -> UsageFacts:
+    """The usage file's first and last day (a pass over its date column)."""
+    day = exp.cast(q.col(columns.time), "DATE")
+    query = exp.select(
+        q.alias(exp.Min(this=day.copy()), "first_day"), q.alias(exp.Max(this=day), "last_day")
+    ).from_(q.table(source_view(USAGE)))
+    (row,) = engine.rows(query, source=USAGE)
+    return UsageFacts(row["first_day"], row["last_day"])
+
+
+def require_values(engine: Engine, columns: UsageColumns) -> None:
+    """A DataError at the first value that is not a number or is negative (value_checks)."""
+    for raw, what, bad in value_checks(columns):
+        _require(engine, USAGE, raw, bad, what)
+
+
 def check_usage(engine: Engine, columns: UsageColumns) -> UsageFacts:
     """One pass over the usage file: every value a number and none negative (else a DataError
-    at the first bad one), its first and last day."""
-    values = (
-        [column for _, column in columns.metrics] if columns.metric is None else [columns.value]
-    )
-    checks: list[tuple[str, str, exp.Expr]] = []
-    for raw in values:
-        assert raw is not None
-        text = exp.func("trim", exp.cast(q.col(raw), "VARCHAR"))
-        present = q.and_(
-            q.not_null(q.col(raw)), exp.NEQ(this=text, expression=exp.Literal.string(""))
-        )
-        unreadable = q.and_(present, q.is_null(as_number(raw)))
-        negative = exp.LT(this=as_number(raw), expression=exp.Literal.number(0))
-        checks.append((raw, "a number", unreadable))
-        checks.append((raw, "a usage value (it is negative; usage is never below zero)", negative))
+    at the first bad one), its first and last day (what `funnel validate` checks)."""
+    checks = value_checks(columns)
     day = exp.cast(q.col(columns.time), "DATE")
     query = exp.select(
         q.alias(exp.Min(this=day.copy()), "first_day"),

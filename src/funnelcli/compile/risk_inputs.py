@@ -64,9 +64,40 @@ def as_number(raw: str) -> exp.Expr:
     return exp.TryCast(this=exp.cast(q.col(raw), "VARCHAR"), to=exp.DataType.build("DOUBLE"))
 
 
+def value_checks(columns: UsageColumns) -> list[tuple[str, str, exp.Expr]]:
+    """(column, what it must be, the condition that a row breaks it) for every usage value:
+    a number (when not empty), never negative; in a long file, only the declared metrics'."""
+    if columns.metric is None:
+        values = [column for _, column in columns.metrics]
+        declared: exp.Expr | None = None
+    else:
+        assert columns.value is not None
+        values = [columns.value]
+        wanted = [exp.Literal.string(column) for _, column in columns.metrics]
+        declared = exp.cast(q.col(columns.metric), "VARCHAR").isin(*wanted)
+    checks: list[tuple[str, str, exp.Expr]] = []
+    for raw in values:
+        text = exp.func("trim", exp.cast(q.col(raw), "VARCHAR"))
+        unreadable = q.and_(
+            q.not_null(q.col(raw)),
+            q.is_null(as_number(raw)),
+            exp.NEQ(this=text, expression=exp.Literal.string("")),
+            declared.copy() if declared is not None else None,
+        )
+        negative = q.and_(
+            exp.LT(this=as_number(raw), expression=number(0)),
+            declared.copy() if declared is not None else None,
+        )
+        checks.append((raw, "a number", unreadable))
+        checks.append((raw, "a usage value (it is negative; usage is never below zero)", negative))
+    return checks
+
+
 def usage_weeks(risk: RiskSpec, columns: UsageColumns, anchor: date) -> exp.Select:
     """account, w, first_day and one column m0, m1, … per metric: each week's sum (counts)
-    or mean of the days with a row (levels), for the days before `anchor`."""
+    or mean of the days with a row (levels), for the days before `anchor`; `bad`: the rows
+    with a value that is not a number or is negative (value_checks), counted in the same
+    pass so that the file is read once."""
     usage = risk.usage
     first = exp.cast(q.col(columns.time), "DATE")
     # A weekly row is complete on its week's last day: it counts in the week holding that day.
@@ -106,6 +137,7 @@ def usage_weeks(risk: RiskSpec, columns: UsageColumns, anchor: date) -> exp.Sele
             q.alias(week, "w"),
             q.alias(exp.Min(this=first.copy()), "first_day"),
             *values,
+            q.alias(q.count_if(q.or_(*[bad for _, _, bad in value_checks(columns)])), "bad"),
         )
         .from_(q.table(source_view(USAGE)))
         .where(where)

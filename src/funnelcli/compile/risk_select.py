@@ -57,6 +57,7 @@ def list_query(
         q.alias(group.copy() if grouped else exp.cast(exp.null(), "VARCHAR"), "t_group"),
         *_totals(),
         q.alias(orphans.subquery(), "t_orphans"),
+        q.alias(_bad_rows().subquery(), "t_bad"),
     ).from_(q.table("signals"))
     if grouped:
         sets = [exp.Tuple(expressions=[]), exp.Tuple(expressions=[group.copy()])]
@@ -83,6 +84,12 @@ def list_query(
     )
     final.set("with_", with_)
     return final
+
+
+def _bad_rows() -> exp.Select:
+    """The usage rows with a bad value (compile.risk_inputs.value_checks), over every week."""
+    total = q.coalesce(exp.Sum(this=q.col("bad")), number(0))
+    return exp.select(total).from_(q.table("usage_weeks"))
 
 
 def _totals() -> list[exp.Expr]:
@@ -118,6 +125,7 @@ def backtest_query(signals: exp.Select, rules: Sequence[tuple[str, exp.Expr]]) -
         q.alias(q.count_if(churned.copy()), "churned"),
         q.alias(q.filtered(exp.Sum(this=q.col("arr")), churned.copy()), "churned_arr"),
         q.alias(exp.Sum(this=q.col("arr")), "arr"),
+        q.alias(_bad_rows().subquery(), "bad"),
     ]
     for name, rule in rules:
         hit = q.and_(rule.copy(), churned.copy())
