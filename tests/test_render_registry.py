@@ -22,15 +22,21 @@ from funnelcli.errors import UsageError
 from funnelcli.outputs.base import Artifact
 from funnelcli.outputs.cache import CacheInfo
 from funnelcli.outputs.cohorts import CohortMatrix
+from funnelcli.outputs.drivers import Drivers
 from funnelcli.outputs.report import FunnelReport
 from funnelcli.outputs.risk import RiskReport
 from funnelcli.outputs.roi import RoiReport
+from funnelcli.outputs.stalled import StalledList
 from funnelcli.outputs.summary import Summary
+from funnelcli.outputs.trace import Trace
 from funnelcli.render import Format, formats, render
 
 ARTIFACTS = [report(), summary(), cohorts(), roi(), cache_info()]
 # The artifact each command shows with --format (the command path as typed).
 SHOWS = {
+    "stalled": StalledList,
+    "trace": Trace,
+    "drivers": Drivers,
     "report": FunnelReport,
     "summary": Summary,
     "cohorts": CohortMatrix,

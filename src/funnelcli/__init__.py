@@ -17,12 +17,15 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from funnelcli.api import (
         cohorts,
+        drivers,
         load_funnel,
         report,
         report_sql,
         risk,
         roi,
+        stalled,
         summary,
+        trace,
         validate,
     )
     from funnelcli.commands.options import RunOptions
@@ -37,15 +40,30 @@ __all__ = [
     "UsageError",
     "__version__",
     "cohorts",
+    "drivers",
     "load_funnel",
     "report",
     "report_sql",
     "risk",
     "roi",
+    "stalled",
     "summary",
+    "trace",
     "validate",
 ]
-_API = ("cohorts", "load_funnel", "report", "report_sql", "risk", "roi", "summary", "validate")
+_API = (
+    "cohorts",
+    "drivers",
+    "load_funnel",
+    "report",
+    "report_sql",
+    "risk",
+    "roi",
+    "stalled",
+    "summary",
+    "trace",
+    "validate",
+)
 _ERRORS = ("DataError", "FunnelError", "QueryError", "SpecError", "UsageError")
 
 

@@ -26,6 +26,7 @@ from funnelcli.engine.probe import Probe, ReadingMemo
 from funnelcli.engine.results import ResultStore
 from funnelcli.engine.session import Progress, Session
 from funnelcli.engine.views import (
+    ROW,
     CsvSource,
     ReadMode,
     Reject,
@@ -160,11 +161,27 @@ class Engine:
         """Every rejected value, file by file in line order."""
         return self._views.rejects()
 
+    def rejects_of(self, source: str, column: str, value: str) -> list[Reject]:
+        """The rejected values of a source's rows whose `column` is `value`."""
+        return self._views.rejects_of(source, column, value)
+
     def close(self) -> None:
         try:
             self._session.close()
         finally:
             self._folder.close()
+
+    def file_rows(self, source: str) -> exp.Expr:
+        """A source's rows as its view reads them, with `__row`: the 1-based number of each
+        row among its files' data rows, counted before rejected rows are set aside (a
+        Parquet copy is re-sorted, so a CSV is read again here: `funnel trace`)."""
+        numbered = self._views.numbered(source)
+        if numbered is None:
+            rows = table(source_view(source))
+            numbered = exp.select(
+                exp.Star(), exp.alias_(exp.Window(this=exp.RowNumber()), ROW, quoted=True)
+            ).from_(rows)
+        return exp.Subquery(this=numbered, alias=exp.TableAlias(this=exp.to_identifier("u")))
 
     def _in_file_order(self, source: str) -> exp.Expr:
         """What row numbers are counted over: the CSV view, not its (re-sorted) Parquet copy."""

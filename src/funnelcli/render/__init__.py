@@ -110,6 +110,22 @@ _REGISTRY: dict[str, dict[Format, tuple[str, str]]] = {
         Format.table: ("terminal.cache", "draw"),
         Format.json: ("json_out", "json_text"),
     },
+    "StalledList": {
+        Format.table: ("terminal.lists", "draw_stalled"),
+        Format.json: ("json_out", "json_text"),
+        Format.csv: ("csv_out", "tidy_csv"),
+        Format.markdown: ("lists", "stalled_markdown"),
+    },
+    "Trace": {
+        Format.table: ("terminal.lists", "draw_trace"),
+        Format.json: ("json_out", "json_text"),
+    },
+    "Drivers": {
+        Format.table: ("terminal.lists", "draw_drivers"),
+        Format.json: ("json_out", "json_text"),
+        Format.csv: ("csv_out", "tidy_csv"),
+        Format.markdown: ("lists", "drivers_markdown"),
+    },
     "CacheBuild": {Format.table: ("terminal.cache", "draw_build")},
     "CacheCleared": {Format.table: ("terminal.cache", "draw_cleared")},
     "ValidationResult": {Format.table: ("terminal.validation", "draw")},
