@@ -31,6 +31,8 @@ class TraceFormat(StrEnum):
 
     table = "table"
     json = "json"
+    html = "html"
+    xlsx = "xlsx"
 
 
 StageOpt = Annotated[

@@ -103,7 +103,7 @@ def summary(
         )
         options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)
         result = build_summary(definition, request, options)
-        emit(result, fmt, output, quiet_unless_tty=True)
+        emit(result, fmt, output)
         return result
 
     result = guard(debug, run)
@@ -146,6 +146,6 @@ def cohorts(
         )
         options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)
         matrix = build_cohorts(definition, request, options)
-        emit(matrix, fmt, output, quiet_unless_tty=True)
+        emit(matrix, fmt, output)
 
     guard(debug, run)

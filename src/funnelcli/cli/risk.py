@@ -34,6 +34,7 @@ class RiskFormat(StrEnum):
     csv = "csv"
     markdown = "markdown"
     html = "html"
+    xlsx = "xlsx"
 
 
 @app.command()
@@ -122,7 +123,7 @@ def risk(
         )
         options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)
         result = build_risk(definition, request, options)
-        emit(result, fmt, output, quiet_unless_tty=True)
+        emit(result, fmt, output)
         return result
 
     result = guard(debug, run)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from rich.console import RenderableType
 from rich.table import Table
@@ -12,7 +13,7 @@ from funnelcli.outputs.drivers import Drivers
 from funnelcli.outputs.stalled import StalledList
 from funnelcli.outputs.trace import Trace
 from funnelcli.render.lists import drivers_view, stalled_view, trace_views
-from funnelcli.render.terminal.console import add_rows, ruled_table, spaced
+from funnelcli.render.terminal.console import Fitted, add_rows, ruled_table, spaced
 from funnelcli.render.views import Mark, TableView
 from funnelcli.render.wording import format_number
 
@@ -20,13 +21,19 @@ BAR_CELLS = 20  # each side of the odds-ratio axis
 STRONGEST = 8  # drivers drawn as bars
 
 
-def _table(view: TableView, *, wrap_last: bool = False) -> Table:
-    table = ruled_table(title=view.title, caption=view.note or None)
-    for index, name in enumerate(view.header):
-        last = wrap_last and index == len(view.header) - 1
-        table.add_column(name, justify="left" if index == 0 or last else "right", no_wrap=not last)
-    add_rows(table, view, styles={Mark.significant: "bold", Mark.few: "dim"})
-    return table
+def _table(view: TableView, *, wrap_last: bool = False) -> Fitted:
+    """`view` whole when it fits the terminal, else split by columns (console.Fitted)."""
+
+    def part(columns: Sequence[int], title: str | None, note: str | None) -> Table:
+        table = ruled_table(title=title, caption=note)
+        for index in (0, *columns):
+            last = wrap_last and index == len(view.header) - 1
+            justify = "left" if index == 0 or last else "right"
+            table.add_column(view.header[index], justify=justify, no_wrap=not last)  # type: ignore[arg-type]
+        add_rows(table, view, [0, *columns], styles={Mark.significant: "bold", Mark.few: "dim"})
+        return table
+
+    return Fitted(view, part)
 
 
 def draw_stalled(result: StalledList) -> list[RenderableType]:
