@@ -247,8 +247,7 @@ def main() -> None:
             floor="hand-written DuckDB query",
         ),
     ]
-    for timing in timings:
-        measure(timing, args.runs, env)
+    measure(timings, args.runs, env)  # taking turns, run by run
     size = (data / "usage.csv").stat().st_size
     rows = args.accounts * args.days
     floor_t = timings[0]

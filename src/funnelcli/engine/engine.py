@@ -86,6 +86,13 @@ class Engine:
         """Each source's files (the funnel's and the extra views'), read-only."""
         return self._files
 
+    def size(self, source: str) -> int | None:
+        """The bytes of a source's files on disk; None when one cannot be read."""
+        try:
+            return sum(file.stat().st_size for file in self._files[source].files)
+        except OSError:
+            return None
+
     @property
     def copies(self) -> Mapping[str, Copy]:
         """Each funnel source's Parquet copy (with the cache), read-only."""
