@@ -12,13 +12,16 @@ breakdown column. Each rule below names the section of docs/semantics.md it impl
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from funnelcli.spec.duration import Duration
 
 NONE_GROUP = "(none)"
+OTHER_GROUP = "(other)"
 SECONDS_PER_DAY = 86400.0
 
 # --------------------------------------------------------------------------------------------
@@ -45,11 +48,14 @@ class Spec:
     at: str | None = None  # long: the source's time column
     grain: str = "lead"  # lead | account
     window: Duration | None = None
-    order: str = "backfill"  # backfill | strict
+    order: str = "backfill"  # backfill | strict | sequence
+    evidence: str = "shared"  # shared | once
     since: datetime | None = None
     until: datetime | None = None
     as_of: datetime | None = None
     by: str | None = None  # breakdown column
+    timezone: str = "UTC"  # the YAML's timezone: since/until above are wall-clock times in it
+    top: int | None = None  # --top N: the breakdown's N biggest values, the rest "(other)"
 
 
 # --------------------------------------------------------------------------------------------
@@ -62,6 +68,7 @@ class TimeStats:
     n: int
     median_days: float | None
     p90_days: float | None
+    mean_days: float | None = None  # arithmetic mean (§ Numbers per stage)
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,16 @@ class Report:
     ids_without_entry_time: int
     rows_read: int
     rows_without_id: int
+    # stage (2..n) → its time-to-convert histogram (§ Time-to-convert histogram)
+    histograms: dict[str, Histogram] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Histogram:
+    unit: str | None  # minute | hour | day | week; None without any time
+    width: int  # units per bin
+    n: int
+    bins: tuple[tuple[float, float, int], ...]  # (start_days, end_days, count)
 
 
 # --------------------------------------------------------------------------------------------
@@ -135,6 +152,7 @@ def text_or_none(text: str | None) -> str | None:
 class Evidence:
     time: datetime
     value: float | None
+    item: str = ""  # the row's stage value (long); with the time it names one piece of evidence
 
 
 def row_evidence(spec: Spec, row: dict[str, str]) -> dict[int, Evidence]:
@@ -150,7 +168,8 @@ def row_evidence(spec: Spec, row: dict[str, str]) -> dict[int, Evidence]:
         if time is None:  # an empty time is not evidence
             continue
         value = parse_number(row.get(stage.value)) if stage.value else None
-        found[k] = Evidence(time, value)
+        item = row.get(spec.stage_column or "") or "" if spec.shape == "long" else ""
+        found[k] = Evidence(time, value, item)
     return found
 
 
@@ -161,6 +180,8 @@ class Key:
     evidence: list[list[Evidence]]  # per stage, all evidence of all the key's rows
     # per row: (the time it brings the key in, its breakdown value) — § Breakdowns
     rows: list[tuple[datetime | None, str | None]] = field(default_factory=list)
+    # long source: per row with a time, (its time, the stages it is evidence for) — sequence
+    events: list[tuple[datetime, frozenset[int]]] = field(default_factory=list)
 
 
 def collect(spec: Spec, rows: list[dict[str, str]]) -> tuple[dict[str, Key], int]:
@@ -177,6 +198,9 @@ def collect(spec: Spec, rows: list[dict[str, str]]) -> tuple[dict[str, Key], int
         found = row_evidence(spec, row)
         for k, evidence in found.items():
             data.evidence[k].append(evidence)
+        moment = parse_time(row.get(spec.at or "")) if spec.shape == "long" else None
+        if moment is not None:
+            data.events.append((moment, frozenset(found)))
         # "the time they bring the key in: their earliest-declared stage evidence"
         first_stage = min(found) if found else None
         brings_in = found[first_stage].time if first_stage is not None else None
@@ -214,8 +238,20 @@ def walk(spec: Spec, key: Key) -> Journey:
         entry_at = earliest([x for x in m if x is not None])
 
     # § Qualifying times: t_1 = m_1; later stages take their earliest qualifying evidence time.
+    # § Evidence (evidence: once): a stage that shares its time column with another takes the
+    # earliest qualifying (time, stage value) that no earlier stage of the group took.
     t: list[datetime | None] = [m[0]]
+    taken: list[tuple[datetime, str] | None] = [None] * n
+    if once_group(spec, 0) and key.evidence[0]:
+        taken[0] = min((e.time, e.item) for e in key.evidence[0])
     for k in range(1, n):
+        if once_group(spec, k):
+            used = {taken[j] for j in range(k) if once_group(spec, j) == once_group(spec, k)}
+            items = sorted({(e.time, e.item) for e in key.evidence[k]} - used)
+            hit = next((i for i in items if qualifies(spec, k, i[0], entry_at, t)), None)
+            taken[k] = hit
+            t.append(hit[0] if hit else None)
+            continue
         if spec.shape == "long":
             candidates = sorted({e.time for e in key.evidence[k]})  # re-entries can qualify
         else:
@@ -229,11 +265,21 @@ def walk(spec: Spec, key: Key) -> Journey:
     else:
         reached = []
         for k in range(n):
-            reached.append(explicit[k] and (k == 0 or reached[k - 1]))
+            ok = explicit[k] and (k == 0 or reached[k - 1])
+            # sequence: no row between t_{k-1} and t_k that is evidence for neither stage
+            if ok and k > 0 and spec.order == "sequence":
+                low, high = t[k - 1], t[k]
+                assert low is not None and high is not None
+                ok = not any(
+                    low < x < high and not ({k - 1, k} & stages) for x, stages in key.events
+                )
+            reached.append(ok)
         t = [x if r else None for x, r in zip(t, reached, strict=True)]
 
     values = tuple(
-        stage_value(key.evidence[k], t[k]) if spec.stages[k].value and t[k] else None
+        stage_value([e for e in key.evidence[k] if taken[k] is None or e.item == taken[k][1]], t[k])
+        if spec.stages[k].value and t[k]
+        else None
         for k in range(n)
     )
     # § Ties and backwards times: over the earliest evidence times m, ties are not backwards.
@@ -242,6 +288,19 @@ def walk(spec: Spec, key: Key) -> Journey:
         before = [x for x in m[:k] if x is not None]
         backwards.append(m[k] is not None and bool(before) and m[k] < max(before))
     return Journey(m, entry_at, tuple(t), tuple(reached), values, tuple(backwards))
+
+
+def time_column(spec: Spec, stage: Stage) -> str | None:
+    return stage.at if spec.shape == "wide" else (stage.at or spec.at)
+
+
+def once_group(spec: Spec, k: int) -> str | None:
+    """Under evidence: once, stage k's time column when another stage shares it (else None)."""
+    if spec.evidence != "once":
+        return None
+    column = time_column(spec, spec.stages[k])
+    sharing = [s for s in spec.stages if time_column(spec, s) == column]
+    return column if len(sharing) > 1 else None
 
 
 def qualifies(
@@ -253,7 +312,7 @@ def qualifies(
     within = spec.stages[k].within
     if within is not None and t[k - 1] is not None and x > within.add_to(t[k - 1]):
         return False
-    if spec.order == "strict":
+    if spec.order in ("strict", "sequence"):
         known = [y for y in t[:k] if y is not None]
         if known and x < known[-1]:  # lo = the nearest earlier stage with a known time
             return False
@@ -283,7 +342,8 @@ def quantile(values: list[float], q: float) -> float | None:
 
 
 def time_stats(days: list[float]) -> TimeStats:
-    return TimeStats(len(days), quantile(days, 0.5), quantile(days, 0.9))
+    mean = sum(days) / len(days) if days else None
+    return TimeStats(len(days), quantile(days, 0.5), quantile(days, 0.9), mean)
 
 
 def days_between(start: datetime, end: datetime) -> float:
@@ -373,7 +433,19 @@ def latest_evidence(keys: dict[str, Key]) -> datetime | None:
     return max(times, default=None)
 
 
+def local_to_utc(moment: datetime | None, zone: str) -> datetime | None:
+    """§ Entry: a --since/--until without an offset is wall-clock time in the YAML's zone."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).replace(tzinfo=None)
+
+
 def report(spec: Spec, rows: list[dict[str, str]]) -> Report:
+    spec = replace(
+        spec,
+        since=local_to_utc(spec.since, spec.timezone),
+        until=local_to_utc(spec.until, spec.timezone),
+    )
     keys, without_id = collect(spec, rows)
     paths = {name: walk(spec, key) for name, key in keys.items()}
 
@@ -400,8 +472,25 @@ def report(spec: Spec, rows: list[dict[str, str]]) -> Report:
     if spec.by:
         for name, path in cohort.items():
             members[group_value(keys[name])].append(path)
+    if spec.top is not None:  # § Breakdowns: the N values with most entries, ties by value
+        ranked = sorted(members, key=lambda value: (-len(members[value]), value))
+        folded: dict[str, list[Journey]] = defaultdict(list)
+        for rank, value in enumerate(ranked):
+            folded[value if rank < spec.top else OTHER_GROUP] += members[value]
+        members = folded
 
     entries = [p.entry_at for p in cohort.values() if p.entry_at is not None]
+    histograms = {
+        stage.name: histogram(
+            [
+                (p.t[k] - p.t[k - 1]).total_seconds()
+                for p in cohort.values()
+                if p.t[k] is not None and p.t[k - 1] is not None
+            ]
+        )
+        for k, stage in enumerate(spec.stages)
+        if k > 0
+    }
     return Report(
         overall=group_numbers(spec, list(cohort.values()), as_of),
         groups={value: group_numbers(spec, ps, as_of) for value, ps in members.items()},
@@ -418,4 +507,46 @@ def report(spec: Spec, rows: list[dict[str, str]]) -> Report:
         ids_without_entry_time=without_entry_time,
         rows_read=len(rows),
         rows_without_id=without_id,
+        histograms=histograms,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Time-to-convert histogram
+# --------------------------------------------------------------------------------------------
+
+
+def histogram(seconds: list[float]) -> Histogram:
+    """Whole minutes (floored); the unit by the spread of those minutes (< 2 h: minutes,
+    < 2 days: hours, < 12 weeks: days, else weeks); a bin is the fewest whole units that
+    keep the bins touched by the values at most 20; bins are [i·w, (i+1)·w) from zero, every
+    bin from the lowest value's to the highest value's listed."""
+    if not seconds:
+        return Histogram(None, 0, 0, ())
+    minutes = [math.floor(s / 60) for s in seconds]
+    low, high = min(minutes), max(minutes)
+    spread = high - low
+    if spread < 120:
+        unit, size = "minute", 1
+    elif spread < 2 * 1440:
+        unit, size = "hour", 60
+    elif spread < 84 * 1440:
+        unit, size = "day", 1440
+    else:
+        unit, size = "week", 7 * 1440
+    width = 1
+    while True:  # the fewest units per bin with at most 20 bins
+        step = width * size
+        if math.floor(high / step) - math.floor(low / step) + 1 <= 20:
+            break
+        width += 1
+    first, last = math.floor(low / step), math.floor(high / step)
+    bins = tuple(
+        (
+            i * step / 1440,
+            (i + 1) * step / 1440,
+            sum(1 for m in minutes if math.floor(m / step) == i),
+        )
+        for i in range(first, last + 1)
+    )
+    return Histogram(unit, width, len(minutes), bins)

@@ -42,14 +42,53 @@ def _generate(kind: str, folder: Path) -> None:
         sheet.append(["lead_id", "created_at", "paid_at", "amount"])
         sheet.append(["L1", "2024-01-01", None, None])
         book.save(folder / "leads.xlsx")
+    elif kind == "xlsx_formula":  # written by a program: the formula's result never saved
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.append(["lead_id", "created_at", "paid_at", "amount"])
+        sheet.append(["L1", "2024-01-01", "2024-02-01", 100])
+        sheet.append(["L2", "2024-01-02", "2024-02-02", "=D2*2"])
+        book.save(folder / "leads.xlsx")
+    elif kind in ("long_in_list", "long_or_filter"):  # took minutes to parse and plan
+        terms = [f"'v{i}'" for i in range(400_000)]
+        text = f"channel IN ({', '.join(terms)})"
+        if kind == "long_or_filter":
+            text = " OR ".join(f"channel = {t}" for t in terms[:20_000])
+        (folder / "funnel.yaml").write_text(
+            "sources:\n  leads: {path: leads.csv, id: lead_id}\n"
+            "stages:\n  - {name: lead, at: created_at}\n  - {name: paid, at: paid_at}\n"
+            f'filter: "{text}"\n'
+        )
+    elif kind == "hard_link":  # out.csv: another name of the same file as leads.csv
+        os.link(folder / "leads.csv", folder / "out.csv")
+    elif kind == "symlink_output":
+        (folder / "out.csv").symlink_to("leads.csv")
+    elif kind == "symlink_source":  # a source that is a link to a system file
+        (folder / "leads.csv").symlink_to("/etc/passwd")
+    elif kind == "device":
+        if os.geteuid() != 0:
+            pytest.skip("only root makes a device node")
+        os.mknod(folder / "node", stat.S_IFCHR | 0o666, os.makedev(1, 3))  # like /dev/null
+    elif kind == "cache_lookalikes":  # a user's folder with files named like cache entries
+        (folder / "cache").mkdir()
+        (folder / "cache" / f"{'a' * 40}.parquet").write_bytes(b"user data")
+        (folder / "cache" / f"{'b' * 40}.json").write_text("{}")
     else:
         raise AssertionError(f"unknown generator {kind}")
 
 
 def _hashes(folder: Path) -> dict[str, str]:
+    """Every file's content hash, and the kind of everything that is not a regular file (a
+    link, a device node): an output must replace neither."""
     out = {}
     for path in sorted(folder.rglob("*")):
-        if path.is_file():
+        kind = stat.S_IFMT(path.lstat().st_mode)
+        if kind != stat.S_IFREG:
+            out[str(path.relative_to(folder))] = f"kind {kind:o}"
+        elif path.is_file():
             mode = path.stat().st_mode
             path.chmod(mode | stat.S_IRUSR)
             out[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -75,17 +114,19 @@ def test_bad_input(name: str, tmp_path: Path) -> None:
     args = [
         a.replace("{dir}", str(folder)) for a in case.get("args", ["report", "{dir}/funnel.yaml"])
     ]
-    result = CliRunner().invoke(app, args, env=ENV)
+    result = CliRunner().invoke(app, args, env={**ENV, **case.get("env", {})})
     assert result.exit_code == case["exit"], (result.stdout, result.stderr)
     assert "Traceback" not in result.stdout + result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
     if case["exit"] == 0:
         assert "Error" not in result.stderr
-        assert re.search(case["expect"], result.stdout), result.stdout
+        shown = result.stderr if case.get("stream") == "stderr" else result.stdout
+        assert re.search(case["expect"], shown), shown
     else:
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
         assert re.search(case["expect"], lines[0]), lines[0]
         assert result.stdout == ""
     assert _hashes(folder) == before  # inputs untouched
-    (folder / "leads.csv").chmod(0o644) if (folder / "leads.csv").is_file() else None
+    if (folder / "leads.csv").is_file() and not (folder / "leads.csv").is_symlink():
+        (folder / "leads.csv").chmod(0o644)

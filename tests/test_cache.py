@@ -103,6 +103,26 @@ def test_same_size_and_mtime_but_new_bytes_is_a_miss(repo: Path) -> None:
     assert _key(repo) != key_before
 
 
+def test_a_same_size_middle_edit_with_the_mtime_restored_is_a_miss(repo: Path) -> None:
+    """The edit touches neither 64 KiB end; the ctime (which no one can set back) moves."""
+    leads = repo / "sample_data" / "leads.csv"
+    data = leads.read_bytes()
+    assert len(data) > 3 * 64 * 1024
+    before_report = _report(repo, cache=True)
+    info = leads.stat()
+    key_before = _key(repo)
+    middle = len(data) // 2
+    digit = data.index(b",", middle) + 1  # a field in the middle of the file
+    changed = data[:digit] + b"X" + data[digit + 1 :]
+    leads.write_bytes(changed)
+    os.utime(leads, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert leads.stat().st_size == info.st_size and leads.stat().st_mtime_ns == info.st_mtime_ns
+    assert _key(repo) != key_before
+    assert _report(repo, cache=True) == _report(repo)  # the cache answers from the new bytes
+    leads.write_bytes(data)
+    assert _report(repo, cache=True) == before_report
+
+
 def _key(repo: Path) -> str:
     funnel = load_funnel(repo / "funnels" / "default.yaml")
     source = funnel.spec.sources["leads"]
@@ -174,7 +194,7 @@ def test_cache_info_and_clear(repo: Path) -> None:
     result = runner.invoke(app, ["cache", "clear"], env=ENV)
     # the copy, the three stored results, their records and the leads.csv probing memo
     assert result.exit_code == 0 and "Removed 9 file(s)" in result.stdout
-    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+    assert sorted(p.name for p in folder.iterdir()) == ["CACHEDIR.TAG", "notes.txt"]
     other = repo / "elsewhere"
     args = ["report", "--cache", "--cache-dir", str(other), "-f", "json"]
     assert runner.invoke(app, args, env=ENV).exit_code == 0
@@ -600,3 +620,40 @@ def test_every_command_reads_the_cache_with_the_same_numbers(
         assert cached.exit_code == 0, cached.output
         assert cached.stdout == plain.stdout
     assert _parquets(repo / "cache") and list((repo / "cache" / "results").glob("*.parquet"))
+
+
+def test_a_read_only_cache_answers_its_hits_and_runs_the_rest(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Root ignores permissions, so the folder is made read-only the way funnelcli sees it:
+    os.access says no, and every write or touch under it fails."""
+    cache_dir = repo / "cache"
+    plain = _report(repo)
+    assert _report(repo, cache=True) == plain  # fills the cache
+    by_segment = _report(repo, by="segment")
+    before = {p: p.stat().st_mtime_ns for p in cache_dir.rglob("*") if p.is_file()}
+    real_access, real_utime, real_replace = os.access, os.utime, os.replace
+
+    def inside(path: Any) -> bool:
+        return str(path).startswith(str(cache_dir))
+
+    def access(path: Any, mode: int, **kwargs: Any) -> bool:
+        return False if inside(path) and mode & os.W_OK else real_access(path, mode, **kwargs)
+
+    def utime(path: Any, *args: Any, **kwargs: Any) -> None:
+        if inside(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        real_utime(path, *args, **kwargs)
+
+    def replace(src: Any, dst: Any) -> None:
+        if inside(dst):
+            raise PermissionError(13, "Permission denied", str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(os, "utime", utime)
+    monkeypatch.setattr(os, "replace", replace)
+    assert _report(repo, cache=True) == plain  # hits
+    assert _report(repo, cache=True, by="segment") == by_segment  # a miss: run, not stored
+    after = {p: p.stat().st_mtime_ns for p in cache_dir.rglob("*") if p.is_file()}
+    assert after == before

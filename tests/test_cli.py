@@ -220,6 +220,38 @@ def test_sample_is_seeded_and_reports_its_files(tmp_path: Path) -> None:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
+def test_sample_refuses_a_folder_that_is_not_empty_without_force(repo: Path) -> None:
+    before = (repo / "sample_data" / "leads.csv").read_bytes()
+    code, out, err = run("sample", "--rows", "20")  # the repository root: sample_data/ is there
+    assert code == 1 and out == "" and "sample_data: the folder is not empty" in err
+    assert (repo / "sample_data" / "leads.csv").read_bytes() == before
+    code, out, _ = run("sample", "--rows", "20", "--force")
+    assert code == 0 and (repo / "sample_data" / "leads.csv").read_bytes() != before
+    (repo / "plain").write_text("x")
+    code, _, err = run("sample", "--rows", "20", "--out", "plain")
+    assert code == 1 and "plain: not a folder" in err
+
+
+def test_output_follows_a_symlink_and_writes_into_a_fifo(repo: Path) -> None:
+    import os
+    import threading
+
+    (repo / "link.csv").symlink_to("real.csv")
+    code, _, err = run("report", "-f", "csv", "-o", "link.csv")
+    assert code == 0, err
+    assert (repo / "link.csv").is_symlink() and (repo / "real.csv").read_text().startswith(
+        "breakdown,"
+    )
+    os.mkfifo(repo / "pipe")
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append((repo / "pipe").read_bytes()))
+    reader.start()
+    code, _, err = run("report", "-f", "csv", "-o", "pipe")
+    reader.join(timeout=30)
+    assert code == 0, err
+    assert got and got[0].startswith(b"breakdown,") and (repo / "pipe").is_fifo()
+
+
 def test_inputs_are_never_modified(repo: Path) -> None:
     files = sorted((repo / "sample_data").iterdir()) + sorted((repo / "funnels").iterdir())
     before = {f: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}

@@ -6,6 +6,7 @@ is the report's drop-off, and trace's rules explain every stage the SQL does not
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -18,6 +19,15 @@ from funnelcli.engine import open_engine
 from funnelcli.metrics.trace import Rule, StageRules, verdicts
 from funnelcli.spec import parse_funnel
 from test_properties import SECONDARY, Case, cases, csv_text, funnel_yaml, query_of
+
+
+def traceable(case: Case) -> Case:
+    """The case under the rules `funnel trace` explains: not `evidence: once` nor `order:
+    sequence` (issue 16 added them; trace refuses them), no `--top`."""
+    order = "strict" if case.spec.order == "sequence" else case.spec.order
+    spec = replace(case.spec, evidence="shared", order=order, top=None)
+    return replace(case, spec=spec)
+
 
 pytestmark = pytest.mark.slow
 
@@ -64,18 +74,18 @@ def check(case: Case) -> None:
 
 
 @SECONDARY
-@given(cases("wide"))
+@given(cases("wide").map(traceable))
 def test_wide_lists_agree_with_the_report(case: Case) -> None:
     check(case)
 
 
 @SECONDARY
-@given(cases("long"))
+@given(cases("long").map(traceable))
 def test_long_lists_agree_with_the_report(case: Case) -> None:
     check(case)
 
 
 @SECONDARY
-@given(cases("wide", grain="account"))
+@given(cases("wide", grain="account").map(traceable))
 def test_account_lists_agree_with_the_report(case: Case) -> None:
     check(case)

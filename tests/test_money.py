@@ -85,7 +85,9 @@ UNPARSEABLE = [
 ]
 
 
-def _sql_many(texts: list[str | None]) -> list[tuple[Decimal | None, bool]]:
+def _sql_many(
+    texts: list[str | None], currency: str | None = None
+) -> list[tuple[Decimal | None, bool]]:
     """Every text through the SQL expressions, in one DuckDB query."""
     rows = [
         exp.Tuple(
@@ -104,7 +106,7 @@ def _sql_many(texts: list[str | None]) -> list[tuple[Decimal | None, bool]]:
     )
     text = exp.column("t")
     sql = (
-        exp.select(amount(text), unparseable(text))
+        exp.select(amount(text, currency=currency), unparseable(text, currency=currency))
         .from_(values)
         .order_by(exp.column("i"))
         .sql(dialect="duckdb")
@@ -160,6 +162,29 @@ def test_sql_agrees_with_python(texts: list[str]) -> None:
     assert _sql_many(list(texts)) == expected
 
 
+FOREIGN = [
+    ("USD", ["$100", "100 usd", "US$100", "-$5"], ["¥100", "€100", "100 GBP", "HK$100", "100元"]),
+    ("CNY", ["¥100", "￥100", "100元", "RMB 100", "1.2万元"], ["$100", "€100", "100 USD", "£1"]),
+    ("EUR", ["€100", "100 EUR", "1.234,50 €"], ["$100", "¥100", "100 GBP"]),
+]
+
+
+@pytest.mark.parametrize(("currency", "own", "foreign"), FOREIGN)
+def test_under_a_currency_only_its_own_marks_are_read(
+    currency: str, own: list[str], foreign: list[str]
+) -> None:
+    """`currency: USD` never sums €100 as 100 dollars: another currency's mark is
+    unparseable (counted, located by validate), in SQL and in the Python twin alike."""
+    sql = _sql_many([*own, *foreign], currency)
+    assert [bad for _, bad in sql] == [False] * len(own) + [True] * len(foreign)
+    for text, (value, _) in zip(own, sql, strict=False):
+        assert parse_amount_text(text, currency) == value == parse_amount_text(text)
+    for text in foreign:
+        with pytest.raises(UnparseableAmount):
+            parse_amount_text(text, currency)
+        assert parse_amount_text(text) is not None  # without currency: any mark, as before
+
+
 LEADS = """\
 lead_id,created_at,channel,paid_at,deal
 1,2025-01-01,a,2025-01-05,"¥12,000"
@@ -167,7 +192,7 @@ lead_id,created_at,channel,paid_at,deal
 3,2025-01-03,b,2025-01-07,n/a
 4,2025-01-04,b,2025-01-08,
 5,2025-01-05,b,2025-01-09,"(1,000)"
-6,2025-01-06,b,2025-01-10,$3k
+6,2025-01-06,b,2025-01-10,3k元
 """
 YAML = """\
 currency: CNY
@@ -211,7 +236,8 @@ def test_report_values_and_unparseable_count(tmp_path: Path) -> None:
     assert err.value.row == 3
     assert err.value.column == "deal"
     assert str(err.value).endswith(
-        "leads.csv:row 3: column 'deal': cannot read 'n/a' as an amount (rules: docs/money.md)"
+        "leads.csv:row 3: column 'deal': cannot read 'n/a' as an amount in CNY "
+        "(rules: docs/money.md)"
     )
 
 

@@ -58,11 +58,14 @@ LONG_MATCH = {
     "demo": ("Demo",),
     "paid": ("Won",),
 }
+# Stage values two stages share: one row is evidence for both (evidence: shared | once).
+SHARED_MATCH = {"demo": ("Demo", "MQL"), "paid": ("Won", "Demo")}
 NOISE = "Lost"  # a long-history stage value that no stage matches
 CHANNELS = ("web", "ads", "event", "")
 ACCOUNTS = ("A1", "A2", "A3", "A4")
-WINDOWS = (None, "10d", "2mo")
-WITHINS = (None, None, "36h", "3d", "7d", "1mo")
+ZONES = ("UTC", "UTC", "Asia/Shanghai", "America/New_York")
+WINDOWS = (None, "10d", "2mo", "950400s")  # 950400s = 11 days
+WITHINS = (None, None, "36h", "3d", "7d", "1mo", "131400s")  # 36.5 h
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ def stage_definitions(draw: DrawFn, shape: str) -> tuple[ref.Stage, ...]:
     n = draw(st.integers(2, 4))
     own_at = shape == "long" and draw(st.booleans())  # the last stage reads its own time column
     has_value = draw(st.booleans())
+    shared = shape == "long" and draw(st.booleans())  # stages sharing match values
     stages = []
     for k, name in enumerate(STAGE_NAMES[:n]):
         within = draw(st.sampled_from(WITHINS)) if k else None
@@ -116,7 +120,9 @@ def stage_definitions(draw: DrawFn, shape: str) -> tuple[ref.Stage, ...]:
             ref.Stage(
                 name=name,
                 at=at,
-                match=LONG_MATCH[name] if shape == "long" else (),
+                match=(SHARED_MATCH if shared else LONG_MATCH).get(name, LONG_MATCH[name])
+                if shape == "long"
+                else (),
                 within=Duration.parse(within) if within else None,
                 value="amount" if last and has_value else None,
             )
@@ -135,8 +141,12 @@ def definitions(draw: DrawFn, shape: str, grain: str) -> ref.Spec:
         until = START + timedelta(days=draw(st.integers(10, DAYS)))
     if draw(st.integers(0, 2)) == 0:
         as_of = START + timedelta(days=draw(st.integers(20, DAYS + 10)))
+    stages = stage_definitions(draw, shape)
+    # order: sequence reads one long source's at: (no stage at:)
+    sequence_ok = shape == "long" and all(stage.at is None for stage in stages)
+    orders = ("backfill", "strict", "sequence") if sequence_ok else ("backfill", "strict")
     return ref.Spec(
-        stages=stage_definitions(draw, shape),
+        stages=stages,
         shape=shape,
         id="lead_id",
         account="account_id",
@@ -144,11 +154,14 @@ def definitions(draw: DrawFn, shape: str, grain: str) -> ref.Spec:
         at="changed_at" if shape == "long" else None,
         grain=grain,
         window=Duration.parse(window) if window else None,
-        order=draw(st.sampled_from(("backfill", "strict"))),
+        order=draw(st.sampled_from(orders)),
+        evidence=draw(st.sampled_from(("shared", "once"))),
         since=since,
         until=until,
         as_of=as_of,
         by="channel",
+        timezone=draw(st.sampled_from(ZONES)),
+        top=draw(st.sampled_from((None, None, 1, 2))),
     )
 
 
@@ -180,7 +193,7 @@ def wide_rows(draw: DrawFn, spec: ref.Spec, lead: int, zones: bool) -> list[dict
 
 def long_rows(draw: DrawFn, spec: ref.Spec, lead: int, zones: bool) -> list[dict[str, str]]:
     attributes = lead_attributes(draw, lead, spec.grain)
-    values = [v for stage in spec.stages for v in stage.match] + [NOISE]
+    values = [*sorted({v for stage in spec.stages for v in stage.match}), NOISE]
     start = draw(st.integers(0, DAYS - 10))
     rows = []
     for _ in range(draw(st.integers(0, 6))):  # re-entries, stages in any order
@@ -237,7 +250,9 @@ def funnel_yaml(spec: ref.Spec) -> str:
         lines.append(f"  - {{{', '.join(parts)}}}")
     if spec.window:
         lines.append(f"window: {spec.window.text}")
-    lines += [f"order: {spec.order}", f"grain: {spec.grain}"]
+    lines += [f"order: {spec.order}", f"grain: {spec.grain}", f"timezone: {spec.timezone}"]
+    if spec.evidence != "shared":
+        lines.append(f"evidence: {spec.evidence}")
     return "\n".join(lines) + "\n"
 
 
@@ -251,9 +266,19 @@ def csv_text(case: Case) -> str:
 
 
 def query_of(spec: ref.Spec) -> ReportRequest:
+    """The report options as the CLI reads them: --since/--until in the YAML's timezone."""
+    from funnelcli.commands.options import moment
+
     breakdowns = ((spec.by,),) if spec.by else ()
+    since = moment(spec.since, "--since", spec.timezone)
+    until = moment(spec.until, "--until", spec.timezone)
     return ReportRequest(
-        since=spec.since, until=spec.until, as_of=spec.as_of, breakdowns=breakdowns, min_n=0
+        since=since,
+        until=until,
+        as_of=spec.as_of,
+        breakdowns=breakdowns,
+        min_n=0,
+        top=spec.top,
     )
 
 
@@ -518,3 +543,37 @@ def test_a_trial_per_row_voided_by_a_repeated_id_gives_the_reference(case: Case)
 
     with mock.patch.object(query, "TRIAL_HEAD_ROWS", 1):
         assert_matches_reference(case)
+
+
+@SECONDARY
+@given(any_case, st.integers(0, 2))
+def test_histogram_matches_reference(case: Case, pick: int) -> None:
+    """`--histogram STAGE`: the bins (unit, width, edges, counts) are the reference's, and
+    they count the stage's time_from_previous.n keys."""
+    stage = case.spec.stages[1 + pick % (len(case.spec.stages) - 1)].name
+    report = run(case, replace(query_of(case.spec), histogram=stage))
+    found = report.histogram
+    assert found is not None and found.stage == stage
+    expected = ref.report(case.spec, list(case.rows)).histograms[stage]
+    actual = ref.Histogram(
+        found.unit,
+        found.width,
+        found.n,
+        tuple((b.start_days, b.end_days, b.count) for b in found.bins),
+    )
+    assert differences(vars(actual), vars(expected)) == []
+    row = next(s for s in report.overall.stages if s.name == stage)
+    assert found.n == row.time_from_previous.n == sum(b.count for b in found.bins)
+
+
+def as_sequence(case: Case) -> Case:
+    """The case under `order: sequence` (every stage timed by the history's at:)."""
+    stages = tuple(replace(stage, at=None) for stage in case.spec.stages)
+    return replace(case, spec=replace(case.spec, order="sequence", stages=stages))
+
+
+@MAIN
+@given(st.sampled_from(("lead", "account")).flatmap(lambda g: cases("long", g)).map(as_sequence))
+def test_sequence_matches_reference(case: Case) -> None:
+    """order: sequence: rows between two stages that are evidence for neither stop the id."""
+    assert_matches_reference(case)

@@ -213,18 +213,19 @@ EXPECTED_CSV = """\
 breakdown,group,stage,label,count,conversion_from_previous,conversion_from_entry,dropped,\
 median_days_from_previous,p90_days_from_previous,median_days_from_entry,p90_days_from_entry,\
 value_sum,entered,below_min_n,value_n,value_avg,value_median,won,lost,open,\
-win_rate_closed,win_rate_open,cycle_median_days,average_deal_value,sales_velocity
-overall,,lead,Lead,200,,1.0,,,,,,,200,false,,,,,,,,,,,
-overall,,qualified,MQL,84,0.42,0.42,116,3.5,12.4,,,,200,false,,,,,,,,,,,
-overall,,paid,Paid,21,0.25,0.105,63,0.5,30.0,9.0,41.5,123456.75,200,false,,,,,,,,,,,
-channel+segment,ads / SMB,lead,Lead,180,,1.0,,,,,,,180,false,,,,,,,,,,,
+win_rate_closed,win_rate_open,cycle_median_days,average_deal_value,sales_velocity,\
+mean_days_from_previous,mean_days_from_entry
+overall,,lead,Lead,200,,1.0,,,,,,,200,false,,,,,,,,,,,,,
+overall,,qualified,MQL,84,0.42,0.42,116,3.5,12.4,,,,200,false,,,,,,,,,,,,,
+overall,,paid,Paid,21,0.25,0.105,63,0.5,30.0,9.0,41.5,123456.75,200,false,,,,,,,,,,,,,
+channel+segment,ads / SMB,lead,Lead,180,,1.0,,,,,,,180,false,,,,,,,,,,,,,
 channel+segment,ads / SMB,qualified,MQL,80,0.4444444444444444,0.4444444444444444,100,3.0,11.0,\
-,,,180,false,,,,,,,,,,,
+,,,180,false,,,,,,,,,,,,,
 channel+segment,ads / SMB,paid,Paid,20,0.25,0.1111111111111111,60,0.5,28.0,,,120000.0,180,false,\
-,,,,,,,,,,
-channel+segment,partner / (none),lead,Lead,20,,1.0,,,,,,,20,true,,,,,,,,,,,
-channel+segment,partner / (none),qualified,MQL,4,0.2,0.2,16,6.0,9.5,,,,20,true,,,,,,,,,,,
-channel+segment,partner / (none),paid,Paid,1,0.25,0.05,3,,,,,3456.5,20,true,,,,,,,,,,,
+,,,,,,,,,,,,
+channel+segment,partner / (none),lead,Lead,20,,1.0,,,,,,,20,true,,,,,,,,,,,,,
+channel+segment,partner / (none),qualified,MQL,4,0.2,0.2,16,6.0,9.5,,,,20,true,,,,,,,,,,,,,
+channel+segment,partner / (none),paid,Paid,1,0.25,0.05,3,,,,,3456.5,20,true,,,,,,,,,,,,,
 """
 
 

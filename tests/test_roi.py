@@ -41,7 +41,7 @@ lead_id,account_id,created_at,channel,qualified_at,paid_at,deal,renewed_at,renew
 SPEND = """\
 month,channel,amount
 2024-12,Google Ads,"3,100"
-2025-01,Google Ads,$3.1k
+2025-01,Google Ads,¥3.1k
 2025-02,Google Ads,2800
 2025-01,Events,1000
 2025-02,Events,0
@@ -58,7 +58,7 @@ C4,A5,2025-02-20,2026-02-20,1.2万
 C5,A5,2026-02-10,2027-02-10,"9,000"
 C6,A6,2025-05-15,2026-05-15,100
 C7,A9,2024-06-01,2025-06-01,800
-C8,A9,2025-06-01,2026-01-10,$1.5k
+C8,A9,2025-06-01,2026-01-10,¥1.5k
 """
 YAML = """\
 currency: CNY
@@ -235,7 +235,8 @@ def test_unparseable_spend_amount_names_file_and_row(tmp_path: Path) -> None:
         run(tmp_path, JAN_FEB, spend_csv=spend)
     assert err.value.row == 9 and err.value.column == "amount"
     assert str(err.value).endswith(
-        "spend.csv:row 9: column 'amount': cannot read 'lots' as an amount (rules: docs/money.md)"
+        "spend.csv:row 9: column 'amount': cannot read 'lots' as an amount in CNY "
+        "(rules: docs/money.md)"
     )
 
 

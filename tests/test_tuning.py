@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_memory_limit_setting_is_applied_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     from funnelcli.engine import open_engine
-    from funnelcli.errors import DataError
+    from funnelcli.errors import FunnelError
 
     funnel = load_funnel(ROOT / "funnels" / "default.yaml")
     monkeypatch.setenv("FUNNELCLI_MEMORY_LIMIT", "300MB")
@@ -24,9 +25,14 @@ def test_memory_limit_setting_is_applied_and_checked(monkeypatch: pytest.MonkeyP
     # Off while Parquet copies are built, back on for queries: row numbers of rejects and
     # unreadable values must follow the file's order.
     assert limit == "286.1 MiB" and threads == 1 and order is True
-    monkeypatch.setenv("FUNNELCLI_MEMORY_LIMIT", "lots")
-    with pytest.raises(DataError, match="cannot set DuckDB memory_limit to 'lots'"):
-        open_engine(funnel).__enter__()
+    for bad in ("lots", "-5GB", "0GB"):  # DuckDB read -5GB as no limit at all
+        monkeypatch.setenv("FUNNELCLI_MEMORY_LIMIT", bad)
+        with pytest.raises(FunnelError, match=f"FUNNELCLI_MEMORY_LIMIT='{bad}': expected a pos"):
+            open_engine(funnel).__enter__()
+    monkeypatch.setenv("FUNNELCLI_MEMORY_LIMIT", "300MB")
+    monkeypatch.setenv("FUNNELCLI_THREADS", "100000")
+    with open_engine(funnel) as engine:
+        assert engine.session.setting("threads") == 4 * (os.cpu_count() or 1)
 
 
 def test_running_out_of_memory_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:

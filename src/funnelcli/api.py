@@ -57,18 +57,22 @@ def report(
     min_n: int | None = None,
     strict: bool = False,
     rejects: str | Path | None = None,
+    histogram: str | None = None,
+    top: int | None = None,
     data_dir: str | Path | None = None,
     cache: bool | None = None,
     cache_dir: str | Path | None = None,
     progress: Callable[[float], None] | None = None,
     explain: Callable[[str], None] | None = None,
 ) -> FunnelReport:
-    """The funnel over its sources (DESIGN.md §3): the entry cohort [since, until), counted
+    """The funnel over its sources (DESIGN.md §3): the entry cohort [since, until) (read in the
+    YAML's `timezone:` when they carry no offset), counted
     `as_of` (default: the latest time in the data), split `by` attributes ("channel",
     ["channel", "channel,segment"]; default: the YAML's breakdown:)."""
     from funnelcli.commands.report import ReportRequest, build_report
 
-    start, end = o.period(since, until)
+    definition = _funnel(funnel)
+    start, end = o.period(since, until, definition.spec.timezone)
     request = ReportRequest(
         since=start,
         until=end,
@@ -77,9 +81,11 @@ def report(
         min_n=min_n,
         strict=strict,
         rejects=_path(rejects),
+        histogram=histogram,
+        top=top,
     )
     options = _options(data_dir, cache, cache_dir, progress, explain)
-    return build_report(_funnel(funnel), request, options)
+    return build_report(definition, request, options)
 
 
 def summary(
@@ -131,13 +137,14 @@ def cohorts(
     from funnelcli.commands.cohorts import CohortsRequest, build_cohorts
     from funnelcli.metrics.periods import PeriodKind
 
+    definition = _funnel(funnel)
     request = CohortsRequest(
         period=_kind(period, PeriodKind),
         as_of=o.moment(as_of, "as_of"),
-        since=o.moment(since, "since"),
+        since=o.moment(since, "since", definition.spec.timezone),
         last=last,
     )
-    return build_cohorts(_funnel(funnel), request, _options(data_dir, cache, cache_dir))
+    return build_cohorts(definition, request, _options(data_dir, cache, cache_dir))
 
 
 def roi(
@@ -153,9 +160,10 @@ def roi(
     """Spend against revenue per lead channel for the entry cohort [since, until)."""
     from funnelcli.commands.roi import RoiRequest, build_roi
 
-    start, end = o.period(since, until)
+    definition = _funnel(funnel)
+    start, end = o.period(since, until, definition.spec.timezone)
     request = RoiRequest(since=start, until=end, as_of=o.moment(as_of, "as_of"))
-    return build_roi(_funnel(funnel), request, _options(data_dir, cache, cache_dir))
+    return build_roi(definition, request, _options(data_dir, cache, cache_dir))
 
 
 def risk(
@@ -199,14 +207,17 @@ def report_sql(
     funnel: Funnel | str | Path,
     *,
     by: By = None,
+    histogram: str | None = None,
+    top: int | None = None,
     dialect: str = "duckdb",
     data_dir: str | Path | None = None,
 ) -> str:
-    """The report's SQL (its grouped-by-key form) in a sqlglot dialect."""
+    """The report's SQL (its grouped-by-key form) in a sqlglot dialect; with `histogram` (a
+    stage) also its histogram query."""
     from funnelcli.commands.report import ReportRequest
     from funnelcli.commands.report import report_sql as compiled_sql
 
-    request = ReportRequest(breakdowns=o.breakdowns(by))
+    request = ReportRequest(breakdowns=o.breakdowns(by), histogram=histogram, top=top)
     return compiled_sql(_funnel(funnel), request, _options(data_dir), dialect)
 
 
@@ -229,7 +240,8 @@ def stalled(
     from funnelcli.commands.stalled import StalledRequest, build_stalled
     from funnelcli.spec.duration import Duration
 
-    start, end = o.period(since, until)
+    definition = _funnel(funnel)
+    start, end = o.period(since, until, definition.spec.timezone)
     try:
         waited = Duration.parse(older_than) if older_than is not None else None
     except ValueError as error:
@@ -243,7 +255,7 @@ def stalled(
         older_than=waited,
         by=tuple(by),
     )
-    return build_stalled(_funnel(funnel), request, _options(data_dir, cache, cache_dir))
+    return build_stalled(definition, request, _options(data_dir, cache, cache_dir))
 
 
 def trace(
@@ -260,9 +272,10 @@ def trace(
     """One key's evidence rows and the rule that decided each stage (docs/semantics.md)."""
     from funnelcli.commands.trace import TraceRequest, build_trace
 
-    start, end = o.period(since, until)
+    definition = _funnel(funnel)
+    start, end = o.period(since, until, definition.spec.timezone)
     request = TraceRequest(since=start, until=end, as_of=o.moment(as_of, "as_of"), id=id)
-    return build_trace(_funnel(funnel), request, _options(data_dir, cache, cache_dir))
+    return build_trace(definition, request, _options(data_dir, cache, cache_dir))
 
 
 def drivers(
@@ -284,7 +297,8 @@ def drivers(
     of reaching `stage`, 95% interval, Benjamini–Hochberg adjusted p (docs/drivers.md)."""
     from funnelcli.commands.drivers import DriversRequest, build_drivers
 
-    start, end = o.period(since, until)
+    definition = _funnel(funnel)
+    start, end = o.period(since, until, definition.spec.timezone)
     request = DriversRequest(
         since=start,
         until=end,
@@ -295,7 +309,7 @@ def drivers(
         by=tuple(by),
         numeric=tuple(numeric),
     )
-    return build_drivers(_funnel(funnel), request, _options(data_dir, cache, cache_dir))
+    return build_drivers(definition, request, _options(data_dir, cache, cache_dir))
 
 
 def _funnel(funnel: Funnel | str | Path) -> Funnel:

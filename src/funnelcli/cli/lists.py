@@ -84,7 +84,8 @@ def stalled(
         from funnelcli.spec.duration import Duration
 
         definition = load_funnel(funnel_path(funnel))
-        since_at, until_at = o.period(since, until)
+        o.check_outputs(definition, data, output=output)
+        since_at, until_at = o.period(since, until, definition.spec.timezone)
         try:
             waited = Duration.parse(older_than) if older_than is not None else None
         except ValueError as error:
@@ -142,7 +143,8 @@ def trace(
             raise UsageError("expected [FUNNEL] ID, e.g. funnel trace funnels/default.yaml L000652")
         path = Path(targets[0]) if len(targets) == 2 else None
         definition = load_funnel(funnel_path(path))
-        since_at, until_at = o.period(since, until)
+        o.check_outputs(definition, data, output=output)
+        since_at, until_at = o.period(since, until, definition.spec.timezone)
         request = TraceRequest(
             since=since_at, until=until_at, as_of=o.moment(as_of, "--as-of"), id=targets[-1]
         )
@@ -204,7 +206,8 @@ def drivers(
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
-        since_at, until_at = o.period(since, until)
+        o.check_outputs(definition, data, output=output)
+        since_at, until_at = o.period(since, until, definition.spec.timezone)
         request = DriversRequest(
             since=since_at,
             until=until_at,

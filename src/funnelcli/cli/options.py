@@ -32,11 +32,38 @@ DataOpt = Annotated[
 ]
 SinceOpt = Annotated[
     str | None,
-    typer.Option(metavar="DATE", help="Entry cohort start (inclusive), e.g. 2025-01-01."),
+    typer.Option(
+        metavar="DATE",
+        help="Entry cohort start (inclusive), e.g. 2025-01-01; without an offset, in the "
+        "YAML's timezone: (a date is local midnight).",
+    ),
 ]
 UntilOpt = Annotated[
     str | None,
-    typer.Option(metavar="DATE", help="Entry cohort end (exclusive), e.g. 2025-04-01."),
+    typer.Option(
+        metavar="DATE",
+        help="Entry cohort end (exclusive), e.g. 2025-04-01; without an offset, in the "
+        "YAML's timezone: (a date is local midnight).",
+    ),
+]
+HistogramOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--histogram",
+        metavar="STAGE",
+        help="Also the histogram of the time from the previous stage into STAGE "
+        "(bins in minutes, hours, days or weeks by spread).",
+    ),
+]
+TopOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--top",
+        min=1,
+        metavar="N",
+        help="Per breakdown column, keep the N values with the most entries; the rest are "
+        "one group, (other).",
+    ),
 ]
 AsOfOpt = Annotated[
     str | None,

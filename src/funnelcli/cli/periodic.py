@@ -89,6 +89,7 @@ def summary(
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
+        o.check_outputs(definition, data, output=output)
         stages = [stage.name for stage in definition.spec.stages]
         groups = o.breakdowns(by)
         if groups is not None and len(groups) > 1:
@@ -138,10 +139,11 @@ def cohorts(
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
+        o.check_outputs(definition, data, output=output)
         request = CohortsRequest(
             period=period,
             as_of=o.moment(as_of, "--as-of"),
-            since=o.moment(since, "--since"),
+            since=o.moment(since, "--since", definition.spec.timezone),
             last=last,
         )
         options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)

@@ -16,10 +16,12 @@ from funnelcli.cli.options import (
     DebugOpt,
     FormatOpt,
     FunnelArg,
+    HistogramOpt,
     MinNOpt,
     OutputOpt,
     ReportFormat,
     SinceOpt,
+    TopOpt,
     UntilOpt,
     ValidateFormat,
 )
@@ -34,6 +36,7 @@ def report(
     until: UntilOpt = None,
     as_of: AsOfOpt = None,
     by: ByOpt = None,
+    top: TopOpt = None,
     min_n: MinNOpt = None,
     fmt: FormatOpt = ReportFormat.table,
     output: OutputOpt = None,
@@ -55,10 +58,13 @@ def report(
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail (exit 1) if any value is rejected.")
     ] = False,
+    histogram: HistogramOpt = None,
 ) -> None:
     """Count how many leads reached each stage, conversion, drop-off, time and value.
 
     Example: funnel report funnels/default.yaml --since 2025-01-01 --by channel --format json
+
+    Example: funnel report funnels/default.yaml --histogram paid --by owner --top 3
     """
 
     def run() -> None:
@@ -67,7 +73,8 @@ def report(
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
-        since_at, until_at = o.period(since, until)
+        o.check_outputs(definition, data, output=output, rejects=rejects)
+        since_at, until_at = o.period(since, until, definition.spec.timezone)
         request = ReportRequest(
             since=since_at,
             until=until_at,
@@ -76,6 +83,8 @@ def report(
             min_n=min_n,
             strict=strict,
             rejects=rejects,
+            histogram=histogram,
+            top=top,
         )
         with query_progress(definition, data) as progress:
             options = o.RunOptions(
@@ -133,11 +142,13 @@ def sql(
         ),
     ] = "duckdb",
     by: ByOpt = None,
+    top: TopOpt = None,
+    histogram: HistogramOpt = None,
     data: DataOpt = None,
     output: OutputOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Print the SQL that `funnel report` runs for a funnel.
+    """Print the SQL that `funnel report` runs for a funnel (and its --histogram query).
 
     Example: funnel sql funnels/default.yaml --by channel
     """
@@ -148,7 +159,7 @@ def sql(
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
-        request = ReportRequest(breakdowns=o.breakdowns(by))
+        request = ReportRequest(breakdowns=o.breakdowns(by), histogram=histogram, top=top)
         text = report_sql(definition, request, o.RunOptions(data_dir=data), dialect)
         if output is None:
             typer.echo(text + ";")

@@ -43,7 +43,8 @@ def roi(
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
-        since_at, until_at = o.period(since, until)
+        o.check_outputs(definition, data, output=output)
+        since_at, until_at = o.period(since, until, definition.spec.timezone)
         request = RoiRequest(since=since_at, until=until_at, as_of=o.moment(as_of, "--as-of"))
         options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)
         result = build_roi(definition, request, options)

@@ -6,6 +6,7 @@ Exit codes: 0 ok · 1 data, spec or runtime error · 2 usage error · 3 an alert
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import sys
 from typing import Annotated, NoReturn
@@ -54,7 +55,9 @@ def _root(
 
 def fail(error: FunnelError) -> NoReturn:
     """One line on stderr, and the error's exit code."""
-    typer.echo(f"Error: {error}", err=True)
+    from funnelcli.render.visible import visible_text
+
+    typer.echo(f"Error: {visible_text(str(error))}", err=True)  # never a raw control character
     raise typer.Exit(error.exit_code)
 
 
@@ -69,6 +72,9 @@ def main() -> None:
     about 0.1 s of the bundled sample's 0.6 s report (benchmarks/RESULTS.md).
     """
     gc.set_threshold(200_000, 30, 30)
+    # sqlglot logs warnings (unsupported syntax) to stderr by Python's last-resort handler;
+    # what matters is raised and said in one line, so its log goes nowhere.
+    logging.getLogger("sqlglot").addHandler(logging.NullHandler())
     try:
         app(prog_name="funnel")
     except FunnelError as error:  # raised while parsing options, before a command's guard
@@ -86,8 +92,12 @@ def _hard_exit(done: SystemExit) -> NoReturn:
     if isinstance(done.code, str):  # sys.exit("message") prints the message, as Python would
         sys.stderr.write(done.code + "\n")
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with the stream closed (`funnel … >&-`)
+            continue
         try:
             stream.flush()
-        except (BrokenPipeError, ValueError):  # `funnel report | head`: the reader left
+        except BrokenPipeError:  # `funnel report | head`: the reader left
+            code = code or 141  # as a process killed by SIGPIPE, what shells expect
+        except (OSError, ValueError):  # a full disk, a closed stream: said by the guard
             code = code or 1
     os._exit(code)

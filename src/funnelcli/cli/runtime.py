@@ -70,6 +70,15 @@ def guard(debug: bool, action: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         typer.echo("Interrupted.", err=True)
         raise typer.Exit(130) from None
+    except BrokenPipeError:  # `funnel report | head`: the reader left; nothing to say
+        _silence_stdout()
+        raise typer.Exit(141) from None
+    except (OSError, UnicodeEncodeError, AttributeError) as error:
+        problem = output_problem(error)
+        if problem is None or debug:
+            raise
+        _silence_stdout()
+        fail(FunnelError(problem))
     except Exception as error:  # a bug, not bad input: still one line unless --debug
         if debug:
             raise
@@ -79,6 +88,35 @@ def guard(debug: bool, action: Callable[[], T]) -> T:
             err=True,
         )
         raise typer.Exit(1) from None
+
+
+def output_problem(error: BaseException) -> str | None:
+    """The one line for a failure to write the output to stdout (closed, full, or unable to
+    encode it), or None when `error` is about something else."""
+    stdout = sys.stdout
+    if stdout is None or getattr(stdout, "closed", False):
+        if isinstance(error, AttributeError | ValueError | OSError):
+            return "stdout is closed; write to a file with --output FILE"
+        return None
+    if isinstance(error, UnicodeEncodeError):
+        encoding = getattr(stdout, "encoding", None) or "?"
+        return (
+            f"stdout cannot show these characters (its encoding is {encoding}); use a UTF-8 "
+            "locale (LANG=C.UTF-8), PYTHONIOENCODING=utf-8, or --output FILE"
+        )
+    if isinstance(error, OSError) and error.filename is None and error.strerror:
+        return f"cannot write to stdout: {error.strerror}"
+    return None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the exit's flush of a broken stream says nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        if sys.stdout is not None:
+            os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        sys.stdout = None
 
 
 def funnel_path(path: Path | None) -> Path:

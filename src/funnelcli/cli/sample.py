@@ -24,6 +24,9 @@ def sample(
             "--output", "-o", "--out", metavar="DIR", help="Folder to write the CSV files to."
         ),
     ] = Path("sample_data"),
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into a folder that is not empty.")
+    ] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Write a synthetic CRM export: leads, stage history, spend, contracts, usage, touches.
@@ -34,7 +37,7 @@ def sample(
     def run() -> None:
         from funnelcli.commands.sample import generate_sample
 
-        for path in generate_sample(out, rows=rows, seed=seed):
+        for path in generate_sample(out, rows=rows, seed=seed, force=force):
             note(f"Wrote {path}")
 
     guard(debug, run)

@@ -45,9 +45,30 @@ def source_files(funnel: Funnel, data_dir: Path | None = None) -> list[Path]:
     return [f for found in resolve_files(funnel, data_dir).values() for f in found.files]
 
 
-def moment(value: Moment | None, option: str) -> datetime | None:
+def check_outputs(funnel: Funnel, data_dir: Path | None, **outputs: Path | None) -> None:
+    """Refuse an output (`--output`, `--rejects`: the keyword names the option) that is one of
+    the funnel's inputs: the YAML, a source, the spend or contracts file, also through a
+    symlink or a hard link. Checked before anything is read, so nothing is lost."""
+    from funnelcli.engine.files import declared_files, same_file
+
+    wanted = {option: path for option, path in outputs.items() if path is not None}
+    if not wanted:
+        return
+    inputs = declared_files(funnel, data_dir)
+    for option, path in wanted.items():
+        for source in inputs:
+            if same_file(path, source):
+                flag = "--" + option.replace("_", "-")
+                raise UsageError(
+                    f"{flag} {path}: that is an input of the funnel ({source}); "
+                    "write to another file"
+                )
+
+
+def moment(value: Moment | None, option: str, zone: str = "UTC") -> datetime | None:
     """A date or time as naive UTC: `2025-03-01`, `2025-03-01T08:00`, an aware time (converted
-    to UTC), a date or a datetime. `option` names it in the error."""
+    to UTC), a date or a datetime. A value without an offset is wall-clock time in `zone` (the
+    YAML's `timezone:`): a date is local midnight. `option` names it in the error."""
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -61,14 +82,21 @@ def moment(value: Moment | None, option: str) -> datetime | None:
             raise UsageError(
                 f"{option}: expected a date like 2025-03-01 or 2025-03-01T08:00, got {value!r}"
             ) from None
+    if found.tzinfo is None and zone != "UTC":
+        from zoneinfo import ZoneInfo
+
+        found = found.replace(tzinfo=ZoneInfo(zone))
     if found.tzinfo is not None:  # the data's times are compared in UTC
         found = found.astimezone(UTC).replace(tzinfo=None)
     return found
 
 
-def period(since: Moment | None, until: Moment | None) -> tuple[datetime | None, datetime | None]:
-    """--since and --until as UTC moments; the range must not be empty."""
-    start, end = moment(since, "--since"), moment(until, "--until")
+def period(
+    since: Moment | None, until: Moment | None, zone: str = "UTC"
+) -> tuple[datetime | None, datetime | None]:
+    """--since and --until as UTC moments, read in `zone` when they carry no offset (the
+    YAML's `timezone:`); the range must not be empty."""
+    start, end = moment(since, "--since", zone), moment(until, "--until", zone)
     if start and end and start >= end:
         raise UsageError("--since must be before --until")
     return start, end

@@ -173,12 +173,19 @@ def find_unreadable(engine: Engine, compiled: CompiledFunnel) -> DataError | Non
     for source, column, type_name in compiled.typed_columns:
         kind = "a date/time" if type_name == "TIMESTAMP" else "a number"
         if type_name == AMOUNT:
-            kind = "an amount (rules: docs/money.md)"
+            kind = amount_wording(engine.funnel.spec.currency)
         bad = engine.unreadable(source, column, type_name)
         error = unreadable_error(engine, source, column, bad, kind)
         if error is not None:
             return error
     return None
+
+
+def amount_wording(currency: str | None) -> str:
+    """What an amount must be: with `currency:`, one in it (another currency's mark is never
+    summed as if it were)."""
+    unit = f" in {currency}" if currency else ""
+    return f"an amount{unit} (rules: docs/money.md)"
 
 
 def unreadable_error(

@@ -8,13 +8,15 @@ from functools import partial
 from pathlib import Path
 
 from funnelcli import __version__
-from funnelcli.commands.options import Breakdowns, RunOptions
-from funnelcli.commands.query import compile_for, count_unparseable, run_report_query
+from funnelcli.commands.options import Breakdowns, RunOptions, check_outputs
+from funnelcli.commands.query import compile_for, count_unparseable, located, run_report_query
 from funnelcli.compile import ReportQuery
+from funnelcli.compile.histogram import IDS, MINUTE, histogram_query
 from funnelcli.compile.rows import QueryResult
 from funnelcli.engine import Engine, Reject, open_engine
 from funnelcli.errors import DataError, UsageError
 from funnelcli.metrics.funnel import split_groups
+from funnelcli.metrics.histogram import histogram as time_histogram
 from funnelcli.metrics.quality import data_quality
 from funnelcli.metrics.sales import sales_metrics
 from funnelcli.outputs.base import iso
@@ -40,6 +42,8 @@ class ReportRequest:
     min_n: int | None = None  # None: the YAML's min_n:
     strict: bool = False  # any rejected value is an error
     rejects: Path | None = None  # write the rejected values here (CSV)
+    histogram: str | None = None  # a stage: its time-to-convert histogram (FunnelReport)
+    top: int | None = None  # per breakdown attribute, its N biggest values; the rest "(other)"
 
 
 def build_report(
@@ -65,12 +69,31 @@ def report_sql(
     """The SQL of the report query in its grouped-by-key form (what holds for any export; a
     report may first read a one-row-per-key source per row), in a sqlglot dialect."""
     options = options or RunOptions()
+    request = request or ReportRequest()
+    stage = histogram_stage(funnel, request.histogram)
     with open_engine(funnel, options.data_dir) as engine:
-        compiled = compile_for(engine, funnel, _query(funnel, request or ReportRequest()))
+        compiled = compile_for(engine, funnel, _query(funnel, request))
+    statements = [compiled.query]
+    if stage is not None:
+        statements.append(histogram_query(compiled, stage))
     try:
-        return compiled.sql(dialect=dialect)
+        return ";\n\n".join(s.sql(dialect=dialect, pretty=True) for s in statements)
     except Exception as exc:  # sqlglot raises plain errors for unknown dialects
-        raise UsageError(f"--dialect {dialect}: {exc}") from None
+        first = str(exc).strip().split("\n")[0]  # UnsupportedError lists every instance
+        raise UsageError(f"--dialect {dialect}: {first}") from None
+
+
+def histogram_stage(funnel: Funnel, name: str | None) -> int | None:
+    """The 1-based index of the `--histogram` stage (None when none is asked for); the first
+    stage has no time from a previous one."""
+    if name is None:
+        return None
+    names = [s.name for s in funnel.spec.stages]
+    if name not in names:
+        raise UsageError(f"--histogram: no stage {name!r}; stages: {', '.join(names)}")
+    if name == names[0]:
+        raise UsageError(f"--histogram: {name!r} is the first stage; name a later one")
+    return names.index(name) + 1
 
 
 def _query(funnel: Funnel, request: ReportRequest) -> ReportQuery:
@@ -79,7 +102,11 @@ def _query(funnel: Funnel, request: ReportRequest) -> ReportQuery:
     if breakdowns is None:
         breakdowns = tuple((name,) for name in funnel.spec.breakdown)
     return ReportQuery(
-        since=request.since, until=request.until, as_of=request.as_of, breakdowns=breakdowns
+        since=request.since,
+        until=request.until,
+        as_of=request.as_of,
+        breakdowns=breakdowns,
+        top=request.top,
     )
 
 
@@ -95,13 +122,20 @@ def report_on(
     min_n = spec.min_n if request.min_n is None else request.min_n
     query = _query(funnel, request)
     explain = options.explain if options is not None else None
+    stage = histogram_stage(funnel, request.histogram)
     compiled, rows = run_report_query(engine, funnel, query, explain)
     result = compiled.columns.parse(rows)
+    histogram = None
+    if stage is not None:  # over the query as it ran (its rewrites' checks held)
+        minutes = located(engine, compiled, partial(engine.rows, histogram_query(compiled, stage)))
+        pairs = ((int(r[MINUTE]), int(r[IDS])) for r in minutes)
+        histogram = time_histogram(compiled.stage_names[stage - 1], pairs)
     unparseable = count_unparseable(engine, compiled)
     rows_rejected, by_reason = engine.reject_counts()
     if request.rejects is not None or (request.strict and by_reason):
         found = engine.rejects()
         if request.rejects is not None:
+            check_outputs(funnel, options.data_dir if options else None, rejects=request.rejects)
             write_rejects(found, request.rejects)
         if request.strict and found:
             raise reject_error(found, "--strict")
@@ -126,6 +160,7 @@ def report_on(
         data_quality=quality,
         min_n=min_n,
         version=__version__,
+        histogram=histogram,
     )
 
 
@@ -184,18 +219,14 @@ def unmatched_lookups(funnel: Funnel, engine: Engine) -> tuple[UnmatchedLookup, 
 
 
 def write_rejects(rejects: list[Reject], path: Path) -> None:
-    """The rejected values as CSV (source, file, line, column, value, reason), atomically."""
-    import csv
-    import io
-
+    """The rejected values as CSV (source, file, line, column, value, reason), atomically;
+    cells that a spreadsheet would run as formulas are neutralised (outputs.base.csv_table)."""
     from funnelcli.engine.store import write_atomic
+    from funnelcli.outputs.base import csv_table
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["source", "file", "line", "column", "value", "reason"])
-    for r in rejects:
-        writer.writerow([r.source, r.file, r.line, r.column, r.value, r.reason])
-    write_atomic(path, buffer.getvalue())
+    columns = ("source", "file", "line", "column", "value", "reason")
+    rows = ((r.source, r.file, r.line, r.column, r.value, r.reason) for r in rejects)
+    write_atomic(path, csv_table(columns, rows))
 
 
 def reject_error(found: list[Reject], why: str) -> DataError:

@@ -5,6 +5,7 @@ Definitions are in docs/money.md; the formulas themselves live in metrics/money.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -24,10 +25,10 @@ from funnelcli.commands.roi_inputs import (
 )
 from funnelcli.compile import ReportQuery
 from funnelcli.compile.resolve import Resolver
-from funnelcli.compile.roi import contract_renewal_query, stage_renewal_query
+from funnelcli.compile.roi import SPEND, contract_renewal_query, stage_renewal_query
 from funnelcli.compile.rows import GroupRow
-from funnelcli.engine import open_engine
-from funnelcli.errors import SpecError
+from funnelcli.engine import Engine, open_engine
+from funnelcli.errors import DataError, SpecError
 from funnelcli.metrics.money import (
     ChannelCounts,
     ContractRenewals,
@@ -121,6 +122,7 @@ def build_roi(
     k_revenue = stages.index(roi.revenue) + 1
     k_renewal = stages.index(roi.renewal) + 1 if roi.renewal else None
     spend = allocate_spend(spend_rows, by_channel, request.since, request.until, roi.channel_map)
+    _refuse_negative_spend(engine, spend.by_channel)
 
     # Renewals: contracts ending in the period, per channel of origin, per cohort and overall.
     if from_stages is not None:  # the funnel's maturity anchor decides who is up for renewal
@@ -190,3 +192,16 @@ def build_roi(
         ),
         rows_rejected={s: n for s, n in rows_rejected.items() if s in funnel.spec.sources},
     )
+
+
+def _refuse_negative_spend(engine: Engine, by_channel: Mapping[str, tuple[Decimal, int]]) -> None:
+    """A channel whose spend in the period nets below zero (refunds beyond spend) has no cost
+    per lead, CAC or ROI: a negative one (CAC −175, ROI −200%) would read as a number."""
+    for channel, (amount, _) in sorted(by_channel.items()):
+        if amount < 0:
+            raise DataError(
+                f"the spend of channel '{channel}' nets {amount.normalize():f} in the period "
+                "(refunds or credits exceed its spend): cost per lead, CAC and ROI would be "
+                "negative; check the export or choose a period with its spend",
+                file=engine.files[SPEND].label,
+            )

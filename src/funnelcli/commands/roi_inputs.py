@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from funnelcli.commands.query import unreadable_error
+from funnelcli.commands.query import amount_wording, unreadable_error
 from funnelcli.compile import roi as queries
 from funnelcli.compile.resolve import Resolver
 from funnelcli.compile.roi import SPEND, SUBSCRIPTIONS
@@ -28,6 +28,7 @@ from funnelcli.spec import (
     WideSource,
     did_you_mean,
 )
+from funnelcli.spec.hints import closest, find
 from funnelcli.sql import amounts
 from funnelcli.sql import ast as q
 
@@ -69,7 +70,7 @@ def read_spend(engine: Engine, funnel: Funnel, roi: RoiSpec) -> list[SpendRow]:
     _require_amount(engine, SPEND, amount)
     bad_period = queries.unreadable_time(period, start.copy())
     _require(engine, SPEND, period, bad_period, "a month" if monthly else "a date")
-    value = amounts.amount(q.col(amount), amount_type)
+    value = amounts.amount(q.col(amount), amount_type, funnel.spec.currency)
     undated = exp.and_(q.not_null(value.copy()), q.is_null(q.col(period)))
     _require(engine, SPEND, period, undated, "a date (the row has an amount but no date)")
     out = []
@@ -99,7 +100,7 @@ def contracts_query(engine: Engine, funnel: Funnel, roi: RoiSpec) -> exp.Select:
     for raw in (start, end):
         bad = queries.unreadable_time(raw, queries.day(raw))
         _require(engine, SUBSCRIPTIONS, raw, bad, "a date")
-    return queries.contracts_query(account, start, end, amount, amount_type)
+    return queries.contracts_query(account, start, end, amount, amount_type, funnel.spec.currency)
 
 
 def over_contracts(engine: Engine, contracts: exp.Select, aggregate: exp.Expr) -> Any:
@@ -118,12 +119,12 @@ def origin_query(engine: Engine, funnel: Funnel, roi: RoiSpec, resolver: Resolve
 def _column(engine: Engine, funnel: Funnel, view: str, raw: str, key: str) -> tuple[str, str]:
     """(raw header, DuckDB type) of a roi: column, or a SpecError naming the key."""
     types = dict(engine.columns(view))
-    if raw not in types:
+    found = find(raw, types)  # the one tolerant rule (case, width, spaces)
+    if found is None:
         label = engine.files[view].label.rsplit("/", 1)[-1]
-        raise funnel.error(
-            key, f"column '{raw}' not found in {label}{did_you_mean(raw, list(types))}"
-        )
-    return raw, types[raw]
+        hint = did_you_mean(raw, list(types), guess=closest(raw, list(types)))
+        raise funnel.error(key, f"column '{raw}' not found in {label}{hint}")
+    return found, types[found]
 
 
 def _require(engine: Engine, view: str, raw: str, bad: exp.Expr, what: str) -> None:
@@ -134,4 +135,4 @@ def _require(engine: Engine, view: str, raw: str, bad: exp.Expr, what: str) -> N
 
 def _require_amount(engine: Engine, view: str, raw: str) -> None:
     bad = engine.unreadable(view, raw, AMOUNT)
-    _require(engine, view, raw, bad, "an amount (rules: docs/money.md)")
+    _require(engine, view, raw, bad, amount_wording(engine.funnel.spec.currency))

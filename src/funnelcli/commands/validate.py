@@ -8,8 +8,8 @@ from funnelcli.commands.options import RunOptions
 from funnelcli.commands.query import compile_for, find_unreadable
 from funnelcli.commands.report import reject_error
 from funnelcli.engine import open_engine
-from funnelcli.outputs.validation import SourceCheck, ValidationResult
-from funnelcli.spec import Funnel
+from funnelcli.outputs.validation import SharedMatch, SourceCheck, ValidationResult
+from funnelcli.spec import Evidence, Funnel
 
 
 def validate_funnel(funnel: Funnel, options: RunOptions | None = None) -> ValidationResult:
@@ -64,4 +64,22 @@ def validate_funnel(funnel: Funnel, options: RunOptions | None = None) -> Valida
         sources=sources,
         spend_rows=spend_rows,
         contracts=contracts,
+        shared_matches=shared_matches(funnel),
+    )
+
+
+def shared_matches(funnel: Funnel) -> tuple[SharedMatch, ...]:
+    """Each `match:` value listed by two or more stages of the same source, in the order the
+    values first appear; none under `evidence: once` (a row then fills one stage)."""
+    spec = funnel.spec
+    if spec.evidence is Evidence.once:
+        return ()
+    found: dict[tuple[str, str], list[str]] = {}
+    for stage in spec.stages:
+        for value in dict.fromkeys(stage.match or ()):
+            found.setdefault((spec.stage_source(stage), value), []).append(stage.name)
+    return tuple(
+        SharedMatch(source=source, value=value, stages=tuple(stages))
+        for (source, value), stages in found.items()
+        if len(stages) > 1
     )

@@ -66,6 +66,8 @@ def final_aggregate(
             # Both quantiles from one aggregate (one sort), split in the outer select below.
             fractions = exp.Array(expressions=[exp.Literal.number(f) for f in QUANTILES])
             quantiles = exp.func("quantile_cont", days.copy(), fractions)
+            mean = _mean_days(q.col(Layer.qualified_time(k)), q.col(Layer.qualified_time(origin)))
+            selected.append(q.alias(mean, columns.time_mean(k, since)))
             selected.append(q.alias(exp.Count(this=days), columns.time_n(k, since)))
             selected.append(q.alias(quantiles, columns.time_quantiles(k, since)))
     select = (
@@ -80,6 +82,15 @@ def final_aggregate(
             sets.append(exp.Tuple(expressions=[q.col(columns.per_key(d)) for d in grouped]))
         select = select.group_by(exp.GroupingSets(expressions=sets), copy=False)
     return select
+
+
+def _mean_days(later: exp.Expr, earlier: exp.Expr) -> exp.Expr:
+    """The mean of (later − earlier) in days, from an exact DECIMAL sum of the seconds: AVG of
+    doubles depends on thread scheduling in its last digits, and reports must not."""
+    seconds = exp.Sub(this=q.epoch(later), expression=q.epoch(earlier))
+    total = exp.Sum(this=exp.cast(exp.Paren(this=seconds.copy()), exp.DataType.build(EXACT)))
+    per_day = exp.Mul(this=exp.Count(this=seconds), expression=exp.Literal.number(86400))
+    return exp.Div(this=exp.cast(total, "DOUBLE"), expression=exp.Paren(this=per_day))
 
 
 def _days(later: exp.Expr, earlier: exp.Expr) -> exp.Expr:

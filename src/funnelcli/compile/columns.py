@@ -21,6 +21,7 @@ from typing import Any
 from funnelcli.compile.rows import GroupRow, QualityRow, QueryResult, StageAggregate, TimeAggregate
 
 NONE_GROUP = "(none)"  # the group of ids whose attribute is missing
+OTHER_GROUP = "(other)"  # --top N: the values outside an attribute's N biggest
 QUANTILES = (0.5, 0.9)  # the time-to-stage quantiles reported (p50, p90)
 PERIOD = "entry_period"  # the per-key column (and group dimension) of ReportQuery.periods
 
@@ -69,13 +70,18 @@ class Layer:
         return f"a_{i}"
 
     @staticmethod
+    def folded(alias: str) -> str:
+        """An attribute with the values outside its --top N folded into OTHER_GROUP."""
+        return f"{alias}_top"
+
+    @staticmethod
     def first_time(k: int) -> str:
         """Stage k's earliest evidence time (layer 1)."""
         return f"m_{k}"
 
     @staticmethod
     def times(k: int) -> str:
-        """Stage k's sorted evidence times (strict order on a long source)."""
+        """Stage k's sorted evidence times (strict order on a long source; evidence: once)."""
         return f"l_{k}"
 
     @staticmethod
@@ -95,6 +101,11 @@ class Layer:
     @staticmethod
     def qualified_value(k: int) -> str:
         return f"qv_{k}"
+
+    @staticmethod
+    def qualified_item(k: int) -> str:
+        """The label (stage value) of the item that gave qt_k (evidence: once)."""
+        return f"qs_{k}"
 
     @staticmethod
     def qualified(k: int) -> str:
@@ -130,6 +141,7 @@ class ResultColumns:
     duplicate_sources: frozenset[int]  # source indexes whose duplicate ids are counted
     known_values: tuple[str, ...] = ()
     checks: tuple[str, ...] = ()  # sources whose one-row-per-key check is in the query
+    folded: frozenset[str] = frozenset()  # --top N: attributes grouped on their folded column
 
     GROUPING_ID = "grouping_id"
     ENTERED = "entered"
@@ -162,8 +174,11 @@ class ResultColumns:
         return f"g_{alias}"
 
     def per_key(self, dimension: str) -> str:
-        """The per-key column a dimension is grouped on."""
-        return PERIOD if dimension == PERIOD else self.aliases[dimension]
+        """The per-key column a dimension is grouped on (its folded one under --top N)."""
+        if dimension == PERIOD:
+            return PERIOD
+        alias = self.aliases[dimension]
+        return Layer.folded(alias) if dimension in self.folded else alias
 
     @staticmethod
     def count(k: int) -> str:
@@ -189,6 +204,10 @@ class ResultColumns:
     def time_n(k: int, since: str) -> str:
         """Ids with both times; `since` is "prev" (the previous stage) or "entry"."""
         return f"s{k}_{since}_n"
+
+    @staticmethod
+    def time_mean(k: int, since: str) -> str:
+        return f"s{k}_{since}_mean"
 
     @staticmethod
     def time_quantiles(k: int, since: str) -> str:
@@ -302,6 +321,7 @@ class ResultColumns:
                 return TimeAggregate(n=0, p50=None, p90=None)
             return TimeAggregate(
                 n=_int(row.get(cls.time_n(k, since))),
+                mean=_float(row.get(cls.time_mean(k, since))),
                 p50=_float(row.get(cls.time_quantile(k, since, QUANTILES[0]))),
                 p90=_float(row.get(cls.time_quantile(k, since, QUANTILES[1]))),
             )

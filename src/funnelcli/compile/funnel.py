@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlglot import exp
 
-from funnelcli.compile import aggregates, layers, sources
+from funnelcli.compile import aggregates, layers, once, sequence, sources, top
 from funnelcli.compile.columns import NONE_GROUP, Grouping, Layer, ResultColumns
 from funnelcli.compile.lookups import LookupJoin, lookup_joins
 from funnelcli.compile.resolve import (
@@ -27,7 +27,7 @@ from funnelcli.compile.resolve import (
     lost_condition,
     stage_plans,
 )
-from funnelcli.spec import Funnel, Grain, Shape
+from funnelcli.spec import Funnel, Grain, Order, Shape
 from funnelcli.sql import ast as q
 
 # Each source's columns: names, or names → DuckDB types (then date and timestamp columns skip
@@ -51,6 +51,9 @@ class ReportQuery:
     # cohort, is listed (QualityRow.known_values): funnel roi tells a channel without leads in
     # the period from a spend channel no lead carries.
     known_values: tuple[str, ...] = ()
+    # --top N: each breakdown attribute keeps its N values with the most entries, the rest
+    # grouped as "(other)" (compile/top.py).
+    top: int | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,11 @@ class CompiledFunnel:
         return self.columns.sources
 
     def sql(self, *, pretty: bool = True, dialect: str = "duckdb") -> str:
-        return self.query.sql(dialect=dialect, pretty=pretty)
+        """The query in `dialect`; something the dialect cannot express raises (sqlglot's
+        UnsupportedError) instead of printing a warning and SQL that would not run."""
+        from sqlglot.errors import ErrorLevel
+
+        return self.query.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
 
     def anchors(self) -> exp.Select:
         """Only the maturity anchor (as_of) and the cohort's first entry, over the same layers
@@ -106,7 +113,7 @@ def compile_funnel(
         for key in ("dimensions", "breakdown"):
             for index, name in enumerate(getattr(spec, key)):
                 resolver.attribute_source(name, f"{key}[{index}]")
-    plans = stage_plans(funnel, resolver)
+    plans = once.listed(funnel, stage_plans(funnel, resolver), resolver)
     breakdowns = unique_breakdowns(query.breakdowns)
     attributes, aliases, from_lookup = _attributes(funnel, resolver, schema, breakdowns)
     lost = lost_condition(funnel, resolver)
@@ -128,6 +135,7 @@ def compile_funnel(
         groupings=tuple(groupings),
         duplicate_sources=frozenset(wide),
         known_values=query.known_values,
+        folded=frozenset(a for b in breakdowns for a in b) if query.top else frozenset(),
     )
 
     with_: list[tuple[str, exp.Expr]] = []
@@ -135,20 +143,36 @@ def compile_funnel(
         aggregate = sources.source_aggregate(
             funnel, source_name, plans, attributes, resolver, from_lookup, lost
         )
+        if spec.order is Order.sequence and source_name == plans[0].source:
+            events = sequence.events_column(funnel, source_name, plans, resolver)
+            aggregate = aggregate.select(events, append=True, copy=False)
         with_.append((Layer.source(i), aggregate))
-    with_.append((Layer.IDS, layers.joined_ids(source_names, plans, attributes, lost, NONE_GROUP)))
+    ids = layers.joined_ids(source_names, plans, attributes, lost, NONE_GROUP)
+    if spec.order is Order.sequence:  # the key's rows as events (compile/sequence.py)
+        i = source_names.index(plans[0].source)
+        events = q.alias(q.col(sequence.EVENTS, Layer.source(i)), sequence.EVENTS)
+        ids = ids.select(events, append=True, copy=False)
+    with_.append((Layer.IDS, ids))
     minima = layers.raw_minima(plans)
     with_.append((Layer.ENTERED, layers.with_entry(minima, spec.order)))
     previous = Layer.ENTERED
     for plan in plans:
         name = Layer.stage(plan.index)
-        qualified = layers.qualify(plan, spec.window, spec.order)
+        taken = once.sharing(plans, plan)
+        qualified = layers.qualify(plan, spec.window, spec.order, taken)
         select = exp.select(exp.Star(), *qualified, copy=False).from_(q.table(previous), copy=False)
         with_.append((name, select))
         previous = name
     kept = None
     if spec.filter:
-        kept = Resolver(funnel, {}).condition(spec.filter, None, "filter", attributes=aliases)
+        types = {
+            name: resolver.sql_type(*attributes[alias])
+            for name, alias in aliases.items()
+            if alias not in from_lookup  # a lookup's column: its type is the lookup's
+        }
+        kept = Resolver(funnel, {}).condition(
+            spec.filter, None, "filter", attributes=aliases, types=types
+        )
     per_id = layers.per_id(
         plans, minima, previous, spec.order, query.since, query.until, query.periods, kept
     )
@@ -159,7 +183,10 @@ def compile_funnel(
         if query.as_of is not None
         else exp.Subquery(this=layers.anchor(latest))
     )
-    with_.append((Layer.SCORED, layers.scored(spec.window, anchor)))
+    scored = layers.scored(spec.window, anchor)
+    if query.top:
+        scored = scored.select(*top.folded_columns(columns, query.top), append=True, copy=False)
+    with_.append((Layer.SCORED, scored))
 
     has_period = query.since is not None or query.until is not None or bool(query.periods)
     quality = aggregates.quality_aggregate(columns, has_period)

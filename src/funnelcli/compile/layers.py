@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from funnelcli.compile.columns import PERIOD, Layer
 from funnelcli.compile.resolve import StagePlan
+from funnelcli.compile.sequence import uninterrupted
 from funnelcli.spec import Order
 from funnelcli.spec.duration import Duration
 from funnelcli.sql import ast as q
@@ -97,7 +98,7 @@ def with_entry(minima: Sequence[exp.Expr | None], order: Order) -> exp.Select:
     """`ev`: the keys with their entry time: the first stage's earliest time, or under
     backfill the earliest time of any stage when the first has none."""
     timed_minima = [m for m in minima if m is not None]
-    if order is Order.strict or not timed_minima:
+    if order is not Order.backfill or not timed_minima:
         entry = (minima[0] or exp.null()).copy()
     else:
         first_min = minima[0]
@@ -109,18 +110,26 @@ def with_entry(minima: Sequence[exp.Expr | None], order: Order) -> exp.Select:
 
 
 def element_time(element: exp.Expr, plan: StagePlan) -> exp.Expr:
-    """The time of one element of a stage's evidence list (a bare time when it has no value)."""
-    if plan.value is None:
+    """The time of one element of a stage's evidence list (a bare time when it has no value
+    and no item label)."""
+    if plan.value is None and plan.item is None:
         return element
     return exp.Dot(this=element, expression=exp.to_identifier("t"))
 
 
-def qualify(plan: StagePlan, window: Duration | None, order: Order) -> list[exp.Expr]:
+def qualify(
+    plan: StagePlan,
+    window: Duration | None,
+    order: Order,
+    taken: Sequence[StagePlan] = (),
+) -> list[exp.Expr]:
     """Layer 3 for stage k: qt_k (qualifying time), qv_k (its value), qr_k (explicit
-    evidence qualified)."""
+    evidence qualified); with an item label (evidence: once) also qs_k, and the items the
+    earlier stages `taken` took are not candidates."""
     k = plan.index
     previous_time = q.col(Layer.qualified_time(k - 1)) if k > 1 else None
-    strict = order is Order.strict
+    strict = order is not Order.backfill  # strict and sequence
+    item: exp.Expr = exp.null()
     if plan.time is None:
         reached: exp.Expr = exp.func("coalesce", q.col(Layer.untimed(k)), exp.false())
         qualified_time: exp.Expr = exp.cast(exp.null(), "TIMESTAMP")
@@ -142,6 +151,7 @@ def qualify(plan: StagePlan, window: Duration | None, order: Order) -> list[exp.
                 checks.append(
                     q.or_(q.is_null(lower.copy()), exp.GTE(this=t.copy(), expression=lower))
                 )
+            checks += [_not_taken(t, j.index) for j in taken]
             return q.and_(*checks)
 
         if plan.as_list:
@@ -155,11 +165,17 @@ def qualify(plan: StagePlan, window: Duration | None, order: Order) -> list[exp.
                 if plan.value is not None
                 else exp.null()
             )
+            if plan.item is not None:
+                item = exp.Dot(this=hit.copy(), expression=exp.to_identifier("s"))
         else:
             m = q.col(Layer.first_time(k))
             qualified_time = q.case(bounds(m), m.copy())
             value = q.col(Layer.value(k)) if plan.value is not None else exp.null()
         reached = q.not_null(qualified_time.copy())
+    if order is Order.sequence and k > 1 and plan.time is not None:
+        ok = uninterrupted(k, qualified_time.copy())
+        reached = exp.and_(reached, ok.copy(), copy=False)
+        qualified_time = q.case(ok, qualified_time)
     if strict and k > 1:
         # An id stops at the first stage it does not reach; later evidence is ignored.
         reached = exp.and_(q.col(Layer.qualified(k - 1)), reached, copy=False)
@@ -167,11 +183,28 @@ def qualify(plan: StagePlan, window: Duration | None, order: Order) -> list[exp.
     value = (
         q.case(reached.copy(), value) if plan.value is not None else exp.cast(exp.null(), "DOUBLE")
     )
-    return [
+    columns = [
         q.alias(q.ts(qualified_time), Layer.qualified_time(k)),
         q.alias(exp.cast(value, "DOUBLE", copy=False), Layer.qualified_value(k)),
         q.alias(reached, Layer.qualified(k)),
     ]
+    if plan.item is not None:
+        columns.append(q.alias(q.case(reached.copy(), item), Layer.qualified_item(k)))
+    return columns
+
+
+def _not_taken(t: exp.Expr, j: int) -> exp.Expr:
+    """The list element whose time is `t` is not the item stage j took (evidence: once)."""
+    element = t.this if isinstance(t, exp.Dot) else t
+    same = exp.and_(
+        exp.EQ(this=t.copy(), expression=q.col(Layer.qualified_time(j))),
+        exp.EQ(
+            this=exp.Dot(this=element.copy(), expression=exp.to_identifier("s")),
+            expression=q.col(Layer.qualified_item(j)),
+        ),
+        copy=False,
+    )
+    return exp.Not(this=exp.func("coalesce", exp.Paren(this=same), exp.false()))
 
 
 def per_id(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from funnelcli.spec import Funnel
+from funnelcli.spec.hints import closest, did_you_mean, find
 from funnelcli.sql import ast as q
 from funnelcli.sql.ast import source_view
 
@@ -44,22 +45,30 @@ def lookup_joins(
         assert source.key is not None and source.join is not None
         key_column = source.column(source.key)
         own = headers.get(name)
-        if own is not None and key_column not in own:
-            raise funnel.error(
-                f"sources.{name}.key", f"column '{source.key}' not found in {source.path}"
-            )
+        if own is not None:
+            found = find(key_column, own)
+            if found is None:
+                raise funnel.error(
+                    f"sources.{name}.key",
+                    f"column '{source.key}' not found in {source.path}"
+                    + did_you_mean(key_column, list(own), guess=closest(key_column, list(own))),
+                )
+            key_column = found
         base = None
         for candidate in spec.funnel_sources:
-            raw = spec.sources[candidate].column(source.join)
-            if raw in headers.get(candidate, ()):
+            raw = find(spec.sources[candidate].column(source.join), headers.get(candidate, ()))
+            if raw is not None:
                 base = (candidate, raw)
                 break
         if base is None:
             if not headers:  # compiled without headers (tests of pure SQL): trust the YAML
                 base = (spec.primary_source, source.join)
             else:
+                every = sorted({h for s in spec.funnel_sources for h in headers.get(s, ())})
+                hint = did_you_mean(source.join, every, guess=closest(source.join, every))
                 raise funnel.error(
-                    f"sources.{name}.join", f"column '{source.join}' not found in any funnel source"
+                    f"sources.{name}.join",
+                    f"column '{source.join}' not found in any funnel source{hint}",
                 )
         joins[name] = LookupJoin(name, base[0], base[1], key_column, dict(source.map))
     return joins

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from sqlglot import exp
 
+from funnelcli.compile import once
 from funnelcli.compile.columns import NONE_GROUP, Layer
 from funnelcli.compile.funnel import CompiledFunnel, ReportQuery, Schema, compile_funnel
 from funnelcli.compile.layers import cohort, raw_minima
@@ -252,7 +253,8 @@ def compile_per_id(
         schema,
         ReportQuery(since=query.since, until=query.until, as_of=query.as_of, breakdowns=breakdowns),
     )
-    plans = stage_plans(funnel, Resolver(funnel, schema))
+    resolver = Resolver(funnel, schema)
+    plans = once.listed(funnel, stage_plans(funnel, resolver), resolver)  # as compile_funnel
     return PerIdQuery(
         compiled=compiled,
         minima=tuple(raw_minima(plans)),

@@ -9,8 +9,9 @@ from sqlglot import exp
 
 from funnelcli.errors import SpecError
 from funnelcli.spec import Funnel, Order, Shape, SourceSpec, StageSpec, did_you_mean
+from funnelcli.spec.hints import closest, find
 from funnelcli.sql import ast as q
-from funnelcli.sql.amounts import amount, is_numeric_type
+from funnelcli.sql.amounts import amount, is_whole_type
 from funnelcli.sql.conditions import ConditionError, condition_columns, parse_condition
 
 
@@ -41,13 +42,16 @@ class Resolver:
         source = self.funnel.spec.sources[source_name]
         raw = source.column(name)
         available = self.headers.get(source_name)
-        if available is not None and raw not in available:
+        if available is None or raw in available:
+            return raw
+        found = find(raw, available)  # the one tolerant rule (case, width, spaces)
+        if found is None:
             shown = f"'{name}'" if raw == name else f"'{name}' (header '{raw}')"
             raise self.funnel.error(
                 key,
                 f"column {shown} not found in {_file_label(source)}{_hint(raw, list(available))}",
             )
-        return raw
+        return found
 
     def attribute_source(self, name: str, key: str | None) -> tuple[str, str]:
         """(source, raw header) of an attribute: the first source that has the column.
@@ -56,12 +60,12 @@ class Resolver:
         """
         spec = self.funnel.spec
         for source_name in spec.funnel_sources + spec.lookup_sources:  # lookups last
-            raw = spec.sources[source_name].column(name)
-            if raw in self.headers.get(source_name, ()):
-                return source_name, raw
+            found = find(spec.sources[source_name].column(name), self.headers.get(source_name, ()))
+            if found is not None:
+                return source_name, found
         everything = sorted({h for hs in self.headers.values() for h in hs})
         files = ", ".join(_file_label(s) for s in self.funnel.spec.sources.values())
-        message = f"column '{name}' not found in {files}{did_you_mean(name, everything)}"
+        message = f"column '{name}' not found in {files}{_hint(name, everything)}"
         if key is None:
             raise SpecError(f"--by {name}: {message}", file=self.funnel.file)
         raise self.funnel.error(key, message)
@@ -72,23 +76,31 @@ class Resolver:
         source_name: str | None,
         key: str,
         attributes: Mapping[str, str] | None = None,
+        types: Mapping[str, str] | None = None,
     ) -> exp.Expr:
+        """`text` parsed and allow-listed over a source's columns (`source_name`), or over
+        the query's attributes (`attributes`: name → alias, `types`: name → DuckDB type)."""
+
         def resolve(name: str) -> str:
             if attributes is not None:
                 return attributes[name]
             assert source_name is not None
             return self.column(source_name, name, key)
 
+        def type_of(name: str) -> str:
+            if types is not None:
+                return types.get(name, "")
+            assert source_name is not None
+            return self.sql_type(source_name, self.column(source_name, name, key))
+
         try:
-            return parse_condition(text, resolve)
+            return parse_condition(text, resolve, type_of)
         except ConditionError as exc:
             raise self.funnel.error(key, str(exc)) from None
 
 
 def _hint(raw: str, available: list[str]) -> str:
     """' (did you mean …?)' comparing tolerant spellings (hints.closest), else the list."""
-    from funnelcli.spec.hints import closest
-
     return did_you_mean(raw, available, guess=closest(raw, available))
 
 
@@ -107,6 +119,9 @@ class StagePlan:
     as_list: bool  # strict funnel over a multi-row source: keep every evidence time
     time_column: str | None = None  # raw header behind `time`
     value_column: str | None = None  # raw header behind `value`
+    # evidence: once (compile/once.py): the row's label (its stage value) that, with the
+    # time, names one piece of evidence the stage shares with others; with as_list
+    item: exp.Expr | None = None
 
 
 def stage_plans(funnel: Funnel, resolver: Resolver) -> list[StagePlan]:
@@ -142,10 +157,11 @@ def stage_plans(funnel: Funnel, resolver: Resolver) -> list[StagePlan]:
         if stage.value is not None:
             raw_value = resolver.column(source_name, stage.value, f"{key}.value")
             sql_type = resolver.sql_type(source_name, raw_value)
-            if is_numeric_type(sql_type):
+            if is_whole_type(sql_type):
                 value = exp.cast(q.col(raw_value), "DOUBLE")
             else:  # text such as ¥12,000 or 1.2万: parsed by sql/amounts.py's rules
-                value = exp.cast(amount(q.col(raw_value), sql_type), "DOUBLE")
+                parsed = amount(q.col(raw_value), sql_type, spec.currency)
+                value = exp.cast(parsed, "DOUBLE")
         plans.append(
             StagePlan(
                 index=position,
@@ -155,7 +171,9 @@ def stage_plans(funnel: Funnel, resolver: Resolver) -> list[StagePlan]:
                 time=time,
                 value=value,
                 as_list=(
-                    spec.order is Order.strict and source.shape is Shape.long and time is not None
+                    spec.order is not Order.backfill
+                    and source.shape is Shape.long
+                    and time is not None
                 ),
                 time_column=raw_time,
                 value_column=raw_value,
@@ -193,6 +211,8 @@ def attribute_names(funnel: Funnel, breakdowns: Sequence[Sequence[str]]) -> list
     if funnel.spec.filter:
         try:
             filter_columns = condition_columns(funnel.spec.filter)
+        except ConditionError as exc:
+            raise funnel.error("filter", str(exc)) from None
         except Exception as exc:  # a parse error is reported with its key below
             raise funnel.error("filter", f"not a valid condition: {exc}") from None
         names.extend(n for n in filter_columns if n not in names)

@@ -84,7 +84,7 @@ def spend_query(channel: str, start: exp.Expr, amount: exp.Expr) -> exp.Select:
 
 
 def contracts_query(
-    account: str, start: str, end: str, amount: str, amount_type: str
+    account: str, start: str, end: str, amount: str, amount_type: str, currency: str | None = None
 ) -> exp.Select:
     """The contracts (account, start, end as DATEs, amount as DECIMAL or NULL); rows without
     an account, start or end are left out."""
@@ -93,7 +93,7 @@ def contracts_query(
             q.alias(as_text(account), "account"),
             q.alias(day(start), "start"),
             q.alias(day(end), "end"),
-            q.alias(amounts.amount(q.col(amount), amount_type), "amount"),
+            q.alias(amounts.amount(q.col(amount), amount_type, currency), "amount"),
         )
         .from_(q.table(source_view(SUBSCRIPTIONS)))
         .where(q.and_(q.not_null(q.col(account)), q.not_null(q.col(start)), q.not_null(q.col(end))))

@@ -15,6 +15,7 @@ class TimeAggregate:
     n: int
     p50: float | None
     p90: float | None
+    mean: float | None = None
 
 
 @dataclass(frozen=True)

@@ -140,14 +140,17 @@ def _stage_columns(plan: StagePlan) -> list[exp.Expr]:
             columns.append(q.alias(first, Layer.value(k)))
         return columns
     if plan.as_list:
-        # Each element is {t, v}; a stage without value lists bare times (a third cheaper).
+        # Each element is {t, v} ({t, s, v} with an item label, evidence: once); a stage
+        # without value or label lists bare times (a third cheaper).
+        fields = [("t", plan.time), ("s", plan.item), ("v", plan.value)]
+        present = [(name, e) for name, e in fields if e is not None]
         element: exp.Expr = (
             plan.time.copy()
-            if plan.value is None
+            if len(present) == 1
             else exp.Struct(
                 expressions=[
-                    exp.PropertyEQ(this=exp.to_identifier("t"), expression=plan.time.copy()),
-                    exp.PropertyEQ(this=exp.to_identifier("v"), expression=plan.value.copy()),
+                    exp.PropertyEQ(this=exp.to_identifier(name), expression=e.copy())
+                    for name, e in present
                 ]
             )
         )

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from sqlglot import exp
 
 from funnelcli.engine import store
+from funnelcli.errors import FunnelError
 from funnelcli.spec import FunnelSpec, Shape
 from funnelcli.sql.ast import copy_to_parquet
 
@@ -103,18 +104,21 @@ def find_or_build(
     spec: FunnelSpec,
     files: Sequence[Path],
     body: exp.Select,
-) -> Copy:
+) -> Copy | None:
     """The copy of the source read by `body`: its entry when intact (the row count in the
-    Parquet footer matches the record), else (re)built now."""
+    Parquet footer matches the record), else (re)built now; None when there is none and the
+    folder cannot be written (a read-only cache answers what it holds)."""
     sort = sort_column(spec, name)
     key = cache_key(spec.sources[name], files, session.version, sort, body.sql(dialect="duckdb"))
     entry = read_entry(cache_dir, key)
     if entry is not None and session.parquet_rows(entry.parquet) == entry.rows:
         return Copy(entry.parquet, built=False)
+    if cache_dir.exists() and not os.access(cache_dir, os.W_OK):
+        return None
     column = (
         sort if sort is not None and sort in dict(session.describe(body, source=name)) else None
     )
-    store.ensure_dir(cache_dir)
+    store.ensure_cache(cache_dir)
     target = parquet_path(cache_dir, key)
     rows = _build(session, name, body, column, target)
     record_entry(cache_dir, key, name, files, rows)
@@ -239,7 +243,16 @@ def entries(cache_dir: Path) -> list[CacheEntry]:
 def clear(cache_dir: Path) -> tuple[int, int]:
     """Delete every cache file in the folder and the folders below it (entries, stored results,
     probing memos, transcoded and converted copies, records, leftovers of interrupted writes);
-    anything else in them stays. Returns (files, bytes) removed."""
+    anything else in them stays, and so does the tag. A folder without funnelcli's tag
+    (CACHEDIR.TAG, written when the cache is first used) is refused: its files that merely look
+    like ours are not ours. Returns (files, bytes) removed."""
+    if not cache_dir.exists():
+        return 0, 0
+    if not store.is_cache(cache_dir):
+        raise FunnelError(
+            f"{cache_dir}: not a funnelcli cache folder (no {store.MARKER} written by funnelcli); "
+            "nothing deleted"
+        )
     removed = 0
     size = 0
     below = (store.RESULTS, store.READINGS, store.TEXT, store.XLSX)

@@ -81,3 +81,32 @@ def resolve_source(
         if file.stat().st_size == 0:
             raise DataError("the file is empty (no header row)", file=str(file))
     return SourceFiles(name=name, pattern=path, files=files)
+
+
+def declared_files(funnel: Funnel, data_dir: Path | None = None) -> list[Path]:
+    """The YAML and every existing file its sources, spend and contracts name (globs expanded,
+    missing ones skipped): the files no output may replace."""
+    base = data_dir or funnel.base_dir
+    patterns = [s.path for s in funnel.spec.sources.values()]
+    roi = funnel.spec.roi
+    if roi is not None:
+        patterns.append(roi.spend.path)
+        if roi.subscriptions is not None:
+            patterns.append(roi.subscriptions.path)
+    found = [Path(funnel.file)]
+    for path in patterns:
+        pattern = os.path.expanduser(path)
+        full = pattern if os.path.isabs(pattern) else str(base / pattern)
+        found += [Path(p) for p in (glob.glob(full) if glob.has_magic(pattern) else [full])]
+    return [p for p in found if p.is_file()]
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: the same resolved path (symlinks followed) or the same
+    inode (a hard link)."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # either does not exist
+        return False

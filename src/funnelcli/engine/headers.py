@@ -74,5 +74,15 @@ def explain_one_column(original: Path, readable: Path, encoding: str, header: st
     )
 
 
+def not_a_table(original: Path) -> DataError:
+    """A file that reads as a single column. Its first line is not shown: the path may lead
+    anywhere (a symlink to /etc/passwd), and a line that is no header is no help either."""
+    return DataError(
+        "reads as a single column, not a table with an id and stage columns; check that the "
+        "path is the CSV export (its content is not shown)",
+        file=str(original),
+    )
+
+
 def looks_like_one_column(headers: list[str]) -> bool:
     return len(headers) == 1 and any(c in headers[0] for c in _DELIMITERS)

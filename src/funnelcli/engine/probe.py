@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from funnelcli.engine import headers, store
 from funnelcli.engine.files import SourceFiles, is_xlsx
-from funnelcli.engine.text import SheetNotFound, readable, transcode, xlsx_to_csv
+from funnelcli.engine.text import SheetNotFound, readable, transcode, with_lf, xlsx_to_csv
 from funnelcli.engine.views import CsvSource
 from funnelcli.errors import FunnelError
 from funnelcli.spec import Funnel, SourceSpec
@@ -71,7 +71,7 @@ class ReadingMemo:
 
     def save(self, found: dict[str, Any]) -> None:
         try:
-            store.ensure_dir(self.path.parent)
+            store.ensure_dir(store.ensure_cache(self.path.parent.parent) / store.READINGS)
             text = json.dumps({"files": list(self.prints), "found": found}, ensure_ascii=False)
             store.write_atomic(self.path, text + "\n")
         except (OSError, FunnelError):
@@ -96,6 +96,9 @@ class Probe:
         first = found.files[0].name.lower()
         delimiter = source.delimiter or ("\t" if ".tsv" in first else None)
         known = (memo.load() if memo is not None else None) or {}
+        one_ending = bool(known.get("lf"))  # the files mix CRLF and LF: read LF copies
+        if one_ending:
+            paths = self._one_line_ending(found, paths) or paths
         try:
             dialect = Dialect.from_json(known["dialect"]) if "dialect" in known else None
             raw_headers = [str(h) for h in known["headers"]]
@@ -104,11 +107,20 @@ class Probe:
                 for raw, formats in known["formats"].items()
             }
         except (KeyError, TypeError, ValueError, AttributeError):
-            dialect, raw_headers = self._layout(name, paths, encoding, delimiter)
+            try:
+                dialect, raw_headers = self._layout(name, paths, encoding, delimiter)
+            except FunnelError:  # DuckDB's sniffer refuses lines ending in both CRLF and LF
+                fixed = self._one_line_ending(found, paths)
+                if fixed is None:
+                    raise
+                paths, one_ending = fixed, True
+                dialect, raw_headers = self._layout(name, paths, encoding, delimiter)
             known, detected = {}, {}
         if headers.looks_like_one_column(raw_headers) and not found.files[0].name.endswith(".gz"):
             original, copy = found.files[0], Path(paths[0])
             raise headers.explain_one_column(original, copy, encoding, raw_headers[0])
+        if len(raw_headers) == 1:  # no source is one column: not the export it should be
+            raise headers.not_a_table(found.files[0])
         spec = self._funnel.spec
         in_funnel = name in spec.sources  # else an extra view (roi: spend, risk: usage)
         referenced = readers.referenced_names(spec, name) if in_funnel else list(source.columns)
@@ -128,7 +140,9 @@ class Probe:
         for raw, values in self._samples(name, reader, missing).items():
             detected[raw] = dates.detect(values, source.day_first)
         if memo is not None and (missing or not known):
-            layout = {"dialect": dialect.to_json()} if dialect is not None else {}
+            layout: dict[str, Any] = {"dialect": dialect.to_json()} if dialect else {}
+            if one_ending:
+                layout["lf"] = True
             written = {raw: [dates.format_to_json(f) for f in fs] for raw, fs in detected.items()}
             memo.save({**layout, "headers": raw_headers, "formats": written})
         return CsvSource(
@@ -176,6 +190,17 @@ class Probe:
         for file, copy in zip(found.files, paths, strict=True):
             self.session.read_as(copy, file)
         return paths, encoding
+
+    def _one_line_ending(self, found: SourceFiles, paths: list[str]) -> list[str] | None:
+        """`paths` with a file whose lines end in both CRLF and LF replaced by an LF copy;
+        None when no file mixes them."""
+        fixed = [with_lf(Path(p), self._folder.path()) for p in paths]
+        if not any(fixed):
+            return None
+        out = [str(f) if f is not None else p for f, p in zip(fixed, paths, strict=True)]
+        for file, copy in zip(found.files, out, strict=True):
+            self.session.read_as(copy, file)
+        return out
 
     def _layout(
         self, name: str, paths: list[str], encoding: str, delimiter: str | None

@@ -71,7 +71,10 @@ class ResultStore:
         try:
             record = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
             parquet = self.folder / f"{key}.parquet"
-            os.utime(parquet)  # newest by use: pruning drops the least recently read
+            if not parquet.is_file():
+                return None
+            with contextlib.suppress(OSError):  # a read-only cache still answers
+                os.utime(parquet)  # newest by use: pruning drops the least recently read
             return Stored(
                 parquet=parquet,
                 columns=tuple((str(n), str(t)) for n, t in record["columns"]),

@@ -35,11 +35,21 @@ POLL_SECONDS = 0.1
 Progress = Callable[[float], None]  # called with the running statement's done fraction, 0..1
 
 
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*((?:[KMGT]I?)?B)\s*", re.IGNORECASE)
+
+
 def memory_limit() -> str:
-    """FUNNELCLI_MEMORY_LIMIT (DuckDB syntax, e.g. 2GB), else half the machine's memory."""
+    """FUNNELCLI_MEMORY_LIMIT (a positive size: 2GB, 512MiB), else half the machine's memory.
+    Anything else (`-5GB`, which DuckDB reads as no limit, `lots`) is an error."""
     explicit = os.environ.get("FUNNELCLI_MEMORY_LIMIT")
     if explicit:
-        return explicit
+        size = _SIZE.fullmatch(explicit)
+        if size is None or float(size.group(1)) <= 0:
+            raise FunnelError(
+                f"FUNNELCLI_MEMORY_LIMIT={explicit!r}: expected a positive size such as 2GB "
+                "or 512MB"
+            )
+        return f"{size.group(1)}{size.group(2).upper()}"
     try:
         physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):
@@ -59,8 +69,21 @@ def _tuning() -> dict[str, str]:
     }
     threads = os.environ.get("FUNNELCLI_THREADS")
     if threads:
-        settings["threads"] = threads
+        settings["threads"] = str(thread_count(threads))
     return settings
+
+
+def thread_count(text: str) -> int:
+    """FUNNELCLI_THREADS as a count from 1 to 4 × the machine's cores (more only thrashes:
+    100,000 threads hung the process)."""
+    ceiling = 4 * (os.cpu_count() or 1)
+    try:
+        wanted = int(text.strip())
+    except ValueError:
+        wanted = 0
+    if wanted < 1:
+        raise FunnelError(f"FUNNELCLI_THREADS={text!r}: expected a whole number of threads ≥ 1")
+    return min(wanted, ceiling)
 
 
 class Session:

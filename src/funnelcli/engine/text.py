@@ -177,6 +177,41 @@ def transcode(path: Path, encoding: str, folder: Path) -> Path:
     return target
 
 
+def with_lf(path: Path, folder: Path) -> Path | None:
+    """A copy of `path` (the bytes DuckDB reads: an original or a UTF-8 copy) with every CRLF
+    made LF, when its lines end both ways (DuckDB's sniffer refuses such a file); None when
+    they end one way only. A CRLF is one line break either way, so line numbers hold."""
+    crlf = lf = 0
+    previous = b""
+    with _open(path) as stream:
+        while chunk := stream.read(_CHUNK):
+            joined = previous + chunk
+            crlf += joined.count(b"\r\n") - previous.count(b"\r\n")
+            lf += chunk.count(b"\n")
+            previous = chunk[-1:]
+    if not crlf or crlf == lf:
+        return None
+    target = _copy_path(folder, store.TEXT, path, "lf")
+    if target.exists():
+        return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with store.replacing(target) as temp, _open(path) as source, open(temp, "xb") as out:
+            carry = b""
+            while chunk := source.read(_CHUNK):
+                text = carry + chunk
+                carry = text[-1:] if text.endswith(b"\r") else b""
+                out.write((text[:-1] if carry else text).replace(b"\r\n", b"\n"))
+            out.write(carry)
+    except OSError as exc:
+        raise DataError(
+            f"cannot write the cache ({exc.strerror}); set FUNNELCLI_CACHE_DIR to a writable "
+            "folder",
+            file=str(target.parent),
+        ) from None
+    return target
+
+
 class SheetNotFound(Exception):
     """The requested sheet is not in the workbook (the caller names the YAML key)."""
 
@@ -221,6 +256,7 @@ def xlsx_to_csv(path: Path, sheet: str | int | None, folder: Path) -> Path:
             worksheet = workbook[sheet]
         else:
             raise SheetNotFound(sheet, names)
+        _require_saved_values(path, getattr(worksheet, "_worksheet_path", None))
         with _writing_copy(target) as out:
             writer = csv.writer(out)
             for row in worksheet.iter_rows(values_only=True):
@@ -228,3 +264,34 @@ def xlsx_to_csv(path: Path, sheet: str | int | None, folder: Path) -> Path:
     finally:
         workbook.close()
     return target
+
+
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def _require_saved_values(path: Path, member: str | None) -> None:
+    """A formula cell whose result was never saved (a workbook written by a program, not
+    recalculated by a spreadsheet) reads as empty: refuse it, naming the cell, rather than
+    count its rows as missing values. One streaming pass over the sheet's XML."""
+    if member is None:
+        return
+    from xml.etree.ElementTree import ParseError, iterparse
+
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(member) as stream:
+            for _, element in iterparse(stream):
+                if element.tag != f"{_SHEET_NS}c":
+                    continue
+                formula = element.find(f"{_SHEET_NS}f")
+                value = element.find(f"{_SHEET_NS}v")
+                if formula is not None and (value is None or not (value.text or "")):
+                    shown = f" (={formula.text})" if formula.text else ""
+                    raise DataError(
+                        f"cell {element.get('r', '?')} holds a formula{shown} with no saved "
+                        "value; open and save the workbook in a spreadsheet program (or export "
+                        "the sheet as CSV) so its results are stored",
+                        file=str(path),
+                    )
+                element.clear()
+    except (zipfile.BadZipFile, KeyError, OSError, ParseError) as exc:
+        raise DataError(f"not a readable .xlsx workbook ({exc})", file=str(path)) from None

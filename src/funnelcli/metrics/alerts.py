@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from funnelcli.errors import UsageError
 from funnelcli.metrics.comparison import METRICS
 from funnelcli.spec import did_you_mean
+from funnelcli.spec.hints import closest, find
 
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
@@ -102,17 +103,20 @@ def parse_alert(text: str, stages: Sequence[str]) -> Alert:
         return token
 
     stage = take(0, "word", "a stage name")
-    if stage.text not in stages:
+    stage_name = find(stage.text, stages)  # the YAML's rule: case, width and spaces aside
+    if stage_name is None:
+        guess = closest(stage.text, stages)
         raise _error(
             text,
             stage.column,
-            f"unknown stage {stage.text!r}{did_you_mean(stage.text, list(stages))}",
+            f"unknown stage {stage.text!r}{did_you_mean(stage.text, list(stages), guess=guess)}",
         )
     dot = take(1, "punct", "'.' after the stage name")
     if dot.text != ".":
         raise _error(text, dot.column, f"expected '.', got {dot.text!r}")
     metric = take(2, "word", "a metric name")
-    if metric.text not in METRICS:
+    metric_name = find(metric.text, METRICS)
+    if metric_name is None:
         raise _error(
             text,
             metric.column,
@@ -143,5 +147,5 @@ def parse_alert(text: str, stages: Sequence[str]) -> Alert:
     if len(tokens) > rest:
         raise _error(text, tokens[rest].column, f"unexpected {tokens[rest].text!r} after the alert")
     return Alert(
-        text=text.strip(), stage=stage.text, metric=metric.text, operator=op, threshold=threshold
+        text=text.strip(), stage=stage_name, metric=metric_name, operator=op, threshold=threshold
     )

@@ -99,7 +99,9 @@ def _stage_row(
 
 
 def _time_stats(aggregate: TimeAggregate) -> TimeStats:
-    return TimeStats(n=aggregate.n, median_days=aggregate.p50, p90_days=aggregate.p90)
+    return TimeStats(
+        n=aggregate.n, median_days=aggregate.p50, p90_days=aggregate.p90, mean_days=aggregate.mean
+    )
 
 
 def ratio(numerator: int, denominator: int) -> float | None:

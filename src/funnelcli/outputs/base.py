@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, overload
@@ -96,3 +97,11 @@ def load_schema(name: str) -> dict[str, Any]:
     path = resources.files("funnelcli").joinpath(f"outputs/schemas/{name}.schema.json")
     schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return schema
+
+
+def csv_table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """Rows as spreadsheet-safe CSV text (render.csv_out's cells), for files the commands
+    write themselves (`--rejects`)."""
+    from funnelcli.render.csv_out import csv_text
+
+    return csv_text(columns, rows)

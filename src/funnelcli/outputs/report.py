@@ -17,6 +17,7 @@ class TimeStats:
     n: int
     median_days: float | None
     p90_days: float | None
+    mean_days: float | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,27 @@ class DataQuality:
 
 
 @dataclass(frozen=True)
+class HistogramBin:
+    """Keys whose time into the stage is in [start_days, end_days)."""
+
+    start_days: float
+    end_days: float
+    count: int
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """`funnel report --histogram STAGE`: the cohort's times from the previous stage into
+    `stage` (whole minutes), in bins of `width` `unit`s (None when no key has both times)."""
+
+    stage: str
+    unit: str | None  # minute | hour | day | week
+    width: int  # units per bin
+    n: int  # keys with both times (the stage's time_from_previous.n)
+    bins: tuple[HistogramBin, ...]
+
+
+@dataclass(frozen=True)
 class FunnelReport(Artifact):
     """Everything `funnel report` says, in the shape of the JSON schema funnelcli.report/1."""
 
@@ -176,6 +198,7 @@ class FunnelReport(Artifact):
     data_quality: DataQuality
     min_n: int
     version: str
+    histogram: Histogram | None = None  # only when asked for (--histogram STAGE)
 
     def to_dict(self) -> dict[str, Any]:
         """The funnelcli.report/1 document. `data_quality.notes` keeps, for readers of report/1,
@@ -183,6 +206,8 @@ class FunnelReport(Artifact):
         from funnelcli.render.wording import finding_text
 
         document = super().to_dict()
+        if document["histogram"] is None:  # absent unless asked for
+            del document["histogram"]
         quality = document["data_quality"]
         notes = [finding_text(f, self.data_quality) for f in self.data_quality.findings]
         document["data_quality"] = _after(quality, "immature_ids", "notes", notes)
@@ -230,6 +255,8 @@ TIDY_COLUMNS = (
     "cycle_median_days",
     "average_deal_value",
     "sales_velocity",
+    "mean_days_from_previous",
+    "mean_days_from_entry",
 )
 
 
@@ -263,6 +290,8 @@ def _group_records(breakdown: str, group: str, result: GroupResult) -> list[dict
             "cycle_median_days": sales.cycle_median_days if sales else None,
             "average_deal_value": sales.average_deal_value if sales else None,
             "sales_velocity": sales.sales_velocity if sales else None,
+            "mean_days_from_previous": stage.time_from_previous.mean_days,
+            "mean_days_from_entry": stage.time_from_entry.mean_days,
         }
         for stage in result.stages
     ]

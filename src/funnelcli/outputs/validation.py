@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from funnelcli.outputs.base import Artifact
 
@@ -20,6 +20,16 @@ class SourceCheck:
 
 
 @dataclass(frozen=True)
+class SharedMatch:
+    """A `match:` value two or more stages of one source list: a row with it is evidence for
+    each of them (docs/semantics.md, Evidence)."""
+
+    source: str
+    value: str
+    stages: tuple[str, ...]  # in declared order
+
+
+@dataclass(frozen=True)
 class ValidationResult(Artifact):
     """A funnel whose YAML, files, columns, dates and amounts all read (else an error); its
     JSON is funnelcli.validation/1."""
@@ -32,3 +42,11 @@ class ValidationResult(Artifact):
     sources: tuple[SourceCheck, ...]
     spend_rows: int | None  # roi: spend rows, None without roi:
     contracts: int | None  # roi.subscriptions: contracts, None without them
+    shared_matches: tuple[SharedMatch, ...] = ()  # warnings: one row, several stages
+
+    def to_dict(self) -> dict[str, Any]:
+        """The funnelcli.validation/1 document; `shared_matches` only when there are."""
+        document = super().to_dict()
+        if not document["shared_matches"]:
+            del document["shared_matches"]
+        return document

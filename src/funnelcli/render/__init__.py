@@ -67,6 +67,10 @@ def draw(artifact: object, fmt: Format | str) -> Drawing:
     except (KeyError, ValueError):
         offered = ", ".join(renderers)
         raise UsageError(f"--format {fmt}: {type(artifact).__name__} offers {offered}") from None
+    if Format(fmt) is not Format.json:  # JSON escapes control characters itself
+        from funnelcli.render.visible import visible
+
+        artifact = visible(artifact)
     return renderer(artifact)
 
 

@@ -11,7 +11,14 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from funnelcli.outputs.report import DataQuality, Finding, FunnelReport, Period, UnmatchedLookup
+    from funnelcli.outputs.report import (
+        DataQuality,
+        Finding,
+        FunnelReport,
+        Histogram,
+        Period,
+        UnmatchedLookup,
+    )
     from funnelcli.outputs.roi import RoiReport
     from funnelcli.outputs.summary import AlertResult, Change, Interval, PeriodSummary, Summary
 
@@ -158,6 +165,31 @@ def plural(count: int, noun: str) -> str:
 def nouns(count: int, noun: str) -> str:
     """`noun` with an "s" unless the count is one ("row", "rows"): the one plural rule."""
     return noun if count == 1 else f"{noun}s"
+
+
+_UNIT_MINUTES = {"minute": 1, "hour": 60, "day": 1440, "week": 10080}
+
+
+def histogram_title(histogram: Histogram, previous: str) -> str:
+    """ "Time from qualified to paid: 229 ids, bins of 2 weeks"."""
+    title = f"Time from {previous} to {histogram.stage}: {plural(histogram.n, 'id')}"
+    if histogram.unit is None:
+        return title
+    return f"{title}, bins of {plural(histogram.width, histogram.unit)}"
+
+
+def histogram_labels(histogram: Histogram) -> list[str]:
+    """Each bin as its range in the histogram's unit: "0–2 weeks", "−1–0 days"."""
+    if histogram.unit is None:
+        return []
+    per_unit = _UNIT_MINUTES[histogram.unit] / 1440
+
+    def number(days: float) -> str:
+        value = round(days / per_unit)
+        return f"{MINUS}{-value:,}" if value < 0 else f"{value:,}"
+
+    unit = nouns(2, histogram.unit)
+    return [f"{number(b.start_days)}–{number(b.end_days)} {unit}" for b in histogram.bins]
 
 
 def group_name(key: dict[str, str]) -> str:

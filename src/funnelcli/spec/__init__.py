@@ -14,7 +14,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from funnelcli.spec.enums import Grain, Order, Shape, WeekStart
+from funnelcli.spec.enums import Evidence, Grain, Order, Shape, WeekStart
 from funnelcli.spec.hints import did_you_mean
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Encoding",
+    "Evidence",
     "Funnel",
     "FunnelSpec",
     "Grain",

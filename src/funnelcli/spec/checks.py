@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from funnelcli.spec.enums import Grain, Shape
+from funnelcli.spec.enums import Grain, Order, Shape
 from funnelcli.spec.hints import did_you_mean
 from funnelcli.spec.models import WORD, RoiSpec, SourceSpec, StageSpec
 
@@ -24,6 +24,7 @@ def check_references(funnel: Funnel) -> None:
     if not spec.funnel_sources:
         raise funnel.error("sources", "at least one source must not be a lookup")
     names = _check_stages(funnel)
+    _check_sequence(funnel)
     _check_outcome(funnel)
     for name, source in spec.sources.items():
         if not WORD.match(name):
@@ -53,10 +54,37 @@ def check_references(funnel: Funnel) -> None:
         )
 
 
+def _check_sequence(funnel: Funnel) -> None:
+    """`order: sequence` compares the rows of one history: every stage reads the same long
+    source's `at:` (no stage `at:`)."""
+    spec = funnel.spec
+    if spec.order is not Order.sequence:
+        return
+    used = {spec.stage_source(s) for s in spec.stages}
+    source = spec.sources.get(next(iter(used))) if len(used) == 1 else None
+    own = [s.name for s in spec.stages if s.at is not None]
+    if source is None or source.shape is not Shape.long or source.at is None or own:
+        raise funnel.error(
+            "order",
+            "order: sequence needs every stage on one long source, timed by its at: "
+            "(no stage at:)" + (f"; stages with their own at: {', '.join(own)}" if own else ""),
+        )
+
+
+MAX_STAGES = 50
+
+
 def _check_stages(funnel: Funnel) -> dict[str, int]:
     """Stage names are unique and each stage's source exists and can hold its evidence;
     returns each stage's index by name."""
     spec = funnel.spec
+    if len(spec.stages) > MAX_STAGES:
+        raise funnel.error(
+            f"stages[{MAX_STAGES}]",
+            f"{len(spec.stages)} stages, more than the {MAX_STAGES} a funnel may have (the "
+            "report's SQL grows with the square of the stages: 80 stages take 10 s on 500 "
+            "rows); keep the funnel's milestones and report the steps between them apart",
+        )
     names: dict[str, int] = {}
     for index, stage in enumerate(spec.stages):
         key = f"stages[{index}]"

@@ -1,4 +1,4 @@
-"""Durations written as `36h`, `30d`, `12w`, `6mo`, `1y`: calendar months stay months."""
+"""Durations written as `15s`, `36h`, `30d`, `12w`, `6mo`, `1y`: calendar months stay months."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-_UNIT_SECONDS = {"min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_UNIT_SECONDS = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _UNIT_MONTHS = {"mo": 1, "y": 12}
-_PATTERN = re.compile(r"^\s*(\d+)\s*(min|h|d|w|mo|y)\s*$")
+_PATTERN = re.compile(r"^\s*(\d+)\s*(s|min|h|d|w|mo|y)\s*$")
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Duration:
         if not match:
             raise ValueError(
                 f"invalid duration {text!r}: use a whole number and a unit, e.g. 36h, 30d, 12w, "
-                "6mo, 1y (units: min, h, d, w, mo, y)"
+                "6mo, 1y (units: s, min, h, d, w, mo, y)"
             )
         amount, unit = int(match.group(1)), match.group(2)
         canonical = f"{amount}{unit}"

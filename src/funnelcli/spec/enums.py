@@ -19,6 +19,14 @@ class Shape(StrEnum):
 class Order(StrEnum):
     backfill = "backfill"
     strict = "strict"
+    sequence = "sequence"  # strict, and no other row of the key between consecutive stages
+
+
+class Evidence(StrEnum):
+    """Whether one row may be evidence for several stages (docs/semantics.md, Evidence)."""
+
+    shared = "shared"  # a row is evidence for every stage it matches (ClickHouse's default)
+    once = "once"  # a row fills at most one stage (PostHog; ClickHouse strict_once)
 
 
 class Grain(StrEnum):

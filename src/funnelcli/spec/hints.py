@@ -1,13 +1,15 @@
 """Did-you-mean: the one wording of a suggestion for a mistyped key, name or column, and the
-one way to compare header spellings (NFKC, no byte-order mark, trimmed, case-folded: full-width
-`ＩＤ` matches `ID`) that the engine's header matching uses too."""
+one rule for matching a name to a header or a stage name (`find`): NFKC, no byte-order mark,
+trimmed, runs of spaces as one, case-folded — full-width `ＣＨＡＮＮＥＬ` and `Channel` match
+`channel`. YAML columns, `--by`, `dimensions:`, `breakdown:`, `roi:` columns, lookup keys and
+`--fail-on` stage names all match through it."""
 
 from __future__ import annotations
 
 import difflib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 
 def did_you_mean(
@@ -23,8 +25,21 @@ def did_you_mean(
 
 
 def normalize(name: str) -> str:
-    """The comparison key of a header: NFKC, no BOM, trimmed, case-folded."""
-    return unicodedata.normalize("NFKC", name).replace("\ufeff", "").strip().casefold()
+    """The comparison key of a header: NFKC, no BOM, trimmed, runs of spaces as one,
+    case-folded."""
+    text = unicodedata.normalize("NFKC", name).replace("\ufeff", "")
+    return " ".join(text.split()).casefold()
+
+
+def find(name: str, choices: Iterable[str]) -> str | None:
+    """The choice `name` means: itself when present, else the one choice with the same
+    normalised spelling; None when there is none or several (then say did-you-mean)."""
+    choices = list(choices)
+    if name in choices:
+        return name
+    wanted = normalize(name)
+    same = [c for c in choices if normalize(c) == wanted]
+    return same[0] if len(same) == 1 else None
 
 
 def closest(name: str, choices: Sequence[str]) -> str | None:

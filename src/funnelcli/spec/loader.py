@@ -121,11 +121,33 @@ def key_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def _key_lines(node: yaml.Node | None, file: str) -> dict[str, int]:
-    """Map every key path in the YAML document to its 1-based line; reject duplicate keys."""
-    lines: dict[str, int] = {}
+MAX_DEPTH = 32  # a funnel definition nests five levels deep
+MAX_NODES = 100_000  # values after expanding aliases (300 stages use a few thousand)
 
-    def walk(current: yaml.Node, path: str) -> None:
+
+def _key_lines(node: yaml.Node | None, file: str) -> dict[str, int]:
+    """Map every key path in the YAML document to its 1-based line; reject duplicate keys,
+    nesting deeper than MAX_DEPTH and aliases that expand past MAX_NODES values (a "billion
+    laughs" document), before anything is built from the tree."""
+    lines: dict[str, int] = {}
+    walked = 0
+
+    def walk(current: yaml.Node, path: str, depth: int = 0) -> None:
+        nonlocal walked
+        walked += 1
+        if walked > MAX_NODES:
+            raise SpecError(
+                f"more than {MAX_NODES:,} values once its aliases (*name) are expanded; "
+                "a funnel definition needs far fewer",
+                file=file,
+                line=current.start_mark.line + 1,
+            )
+        if depth > MAX_DEPTH:
+            raise SpecError(
+                f"nested more than {MAX_DEPTH} levels deep; a funnel definition needs a few",
+                file=file,
+                line=current.start_mark.line + 1,
+            )
         if isinstance(current, yaml.MappingNode):
             seen: set[str] = set()
             for key_node, value_node in current.value:
@@ -140,12 +162,12 @@ def _key_lines(node: yaml.Node | None, file: str) -> dict[str, int]:
                     )
                 seen.add(key)
                 lines[child] = key_node.start_mark.line + 1
-                walk(value_node, child)
+                walk(value_node, child, depth + 1)
         elif isinstance(current, yaml.SequenceNode):
             for index, item in enumerate(current.value):
                 child = f"{path}[{index}]"
                 lines[child] = item.start_mark.line + 1
-                walk(item, child)
+                walk(item, child, depth + 1)
 
     if node is not None:
         walk(node, "")
@@ -186,6 +208,13 @@ def _spec_error(exc: ValidationError, file: str, lines: dict[str, int]) -> SpecE
         message = "required key is missing"
     elif kind == "enum" or kind == "literal_error":
         message = f"{error['msg'].lower()}, got {error['input']!r}"
+    elif kind == "string_type" and isinstance(error["input"], bool):
+        message = (
+            f"expected text, got the boolean {str(error['input']).lower()}: YAML reads an "
+            "unquoted on, off, yes, no, true or false as true/false; quote it (e.g. 'on')"
+        )
+    elif kind == "string_type" and isinstance(error["input"], int | float):
+        message = f"expected text, got the number {error['input']!r}; quote it to mean text"
     else:
         message = error["msg"].removeprefix("Value error, ")
     key = key_path(loc)

@@ -6,6 +6,8 @@ of the SQL that the tests hold against each other):
 1. Spaces (also no-break and ideographic spaces) are squeezed and trimmed; empty text is null.
 2. One currency symbol or code may lead or trail (not both): `¥ ￥ $ € £ ₩ ₹ 元`, `US$ HK$ NT$
    S$ A$ C$`, `CNY RMB USD EUR GBP JPY HKD SGD AUD CAD CHF INR KRW TWD` (any letter case).
+   With the YAML's `currency:` only that currency's own marks (CURRENCY_MARKS): `€100` under
+   `currency: USD` is unparseable, never summed as 100 dollars.
 3. Negative: a leading minus (`-` or `−`, before or after a leading currency) or the whole amount
    in parentheses `(1,200)` — not both.
 4. A multiplier may follow the number: `k`/`K` ×1,000, `m`/`M` ×1,000,000, `千` ×1,000, `万`
@@ -33,11 +35,46 @@ _CURRENCY = (
     "(?:US\\$|HK\\$|NT\\$|S\\$|A\\$|C\\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF"
     "|INR|KRW|TWD)"
 )
-# Groups: 1 "(", 2 minus, 3 currency, 4 minus, 5 number, 6 multiplier, 7 currency, 8 ")".
-PATTERN = (
-    f"^(\\()? ?([-−])? ?({_CURRENCY})? ?([-−])? ?([0-9](?:[0-9., '’]*[0-9])?) ?"
-    f"(K|M|千|万|亿)? ?({_CURRENCY})? ?(\\))?$"
-)
+# The marks a cell may carry under the YAML's `currency:` (upper case, as compared). A bare `$`
+# is any dollar, `¥` yuan or yen; a currency not listed here allows only its own code.
+CURRENCY_MARKS: dict[str, tuple[str, ...]] = {
+    "USD": ("$", "US$"),
+    "CNY": ("¥", "￥", "元", "RMB"),
+    "JPY": ("¥", "￥", "円"),
+    "EUR": ("€",),
+    "GBP": ("£",),
+    "KRW": ("₩",),
+    "INR": ("₹",),
+    "HKD": ("$", "HK$"),
+    "TWD": ("$", "NT$"),
+    "SGD": ("$", "S$"),
+    "AUD": ("$", "A$"),
+    "CAD": ("$", "C$"),
+    "NZD": ("$", "NZ$"),
+}
+
+
+def currency_marks(currency: str | None) -> str:
+    """The regex alternation of the currency marks a cell may carry: all known ones without
+    `currency:`, else the currency's code and its own symbols."""
+    if not currency:
+        return _CURRENCY
+    code = currency.strip().upper()
+    marks = sorted({code, *CURRENCY_MARKS.get(code, ())}, key=lambda m: (-len(m), m))
+    return "(?:" + "|".join(re.escape(m) for m in marks) + ")"
+
+
+def cell_pattern(currency: str | None = None) -> str:
+    """The whole-cell pattern. Groups: 1 "(", 2 minus, 3 currency, 4 minus, 5 number,
+    6 multiplier, 7 currency, 8 ")"."""
+    marks = currency_marks(currency)
+    return (
+        f"^(\\()? ?([-−])? ?({marks})? ?([-−])? ?([0-9](?:[0-9., '’]*[0-9])?) ?"
+        f"(K|M|千|万|亿)? ?({marks})? ?(\\))?$"
+    )
+
+
+PATTERN = cell_pattern()
 MULTIPLIERS = {"K": 1_000, "M": 1_000_000, "千": 1_000, "万": 10_000, "亿": 100_000_000}
 # (pattern, characters removed, whether a comma is the decimal mark) — tried in this order.
 NUMBER_RULES: tuple[tuple[str, str, bool], ...] = (
@@ -54,9 +91,17 @@ _QUANTUM = Decimal("0.000001")
 
 
 def is_numeric_type(sql_type: str) -> bool:
-    """A column DuckDB already read as a number needs no parsing (and cannot be unparseable)."""
+    """A column DuckDB already read as a number needs no parsing."""
     upper = sql_type.upper()
     return upper.startswith("DECIMAL") or upper.split("(")[0].lstrip("U") in _NUMERIC_TYPES
+
+
+def is_whole_type(sql_type: str) -> bool:
+    """An integer column: every value is an amount. A FLOAT/DOUBLE column can hold NaN and
+    ±inf (DuckDB reads `nan` as a number) and a DECIMAL one more than 38 digits: those are
+    unparseable amounts like any text that is not one."""
+    upper = sql_type.upper()
+    return is_numeric_type(upper) and not upper.startswith(("DECIMAL", "FLOAT", "DOUBLE"))
 
 
 # --- SQL ------------------------------------------------------------------------------------
@@ -137,17 +182,18 @@ def _from_groups() -> exp.Expr:
     return exp.Case().when(_well_formed(), signed)
 
 
-def amount(raw: exp.Expr, sql_type: str = "VARCHAR") -> exp.Expr:
-    """`raw` as DECIMAL(38, 6) by the module's rules; NULL when empty or unparseable.
+def amount(raw: exp.Expr, sql_type: str = "VARCHAR", currency: str | None = None) -> exp.Expr:
+    """`raw` as DECIMAL(38, 6) by the module's rules; NULL when empty or unparseable (also when
+    it carries another currency's mark than `currency`).
 
     PATTERN runs once per value: its groups are extracted into a struct that a one-element
     list_transform binds to a lambda variable, so the rules read fields instead of re-matching.
     """
-    if is_numeric_type(sql_type):
-        return exp.cast(raw.copy(), AMOUNT_TYPE)
+    if is_numeric_type(sql_type):  # NaN, ±inf and overflow: NULL, counted by `unparseable`
+        return exp.TryCast(this=raw.copy(), to=exp.DataType.build(AMOUNT_TYPE))
     groups = exp.RegexpExtract(
         this=_text(raw),
-        expression=exp.Literal.string(PATTERN),
+        expression=exp.Literal.string(cell_pattern(currency)),
         group=exp.Array(expressions=[exp.Literal.string(name) for name in _GROUPS]),
     )
     bound = exp.Lambda(this=_from_groups(), expressions=[exp.to_identifier(_BOUND)])
@@ -161,16 +207,21 @@ def amount(raw: exp.Expr, sql_type: str = "VARCHAR") -> exp.Expr:
     return exp.cast(value, AMOUNT_TYPE)
 
 
-def unparseable(raw: exp.Expr, sql_type: str = "VARCHAR") -> exp.Expr:
+def unparseable(raw: exp.Expr, sql_type: str = "VARCHAR", currency: str | None = None) -> exp.Expr:
     """True where `raw` holds non-empty text that `amount` cannot read (the reject predicate)."""
-    if is_numeric_type(sql_type):
+    if is_whole_type(sql_type):
         return exp.false()
+    if is_numeric_type(sql_type):
+        return exp.and_(
+            exp.not_(exp.Is(this=raw.copy(), expression=exp.null())),
+            exp.Is(this=amount(raw, sql_type), expression=exp.null()),
+        )
     return exp.and_(
         exp.NEQ(
             this=exp.func("coalesce", _text(raw), exp.Literal.string("")),
             expression=exp.Literal.string(""),
         ),
-        exp.Is(this=amount(raw, sql_type), expression=exp.null()),
+        exp.Is(this=amount(raw, sql_type, currency), expression=exp.null()),
     )
 
 
@@ -181,14 +232,14 @@ class UnparseableAmount(ValueError):
     """Non-empty text that is not an amount by the module's rules."""
 
 
-def parse_amount_text(text: str | None) -> Decimal | None:
+def parse_amount_text(text: str | None, currency: str | None = None) -> Decimal | None:
     """The same rules in Python: Decimal (6 places), None for empty, UnparseableAmount else."""
     if text is None:
         return None
     squeezed = re.sub(_SPACES, " ", text).strip().upper()
     if not squeezed:
         return None
-    found = re.fullmatch(PATTERN.strip("^$"), squeezed)
+    found = re.fullmatch(cell_pattern(currency).strip("^$"), squeezed)
     if found is None:
         raise UnparseableAmount(text)
     open_, minus1, cur1, minus2, number, suffix, cur2, close = (g or "" for g in found.groups())

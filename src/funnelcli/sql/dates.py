@@ -159,9 +159,11 @@ def _one(text: exp.Expr, fmt: str, tz: str | None) -> exp.Expr:
     return _naive_to_utc(parsed, tz)
 
 
+# Each number format in its own shape, disjoint from the others' (a mixed column reads each value
+# once). Epochs also as 0 and negative (before 1970): 0 and -86400 are times, not unparseable.
 _SHAPES = {
-    "unix_s": r"\d{9,10}(\.\d+)?",
-    "unix_ms": r"\d{12,13}",
+    "unix_s": r"(-\d{1,11}|0|\d{9,10})(\.\d+)?",
+    "unix_ms": r"-\d{1,14}|0|\d{12,13}",
     "excel": r"\d{5}(\.\d+)?",
 }
 

@@ -21,7 +21,9 @@ WITH "agg_0" AS (
     MIN({'o0': CAST("paid_at" AS TIMESTAMP), 'v': CAST("deal_amount" AS DOUBLE)}) FILTER(WHERE
       NOT "paid_at" IS NULL).v AS "v_4",
     MIN(CAST("renewed_at" AS TIMESTAMP)) AS "m_5",
-    MIN({'o0': CAST("renewed_at" AS TIMESTAMP), 'v': CAST("renewal_amount" AS DOUBLE)}) FILTER(WHERE
+    MIN(
+      {'o0': CAST("renewed_at" AS TIMESTAMP), 'v': CAST(TRY_CAST("renewal_amount" AS DECIMAL(38, 6)) AS DOUBLE)}
+    ) FILTER(WHERE
       NOT "renewed_at" IS NULL).v AS "v_5",
     MIN(
       {'o0': COALESCE(
@@ -196,18 +198,22 @@ SELECT
   "f"."s2_count",
   "f"."s2_value",
   "f"."s2_backwards",
+  "f"."s2_prev_mean",
   "f"."s2_prev_n",
   LIST_EXTRACT("f"."s2_prev_q", 1) AS "s2_prev_p50",
   LIST_EXTRACT("f"."s2_prev_q", 2) AS "s2_prev_p90",
+  "f"."s2_entry_mean",
   "f"."s2_entry_n",
   LIST_EXTRACT("f"."s2_entry_q", 1) AS "s2_entry_p50",
   LIST_EXTRACT("f"."s2_entry_q", 2) AS "s2_entry_p90",
   "f"."s3_count",
   "f"."s3_value",
   "f"."s3_backwards",
+  "f"."s3_prev_mean",
   "f"."s3_prev_n",
   LIST_EXTRACT("f"."s3_prev_q", 1) AS "s3_prev_p50",
   LIST_EXTRACT("f"."s3_prev_q", 2) AS "s3_prev_p90",
+  "f"."s3_entry_mean",
   "f"."s3_entry_n",
   LIST_EXTRACT("f"."s3_entry_q", 1) AS "s3_entry_p50",
   LIST_EXTRACT("f"."s3_entry_q", 2) AS "s3_entry_p90",
@@ -216,9 +222,11 @@ SELECT
   "f"."s4_value_n",
   "f"."s4_value_median",
   "f"."s4_backwards",
+  "f"."s4_prev_mean",
   "f"."s4_prev_n",
   LIST_EXTRACT("f"."s4_prev_q", 1) AS "s4_prev_p50",
   LIST_EXTRACT("f"."s4_prev_q", 2) AS "s4_prev_p90",
+  "f"."s4_entry_mean",
   "f"."s4_entry_n",
   LIST_EXTRACT("f"."s4_entry_q", 1) AS "s4_entry_p50",
   LIST_EXTRACT("f"."s4_entry_q", 2) AS "s4_entry_p90",
@@ -227,9 +235,11 @@ SELECT
   "f"."s5_value_n",
   "f"."s5_value_median",
   "f"."s5_backwards",
+  "f"."s5_prev_mean",
   "f"."s5_prev_n",
   LIST_EXTRACT("f"."s5_prev_q", 1) AS "s5_prev_p50",
   LIST_EXTRACT("f"."s5_prev_q", 2) AS "s5_prev_p90",
+  "f"."s5_entry_mean",
   "f"."s5_entry_n",
   LIST_EXTRACT("f"."s5_entry_q", 1) AS "s5_entry_p50",
   LIST_EXTRACT("f"."s5_entry_q", 2) AS "s5_entry_p90",
@@ -263,12 +273,22 @@ FROM (
     CAST(NULL AS DECIMAL(38, 6)) AS "s2_value",
     COUNT(*) FILTER(WHERE
       "bw_2") AS "s2_backwards",
+    CAST(SUM(CAST((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_2") - EPOCH("qt_1")) * 86400
+    ) AS "s2_prev_mean",
     COUNT((
       EPOCH("qt_2") - EPOCH("qt_1")
     ) / 86400) AS "s2_prev_n",
     QUANTILE_CONT((
       EPOCH("qt_2") - EPOCH("qt_1")
     ) / 86400, [0.5, 0.9]) AS "s2_prev_q",
+    CAST(SUM(CAST((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_2") - EPOCH("qt_1")) * 86400
+    ) AS "s2_entry_mean",
     COUNT((
       EPOCH("qt_2") - EPOCH("qt_1")
     ) / 86400) AS "s2_entry_n",
@@ -280,12 +300,22 @@ FROM (
     CAST(NULL AS DECIMAL(38, 6)) AS "s3_value",
     COUNT(*) FILTER(WHERE
       "bw_3") AS "s3_backwards",
+    CAST(SUM(CAST((
+      EPOCH("qt_3") - EPOCH("qt_2")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_3") - EPOCH("qt_2")) * 86400
+    ) AS "s3_prev_mean",
     COUNT((
       EPOCH("qt_3") - EPOCH("qt_2")
     ) / 86400) AS "s3_prev_n",
     QUANTILE_CONT((
       EPOCH("qt_3") - EPOCH("qt_2")
     ) / 86400, [0.5, 0.9]) AS "s3_prev_q",
+    CAST(SUM(CAST((
+      EPOCH("qt_3") - EPOCH("qt_1")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_3") - EPOCH("qt_1")) * 86400
+    ) AS "s3_entry_mean",
     COUNT((
       EPOCH("qt_3") - EPOCH("qt_1")
     ) / 86400) AS "s3_entry_n",
@@ -299,12 +329,22 @@ FROM (
     QUANTILE_CONT("qv_4", 0.5) AS "s4_value_median",
     COUNT(*) FILTER(WHERE
       "bw_4") AS "s4_backwards",
+    CAST(SUM(CAST((
+      EPOCH("qt_4") - EPOCH("qt_3")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_4") - EPOCH("qt_3")) * 86400
+    ) AS "s4_prev_mean",
     COUNT((
       EPOCH("qt_4") - EPOCH("qt_3")
     ) / 86400) AS "s4_prev_n",
     QUANTILE_CONT((
       EPOCH("qt_4") - EPOCH("qt_3")
     ) / 86400, [0.5, 0.9]) AS "s4_prev_q",
+    CAST(SUM(CAST((
+      EPOCH("qt_4") - EPOCH("qt_1")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_4") - EPOCH("qt_1")) * 86400
+    ) AS "s4_entry_mean",
     COUNT((
       EPOCH("qt_4") - EPOCH("qt_1")
     ) / 86400) AS "s4_entry_n",
@@ -318,12 +358,22 @@ FROM (
     QUANTILE_CONT("qv_5", 0.5) AS "s5_value_median",
     COUNT(*) FILTER(WHERE
       "bw_5") AS "s5_backwards",
+    CAST(SUM(CAST((
+      EPOCH("qt_5") - EPOCH("qt_4")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_5") - EPOCH("qt_4")) * 86400
+    ) AS "s5_prev_mean",
     COUNT((
       EPOCH("qt_5") - EPOCH("qt_4")
     ) / 86400) AS "s5_prev_n",
     QUANTILE_CONT((
       EPOCH("qt_5") - EPOCH("qt_4")
     ) / 86400, [0.5, 0.9]) AS "s5_prev_q",
+    CAST(SUM(CAST((
+      EPOCH("qt_5") - EPOCH("qt_1")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_5") - EPOCH("qt_1")) * 86400
+    ) AS "s5_entry_mean",
     COUNT((
       EPOCH("qt_5") - EPOCH("qt_1")
     ) / 86400) AS "s5_entry_n",

@@ -19,14 +19,17 @@ WITH "agg_0" AS (
     MIN(CAST("trial_started_at" AS TIMESTAMP)) AS "m_3",
     MIN(CAST("paid_at" AS TIMESTAMP)) AS "m_4",
     MIN(
-      STRUCT(CAST("paid_at" AS TIMESTAMP) AS o0, CAST("deal_amount" AS DOUBLE PRECISION) AS v)
+      STRUCT(
+        CAST("paid_at" AS TIMESTAMP) AS o0,
+        CAST(CAST("deal_amount" AS DECIMAL(38, 6)) AS DOUBLE PRECISION) AS v
+      )
     ) FILTER(WHERE
       NOT "paid_at" IS NULL).v AS "v_4",
     MIN(CAST("renewed_at" AS TIMESTAMP)) AS "m_5",
     MIN(
       STRUCT(
         CAST("renewed_at" AS TIMESTAMP) AS o0,
-        CAST("renewal_amount" AS DOUBLE PRECISION) AS v
+        CAST(CAST("renewal_amount" AS DECIMAL(38, 6)) AS DOUBLE PRECISION) AS v
       )
     ) FILTER(WHERE
       NOT "renewed_at" IS NULL).v AS "v_5",
@@ -178,18 +181,22 @@ SELECT
   "f"."s2_count",
   "f"."s2_value",
   "f"."s2_backwards",
+  "f"."s2_prev_mean",
   "f"."s2_prev_n",
   LIST_EXTRACT("f"."s2_prev_q", 1) AS "s2_prev_p50",
   LIST_EXTRACT("f"."s2_prev_q", 2) AS "s2_prev_p90",
+  "f"."s2_entry_mean",
   "f"."s2_entry_n",
   LIST_EXTRACT("f"."s2_entry_q", 1) AS "s2_entry_p50",
   LIST_EXTRACT("f"."s2_entry_q", 2) AS "s2_entry_p90",
   "f"."s3_count",
   "f"."s3_value",
   "f"."s3_backwards",
+  "f"."s3_prev_mean",
   "f"."s3_prev_n",
   LIST_EXTRACT("f"."s3_prev_q", 1) AS "s3_prev_p50",
   LIST_EXTRACT("f"."s3_prev_q", 2) AS "s3_prev_p90",
+  "f"."s3_entry_mean",
   "f"."s3_entry_n",
   LIST_EXTRACT("f"."s3_entry_q", 1) AS "s3_entry_p50",
   LIST_EXTRACT("f"."s3_entry_q", 2) AS "s3_entry_p90",
@@ -198,9 +205,11 @@ SELECT
   "f"."s4_value_n",
   "f"."s4_value_median",
   "f"."s4_backwards",
+  "f"."s4_prev_mean",
   "f"."s4_prev_n",
   LIST_EXTRACT("f"."s4_prev_q", 1) AS "s4_prev_p50",
   LIST_EXTRACT("f"."s4_prev_q", 2) AS "s4_prev_p90",
+  "f"."s4_entry_mean",
   "f"."s4_entry_n",
   LIST_EXTRACT("f"."s4_entry_q", 1) AS "s4_entry_p50",
   LIST_EXTRACT("f"."s4_entry_q", 2) AS "s4_entry_p90",
@@ -209,9 +218,11 @@ SELECT
   "f"."s5_value_n",
   "f"."s5_value_median",
   "f"."s5_backwards",
+  "f"."s5_prev_mean",
   "f"."s5_prev_n",
   LIST_EXTRACT("f"."s5_prev_q", 1) AS "s5_prev_p50",
   LIST_EXTRACT("f"."s5_prev_q", 2) AS "s5_prev_p90",
+  "f"."s5_entry_mean",
   "f"."s5_entry_n",
   LIST_EXTRACT("f"."s5_entry_q", 1) AS "s5_entry_p50",
   LIST_EXTRACT("f"."s5_entry_q", 2) AS "s5_entry_p90",
@@ -243,6 +254,11 @@ FROM (
     CAST(NULL AS DECIMAL(38, 6)) AS "s2_value",
     COUNT(*) FILTER(WHERE
       "bw_2") AS "s2_backwards",
+    CAST(SUM(CAST((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
+      COUNT(EPOCH("qt_2") - EPOCH("qt_1")) * 86400
+    ) AS "s2_prev_mean",
     COUNT(CAST((
       EPOCH("qt_2") - EPOCH("qt_1")
     ) AS DOUBLE PRECISION) / 86400) AS "s2_prev_n",
@@ -252,6 +268,11 @@ FROM (
       ) AS DOUBLE PRECISION) / 86400,
       ARRAY[0.5, 0.9]
     ) AS "s2_prev_q",
+    CAST(SUM(CAST((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
+      COUNT(EPOCH("qt_2") - EPOCH("qt_1")) * 86400
+    ) AS "s2_entry_mean",
     COUNT(CAST((
       EPOCH("qt_2") - EPOCH("qt_1")
     ) AS DOUBLE PRECISION) / 86400) AS "s2_entry_n",
@@ -266,6 +287,11 @@ FROM (
     CAST(NULL AS DECIMAL(38, 6)) AS "s3_value",
     COUNT(*) FILTER(WHERE
       "bw_3") AS "s3_backwards",
+    CAST(SUM(CAST((
+      EPOCH("qt_3") - EPOCH("qt_2")
+    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
+      COUNT(EPOCH("qt_3") - EPOCH("qt_2")) * 86400
+    ) AS "s3_prev_mean",
     COUNT(CAST((
       EPOCH("qt_3") - EPOCH("qt_2")
     ) AS DOUBLE PRECISION) / 86400) AS "s3_prev_n",
@@ -275,6 +301,11 @@ FROM (
       ) AS DOUBLE PRECISION) / 86400,
       ARRAY[0.5, 0.9]
     ) AS "s3_prev_q",
+    CAST(SUM(CAST((
+      EPOCH("qt_3") - EPOCH("qt_1")
+    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
+      COUNT(EPOCH("qt_3") - EPOCH("qt_1")) * 86400
+    ) AS "s3_entry_mean",
     COUNT(CAST((
       EPOCH("qt_3") - EPOCH("qt_1")
     ) AS DOUBLE PRECISION) / 86400) AS "s3_entry_n",
@@ -291,6 +322,11 @@ FROM (
     QUANTILE_CONT("qv_4", 0.5) AS "s4_value_median",
     COUNT(*) FILTER(WHERE
       "bw_4") AS "s4_backwards",
+    CAST(SUM(CAST((
+      EPOCH("qt_4") - EPOCH("qt_3")
+    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
+      COUNT(EPOCH("qt_4") - EPOCH("qt_3")) * 86400
+    ) AS "s4_prev_mean",
     COUNT(CAST((
       EPOCH("qt_4") - EPOCH("qt_3")
     ) AS DOUBLE PRECISION) / 86400) AS "s4_prev_n",
@@ -300,6 +336,11 @@ FROM (
       ) AS DOUBLE PRECISION) / 86400,
       ARRAY[0.5, 0.9]
     ) AS "s4_prev_q",
+    CAST(SUM(CAST((
+      EPOCH("qt_4") - EPOCH("qt_1")
+    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
+      COUNT(EPOCH("qt_4") - EPOCH("qt_1")) * 86400
+    ) AS "s4_entry_mean",
     COUNT(CAST((
       EPOCH("qt_4") - EPOCH("qt_1")
     ) AS DOUBLE PRECISION) / 86400) AS "s4_entry_n",
@@ -316,6 +357,11 @@ FROM (
     QUANTILE_CONT("qv_5", 0.5) AS "s5_value_median",
     COUNT(*) FILTER(WHERE
       "bw_5") AS "s5_backwards",
+    CAST(SUM(CAST((
+      EPOCH("qt_5") - EPOCH("qt_4")
+    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
+      COUNT(EPOCH("qt_5") - EPOCH("qt_4")) * 86400
+    ) AS "s5_prev_mean",
     COUNT(CAST((
       EPOCH("qt_5") - EPOCH("qt_4")
     ) AS DOUBLE PRECISION) / 86400) AS "s5_prev_n",
@@ -325,6 +371,11 @@ FROM (
       ) AS DOUBLE PRECISION) / 86400,
       ARRAY[0.5, 0.9]
     ) AS "s5_prev_q",
+    CAST(SUM(CAST((
+      EPOCH("qt_5") - EPOCH("qt_1")
+    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
+      COUNT(EPOCH("qt_5") - EPOCH("qt_1")) * 86400
+    ) AS "s5_entry_mean",
     COUNT(CAST((
       EPOCH("qt_5") - EPOCH("qt_1")
     ) AS DOUBLE PRECISION) / 86400) AS "s5_entry_n",

@@ -140,9 +140,11 @@ SELECT
   "f"."s2_count",
   "f"."s2_value",
   "f"."s2_backwards",
+  "f"."s2_prev_mean",
   "f"."s2_prev_n",
   LIST_EXTRACT("f"."s2_prev_q", 1) AS "s2_prev_p50",
   LIST_EXTRACT("f"."s2_prev_q", 2) AS "s2_prev_p90",
+  "f"."s2_entry_mean",
   "f"."s2_entry_n",
   LIST_EXTRACT("f"."s2_entry_q", 1) AS "s2_entry_p50",
   LIST_EXTRACT("f"."s2_entry_q", 2) AS "s2_entry_p90",
@@ -151,9 +153,11 @@ SELECT
   "f"."s3_value_n",
   "f"."s3_value_median",
   "f"."s3_backwards",
+  "f"."s3_prev_mean",
   "f"."s3_prev_n",
   LIST_EXTRACT("f"."s3_prev_q", 1) AS "s3_prev_p50",
   LIST_EXTRACT("f"."s3_prev_q", 2) AS "s3_prev_p90",
+  "f"."s3_entry_mean",
   "f"."s3_entry_n",
   LIST_EXTRACT("f"."s3_entry_q", 1) AS "s3_entry_p50",
   LIST_EXTRACT("f"."s3_entry_q", 2) AS "s3_entry_p90",
@@ -184,12 +188,22 @@ FROM (
     CAST(NULL AS DECIMAL(38, 6)) AS "s2_value",
     COUNT(*) FILTER(WHERE
       "bw_2") AS "s2_backwards",
+    CAST(SUM(CAST((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_2") - EPOCH("qt_1")) * 86400
+    ) AS "s2_prev_mean",
     COUNT((
       EPOCH("qt_2") - EPOCH("qt_1")
     ) / 86400) AS "s2_prev_n",
     QUANTILE_CONT((
       EPOCH("qt_2") - EPOCH("qt_1")
     ) / 86400, [0.5, 0.9]) AS "s2_prev_q",
+    CAST(SUM(CAST((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_2") - EPOCH("qt_1")) * 86400
+    ) AS "s2_entry_mean",
     COUNT((
       EPOCH("qt_2") - EPOCH("qt_1")
     ) / 86400) AS "s2_entry_n",
@@ -203,12 +217,22 @@ FROM (
     QUANTILE_CONT("qv_3", 0.5) AS "s3_value_median",
     COUNT(*) FILTER(WHERE
       "bw_3") AS "s3_backwards",
+    CAST(SUM(CAST((
+      EPOCH("qt_3") - EPOCH("qt_2")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_3") - EPOCH("qt_2")) * 86400
+    ) AS "s3_prev_mean",
     COUNT((
       EPOCH("qt_3") - EPOCH("qt_2")
     ) / 86400) AS "s3_prev_n",
     QUANTILE_CONT((
       EPOCH("qt_3") - EPOCH("qt_2")
     ) / 86400, [0.5, 0.9]) AS "s3_prev_q",
+    CAST(SUM(CAST((
+      EPOCH("qt_3") - EPOCH("qt_1")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_3") - EPOCH("qt_1")) * 86400
+    ) AS "s3_entry_mean",
     COUNT((
       EPOCH("qt_3") - EPOCH("qt_1")
     ) / 86400) AS "s3_entry_n",

@@ -54,6 +54,7 @@ def init_funnel(
     from funnelcli.commands.init.writer import render_yaml
     from funnelcli.commands.validate import validate_funnel
     from funnelcli.engine import open_engine
+    from funnelcli.engine.files import same_file
     from funnelcli.engine.store import write_atomic
     from funnelcli.errors import DataError, FunnelError, UsageError
     from funnelcli.spec import parse_funnel
@@ -67,6 +68,8 @@ def init_funnel(
     for export in request.exports:
         if not export.is_file():
             raise UsageError(f"no such file: {export}")
+        if same_file(output, export):  # --force or not: an export is never overwritten
+            raise UsageError(f"--output {output}: that is the export {export}; name a .yaml")
     names = _names(request.exports)
     folder = output.resolve().parent
     written = [_relative(e, folder) for e in request.exports]

@@ -89,6 +89,7 @@ from funnelcli.commands.sample.vocabulary import (
     SPEND_COLUMNS,
     SUBSCRIPTION_COLUMNS,
 )
+from funnelcli.errors import FunnelError
 
 __all__ = [
     "CHANNELS",
@@ -114,14 +115,25 @@ def generate_sample(
     seed: int = 7,
     start: date = date(2024, 1, 8),
     months: int = 24,
+    force: bool = False,
 ) -> list[Path]:
     """Write leads.csv, stage_history.csv, spend.csv, subscriptions.csv, usage.csv and
-    touches.csv into out_dir (created if needed); return their paths in that order."""
+    touches.csv into out_dir (created if needed); return their paths in that order. A folder
+    that holds anything is refused unless `force` (its files are then replaced): a sample never
+    overwrites an export."""
     if rows < 0:
         raise ValueError("rows must be >= 0")
     if months < 1:
         raise ValueError("months must be >= 1")
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise FunnelError(f"{out_dir}: not a folder; the sample is several files")
+    if not force and out_dir.is_dir() and any(out_dir.iterdir()):
+        raise FunnelError(
+            f"{out_dir}: the folder is not empty; choose an empty or new folder, "
+            "or pass --force to replace its leads.csv, stage_history.csv, spend.csv, "
+            "and subscriptions.csv"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     leads_path = out_dir / "leads.csv"
     history_path = out_dir / "stage_history.csv"

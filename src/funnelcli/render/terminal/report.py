@@ -12,7 +12,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from funnelcli.outputs.report import DataQuality, FunnelReport
+from funnelcli.outputs.report import DataQuality, FunnelReport, Histogram
 from funnelcli.render.terminal.console import add_rows, natural_width, ruled_table, spaced
 from funnelcli.render.views import (
     FUNNEL_NOTE,
@@ -27,6 +27,8 @@ from funnelcli.render.wording import (
     describe_immature,
     finding_text,
     format_count,
+    histogram_labels,
+    histogram_title,
     ordered_counts,
     plural,
 )
@@ -47,6 +49,8 @@ def draw(report: FunnelReport) -> list[RenderableType]:
     sales = sales_view(report)
     if sales is not None:
         sections.append(_SplitTable(sales, by_columns=True))
+    if report.histogram is not None:
+        sections.append(_histogram_table(report, report.histogram))
     if report.period.immature:
         sections.append(
             Text.assemble(("Immature: ", "bold yellow"), (describe_immature(report), "yellow"))
@@ -174,6 +178,23 @@ class _SplitTable:
         kept = list(range(self.keep))
         add_rows(table, self.view, [*kept, *columns], styles={Mark.few: "dim"})
         return table
+
+
+def _histogram_table(report: FunnelReport, histogram: Histogram) -> Table:
+    """`--histogram STAGE`: a bar per bin, the longest bar the fullest bin."""
+    names = [stage.name for stage in report.funnel.stages]
+    previous = names[names.index(histogram.stage) - 1]
+    title = histogram_title(histogram, previous)
+    table = ruled_table(title=title, caption=None)
+    table.min_width = len(title)  # the title on one line
+    table.add_column("Time", no_wrap=True)
+    table.add_column("Ids", justify="right", no_wrap=True)
+    table.add_column("", width=BAR_CELLS, no_wrap=True, overflow="crop")
+    most = max((b.count for b in histogram.bins), default=0)
+    for label, found in zip(histogram_labels(histogram), histogram.bins, strict=True):
+        bar = funnel_bar(found.count / most if most else 0.0, BAR_CELLS)
+        table.add_row(label, format_count(found.count), bar)
+    return table
 
 
 def _data_quality_panel(report: FunnelReport) -> Panel:

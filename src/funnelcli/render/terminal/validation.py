@@ -18,4 +18,11 @@ def draw(result: ValidationResult) -> str:
         lines.append(f"  roi spend: {result.spend_rows} rows")
     if result.contracts is not None:
         lines.append(f"  roi subscriptions: {result.contracts} contracts")
+    for shared in result.shared_matches:
+        names = " and ".join(", ".join(shared.stages).rsplit(", ", 1))
+        lines.append(
+            f"  warning: stages {names} share the match value {shared.value!r} "
+            f"(source {shared.source}): one row with it is evidence for each of them "
+            "(evidence: once makes a row fill one stage)"
+        )
     return "\n".join(lines) + "\n"

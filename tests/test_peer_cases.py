@@ -1,0 +1,254 @@
+"""Peers' own funnel test cases, translated to funnelcli, with the peers' numbers.
+
+Each test names the file and test it comes from. Events become a long source (one row per
+event: id, stage value, time); a peer's conversion window is `window:`; its ordering mode is
+`order:` as stated per test. Where a peer's rule has no funnelcli counterpart the test is not
+here (see docs/semantics.md, and the closing note of issue 16).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from funnelcli.outputs.report import FunnelReport
+from test_semantics import counts, run
+
+EVENTS = "sources:\n  events: {path: events.csv, shape: long, id: person, stage: event, at: ts}\n"
+
+
+def events_csv(rows: list[tuple[str, str, str]]) -> str:
+    return "person,event,ts\n" + "".join(f"{p},{e},{t}\n" for p, e, t in rows)
+
+
+def test_posthog_funnel_conversion_window_seconds(tmp_path: Path) -> None:
+    """PostHog/posthog posthog/hogql_queries/insights/funnels/test/test_funnel.py,
+    `test_funnel_conversion_window_seconds`: a 15-second window; 10 users convert after 10 s,
+    15 after 20 s; nobody does step three. PostHog: counts 25, 10, 0."""
+    rows = []
+    for i in range(10):
+        rows += [(f"user_{i}", "step one", "2021-05-01 00:00:00")]
+        rows += [(f"user_{i}", "step two", "2021-05-01 00:00:10")]
+    for i in range(10, 25):
+        rows += [(f"user_{i}", "step one", "2021-05-01 00:00:00")]
+        rows += [(f"user_{i}", "step two", "2021-05-01 00:00:20")]
+    yaml_text = EVENTS + (
+        "stages:\n"
+        "  - {name: one, match: [step one]}\n"
+        "  - {name: two, match: [step two]}\n"
+        "  - {name: three, match: [step three]}\n"
+        "window: 15s\n"
+        "order: strict\n"
+    )
+    report = run(
+        tmp_path,
+        yaml_text,
+        {"events.csv": events_csv(rows)},
+        since="2021-05-01 00:00:00",
+        until="2021-05-14 00:00:00",
+    )
+    assert counts(report) == [25, 10, 0]
+
+
+def test_posthog_advanced_funnel_with_repeat_steps(tmp_path: Path) -> None:
+    """PostHog/posthog posthog/hogql_queries/insights/funnels/test/test_funnel.py,
+    `test_advanced_funnel_with_repeat_steps`: a sign-up then the same `$pageview` event as
+    steps 2-5; one event fills one step (`evidence: once`). PostHog: 5, 4, 3, 2, 1. The
+    events of one person are a second apart, in the order the test creates them."""
+    journeys = {
+        "stopped_after_signup1": ["user signed up"],
+        "stopped_after_pageview1": ["user signed up", "$pageview"],
+        "stopped_after_pageview2": ["user signed up", "$pageview", "blaah blaa", "$pageview"],
+        "stopped_after_pageview3": [
+            "user signed up",
+            "$pageview",
+            "blaah blaa",
+            "$pageview",
+            "$pageview",
+            "blaah blaa",
+        ],
+        "stopped_after_pageview4": ["user signed up", *["$pageview"] * 4],
+    }
+    rows = [
+        (person, event, f"2021-05-01 00:00:{second:02d}")
+        for person, events in journeys.items()
+        for second, event in enumerate(events)
+    ]
+    stages = "".join(f"  - {{name: pageview{i}, match: [$pageview]}}\n" for i in range(1, 5))
+    yaml_text = EVENTS + "stages:\n  - {name: signup, match: [user signed up]}\n" + stages
+    once = yaml_text + "order: strict\nevidence: once\n"
+    report = run(tmp_path, once, {"events.csv": events_csv(rows)})
+    assert counts(report) == [5, 4, 3, 2, 1]
+    # evidence: shared (the default): one pageview is evidence for all four pageview stages
+    shared = run(tmp_path, yaml_text + "order: strict\n", {"events.csv": events_csv(rows)})
+    assert counts(shared) == [5, 4, 4, 4, 4]
+
+
+def test_clickhouse_window_funnel_strict_once(tmp_path: Path) -> None:
+    """ClickHouse/ClickHouse tests/queries/0_stateless/00632_aggregation_window_funnel.sql
+    (.reference): `windowFunnel(200, 'strict_once')(event_ts, result='failure',
+    result='failure', result='success')` over funnel_test2 gives uid 123 → 3, 234 → 2,
+    345 → 1 (levels: the last step reached). Times are seconds; `window: 200s`."""
+    data = [
+        (234, "failure", 100),
+        (345, "success", 200),
+        (345, "failure", 210),
+        (345, "success", 230),
+        (234, "failure", 250),
+        (123, "failure", 180),
+        (123, "failure", 220),
+        (123, "success", 250),
+    ]
+    rows = [
+        (str(uid), result, f"2021-05-01 00:{ts // 60:02d}:{ts % 60:02d}")
+        for uid, result, ts in data
+    ]
+    yaml_text = EVENTS + (
+        "stages:\n"
+        "  - {name: first_failure, match: [failure]}\n"
+        "  - {name: second_failure, match: [failure]}\n"
+        "  - {name: success, match: [success]}\n"
+        "window: 200s\n"
+        "order: strict\n"
+        "evidence: once\n"
+    )
+    report = run(tmp_path, yaml_text, {"events.csv": events_csv(rows)}, by=(("person",),))
+    # levels 3, 2, 1 → counts per stage: 3 reach level ≥ 1, 2 reach ≥ 2, 1 reaches 3
+    assert counts(report) == [3, 2, 1]
+    levels = {g.key["person"]: sum(s.count for s in g.stages) for g in report.breakdowns[0].groups}
+    assert levels == {"123": 3, "234": 2, "345": 1}
+    # ClickHouse's `windowFunnel(10000, 'strict_once')(timestamp, event = 1004, event = 1004,
+    # event = 1004)` over one 1004 event: level 1 (funnel_test_strict_increase)
+    one = events_csv([("1", "1004", "2021-05-01 00:00:02")])
+    three = EVENTS + "".join(
+        ["stages:\n"] + [f"  - {{name: s{i}, match: ['1004']}}\n" for i in range(3)]
+    )
+    assert counts(run(tmp_path, three + "evidence: once\n", {"events.csv": one})) == [1, 0, 0]
+    assert counts(run(tmp_path, three, {"events.csv": one})) == [1, 1, 1]
+
+
+def levels(report: FunnelReport) -> dict[str, int]:
+    """Per person (the breakdown on the id), the stages reached: a windowFunnel level."""
+    return {g.key["person"]: sum(s.count for s in g.stages) for g in report.breakdowns[0].groups}
+
+
+def abc_funnel(window: str, order: str = "sequence", steps: str = "abc") -> str:
+    stages = "".join(f"  - {{name: {s}, match: [{s}]}}\n" for s in steps)
+    return EVENTS + "stages:\n" + stages + f"window: {window}\norder: {order}\n"
+
+
+def at_second(rows: list[tuple[int, int, str]]) -> str:
+    """(second, user, event) rows, a ClickHouse DateTime of small integers, as events."""
+    return events_csv([(str(u), e, f"1970-01-01 00:00:{s:02d}") for s, u, e in rows])
+
+
+STRICT_ORDER = [  # funnel_test_strict_order: (dt, user, event)
+    *[(1, 1, "a"), (2, 1, "b"), (3, 1, "c")],
+    *[(1, 2, "a"), (2, 2, "d"), (3, 2, "b"), (4, 2, "c")],
+    *[(1, 3, "a"), (2, 3, "a"), (3, 3, "b"), (4, 3, "b"), (5, 3, "c"), (6, 3, "c")],
+    *[(1, 4, "a"), (2, 4, "a"), (3, 4, "a"), (4, 4, "a"), (5, 4, "b"), (6, 4, "b")],
+    *[(7, 4, "c"), (8, 4, "c")],
+    *[(1, 5, "a"), (2, 5, "a"), (3, 5, "b"), (4, 5, "b"), (5, 5, "d"), (6, 5, "c")],
+    (7, 5, "c"),
+    *[(1, 6, "c"), (2, 6, "c"), (3, 6, "b"), (4, 6, "b"), (5, 6, "a"), (6, 6, "a")],
+]
+
+
+def test_clickhouse_window_funnel_strict_order(tmp_path: Path) -> None:
+    """ClickHouse/ClickHouse tests/queries/0_stateless/00632_aggregation_window_funnel.sql
+    (.reference), table funnel_test_strict_order: `windowFunnel(86400)` gives levels
+    [3, 3, 3, 3, 3, 1] for users 1-6 (our `order: strict`) and `windowFunnel(86400,
+    'strict_order')` [3, 1, 3, 3, 2, 1] (our `order: sequence`: an event `d` between two steps
+    stops the chain, a repeat of the earlier step does not); user 7 (a, c, b) with
+    `windowFunnel(10, 'strict_order')`: 1."""
+    data = {"events.csv": at_second(STRICT_ORDER)}
+    strict = run(tmp_path, abc_funnel("86400s", "strict"), data, by=(("person",),))
+    assert levels(strict) == {"1": 3, "2": 3, "3": 3, "4": 3, "5": 3, "6": 1}
+    sequence = run(tmp_path, abc_funnel("86400s"), data, by=(("person",),))
+    assert levels(sequence) == {"1": 3, "2": 1, "3": 3, "4": 3, "5": 2, "6": 1}
+    seven = {"events.csv": at_second([(1, 7, "a"), (2, 7, "c"), (3, 7, "b")])}
+    assert levels(run(tmp_path, abc_funnel("10s"), seven, by=(("person",),))) == {"7": 1}
+
+
+def test_clickhouse_window_funnel_strict_order_without_reentry(tmp_path: Path) -> None:
+    """Same file, table funnel_test_allow_reentry, `windowFunnel(86400, 'strict_order')` over
+    a, b, c: levels [2, 2, 3, 1, 3] (a return to step a between b and c stops the chain), and
+    table funnel_test_ecommerce, `windowFunnel(600, 'strict_order')` over begin_checkout,
+    view_product_detail, complete_payment: [2, 2, 3]. (The file's four-step variants re-anchor
+    the chain at a later first step, which `order: sequence` does not; they are not here.)"""
+    reentry = [
+        *[(1, 1, "a"), (2, 1, "b"), (3, 1, "a"), (4, 1, "c")],
+        *[(1, 2, "a"), (2, 2, "b"), (3, 2, "a"), (4, 2, "b"), (5, 2, "c")],
+        *[(1, 3, "a"), (2, 3, "b"), (3, 3, "c"), (4, 3, "b"), (5, 3, "d")],
+        *[(1, 4, "a"), (2, 4, "c"), (3, 4, "b")],
+        *[(1, 5, "a"), (2, 5, "b"), (3, 5, "c"), (4, 5, "a"), (5, 5, "b"), (6, 5, "c")],
+        (7, 5, "d"),
+    ]
+    report = run(
+        tmp_path, abc_funnel("86400s"), {"events.csv": at_second(reentry)}, by=(("person",),)
+    )
+    assert levels(report) == {"1": 2, "2": 2, "3": 3, "4": 1, "5": 3}
+    shop = [
+        (100, 1, "begin"), (200, 1, "view"), (300, 1, "begin"), (400, 1, "pay"),
+        (100, 2, "begin"), (200, 2, "view"), (250, 2, "view"), (300, 2, "begin"), (400, 2, "pay"),
+        (100, 3, "begin"), (200, 3, "view"), (300, 3, "pay"),
+    ]  # fmt: skip
+    rows = [(str(u), e, f"1970-01-01 00:{s // 60:02d}:{s % 60:02d}") for s, u, e in shop]
+    yaml_text = EVENTS + (
+        "stages:\n"
+        "  - {name: begin_checkout, match: [begin]}\n"
+        "  - {name: view_product_detail, match: [view]}\n"
+        "  - {name: complete_payment, match: [pay]}\n"
+        "window: 600s\norder: sequence\n"
+    )
+    report = run(tmp_path, yaml_text, {"events.csv": events_csv(rows)}, by=(("person",),))
+    assert levels(report) == {"1": 2, "2": 2, "3": 3}
+
+
+def test_posthog_basic_strict_funnel(tmp_path: Path) -> None:
+    """PostHog/posthog posthog/hogql_queries/insights/funnels/test/test_funnel_strict.py,
+    `test_basic_strict_funnel`: steps must follow each other with no other event between
+    (`blaah blaa` too) — our `order: sequence` over the person's events. PostHog: 7 at step 1,
+    2 at step 2 (stopped_after_insightview, person7), 1 at step 3 (person7). Events of one
+    person are a second apart, in the order the test creates them."""
+    journeys = {
+        "stopped_after_signup1": ["user signed up"],
+        "stopped_after_pageview1": ["$pageview", "user signed up"],
+        "stopped_after_insightview": [
+            "user signed up",
+            "$pageview",
+            "blaah blaa",
+            "insight viewed",
+        ],
+        "stopped_after_insightview2": [
+            "insight viewed",
+            "blaah blaa",
+            "$pageview",
+            "user signed up",
+        ],
+        "stopped_after_insightview3": [
+            "$pageview",
+            "user signed up",
+            "blaah blaa",
+            "$pageview",
+            "insight viewed",
+        ],
+        "person6": ["blaah blaa", "user signed up", "blaah blaa", "$pageview"],
+        "person7": ["blaah blaa", "user signed up", "$pageview", "insight viewed", "blaah blaa"],
+        "stopped_after_insightview6": ["insight viewed", "$pageview"],
+    }
+    rows = [
+        (person, event, f"2021-05-01 00:00:{second:02d}")
+        for person, events in journeys.items()
+        for second, event in enumerate(events)
+    ]
+    yaml_text = EVENTS + (
+        "stages:\n"
+        "  - {name: signup, match: [user signed up]}\n"
+        "  - {name: pageview, match: [$pageview]}\n"
+        "  - {name: insight, match: [insight viewed]}\n"
+        "order: sequence\n"
+    )
+    report = run(tmp_path, yaml_text, {"events.csv": events_csv(rows)}, by=(("person",),))
+    assert counts(report) == [7, 2, 1]
+    reached = {k for k, n in levels(report).items() if n >= 2}
+    assert reached == {"stopped_after_insightview", "person7"}
