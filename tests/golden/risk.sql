@@ -26,7 +26,7 @@ WITH "agg_0" AS (
           [
             REGEXP_EXTRACT(
               UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
-              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              '^(\()? ?([-−])? ?((?:CNY|RMB|¥|元|￥))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:CNY|RMB|¥|元|￥))? ?(\))?$',
               ['open', 'minus1', 'cur1', 'minus2', 'number', 'suffix', 'cur2', 'close']
             )
           ],
@@ -106,7 +106,7 @@ WITH "agg_0" AS (
           [
             REGEXP_EXTRACT(
               UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
-              '^(\()? ?([-−])? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:US\$|HK\$|NT\$|S\$|A\$|C\$|[¥￥$€£₩₹元]|CNY|RMB|USD|EUR|GBP|JPY|HKD|SGD|AUD|CAD|CHF|INR|KRW|TWD))? ?(\))?$',
+              '^(\()? ?([-−])? ?((?:CNY|RMB|¥|元|￥))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:CNY|RMB|¥|元|￥))? ?(\))?$',
               ['open', 'minus1', 'cur1', 'minus2', 'number', 'suffix', 'cur2', 'close']
             )
           ],
@@ -287,9 +287,11 @@ SELECT
   "f"."s2_value_n",
   "f"."s2_value_median",
   "f"."s2_backwards",
+  "f"."s2_prev_mean",
   "f"."s2_prev_n",
   LIST_EXTRACT("f"."s2_prev_q", 1) AS "s2_prev_p50",
   LIST_EXTRACT("f"."s2_prev_q", 2) AS "s2_prev_p90",
+  "f"."s2_entry_mean",
   "f"."s2_entry_n",
   LIST_EXTRACT("f"."s2_entry_q", 1) AS "s2_entry_p50",
   LIST_EXTRACT("f"."s2_entry_q", 2) AS "s2_entry_p90",
@@ -298,9 +300,11 @@ SELECT
   "f"."s3_value_n",
   "f"."s3_value_median",
   "f"."s3_backwards",
+  "f"."s3_prev_mean",
   "f"."s3_prev_n",
   LIST_EXTRACT("f"."s3_prev_q", 1) AS "s3_prev_p50",
   LIST_EXTRACT("f"."s3_prev_q", 2) AS "s3_prev_p90",
+  "f"."s3_entry_mean",
   "f"."s3_entry_n",
   LIST_EXTRACT("f"."s3_entry_q", 1) AS "s3_entry_p50",
   LIST_EXTRACT("f"."s3_entry_q", 2) AS "s3_entry_p90",
@@ -332,12 +336,22 @@ FROM (
     QUANTILE_CONT("qv_2", 0.5) AS "s2_value_median",
     COUNT(*) FILTER(WHERE
       "bw_2") AS "s2_backwards",
+    CAST(SUM(CAST((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_2") - EPOCH("qt_1")) * 86400
+    ) AS "s2_prev_mean",
     COUNT((
       EPOCH("qt_2") - EPOCH("qt_1")
     ) / 86400) AS "s2_prev_n",
     QUANTILE_CONT((
       EPOCH("qt_2") - EPOCH("qt_1")
     ) / 86400, [0.5, 0.9]) AS "s2_prev_q",
+    CAST(SUM(CAST((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_2") - EPOCH("qt_1")) * 86400
+    ) AS "s2_entry_mean",
     COUNT((
       EPOCH("qt_2") - EPOCH("qt_1")
     ) / 86400) AS "s2_entry_n",
@@ -351,12 +365,22 @@ FROM (
     QUANTILE_CONT("qv_3", 0.5) AS "s3_value_median",
     COUNT(*) FILTER(WHERE
       "bw_3") AS "s3_backwards",
+    CAST(SUM(CAST((
+      EPOCH("qt_3") - EPOCH("qt_2")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_3") - EPOCH("qt_2")) * 86400
+    ) AS "s3_prev_mean",
     COUNT((
       EPOCH("qt_3") - EPOCH("qt_2")
     ) / 86400) AS "s3_prev_n",
     QUANTILE_CONT((
       EPOCH("qt_3") - EPOCH("qt_2")
     ) / 86400, [0.5, 0.9]) AS "s3_prev_q",
+    CAST(SUM(CAST((
+      EPOCH("qt_3") - EPOCH("qt_1")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_3") - EPOCH("qt_1")) * 86400
+    ) AS "s3_entry_mean",
     COUNT((
       EPOCH("qt_3") - EPOCH("qt_1")
     ) / 86400) AS "s3_entry_n",

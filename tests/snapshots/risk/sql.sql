@@ -11,10 +11,14 @@ WITH "agg_0" AS (
     ) AS "latest",
     MIN(CAST("created_at" AS TIMESTAMP)) AS "m_1",
     MIN(CAST("paid_at" AS TIMESTAMP)) AS "m_2",
-    MIN({'o0': CAST("paid_at" AS TIMESTAMP), 'v': CAST("deal_amount" AS DOUBLE)}) FILTER(WHERE
+    MIN(
+      {'o0': CAST("paid_at" AS TIMESTAMP), 'v': CAST(TRY_CAST("deal_amount" AS DECIMAL(38, 6)) AS DOUBLE)}
+    ) FILTER(WHERE
       NOT "paid_at" IS NULL).v AS "v_2",
     MIN(CAST("renewed_at" AS TIMESTAMP)) AS "m_3",
-    MIN({'o0': CAST("renewed_at" AS TIMESTAMP), 'v': CAST("renewal_amount" AS DOUBLE)}) FILTER(WHERE
+    MIN(
+      {'o0': CAST("renewed_at" AS TIMESTAMP), 'v': CAST(TRY_CAST("renewal_amount" AS DECIMAL(38, 6)) AS DOUBLE)}
+    ) FILTER(WHERE
       NOT "renewed_at" IS NULL).v AS "v_3"
   FROM "source_leads"
   GROUP BY
@@ -124,9 +128,11 @@ SELECT
   "f"."s2_value_n",
   "f"."s2_value_median",
   "f"."s2_backwards",
+  "f"."s2_prev_mean",
   "f"."s2_prev_n",
   LIST_EXTRACT("f"."s2_prev_q", 1) AS "s2_prev_p50",
   LIST_EXTRACT("f"."s2_prev_q", 2) AS "s2_prev_p90",
+  "f"."s2_entry_mean",
   "f"."s2_entry_n",
   LIST_EXTRACT("f"."s2_entry_q", 1) AS "s2_entry_p50",
   LIST_EXTRACT("f"."s2_entry_q", 2) AS "s2_entry_p90",
@@ -135,9 +141,11 @@ SELECT
   "f"."s3_value_n",
   "f"."s3_value_median",
   "f"."s3_backwards",
+  "f"."s3_prev_mean",
   "f"."s3_prev_n",
   LIST_EXTRACT("f"."s3_prev_q", 1) AS "s3_prev_p50",
   LIST_EXTRACT("f"."s3_prev_q", 2) AS "s3_prev_p90",
+  "f"."s3_entry_mean",
   "f"."s3_entry_n",
   LIST_EXTRACT("f"."s3_entry_q", 1) AS "s3_entry_p50",
   LIST_EXTRACT("f"."s3_entry_q", 2) AS "s3_entry_p90",
@@ -169,12 +177,22 @@ FROM (
     QUANTILE_CONT("qv_2", 0.5) AS "s2_value_median",
     COUNT(*) FILTER(WHERE
       "bw_2") AS "s2_backwards",
+    CAST(SUM(CAST((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_2") - EPOCH("qt_1")) * 86400
+    ) AS "s2_prev_mean",
     COUNT((
       EPOCH("qt_2") - EPOCH("qt_1")
     ) / 86400) AS "s2_prev_n",
     QUANTILE_CONT((
       EPOCH("qt_2") - EPOCH("qt_1")
     ) / 86400, [0.5, 0.9]) AS "s2_prev_q",
+    CAST(SUM(CAST((
+      EPOCH("qt_2") - EPOCH("qt_1")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_2") - EPOCH("qt_1")) * 86400
+    ) AS "s2_entry_mean",
     COUNT((
       EPOCH("qt_2") - EPOCH("qt_1")
     ) / 86400) AS "s2_entry_n",
@@ -188,12 +206,22 @@ FROM (
     QUANTILE_CONT("qv_3", 0.5) AS "s3_value_median",
     COUNT(*) FILTER(WHERE
       "bw_3") AS "s3_backwards",
+    CAST(SUM(CAST((
+      EPOCH("qt_3") - EPOCH("qt_2")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_3") - EPOCH("qt_2")) * 86400
+    ) AS "s3_prev_mean",
     COUNT((
       EPOCH("qt_3") - EPOCH("qt_2")
     ) / 86400) AS "s3_prev_n",
     QUANTILE_CONT((
       EPOCH("qt_3") - EPOCH("qt_2")
     ) / 86400, [0.5, 0.9]) AS "s3_prev_q",
+    CAST(SUM(CAST((
+      EPOCH("qt_3") - EPOCH("qt_1")
+    ) AS DECIMAL(38, 6))) AS DOUBLE) / (
+      COUNT(EPOCH("qt_3") - EPOCH("qt_1")) * 86400
+    ) AS "s3_entry_mean",
     COUNT((
       EPOCH("qt_3") - EPOCH("qt_1")
     ) / 86400) AS "s3_entry_n",
