@@ -4,6 +4,7 @@ and against what a user would write instead (pandas, polars, a minimal DuckDB qu
     python benchmarks/run.py --rows 10000000          # the figure (needs ~2.5 GB disk)
     python benchmarks/run.py --rows 1000000 --runs 5  # quicker
     python benchmarks/run.py --suite peers            # only `funnel report` against the peers
+    python benchmarks/run.py --risk-accounts 20000    # also funnel risk (benchmarks/risk.py)
 
 It writes a seeded synthetic export with `funnel sample` into a data folder (reused when it is
 already there), times each command as a separate process several times, the commands taking
@@ -335,6 +336,12 @@ def main() -> None:
     )
     parser.add_argument("--note", default="", help="a line to add under the machine description")
     parser.add_argument(
+        "--risk-accounts",
+        type=int,
+        default=0,
+        help="also run benchmarks/risk.py with this many accounts × 730 days (funnel risk)",
+    )
+    parser.add_argument(
         "--no-checks",
         action="store_true",
         help="skip checking that the floor and the peers agree (done by an earlier run)",
@@ -429,6 +436,10 @@ def main() -> None:
     if str(args.output) != "-":
         write_section(args.output, f"rows={args.rows} suite={args.suite}", lines)
         print(f"\nWrote {args.output}")
+    if args.risk_accounts:  # its own section of RESULTS.md, between its markers
+        risk = [sys.executable, str(HERE / "risk.py"), "--accounts", str(args.risk_accounts)]
+        output = [] if str(args.output) == "-" else ["--output", str(args.output)]
+        subprocess.run([*risk, "--runs", str(args.runs), *output], check=True, env=env)
 
 
 def table(timings: list[Timing]) -> list[str]:

@@ -34,6 +34,7 @@ ARGS = {
     "stalled": ["--stage", "qualified"],
     "drivers": ["--stage", "paid"],
     "trace": [_FIRST_ID.split(",")[0]],
+    "risk": ["funnels/risk.yaml"],  # the default funnel declares no risk:
 }
 
 

@@ -24,6 +24,7 @@ from funnelcli.outputs.cache import CacheInfo
 from funnelcli.outputs.cohorts import CohortMatrix
 from funnelcli.outputs.drivers import Drivers
 from funnelcli.outputs.report import FunnelReport
+from funnelcli.outputs.risk import RiskReport
 from funnelcli.outputs.roi import RoiReport
 from funnelcli.outputs.stalled import StalledList
 from funnelcli.outputs.summary import Summary
@@ -41,6 +42,7 @@ SHOWS = {
     "summary": Summary,
     "cohorts": CohortMatrix,
     "roi": RoiReport,
+    "risk": RiskReport,
     "cache info": CacheInfo,
     "validate": ValidationResult,
 }

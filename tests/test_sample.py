@@ -63,6 +63,8 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
         d / "stage_history.csv",
         d / "spend.csv",
         d / "subscriptions.csv",
+        d / "usage.csv",
+        d / "touches.csv",
     ]
     return d
 
@@ -117,6 +119,8 @@ def test_files_are_clean_utf8_with_lf(out: Path) -> None:
         "spend.csv",
         "stage_history.csv",
         "subscriptions.csv",
+        "touches.csv",
+        "usage.csv",
     ]
     for p in out.iterdir():
         data = p.read_bytes()

@@ -100,6 +100,14 @@ def _cases() -> list[Case]:
         "default/error-bad-dialect": ("sql", "--dialect", "nonsense"),
         "default/error-bad-since": ("report", "--since", "yesterday"),
         "default/error-bad-alert": ("summary", "--fail-on", "paid.conversion < 1"),
+        "risk/risk-table": ("risk", "--top", "8"),
+        "risk/risk-json": ("risk", "-f", "json"),
+        "risk/risk-csv": ("risk", "-f", "csv"),
+        "risk/risk-markdown": ("risk", "--by", "segment", "--top", "5", "-f", "markdown"),
+        "risk/risk-html": ("risk", "--top", "5", "-f", "html"),
+        "risk/risk-alert-table": ("risk", "--as-of", "2025-07-01", "--fail-on", "risk.high > 1"),
+        "risk/risk-backtest-table": ("risk", "--backtest"),
+        "risk/risk-backtest-json": ("risk", "--backtest", "--horizon", "60d", "-f", "json"),
     }
     for name, args in extras.items():
         fmt = args[args.index("-f") + 1] if "-f" in args else "table"

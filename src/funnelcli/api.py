@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from funnelcli.outputs.cohorts import CohortMatrix
     from funnelcli.outputs.drivers import Drivers
     from funnelcli.outputs.report import FunnelReport
+    from funnelcli.outputs.risk import RiskReport
     from funnelcli.outputs.roi import RoiReport
     from funnelcli.outputs.stalled import StalledList
     from funnelcli.outputs.summary import Summary
@@ -168,6 +169,33 @@ def roi(
     start, end = o.period(since, until, definition.spec.timezone)
     request = RoiRequest(since=start, until=end, as_of=o.moment(as_of, "as_of"))
     return build_roi(definition, request, _options(data_dir, cache, cache_dir))
+
+
+def risk(
+    funnel: Funnel | str | Path,
+    *,
+    as_of: o.Moment | None = None,
+    by: str | None = None,
+    top: int | None = None,
+    min_score: float = 1,
+    backtest: bool = False,
+    horizon_days: int = 90,
+    data_dir: str | Path | None = None,
+    cache: bool | None = None,
+    cache_dir: str | Path | None = None,
+) -> RiskReport:
+    """Accounts at churn risk at `as_of` (a point in time), or the backtest (docs/risk.md)."""
+    from funnelcli.commands.risk import RiskRequest, build_risk
+
+    request = RiskRequest(
+        as_of=o.moment(as_of, "as_of"),
+        by=by,
+        top=top,
+        min_score=min_score,
+        backtest=backtest,
+        horizon_days=horizon_days,
+    )
+    return build_risk(_funnel(funnel), request, _options(data_dir, cache, cache_dir))
 
 
 def validate(

@@ -7,7 +7,7 @@ Each module registers its commands on `app` when imported; the order below is th
 
 # ruff: noqa: I001  (import order = command order in --help)
 from funnelcli.cli.root import app, main
-from funnelcli.cli import init, report, sample, periodic, roi, lists, cache  # noqa: F401  (registers commands)
+from funnelcli.cli import init, report, sample, periodic, roi, risk, lists, cache  # noqa: F401  (registers commands)
 from funnelcli.cli import conventions
 
 # Last, after every command module: --quiet/--verbose on each registered command.

@@ -29,7 +29,7 @@ def sample(
     ] = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Write a realistic synthetic CRM export: leads, stage history, monthly spend, contracts.
+    """Write a synthetic CRM export: leads, stage history, spend, contracts, usage, touches.
 
     Example: funnel sample --rows 100000 --seed 1 --output /tmp/crm
     """

@@ -23,6 +23,7 @@ from funnelcli.metrics.comparison import compare_groups
 from funnelcli.metrics.funnel import nobody
 from funnelcli.metrics.periods import Calendar, PeriodKind, PeriodRange, is_immature
 from funnelcli.outputs.base import iso
+from funnelcli.outputs.risk import ChurnWatch
 from funnelcli.outputs.summary import (
     AlertResult,
     Change,
@@ -107,7 +108,22 @@ def build_summary(
         breakdown=breakdown,
         groups=_groups(now, then, spec.stages, top=request.top, min_n=min_n, final=final),
         version=__version__,
+        churn_watch=_churn_watch(funnel, as_of, options),
     )
+
+
+CHURN_WATCH_TOP = 5  # accounts in the summary's churn-watch section
+
+
+def _churn_watch(funnel: Funnel, as_of: datetime | None, options: RunOptions) -> ChurnWatch | None:
+    """The `risk:` block's top accounts and level counts at the same as-of (docs/risk.md)."""
+    if funnel.spec.risk is None:
+        return None
+    from funnelcli.commands.risk import RiskRequest, build_risk
+
+    report = build_risk(funnel, RiskRequest(as_of=as_of, top=CHURN_WATCH_TOP), options)
+    assert report.totals is not None
+    return ChurnWatch(as_of=report.as_of, totals=report.totals, accounts=report.accounts)
 
 
 def _check(alert: Alert, stages: tuple[StageComparison, ...]) -> AlertResult:

@@ -25,9 +25,18 @@ def validate_funnel(funnel: Funnel, options: RunOptions | None = None) -> Valida
 
     options = options or RunOptions()
     roi = funnel.spec.roi
-    extra = roi_sources(funnel, roi, options.data_dir) if roi is not None else None
+    extra = roi_sources(funnel, roi, options.data_dir) if roi is not None else {}
+    risk = funnel.spec.risk
+    if risk is not None:  # the usage, touches and contracts of risk: (commands/risk_inputs.py)
+        from funnelcli.commands import risk_inputs
+
+        extra = {**extra, **risk_inputs.risk_sources(funnel, risk, options.data_dir)}
     spend_rows = contracts = None
     with open_engine(funnel, options.data_dir, extra) as engine:
+        if risk is not None:
+            risk_inputs.check_usage(engine, risk_inputs.usage_columns(engine, funnel, risk))
+            risk_inputs.touches_columns(engine, funnel, risk)
+            risk_inputs.contracts_query(engine, funnel, risk)
         compiled = compile_for(engine, funnel)
         unreadable = find_unreadable(engine, compiled)
         if unreadable is not None:

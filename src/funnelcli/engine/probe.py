@@ -122,8 +122,8 @@ class Probe:
         if len(raw_headers) == 1:  # no source is one column: not the export it should be
             raise headers.not_a_table(found.files[0])
         spec = self._funnel.spec
-        in_funnel = name in spec.sources  # else an extra view (roi: spend, contracts)
-        referenced = readers.referenced_names(spec, name) if in_funnel else []
+        in_funnel = name in spec.sources  # else an extra view (roi: spend, risk: usage)
+        referenced = readers.referenced_names(spec, name) if in_funnel else list(source.columns)
         renames = headers.rename_map(raw_headers, referenced)
         raw_of = {view_name: raw for raw, view_name in renames.items()}
         if in_funnel:
@@ -131,7 +131,7 @@ class Probe:
             types = {raw_of[n]: "VARCHAR" for n in text if n in raw_of}
         else:  # small files read as text; roi_inputs parses dates and amounts itself
             types = dict.fromkeys(raw_headers, "VARCHAR")
-        times = readers.time_names(spec, name) if in_funnel else []
+        times = readers.time_names(spec, name) if in_funnel else readers.own_time_names(source)
         # a missing column is reported, with its YAML key, at compile time
         wanted = [(n, raw_of[n]) for n in times if n in raw_of]
         declared = {raw: source.formats.get(n) or declared_by_raw(source, raw) for n, raw in wanted}

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from funnelcli.outputs.base import Artifact
 from funnelcli.outputs.report import FunnelInfo
+from funnelcli.outputs.risk import ChurnWatch
 
 SUMMARY_SCHEMA = "funnelcli.summary/1"
 SIGNIFICANCE_LEVEL = 0.05  # a rate change is significant only when its p-value is below this
@@ -104,6 +105,13 @@ class Summary(Artifact):
     breakdown: tuple[str, ...]  # the attributes of `groups`; empty without a breakdown
     groups: tuple[GroupComparison, ...]  # the biggest groups of the current period
     version: str
+    churn_watch: ChurnWatch | None = None  # with a risk: block only (absent from the JSON else)
+
+    def to_dict(self) -> dict[str, Any]:
+        document = super().to_dict()
+        if document.get("churn_watch") is None:
+            del document["churn_watch"]
+        return document
 
     @property
     def alerts_met(self) -> tuple[AlertResult, ...]:

@@ -132,6 +132,14 @@ _REGISTRY: dict[str, dict[Format, tuple[str, str]]] = {
         Format.html: ("html", "page"),
         Format.xlsx: ("xlsx_out", "workbook"),
     },
+    "RiskReport": {
+        Format.table: ("terminal.risk", "draw"),
+        Format.json: ("json_out", "json_text"),
+        Format.csv: ("risk_views", "risk_csv"),
+        Format.markdown: ("risk_pages", "risk_markdown"),
+        Format.html: ("html", "page"),
+        Format.xlsx: ("xlsx_out", "workbook"),
+    },
     "CacheInfo": {
         Format.table: ("terminal.cache", "draw"),
         Format.json: ("json_out", "json_text"),

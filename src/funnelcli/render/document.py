@@ -349,6 +349,22 @@ def _drivers(result: Any) -> Document:
     return _lists([view], view.title, (), result)
 
 
+def _risk(report: Any) -> Document:
+    """funnel risk: the ranked accounts, levels, groups, short histories; or the backtest."""
+    from funnelcli.render.risk_pages import title
+    from funnelcli.render.risk_views import alert_lines, describe, notes, risk_views
+
+    tones = [
+        (Tone.alert if line.startswith("ALERT") else Tone.ok, line) for line in alert_lines(report)
+    ]
+    callouts = tuple(Callout(tone, line) for tone, line in tones)
+    blocks = tuple(risk_views(report, compact=False))
+    quality = tuple((note, "") for note in notes(report))
+    return Document(
+        title(report), (describe(report),), callouts, (), blocks, quality, _footer(report)
+    )
+
+
 # any other artifact ----------------------------------------------------------------------------
 
 
@@ -374,6 +390,7 @@ _BUILDERS: dict[str, Callable[[Any], Document]] = {
     "StalledList": _stalled,
     "Trace": _trace,
     "Drivers": _drivers,
+    "RiskReport": _risk,
 }
 
 __all__ = ["Block", "Callout", "Document", "Mark", "Tone", "document", "plural"]

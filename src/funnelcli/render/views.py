@@ -214,7 +214,9 @@ def summary_views(summary: Summary, *, compact: bool) -> list[TableView]:
         )
     if summary.groups:
         views.append(groups_view(summary))
-    return views
+    from funnelcli.render.risk_views import churn_watch_view  # the risk: block's section
+
+    return views + ([churn_watch_view(summary.churn_watch)] if summary.churn_watch else [])
 
 
 def comparison_view(

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         SubscriptionsSpec,
         WideSource,
     )
+    from funnelcli.spec.risk import RiskSpec, UsageSpec
 
 __all__ = [
     "Encoding",
@@ -45,6 +46,7 @@ __all__ = [
     "LookupSource",
     "Order",
     "OutcomeSpec",
+    "RiskSpec",
     "RoiSpec",
     "Shape",
     "SnapshotSource",
@@ -52,6 +54,7 @@ __all__ = [
     "SpendSpec",
     "StageSpec",
     "SubscriptionsSpec",
+    "UsageSpec",
     "WeekStart",
     "WideSource",
     "check_references",
@@ -79,6 +82,7 @@ _LAZY = {
         "SubscriptionsSpec",
         "WideSource",
     ),
+    "risk": ("RiskSpec", "UsageSpec"),
 }
 
 

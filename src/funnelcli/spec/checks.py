@@ -42,6 +42,11 @@ def check_references(funnel: Funnel) -> None:
         _check_formats(funnel, name, source)
     if spec.roi is not None:
         _check_roi(funnel, spec.roi, names)
+    no_roi_contracts = spec.roi is None or spec.roi.subscriptions is None
+    if spec.risk is not None and spec.risk.contracts is None and no_roi_contracts:
+        raise funnel.error(
+            "risk", "risk: needs contracts: (or roi.subscriptions), the contracts file"
+        )
     if spec.grain is Grain.account and spec.sources[spec.primary_source].account is None:
         raise funnel.error(
             f"sources.{spec.primary_source}",

@@ -28,6 +28,7 @@ from funnelcli.spec.models import (
     StageSpec,
     SubscriptionsSpec,
 )
+from funnelcli.spec.risk import LevelsSpec, RiskSpec, SignalsSpec, TouchesSpec, UsageSpec
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,12 @@ _FIELDS: dict[str, type[BaseModel]] = {
     "roi.spend": SpendSpec,
     "roi.subscriptions": SubscriptionsSpec,
     "lost": OutcomeSpec,
+    "risk": RiskSpec,
+    "risk.usage": UsageSpec,
+    "risk.touches": TouchesSpec,
+    "risk.contracts": SubscriptionsSpec,
+    "risk.signals": SignalsSpec,
+    "risk.levels": LevelsSpec,
 }
 
 

@@ -348,6 +348,7 @@ class FunnelSpec(_Model):
     won: str | None = None  # the win stage for sales metrics (docs/sales.md); default below
     lost: OutcomeSpec | None = None
     cache: bool = False  # sources read through Parquet copies (engine/copies.py); --cache
+    risk: RiskSpec | None = None  # funnel risk: churn early warning (spec/risk.py)
 
     @property
     def primary_source(self) -> str:
@@ -374,3 +375,6 @@ class FunnelSpec(_Model):
 
     def stage_source(self, stage: StageSpec) -> str:
         return stage.source or self.primary_source
+
+
+from funnelcli.spec.risk import RiskSpec  # noqa: E402  (it builds on the models above)

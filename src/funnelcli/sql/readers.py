@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from funnelcli.spec import FunnelSpec, Shape
+from funnelcli.spec import FunnelSpec, Shape, SourceSpec
 from funnelcli.sql import ast as q
 from funnelcli.sql import dates
 from funnelcli.sql.conditions import condition_columns
@@ -57,6 +57,12 @@ def time_names(spec: FunnelSpec, source_name: str) -> list[str]:
         if spec.stage_source(stage) == source_name and stage.at is not None:
             names.append(source.column(stage.at))
     return list(dict.fromkeys(names))
+
+
+def own_time_names(source: SourceSpec) -> list[str]:
+    """The time column of an extra view (risk: usage, touches): its `at:`, parsed and rejected
+    like a funnel source's times (an roi: file declares none and parses its own dates)."""
+    return [source.column(source.at)] if source.at is not None else []
 
 
 def text_names(spec: FunnelSpec, source_name: str) -> list[str]:

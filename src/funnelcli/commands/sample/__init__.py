@@ -1,6 +1,6 @@
 """Seeded synthetic B2B CRM export: the bundled sample data and ``funnel sample``.
 
-``generate_sample(out_dir, rows=..., seed=...)`` writes four files into ``out_dir``:
+``generate_sample(out_dir, rows=..., seed=...)`` writes six files into ``out_dir``:
 
 ``leads.csv``
     One row per lead, a "wide" export with one column per stage time::
@@ -41,6 +41,10 @@
     Yearly contracts ``contract_id,account_id,start_date,end_date,amount`` derived from the
     leads (paid → first contract, renewed → second); amounts written like ``¥12,000.00``.
 
+``usage.csv`` and ``touches.csv``
+    Daily product usage and customer touches of the contracted accounts, for ``funnel risk``
+    (``usage.py`` says how churners and look-alikes behave); their own random stream.
+
 Deliberate, deterministic warts (so the tool's data-quality paths have something to find):
 
 - about 2% of leads have an empty ``channel`` (the ``(none)`` group);
@@ -66,7 +70,7 @@ per file: ``leads``, ``history`` (with the external merge sort), ``spend``, ``su
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from funnelcli.commands.sample.history import CHUNK_ROWS, StageHistory
@@ -74,6 +78,7 @@ from funnelcli.commands.sample.leads import lead_id_width, write_leads
 from funnelcli.commands.sample.spend import write_spend
 from funnelcli.commands.sample.subscriptions import write_subscriptions
 from funnelcli.commands.sample.timeline import Timeline
+from funnelcli.commands.sample.usage import write_usage
 from funnelcli.commands.sample.vocabulary import (
     CHANNELS,
     COUNTRIES,
@@ -112,9 +117,10 @@ def generate_sample(
     months: int = 24,
     force: bool = False,
 ) -> list[Path]:
-    """Write leads.csv, stage_history.csv, spend.csv and subscriptions.csv into out_dir (created
-    if needed); return their paths in that order. A folder that holds anything is refused
-    unless `force` (its four files are then replaced): a sample never overwrites an export."""
+    """Write leads.csv, stage_history.csv, spend.csv, subscriptions.csv, usage.csv and
+    touches.csv into out_dir (created if needed); return their paths in that order. A folder
+    that holds anything is refused unless `force` (its files are then replaced): a sample never
+    overwrites an export."""
     if rows < 0:
         raise ValueError("rows must be >= 0")
     if months < 1:
@@ -125,7 +131,7 @@ def generate_sample(
     if not force and out_dir.is_dir() and any(out_dir.iterdir()):
         raise FunnelError(
             f"{out_dir}: the folder is not empty; choose an empty or new folder, "
-            "or pass --force to replace its leads.csv, stage_history.csv, spend.csv "
+            "or pass --force to replace its leads.csv, stage_history.csv, spend.csv, "
             "and subscriptions.csv"
         )
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -144,4 +150,7 @@ def generate_sample(
         history.write(history_path)
     write_spend(spend_path, timeline.months, lead_counts, rng)
     write_subscriptions(leads_path, subscriptions_path)
-    return [leads_path, history_path, spend_path, subscriptions_path]
+    usage_path, touches_path = out_dir / "usage.csv", out_dir / "touches.csv"
+    data_end = start + timedelta(days=timeline.days)
+    write_usage(subscriptions_path, usage_path, touches_path, seed=seed, data_end=data_end)
+    return [leads_path, history_path, spend_path, subscriptions_path, usage_path, touches_path]
