@@ -21,52 +21,35 @@ WITH "agg_0" AS (
     MIN(CAST(CAST("created_at" AS TIMESTAMPTZ) AS TIMESTAMP)) AS "m_1",
     MIN(CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP)) AS "m_2",
     MIN(
-      {'o0': CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': CAST(CAST(LIST_EXTRACT(
-        LIST_TRANSFORM(
-          [
-            REGEXP_EXTRACT(
-              UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
-              '^(\()? ?([-−])? ?((?:CNY|RMB|¥|元|￥))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:CNY|RMB|¥|元|￥))? ?(\))?$',
-              ['open', 'minus1', 'cur1', 'minus2', 'number', 'suffix', 'cur2', 'close']
+      {'o0': CAST(CAST("paid_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': CAST(CAST(LIST_TRANSFORM(
+        [
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("deal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:CNY|RMB|¥|元|￥))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:CNY|RMB|¥|元|￥))? ?(\))?$',
+            ['open', 'minus1', 'cur1', 'minus2', 'number', 'suffix', 'cur2', 'close']
+          )
+        ],
+        LAMBDA m : CASE
+          WHEN m.number <> ''
+          AND (
+            m.open <> ''
+          ) = (
+            m.close <> ''
+          )
+          AND NOT (
+            m.minus1 <> '' AND m.minus2 <> ''
+          )
+          AND NOT (
+            m.open <> '' AND (
+              m.minus1 <> '' OR m.minus2 <> ''
             )
-          ],
-          LAMBDA m : CASE
-            WHEN m.number <> ''
-            AND (
-              m.open <> ''
-            ) = (
-              m.close <> ''
-            )
-            AND NOT (
-              m.minus1 <> '' AND m.minus2 <> ''
-            )
-            AND NOT (
-              m.open <> '' AND (
-                m.minus1 <> '' OR m.minus2 <> ''
-              )
-            )
-            AND NOT (
-              m.cur1 <> '' AND m.cur2 <> ''
-            )
-            THEN TRY_CAST(CASE
-              WHEN REGEXP_MATCHES(
-                CASE
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
-                  THEN m.number
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
-                  THEN m.number
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
-                  THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
-                  THEN REPLACE(m.number, ',', '.')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
-                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
-                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
-                END,
-                '^[0-9]{1,20}(\.[0-9]+)?$'
-              )
-              THEN CASE
+          )
+          AND NOT (
+            m.cur1 <> '' AND m.cur2 <> ''
+          )
+          THEN TRY_CAST(CASE
+            WHEN REGEXP_MATCHES(
+              CASE
                 WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
                 THEN m.number
                 WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
@@ -79,74 +62,71 @@ WITH "agg_0" AS (
                 THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
                 WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
                 THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
-              END
-            END AS DECIMAL(38, 6)) * CASE
-              WHEN m.suffix = 'K'
-              THEN 1000
-              WHEN m.suffix = 'M'
-              THEN 1000000
-              WHEN m.suffix = '千'
-              THEN 1000
-              WHEN m.suffix = '万'
-              THEN 10000
-              WHEN m.suffix = '亿'
-              THEN 100000000
-              ELSE 1
-            END * CASE WHEN m.open <> '' OR m.minus1 <> '' OR m.minus2 <> '' THEN -1 ELSE 1 END
-          END
-        ),
-        1
-      ) AS DECIMAL(38, 6)) AS DOUBLE)}
+              END,
+              '^[0-9]{1,20}(\.[0-9]+)?$'
+            )
+            THEN CASE
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
+              THEN m.number
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
+              THEN m.number
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
+              THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
+              THEN REPLACE(m.number, ',', '.')
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
+              THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
+              THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
+            END
+          END AS DECIMAL(38, 6)) * CASE
+            WHEN m.suffix = 'K'
+            THEN 1000
+            WHEN m.suffix = 'M'
+            THEN 1000000
+            WHEN m.suffix = '千'
+            THEN 1000
+            WHEN m.suffix = '万'
+            THEN 10000
+            WHEN m.suffix = '亿'
+            THEN 100000000
+            ELSE 1
+          END * CASE WHEN m.open <> '' OR m.minus1 <> '' OR m.minus2 <> '' THEN -1 ELSE 1 END
+        END
+      )[1] AS DECIMAL(38, 6)) AS DOUBLE)}
     ) FILTER(WHERE
       NOT "paid_at" IS NULL).v AS "v_2",
     MIN(CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP)) AS "m_3",
     MIN(
-      {'o0': CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': CAST(CAST(LIST_EXTRACT(
-        LIST_TRANSFORM(
-          [
-            REGEXP_EXTRACT(
-              UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
-              '^(\()? ?([-−])? ?((?:CNY|RMB|¥|元|￥))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:CNY|RMB|¥|元|￥))? ?(\))?$',
-              ['open', 'minus1', 'cur1', 'minus2', 'number', 'suffix', 'cur2', 'close']
+      {'o0': CAST(CAST("renewed_at" AS TIMESTAMPTZ) AS TIMESTAMP), 'v': CAST(CAST(LIST_TRANSFORM(
+        [
+          REGEXP_EXTRACT(
+            UPPER(TRIM(REGEXP_REPLACE(CAST("renewal_amount" AS TEXT), '[\s  　]+', ' ', 'g'))),
+            '^(\()? ?([-−])? ?((?:CNY|RMB|¥|元|￥))? ?([-−])? ?([0-9](?:[0-9., ''’]*[0-9])?) ?(K|M|千|万|亿)? ?((?:CNY|RMB|¥|元|￥))? ?(\))?$',
+            ['open', 'minus1', 'cur1', 'minus2', 'number', 'suffix', 'cur2', 'close']
+          )
+        ],
+        LAMBDA m : CASE
+          WHEN m.number <> ''
+          AND (
+            m.open <> ''
+          ) = (
+            m.close <> ''
+          )
+          AND NOT (
+            m.minus1 <> '' AND m.minus2 <> ''
+          )
+          AND NOT (
+            m.open <> '' AND (
+              m.minus1 <> '' OR m.minus2 <> ''
             )
-          ],
-          LAMBDA m : CASE
-            WHEN m.number <> ''
-            AND (
-              m.open <> ''
-            ) = (
-              m.close <> ''
-            )
-            AND NOT (
-              m.minus1 <> '' AND m.minus2 <> ''
-            )
-            AND NOT (
-              m.open <> '' AND (
-                m.minus1 <> '' OR m.minus2 <> ''
-              )
-            )
-            AND NOT (
-              m.cur1 <> '' AND m.cur2 <> ''
-            )
-            THEN TRY_CAST(CASE
-              WHEN REGEXP_MATCHES(
-                CASE
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
-                  THEN m.number
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
-                  THEN m.number
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
-                  THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
-                  THEN REPLACE(m.number, ',', '.')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
-                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
-                  WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
-                  THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
-                END,
-                '^[0-9]{1,20}(\.[0-9]+)?$'
-              )
-              THEN CASE
+          )
+          AND NOT (
+            m.cur1 <> '' AND m.cur2 <> ''
+          )
+          THEN TRY_CAST(CASE
+            WHEN REGEXP_MATCHES(
+              CASE
                 WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
                 THEN m.number
                 WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
@@ -159,24 +139,38 @@ WITH "agg_0" AS (
                 THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
                 WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
                 THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
-              END
-            END AS DECIMAL(38, 6)) * CASE
-              WHEN m.suffix = 'K'
-              THEN 1000
-              WHEN m.suffix = 'M'
-              THEN 1000000
-              WHEN m.suffix = '千'
-              THEN 1000
-              WHEN m.suffix = '万'
-              THEN 10000
-              WHEN m.suffix = '亿'
-              THEN 100000000
-              ELSE 1
-            END * CASE WHEN m.open <> '' OR m.minus1 <> '' OR m.minus2 <> '' THEN -1 ELSE 1 END
-          END
-        ),
-        1
-      ) AS DECIMAL(38, 6)) AS DOUBLE)}
+              END,
+              '^[0-9]{1,20}(\.[0-9]+)?$'
+            )
+            THEN CASE
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]+$')
+              THEN m.number
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]+\.[0-9]+$')
+              THEN m.number
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$')
+              THEN REGEXP_REPLACE(m.number, '[,]', '', 'g')
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]+,[0-9]+$')
+              THEN REPLACE(m.number, ',', '.')
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$')
+              THEN REPLACE(REGEXP_REPLACE(m.number, '[\.]', '', 'g'), ',', '.')
+              WHEN REGEXP_MATCHES(m.number, '^[0-9]{1,3}([ ''’][0-9]{3})+([.,][0-9]+)?$')
+              THEN REPLACE(REGEXP_REPLACE(m.number, '[\ ''’]', '', 'g'), ',', '.')
+            END
+          END AS DECIMAL(38, 6)) * CASE
+            WHEN m.suffix = 'K'
+            THEN 1000
+            WHEN m.suffix = 'M'
+            THEN 1000000
+            WHEN m.suffix = '千'
+            THEN 1000
+            WHEN m.suffix = '万'
+            THEN 10000
+            WHEN m.suffix = '亿'
+            THEN 100000000
+            ELSE 1
+          END * CASE WHEN m.open <> '' OR m.minus1 <> '' OR m.minus2 <> '' THEN -1 ELSE 1 END
+        END
+      )[1] AS DECIMAL(38, 6)) AS DOUBLE)}
     ) FILTER(WHERE
       NOT "renewed_at" IS NULL).v AS "v_3"
   FROM "source_leads"
@@ -289,12 +283,12 @@ SELECT
   "f"."s2_backwards",
   "f"."s2_prev_mean",
   "f"."s2_prev_n",
-  LIST_EXTRACT("f"."s2_prev_q", 1) AS "s2_prev_p50",
-  LIST_EXTRACT("f"."s2_prev_q", 2) AS "s2_prev_p90",
+  "f"."s2_prev_q"[1] AS "s2_prev_p50",
+  "f"."s2_prev_q"[2] AS "s2_prev_p90",
   "f"."s2_entry_mean",
   "f"."s2_entry_n",
-  LIST_EXTRACT("f"."s2_entry_q", 1) AS "s2_entry_p50",
-  LIST_EXTRACT("f"."s2_entry_q", 2) AS "s2_entry_p90",
+  "f"."s2_entry_q"[1] AS "s2_entry_p50",
+  "f"."s2_entry_q"[2] AS "s2_entry_p90",
   "f"."s3_count",
   "f"."s3_value",
   "f"."s3_value_n",
@@ -302,12 +296,12 @@ SELECT
   "f"."s3_backwards",
   "f"."s3_prev_mean",
   "f"."s3_prev_n",
-  LIST_EXTRACT("f"."s3_prev_q", 1) AS "s3_prev_p50",
-  LIST_EXTRACT("f"."s3_prev_q", 2) AS "s3_prev_p90",
+  "f"."s3_prev_q"[1] AS "s3_prev_p50",
+  "f"."s3_prev_q"[2] AS "s3_prev_p90",
   "f"."s3_entry_mean",
   "f"."s3_entry_n",
-  LIST_EXTRACT("f"."s3_entry_q", 1) AS "s3_entry_p50",
-  LIST_EXTRACT("f"."s3_entry_q", 2) AS "s3_entry_p90",
+  "f"."s3_entry_q"[1] AS "s3_entry_p50",
+  "f"."s3_entry_q"[2] AS "s3_entry_p90",
   "f"."lost_count",
   "f"."cycle_n",
   "f"."cycle_p50",

@@ -1,3 +1,102 @@
+SET TIME ZONE 'UTC';
+
+CREATE TEMPORARY TABLE "source_leads_text" ("lead_id" TEXT, "account_id" TEXT, "company" TEXT, "created_at" TEXT, "channel" TEXT, "segment" TEXT, "owner" TEXT, "country" TEXT, "qualified_at" TEXT, "trial_started_at" TEXT, "paid_at" TEXT, "deal_amount" TEXT, "renewed_at" TEXT, "renewal_amount" TEXT);
+
+\copy "source_leads_text" FROM '<repo>/sample_data/leads.csv' WITH (FORMAT csv, HEADER true, DELIMITER ',', QUOTE '"', ESCAPE '"', ENCODING 'UTF8')
+
+CREATE TEMPORARY VIEW "source_leads" AS
+SELECT
+  "lead_id" AS "lead_id",
+  "account_id" AS "account_id",
+  "company" AS "company",
+  CAST(COALESCE(
+    CASE
+      WHEN TRIM("created_at") ~ '^\d{4}\-\d{1,2}\-\d{1,2}\ \d{1,2}:\d{2}:\d{2}$'
+      THEN CAST(TO_TIMESTAMP(TRIM("created_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
+    END,
+    CAST(CASE
+      WHEN TRIM("created_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+      THEN CAST(TRIM("created_at") AS TIMESTAMPTZ)
+    END AS TIMESTAMP)
+  ) AS TIMESTAMP) AS "created_at",
+  "channel" AS "channel",
+  "segment" AS "segment",
+  "owner" AS "owner",
+  "country" AS "country",
+  CAST("qualified_at" AS TIMESTAMP) AS "qualified_at",
+  CAST("trial_started_at" AS TIMESTAMP) AS "trial_started_at",
+  CAST(COALESCE(
+    CASE
+      WHEN TRIM("paid_at") ~ '^\d{4}\-\d{1,2}\-\d{1,2}\ \d{1,2}:\d{2}:\d{2}$'
+      THEN CAST(TO_TIMESTAMP(TRIM("paid_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
+    END,
+    CAST(CASE
+      WHEN TRIM("paid_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+      THEN CAST(TRIM("paid_at") AS TIMESTAMPTZ)
+    END AS TIMESTAMP)
+  ) AS TIMESTAMP) AS "paid_at",
+  CAST("deal_amount" AS DOUBLE PRECISION) AS "deal_amount",
+  CAST(COALESCE(
+    CASE
+      WHEN TRIM("renewed_at") ~ '^\d{4}\-\d{1,2}\-\d{1,2}\ \d{1,2}:\d{2}:\d{2}$'
+      THEN CAST(TO_TIMESTAMP(TRIM("renewed_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
+    END,
+    CAST(CASE
+      WHEN TRIM("renewed_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+      THEN CAST(TRIM("renewed_at") AS TIMESTAMPTZ)
+    END AS TIMESTAMP)
+  ) AS TIMESTAMP) AS "renewed_at",
+  CAST("renewal_amount" AS DOUBLE PRECISION) AS "renewal_amount"
+FROM "source_leads_text"
+WHERE
+  NOT (
+    (
+      (
+        NOT "created_at" IS NULL AND TRIM("created_at") <> ''
+      )
+      AND COALESCE(
+        CASE
+          WHEN TRIM("created_at") ~ '^\d{4}\-\d{1,2}\-\d{1,2}\ \d{1,2}:\d{2}:\d{2}$'
+          THEN CAST(TO_TIMESTAMP(TRIM("created_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
+        END,
+        CAST(CASE
+          WHEN TRIM("created_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+          THEN CAST(TRIM("created_at") AS TIMESTAMPTZ)
+        END AS TIMESTAMP)
+      ) IS NULL
+    )
+    OR (
+      (
+        NOT "paid_at" IS NULL AND TRIM("paid_at") <> ''
+      )
+      AND COALESCE(
+        CASE
+          WHEN TRIM("paid_at") ~ '^\d{4}\-\d{1,2}\-\d{1,2}\ \d{1,2}:\d{2}:\d{2}$'
+          THEN CAST(TO_TIMESTAMP(TRIM("paid_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
+        END,
+        CAST(CASE
+          WHEN TRIM("paid_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+          THEN CAST(TRIM("paid_at") AS TIMESTAMPTZ)
+        END AS TIMESTAMP)
+      ) IS NULL
+    )
+    OR (
+      (
+        NOT "renewed_at" IS NULL AND TRIM("renewed_at") <> ''
+      )
+      AND COALESCE(
+        CASE
+          WHEN TRIM("renewed_at") ~ '^\d{4}\-\d{1,2}\-\d{1,2}\ \d{1,2}:\d{2}:\d{2}$'
+          THEN CAST(TO_TIMESTAMP(TRIM("renewed_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
+        END,
+        CAST(CASE
+          WHEN TRIM("renewed_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+          THEN CAST(TRIM("renewed_at") AS TIMESTAMPTZ)
+        END AS TIMESTAMP)
+      ) IS NULL
+    )
+  );
+
 WITH "agg_0" AS (
   SELECT
     CAST("account_id" AS VARCHAR) AS "key",
@@ -11,21 +110,31 @@ WITH "agg_0" AS (
     ) AS "latest",
     MIN(CAST("created_at" AS TIMESTAMP)) AS "m_1",
     MIN(CAST("paid_at" AS TIMESTAMP)) AS "m_2",
-    MIN(
-      STRUCT(
-        CAST("paid_at" AS TIMESTAMP) AS o0,
-        CAST(CAST("deal_amount" AS DECIMAL(38, 6)) AS DOUBLE PRECISION) AS v
-      )
-    ) FILTER(WHERE
-      NOT "paid_at" IS NULL).v AS "v_2",
+    (
+      ARRAY_AGG(
+        CAST(CASE
+          WHEN "deal_amount" ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
+          THEN CAST("deal_amount" AS DECIMAL(38, 6))
+        END AS DOUBLE PRECISION) ORDER BY CAST("paid_at" AS TIMESTAMP), CAST(CASE
+          WHEN "deal_amount" ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
+          THEN CAST("deal_amount" AS DECIMAL(38, 6))
+        END AS DOUBLE PRECISION)
+      ) FILTER(WHERE
+        NOT "paid_at" IS NULL)
+    )[1] AS "v_2",
     MIN(CAST("renewed_at" AS TIMESTAMP)) AS "m_3",
-    MIN(
-      STRUCT(
-        CAST("renewed_at" AS TIMESTAMP) AS o0,
-        CAST(CAST("renewal_amount" AS DECIMAL(38, 6)) AS DOUBLE PRECISION) AS v
-      )
-    ) FILTER(WHERE
-      NOT "renewed_at" IS NULL).v AS "v_3"
+    (
+      ARRAY_AGG(
+        CAST(CASE
+          WHEN "renewal_amount" ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
+          THEN CAST("renewal_amount" AS DECIMAL(38, 6))
+        END AS DOUBLE PRECISION) ORDER BY CAST("renewed_at" AS TIMESTAMP), CAST(CASE
+          WHEN "renewal_amount" ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
+          THEN CAST("renewal_amount" AS DECIMAL(38, 6))
+        END AS DOUBLE PRECISION)
+      ) FILTER(WHERE
+        NOT "renewed_at" IS NULL)
+    )[1] AS "v_3"
   FROM "source_leads"
   GROUP BY
     CAST("account_id" AS VARCHAR)
@@ -136,12 +245,12 @@ SELECT
   "f"."s2_backwards",
   "f"."s2_prev_mean",
   "f"."s2_prev_n",
-  LIST_EXTRACT("f"."s2_prev_q", 1) AS "s2_prev_p50",
-  LIST_EXTRACT("f"."s2_prev_q", 2) AS "s2_prev_p90",
+  "f"."s2_prev_q"[1] AS "s2_prev_p50",
+  "f"."s2_prev_q"[2] AS "s2_prev_p90",
   "f"."s2_entry_mean",
   "f"."s2_entry_n",
-  LIST_EXTRACT("f"."s2_entry_q", 1) AS "s2_entry_p50",
-  LIST_EXTRACT("f"."s2_entry_q", 2) AS "s2_entry_p90",
+  "f"."s2_entry_q"[1] AS "s2_entry_p50",
+  "f"."s2_entry_q"[2] AS "s2_entry_p90",
   "f"."s3_count",
   "f"."s3_value",
   "f"."s3_value_n",
@@ -149,12 +258,12 @@ SELECT
   "f"."s3_backwards",
   "f"."s3_prev_mean",
   "f"."s3_prev_n",
-  LIST_EXTRACT("f"."s3_prev_q", 1) AS "s3_prev_p50",
-  LIST_EXTRACT("f"."s3_prev_q", 2) AS "s3_prev_p90",
+  "f"."s3_prev_q"[1] AS "s3_prev_p50",
+  "f"."s3_prev_q"[2] AS "s3_prev_p90",
   "f"."s3_entry_mean",
   "f"."s3_entry_n",
-  LIST_EXTRACT("f"."s3_entry_q", 1) AS "s3_entry_p50",
-  LIST_EXTRACT("f"."s3_entry_q", 2) AS "s3_entry_p90",
+  "f"."s3_entry_q"[1] AS "s3_entry_p50",
+  "f"."s3_entry_q"[2] AS "s3_entry_p90",
   "f"."lost_count",
   "f"."cycle_n",
   "f"."cycle_p50",
@@ -180,81 +289,95 @@ FROM (
       "r_2") AS "s2_count",
     SUM(CAST("qv_2" AS DECIMAL(38, 6))) AS "s2_value",
     COUNT("qv_2") AS "s2_value_n",
-    QUANTILE_CONT("qv_2", 0.5) AS "s2_value_median",
+    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
+      "qv_2") AS "s2_value_median",
     COUNT(*) FILTER(WHERE
       "bw_2") AS "s2_backwards",
-    CAST(SUM(CAST((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
-      COUNT(EPOCH("qt_2") - EPOCH("qt_1")) * 86400
+    CAST(SUM(
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE PRECISION) / (
+      COUNT(DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")) * 86400
     ) AS "s2_prev_mean",
-    COUNT(CAST((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) AS DOUBLE PRECISION) / 86400) AS "s2_prev_n",
-    QUANTILE_CONT(
+    COUNT(
       CAST((
-        EPOCH("qt_2") - EPOCH("qt_1")
-      ) AS DOUBLE PRECISION) / 86400,
-      ARRAY[0.5, 0.9]
-    ) AS "s2_prev_q",
-    CAST(SUM(CAST((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
-      COUNT(EPOCH("qt_2") - EPOCH("qt_1")) * 86400
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "s2_prev_n",
+    PERCENTILE_CONT(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400) AS "s2_prev_q",
+    CAST(SUM(
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE PRECISION) / (
+      COUNT(DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")) * 86400
     ) AS "s2_entry_mean",
-    COUNT(CAST((
-      EPOCH("qt_2") - EPOCH("qt_1")
-    ) AS DOUBLE PRECISION) / 86400) AS "s2_entry_n",
-    QUANTILE_CONT(
+    COUNT(
       CAST((
-        EPOCH("qt_2") - EPOCH("qt_1")
-      ) AS DOUBLE PRECISION) / 86400,
-      ARRAY[0.5, 0.9]
-    ) AS "s2_entry_q",
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "s2_entry_n",
+    PERCENTILE_CONT(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400) AS "s2_entry_q",
     COUNT(*) FILTER(WHERE
       "r_3") AS "s3_count",
     SUM(CAST("qv_3" AS DECIMAL(38, 6))) AS "s3_value",
     COUNT("qv_3") AS "s3_value_n",
-    QUANTILE_CONT("qv_3", 0.5) AS "s3_value_median",
+    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
+      "qv_3") AS "s3_value_median",
     COUNT(*) FILTER(WHERE
       "bw_3") AS "s3_backwards",
-    CAST(SUM(CAST((
-      EPOCH("qt_3") - EPOCH("qt_2")
-    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
-      COUNT(EPOCH("qt_3") - EPOCH("qt_2")) * 86400
+    CAST(SUM(
+      CAST((
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_2")
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE PRECISION) / (
+      COUNT(DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_2")) * 86400
     ) AS "s3_prev_mean",
-    COUNT(CAST((
-      EPOCH("qt_3") - EPOCH("qt_2")
-    ) AS DOUBLE PRECISION) / 86400) AS "s3_prev_n",
-    QUANTILE_CONT(
+    COUNT(
       CAST((
-        EPOCH("qt_3") - EPOCH("qt_2")
-      ) AS DOUBLE PRECISION) / 86400,
-      ARRAY[0.5, 0.9]
-    ) AS "s3_prev_q",
-    CAST(SUM(CAST((
-      EPOCH("qt_3") - EPOCH("qt_1")
-    ) AS DECIMAL(38, 6))) AS DOUBLE PRECISION) / (
-      COUNT(EPOCH("qt_3") - EPOCH("qt_1")) * 86400
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_2")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "s3_prev_n",
+    PERCENTILE_CONT(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_2")
+      ) AS DOUBLE PRECISION) / 86400) AS "s3_prev_q",
+    CAST(SUM(
+      CAST((
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_1")
+      ) AS DECIMAL(38, 6))
+    ) AS DOUBLE PRECISION) / (
+      COUNT(DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_1")) * 86400
     ) AS "s3_entry_mean",
-    COUNT(CAST((
-      EPOCH("qt_3") - EPOCH("qt_1")
-    ) AS DOUBLE PRECISION) / 86400) AS "s3_entry_n",
-    QUANTILE_CONT(
+    COUNT(
       CAST((
-        EPOCH("qt_3") - EPOCH("qt_1")
-      ) AS DOUBLE PRECISION) / 86400,
-      ARRAY[0.5, 0.9]
-    ) AS "s3_entry_q",
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "s3_entry_n",
+    PERCENTILE_CONT(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_3") - DATE_PART('epoch', "qt_1")
+      ) AS DOUBLE PRECISION) / 86400) AS "s3_entry_q",
     0 AS "lost_count",
-    COUNT(CAST((
-      EPOCH("qt_2") - EPOCH("entry_at")
-    ) AS DOUBLE PRECISION) / 86400) AS "cycle_n",
-    QUANTILE_CONT(CAST((
-      EPOCH("qt_2") - EPOCH("entry_at")
-    ) AS DOUBLE PRECISION) / 86400, 0.5) AS "cycle_p50"
+    COUNT(
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "entry_at")
+      ) AS DOUBLE PRECISION) / 86400
+    ) AS "cycle_n",
+    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY
+      CAST((
+        DATE_PART('epoch', "qt_2") - DATE_PART('epoch', "entry_at")
+      ) AS DOUBLE PRECISION) / 86400) AS "cycle_p50"
   FROM "scored"
   WHERE
     "r_1" AND "in_period" AND "kept"
 ) AS f
 CROSS JOIN "quality";
+;
