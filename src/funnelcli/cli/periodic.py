@@ -14,6 +14,7 @@ from funnelcli.cli.options import (
     DebugOpt,
     FormatOpt,
     FunnelArg,
+    MaxRejectedOpt,
     OutputOpt,
     PeriodOpt,
     ReportFormat,
@@ -21,7 +22,7 @@ from funnelcli.cli.options import (
     SummaryFormat,
 )
 from funnelcli.cli.root import app
-from funnelcli.cli.runtime import emit, funnel_path, guard
+from funnelcli.cli.runtime import emit, funnel_path, guard, notice
 from funnelcli.errors import UsageError
 from funnelcli.metrics.periods import PeriodKind
 
@@ -74,6 +75,7 @@ def summary(
     cache: CacheOpt = None,
     cache_dir: CacheDirOpt = None,
     debug: DebugOpt = False,
+    max_rejected: MaxRejectedOpt = None,
 ) -> None:
     """Compare the last complete week or month with the one before (and a year earlier).
 
@@ -84,6 +86,7 @@ def summary(
 
     def run() -> Summary:
         from funnelcli.commands import options as o
+        from funnelcli.commands.set_aside import parse_limit
         from funnelcli.commands.summary import SummaryRequest, build_summary
         from funnelcli.metrics.alerts import parse_alert
         from funnelcli.spec import load_funnel
@@ -101,7 +104,13 @@ def summary(
             min_n=min_n,
             alerts=tuple(parse_alert(text, stages) for text in fail_on or ()),
         )
-        options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)
+        options = o.RunOptions(
+            data_dir=data,
+            cache=cache,
+            cache_dir=cache_dir,
+            max_rejected=parse_limit(max_rejected),
+            notice=notice,
+        )
         result = build_summary(definition, request, options)
         emit(result, fmt, output, quiet_unless_tty=True)
         return result
@@ -126,6 +135,7 @@ def cohorts(
     cache: CacheOpt = None,
     cache_dir: CacheDirOpt = None,
     debug: DebugOpt = False,
+    max_rejected: MaxRejectedOpt = None,
 ) -> None:
     """Entry cohorts by month or week × stages: count and conversion from entry.
 
@@ -135,6 +145,7 @@ def cohorts(
     def run() -> None:
         from funnelcli.commands import options as o
         from funnelcli.commands.cohorts import CohortsRequest, build_cohorts
+        from funnelcli.commands.set_aside import parse_limit
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
@@ -144,7 +155,13 @@ def cohorts(
             since=o.moment(since, "--since"),
             last=last,
         )
-        options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)
+        options = o.RunOptions(
+            data_dir=data,
+            cache=cache,
+            cache_dir=cache_dir,
+            max_rejected=parse_limit(max_rejected),
+            notice=notice,
+        )
         matrix = build_cohorts(definition, request, options)
         emit(matrix, fmt, output, quiet_unless_tty=True)
 

@@ -16,6 +16,7 @@ from funnelcli.cli.options import (
     DebugOpt,
     FormatOpt,
     FunnelArg,
+    MaxRejectedOpt,
     MinNOpt,
     OutputOpt,
     ReportFormat,
@@ -23,7 +24,7 @@ from funnelcli.cli.options import (
     UntilOpt,
 )
 from funnelcli.cli.root import app
-from funnelcli.cli.runtime import emit, funnel_path, guard, query_progress
+from funnelcli.cli.runtime import emit, funnel_path, guard, notice, query_progress
 
 
 @app.command()
@@ -54,6 +55,7 @@ def report(
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail (exit 1) if any value is rejected.")
     ] = False,
+    max_rejected: MaxRejectedOpt = None,
 ) -> None:
     """Count how many leads reached each stage, conversion, drop-off, time and value.
 
@@ -63,6 +65,7 @@ def report(
     def run() -> None:
         from funnelcli.commands import options as o
         from funnelcli.commands.report import ReportRequest, build_report
+        from funnelcli.commands.set_aside import parse_limit
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
@@ -83,6 +86,8 @@ def report(
                 cache_dir=cache_dir,
                 progress=progress,
                 explain=(lambda sql: typer.echo(sql, err=True)) if explain else None,
+                max_rejected=parse_limit(max_rejected),
+                notice=notice,
             )
             result = build_report(definition, request, options)
         emit(result, fmt, output)

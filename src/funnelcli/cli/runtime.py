@@ -47,6 +47,11 @@ def guard(debug: bool, action: Callable[[], T]) -> T:
         raise typer.Exit(1) from None
 
 
+def notice(line: str) -> None:
+    """A line about the run on stderr, terminal or not (set-aside rows)."""
+    typer.echo(line, err=True)
+
+
 def funnel_path(path: Path | None) -> Path:
     if path is not None:
         return path

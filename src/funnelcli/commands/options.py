@@ -28,6 +28,9 @@ class RunOptions:
     cache_dir: Path | None = None  # the cache folder; None: engine.store.default_cache_dir()
     progress: Progress | None = None
     explain: Callable[[str], None] | None = None  # called with each report query's SQL
+    # rows of a source that may be set aside before a run fails; None: the YAML's max_rejected:
+    max_rejected: int | str | None = None
+    notice: Callable[[str], None] | None = None  # called with a line for stderr (set-aside rows)
 
     def cache_folder(self, funnel: Funnel) -> Path | None:
         """Where the Parquet copies and stored results are kept, or None to read the files."""

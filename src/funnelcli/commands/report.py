@@ -9,7 +9,13 @@ from pathlib import Path
 
 from funnelcli import __version__
 from funnelcli.commands.options import Breakdowns, RunOptions
-from funnelcli.commands.query import compile_for, count_unparseable, run_report_query
+from funnelcli.commands.query import (
+    compile_for,
+    count_unparseable,
+    require_entries_by,
+    run_report_query,
+)
+from funnelcli.commands.set_aside import enforce
 from funnelcli.compile import ReportQuery
 from funnelcli.compile.rows import QueryResult
 from funnelcli.engine import Engine, Reject, open_engine
@@ -97,6 +103,8 @@ def report_on(
     explain = options.explain if options is not None else None
     compiled, rows = run_report_query(engine, funnel, query, explain)
     result = compiled.columns.parse(rows)
+    if result.total.entered == 0:
+        require_entries_by(engine, funnel, request.as_of)
     unparseable = count_unparseable(engine, compiled)
     rows_rejected, by_reason = engine.reject_counts()
     if request.rejects is not None or (request.strict and by_reason):
@@ -105,6 +113,7 @@ def report_on(
             write_rejects(found, request.rejects)
         if request.strict and found:
             raise reject_error(found, "--strict")
+    enforce(engine, funnel, options)
     sales = partial(sales_metrics, spec)
     overall, groups = split_groups(result, compiled.breakdowns, spec.stages, min_n, sales)
     total = result.total

@@ -106,10 +106,10 @@ def compile_funnel(
         for key in ("dimensions", "breakdown"):
             for index, name in enumerate(getattr(spec, key)):
                 resolver.attribute_source(name, f"{key}[{index}]")
-    plans = stage_plans(funnel, resolver)
+    plans = stage_plans(funnel, resolver, query.as_of)
     breakdowns = unique_breakdowns(query.breakdowns)
     attributes, aliases, from_lookup = _attributes(funnel, resolver, schema, breakdowns)
-    lost = lost_condition(funnel, resolver)
+    lost = lost_condition(funnel, resolver, query.as_of)
     source_names = tuple(spec.funnel_sources)  # lookups are joined inside layer 1, not here
 
     groupings = [Grouping(b) for b in breakdowns]

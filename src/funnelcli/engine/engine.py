@@ -29,6 +29,7 @@ from funnelcli.engine.views import (
     CsvSource,
     ReadMode,
     Reject,
+    SetAside,
     SourceViews,
     create_view,
     locate_query,
@@ -159,6 +160,10 @@ class Engine:
     def rejects(self) -> list[Reject]:
         """Every rejected value, file by file in line order."""
         return self._views.rejects()
+
+    def set_aside(self) -> list[SetAside]:
+        """Per source that set rows aside: how many of how many, and the first example."""
+        return self._views.set_aside()
 
     def close(self) -> None:
         try:

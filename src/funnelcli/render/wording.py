@@ -218,6 +218,11 @@ def finding_text(finding: Finding, quality: DataQuality) -> str:
         return "no window declared, so no cohort is flagged immature"
     if finding.code == "empty_source":
         return f"source {finding.subject} has no data rows"
+    if finding.code == "all_set_aside":
+        return (
+            f"every row of source {finding.subject} ({count:,}) was set aside: a time in each "
+            "cannot be read (funnel report --rejects FILE lists them)"
+        )
     if finding.code == "unparseable_amounts":
         return (
             f"{count} unparseable {nouns(count, 'amount')} in {finding.subject} left out of the "

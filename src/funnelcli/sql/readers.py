@@ -300,10 +300,11 @@ def view_select(
 
 
 def count_query(reader: exp.Expr, checks: Sequence[RejectCheck]) -> exp.Select:
-    """One pass: rows rejected, then the count of each check (same order as `checks`)."""
+    """One pass: rows rejected, rows in all, then the count of each check (same order as
+    `checks`)."""
     rejected = any_rejected(checks)
     assert rejected is not None
-    columns = [q.alias(q.count_if(rejected), "rows")]
+    columns = [q.alias(q.count_if(rejected), "rows"), q.alias(exp.Count(this=exp.Star()), "total")]
     columns += [q.alias(q.count_if(c.condition.copy()), f"c{i}") for i, c in enumerate(checks)]
     return exp.select(*columns).from_(reader)
 
