@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from funnelcli.engine import Engine, SetAside
 from funnelcli.errors import DataError, UsageError
-from funnelcli.sql.dates import AMBIGUOUS, UNPARSEABLE
+from funnelcli.sql.dates import UNPARSEABLE
 
 if TYPE_CHECKING:
     from funnelcli.commands.options import RunOptions
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 # a rejected value's reason → how the line says it
 _SAID = {
     UNPARSEABLE: "is not a date in the detected format",
-    AMBIGUOUS: "is an ambiguous date (day/month order unknown: set day_first:)",
 }
 
 

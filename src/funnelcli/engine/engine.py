@@ -161,6 +161,10 @@ class Engine:
         """Every rejected value, file by file in line order."""
         return self._views.rejects()
 
+    def date_formats(self, source: str) -> dict[str, tuple[str, ...]]:
+        """A CSV source's time columns (view names) → the formats each is read with."""
+        return self._views.date_formats(source)
+
     def set_aside(self) -> list[SetAside]:
         """Per source that set rows aside: how many of how many, and the first example."""
         return self._views.set_aside()

@@ -167,6 +167,12 @@ class SourceViews:
                     reasons[check.reason] = reasons.get(check.reason, 0) + count
         return rows, reasons
 
+    def date_formats(self, name: str) -> dict[str, tuple[str, ...]]:
+        """A CSV source's time columns (view names) → the formats each is read with; none for
+        a source that is not a CSV."""
+        csv = self._csv.get(name)
+        return {t.name: t.readings for t in csv.times} if csv is not None else {}
+
     def set_aside(self) -> list[SetAside]:
         """Per source that set rows aside: how many of how many, and the first rejected value."""
         found = []

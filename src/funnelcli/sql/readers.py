@@ -21,18 +21,18 @@ from funnelcli.spec import FunnelSpec, Shape
 from funnelcli.sql import ast as q
 from funnelcli.sql import dates
 from funnelcli.sql.conditions import condition_columns
-from funnelcli.sql.dates import AMBIGUOUS, UNPARSEABLE, Format, parse_column
+from funnelcli.sql.dates import UNPARSEABLE, parse_column
 
 
 @dataclass(frozen=True)
 class TimeColumn:
     raw: str  # header in the file
     name: str  # column name in the view (the YAML's spelling)
-    formats: tuple[Format, ...]
+    formats: tuple[str, ...]
     detected: bool = False  # formats came from a sample: any ISO 8601 value is read as well
 
     @property
-    def readings(self) -> tuple[Format, ...]:
+    def readings(self) -> tuple[str, ...]:
         """The formats tried row by row (a detected column also accepts ISO 8601 last)."""
         if self.detected and "iso" not in self.formats:
             return (*self.formats, "iso")
@@ -274,11 +274,6 @@ def view_parts(
         parsed = parse_column(text, column.readings, tz)
         projection.append(q.alias(parsed.value, name))
         missing = q.is_null(parsed.value.copy())
-        if parsed.ambiguous is not None:
-            checks.append(
-                RejectCheck(name, raw, AMBIGUOUS, exp.and_(_present(raw), parsed.ambiguous.copy()))
-            )
-            missing = exp.and_(missing, exp.not_(exp.Paren(this=parsed.ambiguous.copy())))
         checks.append(RejectCheck(name, raw, UNPARSEABLE, exp.and_(_present(raw), missing)))
     return projection, checks
 
