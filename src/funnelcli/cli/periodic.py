@@ -25,11 +25,21 @@ from funnelcli.cli.root import app
 from funnelcli.cli.runtime import emit, funnel_path, guard, notice
 from funnelcli.errors import UsageError
 from funnelcli.metrics.periods import PeriodKind
+from funnelcli.spec.duration import Duration
 
 if TYPE_CHECKING:
     from funnelcli.outputs.summary import Summary
 
 ALERT_EXIT_CODE = 3
+
+
+def _duration(text: str | None, option: str) -> Duration | None:
+    if text is None:
+        return None
+    try:
+        return Duration.parse(text)
+    except ValueError as error:
+        raise UsageError(f"{option}: {error}") from None
 
 
 @app.command()
@@ -67,6 +77,21 @@ def summary(
             "'paid.conversion_from_previous < 0.15' or 'qualified.count drops 20%'.",
         ),
     ] = None,
+    horizon: Annotated[
+        str | None,
+        typer.Option(
+            "--horizon",
+            metavar="DURATION",
+            help="Compare each stage within this long of entry (e.g. 14d), on the latest periods "
+            "old enough to judge; a stage's own horizon: wins; default: its within:.",
+        ),
+    ] = None,
+    fail_on_provisional: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-provisional", help="Let --fail-on fire on provisional (unjudged) numbers."
+        ),
+    ] = False,
     fmt: Annotated[
         SummaryFormat, typer.Option("--format", "-f", help="Output format.")
     ] = SummaryFormat.table,
@@ -103,6 +128,8 @@ def summary(
             top=top,
             min_n=min_n,
             alerts=tuple(parse_alert(text, stages) for text in fail_on or ()),
+            horizon=_duration(horizon, "--horizon"),
+            fail_on_provisional=fail_on_provisional,
         )
         options = o.RunOptions(
             data_dir=data,

@@ -28,6 +28,7 @@ from funnelcli.compile.resolve import (
     stage_plans,
 )
 from funnelcli.spec import Funnel, Grain, Shape
+from funnelcli.spec.duration import Duration
 from funnelcli.sql import ast as q
 
 # Each source's columns: names, or names → DuckDB types (then date and timestamp columns skip
@@ -51,6 +52,9 @@ class ReportQuery:
     # cohort, is listed (QualityRow.known_values): funnel roi tells a channel without leads in
     # the period from a spend channel no lead carries.
     known_values: tuple[str, ...] = ()
+    # Count a stage only when reached within this long of entry (like a shorter window):
+    # summaries compare periods at equal age (docs/summary.md, "Horizons").
+    horizon: Duration | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +146,7 @@ def compile_funnel(
     previous = Layer.ENTERED
     for plan in plans:
         name = Layer.stage(plan.index)
-        qualified = layers.qualify(plan, spec.window, spec.order)
+        qualified = layers.qualify(plan, spec.window, spec.order, query.horizon)
         select = exp.select(exp.Star(), *qualified, copy=False).from_(q.table(previous), copy=False)
         with_.append((name, select))
         previous = name

@@ -276,6 +276,7 @@ class StageSpec(_Model):
     match: MatchValues = None
     when: str | None = None
     within: DurationField | None = None
+    horizon: DurationField | None = None  # summaries: compare this stage within it of entry
     value: str | None = None
 
     @field_validator("name")
