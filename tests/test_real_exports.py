@@ -522,7 +522,12 @@ def test_report_json_with_rejects_and_duplicates_matches_the_schema(tmp_path: Pa
         min_size=1,
         max_size=8,
     ),
-    style=st.sampled_from(["iso", "slash", "chinese", "day_first", "unix_s", "unix_ms", "excel"]),
+    style=st.sampled_from(
+        [
+            *("iso", "slash", "chinese", "day_first", "unix_s", "unix_ms", "excel"),
+            *("us_ampm", "month_name", "day_month_name", "dotted", "chinese_shi", "sf_api"),
+        ]
+    ),
 )
 @settings(
     max_examples=int(os.environ.get("FUNNEL_PROPERTY_EXAMPLES", "40")),
@@ -545,6 +550,19 @@ def test_every_written_format_reads_back_the_same_moment(
             return f"{d.year}年{d.month}月{d.day}日 {d:%H:%M:%S}", d
         if style == "day_first":
             return d.strftime("%d/%m/%Y %H:%M"), d.replace(second=0)
+        hour12 = f"{(d.hour - 1) % 12 + 1}:{d:%M} {'AM' if d.hour < 12 else 'PM'}"
+        if style == "us_ampm":  # Salesforce US reports: 3/4/25 9:47 AM
+            return f"{d.month}/{d.day}/{d:%y} {hour12}", d.replace(second=0)
+        if style == "month_name":  # HubSpot: Mar 04, 2025 / March 4, 2025 9:47 AM
+            return f"{d:%b %d, %Y} {hour12}", d.replace(second=0)
+        if style == "day_month_name":
+            return f"{d.day} {d:%B %Y}", d.replace(hour=0, minute=0, second=0)
+        if style == "dotted":
+            return f"{d.day}.{d.month}.{d.year} {d:%H:%M:%S}", d
+        if style == "chinese_shi":
+            return f"{d.year}年{d.month}月{d.day}日 {d.hour}时{d.minute}分", d.replace(second=0)
+        if style == "sf_api":
+            return d.strftime("%Y-%m-%dT%H:%M:%S.000+0000"), d
         epoch = int((d - datetime(1970, 1, 1)).total_seconds())
         if style == "unix_s":
             return str(epoch), d
@@ -563,9 +581,10 @@ def test_every_written_format_reads_back_the_same_moment(
         pairs = [(t, d) for t, d in pairs if len(t.split(".")[0]) == 5]
     if not pairs:
         return
-    lines = ["id,t"] + [f"{i},{text}" for i, (text, _) in enumerate(pairs)]
+    lines = ["id,t"] + [f'{i},"{text}"' for i, (text, _) in enumerate(pairs)]
     (folder / "d.csv").write_text("\n".join(lines) + "\n")
-    extra = ", day_first: true" if style == "day_first" else ""
+    extra = {"day_first": ", day_first: true", "dotted": ", day_first: true"}.get(style, "")
+    extra = ", day_first: false" if style == "us_ampm" else extra
     yaml_text = f"sources:\n  s: {{path: d.csv, id: id{extra}}}\nstages:\n  - {{name: a, at: t}}\n"
     funnel = parse_funnel(yaml_text, file=str(folder / "f.yaml"), base_dir=folder)
     with open_engine(funnel) as engine:
