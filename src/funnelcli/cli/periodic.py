@@ -25,21 +25,11 @@ from funnelcli.cli.root import app
 from funnelcli.cli.runtime import emit, funnel_path, guard, notice
 from funnelcli.errors import UsageError
 from funnelcli.metrics.periods import PeriodKind
-from funnelcli.spec.duration import Duration
 
 if TYPE_CHECKING:
     from funnelcli.outputs.summary import Summary
 
 ALERT_EXIT_CODE = 3
-
-
-def _duration(text: str | None, option: str) -> Duration | None:
-    if text is None:
-        return None
-    try:
-        return Duration.parse(text)
-    except ValueError as error:
-        raise UsageError(f"{option}: {error}") from None
 
 
 @app.command()
@@ -128,7 +118,7 @@ def summary(
             top=top,
             min_n=min_n,
             alerts=tuple(parse_alert(text, stages) for text in fail_on or ()),
-            horizon=_duration(horizon, "--horizon"),
+            horizon=o.duration(horizon, "--horizon"),
             fail_on_provisional=fail_on_provisional,
         )
         options = o.RunOptions(

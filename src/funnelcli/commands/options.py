@@ -13,6 +13,7 @@ from funnelcli.errors import UsageError
 
 if TYPE_CHECKING:
     from funnelcli.spec import Funnel
+    from funnelcli.spec.duration import Duration
 
 Progress = Callable[[float], None]  # the running query's done fraction, 0..1 (another thread)
 Moment = datetime | date | str
@@ -67,6 +68,18 @@ def moment(value: Moment | None, option: str) -> datetime | None:
     if found.tzinfo is not None:  # the data's times are compared in UTC
         found = found.astimezone(UTC).replace(tzinfo=None)
     return found
+
+
+def duration(text: str | None, option: str) -> Duration | None:
+    """A duration such as `14d` or `6mo`; `option` names it in the error."""
+    from funnelcli.spec.duration import Duration
+
+    if text is None:
+        return None
+    try:
+        return Duration.parse(text)
+    except ValueError as error:
+        raise UsageError(f"{option}: {error}") from None
 
 
 def period(since: Moment | None, until: Moment | None) -> tuple[datetime | None, datetime | None]:
