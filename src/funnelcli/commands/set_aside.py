@@ -2,8 +2,8 @@
 source, and past a threshold (`max_rejected:`, `--max-rejected`; default 1% of a source's rows)
 they stop the run before anything is printed.
 
-`leads.csv: 200 of 200 rows (100%) set aside: created_at 'Mar 04, 2025' at line 2 is not a
-date in the detected format (--rejects FILE lists them)`
+`leads.csv: 200 of 200 rows (100%) set aside: created_at 'TBD' at line 2 is not a date in the
+detected format (funnel report --rejects FILE lists them)`
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def describe(found: SetAside) -> str:
     if first is not None:
         said = _SAID.get(first.reason, f"({first.reason})")
         line += f": {first.column} {first.value!r} at line {first.line} {said}"
-    return line + " (--rejects FILE lists them)"
+    return line + " (funnel report --rejects FILE lists them)"
 
 
 def check_set_aside(
