@@ -369,8 +369,9 @@ def reference_numbers(expected: ref.Report) -> dict[str, Any]:
 
 
 def as_of_before_all_entries(case: Case) -> bool:
-    """§ As of: an as-of before every entry in the data is an error."""
-    if case.spec.as_of is None:
+    """§ As of: nothing entered by the as-of, and it is before the first entry in the data (then
+    it is an error)."""
+    if case.spec.as_of is None or ref.report(case.spec, list(case.rows)).overall.entered:
         return False
     everything = ref.report(replace(case.spec, as_of=None, since=None, until=None), case.rows)
     first = everything.first_entry
