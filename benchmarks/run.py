@@ -1,13 +1,17 @@
-"""Whole-process benchmark of `funnel` against a hand-written DuckDB query of the same funnel.
+"""Whole-process benchmark of `funnel` against a hand-written DuckDB query of the same funnel
+and against what a user would write instead (pandas, polars, a minimal DuckDB query).
 
     python benchmarks/run.py --rows 10000000          # the issue's figure (needs ~2.5 GB disk)
     python benchmarks/run.py --rows 1000000 --runs 5  # quicker
+    python benchmarks/run.py --suite peers            # only `funnel report` against the peers
 
 It writes a seeded synthetic export with `funnel sample` into a data folder (reused when it is
-already there), times each command as a separate process several times (median, min–max,
-peak RSS of the child from wait4's rusage), prints the ratios to the floor
-(benchmarks/handwritten.py) and writes benchmarks/RESULTS.md with the machine described.
-The floor and `funnel report` must agree on every stage count, or the run stops.
+already there), times each command as a separate process several times, the commands taking
+turns run by run (so a busy machine slows each alike; median, min–max, peak RSS of the child
+from wait4's rusage), prints the ratios to the floor (benchmarks/handwritten.py) and of
+`funnel report` to each peer (benchmarks/peers.py: pandas and polars, the `bench` extra), and
+writes benchmarks/RESULTS.md with the machine and its load described. The floor and `funnel
+report` must agree on every stage count, and the peers with each other, or the run stops.
 Tests never assert timings; this script is for people.
 """
 
@@ -88,24 +92,40 @@ def run_once(command: list[str], env: dict[str, str]) -> tuple[float, int, bytes
     return elapsed, rss, text, usage.ru_utime + usage.ru_stime
 
 
-def measure(timing: Timing, runs: int, env: dict[str, str]) -> Timing:
-    run_once(timing.command, env)  # warm-up: file cache, imports compiled
-    for _ in range(runs):
-        if timing.forget is not None:
-            shutil.rmtree(timing.forget, ignore_errors=True)
-        if timing.prepare is not None:
-            run_once(timing.prepare, env)
-        seconds, rss, _, cpu = run_once(timing.command, env)
-        timing.seconds.append(seconds)
-        timing.cpu.append(cpu)
-        timing.rss.append(rss)
-    print(
-        f"  {timing.name:<34} median {timing.median:7.3f} s  min {timing.best:7.3f} s  "
-        f"max {max(timing.seconds):7.3f} s  CPU {timing.best_cpu:7.3f} s  "
-        f"peak {timing.peak / MIB:5.0f} MiB",
-        flush=True,
-    )
-    return timing
+def measure(timings: list[Timing], runs: int, env: dict[str, str], warm_up: bool = True) -> None:
+    """One warm-up run of each (file cache, imports compiled), then `runs` rounds in which
+    every command runs once, in turn: load that comes and goes affects them all alike. Each
+    run is printed as it ends."""
+    if warm_up:
+        for timing in timings:
+            run_once(timing.command, env)
+    for round_ in range(runs):
+        for timing in timings:
+            if timing.forget is not None:
+                shutil.rmtree(timing.forget, ignore_errors=True)
+            if timing.prepare is not None:
+                run_once(timing.prepare, env)
+            seconds, rss, _, cpu = run_once(timing.command, env)
+            timing.seconds.append(seconds)
+            timing.cpu.append(cpu)
+            timing.rss.append(rss)
+            print(
+                f"    {timing.name:<34} {seconds:7.3f} s  CPU {cpu:7.3f} s  {rss / MIB:5.0f} MiB",
+                flush=True,
+            )
+        print(f"  round {round_ + 1}/{runs} done, load {_load()}", flush=True)
+    for timing in timings:
+        print(
+            f"  {timing.name:<34} median {timing.median:7.3f} s  min {timing.best:7.3f} s  "
+            f"max {max(timing.seconds):7.3f} s  CPU {timing.best_cpu:7.3f} s  "
+            f"peak {timing.peak / MIB:5.0f} MiB",
+            flush=True,
+        )
+
+
+def _load() -> str:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else ()
+    return ", ".join(f"{x:.2f}" for x in load)
 
 
 def prepare_data(rows: int, seed: int, folder: Path, env: dict[str, str]) -> Path:
@@ -133,17 +153,123 @@ def prepare_data(rows: int, seed: int, folder: Path, env: dict[str, str]) -> Pat
     return data
 
 
-def has_command(name: str, env: dict[str, str]) -> bool:
-    probe = subprocess.run([*funnel_command(), name, "--help"], capture_output=True, env=env)
-    return probe.returncode == 0
+def full_timings(
+    f: list[str], wide: str, long_: str, data: Path, cache_dir: Path, rows: int
+) -> list[Timing]:
+    """Every command against the hand-written floor, the issue 8 targets beside them."""
+    cached = ["--cache", "--cache-dir", str(cache_dir)]
+    floor_wide = "hand-written DuckDB query (wide)"
+    timings = [
+        Timing("funnel --help", [*f, "--help"], target="< 0.100 s"),
+        Timing("funnel --version", [*f, "--version"], target="< 0.100 s"),
+        Timing(
+            floor_wide,
+            [sys.executable, str(HERE / "handwritten.py"), "wide", str(data / "leads.csv")],
+        ),
+        Timing(
+            "funnel report (table)",
+            [*f, "report", wide],
+            floor=floor_wide,
+            target="≤ 1.15× floor" + ("; < 0.5 s at 1M" if rows <= 1_000_000 else ""),
+        ),
+        Timing(
+            "funnel cache build",
+            [*f, "cache", "build", wide, "--cache-dir", str(cache_dir)],
+            floor=floor_wide,
+            target="< 6 s at 10M",
+            forget=cache_dir,
+        ),
+        Timing(  # a question not asked before, over a copy used before (its one-row-
+            # per-id check and first pass for as_of are stored by the untimed report)
+            "funnel report --cache, new query",
+            [*f, "report", wide, *cached, "--by", "channel,segment"],
+            floor=floor_wide,
+            forget=cache_dir / "results",
+            prepare=[*f, "report", wide, *cached, "-f", "json"],
+            target="≤ 512 MiB at 10M",
+        ),
+        Timing(
+            "funnel report --cache, re-run",
+            [*f, "report", wide, *cached],
+            floor=floor_wide,
+            prepare=[*f, "report", wide, *cached],
+            target="≤ 0.7 s at 10M",
+        ),
+        Timing(
+            "hand-written DuckDB query (long)",
+            [sys.executable, str(HERE / "handwritten.py"), "long", str(data / "stage_history.csv")],
+        ),
+        Timing(
+            "funnel report, long history",
+            [*f, "report", long_],
+            floor="hand-written DuckDB query (long)",
+            target="< 1.0 s at 1M leads",
+        ),
+    ]
+    for extra in ("summary", "roi"):
+        timings.append(Timing(f"funnel {extra}", [*f, extra, wide], floor=floor_wide))
+        timings.append(
+            Timing(
+                f"funnel {extra} --cache, re-run",
+                [*f, extra, wide, *cached],
+                floor=floor_wide,
+                prepare=[*f, extra, wide, *cached],
+            )
+        )
+    return timings
 
 
-def check_same_counts(data: Path, env: dict[str, str]) -> None:
+REPORT = "funnel report -f json"
+PEERS = {  # name → (peers.py kind, the question)
+    "pandas script": "pandas",
+    "polars script": "polars",
+    "minimal DuckDB query": "duckdb",
+    "DuckDB count(*) (parse only)": "parse",
+}
+
+
+def peer_timings(csv: Path, report: list[str], *, floor: bool) -> list[Timing]:
+    """`funnel report -f json` and what a user would write instead (benchmarks/peers.py);
+    with `floor`, the hand-written grouped query too."""
+    timings = [Timing(REPORT, report, floor="minimal DuckDB query", target="≤ 1.3× minimal")]
+    if floor:
+        timings.append(
+            Timing(
+                "hand-written DuckDB query (wide)",
+                [sys.executable, str(HERE / "handwritten.py"), "wide", str(csv)],
+            )
+        )
+    for name, kind in PEERS.items():
+        timings.append(Timing(name, [sys.executable, str(HERE / "peers.py"), kind, str(csv)]))
+    return timings
+
+
+def check_peers_agree(csv: Path, env: dict[str, str]) -> None:
+    """pandas, polars and the minimal DuckDB query must give the same counts and medians."""
+    answers = {}
+    for kind in ("pandas", "polars", "duckdb"):
+        _, _, out, _ = run_once([sys.executable, str(HERE / "peers.py"), kind, str(csv)], env)
+        answers[kind] = json.loads(out)
+    first = answers["duckdb"]
+    for kind, answer in answers.items():
+        same = answer["counts"] == first["counts"] and all(
+            (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-6)
+            for channel, medians in first["medians"].items()
+            for a, b in zip(medians, answer["medians"][channel], strict=True)
+        )
+        if not same:
+            raise SystemExit(f"{kind} and the minimal DuckDB query disagree:\n{answer}\n{first}")
+    print("  the pandas, polars and minimal DuckDB scripts agree", flush=True)
+
+
+def check_same_counts(data: Path, env: dict[str, str], kinds: tuple[str, ...]) -> None:
     """The floor must compute the same funnel: compare every stage count, overall and by group."""
     for kind, yaml, csv in (
         ("wide", "wide.yaml", "leads.csv"),
         ("long", "long.yaml", "stage_history.csv"),
     ):
+        if kind not in kinds:
+            continue
         _, _, floor_out, _ = run_once(
             [sys.executable, str(HERE / "handwritten.py"), kind, str(data / csv)], env
         )
@@ -185,7 +311,8 @@ def machine() -> list[str]:
         f"{platform.system()} {platform.release()}, {cpu}, "
         f"{os.cpu_count()} logical cores, {memory}",
         f"Python {platform.python_version()}, DuckDB {duckdb.__version__}",
-        f"load average when the run ended: {', '.join(f'{x:.2f}' for x in load)}",
+        f"load average when the run ended: {', '.join(f'{x:.2f}' for x in load)} "
+        f"({os.cpu_count()} cores)",
     ]
 
 
@@ -207,11 +334,34 @@ def main() -> None:
         help="markdown file to write ('-' for none)",
     )
     parser.add_argument("--note", default="", help="a line to add under the machine description")
+    parser.add_argument(
+        "--no-checks",
+        action="store_true",
+        help="skip checking that the floor and the peers agree (done by an earlier run)",
+    )
+    parser.add_argument(
+        "--no-warm-up",
+        action="store_true",
+        help="skip the warm-up run of each command (the files are already in the page cache)",
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        default=None,
+        help="another checkout's src/: its `funnel report -f json` is timed too, taking turns",
+    )
+    parser.add_argument(
+        "--suite",
+        choices=["all", "peers"],
+        default="all",
+        help="every command, or only `funnel report` against the peers",
+    )
     args = parser.parse_args()
 
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "src"), env.get("PYTHONPATH")) if p)
     env.setdefault("COLUMNS", "100")
+    load_before = _load()
     folder = args.data or _default_cache_dir(env) / "benchmark-data"
     folder.mkdir(parents=True, exist_ok=True)
     data = prepare_data(args.rows, args.seed, folder, env)
@@ -219,105 +369,71 @@ def main() -> None:
     csv_size = (data / "leads.csv").stat().st_size
     long_size = (data / "stage_history.csv").stat().st_size
     try:
-        check_same_counts(data, env)
+        if not args.no_checks:
+            kinds = ("wide",) if args.suite == "peers" else ("wide", "long")
+            check_same_counts(data, env, kinds)
         f = funnel_command()
         wide, long_ = str(data / "wide.yaml"), str(data / "long.yaml")
-        cached = ["--cache", "--cache-dir", str(cache_dir)]
-        timings = [
-            Timing("funnel --help", [*f, "--help"], target="< 0.100 s"),
-            Timing("funnel --version", [*f, "--version"], target="< 0.100 s"),
-            Timing(
-                "hand-written DuckDB query (wide)",
-                [sys.executable, str(HERE / "handwritten.py"), "wide", str(data / "leads.csv")],
-            ),
-            Timing(
-                "funnel report (table)",
-                [*f, "report", wide],
-                floor="hand-written DuckDB query (wide)",
-                target="≤ 1.15× floor" + ("; < 0.5 s at 1M" if args.rows <= 1_000_000 else ""),
-            ),
-            Timing(
-                "funnel report -f json",
-                [*f, "report", wide, "-f", "json"],
-                floor="hand-written DuckDB query (wide)",
-                target="≤ 1.15× floor",
-            ),
-            Timing(
-                "funnel cache build",
-                [*f, "cache", "build", wide, "--cache-dir", str(cache_dir)],
-                floor="hand-written DuckDB query (wide)",
-                target="< 6 s at 10M",
-                forget=cache_dir,
-            ),
-            Timing(  # a question not asked before, over a copy used before (its one-row-
-                # per-id check and first pass for as_of are stored by the untimed report)
-                "funnel report --cache, new query",
-                [*f, "report", wide, *cached, "--by", "channel,segment"],
-                floor="hand-written DuckDB query (wide)",
-                forget=cache_dir / "results",
-                prepare=[*f, "report", wide, *cached, "-f", "json"],
-                target="≤ 512 MiB at 10M",
-            ),
-            Timing(
-                "funnel report --cache, re-run",
-                [*f, "report", wide, *cached],
-                floor="hand-written DuckDB query (wide)",
-                target="≤ 0.7 s at 10M",
-            ),
-            Timing(
-                "hand-written DuckDB query (long)",
-                [
-                    sys.executable,
-                    str(HERE / "handwritten.py"),
-                    "long",
-                    str(data / "stage_history.csv"),
-                ],
-            ),
-            Timing(
-                "funnel report, long history",
-                [*f, "report", long_],
-                floor="hand-written DuckDB query (long)",
-                target="< 1.0 s at 1M leads",
-            ),
-        ]
-        for extra in ("summary", "roi"):
-            if has_command(extra, env):
-                timings.append(
-                    Timing(
-                        f"funnel {extra}",
-                        [*f, extra, wide],
-                        floor="hand-written DuckDB query (wide)",
-                    )
-                )
-                timings.append(
-                    Timing(
-                        f"funnel {extra} --cache, re-run",
-                        [*f, extra, wide, *cached],
-                        floor="hand-written DuckDB query (wide)",
-                    )
-                )
-        print(f"Timing {args.runs} runs each (after one warm-up run):", flush=True)
-        for timing in timings:
-            measure(timing, args.runs, env)
+        report_json = [*f, "report", wide, "-f", "json"]
+        peers = peer_timings(data / "leads.csv", report_json, floor=args.suite == "peers")
+        if args.suite == "peers":
+            timings = peers
+        else:
+            timings = [*full_timings(f, wide, long_, data, cache_dir, args.rows), *peers]
+        if args.before is not None:
+            before = ["env", f"PYTHONPATH={args.before.resolve()}", *report_json[:1]]
+            timings.insert(
+                1,
+                Timing(
+                    f"{REPORT} (before)",
+                    [*before, *report_json[1:]],
+                    floor="minimal DuckDB query",
+                    target="the code --before points at",
+                ),
+            )
+        if not args.no_checks:
+            check_peers_agree(data / "leads.csv", env)
+        warm_up = "" if args.no_warm_up else " (after one warm-up run each)"
+        print(f"Timing {args.runs} rounds{warm_up}:", flush=True)
+        measure(timings, args.runs, env, warm_up=not args.no_warm_up)
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)
 
-    by_name = {t.name: t for t in timings}
     lines = [
-        f"# Benchmark results: {args.rows:,} leads",
+        f"## {args.rows:,} leads" + (": against the peers" if args.suite == "peers" else ""),
         "",
-        f"Generated by `python benchmarks/run.py --rows {args.rows} --runs {args.runs}` on "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Whole-process wall time of each command "
-        f"({args.runs} runs after one warm-up; warm file cache), the least CPU time (user + "
-        "system, all threads) of a run, and the peak RSS of the process. On a busy machine "
-        "compare the min and CPU columns: wall medians include waiting for the CPU.",
+        f"Generated by `python benchmarks/run.py --rows {args.rows} --runs {args.runs}"
+        + (" --suite peers" if args.suite == "peers" else "")
+        + (" --no-warm-up" if args.no_warm_up else "")
+        + (" --no-checks" if args.no_checks else "")
+        + (" --before …/src" if args.before else "")
+        + f"` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Whole-process wall time of each "
+        f"command ({args.runs} rounds"
+        + ("" if args.no_warm_up else " after one warm-up")
+        + ", the commands taking turns; warm file cache), the least CPU time (user + system, "
+        "all threads) of a run, and the peak RSS of the process. On a busy machine compare "
+        "the min and CPU columns: wall medians include waiting for the CPU.",
         "",
         *[f"- {line}" for line in machine()],
+        f"- load average when the run started: {load_before}",
         f"- data: `funnel sample --rows {args.rows} --seed {args.seed}`: leads.csv "
         f"{csv_size / MIB:,.0f} MiB (wide, one row per lead), stage_history.csv "
         f"{long_size / MIB:,.0f} MiB (long, one row per stage change)",
         *([f"- {args.note}"] if args.note else []),
         "",
+        *table(timings),
+        "",
+        *against_peers(timings),
+        "",
+    ]
+    if str(args.output) != "-":
+        write_section(args.output, f"rows={args.rows} suite={args.suite}", lines)
+        print(f"\nWrote {args.output}")
+
+
+def table(timings: list[Timing]) -> list[str]:
+    by_name = {t.name: t for t in timings}
+    lines = [
         "| command | median s | min s | max s | CPU s | peak RSS MiB "
         "| median ÷ floor | min ÷ floor | CPU ÷ floor | target |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
@@ -325,21 +441,63 @@ def main() -> None:
     print("\nRatios to the floor (median, min, CPU):")
     for t in timings:
         ratio = ratio_min = ratio_cpu = ""
-        if t.floor:
+        if t.floor and t.floor in by_name:
             floor = by_name[t.floor]
             ratio = f"{t.median / floor.median:.2f}×"
             ratio_min = f"{t.best / floor.best:.2f}×"
             ratio_cpu = f"{t.best_cpu / floor.best_cpu:.2f}×"
             print(f"  {t.name:<34} {ratio:>7} {ratio_min:>7} {ratio_cpu:>7}")
+        label = " ".join(_short(t.command)) + ("` (before)" if "(before)" in t.name else "`")
         lines.append(
-            f"| `{' '.join(_short(t.command))}` | {t.median:.3f} | {t.best:.3f} | "
+            f"| `{label} | {t.median:.3f} | {t.best:.3f} | "
             f"{max(t.seconds):.3f} | {t.best_cpu:.3f} | {t.peak / MIB:.0f} | {ratio} | "
             f"{ratio_min} | {ratio_cpu} | {t.target} |"
         )
-    lines.append("")
-    if str(args.output) != "-":
-        args.output.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        print(f"\nWrote {args.output}")
+    return lines
+
+
+def against_peers(timings: list[Timing]) -> list[str]:
+    """`funnel report -f json` against each peer: > 1 means funnel took longer."""
+    by_name = {t.name: t for t in timings}
+    ours = by_name[REPORT]
+    others = [*PEERS, "hand-written DuckDB query (wide)"]
+    lines = [
+        f"`{REPORT}` ÷ each peer (below 1: funnel is faster):",
+        "",
+        "| peer | median s | funnel ÷ peer, median | min | CPU | peak RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    print(f"\n{REPORT} ÷ each peer (median, min, CPU):")
+    for name in others:
+        peer = by_name.get(name)
+        if peer is None:
+            continue
+        ratios = (
+            ours.median / peer.median,
+            ours.best / peer.best,
+            ours.best_cpu / peer.best_cpu,
+        )
+        print(f"  {name:<34} " + " ".join(f"{r:6.2f}×" for r in ratios))
+        lines.append(
+            f"| {name} | {peer.median:.3f} | "
+            + " | ".join(f"{r:.2f}×" for r in ratios)
+            + f" | {peer.peak / MIB:.0f} |"
+        )
+    return lines
+
+
+def write_section(path: Path, tag: str, lines: list[str]) -> None:
+    """Replace this run's section of `path` (between its two markers), or append it: the
+    hand-written analysis around the generated tables stays."""
+    start, end = f"<!-- run.py {tag} -->", f"<!-- end run.py {tag} -->"
+    block = "\n".join([start, *lines, end])
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        text = before + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")
 
 
 def _default_cache_dir(env: dict[str, str]) -> Path:
@@ -356,7 +514,7 @@ def _short(command: list[str]) -> list[str]:
     """The command as a reader would type it (no interpreter or temp paths)."""
     words = []
     for word in command:
-        if word == sys.executable:
+        if word == sys.executable or word == "env" or word.startswith("PYTHONPATH="):
             continue
         if word == "-m":
             continue

@@ -308,6 +308,7 @@ def test_a_csv_is_read_per_row_on_trust_and_checked(
     from funnelcli.commands.query import run_report_query
 
     monkeypatch.setattr(query, "TRIAL_HEAD_ROWS", 100)
+    monkeypatch.setattr(query, "TRUST_WITHOUT_HEAD_BYTES", 0)  # the sample is small
     leads = repo / "sample_data" / "leads.csv"
     header, *rows = leads.read_text().splitlines(keepends=True)
     before = _report(repo)
@@ -328,6 +329,30 @@ def test_a_csv_is_read_per_row_on_trust_and_checked(
         assert after == before
     else:
         assert after["data_quality"]["duplicate_ids"] == {"leads": 1}
+
+
+@pytest.mark.parametrize("repeated", [False, True])
+def test_a_small_csv_is_read_per_row_on_trust_without_checking_its_first_rows(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, repeated: bool
+) -> None:
+    """A CSV under TRUST_WITHOUT_HEAD_BYTES skips the first rows' check (one statement fewer);
+    the check inside the query still covers every row: an id repeated early voids the per-row
+    result and the GROUP BY gives the report."""
+    from funnelcli.commands.query import run_report_query
+
+    leads = repo / "sample_data" / "leads.csv"
+    header, *rows = leads.read_text().splitlines(keepends=True)
+    if repeated:
+        leads.write_text(header + rows[0] + "".join(rows))
+    seen = _statements(monkeypatch)
+    funnel = load_funnel(repo / "funnels" / "default.yaml")
+    with open_engine(funnel) as engine:
+        compiled, _ = run_report_query(engine, funnel, ReportQuery())
+    assert not [s for s in seen if "AS head" in s]
+    assert len([s for s in seen if "agg_0" in s]) == (2 if repeated else 1)
+    assert compiled.columns.checks == ((), ("leads",))[not repeated]
+    report = _report(repo)
+    assert report["data_quality"]["duplicate_ids"] == {"leads": int(repeated)}
 
 
 @pytest.mark.parametrize("cached", [False, True])

@@ -95,8 +95,10 @@ def test_every_format(repo: Path) -> None:
     assert f"{april_mql['count']} {april_mql['conversion_from_entry'] * 100:.1f}%~" in out
 
     code, _, err = run(*base, "--format", "csv", "--output", "c.csv")
-    assert code == 0 and err == ""
+    assert code == 0 and err == "Wrote c.csv\n"
     assert (repo / "c.csv").read_text(encoding="utf-8").startswith("cohort,")
+    code, _, err = run(*base, "--format", "csv", "--output", "c.csv", "--quiet")
+    assert code == 0 and err == ""
 
 
 def test_weeks_and_usage_errors(repo: Path) -> None:

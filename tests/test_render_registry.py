@@ -22,19 +22,27 @@ from funnelcli.errors import UsageError
 from funnelcli.outputs.base import Artifact
 from funnelcli.outputs.cache import CacheInfo
 from funnelcli.outputs.cohorts import CohortMatrix
+from funnelcli.outputs.drivers import Drivers
 from funnelcli.outputs.report import FunnelReport
 from funnelcli.outputs.roi import RoiReport
+from funnelcli.outputs.stalled import StalledList
 from funnelcli.outputs.summary import Summary
-from funnelcli.render import Format, formats, render
+from funnelcli.outputs.trace import Trace
+from funnelcli.outputs.validation import ValidationResult
+from funnelcli.render import BINARY, Format, formats, render, render_bytes
 
 ARTIFACTS = [report(), summary(), cohorts(), roi(), cache_info()]
 # The artifact each command shows with --format (the command path as typed).
 SHOWS = {
+    "stalled": StalledList,
+    "trace": Trace,
+    "drivers": Drivers,
     "report": FunnelReport,
     "summary": Summary,
     "cohorts": CohortMatrix,
     "roi": RoiReport,
     "cache info": CacheInfo,
+    "validate": ValidationResult,
 }
 
 
@@ -69,18 +77,19 @@ def test_format_choices_are_exactly_what_the_artifact_offers(path: str) -> None:
     assert CHOICES[path] == list(formats(SHOWS[path]))
 
 
-def test_cache_info_refuses_csv_before_running() -> None:
-    result = CliRunner().invoke(app, ["cache", "info", "--format", "csv"])
+def test_cache_info_refuses_html_before_running() -> None:
+    result = CliRunner().invoke(app, ["cache", "info", "--format", "html"])
     assert result.exit_code == 2
-    assert "'csv' is not one of 'table', 'json'" in result.stderr
+    assert "'html' is not one of 'table', 'json', 'csv', 'markdown'" in result.stderr
 
 
 def test_the_offered_formats() -> None:
-    table, json_, csv, md, html = Format
-    assert formats(Summary) == (table, md, html, json_)
-    assert formats(CacheInfo) == (table, json_)
+    table, json_, csv, md, html, xlsx = Format
+    assert formats(Summary) == (table, md, html, json_, xlsx)
+    assert formats(CacheInfo) == (table, json_, csv, md)
+    assert formats(ValidationResult) == (table, json_)
     for shown in (FunnelReport, CohortMatrix, RoiReport):
-        assert formats(shown) == (table, json_, csv, md)
+        assert formats(shown) == (table, json_, csv, md, html, xlsx)
 
 
 @pytest.mark.parametrize("artifact", ARTIFACTS, ids=lambda a: type(a).__name__)
@@ -95,7 +104,10 @@ def test_a_format_not_offered_is_a_usage_error_naming_the_offered(artifact: Arti
 @pytest.mark.parametrize("artifact", ARTIFACTS, ids=lambda a: type(a).__name__)
 def test_every_offered_format_renders_and_json_follows_the_schema(artifact: Artifact) -> None:
     for fmt in formats(type(artifact)):
-        assert render(artifact, fmt, width=80).endswith("\n")
+        if fmt in BINARY:
+            assert render_bytes(artifact, fmt).startswith(b"PK")  # a zip: the xlsx container
+        else:
+            assert render(artifact, fmt, width=80).endswith("\n")
     document: Any = json.loads(render(artifact, Format.json))
     assert document["schema"] == artifact.schema
     jsonschema.validate(document, artifact.schema_document(), cls=jsonschema.Draft202012Validator)
@@ -113,11 +125,13 @@ heavy = [m for m in ("rich", "sqlglot", "duckdb", "pydantic", "polars", "yaml") 
 assert not heavy, f"import funnelcli.cli imported {heavy}"
 sys.path.insert(0, "tests")
 import artifacts
-from funnelcli.render import Format, formats, render
+from funnelcli.render import BINARY, Format, formats, render, render_bytes
 shown = [artifacts.report(), artifacts.summary(), artifacts.cohorts(), artifacts.roi()]
 for artifact in [*shown, artifacts.cache_info()]:
     for fmt in formats(type(artifact)):
-        if fmt is not Format.table:
+        if fmt is Format.xlsx:
+            render_bytes(artifact, fmt)
+        elif fmt is not Format.table:
             render(artifact, fmt)
 assert "rich" not in sys.modules, "rendering a text format imported rich"
 """

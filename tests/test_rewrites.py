@@ -127,7 +127,8 @@ def test_key_check_of_the_first_rows() -> None:
     pair = next(p for p in PAIRS if p.rule == "check_keys")
     check = rewrites.key_check(_compiled(_select(pair.given), ("leads", "deals")), "deals", 100)
     assert _ast(check) == _ast(
-        'SELECT COUNT(DISTINCT CAST("lead_id" AS TEXT)) = COUNT(*) AS "distinct" '
+        'SELECT COUNT(DISTINCT HASH(CAST("lead_id" AS TEXT))) '
+        'FILTER (WHERE NOT CAST("lead_id" AS TEXT) IS NULL) = COUNT(*) AS "distinct" '
         'FROM (SELECT * FROM "source_deals" LIMIT 100) AS head'
     )
 

@@ -15,7 +15,18 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from funnelcli.api import cohorts, load_funnel, report, report_sql, roi, summary, validate
+    from funnelcli.api import (
+        cohorts,
+        drivers,
+        load_funnel,
+        report,
+        report_sql,
+        roi,
+        stalled,
+        summary,
+        trace,
+        validate,
+    )
     from funnelcli.commands.options import RunOptions
     from funnelcli.errors import DataError, FunnelError, QueryError, SpecError, UsageError
 
@@ -28,14 +39,28 @@ __all__ = [
     "UsageError",
     "__version__",
     "cohorts",
+    "drivers",
     "load_funnel",
     "report",
     "report_sql",
     "roi",
+    "stalled",
     "summary",
+    "trace",
     "validate",
 ]
-_API = ("cohorts", "load_funnel", "report", "report_sql", "roi", "summary", "validate")
+_API = (
+    "cohorts",
+    "drivers",
+    "load_funnel",
+    "report",
+    "report_sql",
+    "roi",
+    "stalled",
+    "summary",
+    "trace",
+    "validate",
+)
 _ERRORS = ("DataError", "FunnelError", "QueryError", "SpecError", "UsageError")
 
 

@@ -26,9 +26,12 @@ from funnelcli.errors import UsageError
 
 if TYPE_CHECKING:
     from funnelcli.outputs.cohorts import CohortMatrix
+    from funnelcli.outputs.drivers import Drivers
     from funnelcli.outputs.report import FunnelReport
     from funnelcli.outputs.roi import RoiReport
+    from funnelcli.outputs.stalled import StalledList
     from funnelcli.outputs.summary import Summary
+    from funnelcli.outputs.trace import Trace
     from funnelcli.outputs.validation import ValidationResult
     from funnelcli.spec import Funnel
 
@@ -183,6 +186,94 @@ def report_sql(
 
     request = ReportRequest(breakdowns=o.breakdowns(by))
     return compiled_sql(_funnel(funnel), request, _options(data_dir), dialect)
+
+
+def stalled(
+    funnel: Funnel | str | Path,
+    *,
+    stage: str,
+    dropped: bool = False,
+    older_than: str | None = None,
+    by: Sequence[str] = (),
+    since: o.Moment | None = None,
+    until: o.Moment | None = None,
+    as_of: o.Moment | None = None,
+    data_dir: str | Path | None = None,
+    cache: bool | None = None,
+    cache_dir: str | Path | None = None,
+) -> StalledList:
+    """The cohort's ids that reached `stage` and not the next one, still inside the window
+    (`dropped=True`: the window ran out), longest wait first; `older_than` e.g. "14d"."""
+    from funnelcli.commands.stalled import StalledRequest, build_stalled
+    from funnelcli.spec.duration import Duration
+
+    start, end = o.period(since, until)
+    try:
+        waited = Duration.parse(older_than) if older_than is not None else None
+    except ValueError as error:
+        raise UsageError(f"older_than: {error}") from None
+    request = StalledRequest(
+        since=start,
+        until=end,
+        as_of=o.moment(as_of, "as_of"),
+        stage=stage,
+        dropped=dropped,
+        older_than=waited,
+        by=tuple(by),
+    )
+    return build_stalled(_funnel(funnel), request, _options(data_dir, cache, cache_dir))
+
+
+def trace(
+    funnel: Funnel | str | Path,
+    id: str,
+    *,
+    since: o.Moment | None = None,
+    until: o.Moment | None = None,
+    as_of: o.Moment | None = None,
+    data_dir: str | Path | None = None,
+    cache: bool | None = None,
+    cache_dir: str | Path | None = None,
+) -> Trace:
+    """One key's evidence rows and the rule that decided each stage (docs/semantics.md)."""
+    from funnelcli.commands.trace import TraceRequest, build_trace
+
+    start, end = o.period(since, until)
+    request = TraceRequest(since=start, until=end, as_of=o.moment(as_of, "as_of"), id=id)
+    return build_trace(_funnel(funnel), request, _options(data_dir, cache, cache_dir))
+
+
+def drivers(
+    funnel: Funnel | str | Path,
+    *,
+    stage: str,
+    from_stage: str | None = None,
+    min_n: int | None = None,
+    by: Sequence[str] = (),
+    numeric: Sequence[str] = (),
+    since: o.Moment | None = None,
+    until: o.Moment | None = None,
+    as_of: o.Moment | None = None,
+    data_dir: str | Path | None = None,
+    cache: bool | None = None,
+    cache_dir: str | Path | None = None,
+) -> Drivers:
+    """Each attribute value against the rest of the ids that reached `from_stage`: odds ratio
+    of reaching `stage`, 95% interval, Benjamini–Hochberg adjusted p (docs/drivers.md)."""
+    from funnelcli.commands.drivers import DriversRequest, build_drivers
+
+    start, end = o.period(since, until)
+    request = DriversRequest(
+        since=start,
+        until=end,
+        as_of=o.moment(as_of, "as_of"),
+        stage=stage,
+        from_stage=from_stage,
+        min_n=min_n,
+        by=tuple(by),
+        numeric=tuple(numeric),
+    )
+    return build_drivers(_funnel(funnel), request, _options(data_dir, cache, cache_dir))
 
 
 def _funnel(funnel: Funnel | str | Path) -> Funnel:

@@ -7,6 +7,10 @@ Each module registers its commands on `app` when imported; the order below is th
 
 # ruff: noqa: I001  (import order = command order in --help)
 from funnelcli.cli.root import app, main
-from funnelcli.cli import report, sample, periodic, roi, cache  # noqa: F401  (registers commands)
+from funnelcli.cli import init, report, sample, periodic, roi, lists, cache  # noqa: F401  (registers commands)
+from funnelcli.cli import conventions
+
+# Last, after every command module: --quiet/--verbose on each registered command.
+conventions.apply(app)
 
 __all__ = ["app", "main"]

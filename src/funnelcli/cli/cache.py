@@ -12,6 +12,7 @@ from funnelcli.cli.options import (
     DataOpt,
     DebugOpt,
     FunnelArg,
+    OutputOpt,
 )
 from funnelcli.cli.root import app
 from funnelcli.cli.runtime import emit, funnel_path, guard, query_progress
@@ -28,8 +29,9 @@ app.add_typer(cache_app, name="cache")
 def cache_info(
     cache_dir: CacheDirOpt = None,
     fmt: Annotated[
-        CacheFormat, typer.Option("--format", "-f", help="Output format: table or json.")
+        CacheFormat, typer.Option("--format", "-f", help="Output format.")
     ] = CacheFormat.table,
+    output: OutputOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """List the cached sources (files, rows, size on disk, when built) and the stored results.
@@ -40,7 +42,7 @@ def cache_info(
     def run() -> None:
         from funnelcli.commands.cache import cache_info
 
-        emit(cache_info(cache_dir), fmt, None)
+        emit(cache_info(cache_dir), fmt, output)
 
     guard(debug, run)
 

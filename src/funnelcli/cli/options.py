@@ -78,12 +78,15 @@ MinNOpt = Annotated[
 # The `--format` choices of each command: exactly the formats its artifact offers
 # (render.formats(); tests/test_render_registry.py holds each against it).
 class ReportFormat(StrEnum):
-    """`funnel report`, `cohorts` and `roi`."""
+    """`funnel report`, `cohorts` and `roi` (html: one self-contained page with charts; xlsx:
+    a workbook, binary, so with -o FILE or a redirect)."""
 
     table = "table"
     json = "json"
     csv = "csv"
     markdown = "markdown"
+    html = "html"
+    xlsx = "xlsx"
 
 
 class SummaryFormat(StrEnum):
@@ -93,10 +96,20 @@ class SummaryFormat(StrEnum):
     markdown = "markdown"
     html = "html"
     json = "json"
+    xlsx = "xlsx"
 
 
 class CacheFormat(StrEnum):
     """`funnel cache info`."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class ValidateFormat(StrEnum):
+    """`funnel validate`."""
 
     table = "table"
     json = "json"

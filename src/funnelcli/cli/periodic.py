@@ -129,7 +129,7 @@ def summary(
             notice=notice,
         )
         result = build_summary(definition, request, options)
-        emit(result, fmt, output, quiet_unless_tty=True)
+        emit(result, fmt, output)
         return result
 
     result = guard(debug, run)
@@ -180,6 +180,6 @@ def cohorts(
             notice=notice,
         )
         matrix = build_cohorts(definition, request, options)
-        emit(matrix, fmt, output, quiet_unless_tty=True)
+        emit(matrix, fmt, output)
 
     guard(debug, run)

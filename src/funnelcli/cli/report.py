@@ -22,9 +22,18 @@ from funnelcli.cli.options import (
     ReportFormat,
     SinceOpt,
     UntilOpt,
+    ValidateFormat,
 )
 from funnelcli.cli.root import app
-from funnelcli.cli.runtime import emit, funnel_path, guard, notice, query_progress
+from funnelcli.cli.runtime import (
+    emit,
+    funnel_path,
+    guard,
+    note,
+    notice,
+    query_progress,
+    write_file,
+)
 
 
 @app.command()
@@ -90,26 +99,38 @@ def report(
                 notice=notice,
             )
             result = build_report(definition, request, options)
+        if rejects is not None:
+            note(f"Wrote {rejects}")
         emit(result, fmt, output)
 
     guard(debug, run)
 
 
 @app.command()
-def validate(funnel: FunnelArg = None, data: DataOpt = None, debug: DebugOpt = False) -> None:
+def validate(
+    funnel: FunnelArg = None,
+    data: DataOpt = None,
+    fmt: Annotated[
+        ValidateFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ValidateFormat.table,
+    output: OutputOpt = None,
+    debug: DebugOpt = False,
+) -> None:
     """Check a funnel: the YAML, the files, the columns and that the values can be read.
 
-    Example: funnel validate funnels/default.yaml
+    With --format json a valid funnel is one funnelcli.validation/1 document; an invalid one
+    exits 1 with the error on stderr, as in the table format.
+
+    Example: funnel validate funnels/default.yaml --format json
     """
 
     def run() -> None:
         from funnelcli.commands.options import RunOptions
         from funnelcli.commands.validate import validate_funnel
-        from funnelcli.render import Format
         from funnelcli.spec import load_funnel
 
         result = validate_funnel(load_funnel(funnel_path(funnel)), RunOptions(data_dir=data))
-        emit(result, Format.table, None)
+        emit(result, fmt, output)
 
     guard(debug, run)
 
@@ -126,6 +147,7 @@ def sql(
     ] = "duckdb",
     by: ByOpt = None,
     data: DataOpt = None,
+    output: OutputOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """Print the SQL that `funnel report` runs for a funnel.
@@ -141,6 +163,9 @@ def sql(
         definition = load_funnel(funnel_path(funnel))
         request = ReportRequest(breakdowns=o.breakdowns(by))
         text = report_sql(definition, request, o.RunOptions(data_dir=data), dialect)
-        typer.echo(text + ";")
+        if output is None:
+            typer.echo(text + ";")
+        else:
+            write_file(output, text + ";\n")
 
     guard(debug, run)

@@ -15,14 +15,18 @@ import typer
 from funnelcli import __version__
 from funnelcli.errors import FunnelError
 
+# `-h` as well as `--help`, on the app and (through add_typer/command) on every command.
+HELP_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
 app = typer.Typer(
     name="funnel",
     help="Funnel analysis for B2B CRM exports: lead → qualified → trial → paid → renewed.\n\n"
     "Example: funnel report funnels/default.yaml --by channel",
     no_args_is_help=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion [bash|zsh|fish|powershell]
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings=HELP_SETTINGS,
 )
 
 
@@ -37,7 +41,11 @@ def _root(
     version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+            "--version",
+            "-V",
+            callback=_version,
+            is_eager=True,
+            help="Print the version and exit.",
         ),
     ] = False,
 ) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import StrEnum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -23,6 +24,39 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 DEFAULT_FUNNELS = (Path("funnel.yaml"), Path("funnels/default.yaml"))
+
+
+class Verbosity(Enum):
+    """What a run says on stderr besides errors: `--quiet` nothing, `-v` progress and timings."""
+
+    quiet = 0
+    normal = 1
+    verbose = 2
+
+
+_verbosity = Verbosity.normal
+
+
+def set_verbosity(level: Verbosity) -> None:
+    """The run's verbosity (cli/conventions.py sets it from --quiet/--verbose)."""
+    global _verbosity
+    _verbosity = level
+
+
+def note(text: str, *, level: Verbosity = Verbosity.normal) -> None:
+    """`text` on stderr unless the run is quieter than `level`."""
+    if _verbosity.value >= level.value:
+        typer.echo(text, err=True)
+
+
+@contextmanager
+def timed(what: str) -> Iterator[None]:
+    """With -v, how long `what` took, on stderr once it ends (also when it fails)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        note(f"{what}: {time.perf_counter() - started:.2f} s", level=Verbosity.verbose)
 
 
 def guard(debug: bool, action: Callable[[], T]) -> T:
@@ -53,7 +87,11 @@ def notice(line: str) -> None:
 
 
 def funnel_path(path: Path | None) -> Path:
+    """The funnel file to read: `path`, else the first default that exists. A FUNNEL that does
+    not exist is a usage error (exit 2, as README's table says), like any bad argument."""
     if path is not None:
+        if not path.exists():
+            raise UsageError(f"{path}: funnel definition not found")
         return path
     for candidate in DEFAULT_FUNNELS:
         if candidate.is_file():
@@ -61,36 +99,43 @@ def funnel_path(path: Path | None) -> Path:
     raise UsageError("no FUNNEL given and neither ./funnel.yaml nor ./funnels/default.yaml exists")
 
 
-def emit(
-    artifact: object,
-    fmt: StrEnum,
-    output: Path | None,
-    *,
-    quiet_unless_tty: bool = False,
-) -> None:
-    """Show `artifact` in `fmt` (render's registry): a table on stdout goes straight to the
-    console, in colour at the terminal's width; anything else is text, written to stdout or
-    atomically to `output`. `quiet_unless_tty` (the commands meant for cron) drops the "Wrote
-    FILE" note unless stderr is a terminal, so a run that worked is silent and cron mails only
-    errors."""
+def emit(artifact: object, fmt: StrEnum, output: Path | None) -> None:
+    """Show `artifact` in `fmt` (render's registry): a table on a terminal goes straight to the
+    console, in colour at its width; anything else is text (or an .xlsx workbook's
+    bytes), written to stdout or atomically to `output`, with "Wrote FILE" on stderr (not with
+    --quiet: a cron job that worked stays silent)."""
     from funnelcli.render import as_text, draw
 
-    drawing = draw(artifact, fmt)
-    if output is None and not isinstance(drawing, str):
-        screen = console()
-        for renderable in drawing:
-            screen.print(renderable)
-        return
-    text = as_text(drawing, width=width())
+    with timed(f"render {fmt.value}"):
+        drawing = draw(artifact, fmt)
+        # On a terminal, in colour at its width; piped, as text without trailing spaces.
+        if output is None and not isinstance(drawing, str | bytes) and sys.stdout.isatty():
+            screen = console()
+            for renderable in drawing:
+                screen.print(renderable)
+            return
+        if isinstance(drawing, bytes):
+            if output is None and sys.stdout.isatty():
+                raise UsageError(f"--format {fmt.value} is a binary file: give -o FILE")
+            text: str | bytes = drawing
+        else:
+            text = as_text(drawing, width=width())
     if output is None:
-        sys.stdout.write(text)
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
+        else:
+            sys.stdout.write(text)
         sys.stdout.flush()
         return
+    write_file(output, text)
+
+
+def write_file(output: Path, text: str | bytes) -> None:
+    """`text` atomically into `output`, then "Wrote FILE" on stderr (unless --quiet)."""
     from funnelcli.engine.store import write_atomic
 
     write_atomic(output, text)
-    if not quiet_unless_tty or sys.stderr.isatty():
-        typer.echo(f"Wrote {output}", err=True)
+    note(f"Wrote {output}")
 
 
 def console() -> Console:
@@ -112,8 +157,12 @@ def query_progress(
 ) -> Iterator[Callable[[float], None] | None]:
     """A progress display on stderr while the sources are read, only when stderr is a
     terminal (never in pipes, cron, CI or under NO_COLOR / TERM=dumb)."""
-    if not sys.stderr.isatty() or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+    if _verbosity is Verbosity.quiet:
         yield None
+        return
+    if not sys.stderr.isatty() or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        with timed("read and count"):
+            yield None
         return
     from rich.console import Console
 

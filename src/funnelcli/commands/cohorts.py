@@ -19,6 +19,7 @@ from funnelcli.commands.set_aside import enforce
 from funnelcli.engine import open_engine
 from funnelcli.errors import DataError
 from funnelcli.metrics.periods import Calendar, PeriodKind, is_immature, is_partial
+from funnelcli.metrics.stats import wilson_interval
 from funnelcli.outputs.base import iso
 from funnelcli.outputs.cohorts import CohortCell, CohortMatrix, CohortRow
 from funnelcli.spec import Funnel
@@ -68,7 +69,11 @@ def build_cohorts(
             immature=is_immature(item.period, funnel.spec.window, anchor),
             partial=is_partial(item.period, anchor),
             cells=tuple(
-                CohortCell(count=s.count, conversion_from_entry=s.conversion_from_entry)
+                CohortCell(
+                    count=s.count,
+                    conversion_from_entry=s.conversion_from_entry,
+                    interval=wilson_interval(s.count, item.overall.entered),
+                )
                 for s in item.overall.stages
             ),
         )

@@ -42,11 +42,13 @@ def row_key(funnel: Funnel, source_name: str, resolver: Resolver) -> exp.Expr:
     return key_expression(funnel, source_name, resolver)
 
 
-def source_rows(funnel: Funnel, source_name: str, resolver: Resolver) -> exp.Expr:
-    """The rows of a source; a mapped one (is_mapped) with its account as `__account` (the
-    smallest account when an id has several)."""
+def source_rows(
+    funnel: Funnel, source_name: str, resolver: Resolver, rows: exp.Expr | None = None
+) -> exp.Expr:
+    """The rows of a source (its view, or `rows`); a mapped one (is_mapped) with its account
+    as `__account` (the smallest account when an id has several)."""
     spec = funnel.spec
-    view = q.table(source_view(source_name))
+    view = rows if rows is not None else q.table(source_view(source_name))
     if not is_mapped(funnel, source_name):
         return view
     primary = spec.primary_source

@@ -26,6 +26,7 @@ from funnelcli.engine.probe import Probe, ReadingMemo
 from funnelcli.engine.results import ResultStore
 from funnelcli.engine.session import Progress, Session
 from funnelcli.engine.views import (
+    ROW,
     CsvSource,
     ReadMode,
     Reject,
@@ -85,6 +86,13 @@ class Engine:
     def files(self) -> Mapping[str, SourceFiles]:
         """Each source's files (the funnel's and the extra views'), read-only."""
         return self._files
+
+    def size(self, source: str) -> int | None:
+        """The bytes of a source's files on disk; None when one cannot be read."""
+        try:
+            return sum(file.stat().st_size for file in self._files[source].files)
+        except OSError:
+            return None
 
     @property
     def copies(self) -> Mapping[str, Copy]:
@@ -169,11 +177,27 @@ class Engine:
         """Per source that set rows aside: how many of how many, and the first example."""
         return self._views.set_aside()
 
+    def rejects_of(self, source: str, column: str, value: str) -> list[Reject]:
+        """The rejected values of a source's rows whose `column` is `value`."""
+        return self._views.rejects_of(source, column, value)
+
     def close(self) -> None:
         try:
             self._session.close()
         finally:
             self._folder.close()
+
+    def file_rows(self, source: str) -> exp.Expr:
+        """A source's rows as its view reads them, with `__row`: the 1-based number of each
+        row among its files' data rows, counted before rejected rows are set aside (a
+        Parquet copy is re-sorted, so a CSV is read again here: `funnel trace`)."""
+        numbered = self._views.numbered(source)
+        if numbered is None:
+            rows = table(source_view(source))
+            numbered = exp.select(
+                exp.Star(), exp.alias_(exp.Window(this=exp.RowNumber()), ROW, quoted=True)
+            ).from_(rows)
+        return exp.Subquery(this=numbered, alias=exp.TableAlias(this=exp.to_identifier("u")))
 
     def _in_file_order(self, source: str) -> exp.Expr:
         """What row numbers are counted over: the CSV view, not its (re-sorted) Parquet copy."""

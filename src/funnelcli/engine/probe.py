@@ -21,7 +21,7 @@ from funnelcli.engine import headers, store
 from funnelcli.engine.files import SourceFiles, is_xlsx
 from funnelcli.engine.text import SheetNotFound, readable, transcode, xlsx_to_csv
 from funnelcli.engine.views import CsvSource, locate_query
-from funnelcli.errors import DataError, FunnelError
+from funnelcli.errors import DayMonthError, FunnelError
 from funnelcli.spec import Funnel, SourceSpec
 from funnelcli.spec.hints import normalize
 from funnelcli.sql import ast as q
@@ -201,7 +201,7 @@ class Probe:
 
     def _order_error(
         self, name: str, found: SourceFiles, reader: exp.Expr, raw: str, examples: Sequence[str]
-    ) -> DataError:
+    ) -> DayMonthError:
         """A column whose day/month order its values do not decide, naming the example rows."""
         lines = []
         for value in examples:
@@ -223,7 +223,7 @@ class Probe:
                 f"day/month order unknown: no value has a day over 12 ({lines[0]} reads two "
                 f"ways); {key}"
             )
-        return DataError(message, file=str(found.files[0]), column=raw)
+        return DayMonthError(message, file=str(found.files[0]), column=raw)
 
     def _samples(self, name: str, reader: exp.Expr, raws: list[str]) -> dict[str, list[str]]:
         """Non-empty values of each column: one pass over the first rows that have any, then a

@@ -117,9 +117,10 @@ def writing(target: Path) -> Iterator[TextIO]:
             os.chmod(temp, os.stat(target).st_mode & 0o7777)
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str | bytes) -> None:
     """Write `text` to `path` (a user's output file or a record of ours) so readers see the old
-    file or the whole new one, never a part; on disk before it replaces the old one."""
+    file or the whole new one, never a part; on disk before it replaces the old one. Bytes (an
+    .xlsx workbook) are written as they are."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
@@ -127,6 +128,12 @@ def write_atomic(path: Path, text: str) -> None:
     if path.is_dir():
         raise FunnelError(f"{path}: cannot write: it is a directory")
     try:
+        if isinstance(text, bytes):
+            with replacing(path) as temp, open(temp, "xb") as binary:
+                binary.write(text)
+                binary.flush()
+                os.fsync(binary.fileno())
+            return
         with writing(path) as stream:
             stream.write(text)
             stream.flush()

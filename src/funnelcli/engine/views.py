@@ -89,6 +89,30 @@ class CsvSource:
         )
         return SourceView(readers.view_select(reader, projection, checks), tuple(checks))
 
+    def numbered(self, mode: ReadMode) -> exp.Select:
+        """The view with `__row`: each row's 1-based number among its files' data rows,
+        counted before rejected rows are set aside (`funnel trace`)."""
+        native, formats = readers.native_times(self.times) if mode is ReadMode.fast else ({}, {})
+        reader = readers.csv_reader(
+            self.paths,
+            self.encoding,
+            self.delimiter,
+            {**self.types, **native},
+            formats=formats,
+            dialect=self.dialect,
+        )
+        projection, checks = readers.view_parts(
+            self.headers, dict(self.renames), self.times, self.tz, list(native)
+        )
+        numbered = exp.select(
+            exp.Star(), exp.alias_(exp.Window(this=exp.RowNumber()), ROW, quoted=True)
+        ).from_(reader)
+        projection.append(exp.column(ROW, quoted=True))
+        return readers.view_select(numbered.subquery("n"), projection, checks)
+
+
+ROW = "__row"  # CsvSource.numbered's row number column
+
 
 @dataclass(frozen=True)
 class Reject:
@@ -217,6 +241,26 @@ class SourceViews:
                 for line, column, value, reason in self._session.fetch(query, source=name):
                     out.append(Reject(name, str(original), int(line), column, value, reason))
         return out
+
+    def rejects_of(self, name: str, column: str, value: str) -> list[Reject]:
+        """The rejected values of one source's rows whose `column` (the view's name) is
+        `value` (`funnel trace`), in line order."""
+        csv = self._csv.get(name)
+        checks = csv.view(self._modes[name]).checks if csv is not None else ()
+        if csv is None or not checks:
+            return []
+        raw = next((r for r, view_name in csv.renames.items() if view_name == column), column)
+        out: list[Reject] = []
+        for original, path in zip(csv.originals, csv.paths, strict=True):
+            query = readers.detail_query(csv.reader([path]), checks, (raw, value))
+            for line, col, text, reason in self._session.fetch(query, source=name):
+                out.append(Reject(name, str(original), int(line), col, text, reason))
+        return out
+
+    def numbered(self, name: str) -> exp.Select | None:
+        """A CSV source's rows numbered as in its files, in its current mode (None: not CSV)."""
+        csv = self._csv.get(name)
+        return csv.numbered(self._modes[name]) if csv is not None else None
 
     def _checked(self) -> list[tuple[str, CsvSource, tuple[RejectCheck, ...]]]:
         return [(n, csv, csv.view(self._modes[n]).checks) for n, csv in self._csv.items()]

@@ -47,8 +47,14 @@ class CacheInfo(Artifact):
         return TIDY_COLUMNS
 
     def tidy_rows(self) -> list[dict[str, Any]]:
-        """One record per cached source."""
-        return [{name: getattr(entry, name) for name in TIDY_COLUMNS} for entry in self.entries]
+        """One record per cached source (its files as one text, separated by "; ")."""
+        return [
+            {
+                name: "; ".join(entry.files) if name == "files" else getattr(entry, name)
+                for name in TIDY_COLUMNS
+            }
+            for entry in self.entries
+        ]
 
 
 TIDY_COLUMNS = ("key", "parquet", "source", "files", "rows", "bytes", "created")

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from funnelcli.outputs.base import Artifact
 from funnelcli.outputs.report import FunnelInfo
+from funnelcli.outputs.summary import Interval
 
 COHORTS_SCHEMA = "funnelcli.cohorts/1"
 
@@ -17,6 +18,7 @@ class CohortCell:
 
     count: int
     conversion_from_entry: float | None  # count / entered; null when nobody entered
+    interval: Interval | None = None  # Wilson 95% of conversion_from_entry; null when n = 0
 
 
 @dataclass(frozen=True)

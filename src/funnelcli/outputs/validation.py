@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
+
+from funnelcli.outputs.base import Artifact
+
+VALIDATION_SCHEMA = "funnelcli.validation/1"
 
 
 @dataclass(frozen=True)
@@ -17,8 +22,12 @@ class SourceCheck:
 
 
 @dataclass(frozen=True)
-class ValidationResult:
-    """A funnel whose YAML, files, columns, dates and amounts all read (else an error)."""
+class ValidationResult(Artifact):
+    """A funnel whose YAML, files, columns, dates and amounts all read (else an error); its
+    JSON is funnelcli.validation/1."""
+
+    schema: ClassVar[str] = VALIDATION_SCHEMA
+    schema_file: ClassVar[str] = "validation-1"
 
     file: str
     stages: tuple[str, ...]

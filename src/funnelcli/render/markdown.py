@@ -31,6 +31,7 @@ from funnelcli.render.wording import (
     facts,
     finding_text,
     format_count,
+    format_size,
     format_whole_amount,
     headline,
     highlights,
@@ -42,6 +43,7 @@ from funnelcli.render.wording import (
 )
 
 if TYPE_CHECKING:
+    from funnelcli.outputs.cache import CacheInfo
     from funnelcli.outputs.cohorts import CohortMatrix
     from funnelcli.outputs.report import DataQuality, FunnelReport, StageInfo
     from funnelcli.outputs.roi import RoiReport
@@ -201,4 +203,23 @@ def roi_markdown(report: RoiReport) -> str:
     renewals = renewals_view(report, compact=False)
     if renewals is not None:
         lines += ["", f"### {escape(renewals.title)}", "", *table(renewals)]
+    return "\n".join(lines) + "\n"
+
+
+# cache info ------------------------------------------------------------------------------------
+
+
+def cache_markdown(info: CacheInfo) -> str:
+    """The cache folder, one row per cached source, and the stored results."""
+    lines = ["# Cache", "", f"Folder: {_code(info.cache_dir)}", ""]
+    lines += [
+        _row(["Source", "Files", "Rows", "Size", "Built"]),
+        _row(["---", "---", "---:", "---:", "---"]),
+    ]
+    for entry in info.entries:
+        files = ", ".join(escape(name.rsplit("/", 1)[-1]) for name in entry.files)
+        cells = [escape(entry.source), files, format_count(entry.rows)]
+        lines.append(_row([*cells, format_size(entry.bytes), escape(entry.created)]))
+    stored = f"{format_count(info.results.entries)} ({format_size(info.results.bytes)})"
+    lines += ["", f"Total: {format_size(info.total_bytes)}; stored query results: {stored}."]
     return "\n".join(lines) + "\n"

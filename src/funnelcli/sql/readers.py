@@ -304,9 +304,14 @@ def count_query(reader: exp.Expr, checks: Sequence[RejectCheck]) -> exp.Select:
     return exp.select(*columns).from_(reader)
 
 
-def detail_query(reader: exp.Expr, checks: Sequence[RejectCheck]) -> exp.Select:
-    """Every rejected value of one file: line (the header is line 1), column, text, reason."""
+def detail_query(
+    reader: exp.Expr, checks: Sequence[RejectCheck], key: tuple[str, str] | None = None
+) -> exp.Select:
+    """Every rejected value of one file: line (the header is line 1), column, text, reason;
+    with `key` (raw column, value) only the rows where that column has that value."""
     raws = list(dict.fromkeys(c.raw for c in checks))
+    if key is not None and key[0] not in raws:
+        raws.append(key[0])
     numbered = exp.select(
         q.alias(
             exp.Add(this=exp.Window(this=exp.RowNumber()), expression=exp.Literal.number(1)),
@@ -326,6 +331,11 @@ def detail_query(reader: exp.Expr, checks: Sequence[RejectCheck]) -> exp.Select:
             .from_(q.table("numbered"))
             .where(check.condition.copy())
         )
+        if key is not None:
+            same = exp.EQ(
+                this=exp.cast(q.col(key[0]), "VARCHAR"), expression=exp.Literal.string(key[1])
+            )
+            parts[-1] = parts[-1].where(same)
     union: exp.Query = parts[0]
     for part in parts[1:]:
         union = exp.union(union, part, distinct=False)

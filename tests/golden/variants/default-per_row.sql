@@ -16,44 +16,11 @@ WITH "agg_0" AS (
     CAST("qualified_at" AS TIMESTAMP) AS "m_2",
     CAST("trial_started_at" AS TIMESTAMP) AS "m_3",
     CAST("paid_at" AS TIMESTAMP) AS "m_4",
-    CASE
-      WHEN NOT "paid_at" IS NULL
-      THEN STRUCT_EXTRACT({'o0': CAST("paid_at" AS TIMESTAMP), 'v': CAST("deal_amount" AS DOUBLE)}, 'v')
-    END AS "v_4",
+    CASE WHEN NOT "paid_at" IS NULL THEN CAST("deal_amount" AS DOUBLE) END AS "v_4",
     CAST("renewed_at" AS TIMESTAMP) AS "m_5",
-    CASE
-      WHEN NOT "renewed_at" IS NULL
-      THEN STRUCT_EXTRACT(
-        {'o0': CAST("renewed_at" AS TIMESTAMP), 'v': CAST("renewal_amount" AS DOUBLE)},
-        'v'
-      )
-    END AS "v_5",
-    STRUCT_EXTRACT(
-      {'o0': COALESCE(
-        CASE WHEN NOT "created_at" IS NULL THEN CAST("created_at" AS TIMESTAMP) END,
-        CASE WHEN NOT "qualified_at" IS NULL THEN CAST("qualified_at" AS TIMESTAMP) END,
-        CASE
-          WHEN NOT "trial_started_at" IS NULL
-          THEN CAST("trial_started_at" AS TIMESTAMP)
-        END,
-        CASE WHEN NOT "paid_at" IS NULL THEN CAST("paid_at" AS TIMESTAMP) END,
-        CASE WHEN NOT "renewed_at" IS NULL THEN CAST("renewed_at" AS TIMESTAMP) END
-      ), 'v': CAST("channel" AS TEXT)},
-      'v'
-    ) AS "a_0",
-    STRUCT_EXTRACT(
-      {'o0': COALESCE(
-        CASE WHEN NOT "created_at" IS NULL THEN CAST("created_at" AS TIMESTAMP) END,
-        CASE WHEN NOT "qualified_at" IS NULL THEN CAST("qualified_at" AS TIMESTAMP) END,
-        CASE
-          WHEN NOT "trial_started_at" IS NULL
-          THEN CAST("trial_started_at" AS TIMESTAMP)
-        END,
-        CASE WHEN NOT "paid_at" IS NULL THEN CAST("paid_at" AS TIMESTAMP) END,
-        CASE WHEN NOT "renewed_at" IS NULL THEN CAST("renewed_at" AS TIMESTAMP) END
-      ), 'v': CAST("segment" AS TEXT)},
-      'v'
-    ) AS "a_1"
+    CASE WHEN NOT "renewed_at" IS NULL THEN CAST("renewal_amount" AS DOUBLE) END AS "v_5",
+    CAST("channel" AS TEXT) AS "a_0",
+    CAST("segment" AS TEXT) AS "a_1"
   FROM "source_leads"
 ), "ids" AS (
   SELECT

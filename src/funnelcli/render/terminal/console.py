@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from rich import box
-from rich.console import Console, ConsoleOptions, NewLine, RenderableType
+from rich.console import Console, ConsoleOptions, NewLine, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
@@ -82,3 +82,42 @@ def add_rows(
             continue
         style = (styles or {}).get(mark) if mark is not None else None
         table.add_row(*(Text(cells[i]) for i in shown), style=style)
+
+
+class Fitted:
+    """A view's table, whole when it fits the console, else split by columns like a wide data
+    frame: later columns continue below under "(continued)", each part repeating the first
+    `keep` columns, the note under the last part. Numbers are never cut: `make` builds the
+    table for the columns shown (after the kept ones), with no-wrap number columns."""
+
+    def __init__(
+        self,
+        view: TableView,
+        make: Callable[[Sequence[int], str | None, str | None], Table],
+        keep: int = 1,
+    ) -> None:
+        self.view, self.make, self.keep = view, make, keep
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        rest = list(range(self.keep, len(self.view.header)))
+        title, note = self.view.title or None, self.view.note or None
+        whole = self.make(rest, title, note)
+        if natural_width(console, options, whole) <= options.max_width:
+            yield whole
+            return
+        parts: list[list[int]] = [[]]
+        for index in rest:
+            wider = self.make([*parts[-1], index], title, None)
+            if parts[-1] and natural_width(console, options, wider) > options.max_width:
+                parts.append([])
+            parts[-1].append(index)
+        for number, part in enumerate(parts):
+            if number:
+                yield NewLine()
+            # Split parts are narrow: their title and note take the console's width instead.
+            shown = f"{title or self.view.header[0]} (continued)" if number else title
+            if shown:
+                yield Text(shown, style="bold")
+            yield self.make(part, None, None)
+        if note:
+            yield Text(note, style="dim")

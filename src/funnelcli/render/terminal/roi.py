@@ -3,14 +3,17 @@ and the renewals table."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
+
 from rich import box
 from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from funnelcli.outputs.roi import RoiReport
-from funnelcli.render.terminal.console import add_rows, spaced
-from funnelcli.render.views import Mark, channel_view, renewals_view
+from funnelcli.render.terminal.console import Fitted, add_rows, spaced
+from funnelcli.render.views import Mark, TableView, channel_view, renewals_view
 from funnelcli.render.wording import (
     describe_currency,
     describe_entries,
@@ -35,11 +38,7 @@ def draw(report: RoiReport) -> list[RenderableType]:
         f"{describe_currency(report)}",
     )
     channels = channel_view(report)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 0, 0, 1))
-    for index, name in enumerate(channels.header):
-        table.add_column(name, justify="left" if index == 0 else "right", no_wrap=True)
-    add_rows(table, channels, styles={Mark.total: "bold"})
-    out: list[RenderableType] = [title, table]
+    out: list[RenderableType] = [title, Fitted(channels, partial(_channel_table, channels))]
     chart = _roi_chart(report)
     if chart.row_count:
         out.append(chart)
@@ -73,9 +72,30 @@ def draw(report: RoiReport) -> list[RenderableType]:
     return spaced(out)
 
 
+def _channel_table(
+    view: TableView, columns: Sequence[int], title: str | None, note: str | None
+) -> Table:
+    """The channel column and `columns` of the channel table, every amount whole."""
+    table = Table(
+        title=title,
+        title_justify="left",
+        caption=note,
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+        padding=(0, 0, 0, 1),
+    )
+    for index in (0, *columns):
+        table.add_column(
+            view.header[index], justify="left" if index == 0 else "right", no_wrap=True
+        )
+    add_rows(table, view, [0, *columns], styles={Mark.total: "bold"})
+    return table
+
+
 def _roi_chart(report: RoiReport) -> Table:
-    """ROI per channel as a bar, green to the right for a gain, red for a loss, scaled to the
-    largest |ROI|; channels without an ROI (no spend) are left out."""
+    """ROI per channel as a bar scaled to the largest |ROI|: a gain solid and green, a loss
+    light-shaded, red and labelled "loss"; channels without an ROI (no spend) are left out."""
     rows = [row for row in (*report.channels, report.blended) if row.roi is not None]
     widest = max((abs(row.roi) for row in rows if row.roi is not None), default=0.0)
     chart = Table(box=None, show_header=False, pad_edge=False, title="ROI", title_justify="left")
@@ -91,4 +111,6 @@ def _bar(roi: float | None, widest: float) -> Text:
     if roi is None or widest <= 0:
         return Text("")
     cells = max(1, round(abs(roi) / widest * BAR_CELLS)) if roi else 0
-    return Text("█" * cells, style="green" if roi >= 0 else "red")
+    if roi >= 0:
+        return Text("█" * cells, style="green")
+    return Text("░" * cells + " loss", style="red")  # a loss reads as one without colour too

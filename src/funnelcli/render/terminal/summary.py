@@ -3,13 +3,16 @@ significant rows highlighted."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
+
 from rich import box
 from rich.console import NewLine, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from funnelcli.outputs.summary import Summary
-from funnelcli.render.terminal.console import add_rows
+from funnelcli.render.terminal.console import Fitted, add_rows
 from funnelcli.render.views import Mark, TableView, summary_views
 from funnelcli.render.wording import alert_lines, facts, headline, highlights, maturity_note
 
@@ -26,21 +29,23 @@ def draw(summary: Summary) -> list[RenderableType]:
     if note:
         out.append(Text(note, style="yellow"))
     for view in summary_views(summary, compact=True):
-        out += [NewLine(), _table(view)]
+        out += [NewLine(), Fitted(view, partial(_table, view))]
     return out
 
 
-def _table(view: TableView) -> Table:
+def _table(view: TableView, columns: Sequence[int], title: str | None, note: str | None) -> Table:
+    """The stage (or group) column and `columns` of `view`."""
     table = Table(
-        title=view.title,
+        title=title,
         title_justify="left",
         title_style="bold",
-        caption=view.note or None,
+        caption=note,
         caption_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    for index, name in enumerate(view.header):
+    for index in (0, *columns):
+        name = view.header[index]
         table.add_column(name, justify="left" if index == 0 else "right", no_wrap=index > 0)
-    add_rows(table, view, styles={Mark.significant: "bold green"})
+    add_rows(table, view, [0, *columns], styles={Mark.significant: "bold green"})
     return table
