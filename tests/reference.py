@@ -167,6 +167,8 @@ def row_evidence(spec: Spec, row: dict[str, str]) -> dict[int, Evidence]:
             time = parse_time(row.get(stage.at or spec.at or ""))
         if time is None:  # an empty time is not evidence
             continue
+        if spec.as_of is not None and time > spec.as_of:  # § As of: not evidence yet
+            continue
         value = parse_number(row.get(stage.value)) if stage.value else None
         item = row.get(spec.stage_column or "") or "" if spec.shape == "long" else ""
         found[k] = Evidence(time, value, item)

@@ -410,7 +410,10 @@ def test_renewals_from_the_renewal_stage_without_contracts(tmp_path: Path) -> No
 
 def test_unreadable_lead_date_sets_the_row_aside(tmp_path: Path, jan_feb: RoiReport) -> None:
     leads = LEADS.replace("2025-01-10,google_cpc", "someday,google_cpc")
-    report = run(tmp_path, JAN_FEB, leads_csv=leads)
+    # 1 of 10 rows is over the default max_rejected (1%): an error naming it
+    with pytest.raises(DataError, match=r"leads\.csv: 1 of 10 rows .* 'someday' at line 3"):
+        run(tmp_path, JAN_FEB, leads_csv=leads)
+    report = run(tmp_path, JAN_FEB, YAML + "max_rejected: 10%\n", leads_csv=leads)
     assert report.rows_rejected == {"leads": 1}
     assert rows(report)["google_cpc"].leads == rows(jan_feb)["google_cpc"].leads - 1
     assert "1 row of leads set aside" in render(report, Format.markdown)

@@ -629,6 +629,7 @@ lead_id,created_at,paid_at
 4,2024-01-04,2024-01-09
 """
     yaml_text = BASE + "stages:\n  - {name: lead, at: created_at}\n  - {name: paid, at: paid_at}\n"
+    yaml_text += "max_rejected: 1\n"  # 1 of 4 rows is more than the default 1%
     # A report sets the row aside (issue 6: rejects, not crashes) and counts it.
     result = report(tmp_path, yaml_text, {"leads.csv": csv})
     assert result.data_quality.rows_read == {"leads": 3}

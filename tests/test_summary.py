@@ -176,7 +176,13 @@ def test_every_format_lists_alerts_first_and_exits_3(tiny: Path, fmt: str) -> No
         document = json.loads(out)
         jsonschema.validate(document, Summary.schema_document())
         assert document["alerts"] == [
-            {"expression": "paid.value_sum > 400", "met": True, "current": 500.0, "previous": 100.0}
+            {
+                "expression": "paid.value_sum > 400",
+                "met": True,
+                "current": 500.0,
+                "previous": 100.0,
+                "final": True,
+            }
         ]
         assert list(document)[:2] == ["schema", "funnel"]
     else:
@@ -270,11 +276,64 @@ def test_readme_crontab_and_systemd_commands_run(repo: Path) -> None:
         target = repo / "weekly.html"
         target.unlink(missing_ok=True)
         code, out, err = run(*args[1:])
-        # On the sample data the last complete week has no paid lead: paid < 0.15 fires.
-        assert code == 3, err
+        # exit 3 exactly when a judged (not provisional) number meets an alert
+        _, document, _ = run(*_as_json(args[1:]))
+        met = [a for a in json.loads(document)["alerts"] if a["met"]]
+        assert all(a["final"] for a in met)
+        assert code == (3 if met else 0), err
         assert out == "" and err == ""  # silent: cron mails only errors
         html = target.read_text(encoding="utf-8")
-        assert html.startswith("<!DOCTYPE html>") and "ALERT:" in html
+        assert html.startswith("<!DOCTYPE html>") and ("ALERT:" in html) == bool(met)
+
+
+def _as_json(args: list[str]) -> list[str]:
+    """The same summary as JSON on stdout (without --format/--output)."""
+    out: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in ("--format", "-f", "--output", "-o"):
+            skip = True
+        else:
+            out.append(arg)
+    return [*out, "--format", "json"]
+
+
+def test_the_readme_cron_example_on_the_last_12_mondays(repo: Path) -> None:
+    """The README's cron line run on each of the sample's last 12 Mondays: exit 3 only for a
+    week whose judged number meets the alert, and some weeks' stages get a real verdict."""
+    import shlex
+    from datetime import date, timedelta
+
+    (crontab,) = _readme_block("crontab")
+    line = crontab.strip().split(None, 5)[5].removeprefix("cd /srv/funnelcli && ")
+    args = _as_json(shlex.split(line.partition("; ")[0].replace("\\%", "%"))[1:])
+    last = date(2026, 1, 5)  # the Monday of the sample's latest time, 2026-01-07
+    verdicts: list[str] = []
+    fired = 0
+    for week in range(12):
+        monday = (last - timedelta(weeks=week)).isoformat()
+        code, out, err = run(*args, "--as-of", monday)
+        summary = json.loads(out)
+        met = [a for a in summary["alerts"] if a["met"]]
+        assert code == (3 if met else 0), (monday, err)
+        for alert in summary["alerts"]:
+            stage, metric = alert["expression"].split()[0].split(".")
+            change = next(s for s in summary["stages"] if s["name"] == stage)["metrics"][metric]
+            assert alert["final"] == change["final"]
+            if not change["final"]:
+                assert not alert["met"]  # never on a provisional number
+        paid = next(s for s in summary["stages"] if s["name"] == "paid")
+        rate = paid["metrics"]["conversion_from_previous"]
+        paid_met = rate["final"] and rate["current"] is not None and rate["current"] < 0.15
+        assert summary["alerts"][0]["met"] == paid_met
+        fired += code == 3
+        verdicts += [
+            s["metrics"]["conversion_from_previous"]["verdict"] for s in summary["stages"][1:]
+        ]
+    assert {"significant", "not_significant"} & set(verdicts), verdicts
+    assert fired < 12  # it does not cry wolf every week
 
 
 def test_no_colour_when_not_a_terminal(tiny: Path) -> None:

@@ -98,13 +98,17 @@ def summary(
     top: int = 5,
     min_n: int | None = None,
     fail_on: Iterable[str] = (),
+    horizon: str | None = None,
+    fail_on_provisional: bool = False,
     data_dir: str | Path | None = None,
     cache: bool | None = None,
     cache_dir: str | Path | None = None,
     spark_master: str | None = None,
 ) -> Summary:
     """The last complete `period` ("week" or "month") before `as_of` against the one before
-    (and a year earlier); `fail_on` alerts are evaluated (Summary.alerts_met)."""
+    (and a year earlier); stages with a `horizon` ("14d"; else their own horizon: or within:)
+    are compared at equal age; `fail_on` alerts are evaluated on judged numbers (any, with
+    `fail_on_provisional`) (Summary.alerts_met)."""
     from funnelcli.commands.summary import SummaryRequest, build_summary
     from funnelcli.metrics.alerts import parse_alert
     from funnelcli.metrics.periods import PeriodKind
@@ -119,6 +123,8 @@ def summary(
         top=top,
         min_n=min_n,
         alerts=tuple(parse_alert(text, stages) for text in fail_on),
+        horizon=o.duration(horizon, "horizon"),
+        fail_on_provisional=fail_on_provisional,
     )
     options = _options(data_dir, cache, cache_dir, spark_master=spark_master)
     return build_summary(definition, request, options)

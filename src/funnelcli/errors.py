@@ -62,6 +62,10 @@ class DataError(FunnelError):
         return f"{where}: {col}{self.message}" if where else f"{col}{self.message}"
 
 
+class DayMonthError(DataError):
+    """A date column whose day/month order its values do not decide (or decide both ways)."""
+
+
 class QueryError(FunnelError):
     """DuckDB failed on SQL we generated: a bug or an unsupported input; carries the SQL."""
 

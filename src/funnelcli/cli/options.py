@@ -68,7 +68,19 @@ TopOpt = Annotated[
 AsOfOpt = Annotated[
     str | None,
     typer.Option(
-        "--as-of", metavar="DATE", help="Maturity anchor; default: the latest time in the data."
+        "--as-of",
+        metavar="DATE",
+        help="Count as at this point in time (later evidence ignored); default: the latest "
+        "time in the data.",
+    ),
+]
+MaxRejectedOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--max-rejected",
+        metavar="N|N%",
+        help="Rows of a source that may be set aside (unreadable times) before the run fails "
+        "(exit 1); default: the YAML's max_rejected:, 1%.",
     ),
 ]
 ByOpt = Annotated[

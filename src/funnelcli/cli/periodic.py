@@ -16,6 +16,7 @@ from funnelcli.cli.options import (
     EngineOpt,
     FormatOpt,
     FunnelArg,
+    MaxRejectedOpt,
     OutputOpt,
     PeriodOpt,
     ReportFormat,
@@ -25,7 +26,7 @@ from funnelcli.cli.options import (
     spark_master,
 )
 from funnelcli.cli.root import app
-from funnelcli.cli.runtime import emit, funnel_path, guard
+from funnelcli.cli.runtime import emit, funnel_path, guard, notice
 from funnelcli.errors import UsageError
 from funnelcli.metrics.periods import PeriodKind
 
@@ -70,6 +71,21 @@ def summary(
             "'paid.conversion_from_previous < 0.15' or 'qualified.count drops 20%'.",
         ),
     ] = None,
+    horizon: Annotated[
+        str | None,
+        typer.Option(
+            "--horizon",
+            metavar="DURATION",
+            help="Compare each stage within this long of entry (e.g. 14d), on the latest periods "
+            "old enough to judge; a stage's own horizon: wins; default: its within:.",
+        ),
+    ] = None,
+    fail_on_provisional: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-provisional", help="Let --fail-on fire on provisional (unjudged) numbers."
+        ),
+    ] = False,
     fmt: Annotated[
         SummaryFormat, typer.Option("--format", "-f", help="Output format.")
     ] = SummaryFormat.table,
@@ -80,6 +96,7 @@ def summary(
     spark: SparkMasterOpt = None,
     cache_dir: CacheDirOpt = None,
     debug: DebugOpt = False,
+    max_rejected: MaxRejectedOpt = None,
 ) -> None:
     """Compare the last complete week or month with the one before (and a year earlier).
 
@@ -90,6 +107,7 @@ def summary(
 
     def run() -> Summary:
         from funnelcli.commands import options as o
+        from funnelcli.commands.set_aside import parse_limit
         from funnelcli.commands.summary import SummaryRequest, build_summary
         from funnelcli.metrics.alerts import parse_alert
         from funnelcli.spec import load_funnel
@@ -107,11 +125,15 @@ def summary(
             top=top,
             min_n=min_n,
             alerts=tuple(parse_alert(text, stages) for text in fail_on or ()),
+            horizon=o.duration(horizon, "--horizon"),
+            fail_on_provisional=fail_on_provisional,
         )
         options = o.RunOptions(
             data_dir=data,
             cache=cache,
             cache_dir=cache_dir,
+            max_rejected=parse_limit(max_rejected),
+            notice=notice,
             spark_master=spark_master(engine, spark),
         )
         result = build_summary(definition, request, options)
@@ -140,6 +162,7 @@ def cohorts(
     spark: SparkMasterOpt = None,
     cache_dir: CacheDirOpt = None,
     debug: DebugOpt = False,
+    max_rejected: MaxRejectedOpt = None,
 ) -> None:
     """Entry cohorts by month or week × stages: count and conversion from entry.
 
@@ -149,6 +172,7 @@ def cohorts(
     def run() -> None:
         from funnelcli.commands import options as o
         from funnelcli.commands.cohorts import CohortsRequest, build_cohorts
+        from funnelcli.commands.set_aside import parse_limit
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
@@ -163,6 +187,8 @@ def cohorts(
             data_dir=data,
             cache=cache,
             cache_dir=cache_dir,
+            max_rejected=parse_limit(max_rejected),
+            notice=notice,
             spark_master=spark_master(engine, spark),
         )
         matrix = build_cohorts(definition, request, options)

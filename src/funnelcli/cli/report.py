@@ -19,6 +19,7 @@ from funnelcli.cli.options import (
     FormatOpt,
     FunnelArg,
     HistogramOpt,
+    MaxRejectedOpt,
     MinNOpt,
     OutputOpt,
     ReportFormat,
@@ -30,7 +31,15 @@ from funnelcli.cli.options import (
     spark_master,
 )
 from funnelcli.cli.root import app
-from funnelcli.cli.runtime import emit, funnel_path, guard, note, query_progress, write_file
+from funnelcli.cli.runtime import (
+    emit,
+    funnel_path,
+    guard,
+    note,
+    notice,
+    query_progress,
+    write_file,
+)
 
 
 @app.command()
@@ -65,6 +74,7 @@ def report(
         bool, typer.Option("--strict", help="Fail (exit 1) if any value is rejected.")
     ] = False,
     histogram: HistogramOpt = None,
+    max_rejected: MaxRejectedOpt = None,
 ) -> None:
     """Count how many leads reached each stage, conversion, drop-off, time and value.
 
@@ -76,6 +86,7 @@ def report(
     def run() -> None:
         from funnelcli.commands import options as o
         from funnelcli.commands.report import ReportRequest, build_report
+        from funnelcli.commands.set_aside import parse_limit
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
@@ -100,6 +111,8 @@ def report(
                 progress=progress,
                 explain=(lambda sql: typer.echo(sql, err=True)) if explain else None,
                 spark_master=spark_master(engine, spark),
+                max_rejected=parse_limit(max_rejected),
+                notice=notice,
             )
             result = build_report(definition, request, options)
         if rejects is not None:

@@ -90,6 +90,11 @@ def guard(debug: bool, action: Callable[[], T]) -> T:
         raise typer.Exit(1) from None
 
 
+def notice(line: str) -> None:
+    """A line about the run on stderr, terminal or not (set-aside rows)."""
+    typer.echo(line, err=True)
+
+
 def output_problem(error: BaseException) -> str | None:
     """The one line for a failure to write the output to stdout (closed, full, or unable to
     encode it), or None when `error` is about something else."""

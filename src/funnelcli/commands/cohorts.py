@@ -13,8 +13,9 @@ from datetime import datetime
 from funnelcli import __version__
 from funnelcli.commands.options import RunOptions
 from funnelcli.commands.periodic import run_periods
-from funnelcli.commands.query import anchors
+from funnelcli.commands.query import anchors, require_entries_by
 from funnelcli.commands.report import funnel_info
+from funnelcli.commands.set_aside import enforce
 from funnelcli.engine import open_engine
 from funnelcli.errors import DataError
 from funnelcli.metrics.periods import Calendar, PeriodKind, is_immature, is_partial
@@ -47,6 +48,9 @@ def build_cohorts(
         funnel, options.data_dir, parquet_cache=folder, spark_master=options.spark_master
     ) as engine:
         latest, first = anchors(engine, funnel, as_of)
+        enforce(engine, funnel, options)
+        if first is None:
+            require_entries_by(engine, funnel, as_of)
         anchor = as_of or latest
         if anchor is None or first is None:
             raise DataError("no entry times in the data, so there are no cohorts")

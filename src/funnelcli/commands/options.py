@@ -13,6 +13,7 @@ from funnelcli.errors import UsageError
 
 if TYPE_CHECKING:
     from funnelcli.spec import Funnel
+    from funnelcli.spec.duration import Duration
 
 Progress = Callable[[float], None]  # the running query's done fraction, 0..1 (another thread)
 Moment = datetime | date | str
@@ -29,6 +30,9 @@ class RunOptions:
     progress: Progress | None = None
     explain: Callable[[str], None] | None = None  # called with each report query's SQL
     spark_master: str | None = None  # --engine spark: run the queries on a SparkSession here
+    # rows of a source that may be set aside before a run fails; None: the YAML's max_rejected:
+    max_rejected: int | str | None = None
+    notice: Callable[[str], None] | None = None  # called with a line for stderr (set-aside rows)
 
     def cache_folder(self, funnel: Funnel) -> Path | None:
         """Where the Parquet copies and stored results are kept, or None to read the files
@@ -95,6 +99,18 @@ def moment(value: Moment | None, option: str, zone: str = "UTC") -> datetime | N
     if found.tzinfo is not None:  # the data's times are compared in UTC
         found = found.astimezone(UTC).replace(tzinfo=None)
     return found
+
+
+def duration(text: str | None, option: str) -> Duration | None:
+    """A duration such as `14d` or `6mo`; `option` names it in the error."""
+    from funnelcli.spec.duration import Duration
+
+    if text is None:
+        return None
+    try:
+        return Duration.parse(text)
+    except ValueError as error:
+        raise UsageError(f"{option}: {error}") from None
 
 
 def period(

@@ -20,6 +20,7 @@ from funnelcli.metrics.periods import PeriodRange
 from funnelcli.metrics.sales import sales_metrics
 from funnelcli.outputs.report import GroupResult
 from funnelcli.spec import Funnel
+from funnelcli.spec.duration import Duration
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,17 @@ def run_periods(
     as_of: datetime | None,
     breakdown: tuple[str, ...] = (),
     min_n: int,
+    horizon: Duration | None = None,
 ) -> list[PeriodFunnel]:
-    """Each period's funnel (ids entering in [since, until) UTC), from one query."""
+    """Each period's funnel (ids entering in [since, until) UTC), from one query; with
+    `horizon`, a stage counts only when reached within it of entry."""
     if not periods:
         return []
     query = ReportQuery(
         as_of=as_of,
         breakdowns=(breakdown,) if breakdown else (),
         periods=tuple((p.since, p.until) for p in periods),
+        horizon=horizon,
     )
     compiled, rows = run_report_query(engine, funnel, query)
     result = compiled.columns.parse(rows)

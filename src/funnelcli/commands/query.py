@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from funnelcli.compile import CompiledFunnel, ReportQuery, compile_funnel, rewrites
 from funnelcli.engine import AMOUNT, Engine
-from funnelcli.errors import DataError
+from funnelcli.errors import DataError, UsageError
 from funnelcli.spec import Funnel
 
 _T = TypeVar("_T")
@@ -147,6 +147,19 @@ def anchors(
     plan = plan_query(engine, compiled, query)
     _, (row,) = run_planned(engine, compiled, plan, CompiledFunnel.anchors)
     return row["as_of"], row["first_entry"]
+
+
+def require_entries_by(engine: Engine, funnel: Funnel, as_of: datetime | None) -> None:
+    """Nothing entered by `as_of`: an error when that is because it is before all the data
+    (naming the first entry), else nothing (a period can be empty)."""
+    if as_of is None:
+        return
+    _, first = anchors(engine, funnel)
+    if first is not None and first > as_of:
+        raise UsageError(
+            f"--as-of {as_of.isoformat(sep=' ')} is before the first entry in the data "
+            f"({first.isoformat(sep=' ')}): nothing had entered yet"
+        )
 
 
 def _small(engine: Engine, source: str) -> bool:

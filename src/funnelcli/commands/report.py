@@ -9,7 +9,14 @@ from pathlib import Path
 
 from funnelcli import __version__
 from funnelcli.commands.options import Breakdowns, RunOptions, check_outputs
-from funnelcli.commands.query import compile_for, count_unparseable, located, run_report_query
+from funnelcli.commands.query import (
+    compile_for,
+    count_unparseable,
+    located,
+    require_entries_by,
+    run_report_query,
+)
+from funnelcli.commands.set_aside import enforce
 from funnelcli.compile import ReportQuery
 from funnelcli.compile.histogram import IDS, MINUTE, histogram_query
 from funnelcli.compile.rows import QueryResult
@@ -147,6 +154,8 @@ def report_on(
     stage = histogram_stage(funnel, request.histogram)
     compiled, rows = run_report_query(engine, funnel, query, explain)
     result = compiled.columns.parse(rows)
+    if result.total.entered == 0:
+        require_entries_by(engine, funnel, request.as_of)
     histogram = None
     if stage is not None:  # over the query as it ran (its rewrites' checks held)
         minutes = located(engine, compiled, partial(engine.rows, histogram_query(compiled, stage)))
@@ -161,6 +170,7 @@ def report_on(
             write_rejects(found, request.rejects)
         if request.strict and found:
             raise reject_error(found, "--strict")
+    enforce(engine, funnel, options)
     sales = partial(sales_metrics, spec)
     overall, groups = split_groups(result, compiled.breakdowns, spec.stages, min_n, sales)
     total = result.total

@@ -14,7 +14,7 @@ from sqlglot import exp
 
 from funnelcli import __version__
 from funnelcli.commands.options import RunOptions
-from funnelcli.commands.query import count_unparseable, run_report_query
+from funnelcli.commands.query import count_unparseable, require_entries_by, run_report_query
 from funnelcli.commands.report import funnel_info, result_period
 from funnelcli.commands.roi_inputs import (
     contracts_query,
@@ -23,6 +23,7 @@ from funnelcli.commands.roi_inputs import (
     read_spend,
     roi_sources,
 )
+from funnelcli.commands.set_aside import enforce
 from funnelcli.compile import ReportQuery
 from funnelcli.compile.resolve import Resolver
 from funnelcli.compile.roi import SPEND, contract_renewal_query, stage_renewal_query
@@ -84,14 +85,17 @@ def build_roi(
         resolver.attribute_source(roi.channel, "roi.channel")
         compiled, rows = run_report_query(engine, funnel, query)
         result = compiled.columns.parse(rows)
+        if result.total.entered == 0:
+            require_entries_by(engine, funnel, request.as_of)
         unparseable = count_unparseable(engine, compiled)
         rows_rejected, _by_reason = engine.reject_counts()
-        spend_rows = read_spend(engine, funnel, roi)
+        enforce(engine, funnel, options)
+        spend_rows = read_spend(engine, funnel, roi, request.as_of)
         from_contracts: ContractRenewals | None = None
         from_stages: dict[str | None, Renewals] | None = None
         as_of = request.as_of.date() if request.as_of else None
         if roi.subscriptions is not None:
-            contracts = contracts_query(engine, funnel, roi)
+            contracts = contracts_query(engine, funnel, roi, request.as_of)
             if as_of is None:  # the latest contract start: what the file knows about
                 as_of = over_contracts(engine, contracts, exp.Max(this=q.col("start")))
             grace = timedelta(seconds=roi.renewal_grace.seconds, days=30 * roi.renewal_grace.months)

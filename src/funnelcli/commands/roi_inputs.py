@@ -53,8 +53,11 @@ def roi_sources(
     }
 
 
-def read_spend(engine: Engine, funnel: Funnel, roi: RoiSpec) -> list[SpendRow]:
-    """Spend per channel and day or month, once every amount and date is checked readable."""
+def read_spend(
+    engine: Engine, funnel: Funnel, roi: RoiSpec, as_of: datetime | None = None
+) -> list[SpendRow]:
+    """Spend per channel and day or month (none starting after `as_of`), once every amount and
+    date is checked readable."""
     spend = roi.spend
     channel, _ = _column(engine, funnel, SPEND, spend.channel, "roi.spend.channel")
     amount, amount_type = _column(engine, funnel, SPEND, spend.amount, "roi.spend.amount")
@@ -74,7 +77,7 @@ def read_spend(engine: Engine, funnel: Funnel, roi: RoiSpec) -> list[SpendRow]:
     undated = exp.and_(q.not_null(value.copy()), q.is_null(q.col(period)))
     _require(engine, SPEND, period, undated, "a date (the row has an amount but no date)")
     out = []
-    for row in engine.rows(queries.spend_query(channel, start, value)):
+    for row in engine.rows(queries.spend_query(channel, start, value, as_of)):
         begin = datetime.combine(row["start"], datetime.min.time())
         end = _add_month(begin) if monthly else begin + timedelta(days=1)
         out.append(SpendRow(row["channel"], begin, end, decimal(row["amount"]), int(row["n"])))
@@ -86,9 +89,11 @@ def _add_month(moment: datetime) -> datetime:
     return moment.replace(year=year, month=month, day=1)
 
 
-def contracts_query(engine: Engine, funnel: Funnel, roi: RoiSpec) -> exp.Select:
-    """The contracts of the subscriptions file (compile.roi.contracts_query), once every
-    amount and date in it is checked readable."""
+def contracts_query(
+    engine: Engine, funnel: Funnel, roi: RoiSpec, as_of: datetime | None = None
+) -> exp.Select:
+    """The contracts of the subscriptions file (compile.roi.contracts_query; none starting
+    after `as_of`), once every amount and date in it is checked readable."""
     subs = roi.subscriptions
     assert subs is not None
     key = "roi.subscriptions"
@@ -100,7 +105,9 @@ def contracts_query(engine: Engine, funnel: Funnel, roi: RoiSpec) -> exp.Select:
     for raw in (start, end):
         bad = queries.unreadable_time(raw, queries.day(raw))
         _require(engine, SUBSCRIPTIONS, raw, bad, "a date")
-    return queries.contracts_query(account, start, end, amount, amount_type, funnel.spec.currency)
+    return queries.contracts_query(
+        account, start, end, amount, amount_type, funnel.spec.currency, as_of
+    )
 
 
 def over_contracts(engine: Engine, contracts: exp.Select, aggregate: exp.Expr) -> Any:

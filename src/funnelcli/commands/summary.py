@@ -14,9 +14,10 @@ from datetime import datetime
 from funnelcli import __version__
 from funnelcli.commands.options import RunOptions
 from funnelcli.commands.periodic import PeriodFunnel, run_periods
-from funnelcli.commands.query import anchors
+from funnelcli.commands.query import anchors, require_entries_by
 from funnelcli.commands.report import funnel_info
-from funnelcli.engine import open_engine
+from funnelcli.commands.set_aside import enforce
+from funnelcli.engine import Engine, open_engine
 from funnelcli.errors import DataError
 from funnelcli.metrics.alerts import Alert
 from funnelcli.metrics.comparison import compare_groups
@@ -46,6 +47,8 @@ class SummaryRequest:
     top: int = 5  # how many of the biggest groups to compare
     min_n: int | None = None  # None: the YAML's min_n:
     alerts: tuple[Alert, ...] = ()
+    horizon: Duration | None = None  # for stages without their own horizon: (over within:)
+    fail_on_provisional: bool = False  # alerts may fire on provisional numbers
 
 
 def build_summary(
@@ -68,6 +71,9 @@ def build_summary(
         funnel, options.data_dir, parquet_cache=folder, spark_master=options.spark_master
     ) as engine:
         latest, first_entry = anchors(engine, funnel, as_of)
+        enforce(engine, funnel, options)
+        if first_entry is None:
+            require_entries_by(engine, funnel, as_of)
         anchor = as_of or latest
         if anchor is None:
             raise DataError("no entry times in the data, so there is no period to summarise")
@@ -81,11 +87,19 @@ def build_summary(
         funnels = run_periods(
             engine, funnel, compared, as_of=anchor, breakdown=breakdown, min_n=min_n
         )
+        judged = {
+            horizon: _at_horizon(engine, funnel, calendar, anchor, first_entry, horizon, min_n)
+            for horizon in dict.fromkeys(h for h in _horizons(spec.stages, request.horizon) if h)
+        }
     now, then = funnels[0], funnels[1]
     ago = funnels[2] if len(funnels) > 2 else None
 
     final = not (is_immature(current, window, anchor) or is_immature(previous, window, anchor))
     stages = compare_groups(now.overall, then.overall, min_n=min_n, final=final)
+    stages = tuple(
+        judged[h].stage(k, stages[k]) if h is not None else stages[k]
+        for k, h in enumerate(_horizons(spec.stages, request.horizon))
+    )
     year_ago_stages = None
     if ago is not None and year_ago is not None:
         final_ago = not (
@@ -99,7 +113,9 @@ def build_summary(
         timezone=funnel.spec.timezone,
         as_of=iso(anchor),
         min_n=min_n,
-        alerts=tuple(_check(alert, stages) for alert in request.alerts),
+        alerts=tuple(
+            _check(alert, stages, request.fail_on_provisional) for alert in request.alerts
+        ),
         current=_period(now, window, anchor),
         previous=_period(then, window, anchor),
         year_ago=_period(ago, window, anchor) if ago else None,
@@ -126,14 +142,68 @@ def _churn_watch(funnel: Funnel, as_of: datetime | None, options: RunOptions) ->
     return ChurnWatch(as_of=report.as_of, totals=report.totals, accounts=report.accounts)
 
 
-def _check(alert: Alert, stages: tuple[StageComparison, ...]) -> AlertResult:
+def _check(alert: Alert, stages: tuple[StageComparison, ...], on_provisional: bool) -> AlertResult:
+    """Whether an alert is met: never on a provisional number unless `on_provisional`."""
     change: Change = next(s for s in stages if s.name == alert.stage).metrics[alert.metric]
     return AlertResult(
         expression=alert.text,
-        met=alert.is_met(change.current, change.previous),
+        met=(change.final or on_provisional) and alert.is_met(change.current, change.previous),
         current=change.current,
         previous=change.previous,
+        final=change.final,
     )
+
+
+def _horizons(stages: Sequence[StageSpec], default: Duration | None) -> list[Duration | None]:
+    """Each stage's comparison horizon: its `horizon:`, else --horizon, else its `within:`;
+    none for the first stage (entries are final when a period closes)."""
+    return [None] + [s.horizon or default or s.within for s in stages[1:]]
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """The latest two periods whose ids are all older than a horizon, compared within it."""
+
+    horizon: Duration
+    current: PeriodRange
+    previous: PeriodRange
+    stages: tuple[StageComparison, ...]
+
+    def stage(self, k: int, nominal: StageComparison) -> StageComparison:
+        """Stage k (0-based) as judged at this horizon, under the nominal stage's name."""
+        found = self.stages[k]
+        return StageComparison(
+            name=nominal.name,
+            label=nominal.label,
+            metrics=found.metrics,
+            horizon=str(self.horizon),
+            current_period=self.current.label,
+            previous_period=self.previous.label,
+        )
+
+
+def _at_horizon(
+    engine: Engine,
+    funnel: Funnel,
+    calendar: Calendar,
+    as_of: datetime,
+    first_entry: datetime | None,
+    horizon: Duration,
+    min_n: int,
+) -> _Judged:
+    """Compare, within `horizon` of entry, the latest complete period whose every id is at
+    least `horizon` old at as_of with the one before; final when the data reaches back to
+    the earlier one's start."""
+    current = calendar.last_complete(as_of)
+    while horizon.add_to(current.until) > as_of:
+        current = calendar.period(calendar.shift(current.start, -1))
+    previous = calendar.period(calendar.shift(current.start, -1))
+    now, then = run_periods(
+        engine, funnel, [current, previous], as_of=as_of, min_n=min_n, horizon=horizon
+    )
+    final = first_entry is not None and first_entry <= previous.since
+    stages = compare_groups(now.overall, then.overall, min_n=min_n, final=final)
+    return _Judged(horizon, current, previous, stages)
 
 
 def _groups(

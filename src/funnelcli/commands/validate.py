@@ -10,6 +10,7 @@ from funnelcli.commands.report import reject_error
 from funnelcli.engine import open_engine
 from funnelcli.outputs.validation import SharedMatch, SourceCheck, ValidationResult
 from funnelcli.spec import Evidence, Funnel
+from funnelcli.sql.dates import describe
 
 
 def validate_funnel(funnel: Funnel, options: RunOptions | None = None) -> ValidationResult:
@@ -49,6 +50,10 @@ def validate_funnel(funnel: Funnel, options: RunOptions | None = None) -> Valida
                 name=name,
                 files=tuple(f.name for f in engine.files[name].files),
                 columns=len(engine.columns(name)),
+                dates=tuple(
+                    (column, describe(formats))
+                    for column, formats in engine.date_formats(name).items()
+                ),
             )
             for name in funnel.spec.sources
         )

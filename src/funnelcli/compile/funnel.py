@@ -28,6 +28,7 @@ from funnelcli.compile.resolve import (
     stage_plans,
 )
 from funnelcli.spec import Funnel, Grain, Order, Shape
+from funnelcli.spec.duration import Duration
 from funnelcli.sql import ast as q
 
 # Each source's columns: names, or names → DuckDB types (then date and timestamp columns skip
@@ -54,6 +55,9 @@ class ReportQuery:
     # --top N: each breakdown attribute keeps its N values with the most entries, the rest
     # grouped as "(other)" (compile/top.py).
     top: int | None = None
+    # Count a stage only when reached within this long of entry (like a shorter window):
+    # summaries compare periods at equal age (docs/summary.md, "Horizons").
+    horizon: Duration | None = None
 
 
 @dataclass(frozen=True)
@@ -113,10 +117,10 @@ def compile_funnel(
         for key in ("dimensions", "breakdown"):
             for index, name in enumerate(getattr(spec, key)):
                 resolver.attribute_source(name, f"{key}[{index}]")
-    plans = once.listed(funnel, stage_plans(funnel, resolver), resolver)
+    plans = once.listed(funnel, stage_plans(funnel, resolver, query.as_of), resolver)
     breakdowns = unique_breakdowns(query.breakdowns)
     attributes, aliases, from_lookup = _attributes(funnel, resolver, schema, breakdowns)
-    lost = lost_condition(funnel, resolver)
+    lost = lost_condition(funnel, resolver, query.as_of)
     source_names = tuple(spec.funnel_sources)  # lookups are joined inside layer 1, not here
 
     groupings = [Grouping(b) for b in breakdowns]
@@ -159,7 +163,7 @@ def compile_funnel(
     for plan in plans:
         name = Layer.stage(plan.index)
         taken = once.sharing(plans, plan)
-        qualified = layers.qualify(plan, spec.window, spec.order, taken)
+        qualified = layers.qualify(plan, spec.window, spec.order, taken, query.horizon)
         select = exp.select(exp.Star(), *qualified, copy=False).from_(q.table(previous), copy=False)
         with_.append((name, select))
         previous = name

@@ -122,10 +122,12 @@ def qualify(
     window: Duration | None,
     order: Order,
     taken: Sequence[StagePlan] = (),
+    horizon: Duration | None = None,
 ) -> list[exp.Expr]:
     """Layer 3 for stage k: qt_k (qualifying time), qv_k (its value), qr_k (explicit
     evidence qualified); with an item label (evidence: once) also qs_k, and the items the
-    earlier stages `taken` took are not candidates."""
+    earlier stages `taken` took are not candidates. `horizon`: evidence must also be within it
+    of entry (as a window)."""
     k = plan.index
     previous_time = q.col(Layer.qualified_time(k - 1)) if k > 1 else None
     strict = order is not Order.backfill  # strict and sequence
@@ -138,9 +140,10 @@ def qualify(
 
         def bounds(t: exp.Expr) -> exp.Expr:
             checks: list[exp.Expr | None] = []
-            if window is not None and k > 1:
-                limit = exp.Add(this=q.col(Layer.ENTRY), expression=q.interval(window))
-                checks.append(exp.LTE(this=t.copy(), expression=limit))
+            for bound in (window, horizon):
+                if bound is not None and k > 1:
+                    limit = exp.Add(this=q.col(Layer.ENTRY), expression=q.interval(bound))
+                    checks.append(exp.LTE(this=t.copy(), expression=limit))
             if plan.spec.within is not None and previous_time is not None:
                 limit = exp.Add(this=previous_time.copy(), expression=q.interval(plan.spec.within))
                 checks.append(

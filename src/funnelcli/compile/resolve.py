@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlglot import exp
 
@@ -124,7 +125,18 @@ class StagePlan:
     item: exp.Expr | None = None
 
 
-def stage_plans(funnel: Funnel, resolver: Resolver) -> list[StagePlan]:
+def not_after(time: exp.Expr, as_of: datetime | None) -> exp.Expr | None:
+    """`time <= as_of`: the point-in-time rule (docs/semantics.md, "As of"): a row whose time is
+    after the as-of instant is no evidence. None without an as-of."""
+    if as_of is None:
+        return None
+    return exp.LTE(this=time, expression=q.ts_literal(as_of))
+
+
+def stage_plans(
+    funnel: Funnel, resolver: Resolver, as_of: datetime | None = None
+) -> list[StagePlan]:
+    """Each stage's evidence rule; with `as_of`, evidence timed after it is not evidence."""
     spec = funnel.spec
     plans = []
     for position, stage in enumerate(spec.stages, start=1):
@@ -141,6 +153,9 @@ def stage_plans(funnel: Funnel, resolver: Resolver) -> list[StagePlan]:
             # Test the raw column, not the cast: DuckDB 2.0 pushes a repeated cast into the CSV
             # reader and then drops the UTC offset of timestamptz text.
             conditions.append(q.not_null(q.col(raw_time)))
+            bound = not_after(time.copy(), as_of)
+            if bound is not None:
+                conditions.append(bound)
         if stage.match is not None:
             assert source.stage is not None
             stage_column = resolver.column(
@@ -182,8 +197,11 @@ def stage_plans(funnel: Funnel, resolver: Resolver) -> list[StagePlan]:
     return plans
 
 
-def lost_condition(funnel: Funnel, resolver: Resolver) -> tuple[str, exp.Expr] | None:
-    """(source, row condition) of the `lost:` outcome: evidence like a stage's, untimed."""
+def lost_condition(
+    funnel: Funnel, resolver: Resolver, as_of: datetime | None = None
+) -> tuple[str, exp.Expr] | None:
+    """(source, row condition) of the `lost:` outcome: evidence like a stage's, untimed (with
+    `lost.at` and `as_of`, a loss dated after the as-of is not evidence)."""
     lost = funnel.spec.lost
     if lost is None:
         return None
@@ -191,7 +209,11 @@ def lost_condition(funnel: Funnel, resolver: Resolver) -> tuple[str, exp.Expr] |
     source = funnel.spec.sources[source_name]
     conditions: list[exp.Expr] = []
     if lost.at is not None:
-        conditions.append(q.not_null(q.col(resolver.column(source_name, lost.at, "lost.at"))))
+        raw = resolver.column(source_name, lost.at, "lost.at")
+        conditions.append(q.not_null(q.col(raw)))
+        bound = not_after(resolver.time(source_name, raw), as_of)
+        if bound is not None:
+            conditions.append(bound)
     if lost.match is not None:
         assert source.stage is not None
         stage_column = resolver.column(source_name, source.stage, f"sources.{source_name}.stage")

@@ -26,7 +26,7 @@ from sqlglot import exp
 from funnelcli.compile import layers
 from funnelcli.compile.columns import NONE_GROUP, Layer
 from funnelcli.compile.funnel import CompiledFunnel
-from funnelcli.compile.resolve import Resolver, stage_plans
+from funnelcli.compile.resolve import Resolver, not_after, stage_plans
 from funnelcli.spec import Funnel
 from funnelcli.spec.duration import Duration
 from funnelcli.sql import amounts
@@ -65,10 +65,18 @@ def unreadable_time(raw: str, parsed: exp.Expr) -> exp.Expr:
     return exp.and_(q.not_null(q.col(raw)), q.is_null(parsed))
 
 
-def spend_query(channel: str, start: exp.Expr, amount: exp.Expr) -> exp.Select:
+def _known_by(start: exp.Expr, as_of: datetime | None) -> exp.Expr | None:
+    """A dated row is known at `as_of` when its day (or month) starts by then."""
+    return not_after(exp.cast(start, "TIMESTAMP"), as_of)
+
+
+def spend_query(
+    channel: str, start: exp.Expr, amount: exp.Expr, as_of: datetime | None = None
+) -> exp.Select:
     """Spend per channel (as the file spells it) and day or month: channel, start, amount
-    (exact), rows."""
+    (exact), rows; with `as_of`, spend of days or months starting after it is left out."""
     name = q.coalesce(as_text(channel), exp.Literal.string(NONE_GROUP))
+    known = q.and_(q.not_null(start.copy()), _known_by(start.copy(), as_of))
     return (
         exp.select(
             q.alias(name, "channel"),
@@ -77,17 +85,24 @@ def spend_query(channel: str, start: exp.Expr, amount: exp.Expr) -> exp.Select:
             q.alias(exp.Count(this=exp.Star()), "n"),
         )
         .from_(q.table(source_view(SPEND)))
-        .where(q.not_null(start.copy()))
+        .where(known)
         .group_by(name.copy(), start.copy())
         .order_by(exp.Literal.number(1), exp.Literal.number(2))
     )
 
 
 def contracts_query(
-    account: str, start: str, end: str, amount: str, amount_type: str, currency: str | None = None
+    account: str,
+    start: str,
+    end: str,
+    amount: str,
+    amount_type: str,
+    currency: str | None = None,
+    as_of: datetime | None = None,
 ) -> exp.Select:
     """The contracts (account, start, end as DATEs, amount as DECIMAL or NULL); rows without
-    an account, start or end are left out."""
+    an account, start or end are left out, and with `as_of` contracts starting after it."""
+    present = [q.not_null(q.col(account)), q.not_null(q.col(start)), q.not_null(q.col(end))]
     return (
         exp.select(
             q.alias(as_text(account), "account"),
@@ -96,7 +111,7 @@ def contracts_query(
             q.alias(amounts.amount(q.col(amount), amount_type, currency), "amount"),
         )
         .from_(q.table(source_view(SUBSCRIPTIONS)))
-        .where(q.and_(q.not_null(q.col(account)), q.not_null(q.col(start)), q.not_null(q.col(end))))
+        .where(q.and_(*present, _known_by(day(start), as_of)))
     )
 
 

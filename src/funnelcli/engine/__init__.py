@@ -11,7 +11,7 @@ from funnelcli.engine.copies import Copy
 from funnelcli.engine.engine import AMOUNT, Engine, open_engine
 from funnelcli.engine.files import SourceFiles, resolve_files, resolve_source
 from funnelcli.engine.session import Progress, memory_limit
-from funnelcli.engine.views import ReadMode, Reject
+from funnelcli.engine.views import ReadMode, Reject, SetAside
 
 __all__ = [
     "AMOUNT",
@@ -20,6 +20,7 @@ __all__ = [
     "Progress",
     "ReadMode",
     "Reject",
+    "SetAside",
     "SourceFiles",
     "memory_limit",
     "open_engine",

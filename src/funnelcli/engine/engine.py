@@ -31,6 +31,7 @@ from funnelcli.engine.views import (
     CsvSource,
     ReadMode,
     Reject,
+    SetAside,
     SourceViews,
     create_view,
     locate_query,
@@ -196,6 +197,14 @@ class Engine:
     def rejects(self) -> list[Reject]:
         """Every rejected value, file by file in line order."""
         return self._views.rejects()
+
+    def date_formats(self, source: str) -> dict[str, tuple[str, ...]]:
+        """A CSV source's time columns (view names) → the formats each is read with."""
+        return self._views.date_formats(source)
+
+    def set_aside(self) -> list[SetAside]:
+        """Per source that set rows aside: how many of how many, and the first example."""
+        return self._views.set_aside()
 
     def rejects_of(self, source: str, column: str, value: str) -> list[Reject]:
         """The rejected values of a source's rows whose `column` is `value`."""

@@ -20,17 +20,18 @@ from sqlglot import exp
 from funnelcli.engine import headers, store
 from funnelcli.engine.files import SourceFiles, is_xlsx
 from funnelcli.engine.text import SheetNotFound, readable, transcode, with_lf, xlsx_to_csv
-from funnelcli.engine.views import CsvSource
-from funnelcli.errors import FunnelError
+from funnelcli.engine.views import CsvSource, locate_query
+from funnelcli.errors import DayMonthError, FunnelError
 from funnelcli.spec import Funnel, SourceSpec
 from funnelcli.spec.hints import normalize
+from funnelcli.sql import ast as q
 from funnelcli.sql import dates, readers
 from funnelcli.sql.readers import Dialect, TimeColumn
 
 if TYPE_CHECKING:
     from funnelcli.engine.session import Session
 
-MEMO_FORMAT = 1
+MEMO_FORMAT = 2  # 2: one day/month order per column (no per-value pairs)
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,7 @@ class Probe:
             dialect = Dialect.from_json(known["dialect"]) if "dialect" in known else None
             raw_headers = [str(h) for h in known["headers"]]
             detected = {
-                str(raw): [dates.format_from_json(f) for f in formats]
-                for raw, formats in known["formats"].items()
+                str(raw): [_format(f) for f in formats] for raw, formats in known["formats"].items()
             }
         except (KeyError, TypeError, ValueError, AttributeError):
             try:
@@ -138,12 +138,15 @@ class Probe:
         missing = [raw for raw, formats in declared.items() if not formats and raw not in detected]
         reader = readers.csv_reader(paths, encoding, delimiter, types, dialect=dialect)
         for raw, values in self._samples(name, reader, missing).items():
-            detected[raw] = dates.detect(values, source.day_first)
+            try:
+                detected[raw] = dates.detect(values, source.day_first)
+            except dates.DateOrderError as exc:
+                raise self._order_error(name, found, reader, raw, exc.examples) from None
         if memo is not None and (missing or not known):
             layout: dict[str, Any] = {"dialect": dialect.to_json()} if dialect else {}
             if one_ending:
                 layout["lf"] = True
-            written = {raw: [dates.format_to_json(f) for f in fs] for raw, fs in detected.items()}
+            written = {raw: list(fs) for raw, fs in detected.items()}
             memo.save({**layout, "headers": raw_headers, "formats": written})
         return CsvSource(
             originals=found.files,
@@ -221,6 +224,32 @@ class Probe:
         described = self.session.describe(exp.select(exp.Star()).from_(probe), source=name)
         return None, [column for column, _ in described]
 
+    def _order_error(
+        self, name: str, found: SourceFiles, reader: exp.Expr, raw: str, examples: Sequence[str]
+    ) -> DayMonthError:
+        """A column whose day/month order its values do not decide, naming the example rows."""
+        lines = []
+        for value in examples:
+            query = locate_query(
+                reader,
+                raw,
+                exp.EQ(this=exp.func("trim", q.col(raw)), expression=exp.Literal.string(value)),
+            )
+            hit = self.session.fetch(query, source=name)
+            lines.append(f"line {int(hit[0][0]) + 1} {value!r}" if hit else repr(value))
+        key = f"set day_first: true or false on source {name}"
+        if len(examples) == 2:
+            message = (
+                f"day/month order is mixed: {lines[0]} is day-first, {lines[1]} month-first "
+                f"(one column reads one way; fix the export or {key})"
+            )
+        else:
+            message = (
+                f"day/month order unknown: no value has a day over 12 ({lines[0]} reads two "
+                f"ways); {key}"
+            )
+        return DayMonthError(message, file=str(found.files[0]), column=raw)
+
     def _samples(self, name: str, reader: exp.Expr, raws: list[str]) -> dict[str, list[str]]:
         """Non-empty values of each column: one pass over the first rows that have any, then a
         query of its own for a column still without values (a newest-first export)."""
@@ -237,6 +266,12 @@ class Probe:
                 sample = readers.sample_query(reader, raw, dates.SAMPLE_SIZE)
                 values[raw] = [str(r[0]) for r in self.session.fetch(sample, source=name)]
         return values
+
+
+def _format(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(value)  # a memo of another layout: probed again
+    return value
 
 
 def declared_by_raw(source: SourceSpec, raw: str) -> list[str] | None:

@@ -126,6 +126,17 @@ class Reject:
     reason: str
 
 
+@dataclass(frozen=True)
+class SetAside:
+    """Rows of one source set aside (a time that cannot be read), with the first example."""
+
+    source: str
+    file: str  # the (first) file's name
+    rows: int
+    total: int  # rows in the source's files
+    first: Reject | None
+
+
 def parquet_view(found: SourceFiles) -> exp.Select:
     return exp.select(exp.Star()).from_(readers.parquet_reader([str(f) for f in found.files]))
 
@@ -148,6 +159,7 @@ class SourceViews:
         self._session = session
         self._csv = dict(csv)
         self._modes = dict(modes)
+        self._counted: dict[tuple[str, ReadMode], tuple[int, ...]] = {}
 
     def readings(self) -> dict[str, tuple[CsvSource, ReadMode]]:
         """Each CSV source's probed reading and the mode it is read in now."""
@@ -175,17 +187,52 @@ class SourceViews:
         """(rows rejected per source, values rejected per reason) over every source."""
         rows: dict[str, int] = {}
         reasons: dict[str, int] = {}
-        for name, csv, checks in self._checked():
-            if not checks:
-                rows[name] = 0
-                continue
-            query = readers.count_query(csv.reader(), checks)
-            counts = self._session.fetch(query, source=name)[0]
-            rows[name] = int(counts[0])
-            for check, count in zip(checks, counts[1:], strict=True):
+        for name, _csv, checks in self._checked():
+            counts = self._counts(name)
+            rows[name] = counts[0]
+            for check, count in zip(checks, counts[2:], strict=True):
                 if count:
-                    reasons[check.reason] = reasons.get(check.reason, 0) + int(count)
+                    reasons[check.reason] = reasons.get(check.reason, 0) + count
         return rows, reasons
+
+    def date_formats(self, name: str) -> dict[str, tuple[str, ...]]:
+        """A CSV source's time columns (view names) → the formats each is read with; none for
+        a source that is not a CSV."""
+        csv = self._csv.get(name)
+        return {t.name: t.readings for t in csv.times} if csv is not None else {}
+
+    def set_aside(self) -> list[SetAside]:
+        """Per source that set rows aside: how many of how many, and the first rejected value."""
+        found = []
+        for name, csv, checks in self._checked():
+            rejected, total = self._counts(name)[:2]
+            if not rejected:
+                continue
+            first = None
+            for original, path in zip(csv.originals, csv.paths, strict=True):
+                query = readers.detail_query(csv.reader([path]), checks).limit(1)
+                for line, column, value, reason in self._session.fetch(query, source=name):
+                    first = Reject(name, str(original), int(line), column, value, reason)
+                if first is not None:
+                    break
+            found.append(SetAside(name, csv.originals[0].name, rejected, total, first))
+        return found
+
+    def _counts(self, name: str) -> tuple[int, ...]:
+        """(rows rejected, rows, then each check's count) of a source in its mode now (one
+        pass, kept: reports, set-aside lines and thresholds ask for it several times)."""
+        mode = self._modes[name]
+        key = (name, mode)
+        if key not in self._counted:
+            checks = self._csv[name].view(mode).checks
+            if not checks:
+                self._counted[key] = (0, 0)
+            else:
+                query = readers.count_query(self._csv[name].reader(), checks)
+                self._counted[key] = tuple(
+                    int(c or 0) for c in self._session.fetch(query, source=name)[0]
+                )
+        return self._counted[key]
 
     def rejects(self) -> list[Reject]:
         """Every rejected value, file by file in line order."""

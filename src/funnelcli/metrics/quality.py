@@ -24,7 +24,14 @@ def data_quality(
     findings = []
     if not has_window:
         findings.append(Finding("no_window"))
-    findings += [Finding("empty_source", subject=s) for s, n in quality.rows_read.items() if not n]
+    for source, read in quality.rows_read.items():
+        if read:
+            continue
+        set_aside = rows_rejected.get(source, 0)
+        if set_aside:  # a file with rows, all of them unreadable: not an empty file
+            findings.append(Finding("all_set_aside", subject=source, count=set_aside))
+        else:
+            findings.append(Finding("empty_source", subject=source))
     findings += [
         Finding("unparseable_amounts", subject=column, count=count)
         for column, count in unparseable.items()

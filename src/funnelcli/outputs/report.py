@@ -132,7 +132,8 @@ class Finding:
     """Something a reader of the numbers should know, as a code and numbers (worded in render).
 
     Codes: `no_window` (no cohort can be flagged immature), `empty_source` (subject: a source
-    without data rows), `unparseable_amounts` (subject: "source.column", count: amounts left out
+    without data rows), `all_set_aside` (subject: a source whose every row was set aside,
+    count: its rows), `unparseable_amounts` (subject: "source.column", count: amounts left out
     of the value sums), `unmatched_lookup` (subject: a lookup, count: its join values matching
     no key; details in DataQuality.unmatched_lookups).
     """

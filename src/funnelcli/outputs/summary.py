@@ -48,6 +48,11 @@ class StageComparison:
     name: str
     label: str
     metrics: dict[str, Change]
+    # With a comparison horizon (docs/summary.md, "Horizons"): counted within it of entry, on
+    # the latest two periods whose ids are all older than it (labels); else all null.
+    horizon: str | None = None
+    current_period: str | None = None
+    previous_period: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ class AlertResult:
     met: bool
     current: float | None
     previous: float | None
+    final: bool = True  # the number is judged; a provisional one meets no alert by default
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ class SourceCheck:
     name: str
     files: tuple[str, ...]  # file names
     columns: int
+    # each time column read from text, and the format(s) it is read with (detected or declared)
+    dates: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

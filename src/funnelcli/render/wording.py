@@ -250,6 +250,11 @@ def finding_text(finding: Finding, quality: DataQuality) -> str:
         return "no window declared, so no cohort is flagged immature"
     if finding.code == "empty_source":
         return f"source {finding.subject} has no data rows"
+    if finding.code == "all_set_aside":
+        return (
+            f"every row of source {finding.subject} ({count:,}) was set aside: a time in each "
+            "cannot be read (funnel report --rejects FILE lists them)"
+        )
     if finding.code == "unparseable_amounts":
         return (
             f"{count} unparseable {nouns(count, 'amount')} in {finding.subject} left out of the "
@@ -337,16 +342,28 @@ def alert_lines(summary: Summary) -> list[str]:
 
 
 def maturity_note(summary: Summary) -> str | None:
-    """Why later-stage changes are provisional, when a compared period is immature."""
+    """Which stages are compared at equal age (a horizon), and why the others' changes are
+    provisional when a compared period is immature."""
+    notes = []
+    judged: dict[tuple[str, str, str], list[str]] = {}
+    for stage in summary.stages:
+        if stage.horizon and stage.current_period and stage.previous_period:
+            at = (stage.horizon, stage.current_period, stage.previous_period)
+            judged.setdefault(at, []).append(stage.label)
+    for (horizon, current, previous), labels in judged.items():
+        notes.append(
+            f"Equal age: {', '.join(labels)} counted within {horizon} of entry, on {current} "
+            f"against {previous} (the latest {summary.period}s whose ids are all {horizon} old)."
+        )
     young = [p.label for p in (summary.current, summary.previous) if p.immature]
-    if not young:
-        return None
-    window = summary.funnel.window or "the window"
-    return (
-        f"Immature: ids that entered in {' and '.join(young)} are younger than the {window} "
-        f"window at {summary.as_of} and may still convert. Their later-stage numbers are "
-        "provisional, so their changes are not called significant; entries are final."
-    )
+    if young and sum(map(len, judged.values())) < len(summary.stages) - 1:
+        window = summary.funnel.window or "the window"
+        notes.append(
+            f"Immature: ids that entered in {' and '.join(young)} are younger than the {window} "
+            f"window at {summary.as_of} and may still convert. Their later-stage numbers are "
+            "provisional, so their changes are not called significant; entries are final."
+        )
+    return " ".join(notes) or None
 
 
 def highlights(summary: Summary) -> list[str]:
@@ -362,12 +379,14 @@ def highlights(summary: Summary) -> list[str]:
         if stage.metrics["conversion_from_previous"].significant
     ]
     for stage, change in changes:
+        at = f" in {stage.current_period} (within {stage.horizon})" if stage.horizon else ""
         lines.append(
-            f"{stage.label}: step conversion {format_percent(change.current)} "
+            f"{stage.label}: step conversion {format_percent(change.current)}{at} "
             f"({points(change.delta)}, p = {format_p_value(change.p_value)}), significant."
         )
     if not changes:
-        if summary.current.immature or summary.previous.immature:
+        rates = [s.metrics["conversion_from_previous"] for s in summary.stages[1:]]
+        if not any(rate.final for rate in rates):
             why = "later stages are provisional while the periods are immature"
         else:
             why = f"none reaches {p_below()} with n ≥ {summary.min_n} in both periods"

@@ -31,6 +31,19 @@ from funnelcli.spec.enums import Evidence, Grain, Order, Shape, WeekStart
 WORD = re.compile(r"^\w+$")  # stage and source names
 
 
+def _reject_limit(value: Any) -> int | str:
+    """`max_rejected:` rows (50) or a share of a source's rows (`1%`, `0.5%`)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    text = value.strip() if isinstance(value, str) else ""
+    if re.fullmatch(r"\d+(\.\d+)?%", text) and float(text[:-1]) <= 100:
+        return text
+    raise ValueError(f"expected a number of rows (50) or a share such as 1%, got {value!r}")
+
+
+RejectLimit = Annotated[int | str, BeforeValidator(_reject_limit)]
+
+
 def _parse_duration(value: Any) -> Duration:
     if isinstance(value, Duration):
         return value
@@ -263,6 +276,7 @@ class StageSpec(_Model):
     match: MatchValues = None
     when: str | None = None
     within: DurationField | None = None
+    horizon: DurationField | None = None  # summaries: compare this stage within it of entry
     value: str | None = None
 
     @field_validator("name")
@@ -341,6 +355,8 @@ class FunnelSpec(_Model):
     breakdown: Annotated[list[str], BeforeValidator(_as_name_list)] = Field(default_factory=list)
     filter: str | None = None
     min_n: int = Field(default=30, ge=0)
+    # rows of a source that may be set aside (unreadable times) before a run fails
+    max_rejected: RejectLimit = "1%"
     week_start: WeekStart = WeekStart.monday  # summary/cohorts weeks; monday = ISO weeks
     timezone: TimeZone = "UTC"  # period edges' zone
     currency: str | None = None  # e.g. CNY: the unit of every value: and roi: amount

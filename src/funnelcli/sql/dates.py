@@ -2,19 +2,19 @@
 
 A column's *formats* are tried in order, the first that reads a value wins:
 
-- `iso`      ISO 8601 (`2024-03-05`, `2024-03-05 14:30`, `2024-03-05T14:30:00+08:00`, `…Z`);
-             an explicit offset converts to UTC, naive values are in the source's `tz:`.
+- `iso`      ISO 8601 (`2024-03-05`, `2024-03-05 14:30`, `2024-03-05T14:30:00+08:00`, `…Z`,
+             Salesforce's `2025-03-04T09:47:00.000+0000`); an explicit offset converts to UTC,
+             naive values are in the source's `tz:`.
 - `unix_s`, `unix_ms`  Unix epoch seconds / milliseconds (UTC).
 - `excel`    Excel serial day numbers (days since 1899-12-30, fraction = time of day).
-- anything with `%`: a strptime format (`%d/%m/%Y`, `%Y年%m月%d日`, `%Y/%m/%d %H:%M`).
-- `dmy|mdy`-pairs from auto-detection of `05/03/2024` when `day_first:` is not set: a value is
-  read only when exactly one reading is a valid date or both agree (`13/03/2024`, `03/03/2024`);
-  otherwise the row is rejected as an ambiguous date — never guessed.
+- anything with `%`: a strptime format (`%d/%m/%Y`, `%Y年%m月%d日`, `%b %d, %Y %I:%M %p`).
 
-Auto-detection (`format:` not declared) looks at up to 2,000 non-empty values and collects the
-formats those values use, in order of first appearance, then `iso` as a last resort (so a
-`2024-03-05 14:30` after a sample of plain dates still reads); values matching none are rejected
-per row. With no values at all it is `iso` alone.
+Auto-detection (`formats:` not declared) reads up to 2,000 non-empty values of the column,
+decides one reading for the column from all of them, and applies it to every row: the formats
+those values use (`3/4/25 9:47 AM`, `04.03.2025`, `Mar 04, 2025`, `4 March 2025`, `2025年3月4日
+14时30分`, …), in order of first appearance, then `iso` as a last resort; a value in none of them
+is rejected ("not a date in the detected format"). The day/month order of `4/3/2025`-like values
+is decided once per column (`detect`), never per value. With no values at all it is `iso` alone.
 """
 
 from __future__ import annotations
@@ -28,19 +28,44 @@ from sqlglot import exp
 from funnelcli.sql import ast as q
 
 SAMPLE_SIZE = 2000
-AMBIGUOUS = "ambiguous date (day/month order unknown: set day_first:)"
 UNPARSEABLE = "unparseable date"
 
-_TIME = r"(?:[ T]?(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?"
+_CLOCK = r"(\d{1,2}):(\d{2})(?::(\d{2}))?"
+_AMPM = r"(?:\s*([AaPp][Mm]))?"
 _ISO = re.compile(
     r"^\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
     r"(?:\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?))?$",
     re.IGNORECASE,
 )
 _PLAIN_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:([ T])(\d{2}:\d{2})(:\d{2})?)?$")
+_TIME = r"(?:[ T]?(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?"
 _YMD_SLASH = re.compile(r"^\d{4}([/.])\d{1,2}\1\d{1,2}" + _TIME + "$")
-_CHINESE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日" + _TIME + "$")
-_DAY_MONTH = re.compile(r"^\d{1,2}([/.-])\d{1,2}\1\d{4}" + _TIME + "$")
+_CHINESE = re.compile(
+    r"^\d{4}年\d{1,2}月\d{1,2}日(?:(\s*)(?:(\d{1,2}:\d{2}(?::\d{2})?)|\d{1,2}时\d{1,2}分(\d{1,2}秒)?))?$"
+)
+# 4/3/2025, 04.03.2025, 4-3-25, each with an optional h:mm[:ss] [AM/PM]
+_DAY_MONTH = re.compile(
+    r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?:(\s+|T)" + _CLOCK + _AMPM + ")?$"
+)
+# Mar 4, 2025 · March 4 2025 · 4 Mar 2025, each with an optional h:mm[:ss] [AM/PM]
+_MONTH_FIRST = re.compile(
+    r"^([A-Za-z]{3,9}) (\d{1,2})(,?) (\d{4})(?:(,?\s+)" + _CLOCK + _AMPM + ")?$"
+)
+_DAY_FIRST = re.compile(r"^(\d{1,2}) ([A-Za-z]{3,9}) (\d{4})(?:(,?\s+)" + _CLOCK + _AMPM + ")?$")
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 _UNIX_S = re.compile(r"^\d{9,10}(?:\.\d+)?$")
 _UNIX_MS = re.compile(r"^\d{12,13}$")
 _EXCEL = re.compile(r"^\d{5}(?:\.\d+)?$")
@@ -52,79 +77,146 @@ def _time_suffix(time_text: str | None) -> str:
     return " %H:%M:%S" if time_text.count(":") >= 2 else " %H:%M"
 
 
+def _clock(separator: str | None, seconds: str | None, ampm: str | None) -> str:
+    """The strptime of an optional h:mm[:ss] [AM/PM] after a date ("" when there is none)."""
+    if separator is None:
+        return ""
+    hours = "%I" if ampm else "%H"
+    text = separator.replace("\t", " ") + f"{hours}:%M" + (":%S" if seconds else "")
+    return text + (" %p" if ampm else "")
+
+
+def _month_word(word: str) -> str | None:
+    """%b or %B for an English month name or its three-letter abbreviation, else None."""
+    lower = word.lower()
+    if len(lower) == 3 and any(m.startswith(lower) for m in _MONTHS):
+        return "%b"
+    return "%B" if lower in _MONTHS else None
+
+
 @dataclass(frozen=True)
-class Ambiguous:
-    """05/03/2024 read day-first or month-first: accepted only where the readings agree."""
+class Shape:
+    """How one sample value is written: its strptime format (or iso/unix_s/unix_ms/excel)
+    and, for a day/month value (4/3/2025), its two numbers and the other reading."""
 
-    day_first: str
-    month_first: str
-
-
-Format = str | Ambiguous
-
-
-def format_to_json(fmt: Format) -> str | list[str]:
-    """A format as JSON: a strptime pattern, or [day-first, month-first] for an Ambiguous."""
-    return fmt if isinstance(fmt, str) else [fmt.day_first, fmt.month_first]
+    format: str  # day-first reading for a day/month value
+    fields: tuple[int, int] | None = None  # day/month value: (first number, second number)
+    month_first: str | None = None  # day/month value: the month-first reading
 
 
-def format_from_json(data: object) -> Format:
-    if isinstance(data, str):
-        return data
-    if isinstance(data, list) and len(data) == 2 and all(isinstance(d, str) for d in data):
-        return Ambiguous(day_first=data[0], month_first=data[1])
-    raise ValueError(f"not a date format: {data!r}")
+class DateOrderError(ValueError):
+    """A column's day/month order cannot be decided from its values: `examples` are the
+    values that say so (day-first, month-first), or the one that reads both ways."""
+
+    def __init__(self, examples: tuple[str, ...]) -> None:
+        super().__init__(examples)
+        self.examples = examples
 
 
-def classify(value: str, day_first: bool | None) -> Format | None:
-    """The format one sample value is written in, or None when none is recognised."""
+def classify(value: str, day_first: bool | None = None) -> Shape | None:
+    """How one sample value is written, or None when no format is recognised. `day_first`
+    picks the reading of a day/month value (else both are kept for detect to decide)."""
     text = value.strip()
     if m := _PLAIN_ISO.match(text):
-        return "%Y-%m-%d" + (
-            "" if not m.group(2) else m.group(1) + ("%H:%M:%S" if m.group(3) else "%H:%M")
+        return Shape(
+            "%Y-%m-%d"
+            + ("" if not m.group(2) else m.group(1) + ("%H:%M:%S" if m.group(3) else "%H:%M"))
         )
-    if _ISO.match(text):
-        return "iso"
+    if _ISO.match(text):  # offsets, Z, fractions (Salesforce API 2025-03-04T09:47:00.000+0000)
+        return Shape("iso")
     if m := _YMD_SLASH.match(text):
         sep = m.group(1)
         fmt = f"%Y{sep}%m{sep}%d" + _time_suffix(m.group(2))
-        return fmt if not m.group(2) or " " in text else fmt.replace(" ", "")
+        return Shape(fmt if not m.group(2) or " " in text else fmt.replace(" ", ""))
     if m := _CHINESE.match(text):
-        suffix = _time_suffix(m.group(1))
-        return "%Y年%m月%d日" + (suffix if " " in text else suffix.strip())
+        space, clock = m.group(1) or "", m.group(2)
+        if clock:
+            time = _time_suffix(clock).strip()
+        elif "时" in text:
+            time = "%H时%M分" + ("%S秒" if m.group(3) else "")
+        else:
+            time = ""
+        return Shape("%Y年%m月%d日" + (space + time if time else ""))
     if m := _DAY_MONTH.match(text):
-        sep = m.group(1)
-        suffix = _time_suffix(m.group(2))
-        dmy = f"%d{sep}%m{sep}%Y{suffix}"
-        mdy = f"%m{sep}%d{sep}%Y{suffix}"
-        if day_first is None:
-            return Ambiguous(day_first=dmy, month_first=mdy)
-        return dmy if day_first else mdy
+        first, sep, second, year = m.group(1), m.group(2), m.group(3), m.group(4)
+        clock = _clock(m.group(5), m.group(8), m.group(9))
+        y = "%Y" if len(year) == 4 else "%y"
+        dmy, mdy = f"%d{sep}%m{sep}{y}{clock}", f"%m{sep}%d{sep}{y}{clock}"
+        if day_first is not None:
+            return Shape(dmy if day_first else mdy)
+        return Shape(dmy, (int(first), int(second)), mdy)
+    if m := _MONTH_FIRST.match(text):
+        word = _month_word(m.group(1))
+        if word is not None:
+            clock = _clock(m.group(5), m.group(8), m.group(9))
+            return Shape(f"{word} %d{m.group(3)} %Y{clock}")
+    if m := _DAY_FIRST.match(text):
+        word = _month_word(m.group(2))
+        if word is not None:
+            return Shape(f"%d {word} %Y" + _clock(m.group(4), m.group(7), m.group(8)))
     if _UNIX_MS.match(text):
-        return "unix_ms"
+        return Shape("unix_ms")
     if _UNIX_S.match(text):
-        return "unix_s"
+        return Shape("unix_s")
     if _EXCEL.match(text):
-        return "excel"
+        return Shape("excel")
     return None
 
 
-def detect(values: Iterable[str], day_first: bool | None) -> list[Format]:
-    """The formats used by sample values, in order of first appearance (default: iso)."""
-    found: list[Format] = []
-    for value in values:
-        fmt = classify(value, day_first)
-        if fmt is not None and fmt not in found:
-            found.append(fmt)
+def detect(values: Iterable[str], day_first: bool | None) -> list[str]:
+    """The formats a column's sample values use, in order of first appearance (default: iso).
+
+    The day/month order of `4/3/2025`-like values is decided once for the column: a value
+    whose first number is over 12 makes it day-first, one whose second is makes it month-
+    first; a DateOrderError when values say both, or when none says either and some value
+    would read differently (`03/04/2025`; `03/03/2025` reads the same both ways)."""
+    shaped = [(shape, v) for v in values if (shape := classify(v, day_first)) is not None]
+    pairs = [(s.fields, v) for s, v in shaped if s.fields is not None]
+    month_first = False
+    if pairs:
+        day = next((v for (first, _), v in pairs if first > 12), None)
+        month = next((v for (_, second), v in pairs if second > 12), None)
+        if day is not None and month is not None:
+            raise DateOrderError((day, month))
+        unsure = next((v for (first, second), v in pairs if first != second), None)
+        if day is None and month is None and unsure is not None:
+            raise DateOrderError((unsure,))
+        month_first = month is not None
+    shapes = [
+        Shape(s.month_first) if month_first and s.month_first is not None else s for s, _ in shaped
+    ]
+    found: list[str] = []
+    for shape in shapes:
+        if shape.format not in found:
+            found.append(shape.format)
     return found or ["iso"]
+
+
+def describe(formats: Sequence[str]) -> str:
+    """Formats as `validate` shows them: `iso` as ISO 8601, patterns as written with the
+    day/month order they chose, each next one tried where the one before does not read."""
+    names = {
+        "iso": "ISO 8601",
+        "unix_s": "Unix seconds",
+        "unix_ms": "Unix milliseconds",
+        "excel": "Excel serial days",
+    }
+
+    def one(fmt: str) -> str:
+        if fmt.startswith("%d") and "%m" in fmt:
+            return f"{fmt} (day first)"
+        if fmt.startswith("%m"):
+            return f"{fmt} (month first)"
+        return names.get(fmt, fmt)
+
+    return ", else ".join(one(f) for f in formats)
 
 
 @dataclass(frozen=True)
 class ParsedColumn:
-    """SQL for one text column: its UTC timestamp, and when a non-empty value is ambiguous."""
+    """SQL for one text column: its UTC timestamp (NULL where a value is not in a format)."""
 
     value: exp.Expr  # TIMESTAMP (UTC) or NULL
-    ambiguous: exp.Expr | None  # TRUE where the row is rejected as ambiguous
 
 
 def _naive_to_utc(value: exp.Expr, tz: str | None) -> exp.Expr:
@@ -189,32 +281,18 @@ def _number(text: exp.Expr, fmt: str, tz: str | None) -> exp.Expr:
     raise AssertionError(fmt)
 
 
-def parse_column(text: exp.Expr, formats: Sequence[Format], tz: str | None) -> ParsedColumn:
+def parse_column(text: exp.Expr, formats: Sequence[str], tz: str | None) -> ParsedColumn:
     """A VARCHAR column expression read with `formats`, in order."""
-    readings: list[exp.Expr] = []
-    ambiguous: list[exp.Expr] = []
-    for fmt in formats:
-        if isinstance(fmt, Ambiguous):
-            dmy = _one(text, fmt.day_first, tz)
-            mdy = _one(text, fmt.month_first, tz)
-            clash = exp.and_(
-                q.not_null(dmy.copy()),
-                q.not_null(mdy.copy()),
-                exp.NEQ(this=dmy.copy(), expression=mdy.copy()),
-            )
-            readings.append(q.case(exp.not_(exp.Paren(this=clash.copy())), q.coalesce(dmy, mdy)))
-            ambiguous.append(exp.Paren(this=clash))
-        else:
-            readings.append(_one(text, fmt, tz))
+    readings = [_one(text, fmt, tz) for fmt in formats]
     value = readings[0] if len(readings) == 1 else q.coalesce(*readings)
-    return ParsedColumn(value=value, ambiguous=exp.or_(*ambiguous) if ambiguous else None)
+    return ParsedColumn(value=value)
 
 
-def native(fmt: Format) -> tuple[str, str] | None:
+def native(fmt: str) -> tuple[str, str] | None:
     """(DuckDB type, format) when DuckDB's CSV reader can parse the format itself, else None.
 
     Only unpadded-safe, offset-free strptime formats qualify; DATE for date-only formats.
     """
-    if not isinstance(fmt, str) or "%" not in fmt or "%z" in fmt or "%Z" in fmt:
+    if "%" not in fmt or "%z" in fmt or "%Z" in fmt or "%p" in fmt or "%b" in fmt or "%B" in fmt:
         return None
     return ("TIMESTAMP" if "%H" in fmt else "DATE"), fmt

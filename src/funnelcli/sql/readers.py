@@ -21,18 +21,18 @@ from funnelcli.spec import FunnelSpec, Shape, SourceSpec
 from funnelcli.sql import ast as q
 from funnelcli.sql import dates
 from funnelcli.sql.conditions import condition_columns
-from funnelcli.sql.dates import AMBIGUOUS, UNPARSEABLE, Format, parse_column
+from funnelcli.sql.dates import UNPARSEABLE, parse_column
 
 
 @dataclass(frozen=True)
 class TimeColumn:
     raw: str  # header in the file
     name: str  # column name in the view (the YAML's spelling)
-    formats: tuple[Format, ...]
+    formats: tuple[str, ...]
     detected: bool = False  # formats came from a sample: any ISO 8601 value is read as well
 
     @property
-    def readings(self) -> tuple[Format, ...]:
+    def readings(self) -> tuple[str, ...]:
         """The formats tried row by row (a detected column also accepts ISO 8601 last)."""
         if self.detected and "iso" not in self.formats:
             return (*self.formats, "iso")
@@ -280,11 +280,6 @@ def view_parts(
         parsed = parse_column(text, column.readings, tz)
         projection.append(q.alias(parsed.value, name))
         missing = q.is_null(parsed.value.copy())
-        if parsed.ambiguous is not None:
-            checks.append(
-                RejectCheck(name, raw, AMBIGUOUS, exp.and_(_present(raw), parsed.ambiguous.copy()))
-            )
-            missing = exp.and_(missing, exp.not_(exp.Paren(this=parsed.ambiguous.copy())))
         checks.append(RejectCheck(name, raw, UNPARSEABLE, exp.and_(_present(raw), missing)))
     return projection, checks
 
@@ -306,10 +301,11 @@ def view_select(
 
 
 def count_query(reader: exp.Expr, checks: Sequence[RejectCheck]) -> exp.Select:
-    """One pass: rows rejected, then the count of each check (same order as `checks`)."""
+    """One pass: rows rejected, rows in all, then the count of each check (same order as
+    `checks`)."""
     rejected = any_rejected(checks)
     assert rejected is not None
-    columns = [q.alias(q.count_if(rejected), "rows")]
+    columns = [q.alias(q.count_if(rejected), "rows"), q.alias(exp.Count(this=exp.Star()), "total")]
     columns += [q.alias(q.count_if(c.condition.copy()), f"c{i}") for i, c in enumerate(checks)]
     return exp.select(*columns).from_(reader)
 

@@ -4,37 +4,83 @@ WITH "agg_0" AS (
     COUNT(*) AS "rows",
     MAX(
       GREATEST(
-        CASE WHEN NOT "created_at" IS NULL THEN CAST("created_at" AS TIMESTAMP) END,
-        CASE WHEN NOT "qualified_at" IS NULL THEN CAST("qualified_at" AS TIMESTAMP) END,
+        CASE
+          WHEN NOT "created_at" IS NULL
+          AND CAST("created_at" AS TIMESTAMP) <= CAST('2026-01-07 19:22:06' AS TIMESTAMP)
+          THEN CAST("created_at" AS TIMESTAMP)
+        END,
+        CASE
+          WHEN NOT "qualified_at" IS NULL
+          AND CAST("qualified_at" AS TIMESTAMP) <= CAST('2026-01-07 19:22:06' AS TIMESTAMP)
+          THEN CAST("qualified_at" AS TIMESTAMP)
+        END,
         CASE
           WHEN NOT "trial_started_at" IS NULL
+          AND CAST("trial_started_at" AS TIMESTAMP) <= CAST('2026-01-07 19:22:06' AS TIMESTAMP)
           THEN CAST("trial_started_at" AS TIMESTAMP)
         END,
-        CASE WHEN NOT "paid_at" IS NULL THEN CAST("paid_at" AS TIMESTAMP) END,
-        CASE WHEN NOT "renewed_at" IS NULL THEN CAST("renewed_at" AS TIMESTAMP) END
+        CASE
+          WHEN NOT "paid_at" IS NULL
+          AND CAST("paid_at" AS TIMESTAMP) <= CAST('2026-01-07 19:22:06' AS TIMESTAMP)
+          THEN CAST("paid_at" AS TIMESTAMP)
+        END,
+        CASE
+          WHEN NOT "renewed_at" IS NULL
+          AND CAST("renewed_at" AS TIMESTAMP) <= CAST('2026-01-07 19:22:06' AS TIMESTAMP)
+          THEN CAST("renewed_at" AS TIMESTAMP)
+        END
       )
     ) AS "latest",
-    MIN(CAST("created_at" AS TIMESTAMP)) AS "m_1",
-    MIN(CAST("qualified_at" AS TIMESTAMP)) AS "m_2",
-    MIN(CAST("trial_started_at" AS TIMESTAMP)) AS "m_3",
-    MIN(CAST("paid_at" AS TIMESTAMP)) AS "m_4",
+    MIN(CAST("created_at" AS TIMESTAMP)) FILTER(WHERE
+      NOT "created_at" IS NULL
+      AND CAST("created_at" AS TIMESTAMP) <= CAST('2026-01-07 19:22:06' AS TIMESTAMP)) AS "m_1",
+    MIN(CAST("qualified_at" AS TIMESTAMP)) FILTER(WHERE
+      NOT "qualified_at" IS NULL
+      AND CAST("qualified_at" AS TIMESTAMP) <= CAST('2026-01-07 19:22:06' AS TIMESTAMP)) AS "m_2",
+    MIN(CAST("trial_started_at" AS TIMESTAMP)) FILTER(WHERE
+      NOT "trial_started_at" IS NULL
+      AND CAST("trial_started_at" AS TIMESTAMP) <= CAST('2026-01-07 19:22:06' AS TIMESTAMP)) AS "m_3",
+    MIN(CAST("paid_at" AS TIMESTAMP)) FILTER(WHERE
+      NOT "paid_at" IS NULL
+      AND CAST("paid_at" AS TIMESTAMP) <= CAST('2026-01-07 19:22:06' AS TIMESTAMP)) AS "m_4",
     MIN({'o0': CAST("paid_at" AS TIMESTAMP), 'v': CAST("deal_amount" AS DOUBLE)}) FILTER(WHERE
-      NOT "paid_at" IS NULL).v AS "v_4",
-    MIN(CAST("renewed_at" AS TIMESTAMP)) AS "m_5",
+      NOT "paid_at" IS NULL
+      AND CAST("paid_at" AS TIMESTAMP) <= CAST('2026-01-07 19:22:06' AS TIMESTAMP)).v AS "v_4",
+    MIN(CAST("renewed_at" AS TIMESTAMP)) FILTER(WHERE
+      NOT "renewed_at" IS NULL
+      AND CAST("renewed_at" AS TIMESTAMP) <= CAST('2026-01-07 19:22:06' AS TIMESTAMP)) AS "m_5",
     MIN(
       {'o0': CAST("renewed_at" AS TIMESTAMP), 'v': CAST(TRY_CAST("renewal_amount" AS DECIMAL(38, 6)) AS DOUBLE)}
     ) FILTER(WHERE
-      NOT "renewed_at" IS NULL).v AS "v_5",
+      NOT "renewed_at" IS NULL
+      AND CAST("renewed_at" AS TIMESTAMP) <= CAST('2026-01-07 19:22:06' AS TIMESTAMP)).v AS "v_5",
     MIN(
       {'o0': COALESCE(
-        CASE WHEN NOT "created_at" IS NULL THEN CAST("created_at" AS TIMESTAMP) END,
-        CASE WHEN NOT "qualified_at" IS NULL THEN CAST("qualified_at" AS TIMESTAMP) END,
+        CASE
+          WHEN NOT "created_at" IS NULL
+          AND CAST("created_at" AS TIMESTAMP) <= CAST('2026-01-07 19:22:06' AS TIMESTAMP)
+          THEN CAST("created_at" AS TIMESTAMP)
+        END,
+        CASE
+          WHEN NOT "qualified_at" IS NULL
+          AND CAST("qualified_at" AS TIMESTAMP) <= CAST('2026-01-07 19:22:06' AS TIMESTAMP)
+          THEN CAST("qualified_at" AS TIMESTAMP)
+        END,
         CASE
           WHEN NOT "trial_started_at" IS NULL
+          AND CAST("trial_started_at" AS TIMESTAMP) <= CAST('2026-01-07 19:22:06' AS TIMESTAMP)
           THEN CAST("trial_started_at" AS TIMESTAMP)
         END,
-        CASE WHEN NOT "paid_at" IS NULL THEN CAST("paid_at" AS TIMESTAMP) END,
-        CASE WHEN NOT "renewed_at" IS NULL THEN CAST("renewed_at" AS TIMESTAMP) END
+        CASE
+          WHEN NOT "paid_at" IS NULL
+          AND CAST("paid_at" AS TIMESTAMP) <= CAST('2026-01-07 19:22:06' AS TIMESTAMP)
+          THEN CAST("paid_at" AS TIMESTAMP)
+        END,
+        CASE
+          WHEN NOT "renewed_at" IS NULL
+          AND CAST("renewed_at" AS TIMESTAMP) <= CAST('2026-01-07 19:22:06' AS TIMESTAMP)
+          THEN CAST("renewed_at" AS TIMESTAMP)
+        END
       ), 'v': CAST("segment" AS TEXT)}
     ).v AS "a_0"
   FROM "source_leads"

@@ -56,9 +56,8 @@ def init_funnel(
     from funnelcli.engine import open_engine
     from funnelcli.engine.files import same_file
     from funnelcli.engine.store import write_atomic
-    from funnelcli.errors import DataError, FunnelError, UsageError
+    from funnelcli.errors import DataError, DayMonthError, FunnelError, UsageError
     from funnelcli.spec import parse_funnel
-    from funnelcli.sql.dates import AMBIGUOUS
 
     output = request.output
     if output.exists() and not request.force:
@@ -76,11 +75,12 @@ def init_funnel(
     with open_engine(provisional(request.exports, names)) as engine:  # the sniffer's types
         times = {n: [c for c, t in engine.columns(n) if _is_time(t)] for n in names}
     # read again with the dates as stage times: parsed as a report parses them
-    with open_engine(provisional(request.exports, names, times)) as engine:
-        _, reasons = engine.reject_counts()
-        ambiguous = AMBIGUOUS in reasons
-        if not ambiguous:
+    try:
+        with open_engine(provisional(request.exports, names, times)) as engine:
             draft = _draft(engine, names, request.exports, written, confirm, choose)
+        ambiguous = False
+    except DayMonthError:  # a date column whose day/month order its values do not decide
+        ambiguous = True
     if ambiguous:  # profiled one way round; the YAML leaves day_first: to the user
         with open_engine(provisional(request.exports, names, times, day_first=True)) as engine:
             draft = _draft(engine, names, request.exports, written, confirm, choose)

@@ -145,12 +145,15 @@ def _classify_text_time(engine: Engine, source: str, column: ColumnProfile) -> N
         .limit(SAMPLE)
     )
     values = [str(r["v"]) for r in engine.rows(query, source=source) if str(r["v"]).strip()]
-    formats = [dates.classify(v, None) for v in values]
+    shapes = [dates.classify(v, None) for v in values]
     numbers = ("unix_ms", "unix_s", "excel")  # plain numbers are not taken for dates
-    readable = [f for f in formats if f is not None and f not in numbers]
+    readable = [s for s in shapes if s is not None and s.format not in numbers]
     if values and len(readable) >= 0.9 * len(values):
         column.text_time = True
-        column.ambiguous = any(isinstance(f, dates.Ambiguous) for f in readable)
+        try:  # the column's day/month order, decided as a report decides it
+            dates.detect(values, None)
+        except dates.DateOrderError:
+            column.ambiguous = True
 
 
 def pair_counts(engine: Engine, source: str, pairs: Sequence[tuple[str, str]]) -> list[int]:

@@ -14,6 +14,7 @@ def draw(result: ValidationResult) -> str:
         if len(source.files) > 3:
             shown += f" … ({len(source.files)} files)"
         lines.append(f"  source {source.name}: {shown} — {source.columns} columns")
+        lines += [f"    {column}: {formats}" for column, formats in source.dates]
     if result.spend_rows is not None:
         lines.append(f"  roi spend: {result.spend_rows} rows")
     if result.contracts is not None:
