@@ -352,7 +352,7 @@ def test_top_n_folds_the_smaller_groups_into_other(tmp_path: Path) -> None:
     # channels: ads {1,2,3} (3 entries), (none) {4,6} (2), seo {5} (1). --top 1: ads, and
     # (other) = {4,5,6}: paid {4} (4 → 9 Jan 4: 5 days); --top 2: ads, (none), (other) = seo.
     report = funnelcli.report(
-        _write(tmp_path, LEAD_PAID, BREAKDOWN_CSV), by="channel", top=1, min_n=0
+        _write(tmp_path, LEAD_PAID, BREAKDOWN_CSV.lstrip("\n")), by="channel", top=1, min_n=0
     )
     found = groups(report, ("channel",))
     assert set(found) == {("ads",), ("(other)",)}

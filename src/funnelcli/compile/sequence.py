@@ -57,6 +57,6 @@ def uninterrupted(k: int, candidate: exp.Expr) -> exp.Expr:
         copy=False,
     )
     lam = exp.Lambda(this=other, expressions=[exp.to_identifier("e")])
-    between = exp.ArraySize(this=exp.func("list_filter", q.col(EVENTS), lam))
+    between = exp.ArraySize(this=exp.ArrayFilter(this=q.col(EVENTS), expression=lam))
     found = exp.GT(this=between, expression=exp.Literal.number(0))
     return exp.Not(this=exp.func("coalesce", found, exp.false()))

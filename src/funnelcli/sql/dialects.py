@@ -247,15 +247,21 @@ def _postgres(node: exp.Expr) -> exp.Expr:
     if isinstance(node, exp.TryCast):
         to = node.to
         if to.is_type("timestamptz", "timestamp", "date"):
-            shape = exp.RegexpLike(this=node.this.copy(), expression=_text(_ISO_SHAPE))
+            # the shape is tested on the value's text (a column may already be a number)
+            shape = exp.RegexpLike(this=_as_text(node.this), expression=_text(_ISO_SHAPE))
             return exp.Case().when(shape, exp.Cast(this=node.this, to=to))
         if to.is_type("double", "bigint", "int", "decimal"):
-            shape = exp.RegexpLike(this=node.this.copy(), expression=_text(_NUMBER_SHAPE))
+            shape = exp.RegexpLike(this=_as_text(node.this), expression=_text(_NUMBER_SHAPE))
             return exp.Case().when(shape, exp.Cast(this=node.this, to=to))
         raise UsageError(f"--dialect postgres: TRY_CAST to {to.sql()} has no equivalent")
     if isinstance(node, exp.RegexpFullMatch):
         return exp.RegexpLike(this=node.this, expression=_anchored(node.expression))
     return node
+
+
+def _as_text(value: exp.Expr) -> exp.Expr:
+    """`value` as text for a regular-expression test (PostgreSQL's `~` takes text only)."""
+    return exp.cast(value.copy(), "TEXT")
 
 
 def _postgres_first_by(node: exp.Dot) -> exp.Expr:

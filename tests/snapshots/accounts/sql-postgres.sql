@@ -15,7 +15,7 @@ SELECT
       THEN CAST(TO_TIMESTAMP(TRIM("created_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
     END,
     CAST(CASE
-      WHEN TRIM("created_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+      WHEN CAST(TRIM("created_at") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
       THEN CAST(TRIM("created_at") AS TIMESTAMPTZ)
     END AS TIMESTAMP)
   ) AS TIMESTAMP) AS "created_at",
@@ -29,7 +29,7 @@ SELECT
       THEN CAST(TO_TIMESTAMP(TRIM("qualified_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
     END,
     CAST(CASE
-      WHEN TRIM("qualified_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+      WHEN CAST(TRIM("qualified_at") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
       THEN CAST(TRIM("qualified_at") AS TIMESTAMPTZ)
     END AS TIMESTAMP)
   ) AS TIMESTAMP) AS "qualified_at",
@@ -39,7 +39,7 @@ SELECT
       THEN CAST(TO_TIMESTAMP(TRIM("trial_started_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
     END,
     CAST(CASE
-      WHEN TRIM("trial_started_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+      WHEN CAST(TRIM("trial_started_at") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
       THEN CAST(TRIM("trial_started_at") AS TIMESTAMPTZ)
     END AS TIMESTAMP)
   ) AS TIMESTAMP) AS "trial_started_at",
@@ -49,7 +49,7 @@ SELECT
       THEN CAST(TO_TIMESTAMP(TRIM("paid_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
     END,
     CAST(CASE
-      WHEN TRIM("paid_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+      WHEN CAST(TRIM("paid_at") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
       THEN CAST(TRIM("paid_at") AS TIMESTAMPTZ)
     END AS TIMESTAMP)
   ) AS TIMESTAMP) AS "paid_at",
@@ -60,7 +60,7 @@ SELECT
       THEN CAST(TO_TIMESTAMP(TRIM("renewed_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
     END,
     CAST(CASE
-      WHEN TRIM("renewed_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+      WHEN CAST(TRIM("renewed_at") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
       THEN CAST(TRIM("renewed_at") AS TIMESTAMPTZ)
     END AS TIMESTAMP)
   ) AS TIMESTAMP) AS "renewed_at",
@@ -78,7 +78,7 @@ WHERE
           THEN CAST(TO_TIMESTAMP(TRIM("created_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
         END,
         CAST(CASE
-          WHEN TRIM("created_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+          WHEN CAST(TRIM("created_at") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
           THEN CAST(TRIM("created_at") AS TIMESTAMPTZ)
         END AS TIMESTAMP)
       ) IS NULL
@@ -93,7 +93,7 @@ WHERE
           THEN CAST(TO_TIMESTAMP(TRIM("qualified_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
         END,
         CAST(CASE
-          WHEN TRIM("qualified_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+          WHEN CAST(TRIM("qualified_at") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
           THEN CAST(TRIM("qualified_at") AS TIMESTAMPTZ)
         END AS TIMESTAMP)
       ) IS NULL
@@ -108,7 +108,7 @@ WHERE
           THEN CAST(TO_TIMESTAMP(TRIM("trial_started_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
         END,
         CAST(CASE
-          WHEN TRIM("trial_started_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+          WHEN CAST(TRIM("trial_started_at") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
           THEN CAST(TRIM("trial_started_at") AS TIMESTAMPTZ)
         END AS TIMESTAMP)
       ) IS NULL
@@ -123,7 +123,7 @@ WHERE
           THEN CAST(TO_TIMESTAMP(TRIM("paid_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
         END,
         CAST(CASE
-          WHEN TRIM("paid_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+          WHEN CAST(TRIM("paid_at") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
           THEN CAST(TRIM("paid_at") AS TIMESTAMPTZ)
         END AS TIMESTAMP)
       ) IS NULL
@@ -138,7 +138,7 @@ WHERE
           THEN CAST(TO_TIMESTAMP(TRIM("renewed_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
         END,
         CAST(CASE
-          WHEN TRIM("renewed_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+          WHEN CAST(TRIM("renewed_at") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
           THEN CAST(TRIM("renewed_at") AS TIMESTAMPTZ)
         END AS TIMESTAMP)
       ) IS NULL
@@ -168,10 +168,10 @@ WITH "agg_0" AS (
     (
       ARRAY_AGG(
         CAST(CASE
-          WHEN "deal_amount" ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
+          WHEN CAST("deal_amount" AS TEXT) ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
           THEN CAST("deal_amount" AS DECIMAL(38, 6))
         END AS DOUBLE PRECISION) ORDER BY CAST("paid_at" AS TIMESTAMP), CAST(CASE
-          WHEN "deal_amount" ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
+          WHEN CAST("deal_amount" AS TEXT) ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
           THEN CAST("deal_amount" AS DECIMAL(38, 6))
         END AS DOUBLE PRECISION)
       ) FILTER(WHERE
@@ -181,10 +181,10 @@ WITH "agg_0" AS (
     (
       ARRAY_AGG(
         CAST(CASE
-          WHEN "renewal_amount" ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
+          WHEN CAST("renewal_amount" AS TEXT) ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
           THEN CAST("renewal_amount" AS DECIMAL(38, 6))
         END AS DOUBLE PRECISION) ORDER BY CAST("renewed_at" AS TIMESTAMP), CAST(CASE
-          WHEN "renewal_amount" ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
+          WHEN CAST("renewal_amount" AS TEXT) ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
           THEN CAST("renewal_amount" AS DECIMAL(38, 6))
         END AS DOUBLE PRECISION)
       ) FILTER(WHERE

@@ -16,11 +16,11 @@ SELECT
     CASE
       WHEN TRIM("变更时间") ~ '(Z|UTC|[+-]\d{2}(:?\d{2})?)$'
       THEN CAST(CASE
-        WHEN TRIM("变更时间") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+        WHEN CAST(TRIM("变更时间") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
         THEN CAST(TRIM("变更时间") AS TIMESTAMPTZ)
       END AS TIMESTAMP)
       ELSE CAST(CASE
-        WHEN TRIM("变更时间") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+        WHEN CAST(TRIM("变更时间") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
         THEN CAST(TRIM("变更时间") AS TIMESTAMP)
       END AT TIME ZONE 'Asia/Shanghai' AS TIMESTAMP)
     END
@@ -42,11 +42,11 @@ WHERE
         CASE
           WHEN TRIM("变更时间") ~ '(Z|UTC|[+-]\d{2}(:?\d{2})?)$'
           THEN CAST(CASE
-            WHEN TRIM("变更时间") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+            WHEN CAST(TRIM("变更时间") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
             THEN CAST(TRIM("变更时间") AS TIMESTAMPTZ)
           END AS TIMESTAMP)
           ELSE CAST(CASE
-            WHEN TRIM("变更时间") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+            WHEN CAST(TRIM("变更时间") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
             THEN CAST(TRIM("变更时间") AS TIMESTAMP)
           END AT TIME ZONE 'Asia/Shanghai' AS TIMESTAMP)
         END

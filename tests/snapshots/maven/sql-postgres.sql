@@ -17,7 +17,7 @@ SELECT
       THEN CAST(TO_TIMESTAMP(TRIM("engage_date"), 'YYYY-MM-DD') AS TIMESTAMP)
     END,
     CAST(CASE
-      WHEN TRIM("engage_date") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+      WHEN CAST(TRIM("engage_date") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
       THEN CAST(TRIM("engage_date") AS TIMESTAMPTZ)
     END AS TIMESTAMP)
   ) AS DATE) AS "engage_date",
@@ -27,7 +27,7 @@ SELECT
       THEN CAST(TO_TIMESTAMP(TRIM("close_date"), 'YYYY-MM-DD') AS TIMESTAMP)
     END,
     CAST(CASE
-      WHEN TRIM("close_date") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+      WHEN CAST(TRIM("close_date") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
       THEN CAST(TRIM("close_date") AS TIMESTAMPTZ)
     END AS TIMESTAMP)
   ) AS DATE) AS "close_date",
@@ -45,7 +45,7 @@ WHERE
           THEN CAST(TO_TIMESTAMP(TRIM("engage_date"), 'YYYY-MM-DD') AS TIMESTAMP)
         END,
         CAST(CASE
-          WHEN TRIM("engage_date") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+          WHEN CAST(TRIM("engage_date") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
           THEN CAST(TRIM("engage_date") AS TIMESTAMPTZ)
         END AS TIMESTAMP)
       ) IS NULL
@@ -60,7 +60,7 @@ WHERE
           THEN CAST(TO_TIMESTAMP(TRIM("close_date"), 'YYYY-MM-DD') AS TIMESTAMP)
         END,
         CAST(CASE
-          WHEN TRIM("close_date") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+          WHEN CAST(TRIM("close_date") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
           THEN CAST(TRIM("close_date") AS TIMESTAMPTZ)
         END AS TIMESTAMP)
       ) IS NULL

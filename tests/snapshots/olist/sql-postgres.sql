@@ -13,7 +13,7 @@ SELECT
       THEN CAST(TO_TIMESTAMP(TRIM("first_contact_date"), 'YYYY-MM-DD') AS TIMESTAMP)
     END,
     CAST(CASE
-      WHEN TRIM("first_contact_date") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+      WHEN CAST(TRIM("first_contact_date") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
       THEN CAST(TRIM("first_contact_date") AS TIMESTAMPTZ)
     END AS TIMESTAMP)
   ) AS DATE) AS "first_contact_date",
@@ -32,7 +32,7 @@ WHERE
           THEN CAST(TO_TIMESTAMP(TRIM("first_contact_date"), 'YYYY-MM-DD') AS TIMESTAMP)
         END,
         CAST(CASE
-          WHEN TRIM("first_contact_date") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+          WHEN CAST(TRIM("first_contact_date") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
           THEN CAST(TRIM("first_contact_date") AS TIMESTAMPTZ)
         END AS TIMESTAMP)
       ) IS NULL
@@ -55,7 +55,7 @@ SELECT
       THEN CAST(TO_TIMESTAMP(TRIM("won_date"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
     END,
     CAST(CASE
-      WHEN TRIM("won_date") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+      WHEN CAST(TRIM("won_date") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
       THEN CAST(TRIM("won_date") AS TIMESTAMPTZ)
     END AS TIMESTAMP)
   ) AS TIMESTAMP) AS "won_date",
@@ -81,7 +81,7 @@ WHERE
           THEN CAST(TO_TIMESTAMP(TRIM("won_date"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
         END,
         CAST(CASE
-          WHEN TRIM("won_date") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+          WHEN CAST(TRIM("won_date") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
           THEN CAST(TRIM("won_date") AS TIMESTAMPTZ)
         END AS TIMESTAMP)
       ) IS NULL

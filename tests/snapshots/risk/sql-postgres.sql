@@ -15,7 +15,7 @@ SELECT
       THEN CAST(TO_TIMESTAMP(TRIM("created_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
     END,
     CAST(CASE
-      WHEN TRIM("created_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+      WHEN CAST(TRIM("created_at") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
       THEN CAST(TRIM("created_at") AS TIMESTAMPTZ)
     END AS TIMESTAMP)
   ) AS TIMESTAMP) AS "created_at",
@@ -31,7 +31,7 @@ SELECT
       THEN CAST(TO_TIMESTAMP(TRIM("paid_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
     END,
     CAST(CASE
-      WHEN TRIM("paid_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+      WHEN CAST(TRIM("paid_at") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
       THEN CAST(TRIM("paid_at") AS TIMESTAMPTZ)
     END AS TIMESTAMP)
   ) AS TIMESTAMP) AS "paid_at",
@@ -42,7 +42,7 @@ SELECT
       THEN CAST(TO_TIMESTAMP(TRIM("renewed_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
     END,
     CAST(CASE
-      WHEN TRIM("renewed_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+      WHEN CAST(TRIM("renewed_at") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
       THEN CAST(TRIM("renewed_at") AS TIMESTAMPTZ)
     END AS TIMESTAMP)
   ) AS TIMESTAMP) AS "renewed_at",
@@ -60,7 +60,7 @@ WHERE
           THEN CAST(TO_TIMESTAMP(TRIM("created_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
         END,
         CAST(CASE
-          WHEN TRIM("created_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+          WHEN CAST(TRIM("created_at") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
           THEN CAST(TRIM("created_at") AS TIMESTAMPTZ)
         END AS TIMESTAMP)
       ) IS NULL
@@ -75,7 +75,7 @@ WHERE
           THEN CAST(TO_TIMESTAMP(TRIM("paid_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
         END,
         CAST(CASE
-          WHEN TRIM("paid_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+          WHEN CAST(TRIM("paid_at") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
           THEN CAST(TRIM("paid_at") AS TIMESTAMPTZ)
         END AS TIMESTAMP)
       ) IS NULL
@@ -90,7 +90,7 @@ WHERE
           THEN CAST(TO_TIMESTAMP(TRIM("renewed_at"), 'YYYY-MM-DD HH24:MI:SS') AS TIMESTAMP)
         END,
         CAST(CASE
-          WHEN TRIM("renewed_at") ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
+          WHEN CAST(TRIM("renewed_at") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
           THEN CAST(TRIM("renewed_at") AS TIMESTAMPTZ)
         END AS TIMESTAMP)
       ) IS NULL
@@ -113,10 +113,10 @@ WITH "agg_0" AS (
     (
       ARRAY_AGG(
         CAST(CASE
-          WHEN "deal_amount" ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
+          WHEN CAST("deal_amount" AS TEXT) ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
           THEN CAST("deal_amount" AS DECIMAL(38, 6))
         END AS DOUBLE PRECISION) ORDER BY CAST("paid_at" AS TIMESTAMP), CAST(CASE
-          WHEN "deal_amount" ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
+          WHEN CAST("deal_amount" AS TEXT) ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
           THEN CAST("deal_amount" AS DECIMAL(38, 6))
         END AS DOUBLE PRECISION)
       ) FILTER(WHERE
@@ -126,10 +126,10 @@ WITH "agg_0" AS (
     (
       ARRAY_AGG(
         CAST(CASE
-          WHEN "renewal_amount" ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
+          WHEN CAST("renewal_amount" AS TEXT) ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
           THEN CAST("renewal_amount" AS DECIMAL(38, 6))
         END AS DOUBLE PRECISION) ORDER BY CAST("renewed_at" AS TIMESTAMP), CAST(CASE
-          WHEN "renewal_amount" ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
+          WHEN CAST("renewal_amount" AS TEXT) ~ '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$'
           THEN CAST("renewal_amount" AS DECIMAL(38, 6))
         END AS DOUBLE PRECISION)
       ) FILTER(WHERE
