@@ -37,10 +37,12 @@ FORBIDDEN = ("<script", "<link", "<img", "<iframe", "<object", "http://", "https
 
 @pytest.fixture(scope="module")
 def artifacts() -> dict[str, Any]:
-    """The bundled sample's report (by channel), summary, cohorts and roi."""
+    """The bundled sample's report (by channel), its report with --histogram paid, summary,
+    cohorts and roi."""
     funnel = load_funnel(ROOT / "funnels" / "default.yaml")
     return {
         "report": funnelcli.report(funnel, by=["channel"]),
+        "histogram": funnelcli.report(funnel, histogram="paid"),
         "summary": funnelcli.summary(funnel, period="week"),
         "cohorts": funnelcli.cohorts(funnel, period="month"),
         "roi": funnelcli.roi(funnel),
@@ -57,9 +59,11 @@ def kinds(html: str) -> dict[str, int]:
 
 def expected(name: str, artifact: Any) -> dict[str, int]:
     """The marks each chart must draw, from the artifact's own numbers."""
-    if name == "report":
+    if name in ("report", "histogram"):
         stages = artifact.overall.stages
-        return {"bar": len(stages), "drop": sum(1 for s in stages if s.dropped)}
+        found = {"bar": len(stages), "drop": sum(1 for s in stages if s.dropped)}
+        bins = artifact.histogram.bins if artifact.histogram is not None else ()
+        return found | {"bin": sum(1 for b in bins if b.count)}  # an empty bin draws no bar
     if name == "summary":
         counts = [int(s.metrics["count"].current or 0) for s in artifact.stages]
         drops = sum(1 for a, b in itertools.pairwise(counts) if a > b)
@@ -73,7 +77,7 @@ def expected(name: str, artifact: Any) -> dict[str, int]:
     return {"bar": len(rows)}
 
 
-@pytest.mark.parametrize("name", ["report", "summary", "cohorts", "roi"])
+@pytest.mark.parametrize("name", ["report", "histogram", "summary", "cohorts", "roi"])
 def test_page_is_self_contained_and_draws_the_numbers(artifacts: dict[str, Any], name: str) -> None:
     html = render(artifacts[name], Format.html)
     assert html.startswith("<!DOCTYPE html>") and html.endswith("</html>\n")
@@ -82,6 +86,42 @@ def test_page_is_self_contained_and_draws_the_numbers(artifacts: dict[str, Any],
     found = kinds(html)
     for kind, count in expected(name, artifacts[name]).items():
         assert found.get(kind, 0) == count, (kind, found)
+
+
+def test_the_histogram_draws_a_bar_per_non_empty_bin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`funnel report --histogram paid --format html`: one bar per non-empty bin of the JSON
+    histogram, in the JSON's order, each bin's range and count written."""
+    monkeypatch.chdir(ROOT)
+    args = ["report", "funnels/default.yaml", "--histogram", "paid", "--format"]
+    document = json.loads(_cli([*args, "json"]))["histogram"]
+    html = _cli([*args, "html"])
+    bins = document["bins"]
+    assert len(bins) > sum(1 for b in bins if b["count"]) > 1  # empty bins too: both cases
+    chart = re.search(r'<svg role="img" aria-label="Time from trial to paid[^"]*".*?</svg>', html)
+    assert chart is not None
+    bars = re.findall(r'<rect data-kind="bin" [^>]*width="([\d.]+)"', chart.group(0))
+    assert len(bars) == sum(1 for b in bins if b["count"]) == kinds(html)["bin"]
+    counts = [b["count"] for b in bins if b["count"]]
+    widths = [float(w) for w in bars]
+    assert widths.index(max(widths)) == counts.index(max(counts))  # the fullest bin is longest
+    texts = re.findall(r">([^<]*)</text>", chart.group(0))
+    per = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1, "week": 7}[document["unit"]]
+    labels = [
+        f"{round(b['start_days'] / per):,}–{round(b['end_days'] / per):,} {document['unit']}s"
+        for b in bins
+    ]
+    assert texts[0::2] == labels  # each bin's range in the unit, e.g. "0–2 weeks"
+    assert texts[1::2] == [f"{b['count']:,}" for b in bins]  # every count, 0 included
+
+
+def _cli(args: list[str]) -> str:
+    from typer.testing import CliRunner
+
+    from funnelcli.cli import app
+
+    result = CliRunner().invoke(app, args, env={"NO_COLOR": "1"}, catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
 
 
 def test_the_heat_map_writes_every_rate(artifacts: dict[str, Any]) -> None:
@@ -189,7 +229,7 @@ def test_the_overflow_check_can_fail(browser: Callable[[Path, int], dict[str, An
 
 @pytest.mark.slow
 @pytest.mark.parametrize("width", [700, 1280])
-@pytest.mark.parametrize("name", ["report", "summary", "cohorts", "roi"])
+@pytest.mark.parametrize("name", ["report", "histogram", "summary", "cohorts", "roi"])
 def test_in_chromium_no_overflow_and_every_mark(
     browser: Callable[[Path, int], dict[str, Any]],
     artifacts: dict[str, Any],

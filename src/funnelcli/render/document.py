@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from funnelcli.render.charts import funnel_chart, histogram_chart
 from funnelcli.render.svg import (
     Chart,
     DivergingBars,
@@ -59,7 +60,7 @@ from funnelcli.render.wording import (
 if TYPE_CHECKING:
     from funnelcli.outputs.base import Artifact
     from funnelcli.outputs.cohorts import CohortMatrix
-    from funnelcli.outputs.report import FunnelReport, StageRow
+    from funnelcli.outputs.report import FunnelReport
     from funnelcli.outputs.roi import RoiReport
     from funnelcli.outputs.summary import Summary
 
@@ -120,6 +121,8 @@ def _report(report: FunnelReport) -> Document:
     blocks += breakdown_views(report, compact=False)
     sales = sales_view(report)
     blocks += [sales] if sales is not None else []
+    if report.histogram is not None:  # --histogram STAGE
+        blocks.append(histogram_chart(report, report.histogram))
     return Document(
         title=funnel.title or funnel.name,
         facts=(" · ".join(traits), describe_cohort(report.period, funnel.window)),
@@ -129,23 +132,6 @@ def _report(report: FunnelReport) -> Document:
         quality=tuple(report_quality(report)),
         footer=_footer(report),
     )
-
-
-def funnel_chart(title: str, stages: Sequence[StageRow], faint: bool = False) -> FunnelChart:
-    """One bar per stage with its step conversion and what dropped since the previous one."""
-    steps = []
-    for index, stage in enumerate(stages):
-        parts = [format_count(stage.count)]
-        if index:
-            parts.append(f"{format_percent(stage.conversion_from_previous)} of previous")
-            parts.append(f"{format_percent(stage.conversion_from_entry)} of entries")
-            parts.append(f"{format_count(stage.dropped)} dropped")
-        steps.append(
-            FunnelStep(
-                stage.label, stage.count, " · ".join(parts), stage.dropped or 0, faint and index > 0
-            )
-        )
-    return FunnelChart(f"Funnel: {title}", tuple(steps))
 
 
 def report_quality(report: FunnelReport) -> list[tuple[str, str]]:

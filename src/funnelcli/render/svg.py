@@ -4,8 +4,8 @@ Each chart is a value (what to draw, already worded and in the artifact's number
 draws it at a fixed design width that scales down with the page (`viewBox`, `max-width:100%`).
 Everything is presentation attributes, never a stylesheet or a `url(…)` reference, so a mail
 client that drops CSS still draws it; every mark carries `data-kind` (bar, drop, line, band,
-cell) so tests count what was drawn. No chart library is used: the ones that write static SVG
-without a browser (pygal, matplotlib) are heavy imports for five small figures, and pygal's
+cell, bin) so tests count what was drawn. No chart library is used: the ones that write static
+SVG without a browser (pygal, matplotlib) are heavy imports for six small figures, and pygal's
 output relies on CSS and scripts for its labels.
 """
 
@@ -82,7 +82,18 @@ class DivergingBars:
     texts: tuple[str, ...]
 
 
-Chart = FunnelChart | LineChart | HeatMap | DivergingBars
+@dataclass(frozen=True)
+class BinChart:
+    """A histogram: one row per bin (its range, a bar ∝ its count, the count written beside
+    it); an empty bin keeps its row and label and draws no bar."""
+
+    title: str
+    labels: tuple[str, ...]  # each bin's range in the unit, e.g. "0–2 weeks"
+    counts: tuple[int, ...]
+    texts: tuple[str, ...]  # each count as written, e.g. "1,317"
+
+
+Chart = FunnelChart | LineChart | HeatMap | DivergingBars | BinChart
 
 
 def svg(chart: Chart) -> str:
@@ -93,6 +104,8 @@ def svg(chart: Chart) -> str:
         height, body = _lines(chart)
     elif isinstance(chart, HeatMap):
         height, body = _heat(chart)
+    elif isinstance(chart, BinChart):
+        height, body = _bins(chart)
     else:
         height, body = _diverging(chart)
     return (
@@ -303,6 +316,25 @@ def _diverging(chart: DivergingBars) -> tuple[int, list[str]]:
             body.append(_text(zero + 4, y + 13, f"{text} (loss)", fill="#b91c1c"))
     height = 10 + len(chart.labels) * row_h
     body.append(f'<line x1="{zero:.1f}" x2="{zero:.1f}" y1="2" y2="{height - 4}" stroke="{_INK}"/>')
+    return height, body
+
+
+def _bins(chart: BinChart) -> tuple[int, list[str]]:
+    label_w, row_h = 120, 22
+    bar_w = WIDTH - label_w - 70  # room for the count beside the longest bar
+    most = max(chart.counts, default=0)
+    body = []
+    for index, (label, count, text) in enumerate(
+        zip(chart.labels, chart.counts, chart.texts, strict=True)
+    ):
+        y = 6 + index * row_h
+        body.append(_text(0, y + 13, _clip(label, 18)))
+        width = max(1.0, bar_w * count / most) if count and most else 0.0
+        if count:
+            body.append(_rect("bin", label_w, y + 2, width, 14, f'fill="{_BLUE}"'))
+        body.append(_text(label_w + width + 4, y + 13, text, fill=_INK if count else _MUTED))
+    height = 10 + len(chart.labels) * row_h
+    body.append(f'<line x1="{label_w}" x2="{label_w}" y1="2" y2="{height - 4}" stroke="{_INK}"/>')
     return height, body
 
 
