@@ -126,7 +126,9 @@ WITH accounts AS (
 ), combined AS (
   SELECT s.shift, s.as_of, s.account, s.start, s."end", s.amount, s.first_day, s.history_weeks,
          s.history_weeks >= :min_weeks AS enough,
-         s.amount * 12 / GREATEST(1, ROUND(DATE_DIFF('day', s.start, s."end") / 30.4375)) AS arr,
+         -- exact (DECIMAL) so that sums of ARR do not depend on the threads' order of addition
+         CAST(s.amount * 12 / GREATEST(1, ROUND(DATE_DIFF('day', s.start, s."end") / 30.4375))
+              AS DECIMAL(38, 6)) AS arr,
          DATE_DIFF('day', s.as_of, s."end") AS days_left,
          COALESCE(f.drop_flag, FALSE) AS drop_flag,
          COALESCE(f.spike_flag, FALSE) AS spike_flag,
