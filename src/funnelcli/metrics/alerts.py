@@ -20,7 +20,8 @@ from funnelcli.metrics.comparison import METRICS
 from funnelcli.spec import did_you_mean
 from funnelcli.spec.hints import closest, find
 
-_OPERATORS: dict[str, Callable[[float, float], bool]] = {
+# the comparison operators of --fail-on conditions (summary's alerts and risk's)
+OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
     ">=": operator.ge,
     "==": operator.eq,
@@ -41,7 +42,7 @@ class Alert:
     text: str
     stage: str
     metric: str
-    operator: str  # one of _OPERATORS, or "drops" / "rises"
+    operator: str  # one of OPERATORS, or "drops" / "rises"
     threshold: float  # the number; for drops/rises a fraction (20% → 0.2)
 
     def is_met(self, current: float | None, previous: float | None) -> bool:
@@ -55,7 +56,7 @@ class Alert:
             if self.operator == "drops":
                 return change <= -self.threshold
             return change >= self.threshold
-        return _OPERATORS[self.operator](current, self.threshold)
+        return OPERATORS[self.operator](current, self.threshold)
 
 
 @dataclass(frozen=True)

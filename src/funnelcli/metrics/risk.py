@@ -6,13 +6,13 @@ alerts over the totals. Pure: rows in, values out; the signals themselves are co
 
 from __future__ import annotations
 
-import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from funnelcli.errors import UsageError
+from funnelcli.metrics.alerts import OPERATORS
 from funnelcli.outputs.risk import (
     BacktestDate,
     Reason,
@@ -128,14 +128,6 @@ def backtest_date(row: Mapping[str, Any], rule: str) -> BacktestDate:
 
 # --fail-on ------------------------------------------------------------------------------------
 
-_OPERATORS: dict[str, Callable[[float, float], bool]] = {
-    "<=": operator.le,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    ">": operator.gt,
-}
 _ALERT = re.compile(
     r"^\s*risk\.(?P<name>[A-Za-z_]\w*)\s*(?P<op><=|>=|==|!=|<|>)\s*"
     r"(?P<number>[+-]?(?:\d+\.?\d*|\.\d+))\s*$"
@@ -177,7 +169,7 @@ class RiskAlert:
         return float(getattr(totals, self.name))
 
     def is_met(self, totals: RiskTotals) -> bool:
-        return _OPERATORS[self.operator](self.value(totals), self.threshold)
+        return OPERATORS[self.operator](self.value(totals), self.threshold)
 
 
 def parse_risk_alert(text: str) -> RiskAlert:
