@@ -11,14 +11,22 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from hypothesis import given, note
+from hypothesis import assume, given, note
 
 from funnelcli.commands.per_id import ListRequest, plan_per_id
 from funnelcli.commands.report import build_report
 from funnelcli.engine import open_engine
 from funnelcli.metrics.trace import Rule, StageRules, verdicts
 from funnelcli.spec import parse_funnel
-from test_properties import SECONDARY, Case, cases, csv_text, funnel_yaml, query_of
+from test_properties import (
+    SECONDARY,
+    Case,
+    as_of_before_all_entries,
+    cases,
+    csv_text,
+    funnel_yaml,
+    query_of,
+)
 
 
 def traceable(case: Case) -> Case:
@@ -33,6 +41,7 @@ pytestmark = pytest.mark.slow
 
 
 def check(case: Case) -> None:
+    assume(not as_of_before_all_entries(case))  # an error (test_properties checks it)
     yaml_text, data = funnel_yaml(case.spec), csv_text(case)
     note(f"--- funnel.yaml ---\n{yaml_text}--- data.csv ---\n{data}")
     query = query_of(case.spec)
