@@ -70,6 +70,22 @@ class Layer:
         return f"a_{i}"
 
     @staticmethod
+    def first_known(alias: str) -> str:
+        """attribution: first_known: an attribute's first non-empty value (layer 1)."""
+        return f"{alias}_first"
+
+    @staticmethod
+    def stage_attribute(k: int, alias: str) -> str:
+        """An attribute on the row of stage k's earliest evidence (layer 1; `x` of a list's
+        items), or, prefixed `q`, on the row that gave qt_k (layer 3): attribution."""
+        return f"x{k}_{alias}"
+
+    @staticmethod
+    def attributed(alias: str) -> str:
+        """An attribute as `attribution:` credits it (per_id): what breakdowns group on."""
+        return f"{alias}_by"
+
+    @staticmethod
     def folded(alias: str) -> str:
         """An attribute with the values outside its --top N folded into OTHER_GROUP."""
         return f"{alias}_top"

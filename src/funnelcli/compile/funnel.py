@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlglot import exp
 
-from funnelcli.compile import aggregates, layers, once, sequence, sources, top
+from funnelcli.compile import aggregates, attribution, layers, once, sequence, sources, top
 from funnelcli.compile.columns import NONE_GROUP, Grouping, Layer, ResultColumns
 from funnelcli.compile.lookups import LookupJoin, lookup_joins
 from funnelcli.compile.resolve import (
@@ -73,6 +73,7 @@ class CompiledFunnel:
     # straight from the sources, independent of every query option: a first pass whose
     # result, given back as a literal, makes the same report (rewrites.anchor_at).
     anchor_query: exp.Select
+    plans: tuple[StagePlan, ...] = ()  # each stage's evidence rule, as the layers read it
 
     @property
     def source_names(self) -> tuple[str, ...]:
@@ -120,6 +121,11 @@ def compile_funnel(
     plans = once.listed(funnel, stage_plans(funnel, resolver, query.as_of), resolver)
     breakdowns = unique_breakdowns(query.breakdowns)
     attributes, aliases, from_lookup = _attributes(funnel, resolver, schema, breakdowns)
+    by_names = dict.fromkeys(a for b in breakdowns for a in b)
+    plans, credited = attribution.attribute(
+        funnel, resolver, plans, {n: aliases[n] for n in by_names}, attributes, from_lookup
+    )
+    first_known = credited.first_known if credited is not None else frozenset()
     lost = lost_condition(funnel, resolver, query.as_of)
     source_names = tuple(spec.funnel_sources)  # lookups are joined inside layer 1, not here
 
@@ -135,7 +141,8 @@ def compile_funnel(
     columns = ResultColumns(
         stage_count=len(plans),
         sources=source_names,
-        aliases=aliases,
+        # breakdowns group on the attributed columns; filter: reads `aliases` (as of entry)
+        aliases={n: credited.column(a) for n, a in aliases.items()} if credited else aliases,
         groupings=tuple(groupings),
         duplicate_sources=frozenset(wide),
         known_values=query.known_values,
@@ -145,13 +152,13 @@ def compile_funnel(
     with_: list[tuple[str, exp.Expr]] = []
     for i, source_name in enumerate(source_names):
         aggregate = sources.source_aggregate(
-            funnel, source_name, plans, attributes, resolver, from_lookup, lost
+            funnel, source_name, plans, attributes, resolver, from_lookup, lost, first_known
         )
         if spec.order is Order.sequence and source_name == plans[0].source:
             events = sequence.events_column(funnel, source_name, plans, resolver)
             aggregate = aggregate.select(events, append=True, copy=False)
         with_.append((Layer.source(i), aggregate))
-    ids = layers.joined_ids(source_names, plans, attributes, lost, NONE_GROUP)
+    ids = layers.joined_ids(source_names, plans, attributes, lost, NONE_GROUP, first_known)
     if spec.order is Order.sequence:  # the key's rows as events (compile/sequence.py)
         i = source_names.index(plans[0].source)
         events = q.alias(q.col(sequence.EVENTS, Layer.source(i)), sequence.EVENTS)
@@ -178,7 +185,15 @@ def compile_funnel(
             spec.filter, None, "filter", attributes=aliases, types=types
         )
     per_id = layers.per_id(
-        plans, minima, previous, spec.order, query.since, query.until, query.periods, kept
+        plans,
+        minima,
+        previous,
+        spec.order,
+        query.since,
+        query.until,
+        query.periods,
+        kept,
+        credited.per_id_columns() if credited else (),
     )
     with_.append((Layer.PER_ID, per_id))
     latest = [Layer.latest(i) for i, s in enumerate(source_names) if layers.timed(s, plans)]
@@ -207,6 +222,7 @@ def compile_funnel(
         breakdowns=breakdowns,
         typed_columns=_typed_columns(plans),
         anchor_query=_anchor_query(funnel, source_names, plans, resolver),
+        plans=tuple(plans),
     )
 
 

@@ -30,9 +30,11 @@ def joined_ids(
     attributes: Mapping[str, tuple[str, str]],
     lost: tuple[str, exp.Expr] | None,
     none_group: str,
+    first_known: frozenset[str] = frozenset(),
 ) -> exp.Select:
     """Layer 2: the per-source aggregates full-outer-joined on the key, one row per key;
-    missing attribute values become `none_group`."""
+    missing attribute values become `none_group` (`first_known` ones: their first non-empty
+    value beside, left NULL)."""
     keys = [q.col(Layer.KEY, Layer.source(i)) for i in range(len(sources))]
     columns: list[exp.Expr] = [q.alias(q.coalesce(*keys), Layer.KEY)]
     for i in range(len(sources)):
@@ -47,6 +49,9 @@ def joined_ids(
     for alias, (attr_source, _raw) in attributes.items():
         value = q.col(alias, Layer.source(sources.index(attr_source)))
         columns.append(q.alias(q.coalesce(value, exp.Literal.string(none_group)), alias))
+        if alias in first_known:
+            first = Layer.first_known(alias)
+            columns.append(q.alias(q.col(first, Layer.source(sources.index(attr_source))), first))
     select = exp.select(*columns, copy=False).from_(q.table(Layer.source(0)), copy=False)
     for i in range(1, len(sources)):
         earlier = q.coalesce(*[q.col(Layer.KEY, Layer.source(j)) for j in range(i)])
@@ -77,6 +82,8 @@ def _stage_column_origins(plans: Sequence[StagePlan], sources: Sequence[str]) ->
             origins[Layer.first_time(k)] = i
         if plan.value is not None and not plan.as_list:
             origins[Layer.value(k)] = i
+        if not plan.as_list:
+            origins.update({Layer.stage_attribute(k, a): i for a, _ in plan.attributes})
     return origins
 
 
@@ -112,7 +119,7 @@ def with_entry(minima: Sequence[exp.Expr | None], order: Order) -> exp.Select:
 def element_time(element: exp.Expr, plan: StagePlan) -> exp.Expr:
     """The time of one element of a stage's evidence list (a bare time when it has no value
     and no item label)."""
-    if plan.value is None and plan.item is None:
+    if plan.value is None and plan.item is None and not plan.attributes:
         return element
     return exp.Dot(this=element, expression=exp.to_identifier("t"))
 
@@ -132,6 +139,8 @@ def qualify(
     previous_time = q.col(Layer.qualified_time(k - 1)) if k > 1 else None
     strict = order is not Order.backfill  # strict and sequence
     item: exp.Expr = exp.null()
+    # attribution: each attribute on the row that gave qt_k (compile/attribution.py)
+    attributes = {a: q.col(Layer.stage_attribute(k, a)) for a, _ in plan.attributes}
     if plan.time is None:
         reached: exp.Expr = exp.func("coalesce", q.col(Layer.untimed(k)), exp.false())
         qualified_time: exp.Expr = exp.cast(exp.null(), "TIMESTAMP")
@@ -170,6 +179,9 @@ def qualify(
             )
             if plan.item is not None:
                 item = exp.Dot(this=hit.copy(), expression=exp.to_identifier("s"))
+            attributes = {
+                a: exp.Dot(this=hit.copy(), expression=exp.to_identifier(a)) for a in attributes
+            }
         else:
             m = q.col(Layer.first_time(k))
             qualified_time = q.case(bounds(m), m.copy())
@@ -193,6 +205,10 @@ def qualify(
     ]
     if plan.item is not None:
         columns.append(q.alias(q.case(reached.copy(), item), Layer.qualified_item(k)))
+    for alias, on_row in attributes.items():
+        columns.append(
+            q.alias(q.case(reached.copy(), on_row), "q" + Layer.stage_attribute(k, alias))
+        )
     return columns
 
 
@@ -219,9 +235,11 @@ def per_id(
     until: datetime | None,
     periods: Sequence[tuple[datetime, datetime]],
     kept: exp.Expr | None,
+    attributed: Sequence[exp.Expr] = (),
 ) -> exp.Select:
     """`per_id`: reached flags (r_k), backwards flags (bw_k), the entry period, whether the
-    key enters in the period (`in_period`) and is kept by the filter (`kept`)."""
+    key enters in the period (`in_period`) and is kept by the filter (`kept`); `attributed`:
+    the breakdown columns attribution credits (compile/attribution.py)."""
     n = len(plans)
     columns: list[exp.Expr] = [exp.Star()]
     for k in range(1, n + 1):
@@ -263,6 +281,7 @@ def per_id(
     if kept is not None:
         kept = exp.func("coalesce", exp.Paren(this=kept), exp.false())
     columns.append(q.alias(kept if kept is not None else exp.true(), Layer.KEPT))
+    columns += attributed
     return exp.select(*columns, copy=False).from_(q.table(previous), copy=False)
 
 

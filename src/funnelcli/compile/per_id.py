@@ -15,11 +15,9 @@ from typing import Any, NamedTuple
 
 from sqlglot import exp
 
-from funnelcli.compile import once
 from funnelcli.compile.columns import NONE_GROUP, Layer
 from funnelcli.compile.funnel import CompiledFunnel, ReportQuery, Schema, compile_funnel
 from funnelcli.compile.layers import cohort, raw_minima
-from funnelcli.compile.resolve import Resolver, stage_plans
 from funnelcli.spec import Funnel
 from funnelcli.sql import ast as q
 
@@ -253,8 +251,7 @@ def compile_per_id(
         schema,
         ReportQuery(since=query.since, until=query.until, as_of=query.as_of, breakdowns=breakdowns),
     )
-    resolver = Resolver(funnel, schema)
-    plans = once.listed(funnel, stage_plans(funnel, resolver), resolver)  # as compile_funnel
+    plans = compiled.plans  # as the layers read them (list items, attributed fields)
     return PerIdQuery(
         compiled=compiled,
         minima=tuple(raw_minima(plans)),

@@ -123,6 +123,9 @@ class StagePlan:
     # evidence: once (compile/once.py): the row's label (its stage value) that, with the
     # time, names one piece of evidence the stage shares with others; with as_list
     item: exp.Expr | None = None
+    # attribution: last / stage:NAME (compile/attribution.py): (attribute alias, its value on
+    # this stage's evidence rows), kept beside each piece of evidence
+    attributes: tuple[tuple[str, exp.Expr], ...] = ()
 
 
 def not_after(time: exp.Expr, as_of: datetime | None) -> exp.Expr | None:

@@ -89,11 +89,13 @@ def source_aggregate(
     resolver: Resolver,
     lookups: Mapping[str, tuple[LookupJoin, str]],
     lost: tuple[str, exp.Expr] | None,
+    first_known: frozenset[str] = frozenset(),
 ) -> exp.Select:
     """Layer 1 for one source: its rows grouped by key. `attributes`: alias → (source, raw
     column); `lookups`: attribute alias → (lookup, raw lookup column) for the attributes this
     source gets from a lookup joined on; `lost`: the `lost:` outcome's source and row condition
-    (a `lost_u` flag when it is this source)."""
+    (a `lost_u` flag when it is this source); `first_known`: the attributes that also get their
+    first non-empty value over the rows that are evidence (attribution: first_known)."""
     key = row_key(funnel, source_name, resolver)
     mine = [p for p in plans if p.source == source_name]
     # The time a row brings the key into the funnel: its earliest-declared stage evidence.
@@ -120,7 +122,12 @@ def source_aggregate(
             value: exp.Expr = q.col(alias)
         else:
             value = exp.cast(q.col(raw), "VARCHAR", copy=False)
-        columns.append(q.alias(q.first_by(value, row_time.copy()), alias))
+        columns.append(q.alias(q.first_by(value.copy(), row_time.copy()), alias))
+        if alias in first_known:
+            evidence = q.or_(*[p.condition.copy() for p in mine]) if mine else None
+            known = q.and_(q.not_null(value.copy()), evidence)
+            first = q.filtered(q.first_by(value, row_time.copy()), known)
+            columns.append(q.alias(first, Layer.first_known(alias)))
     rows = join_lookups(source_rows(funnel, source_name, resolver), list(joined.values()))
     return exp.select(*columns, copy=False).from_(rows, copy=False).group_by(key, copy=False)
 
@@ -133,16 +140,27 @@ def latest_time(plans: Sequence[StagePlan]) -> exp.Expr:
 
 def _stage_columns(plan: StagePlan) -> list[exp.Expr]:
     k = plan.index
+    # attribution: each attribute on the row of the stage's evidence (ties: the smallest
+    # value:, then the smallest attribute, NULLs last — the row a list's item order picks)
+    ties = [plan.value] if plan.value is not None else []
     if plan.time is None:
         columns = [q.alias(exp.func("bool_or", plan.condition.copy()), Layer.untimed(k))]
         if plan.value is not None:
             first = q.filtered(q.first_by(plan.value.copy()), plan.condition.copy())
             columns.append(q.alias(first, Layer.value(k)))
+        for alias, value in plan.attributes:
+            on_row = q.first_by(value.copy(), *[t.copy() for t in ties])
+            columns.append(
+                q.alias(q.filtered(on_row, plan.condition.copy()), Layer.stage_attribute(k, alias))
+            )
         return columns
     if plan.as_list:
-        # Each element is {t, v} ({t, s, v} with an item label, evidence: once); a stage
-        # without value or label lists bare times (a third cheaper).
+        # Each element is {t, v} ({t, s, v} with an item label, evidence: once; then a flag
+        # and value per attributed attribute); a stage with only times lists bare times (a
+        # third cheaper).
         fields = [("t", plan.time), ("s", plan.item), ("v", plan.value)]
+        for alias, value in plan.attributes:  # the flag: NULLs last in every engine
+            fields += [(f"n{alias}", q.is_null(value.copy())), (alias, value)]
         present = [(name, e) for name, e in fields if e is not None]
         element: exp.Expr = (
             plan.time.copy()
@@ -169,4 +187,9 @@ def _stage_columns(plan: StagePlan) -> list[exp.Expr]:
     if plan.value is not None:
         first = q.first_by(plan.value.copy(), plan.time.copy())
         columns.append(q.alias(q.filtered(first, plan.condition.copy()), Layer.value(k)))
+    for alias, value in plan.attributes:
+        on_row = q.first_by(value.copy(), plan.time.copy(), *[t.copy() for t in ties])
+        columns.append(
+            q.alias(q.filtered(on_row, plan.condition.copy()), Layer.stage_attribute(k, alias))
+        )
     return columns

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from funnelcli.spec.enums import Grain, Order, Shape
-from funnelcli.spec.hints import did_you_mean
+from funnelcli.spec.enums import Grain, Order, Shape, parse_attribution
+from funnelcli.spec.hints import closest, did_you_mean, find
 from funnelcli.spec.models import WORD, RoiSpec, SourceSpec, StageSpec
 
 if TYPE_CHECKING:  # loader runs these checks: it imports this module
@@ -26,6 +26,7 @@ def check_references(funnel: Funnel) -> None:
     names = _check_stages(funnel)
     _check_sequence(funnel)
     _check_outcome(funnel)
+    attributed_stage(funnel)
     for name, source in spec.sources.items():
         if not WORD.match(name):
             raise funnel.error(
@@ -118,6 +119,20 @@ def _check_stages(funnel: Funnel) -> dict[str, int]:
                 "needs match: (its stage values) or when:",
             )
     return names
+
+
+def attributed_stage(funnel: Funnel) -> int | None:
+    """The 1-based stage `attribution: stage:NAME` names (matched by hints.find, so `Paid`
+    is `paid`); None for the other attributions. An unknown NAME is a SpecError."""
+    _kind, name = parse_attribution(funnel.spec.attribution)
+    if name is None:
+        return None
+    names = [s.name for s in funnel.spec.stages]
+    found = find(name, names)
+    if found is None:
+        hint = did_you_mean(name, names, guess=closest(name, names))
+        raise funnel.error("attribution", f"stage:{name}: unknown stage{hint}")
+    return names.index(found) + 1
 
 
 def _dated_snapshot(source: SourceSpec, stage: StageSpec) -> bool:

@@ -44,3 +44,32 @@ class WeekStart(StrEnum):
     friday = "friday"
     saturday = "saturday"
     sunday = "sunday"
+
+
+class Attribution(StrEnum):
+    """Which row's value a breakdown takes (`attribution:`; docs/semantics.md, Breakdowns)."""
+
+    entry = "entry"  # the value as of entry (the default)
+    first_known = "first_known"  # the first non-empty value of the key's evidence rows
+    last = "last"  # the value on the row that gave the last reached stage
+    stage = "stage"  # `stage:NAME`: the value on the row that gave stage NAME
+
+
+def parse_attribution(text: object) -> tuple[Attribution, str | None]:
+    """`entry`, `first_known`, `last` or `stage:NAME` as (kind, NAME or None); a ValueError
+    naming the choices otherwise (NAME is checked against the stages by spec/checks.py)."""
+    raw = text.strip() if isinstance(text, str) else ""
+    kind, colon, name = raw.partition(":")
+    if colon and kind.strip() == Attribution.stage.value and name.strip():
+        return Attribution.stage, name.strip()
+    if not colon and raw in Attribution.__members__ and raw != Attribution.stage.value:
+        return Attribution(raw), None
+    raise ValueError(
+        f"expected entry, first_known, last or stage:NAME (a stage's name), got {text!r}"
+    )
+
+
+def attribution_text(value: object) -> str:
+    """`attribution:` as written, checked and trimmed (`stage: paid` → `stage:paid`)."""
+    kind, name = parse_attribution(value)
+    return f"{kind.value}:{name}" if name is not None else kind.value

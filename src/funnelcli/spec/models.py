@@ -26,7 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from funnelcli.spec.duration import Duration
-from funnelcli.spec.enums import Evidence, Grain, Order, Shape, WeekStart
+from funnelcli.spec.enums import Evidence, Grain, Order, Shape, WeekStart, attribution_text
 
 WORD = re.compile(r"^\w+$")  # stage and source names
 
@@ -353,6 +353,7 @@ class FunnelSpec(_Model):
     evidence: Evidence = Evidence.shared  # once: a row fills at most one stage
     dimensions: Annotated[list[str], BeforeValidator(_as_name_list)] = Field(default_factory=list)
     breakdown: Annotated[list[str], BeforeValidator(_as_name_list)] = Field(default_factory=list)
+    attribution: Annotated[str, BeforeValidator(attribution_text)] = "entry"  # whose value --by
     filter: str | None = None
     min_n: int = Field(default=30, ge=0)
     # rows of a source that may be set aside (unreadable times) before a run fails
