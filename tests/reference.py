@@ -56,6 +56,7 @@ class Spec:
     by: str | None = None  # breakdown column
     timezone: str = "UTC"  # the YAML's timezone: since/until above are wall-clock times in it
     top: int | None = None  # --top N: the breakdown's N biggest values, the rest "(other)"
+    attribution: str = "entry"  # entry | first_known | last | stage:NAME (§ Breakdowns)
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,6 +154,7 @@ class Evidence:
     time: datetime
     value: float | None
     item: str = ""  # the row's stage value (long); with the time it names one piece of evidence
+    attribute: str | None = None  # the row's breakdown value (attribution: last, stage:NAME)
 
 
 def row_evidence(spec: Spec, row: dict[str, str]) -> dict[int, Evidence]:
@@ -171,7 +173,8 @@ def row_evidence(spec: Spec, row: dict[str, str]) -> dict[int, Evidence]:
             continue
         value = parse_number(row.get(stage.value)) if stage.value else None
         item = row.get(spec.stage_column or "") or "" if spec.shape == "long" else ""
-        found[k] = Evidence(time, value, item)
+        attribute = text_or_none(row.get(spec.by or "")) if spec.by else None
+        found[k] = Evidence(time, value, item, attribute)
     return found
 
 
@@ -182,6 +185,8 @@ class Key:
     evidence: list[list[Evidence]]  # per stage, all evidence of all the key's rows
     # per row: (the time it brings the key in, its breakdown value) — § Breakdowns
     rows: list[tuple[datetime | None, str | None]] = field(default_factory=list)
+    # per row that is evidence for some stage: the same (attribution: first_known)
+    evidence_rows: list[tuple[datetime, str | None]] = field(default_factory=list)
     # long source: per row with a time, (its time, the stages it is evidence for) — sequence
     events: list[tuple[datetime, frozenset[int]]] = field(default_factory=list)
 
@@ -207,6 +212,8 @@ def collect(spec: Spec, rows: list[dict[str, str]]) -> tuple[dict[str, Key], int
         first_stage = min(found) if found else None
         brings_in = found[first_stage].time if first_stage is not None else None
         data.rows.append((brings_in, text_or_none(row.get(spec.by or "")) if spec.by else None))
+        if brings_in is not None:
+            data.evidence_rows.append((brings_in, data.rows[-1][1]))
     return keys, without_id
 
 
@@ -223,6 +230,8 @@ class Journey:
     reached: tuple[bool, ...]
     values: tuple[float | None, ...]  # value per explicitly reached stage
     backwards: tuple[bool, ...]  # per stage: m_k < max(m_1..m_{k-1})
+    # per stage: the breakdown value on the row that gave t_k (None: no t_k or no value)
+    credited: tuple[str | None, ...] = ()
 
 
 def earliest(times: list[datetime]) -> datetime | None:
@@ -289,7 +298,23 @@ def walk(spec: Spec, key: Key) -> Journey:
     for k in range(n):
         before = [x for x in m[:k] if x is not None]
         backwards.append(m[k] is not None and bool(before) and m[k] < max(before))
-    return Journey(m, entry_at, tuple(t), tuple(reached), values, tuple(backwards))
+    credited = tuple(
+        credited_value(
+            [e for e in key.evidence[k] if taken[k] is None or e.item == taken[k][1]], t[k]
+        )
+        for k in range(n)
+    )
+    return Journey(m, entry_at, tuple(t), tuple(reached), values, tuple(backwards), credited)
+
+
+def credited_value(evidence: list[Evidence], time: datetime | None) -> str | None:
+    """§ Breakdowns, attribution: the breakdown value on the row that gave `time`; ties: the
+    smallest value: (empty last), then the smallest breakdown value (empty last)."""
+    rows = sorted(
+        (e for e in evidence if e.time == time),
+        key=lambda e: (e.value is None, e.value or 0.0, e.attribute is None, e.attribute or ""),
+    )
+    return rows[0].attribute if rows and time is not None else None
 
 
 def time_column(spec: Spec, stage: Stage) -> str | None:
@@ -411,13 +436,25 @@ def group_numbers(spec: Spec, paths: list[Journey], as_of: datetime | None) -> G
     )
 
 
-def group_value(key: Key) -> str:
-    """The breakdown value as of entry: on the row that brings the key in first (§ Breakdowns).
+def group_value(spec: Spec, key: Key, path: Journey) -> str:
+    """The breakdown value the key is credited with (§ Breakdowns, `attribution:`).
 
-    Rows are ordered by that time (rows without a time last), then by value (empty last).
+    entry: on the row that brings the key in first; rows are ordered by that time (rows
+    without a time last), then by value (empty last). first_known: the first non-empty value
+    of the rows that are evidence, in that order. stage:NAME: on the row that gave t_NAME.
+    last: on the row that gave the last explicitly reached stage, else the stage before's …
     """
+    kind, _, name = spec.attribution.partition(":")
+    if kind == "stage":
+        k = [s.name for s in spec.stages].index(name)
+        return path.credited[k] or NONE_GROUP
+    if kind == "last":
+        return next((v for v in reversed(path.credited) if v), NONE_GROUP)
+    rows = key.rows
+    if kind == "first_known":
+        rows = [(time, value) for time, value in key.evidence_rows if value]
     ordered = sorted(
-        key.rows,
+        rows,
         key=lambda r: (r[0] is None, r[0] or datetime.min, r[1] is None, r[1] or ""),
     )
     value = ordered[0][1] if ordered else None
@@ -473,7 +510,7 @@ def report(spec: Spec, rows: list[dict[str, str]]) -> Report:
     members: dict[str, list[Journey]] = defaultdict(list)
     if spec.by:
         for name, path in cohort.items():
-            members[group_value(keys[name])].append(path)
+            members[group_value(spec, keys[name], path)].append(path)
     if spec.top is not None:  # § Breakdowns: the N values with most entries, ties by value
         ranked = sorted(members, key=lambda value: (-len(members[value]), value))
         folded: dict[str, list[Journey]] = defaultdict(list)

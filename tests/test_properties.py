@@ -146,6 +146,9 @@ def definitions(draw: DrawFn, shape: str, grain: str) -> ref.Spec:
     # order: sequence reads one long source's at: (no stage at:)
     sequence_ok = shape == "long" and all(stage.at is None for stage in stages)
     orders = ("backfill", "strict", "sequence") if sequence_ok else ("backfill", "strict")
+    # § Breakdowns, attribution: which row's channel --by credits (entry most often)
+    named = draw(st.sampled_from([s.name for s in stages]))
+    attribution = draw(st.sampled_from(("entry", "entry", "first_known", "last", f"stage:{named}")))
     return ref.Spec(
         stages=stages,
         shape=shape,
@@ -163,6 +166,7 @@ def definitions(draw: DrawFn, shape: str, grain: str) -> ref.Spec:
         by="channel",
         timezone=draw(st.sampled_from(ZONES)),
         top=draw(st.sampled_from((None, None, 1, 2))),
+        attribution=attribution,
     )
 
 
@@ -254,6 +258,8 @@ def funnel_yaml(spec: ref.Spec) -> str:
     lines += [f"order: {spec.order}", f"grain: {spec.grain}", f"timezone: {spec.timezone}"]
     if spec.evidence != "shared":
         lines.append(f"evidence: {spec.evidence}")
+    if spec.attribution != "entry":
+        lines.append(f"attribution: {spec.attribution}")
     return "\n".join(lines) + "\n"
 
 
