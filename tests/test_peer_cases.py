@@ -252,3 +252,83 @@ def test_posthog_basic_strict_funnel(tmp_path: Path) -> None:
     assert counts(report) == [7, 2, 1]
     reached = {k for k, n in levels(report).items() if n >= 2}
     assert reached == {"stopped_after_insightview", "person7"}
+
+
+# PostHog's breakdown attribution cases (posthog/hogql_queries/insights/funnels/test/
+# breakdown_cases.py, run by test_funnel.py for the ordered funnel): steps `sign up` → `buy`,
+# a 7-day window, broken down by the event property `$browser`; PostHog's "" (no property) is
+# funnelcli's "(none)". Persons 1-4 are the same in each test; person 5 only in some.
+BROWSER_EVENTS = [
+    ("person1", "sign up", "2020-01-01 12:00:00", "Chrome"),
+    ("person1", "buy", "2020-01-01 13:00:00", ""),
+    ("person2", "sign up", "2020-01-01 13:00:00", ""),
+    ("person2", "buy", "2020-01-02 13:00:00", "Safari"),
+    ("person3", "sign up", "2020-01-02 14:00:00", "Mac"),
+    ("person3", "buy", "2020-01-02 15:00:00", ""),
+    ("person4", "sign up", "2020-01-02 15:00:00", "0"),
+    ("person4", "buy", "2020-01-02 16:00:00", "alakazam"),
+]
+PERSON5 = [
+    ("person5", "sign up", "2020-01-02 15:00:00", ""),
+    ("person5", "buy", "2020-01-02 16:00:00", ""),
+]
+
+
+def browser_breakdown(
+    tmp_path: Path, attribution: str, events: list[tuple[str, str, str, str]]
+) -> dict[str, list[int]]:
+    data = "person,event,ts,browser\n" + "".join(",".join(e) + "\n" for e in events)
+    yaml_text = (
+        "sources:\n"
+        "  events: {path: events.csv, shape: long, id: person, stage: event, at: ts}\n"
+        "stages:\n  - {name: sign_up, match: [sign up]}\n  - {name: buy, match: [buy]}\n"
+        f"window: 7d\norder: strict\nattribution: {attribution}\n"
+    )
+    report = run(
+        tmp_path,
+        yaml_text,
+        {"events.csv": data},
+        since="2020-01-01",
+        until="2020-01-09",
+        by=(("browser",),),
+    )
+    return {g.key["browser"]: counts(g) for g in report.breakdowns[0].groups}
+
+
+def test_posthog_funnel_step_breakdown_with_first_touch_attribution(tmp_path: Path) -> None:
+    """breakdown_cases.py `test_funnel_step_breakdown_with_first_touch_attribution`
+    (`breakdown_attribution_type: first_touch`, PostHog's argMinIf(prop, timestamp,
+    isNotNull(prop))): person2 signs up without a browser and buys on Safari → Safari;
+    person5 never has one → "". PostHog: five groups of [1, 1]. funnelcli: first_known."""
+    found = browser_breakdown(tmp_path, "first_known", BROWSER_EVENTS + PERSON5)
+    assert found == {b: [1, 1] for b in ("(none)", "0", "Chrome", "Mac", "Safari")}
+
+
+def test_posthog_funnel_step_breakdown_with_last_touch_attribution(tmp_path: Path) -> None:
+    """breakdown_cases.py `test_funnel_step_breakdown_with_last_touch_attribution`
+    (`last_touch`, argMaxIf(prop, timestamp, isNotNull(prop))): person4's buy says Alakazam
+    (its sign up's 0 is disregarded); person1's buy has no browser, so its sign up's Chrome.
+    PostHog: "", Alakazam, Chrome, Mac, Safari, each [1, 1]. funnelcli: last (the last
+    reached stage's row, walking back over empty values). The test spells person4's buy
+    `Alakazam`."""
+    events = [e if e[3] != "alakazam" else (*e[:3], "Alakazam") for e in BROWSER_EVENTS]
+    found = browser_breakdown(tmp_path, "last", events + PERSON5)
+    assert found == {b: [1, 1] for b in ("(none)", "Alakazam", "Chrome", "Mac", "Safari")}
+
+
+def test_posthog_funnel_step_breakdown_with_step_attribution(tmp_path: Path) -> None:
+    """breakdown_cases.py `test_funnel_step_breakdown_with_step_attribution`
+    (`breakdown_attribution_type: step`, value 0): the value on each person's sign-up event,
+    empty included (person2 → ""). PostHog: "", 0, Chrome, Mac, each [1, 1]. funnelcli:
+    stage:sign_up."""
+    found = browser_breakdown(tmp_path, "stage:sign_up", BROWSER_EVENTS)
+    assert found == {b: [1, 1] for b in ("(none)", "0", "Chrome", "Mac")}
+
+
+def test_posthog_funnel_step_breakdown_with_step_one_attribution(tmp_path: Path) -> None:
+    """breakdown_cases.py `test_funnel_step_breakdown_with_step_one_attribution` (step, value
+    1): the value on the buy event; person1's and person3's buys have none. PostHog: "" [2, 2],
+    Safari [1, 1], alakazam [1, 1] ("Chrome and Mac goes away, Safari comes back").
+    funnelcli: stage:buy."""
+    found = browser_breakdown(tmp_path, "stage:buy", BROWSER_EVENTS)
+    assert found == {"(none)": [2, 2], "Safari": [1, 1], "alakazam": [1, 1]}

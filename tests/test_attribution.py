@@ -1,0 +1,236 @@
+"""`attribution:` (docs/semantics.md, Breakdowns): hand-computed fixtures, one per rule.
+
+The history below (order: strict), channel per row:
+
+    lead  New          MQL            Won
+    1     01-01 ads    01-05 (empty)  01-10 seo
+    2     01-02 -      01-03 email    -
+    3     01-03 ads    01-04 partner  01-05 (empty)
+    4     01-04 -      -              -
+    5     01-05 events -              01-06 seo   (Won without MQL: strict stops at New)
+    6     01-06 b, and 01-06 a (two New rows at the same time)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from funnelcli.errors import SpecError
+from test_semantics import counts, groups, run
+
+HISTORY = """
+lead_id,stage,changed_at,channel
+1,New,2024-01-01,ads
+1,MQL,2024-01-05,
+1,Won,2024-01-10,seo
+2,New,2024-01-02,
+2,MQL,2024-01-03,email
+3,New,2024-01-03,ads
+3,MQL,2024-01-04,partner
+3,Won,2024-01-05,
+4,New,2024-01-04,
+5,New,2024-01-05,events
+5,Won,2024-01-06,seo
+6,New,2024-01-06,b
+6,New,2024-01-06,a
+"""
+
+
+def funnel(attribution: str | None, extra: str = "") -> str:
+    text = (
+        "sources:\n"
+        "  crm: {path: history.csv, shape: long, id: lead_id, stage: stage, at: changed_at}\n"
+        "stages:\n"
+        "  - {name: new, match: New}\n"
+        "  - {name: mql, match: MQL}\n"
+        "  - {name: won, match: Won}\n"
+        "order: strict\n"
+    )
+    if attribution is not None:
+        text += f"attribution: {attribution}\n"
+    return text + extra
+
+
+def by_channel(tmp_path: Path, attribution: str | None, **options: object) -> dict[str, list[int]]:
+    report = run(
+        tmp_path,
+        funnel(attribution),
+        {"history.csv": HISTORY},
+        by=(("channel",),),
+        **options,  # type: ignore[arg-type]
+    )
+    return {key[0]: counts(group) for key, group in groups(report, ("channel",)).items()}
+
+
+def test_entry_is_the_default_and_the_value_as_of_entry(tmp_path: Path) -> None:
+    expected = {"ads": [2, 2, 2], "(none)": [2, 1, 0], "events": [1, 0, 0], "a": [1, 0, 0]}
+    assert by_channel(tmp_path, None) == expected
+    assert by_channel(tmp_path, "entry") == expected
+
+
+def test_first_known_is_the_first_non_empty_value(tmp_path: Path) -> None:
+    # lead 2 entered without a channel; its MQL row brings email
+    assert by_channel(tmp_path, "first_known") == {
+        "ads": [2, 2, 2],
+        "email": [1, 1, 0],
+        "(none)": [1, 0, 0],
+        "events": [1, 0, 0],
+        "a": [1, 0, 0],
+    }
+
+
+def test_last_is_the_last_reached_stage_walking_back_over_empty_values(tmp_path: Path) -> None:
+    # 1: Won's seo; 2: MQL's email; 3: Won has none → MQL's partner; 5: strict stops at New
+    assert by_channel(tmp_path, "last") == {
+        "seo": [1, 1, 1],
+        "email": [1, 1, 0],
+        "partner": [1, 1, 1],
+        "(none)": [1, 0, 0],
+        "events": [1, 0, 0],
+        "a": [1, 0, 0],
+    }
+
+
+def test_stage_takes_the_row_that_gave_the_stage_and_none_when_not_reached(
+    tmp_path: Path,
+) -> None:
+    # mql: 1's row has no channel; 4, 5, 6 never reached mql
+    assert by_channel(tmp_path, "stage:mql") == {
+        "(none)": [4, 1, 1],
+        "email": [1, 1, 0],
+        "partner": [1, 1, 1],
+    }
+    # won: 3's Won row has no channel; 5's Won does not count (strict)
+    assert by_channel(tmp_path, "'stage: Won'") == {"seo": [1, 1, 1], "(none)": [5, 2, 1]}
+
+
+def test_as_of_hides_later_rows_from_every_attribution(tmp_path: Path) -> None:
+    # as of Jan 9 lead 1 has not won: last walks back from MQL (empty) to New's ads
+    assert by_channel(tmp_path, "last", as_of="2024-01-09")["ads"] == [1, 1, 0]
+    assert by_channel(tmp_path, "stage:won", as_of="2024-01-09") == {"(none)": [6, 3, 1]}
+    # as of Jan 2, noon: lead 2's MQL (email, Jan 3) is not seen yet
+    assert by_channel(tmp_path, "first_known", as_of="2024-01-02 12:00") == {
+        "ads": [1, 0, 0],
+        "(none)": [1, 0, 0],
+    }
+
+
+def test_top_folds_the_attributed_values(tmp_path: Path) -> None:
+    report = run(
+        tmp_path,
+        funnel("last"),
+        {"history.csv": HISTORY},
+        by=(("channel",),),
+    )
+    assert counts(report) == [6, 3, 2]
+    import funnelcli
+    from funnelcli.spec import load_funnel
+
+    folded = funnelcli.report(
+        load_funnel(tmp_path / "funnel.yaml"), by=(("channel",),), top=1, min_n=0
+    )
+    found = {g.key["channel"]: counts(g) for g in folded.breakdowns[0].groups}
+    # six values of one key each: ties by value, "(none)" first; the other five fold
+    assert found == {"(none)": [1, 0, 0], "(other)": [5, 3, 2]}
+
+
+def test_filter_still_reads_the_value_as_of_entry(tmp_path: Path) -> None:
+    report = run(
+        tmp_path,
+        funnel("last", "filter: \"channel = 'ads'\"\n"),
+        {"history.csv": HISTORY},
+        by=(("channel",),),
+    )
+    found = {key[0]: counts(group) for key, group in groups(report, ("channel",)).items()}
+    assert found == {"seo": [1, 1, 1], "partner": [1, 1, 1]}  # leads 1 and 3
+
+
+WIDE = """
+lead_id,created_at,paid_at,channel
+7,2024-01-01,2024-01-20,x
+7,2024-01-02,2024-01-10,y
+8,2024-01-03,,z
+"""
+WIDE_FUNNEL = (
+    "sources:\n  leads: {path: leads.csv, id: lead_id}\n"
+    "stages:\n  - {name: created, at: created_at}\n  - {name: paid, at: paid_at}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("attribution", "expected"),
+    [
+        ("entry", {"x": [1, 1], "z": [1, 0]}),
+        ("stage:created", {"x": [1, 1], "z": [1, 0]}),
+        ("stage:paid", {"y": [1, 1], "(none)": [1, 0]}),  # the row with the earliest paid_at
+        ("last", {"y": [1, 1], "z": [1, 0]}),
+    ],
+)
+def test_a_wide_export_with_a_lead_twice(
+    tmp_path: Path, attribution: str, expected: dict[str, list[int]]
+) -> None:
+    report = run(
+        tmp_path,
+        WIDE_FUNNEL + f"attribution: {attribution}\n",
+        {"leads.csv": WIDE},
+        by=(("channel",),),
+    )
+    found = {key[0]: counts(group) for key, group in groups(report, ("channel",)).items()}
+    assert found == expected
+
+
+TWO_SOURCES = (
+    "sources:\n"
+    "  leads: {path: leads.csv, id: lead_id}\n"
+    "  history: {path: history.csv, shape: long, id: lead_id, stage: stage, at: changed_at}\n"
+    "stages:\n"
+    "  - {name: created, at: created_at}\n"
+    "  - {name: won, source: history, match: Won}\n"
+)
+
+
+def test_a_stage_whose_source_lacks_the_column_is_refused(tmp_path: Path) -> None:
+    files = {
+        "leads.csv": "lead_id,created_at,channel\n1,2024-01-01,ads\n",
+        "history.csv": "lead_id,stage,changed_at\n1,Won,2024-01-05\n",
+    }
+    for attribution in ("last", "stage:won"):
+        with pytest.raises(SpecError) as caught:
+            run(tmp_path, TWO_SOURCES + f"attribution: {attribution}\n", files, by=(("channel",),))
+        message = str(caught.value)
+        assert "attribution" in message and "'channel'" in message and "'history'" in message
+    # the stage on the leads source, and first_known, need only the leads
+    report = run(tmp_path, TWO_SOURCES + "attribution: stage:created\n", files, by=(("channel",),))
+    assert {k[0]: counts(g) for k, g in groups(report, ("channel",)).items()} == {"ads": [1, 1]}
+    report = run(tmp_path, TWO_SOURCES + "attribution: first_known\n", files, by=(("channel",),))
+    assert {k[0]: counts(g) for k, g in groups(report, ("channel",)).items()} == {"ads": [1, 1]}
+
+
+def test_a_column_on_both_sources_is_read_on_each_stage_s_own(tmp_path: Path) -> None:
+    files = {
+        "leads.csv": "lead_id,created_at,channel\n1,2024-01-01,ads\n2,2024-01-02,seo\n",
+        "history.csv": "lead_id,stage,changed_at,channel\n1,Won,2024-01-05,partner\n",
+    }
+    report = run(tmp_path, TWO_SOURCES + "attribution: last\n", files, by=(("channel",),))
+    found = {k[0]: counts(g) for k, g in groups(report, ("channel",)).items()}
+    assert found == {"partner": [1, 1], "seo": [1, 0]}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("stage:pai", "unknown stage (did you mean 'paid'?)"),
+        ("latest", "expected entry, first_known, last or stage:NAME"),
+        ("'stage:'", "expected entry, first_known, last or stage:NAME"),
+    ],
+)
+def test_a_wrong_attribution_names_its_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        run(
+            tmp_path,
+            WIDE_FUNNEL + f"attribution: {text}\n",
+            {"leads.csv": WIDE},
+        )
+    assert "attribution" in str(caught.value) and message in str(caught.value)
