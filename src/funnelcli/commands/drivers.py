@@ -45,6 +45,13 @@ def build_drivers(
     if start >= target:
         first, last = spec.stages[start - 1].name, spec.stages[target - 1].name
         raise UsageError(f"--from {first} must come before --stage {last}")
+    if spec.attribution != "entry":
+        # last / stage:NAME / first_known take values from rows the conversion itself brings
+        raise UsageError(
+            f"funnel drivers compares conversion by each id's attributes as of entry; "
+            f"attribution: {spec.attribution} credits values from later rows (the converting "
+            "ones among them), which would bias every rate: run it with attribution: entry"
+        )
     attributes = tuple(dict.fromkeys((*spec.dimensions, *request.by, *request.numeric)))
     if not attributes:
         raise UsageError("no attributes to compare: declare dimensions: in the YAML or pass --by")

@@ -36,7 +36,15 @@ from funnelcli.sql import ast as q
 def roi_sources(
     funnel: Funnel, roi: RoiSpec, data_dir: Path | None = None
 ) -> dict[str, tuple[SourceSpec, SourceFiles]]:
-    """The spend (and subscriptions) files of `roi:` as extra engine views."""
+    """The spend (and subscriptions) files of `roi:` as extra engine views. `funnel validate`
+    and `funnel roi` both read them here, so both refuse what roi cannot compute."""
+    if roi.subscriptions is not None and funnel.spec.attribution != "entry":
+        raise funnel.error(
+            "attribution",
+            f"{funnel.spec.attribution}: roi.subscriptions credits renewals to each account's "
+            "channel of origin (as of entry), which would not match the leads' channel under "
+            "this attribution; use attribution: entry with roi.subscriptions",
+        )
     base = data_dir or funnel.base_dir
     inputs: list[tuple[str, SpendSpec | SubscriptionsSpec, str, str]] = [
         (SPEND, roi.spend, roi.spend.channel, "roi.spend.path")

@@ -119,6 +119,12 @@ def compile_funnel(
             for index, name in enumerate(getattr(spec, key)):
                 resolver.attribute_source(name, f"{key}[{index}]")
     plans = once.listed(funnel, stage_plans(funnel, resolver, query.as_of), resolver)
+    if schema:  # the YAML's breakdown columns are where `attribution:` reads them
+        yaml_names = tuple((n,) for n in dict.fromkeys([*spec.dimensions, *spec.breakdown]))
+        if yaml_names:
+            found, _, lookups = _attributes(funnel, resolver, schema, yaml_names)
+            names = {n[0]: Layer.attribute(i) for i, n in enumerate(yaml_names)}
+            attribution.attribute(funnel, resolver, plans, names, found, lookups)
     breakdowns = unique_breakdowns(query.breakdowns)
     attributes, aliases, from_lookup = _attributes(funnel, resolver, schema, breakdowns)
     by_names = dict.fromkeys(a for b in breakdowns for a in b)
