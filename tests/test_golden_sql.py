@@ -87,6 +87,26 @@ def test_the_forms_a_report_runs_match_golden(variant: str, request: pytest.Fixt
     _compare(GOLDEN / "variants" / f"default-{variant}.sql", compiled.sql(), request)
 
 
+@pytest.mark.parametrize(
+    ("name", "attribution"),
+    [("default", "first_known"), ("default", "stage:paid"), ("history", "last")],
+)
+def test_attributed_breakdowns_match_golden(
+    name: str, attribution: str, request: pytest.FixtureRequest
+) -> None:
+    """`attribution:` (compile/attribution.py): what `funnel sql --by channel` shows."""
+    from funnelcli.spec import parse_funnel
+
+    path = ROOT / "funnels" / f"{name}.yaml"
+    _, headers = _headers(path)
+    text = path.read_text(encoding="utf-8") + f"attribution: {attribution}\n"
+    funnel = parse_funnel(text, file=str(path), base_dir=path.parent)
+    query = ReportQuery(breakdowns=(("channel",),))
+    sql = compile_funnel(funnel, headers, query).sql()  # type: ignore[arg-type]
+    variant = attribution.replace(":", "-")
+    _compare(GOLDEN / "variants" / f"{name}-attribution-{variant}.sql", sql, request)
+
+
 def test_the_first_pass_anchor_matches_golden(request: pytest.FixtureRequest) -> None:
     for name in ("default", "accounts", "history"):
         funnel, headers = _headers(ROOT / "funnels" / f"{name}.yaml")
