@@ -234,3 +234,60 @@ def test_a_wrong_attribution_names_its_key(tmp_path: Path, text: str, message: s
             {"leads.csv": WIDE},
         )
     assert "attribution" in str(caught.value) and message in str(caught.value)
+
+
+# --- the per-key lists, and what refuses ----------------------------------------------------
+
+
+def _write(tmp_path: Path, yaml_text: str, files: dict[str, str]) -> Path:
+    for name, content in files.items():
+        (tmp_path / name).write_text(content.lstrip(), encoding="utf-8")
+    path = tmp_path / "funnel.yaml"
+    path.write_text(yaml_text, encoding="utf-8")
+    return path
+
+
+def test_stalled_and_trace_list_the_attributed_value(tmp_path: Path) -> None:
+    import funnelcli
+
+    path = _write(tmp_path, funnel("last", "dimensions: [channel]\n"), {"history.csv": HISTORY})
+    waiting = funnelcli.stalled(path, stage="mql", by=["channel"])
+    assert {e.id: e.attributes["channel"] for e in waiting.ids} == {"2": "email"}
+    assert funnelcli.trace(path, "3").attributes == {"channel": "partner"}  # not ads (entry)
+    assert funnelcli.trace(path, "1").attributes == {"channel": "seo"}
+
+
+def test_drivers_refuses_an_attribution_other_than_entry(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from funnelcli.cli import app
+
+    path = _write(tmp_path, funnel("last", "dimensions: [channel]\n"), {"history.csv": HISTORY})
+    result = CliRunner().invoke(app, ["drivers", str(path), "--stage", "won"])
+    assert result.exit_code == 2
+    assert "attribution: last" in result.output and "funnel drivers" in result.output
+
+
+def test_roi_contracts_refuse_an_attribution_other_than_entry_in_validate_too() -> None:
+    import funnelcli
+    from funnelcli.spec import parse_funnel
+
+    root = Path(__file__).resolve().parent.parent / "funnels"
+    text = (root / "default.yaml").read_text(encoding="utf-8") + "attribution: first_known\n"
+    loaded = parse_funnel(text, file="default.yaml", base_dir=root)
+    for run_it in (funnelcli.validate, funnelcli.roi):
+        with pytest.raises(SpecError, match="attribution: first_known: roi.subscriptions"):
+            run_it(loaded)
+
+
+def test_yaml_dimensions_are_checked_where_attribution_reads_them(tmp_path: Path) -> None:
+    import funnelcli
+
+    files = {
+        "leads.csv": "lead_id,created_at,channel\n1,2024-01-01,ads\n",
+        "history.csv": "lead_id,stage,changed_at\n1,Won,2024-01-05\n",
+    }
+    path = _write(tmp_path, TWO_SOURCES + "attribution: last\ndimensions: [channel]\n", files)
+    for run_it in (funnelcli.validate, funnelcli.report):
+        with pytest.raises(SpecError, match="'channel' is not in source 'history'"):
+            run_it(path)
