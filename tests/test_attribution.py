@@ -276,7 +276,7 @@ def test_roi_contracts_refuse_an_attribution_other_than_entry_in_validate_too() 
     text = (root / "default.yaml").read_text(encoding="utf-8") + "attribution: first_known\n"
     loaded = parse_funnel(text, file="default.yaml", base_dir=root)
     for run_it in (funnelcli.validate, funnelcli.roi):
-        with pytest.raises(SpecError, match="attribution: first_known: roi.subscriptions"):
+        with pytest.raises(SpecError, match=r"attribution: first_known: roi\.subscriptions"):
             run_it(loaded)
 
 

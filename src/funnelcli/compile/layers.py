@@ -140,7 +140,9 @@ def qualify(
     strict = order is not Order.backfill  # strict and sequence
     item: exp.Expr = exp.null()
     # attribution: each attribute on the row that gave qt_k (compile/attribution.py)
-    attributes = {a: q.col(Layer.stage_attribute(k, a)) for a, _ in plan.attributes}
+    attributes: dict[str, exp.Expr] = {
+        a: q.col(Layer.stage_attribute(k, a)) for a, _ in plan.attributes
+    }
     if plan.time is None:
         reached: exp.Expr = exp.func("coalesce", q.col(Layer.untimed(k)), exp.false())
         qualified_time: exp.Expr = exp.cast(exp.null(), "TIMESTAMP")
