@@ -291,3 +291,46 @@ def test_yaml_dimensions_are_checked_where_attribution_reads_them(tmp_path: Path
     for run_it in (funnelcli.validate, funnelcli.report):
         with pytest.raises(SpecError, match="'channel' is not in source 'history'"):
             run_it(path)
+
+
+def test_a_lookup_column_is_read_on_the_row_that_gave_the_stage(tmp_path: Path) -> None:
+    """The owner of each history row brings its region through a lookup."""
+    history = (
+        "lead_id,stage,changed_at,owner\n"
+        "1,New,2024-01-01,ann\n1,Won,2024-01-03,bo\n"
+        "2,New,2024-01-02,bo\n2,Won,2024-01-04,cy\n"
+        "3,New,2024-01-02,cy\n"
+    )
+    yaml_text = (
+        "sources:\n"
+        "  crm: {path: history.csv, shape: long, id: lead_id, stage: stage, at: changed_at}\n"
+        "  owners: {path: owners.csv, shape: lookup, key: owner, join: owner}\n"
+        "stages:\n  - {name: new, match: New}\n  - {name: won, match: Won}\n"
+    )
+    files = {"history.csv": history, "owners.csv": "owner,region\nann,north\nbo,south\n"}
+
+    def regions(attribution: str) -> dict[str, list[int]]:
+        report = run(
+            tmp_path, yaml_text + f"attribution: {attribution}\n", files, by=(("region",),)
+        )
+        return {k[0]: counts(g) for k, g in groups(report, ("region",)).items()}
+
+    assert regions("entry") == {"north": [1, 1], "south": [1, 1], "(none)": [1, 0]}
+    # won: 1's Won row is bo's (south), 2's is cy's (no region)
+    assert regions("stage:won") == {"south": [1, 1], "(none)": [2, 1]}
+    assert regions("last") == {"south": [2, 2], "(none)": [1, 0]}  # 2 walks back to bo
+
+
+def test_summary_groups_and_funnel_sql_show_the_attributed_value(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    import funnelcli
+    from funnelcli.cli import app
+
+    path = _write(tmp_path, funnel("last", "dimensions: [channel]\n"), {"history.csv": HISTORY})
+    result = CliRunner().invoke(app, ["sql", str(path), "--by", "channel"])
+    assert result.exit_code == 0 and '"a_0_by"' in result.output
+    # week 2024-W01 (Jan 1-7) as of Jan 9: lead 1 has not won yet, so it walks back to ads
+    summary = funnelcli.summary(path, period="week", by="channel", as_of="2024-01-09", top=10)
+    found = {g.key["channel"]: g.entered_current for g in summary.groups}
+    assert found == {"ads": 1, "email": 1, "partner": 1, "(none)": 1, "events": 1, "a": 1}
