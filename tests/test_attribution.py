@@ -334,3 +334,30 @@ def test_summary_groups_and_funnel_sql_show_the_attributed_value(tmp_path: Path)
     summary = funnelcli.summary(path, period="week", by="channel", as_of="2024-01-09", top=10)
     found = {g.key["channel"]: g.entered_current for g in summary.groups}
     assert found == {"ads": 1, "email": 1, "partner": 1, "(none)": 1, "events": 1, "a": 1}
+
+
+def test_json_echoes_the_attribution_only_when_it_is_not_entry(tmp_path: Path) -> None:
+    import json
+
+    import jsonschema
+    from typer.testing import CliRunner
+
+    import funnelcli
+    from funnelcli.cli import app
+    from funnelcli.outputs.report import FunnelReport
+
+    path = _write(tmp_path, funnel("stage:mql"), {"history.csv": HISTORY})
+    result = CliRunner().invoke(app, ["report", str(path), "--by", "channel", "-f", "json"])
+    document = json.loads(result.output)
+    assert document["funnel"]["attribution"] == "stage:mql"
+    jsonschema.validate(
+        document, FunnelReport.schema_document(), cls=jsonschema.Draft202012Validator
+    )
+    summary = funnelcli.summary(path, period="week", by="channel", as_of="2024-01-09")
+    jsonschema.validate(
+        summary.to_dict(), summary.schema_document(), cls=jsonschema.Draft202012Validator
+    )
+    assert summary.to_dict()["funnel"]["attribution"] == "stage:mql"
+    path.write_text(funnel(None), encoding="utf-8")
+    result = CliRunner().invoke(app, ["report", str(path), "--by", "channel", "-f", "json"])
+    assert "attribution" not in json.loads(result.output)["funnel"]

@@ -230,6 +230,7 @@ def funnel_info(funnel: Funnel) -> FunnelInfo:
         ),
         filter=spec.filter,
         currency=spec.currency,
+        attribution=spec.attribution if spec.attribution != "entry" else None,
     )
 
 

@@ -27,7 +27,11 @@ class Artifact:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document: plain JSON types, `schema` first."""
-        return {"schema": self.schema, **plain(asdict(self))}  # type: ignore[call-overload]
+        document = {"schema": self.schema, **plain(asdict(self))}  # type: ignore[call-overload]
+        funnel = document.get("funnel")
+        if isinstance(funnel, dict) and funnel.get("attribution", "") is None:
+            del funnel["attribution"]  # the default (entry): documents stay as they were
+        return document
 
     def to_json(self) -> str:
         """The JSON document as indented UTF-8 text ending with a newline (what --format json

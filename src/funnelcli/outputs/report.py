@@ -95,6 +95,7 @@ class FunnelInfo:
     stages: tuple[StageInfo, ...]
     filter: str | None = None
     currency: str | None = None  # the YAML's currency: (e.g. CNY), for every money number
+    attribution: str | None = None  # the YAML's attribution: when not entry (absent in JSON)
 
 
 @dataclass(frozen=True)
