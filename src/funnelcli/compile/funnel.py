@@ -119,7 +119,8 @@ def compile_funnel(
             for index, name in enumerate(getattr(spec, key)):
                 resolver.attribute_source(name, f"{key}[{index}]")
     plans = once.listed(funnel, stage_plans(funnel, resolver, query.as_of), resolver)
-    if schema:  # the YAML's breakdown columns are where `attribution:` reads them
+    if schema and spec.attribution.startswith(("last", "stage:")):
+        # the YAML's breakdown columns must be where `attribution:` reads them
         yaml_names = tuple((n,) for n in dict.fromkeys([*spec.dimensions, *spec.breakdown]))
         if yaml_names:
             found, _, lookups = _attributes(funnel, resolver, schema, yaml_names)
