@@ -50,8 +50,9 @@ def with_anchors() -> exp.Select:
     """`ev` per attempt: every key with each of its anchors as `entry_at` (a key without
     first-stage evidence keeps one row, its `entry_at` NULL)."""
     entry = q.alias(q.ts(q.col(Layer.ENTRY, ANCHORS)), Layer.ENTRY)
+    every = exp.Column(this=exp.Star(), table=exp.to_identifier(Layer.IDS, quoted=True))
     return (
-        exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(Layer.IDS)), entry)
+        exp.select(every, entry)
         .from_(q.table(Layer.IDS), copy=False)
         .join(
             q.table(ANCHORS),
