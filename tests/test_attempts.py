@@ -201,3 +201,63 @@ def test_stalled_agrees_and_trace_refuses_under_best(tmp_path: Path) -> None:
     assert not funnelcli.stalled(path, stage="qualified").ids
     with pytest.raises(UsageError, match=r"trace does not explain attempts: best"):
         funnelcli.trace(path, "1")
+
+
+def test_roi_and_lost_count_the_best_attempt(tmp_path: Path) -> None:
+    # Lead 1 (channel ads as of its first row) wins 5000 in its Feb 1 attempt; lead 4 (ads)
+    # is lost. funnel roi over Jan-Feb: ads has 2 leads and 1 customer under best, none under
+    # first; the won lead is not lost, the other ads lead is.
+    from datetime import datetime
+
+    from funnelcli.commands.roi import RoiRequest, build_roi
+    from funnelcli.spec import parse_funnel
+
+    lines = [*textwrap.dedent(HISTORY).splitlines(), "4,Lost,2025-01-09,ads"]
+    amounts = ["amount"] + ["5000" if ",Won," in line else "" for line in lines[1:]]
+    data = "".join(f"{line},{amount}\n" for line, amount in zip(lines, amounts, strict=True))
+    (tmp_path / "h.csv").write_text(data, encoding="utf-8")
+    (tmp_path / "spend.csv").write_text("month,channel,amount\n2025-01,ads,1000\n", "utf-8")
+    yaml_text = textwrap.dedent(BEST).replace("match: Won}", "match: Won, value: amount}") + (
+        "lost: {match: Lost}\nroi:\n  spend: {path: spend.csv, month: month}\n  revenue: won\n"
+    )
+    period = RoiRequest(since=datetime(2025, 1, 1), until=datetime(2025, 3, 1))
+    for text, customers, revenue in ((yaml_text, 1, 5000.0), (_first(yaml_text), 0, 0.0)):
+        funnel = parse_funnel(text, file=str(tmp_path / "funnel.yaml"), base_dir=tmp_path)
+        ads = {r.channel: r for r in build_roi(funnel, period).channels}["ads"]
+        assert (ads.leads, ads.customers, ads.first_period_revenue) == (2, customers, revenue)
+    (tmp_path / "funnel.yaml").write_text(yaml_text, encoding="utf-8")
+    report = run(tmp_path, yaml_text, {"h.csv": data})
+    sales = report.overall.sales
+    assert sales is not None and (sales.won, sales.lost) == (1, 1)
+
+
+def _first(yaml_text: str) -> str:
+    return yaml_text.replace("attempts: best\n", "")
+
+
+def test_histogram_under_best_uses_the_attempts_times(tmp_path: Path) -> None:
+    # qualified from lead under best: 2, 4 and 2 days → day bins [2, 3) 2 keys, [4, 5) 1.
+    (tmp_path / "h.csv").write_text(textwrap.dedent(HISTORY), encoding="utf-8")
+    path = tmp_path / "funnel.yaml"
+    path.write_text(textwrap.dedent(BEST), encoding="utf-8")
+    found = funnelcli.report(path, histogram="qualified").histogram
+    assert found is not None and found.unit == "day"
+    assert [(b.start_days, b.count) for b in found.bins if b.count] == [(2.0, 2), (4.0, 1)]
+
+
+def test_cohorts_place_a_key_by_its_best_attempts_entry(tmp_path: Path) -> None:
+    # Lead 1's best attempt enters Feb 1: the Feb cohort has it at won; Jan has 2, 3 and 4.
+    (tmp_path / "h.csv").write_text(textwrap.dedent(HISTORY), encoding="utf-8")
+    (tmp_path / "funnel.yaml").write_text(textwrap.dedent(BEST), encoding="utf-8")
+    result = CliRunner().invoke(app, ["cohorts", str(tmp_path / "funnel.yaml"), "-f", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = [line.split(",") for line in result.stdout.splitlines()[1:]]
+    found = {(r[0], r[5]): int(r[6]) for r in rows if r[0] in ("2025-01", "2025-02")}
+    assert found == {
+        ("2025-01", "lead"): 3,
+        ("2025-01", "qualified"): 2,
+        ("2025-01", "won"): 0,
+        ("2025-02", "lead"): 1,
+        ("2025-02", "qualified"): 1,
+        ("2025-02", "won"): 1,
+    }
