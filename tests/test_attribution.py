@@ -201,6 +201,7 @@ def test_a_stage_whose_source_lacks_the_column_is_refused(tmp_path: Path) -> Non
             run(tmp_path, TWO_SOURCES + f"attribution: {attribution}\n", files, by=(("channel",),))
         message = str(caught.value)
         assert "attribution" in message and "'channel'" in message and "'history'" in message
+        assert caught.value.exit_code == 2  # a SpecConflict: two keys that do not go together
     # the stage on the leads source, and first_known, need only the leads
     report = run(tmp_path, TWO_SOURCES + "attribution: stage:created\n", files, by=(("channel",),))
     assert {k[0]: counts(g) for k, g in groups(report, ("channel",)).items()} == {"ads": [1, 1]}
@@ -361,3 +362,15 @@ def test_json_echoes_the_attribution_only_when_it_is_not_entry(tmp_path: Path) -
     path.write_text(funnel(None), encoding="utf-8")
     result = CliRunner().invoke(app, ["report", str(path), "--by", "channel", "-f", "json"])
     assert "attribution" not in json.loads(result.output)["funnel"]
+
+
+def test_attempts_best_with_an_attribution_is_a_conflict(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from funnelcli.cli import app
+
+    path = _write(tmp_path, funnel("last", "attempts: best\n"), {"history.csv": HISTORY})
+    for command in ("validate", "report"):
+        result = CliRunner().invoke(app, [command, str(path)])
+        assert result.exit_code == 2
+        assert "attribution: last: does not go with attempts: best" in result.output

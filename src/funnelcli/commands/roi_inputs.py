@@ -28,6 +28,7 @@ from funnelcli.spec import (
     WideSource,
     did_you_mean,
 )
+from funnelcli.spec.checks import attribution_conflict
 from funnelcli.spec.hints import closest, find
 from funnelcli.sql import amounts
 from funnelcli.sql import ast as q
@@ -39,11 +40,11 @@ def roi_sources(
     """The spend (and subscriptions) files of `roi:` as extra engine views. `funnel validate`
     and `funnel roi` both read them here, so both refuse what roi cannot compute."""
     if roi.subscriptions is not None and funnel.spec.attribution != "entry":
-        raise funnel.error(
-            "attribution",
-            f"{funnel.spec.attribution}: roi.subscriptions credits renewals to each account's "
-            "channel of origin (as of entry), which would not match the leads' channel under "
-            "this attribution; use attribution: entry with roi.subscriptions",
+        raise attribution_conflict(
+            funnel,
+            "roi.subscriptions credits renewals to each account's channel of origin (as of "
+            "entry), which would not match the leads' channel under this attribution; use "
+            "attribution: entry with roi.subscriptions",
         )
     base = data_dir or funnel.base_dir
     inputs: list[tuple[str, SpendSpec | SubscriptionsSpec, str, str]] = [

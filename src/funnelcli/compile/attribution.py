@@ -24,7 +24,7 @@ from sqlglot import exp
 from funnelcli.compile.columns import NONE_GROUP, Layer
 from funnelcli.compile.resolve import Resolver, StagePlan
 from funnelcli.spec import Attribution, Funnel
-from funnelcli.spec.checks import attributed_stage
+from funnelcli.spec.checks import attributed_stage, attribution_conflict
 from funnelcli.spec.enums import parse_attribution
 from funnelcli.spec.hints import find
 from funnelcli.sql import ast as q
@@ -89,12 +89,11 @@ def attribute(
         for name, alias in breakdowns.items():
             value = _on_source(funnel, resolver, plan.source, name, alias, attributes, from_lookup)
             if value is None:
-                raise funnel.error(
-                    "attribution",
-                    f"{funnel.spec.attribution}: the breakdown column '{name}' is not in "
-                    f"source '{plan.source}', whose rows are stage {plan.spec.name}'s "
-                    "evidence; break down by a column every such source has, or use "
-                    "attribution: entry or first_known",
+                raise attribution_conflict(
+                    funnel,
+                    f"the breakdown column '{name}' is not in source '{plan.source}', whose "
+                    f"rows are stage {plan.spec.name}'s evidence; break down by a column every "
+                    "such source has, or use attribution: entry or first_known",
                 )
             values.append((alias, value))
         found.append(replace(plan, attributes=tuple(values)))

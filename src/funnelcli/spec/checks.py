@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from funnelcli.spec.enums import Grain, Order, Shape, parse_attribution
+from funnelcli.errors import SpecConflict
+from funnelcli.spec.enums import Attempts, Grain, Order, Shape, parse_attribution
 from funnelcli.spec.hints import closest, did_you_mean, find
 from funnelcli.spec.models import WORD, RoiSpec, SourceSpec, StageSpec
 
@@ -25,8 +26,9 @@ def check_references(funnel: Funnel) -> None:
         raise funnel.error("sources", "at least one source must not be a lookup")
     names = _check_stages(funnel)
     _check_sequence(funnel)
+    _check_attempts(funnel)
     _check_outcome(funnel)
-    attributed_stage(funnel)
+    _check_attribution(funnel)
     for name, source in spec.sources.items():
         if not WORD.match(name):
             raise funnel.error(
@@ -70,6 +72,20 @@ def _check_sequence(funnel: Funnel) -> None:
             "order: sequence needs every stage on one long source, timed by its at: "
             "(no stage at:)" + (f"; stages with their own at: {', '.join(own)}" if own else ""),
         )
+
+
+def _check_attempts(funnel: Funnel) -> None:
+    """An attempt counts evidence from its own entry on: `order: backfill` would count
+    evidence from before it (backwards times), so attempts other than first need an order
+    with that lower bound."""
+    spec = funnel.spec
+    if spec.attempts is not Attempts.first and spec.order is Order.backfill:
+        message = (
+            f"{spec.attempts.value} needs order: strict or order: sequence "
+            "(order: backfill counts evidence from before an attempt's entry)"
+        )
+        line = funnel.line_of("attempts")
+        raise SpecConflict(message, file=funnel.file, line=line, key="attempts")
 
 
 MAX_STAGES = 50
@@ -119,6 +135,27 @@ def _check_stages(funnel: Funnel) -> dict[str, int]:
                 "needs match: (its stage values) or when:",
             )
     return names
+
+
+def attribution_conflict(funnel: Funnel, message: str) -> SpecConflict:
+    """`attribution:` with another key or option it does not go with (exit 2)."""
+    spec = funnel.spec
+    line = funnel.line_of("attribution")
+    return SpecConflict(
+        f"{spec.attribution}: {message}", file=funnel.file, line=line, key="attribution"
+    )
+
+
+def _check_attribution(funnel: Funnel) -> None:
+    """`stage:NAME` names a stage; a breakdown credited per attempt is not defined yet."""
+    spec = funnel.spec
+    attributed_stage(funnel)
+    if spec.attribution != "entry" and spec.attempts is not Attempts.first:
+        raise attribution_conflict(
+            funnel,
+            f"does not go with attempts: {spec.attempts.value} yet (which attempt's rows "
+            "would credit the value is not defined); use attribution: entry",
+        )
 
 
 def attributed_stage(funnel: Funnel) -> int | None:

@@ -25,8 +25,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from funnelcli.spec import enums
 from funnelcli.spec.duration import Duration
-from funnelcli.spec.enums import Evidence, Grain, Order, Shape, WeekStart, attribution_text
+from funnelcli.spec.enums import Attempts, Evidence, Grain, Order, Shape, WeekStart
 
 WORD = re.compile(r"^\w+$")  # stage and source names
 
@@ -351,9 +352,10 @@ class FunnelSpec(_Model):
     window: DurationField | None = None
     order: Order = Order.backfill
     evidence: Evidence = Evidence.shared  # once: a row fills at most one stage
+    attempts: Attempts = Attempts.first  # best: the furthest-reaching attempt counts
     dimensions: Annotated[list[str], BeforeValidator(_as_name_list)] = Field(default_factory=list)
     breakdown: Annotated[list[str], BeforeValidator(_as_name_list)] = Field(default_factory=list)
-    attribution: Annotated[str, BeforeValidator(attribution_text)] = "entry"  # whose value --by
+    attribution: Annotated[str, BeforeValidator(enums.attribution_text)] = "entry"  # --by credits
     filter: str | None = None
     min_n: int = Field(default=30, ge=0)
     # rows of a source that may be set aside (unreadable times) before a run fails
