@@ -361,6 +361,9 @@ SMALL = settings(
 )
 
 
+SPARK_SMALL = settings(SMALL, max_examples=max(1, EXAMPLES * 2 // 3))  # a Spark query: ~5 s
+
+
 def _both(case: Any, run_script: Any, dialect: str) -> None:
     """DuckDB's rows and the dialect's script rows for one drawn export and report request."""
     yaml_text, data = funnel_yaml(case.spec), csv_text(case)
@@ -382,7 +385,7 @@ def _both(case: Any, run_script: Any, dialect: str) -> None:
 
 @pytest.mark.spark
 @pytest.mark.slow
-@settings(SMALL, max_examples=max(1, EXAMPLES * 2 // 3))  # each a Spark query: ~5 s
+@SPARK_SMALL
 @given(case=st.one_of(cases("wide"), cases("long"), cases("wide", grain="account")))
 def test_spark_matches_duckdb_on_random_exports(spark: Any, case: Any) -> None:
     _both(case, lambda script, _: spark_rows(spark, script.statements), "spark")
@@ -390,7 +393,7 @@ def test_spark_matches_duckdb_on_random_exports(spark: Any, case: Any) -> None:
 
 @pytest.mark.spark
 @pytest.mark.slow
-@SMALL
+@SPARK_SMALL
 @given(case=best_cases)
 def test_spark_matches_duckdb_under_attempts_best(spark: Any, case: Any) -> None:
     """attempts: best (the `attempts` join, ROW_NUMBER() per key) on Spark; PostgreSQL refuses
