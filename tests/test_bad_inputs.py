@@ -76,6 +76,10 @@ def _generate(kind: str, folder: Path) -> None:
         (folder / "cache").mkdir()
         (folder / "cache" / f"{'a' * 40}.parquet").write_bytes(b"user data")
         (folder / "cache" / f"{'b' * 40}.json").write_text("{}")
+    elif kind == "over_long_field":  # a 3 MB field after a quoted multi-line one: line 8
+        text = (folder / "leads.csv").read_text()
+        long = text.replace(",ads,2024-01-20", f",{'x' * 3_000_000},2024-01-20")
+        (folder / "leads.csv").write_text(long)
     else:
         raise AssertionError(f"unknown generator {kind}")
 

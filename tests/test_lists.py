@@ -172,7 +172,7 @@ def test_trace_explains_every_id_of_the_fixture_backfill(tmp_path: Path) -> None
         "2025-01-13",
         "qualified",
     )
-    assert [(r.file.endswith("leads.csv"), r.row) for r in l2.evidence] == [(True, 2)]
+    assert [(r.file.endswith("leads.csv"), r.row, r.line) for r in l2.evidence] == [(True, 2, 3)]
     l3 = build_trace(funnel, TraceRequest(id="L3"))
     assert (l3.stages[3].evidence_at, l3.stages[3].limit) == ("2025-03-15", "2025-03-02")
     assert l3.in_cohort and l3.stages[3].value is None
@@ -352,7 +352,7 @@ def test_formats_render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         "L5,2025-01-03,2024-12-30,75.0,,web",
     ]
     table = render(trace, "table", width=120)
-    assert "leads.csv:2" in table and "within not met" in table
+    assert "leads.csv:3" in table and "within not met" in table  # data row 2 is on line 3
     assert "**channel=a**" in render(drivers, "markdown")  # adjusted p < 0.05: in bold
     assert "Strongest" in render(drivers, "table", width=120)
     monkeypatch.chdir(ROOT)
@@ -387,7 +387,8 @@ def test_trace_names_a_rejected_row(tmp_path: Path) -> None:
     jsonschema.validate(json.loads(trace.to_json()), Trace.schema_document())
     # the other ids are read as before, numbered as in the file (L7: data row 7, line 8)
     assert rules_of(build_trace(funnel, TraceRequest(id="L1"))) == ["counted"] * 4
-    assert [r.row for r in build_trace(funnel, TraceRequest(id="L7")).evidence] == [7]
+    l7 = build_trace(funnel, TraceRequest(id="L7")).evidence
+    assert [(r.row, r.line) for r in l7] == [(7, 8)]
 
 
 def test_cache_gives_the_same_lists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

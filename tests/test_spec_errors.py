@@ -661,7 +661,7 @@ lead_id,created_at,paid_at,amount
     with pytest.raises(DataError) as err:
         funnelcli.validate(parse(yaml_text, base_dir=tmp_path))
     assert str(err.value).endswith(
-        "leads.csv:row 2: column 'amount': cannot read 'lots' as an amount (rules: docs/money.md)"
+        "leads.csv:line 3: column 'amount': cannot read 'lots' as an amount (rules: docs/money.md)"
     )
 
 

@@ -116,7 +116,9 @@ def _evidence(engine: Engine, funnel: Funnel, key: str) -> tuple[EvidenceRow, ..
     out: list[EvidenceRow] = []
     for query in evidence_queries(funnel, engine.schema(), key, rows):
         label = engine.files[query.source].label
-        for found in engine.rows(query.query, source=query.source, exact=False):
+        results = engine.rows(query.query, source=query.source, exact=False)
+        lines = engine.lines_of(query.source, {int(r[ROW]) for r in results})
+        for found in results:
             stages = tuple(
                 EvidenceStage(
                     stage=names[k - 1],
@@ -127,7 +129,8 @@ def _evidence(engine: Engine, funnel: Funnel, key: str) -> tuple[EvidenceRow, ..
                 if found[f"e{k}"]
             )
             lost = bool(found.get("lost")) if query.has_lost else False
-            out.append(EvidenceRow(query.source, label, int(found[ROW]), stages, lost))
+            row = int(found[ROW])
+            out.append(EvidenceRow(query.source, label, row, stages, lost, lines.get(row)))
     return tuple(out)
 
 

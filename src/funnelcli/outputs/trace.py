@@ -28,6 +28,7 @@ class EvidenceRow:
     row: int  # 1-based data row in the source's files (the header is not counted)
     stages: tuple[EvidenceStage, ...]  # empty: the row is evidence for no stage
     lost: bool  # the row is `lost:` evidence
+    line: int | None = None  # the physical line it starts on (a one-file CSV source)
 
 
 @dataclass(frozen=True)

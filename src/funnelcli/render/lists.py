@@ -134,7 +134,7 @@ def trace_views(trace: Trace) -> list[TableView]:
     )
     rows = tuple(
         (
-            f"{r.file}:{r.row}",
+            f"{r.file}:{r.line}" if r.line is not None else f"{r.file} row {r.row}",
             ("; ".join(f"{s.stage} {s.at or '(untimed)'}" for s in r.stages) or "no stage")
             + (" (lost)" if r.lost else ""),
         )
@@ -142,10 +142,11 @@ def trace_views(trace: Trace) -> list[TableView]:
     )
     evidence = TableView(
         f"Evidence rows ({len(rows)})",
-        ("File:row", "Evidence for"),
+        ("File:line", "Evidence for"),
         rows,
         tuple(None for _ in rows),
-        "Rows are data rows of the source's files, 1-based, header not counted.",
+        "Lines are the file's lines as an editor numbers them (the header is line 1); a row of "
+        "a Parquet file or a glob is its data row, 1-based, header not counted.",
     )
     views = [path, evidence]
     if trace.rejected:
