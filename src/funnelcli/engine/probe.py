@@ -75,7 +75,7 @@ class ReadingMemo:
         try:
             store.ensure_dir(store.ensure_cache(self.path.parent.parent) / store.READINGS)
             text = json.dumps({"files": list(self.prints), "found": found}, ensure_ascii=False)
-            store.write_atomic(self.path, text + "\n")
+            store.write_atomic(self.path, text + "\n", cache=True)
         except (OSError, FunnelError):
             pass  # only a lost speed-up: the next run probes again
 
