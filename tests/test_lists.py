@@ -416,3 +416,26 @@ def test_library_api_gives_the_cli_documents(monkeypatch: pytest.MonkeyPatch) ->
         cli = RUNNER.invoke(app, [*args, "--format", "json"])
         assert json.loads(cli.stdout) == artifact.to_dict()
         assert artifact.to_polars().columns == list(artifact.tidy_columns())
+
+
+def test_trace_marks_evidence_after_the_as_of(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--as-of T: evidence timed after T is shown, flagged and not counted (the report's
+    compile/resolve.not_after rule); the stages it alone would reach say so."""
+    monkeypatch.chdir(ROOT)
+    args = ["trace", "funnels/default.yaml", "L000652", "--format", "json"]
+    full = json.loads(RUNNER.invoke(app, args).stdout)
+    then = json.loads(RUNNER.invoke(app, [*args, "--as-of", "2024-07-20"]).stdout)
+    assert [s["after_as_of"] for s in full["evidence"][0]["stages"]] == [False] * 4
+    flags = [(s["stage"], s["after_as_of"]) for s in then["evidence"][0]["stages"]]
+    assert flags == [("lead", False), ("qualified", False), ("trial", True), ("paid", True)]
+    rules = [(s["stage"], s["counted"], s["rule"]) for s in then["stages"]]
+    assert rules[:4] == [
+        ("lead", True, "counted"),
+        ("qualified", True, "counted"),
+        ("trial", False, "after_as_of"),
+        ("paid", False, "after_as_of"),
+    ]
+    assert then["stages"][2]["evidence_at"] == "2024-07-29 17:13:47"
+    assert then["stages"][2]["limit"] == then["as_of"] == "2024-07-20"
+    table = RUNNER.invoke(app, [*args[:-2], "--as-of", "2024-07-20"], env={"COLUMNS": "400"})
+    assert "paid 2024-08-18 18:28:38 (after the as-of: not counted)" in table.stdout

@@ -43,7 +43,8 @@ def build_trace(funnel: Funnel, request: TraceRequest, options: RunOptions | Non
     folder = options.cache_folder(funnel)
     with open_engine(funnel, options.data_dir, parquet_cache=folder) as engine:
         found = plan_per_id(engine, funnel, request, spec.dimensions).ids(key=request.id)
-        evidence = _evidence(engine, funnel, request.id)
+        as_of = found[0].as_of if found else request.as_of
+        evidence = _evidence(engine, funnel, request.id, as_of)
         rejected = _rejected(engine, funnel, request.id)
         if not found and not rejected:
             files = ", ".join(engine.files[s].label for s in spec.funnel_sources)
@@ -53,9 +54,13 @@ def build_trace(funnel: Funnel, request: TraceRequest, options: RunOptions | Non
     row = found[0]
     names = tuple(s.name for s in spec.stages)
     times: list[list[datetime]] = [[] for _ in names]
+    late: dict[int, datetime] = {}  # stage → its earliest evidence after the as-of
     for item in evidence:
         for stage in item.stages:
-            if stage.at is not None:
+            if stage.after_as_of and stage.at is not None:
+                k, at = names.index(stage.stage) + 1, datetime.fromisoformat(stage.at)
+                late[k] = min(late.get(k, at), at)
+            elif stage.at is not None:
                 times[names.index(stage.stage)].append(datetime.fromisoformat(stage.at))
     rules = StageRules(
         names=names,
@@ -75,7 +80,7 @@ def build_trace(funnel: Funnel, request: TraceRequest, options: RunOptions | Non
             other_stage=v.other_stage,
         )
         for v, s in zip(
-            verdicts(row, rules, times, _rejected_stages(funnel, rejected)),
+            verdicts(row, rules, times, _rejected_stages(funnel, rejected), late),
             row.stages,
             strict=True,
         )
@@ -109,8 +114,11 @@ def _key_name(funnel: Funnel) -> str:
     return "account" if funnel.spec.grain.value == "account" else "id"
 
 
-def _evidence(engine: Engine, funnel: Funnel, key: str) -> tuple[EvidenceRow, ...]:
-    """Every row of every funnel source whose key is `key`, in file order."""
+def _evidence(
+    engine: Engine, funnel: Funnel, key: str, as_of: datetime | None
+) -> tuple[EvidenceRow, ...]:
+    """Every row of every funnel source whose key is `key`, in file order; a stage time after
+    `as_of` is marked (compile/resolve.not_after: evidence is timed at or before it)."""
     names = [s.name for s in funnel.spec.stages]
     rows = {s: engine.file_rows(s) for s in funnel.spec.funnel_sources}
     out: list[EvidenceRow] = []
@@ -124,6 +132,7 @@ def _evidence(engine: Engine, funnel: Funnel, key: str) -> tuple[EvidenceRow, ..
                     stage=names[k - 1],
                     at=iso(found[f"t{k}"]),
                     value=None if found[f"v{k}"] is None else float(found[f"v{k}"]),
+                    after_as_of=_after(found[f"t{k}"], as_of),
                 )
                 for k in query.stages
                 if found[f"e{k}"]
@@ -132,6 +141,11 @@ def _evidence(engine: Engine, funnel: Funnel, key: str) -> tuple[EvidenceRow, ..
             row = int(found[ROW])
             out.append(EvidenceRow(query.source, label, row, stages, lost, lines.get(row)))
     return tuple(out)
+
+
+def _after(time: datetime | None, as_of: datetime | None) -> bool:
+    """Whether an evidence time is after the as-of instant (never for untimed evidence)."""
+    return time is not None and as_of is not None and time > as_of
 
 
 def _rejected(engine: Engine, funnel: Funnel, key: str) -> tuple[RejectedRow, ...]:

@@ -17,6 +17,7 @@ class EvidenceStage:
     stage: str
     at: str | None  # its evidence time (null: untimed evidence)
     value: float | None
+    after_as_of: bool = False  # timed after --as-of: shown, never counted (not_after)
 
 
 @dataclass(frozen=True)
