@@ -67,17 +67,18 @@ def describe(found: SetAside) -> str:
 
 def check_set_aside(
     engine: Engine,
-    limit: int | str,
+    limit: int | str | None,
     notice: Callable[[str], None] | None,
     sources: set[str] | None = None,
 ) -> None:
     """Say each source's set-aside rows through `notice`; a DataError (exit 1) with the line
-    when a source sets aside more than `limit` allows. `sources`: only these (else all)."""
+    when a source sets aside more than `limit` allows (None: never). `sources`: only these
+    (else all)."""
     for found in engine.set_aside():
         if sources is not None and found.source not in sources:
             continue
         line = describe(found)
-        allowed = allowed_rows(limit, found.total)
+        allowed = allowed_rows(limit, found.total) if limit is not None else found.rows
         if found.rows > allowed:
             shown = f"{limit} of its rows" if isinstance(limit, str) else f"{limit:,} rows"
             raise DataError(
@@ -88,13 +89,20 @@ def check_set_aside(
             notice(line)
 
 
-def enforce(engine: Engine, funnel: Funnel, options: RunOptions | None) -> None:
-    """check_set_aside for a command's funnel sources, with the option's or the YAML's limit."""
+def enforce(
+    engine: Engine,
+    funnel: Funnel,
+    options: RunOptions | None,
+    *,
+    extra: bool = False,
+    yaml_limit: bool = True,
+) -> None:
+    """check_set_aside for a command's funnel sources (with `extra`, its other sources too:
+    risk's usage and touches), with the option's limit, else the YAML's. Without `yaml_limit`
+    (`funnel trace`, which lists the traced key's rejected rows itself) only --max-rejected
+    stops the run; the line is said all the same."""
     limit = options.max_rejected if options is not None else None
     notice = options.notice if options is not None else None
-    check_set_aside(
-        engine,
-        funnel.spec.max_rejected if limit is None else limit,
-        notice,
-        set(funnel.spec.sources),
-    )
+    if limit is None and yaml_limit:
+        limit = funnel.spec.max_rejected
+    check_set_aside(engine, limit, notice, None if extra else set(funnel.spec.sources))

@@ -9,6 +9,7 @@ from datetime import datetime
 from funnelcli import __version__
 from funnelcli.commands.options import RunOptions
 from funnelcli.commands.per_id import ListRequest, plan_per_id
+from funnelcli.commands.set_aside import enforce
 from funnelcli.compile.evidence import ROW, evidence_queries
 from funnelcli.compile.per_id import IdRow, IdStage
 from funnelcli.engine import Engine, open_engine
@@ -46,6 +47,7 @@ def build_trace(funnel: Funnel, request: TraceRequest, options: RunOptions | Non
         as_of = found[0].as_of if found else request.as_of
         evidence = _evidence(engine, funnel, request.id, as_of)
         rejected = _rejected(engine, funnel, request.id)
+        enforce(engine, funnel, options, yaml_limit=False)
         if not found and not rejected:
             files = ", ".join(engine.files[s].label for s in spec.funnel_sources)
             raise DataError(f"no row of {files} has the {_key_name(funnel)} {request.id!r}")
