@@ -94,6 +94,8 @@ def _generate(kind: str, folder: Path) -> None:
         (folder / "written.txt").write_text("".join(f"{n}\n" for n in names))
         (folder / "cache" / f"{'a' * 40}.parquet").write_bytes(b"user data")
         (folder / "cache" / "results" / f"{'b' * 40}.json").write_text("{}")
+    elif kind == "escape_in_file_name":  # a name a repository should not hold
+        (folder / "leads.csv").rename(folder / "le\x1b[31mads.csv")
     else:
         raise AssertionError(f"unknown generator {kind}")
 

@@ -46,9 +46,10 @@ def set_verbosity(level: Verbosity) -> None:
 
 
 def note(text: str, *, level: Verbosity = Verbosity.normal) -> None:
-    """`text` on stderr unless the run is quieter than `level`."""
+    """`text` on stderr unless the run is quieter than `level` (control characters shown
+    escaped: a path or a value may carry them)."""
     if _verbosity.value >= level.value:
-        typer.echo(text, err=True)
+        typer.echo(_visible(text), err=True)
 
 
 @contextmanager
@@ -85,16 +86,25 @@ def guard(debug: bool, action: Callable[[], T]) -> T:
         if debug:
             raise
         typer.echo(
-            f"Error: internal error ({type(error).__name__}: {error}); rerun with --debug "
-            "for the traceback and please report it",
+            _visible(
+                f"Error: internal error ({type(error).__name__}: {error}); rerun with --debug "
+                "for the traceback and please report it"
+            ),
             err=True,
         )
         raise typer.Exit(1) from None
 
 
 def notice(line: str) -> None:
-    """A line about the run on stderr, terminal or not (set-aside rows)."""
-    typer.echo(line, err=True)
+    """A line about the run on stderr, terminal or not (set-aside rows; a file name or a
+    value may carry control characters: shown escaped)."""
+    typer.echo(_visible(line), err=True)
+
+
+def _visible(text: str) -> str:
+    from funnelcli.render.visible import visible_text
+
+    return visible_text(text)
 
 
 def run_options(
