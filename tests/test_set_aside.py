@@ -161,3 +161,4 @@ def test_risk_says_and_enforces_its_usage_file(tmp_path: Path) -> None:
     code, out, err = run("risk", str(funnel.file), "--max-rejected", "2")
     assert code == 0 and out
     assert re.match(said, err), err
+    assert "--rejects" not in err  # report does not read risk's usage file

@@ -53,6 +53,8 @@ class Layout:
         """The physical line of the first record longer than `size` characters (bytes in
         Latin-1 or ASCII text: DuckDB's max_line_size), None if there is none."""
         start = 1
+        if not self._readable:
+            return None
         try:
             with _lifted_field_limit(), self._open() as handle:
                 reader = self._reader(handle)
@@ -66,7 +68,7 @@ class Layout:
 
     def _scan(self, wanted: set[int], *, data: bool) -> dict[int, int]:
         found: dict[int, int] = {}
-        if not wanted or len(self.delimiter) != 1 or len(self.quote) > 1:
+        if not wanted or not self._readable:
             return found
         last = max(wanted)
         number = 0
@@ -88,6 +90,12 @@ class Layout:
         except (OSError, EOFError, csv.Error):
             pass  # the numbers found so far; a caller keeps its own for the rest
         return found
+
+    @property
+    def _readable(self) -> bool:
+        """Whether csv can read the file as DuckDB does (one-character delimiter and quoting;
+        else the caller keeps DuckDB's own numbers)."""
+        return len(self.delimiter) == 1 and len(self.quote) <= 1 and len(self.escape) <= 1
 
     def _reader(self, handle: TextIO) -> Any:
         """csv's reader with DuckDB's quoting: a doubled quote, or an escape character."""
