@@ -30,10 +30,10 @@ from test_properties import (
 
 
 def traceable(case: Case) -> Case:
-    """The case under the rules `funnel trace` explains: not `evidence: once` nor `order:
-    sequence` (issue 16 added them; trace refuses them), no `--top`."""
+    """The case under the rules `funnel trace` explains: not `evidence: once`, `order:
+    sequence` nor `attempts: best` (issue 16 added them; trace refuses them), no `--top`."""
     order = "strict" if case.spec.order == "sequence" else case.spec.order
-    spec = replace(case.spec, evidence="shared", order=order, top=None)
+    spec = replace(case.spec, evidence="shared", order=order, top=None, attempts="first")
     return replace(case, spec=spec)
 
 

@@ -23,7 +23,7 @@ from funnelcli.outputs.trace import (
     Trace,
     TracedStage,
 )
-from funnelcli.spec import Evidence, Funnel, Grain, Order, Shape
+from funnelcli.spec import Attempts, Evidence, Funnel, Grain, Order, Shape
 from funnelcli.spec.hints import normalize
 
 
@@ -41,6 +41,12 @@ def build_trace(funnel: Funnel, request: TraceRequest, options: RunOptions | Non
     if spec.order is Order.sequence or spec.evidence is Evidence.once:
         # Its rules (metrics/trace.py) do not yet explain these two (issue 16).
         raise UsageError("funnel trace does not explain order: sequence or evidence: once yet")
+    if spec.attempts is not Attempts.first:
+        # Its verdicts are read on the earliest evidence, not on an attempt's anchor.
+        raise UsageError(
+            f"funnel trace does not explain attempts: {spec.attempts.value} yet "
+            "(use funnel stalled or funnel report; attempts: first is traced)"
+        )
     folder = options.cache_folder(funnel)
     with open_engine(funnel, options.data_dir, parquet_cache=folder) as engine:
         found = plan_per_id(engine, funnel, request, spec.dimensions).ids(key=request.id)

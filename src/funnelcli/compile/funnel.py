@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlglot import exp
 
-from funnelcli.compile import aggregates, layers, once, sequence, sources, top
+from funnelcli.compile import aggregates, attempts, layers, once, sequence, sources, top
 from funnelcli.compile.columns import NONE_GROUP, Grouping, Layer, ResultColumns
 from funnelcli.compile.lookups import LookupJoin, lookup_joins
 from funnelcli.compile.resolve import (
@@ -158,15 +158,25 @@ def compile_funnel(
         ids = ids.select(events, append=True, copy=False)
     with_.append((Layer.IDS, ids))
     minima = layers.raw_minima(plans)
-    with_.append((Layer.ENTERED, layers.with_entry(minima, spec.order)))
+    anchored = attempts.anchored(funnel, plans)
+    if anchored:  # one row per key and attempt (compile/attempts.py)
+        with_.append((attempts.ANCHORS, attempts.anchors(funnel, plans[0], resolver)))
+        with_.append((Layer.ENTERED, attempts.with_anchors()))
+    else:
+        with_.append((Layer.ENTERED, layers.with_entry(minima, spec.order)))
     previous = Layer.ENTERED
     for plan in plans:
         name = Layer.stage(plan.index)
         taken = once.sharing(plans, plan)
-        qualified = layers.qualify(plan, spec.window, spec.order, taken, query.horizon)
+        qualified = layers.qualify(
+            plan, spec.window, spec.order, taken, query.horizon, anchored=anchored
+        )
         select = exp.select(exp.Star(), *qualified, copy=False).from_(q.table(previous), copy=False)
         with_.append((name, select))
         previous = name
+    if anchored:
+        with_.append((attempts.BEST, attempts.best(previous, len(plans))))
+        previous = attempts.BEST
     kept = None
     if spec.filter:
         types = {

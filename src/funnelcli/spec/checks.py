@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from funnelcli.spec.enums import Grain, Order, Shape
+from funnelcli.errors import SpecConflict
+from funnelcli.spec.enums import Attempts, Grain, Order, Shape
 from funnelcli.spec.hints import did_you_mean
 from funnelcli.spec.models import WORD, RoiSpec, SourceSpec, StageSpec
 
@@ -25,6 +26,7 @@ def check_references(funnel: Funnel) -> None:
         raise funnel.error("sources", "at least one source must not be a lookup")
     names = _check_stages(funnel)
     _check_sequence(funnel)
+    _check_attempts(funnel)
     _check_outcome(funnel)
     for name, source in spec.sources.items():
         if not WORD.match(name):
@@ -69,6 +71,20 @@ def _check_sequence(funnel: Funnel) -> None:
             "order: sequence needs every stage on one long source, timed by its at: "
             "(no stage at:)" + (f"; stages with their own at: {', '.join(own)}" if own else ""),
         )
+
+
+def _check_attempts(funnel: Funnel) -> None:
+    """An attempt counts evidence from its own entry on: `order: backfill` would count
+    evidence from before it (backwards times), so attempts other than first need an order
+    with that lower bound."""
+    spec = funnel.spec
+    if spec.attempts is not Attempts.first and spec.order is Order.backfill:
+        message = (
+            f"{spec.attempts.value} needs order: strict or order: sequence "
+            "(order: backfill counts evidence from before an attempt's entry)"
+        )
+        line = funnel.line_of("attempts")
+        raise SpecConflict(message, file=funnel.file, line=line, key="attempts")
 
 
 MAX_STAGES = 50
