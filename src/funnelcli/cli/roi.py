@@ -8,16 +8,19 @@ from funnelcli.cli.options import (
     CacheOpt,
     DataOpt,
     DebugOpt,
+    EngineKind,
+    EngineOpt,
     FormatOpt,
     FunnelArg,
     MaxRejectedOpt,
     OutputOpt,
     ReportFormat,
     SinceOpt,
+    SparkMasterOpt,
     UntilOpt,
 )
 from funnelcli.cli.root import app
-from funnelcli.cli.runtime import emit, funnel_path, guard, notice
+from funnelcli.cli.runtime import emit, funnel_path, guard, run_options
 
 
 @app.command()
@@ -31,31 +34,28 @@ def roi(
     data: DataOpt = None,
     cache: CacheOpt = None,
     cache_dir: CacheDirOpt = None,
+    engine: EngineOpt = EngineKind.duckdb,
+    spark: SparkMasterOpt = None,
     debug: DebugOpt = False,
     max_rejected: MaxRejectedOpt = None,
 ) -> None:
     """Spend against revenue per channel: CPL, CAC, ROI, payback, LTV, renewals (docs/money.md).
 
     Example: funnel roi funnels/default.yaml --since 2024-01-01 --until 2025-01-01
+
+    Example: funnel roi funnels/default.yaml --engine spark --format json
     """
 
     def run() -> None:
         from funnelcli.commands import options as o
         from funnelcli.commands.roi import RoiRequest, build_roi
-        from funnelcli.commands.set_aside import parse_limit
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
         o.check_outputs(definition, data, output=output)
         since_at, until_at = o.period(since, until, definition.spec.timezone)
         request = RoiRequest(since=since_at, until=until_at, as_of=o.moment(as_of, "--as-of"))
-        options = o.RunOptions(
-            data_dir=data,
-            cache=cache,
-            cache_dir=cache_dir,
-            max_rejected=parse_limit(max_rejected),
-            notice=notice,
-        )
+        options = run_options(data, cache, cache_dir, max_rejected, engine, spark)
         result = build_roi(definition, request, options)
         emit(result, fmt, output)
 
