@@ -263,7 +263,6 @@ def test_attributed_report_summary_and_cohorts_on_spark_equal_duckdb(
     from funnelcli.commands.cohorts import CohortsRequest, build_cohorts
     from funnelcli.commands.summary import SummaryRequest, build_summary
     from funnelcli.metrics.periods import PeriodKind
-
     from test_dialects import _attributed_rows
 
     loaded, request = _attributed_rows(tmp_path, "strict", "last")
