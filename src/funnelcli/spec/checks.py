@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from funnelcli.spec.enums import Grain, Order, Shape
-from funnelcli.spec.hints import did_you_mean
+from funnelcli.spec.hints import did_you_mean, find
 from funnelcli.spec.models import WORD, RoiSpec, SourceSpec, StageSpec
 
 if TYPE_CHECKING:  # loader runs these checks: it imports this module
@@ -26,6 +26,7 @@ def check_references(funnel: Funnel) -> None:
     names = _check_stages(funnel)
     _check_sequence(funnel)
     _check_outcome(funnel)
+    check_exclusions(funnel)
     for name, source in spec.sources.items():
         if not WORD.match(name):
             raise funnel.error(
@@ -178,3 +179,48 @@ def _check_roi(funnel: Funnel, roi: RoiSpec, stages: dict[str, int]) -> None:
             "roi.subscriptions",
             "subscriptions are matched to leads by account: declare account: on the first source",
         )
+
+
+def check_exclusions(funnel: Funnel) -> tuple[tuple[int, int], ...]:
+    """Each item's source holds timed evidence and `between:` names two stages in order;
+    returns each item's (from, to) stage indices (1-based)."""
+    spec = funnel.spec
+    stages = [s.name for s in spec.stages]
+    found: list[tuple[int, int]] = []
+    for index, item in enumerate(spec.exclude):
+        key = f"exclude[{index}]"
+        source_name = item.source or spec.primary_source
+        if source_name not in spec.funnel_sources:
+            hint = did_you_mean(source_name, spec.funnel_sources)
+            raise funnel.error(f"{key}.source", f"unknown source '{source_name}'{hint}")
+        source = spec.sources[source_name]
+        if source.shape is Shape.wide and item.match is not None:
+            raise funnel.error(
+                f"{key}.match",
+                f"source '{source_name}' is wide (one column per stage): use at: or when:",
+            )
+        if item.match is None and item.when is None and item.at is None:
+            raise funnel.error(key, "an exclusion needs match:, at: or when: (its evidence)")
+        if item.at is None and (source.shape is Shape.wide or source.at is None):
+            raise funnel.error(
+                key,
+                "an exclusion needs a time: at: (a time column)"
+                + ("" if source.shape is Shape.wide else f" or at: on source '{source_name}'"),
+            )
+        ends = []
+        for position, name in enumerate(item.between):
+            stage = find(name, stages)
+            if stage is None:
+                raise funnel.error(
+                    f"{key}.between[{position}]",
+                    f"unknown stage '{name}'{did_you_mean(name, stages)}",
+                )
+            ends.append(stages.index(stage) + 1)
+        if ends[0] >= ends[1]:
+            raise funnel.error(
+                f"{key}.between",
+                f"between: needs two stages in funnel order, the first before the second "
+                f"(got {item.between[0]}, {item.between[1]})",
+            )
+        found.append((ends[0], ends[1]))
+    return tuple(found)
