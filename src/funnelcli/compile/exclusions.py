@@ -136,6 +136,9 @@ def gate(k: int, columns: list[exp.Expr], plans: Sequence[ExclusionPlan]) -> lis
         return columns
     named = {c.alias_or_name: c for c in columns}
     candidate = named[Layer.qualified_time(k)].this
+    prior = [q.col(flag(p.index)) for p in plans if p.onward and p.end < k]
+    if prior:  # an earlier onward hit: stage k has no time for these items either
+        candidate = q.case(exp.Not(this=exp.Paren(this=q.or_(*prior))), candidate.copy())
     hits = {p.index: _hit(p, candidate) for p in ending}
     found = list(columns)
     if onward:
