@@ -325,9 +325,7 @@ def walk(spec: Spec, key: Key) -> Journey:
     for k in range(n):
         before = [x for x in m[:k] if x is not None]
         backwards.append(m[k] is not None and bool(before) and m[k] < max(before))
-    return Journey(
-        m, entry_at, tuple(t), tuple(reached), values, tuple(backwards), hits, in_funnel
-    )
+    return Journey(m, entry_at, tuple(t), tuple(reached), values, tuple(backwards), hits, in_funnel)
 
 
 def exclude(

@@ -258,7 +258,9 @@ def exclusion_funnel(steps: list[str], items: list[tuple[str, int, int]], window
     """PostHog steps and exclusion steps (event, funnel_from_step, funnel_to_step; 0-based)
     as stages and `exclude:` items with `scope: funnel` (PostHog's rule)."""
     names = [f"s{i}" for i in range(len(steps))]
-    stages = "".join(f"  - {{name: {n}, match: ['{s}']}}\n" for n, s in zip(names, steps, strict=True))
+    stages = "".join(
+        f"  - {{name: {n}, match: ['{s}']}}\n" for n, s in zip(names, steps, strict=True)
+    )
     excluded = "".join(
         f"  - {{match: ['{e}'], between: [{names[a]}, {names[b]}], scope: funnel}}\n"
         for e, a, b in items
@@ -342,8 +344,12 @@ def test_posthog_advanced_funnel_multiple_exclusions_between_steps(tmp_path: Pat
     )
     # person1's x at 02:00 ties with its $pageview: PostHog creates x first (01:00 signup,
     # 02:00 x, 03:00 pageview); keep its order with the pageview an hour later.
-    rows = [r if r != ("person1", "$pageview", "2021-05-01 02:00:00") else
-            ("person1", "$pageview", "2021-05-01 03:00:00") for r in rows]
+    rows = [
+        r
+        if r != ("person1", "$pageview", "2021-05-01 02:00:00")
+        else ("person1", "$pageview", "2021-05-01 03:00:00")
+        for r in rows
+    ]
     files = {"events.csv": events_csv(rows)}
     variants = [
         [("x", 0, 1), ("y", 2, 3)],

@@ -2,8 +2,8 @@
 id counting — from the later stage on (`scope: onward`) or in the whole funnel (`funnel`).
 
 Each item's evidence is written like a stage's (resolve.stage_plan) and kept per key as a list
-of times (`xl_<i>`, layer 1, carried into `ids`). The layer of its to-stage (`q_<to>`) sets its
-flag `xf_<i>`: some time x with t_from < x < U, U = the to-stage's qualifying time, else
+of times (`xl_<i>`, layer 1, carried into `ids`). A layer `x_<to>` before its to-stage's sets
+its hit `xf_<i>`: some time x with t_from < x < U, U = the to-stage's qualifying time, else
 t_from + the funnel's `window:` (else the to-stage's `within:`; else no upper bound). An onward
 flag then gates that stage and every later one (`gate`: no time, no value, not reached); the
 ungated explicit flag `qe_<k>` keeps backfill's implication for the stages before it
@@ -127,43 +127,39 @@ def _hit(plan: ExclusionPlan, candidate: exp.Expr) -> exp.Expr:
     return q.coalesce(exp.GT(this=found, expression=exp.Literal.number(0)), exp.false())
 
 
-def gate(k: int, columns: list[exp.Expr], plans: Sequence[ExclusionPlan]) -> list[exp.Expr]:
-    """Layer q_k's columns with the flags of the items ending at stage k, and, when an onward
-    item ending at or before k hits, stage k without time, value or reached."""
+def flags(k: int, columns: Sequence[exp.Expr], plans: Sequence[ExclusionPlan]) -> list[exp.Expr]:
+    """The hits `xf_<i>` of the items ending at stage k, from layer q_k's `columns` (its
+    qualifying time before the items): a layer `x_<k>` of their own before q_k, so q_k reads
+    each hit once."""
     ending = [p for p in plans if p.end == k]
-    onward = [p for p in plans if p.onward and p.end <= k]
-    if not ending and not onward:
-        return columns
+    if not ending:
+        return []
     named = {c.alias_or_name: c for c in columns}
-    candidate = named[Layer.qualified_time(k)].this
+    candidate = named[Layer.qualified_time(k)].this.copy()
     prior = [q.col(flag(p.index)) for p in plans if p.onward and p.end < k]
     if prior:  # an earlier onward hit: stage k has no time for these items either
-        candidate = q.case(exp.Not(this=exp.Paren(this=q.or_(*prior))), candidate.copy())
-    hits = {p.index: _hit(p, candidate) for p in ending}
-    found = list(columns)
-    if onward:
-        keep = exp.Not(
-            this=exp.Paren(
-                this=q.or_(
-                    *[hits[p.index].copy() if p.end == k else q.col(flag(p.index)) for p in onward]
-                )
-            )
-        )
-        found = []
-        for column in columns:
-            name = column.alias_or_name
-            body = column.this
-            if name == Layer.qualified(k):
-                found.append(q.alias(body.copy(), explicit(k)))
-                body = exp.and_(exp.Paren(this=body), keep.copy(), copy=False)
-            elif name in (
-                Layer.qualified_time(k),
-                Layer.qualified_value(k),
-                Layer.qualified_item(k),
-            ):
-                body = q.case(keep.copy(), body)
-            found.append(q.alias(body, name))
-    found += [q.alias(hits[p.index], flag(p.index)) for p in ending]
+        candidate = q.case(exp.Not(this=exp.Paren(this=q.or_(*prior))), candidate)
+    return [q.alias(_hit(p, candidate), flag(p.index)) for p in ending]
+
+
+def gate(k: int, columns: list[exp.Expr], plans: Sequence[ExclusionPlan]) -> list[exp.Expr]:
+    """Layer q_k's columns; when an onward item ending at or before k hits (`xf_<i>`), stage
+    k has no time, no value and is not reached (`qe_<k>`: reached before this gate)."""
+    onward = [p for p in plans if p.onward and p.end <= k]
+    if not onward:
+        return columns
+    keep = exp.Not(this=exp.Paren(this=q.or_(*[q.col(flag(p.index)) for p in onward])))
+    found: list[exp.Expr] = []
+    gated_names = (Layer.qualified_time(k), Layer.qualified_value(k), Layer.qualified_item(k))
+    for column in columns:
+        name = column.alias_or_name
+        body = column.this
+        if name == Layer.qualified(k):
+            found.append(q.alias(body.copy(), explicit(k)))
+            body = exp.and_(exp.Paren(this=body), keep.copy(), copy=False)
+        elif name in gated_names:
+            body = q.case(keep.copy(), body)
+        found.append(q.alias(body, name))
     return found
 
 

@@ -169,6 +169,11 @@ def compile_funnel(
         name = Layer.stage(plan.index)
         taken = once.sharing(plans, plan)
         qualified = layers.qualify(plan, spec.window, spec.order, taken, query.horizon)
+        hits = exclusions.flags(plan.index, qualified, excluding)
+        if hits:  # the hits of the items ending here, read by q_k and later layers
+            select = exp.select(exp.Star(), *hits, copy=False).from_(q.table(previous))
+            with_.append((f"x_{plan.index}", select))
+            previous = f"x_{plan.index}"
         qualified = exclusions.gate(plan.index, qualified, excluding)
         select = exp.select(exp.Star(), *qualified, copy=False).from_(q.table(previous), copy=False)
         with_.append((name, select))
