@@ -410,6 +410,26 @@ def test_report_on_spark_equals_duckdb(spark: Any, path: Path) -> None:
 
 @pytest.mark.spark
 @pytest.mark.slow
+@pytest.mark.parametrize("scope", ["onward", "funnel"])
+def test_exclusions_on_spark_equal_duckdb(spark: Any, scope: str, tmp_path: Path) -> None:
+    """`exclude:` (docs/semantics.md, Exclusions) on the history funnel: `--engine spark`
+    gives DuckDB's report, excluded counts included."""
+    from funnelcli.commands.report import build_report
+
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "funnels" / "history.yaml").read_text(encoding="utf-8")
+    item = f"  - {{match: Closed Lost, between: [qualified, paid], scope: {scope}}}\n"
+    path = tmp_path / "history.yaml"
+    path.write_text(text.replace("../sample_data", str(root / "sample_data")) + "exclude:\n" + item)
+    funnel = load_funnel(path)
+    expected = build_report(funnel, None, RunOptions()).to_dict()
+    assert expected["data_quality"]["excluded"][0]["ids"] > 0
+    actual = build_report(funnel, None, RunOptions(spark_master="local[2]")).to_dict()
+    assert close_enough(expected, actual) == []
+
+
+@pytest.mark.spark
+@pytest.mark.slow
 def test_summary_and_cohorts_on_spark_equal_duckdb(spark: Any) -> None:
     from funnelcli.commands.cohorts import CohortsRequest, build_cohorts
     from funnelcli.commands.summary import SummaryRequest, build_summary

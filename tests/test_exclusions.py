@@ -250,3 +250,60 @@ def test_json_carries_excluded_only_with_exclusions(tmp_path: Path) -> None:
                     "ids": 3,
                 }
             ]
+
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+
+
+def sample_funnel(tmp_path: Path, name: str, item: str) -> Path:
+    """A bundled funnel reading the bundled sample, with one `exclude:` item."""
+    text = (SAMPLE.parent / "funnels" / f"{name}.yaml").read_text(encoding="utf-8")
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text.replace("../sample_data", str(SAMPLE)) + f"exclude:\n  - {item}\n")
+    return path
+
+
+@pytest.mark.parametrize("scope", ["onward", "funnel"])
+def test_roi_counts_are_the_reports_under_exclusions(tmp_path: Path, scope: str) -> None:
+    item = (
+        "{name: emea trial, at: trial_started_at, when: \"country = 'DE'\", "
+        f"between: [lead, paid], scope: {scope}}}"
+    )
+    path = sample_funnel(tmp_path, "default", item)
+    runner = CliRunner()
+    report = json.loads(
+        runner.invoke(app, ["report", str(path), "--by", "channel", "--format", "json"]).stdout
+    )
+    roi = json.loads(runner.invoke(app, ["roi", str(path), "--format", "json"]).stdout)
+    assert report["data_quality"]["excluded"][0]["ids"] > 0
+    groups = {
+        g["key"]["channel"]: [s["count"] for s in g["stages"]]
+        for g in report["breakdowns"][0]["groups"]
+    }
+    for channel in roi["channels"]:
+        if channel["channel"] in groups:
+            counts = groups[channel["channel"]]
+            assert (channel["leads"], channel["qualified"], channel["customers"]) == (
+                counts[0],
+                counts[1],
+                counts[3],
+            )
+
+
+def test_lists_summary_and_cohorts_run_with_exclusions(tmp_path: Path) -> None:
+    path = sample_funnel(
+        tmp_path, "history", "{match: Closed Lost, between: [qualified, paid], scope: funnel}"
+    )
+    runner = CliRunner()
+    report = json.loads(runner.invoke(app, ["report", str(path), "--format", "json"]).stdout)
+    assert report["data_quality"]["excluded"][0]["ids"] > 0
+    for command in (
+        ["stalled", str(path), "--stage", "trial"],
+        ["drivers", str(path), "--stage", "paid"],
+        ["summary", str(path)],
+        ["report", str(path), "--top", "2", "--by", "channel", "--histogram", "paid"],
+    ):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 0, (command, result.output)
+    cohorts = runner.invoke(app, ["cohorts", str(path), "--format", "json"])
+    assert cohorts.exit_code == 0, cohorts.output
