@@ -304,7 +304,7 @@ def five_step_rows(extra: dict[str, list[tuple[str, str]]]) -> list[tuple[str, s
     """Each person does the five steps at FIVE_TIMES on 2021-05-01, plus its `extra` events."""
     rows = []
     for person, events in extra.items():
-        timed = list(zip(FIVE_STEPS, FIVE_TIMES)) + events
+        timed = list(zip(FIVE_STEPS, FIVE_TIMES, strict=True)) + events
         rows += [(person, e, f"2021-05-01 {t}:00") for e, t in sorted(timed, key=lambda p: p[1])]
     return rows
 
