@@ -307,3 +307,36 @@ def test_lists_summary_and_cohorts_run_with_exclusions(tmp_path: Path) -> None:
         assert result.exit_code == 0, (command, result.output)
     cohorts = runner.invoke(app, ["cohorts", str(path), "--format", "json"])
     assert cohorts.exit_code == 0, cohorts.output
+
+
+def test_an_item_on_another_source(tmp_path: Path) -> None:
+    """Stages on a wide export, the exclusion on an activity log joined on the id."""
+    yaml_text = """\
+        sources:
+          leads: {path: leads.csv, id: lead_id}
+          log: {path: log.csv, shape: long, id: lead_id, stage: action, at: at}
+        stages:
+          - {name: lead, at: created_at}
+          - {name: paid, at: paid_at}
+        window: 30d
+        exclude:
+          - {source: log, match: opt_out, between: [lead, paid]}
+        """
+    leads = """\
+        lead_id,created_at,paid_at
+        1,2025-01-01,2025-01-10
+        2,2025-01-01,2025-01-10
+        3,2025-01-01,
+        """
+    log = """\
+        lead_id,action,at
+        1,opt_out,2025-01-05
+        2,call,2025-01-05
+        2,opt_out,2025-01-11
+        3,opt_out,2025-01-31
+        """
+    files = {"leads.csv": textwrap.dedent(leads), "log.csv": textwrap.dedent(log)}
+    report = run(tmp_path, yaml_text, files)
+    # 1 hit (Jan 5 < paid Jan 10); 2's opt-out is after paid; 3: Jan 31 = Jan 1 + 30d, not before
+    assert counts(report) == [3, 1]
+    assert report.data_quality.excluded[0].ids == 1
