@@ -61,6 +61,7 @@ class Spec:
     window: Duration | None = None
     order: str = "backfill"  # backfill | strict | sequence
     evidence: str = "shared"  # shared | once
+    attempts: str = "first"  # first | best
     since: datetime | None = None
     until: datetime | None = None
     as_of: datetime | None = None
@@ -265,22 +266,37 @@ def earliest(times: list[datetime]) -> datetime | None:
 
 
 def walk(spec: Spec, key: Key) -> Journey:
-    """One key through the funnel. Indices are 0-based: the page's stage k is index k-1."""
+    """One key through the funnel. Indices are 0-based: the page's stage k is index k-1.
+
+    § Attempts (best): on a long source, one walk per distinct stage-1 evidence time (the
+    attempt's anchor); the walk whose reached stages are the most counts, ties to the
+    earliest anchor."""
+    if spec.attempts == "best" and spec.shape == "long" and key.evidence[0]:
+        anchors = sorted({e.time for e in key.evidence[0]})
+        walks = [walk_from(spec, key, a) for a in anchors]
+        return max(walks, key=lambda w: sum(w.reached))  # max keeps the first of equals
+    return walk_from(spec, key, None)
+
+
+def walk_from(spec: Spec, key: Key, anchor: datetime | None) -> Journey:
+    """One attempt: from `anchor` (a stage-1 evidence time), else from the key's entry."""
     n = len(spec.stages)
     m = tuple(earliest([e.time for e in key.evidence[k]]) for k in range(n))
 
     # § Entry: m_1; under backfill without stage-1 evidence, the first time the key shows up.
-    entry_at = m[0]
+    entry_at = m[0] if anchor is None else anchor
     if spec.order == "backfill" and entry_at is None:
         entry_at = earliest([x for x in m if x is not None])
 
-    # § Qualifying times: t_1 = m_1; later stages take their earliest qualifying evidence time.
+    # § Qualifying times: t_1 = m_1 (the anchor); later stages take their earliest qualifying
+    # evidence time.
     # § Evidence (evidence: once): a stage that shares its time column with another takes the
     # earliest qualifying (time, stage value) that no earlier stage of the group took.
-    t: list[datetime | None] = [m[0]]
+    t: list[datetime | None] = [entry_at if anchor is not None else m[0]]
     taken: list[tuple[datetime, str] | None] = [None] * n
-    if once_group(spec, 0) and key.evidence[0]:
-        taken[0] = min((e.time, e.item) for e in key.evidence[0])
+    first = [e for e in key.evidence[0] if anchor is None or e.time == anchor]
+    if once_group(spec, 0) and first:
+        taken[0] = min((e.time, e.item) for e in first)
     for k in range(1, n):
         if once_group(spec, k):
             used = {taken[j] for j in range(k) if once_group(spec, j) == once_group(spec, k)}

@@ -340,3 +340,14 @@ def test_an_item_on_another_source(tmp_path: Path) -> None:
     # 1 hit (Jan 5 < paid Jan 10); 2's opt-out is after paid; 3: Jan 31 = Jan 1 + 30d, not before
     assert counts(report) == [3, 1]
     assert report.data_quality.excluded[0].ids == 1
+
+
+def test_attempts_best_with_exclude_is_refused_naming_both(tmp_path: Path) -> None:
+    (tmp_path / "crm.csv").write_text(crm_csv(HISTORIES))
+    text = textwrap.dedent(PIPELINE) + "order: strict\nattempts: best\n"
+    (tmp_path / "funnel.yaml").write_text(text)
+    for command in ("validate", "report"):
+        result = CliRunner().invoke(app, [command, str(tmp_path / "funnel.yaml")])
+        assert result.exit_code == 2, result.output
+        assert "exclude:" in result.output and "attempts: best" in result.output
+        assert "funnel.yaml:8: exclude" in result.output

@@ -18,7 +18,7 @@ import sqlglot
 from funnelcli.compile import ReportQuery, compile_funnel, rewrites
 from funnelcli.compile.funnel import CompiledFunnel
 from funnelcli.engine.text import detect
-from funnelcli.spec import load_funnel
+from funnelcli.spec import load_funnel, parse_funnel
 from realdata import REAL_DATA, require
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +92,17 @@ def test_the_first_pass_anchor_matches_golden(request: pytest.FixtureRequest) ->
         funnel, headers = _headers(ROOT / "funnels" / f"{name}.yaml")
         anchor = compile_funnel(funnel, headers).anchor_query  # type: ignore[arg-type]
         _compare(GOLDEN / "variants" / f"{name}-anchor.sql", anchor.sql(pretty=True), request)
+
+
+def test_attempts_best_matches_golden(request: pytest.FixtureRequest) -> None:
+    """history.yaml under `attempts: best`: the per-key layers run per (key, anchor) and
+    `best` keeps each key's furthest-reaching attempt (docs/semantics.md, Attempts)."""
+    path = ROOT / "funnels" / "history.yaml"
+    _, headers = _headers(path)
+    text = path.read_text(encoding="utf-8") + "attempts: best\n"
+    funnel = parse_funnel(text, file=str(path), base_dir=path.parent)
+    sql = compile_funnel(funnel, headers).sql()  # type: ignore[arg-type]
+    _compare(GOLDEN / "variants" / "history-best.sql", sql, request)
 
 
 def _compare(golden: Path, sql: str, request: pytest.FixtureRequest) -> None:

@@ -31,10 +31,13 @@ from test_properties import (
 
 
 def traceable(case: Case) -> Case:
-    """The case under the rules `funnel trace` explains: not `evidence: once` nor `order:
-    sequence` nor `exclude:` (issue 16 added them; trace refuses them), no `--top`."""
+    """The case under the rules `funnel trace` explains: not `evidence: once`, `order:
+    sequence`, `attempts: best` nor `exclude:` (issue 16 added them; trace refuses them), no
+    `--top`."""
     order = "strict" if case.spec.order == "sequence" else case.spec.order
-    spec = replace(case.spec, evidence="shared", order=order, top=None, exclude=())
+    spec = replace(
+        case.spec, evidence="shared", order=order, top=None, attempts="first", exclude=()
+    )
     return replace(case, spec=spec)
 
 

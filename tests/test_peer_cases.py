@@ -173,8 +173,11 @@ def test_clickhouse_window_funnel_strict_order_without_reentry(tmp_path: Path) -
     """Same file, table funnel_test_allow_reentry, `windowFunnel(86400, 'strict_order')` over
     a, b, c: levels [2, 2, 3, 1, 3] (a return to step a between b and c stops the chain), and
     table funnel_test_ecommerce, `windowFunnel(600, 'strict_order')` over begin_checkout,
-    view_product_detail, complete_payment: [2, 2, 3]. (The file's four-step variants re-anchor
-    the chain at a later first step, which `order: sequence` does not; they are not here.)"""
+    view_product_detail, complete_payment: [2, 2, 3]. (The file's four-step `strict_order`
+    variant gives user 3 (a, b, c, b, d) level 4: ClickHouse lets a repeat of an *earlier*
+    step (b after c) pass, which `order: sequence` stops at; that is not an attempt rule, so
+    it is not here. ClickHouse's `strict_order` does not re-anchor after a broken chain:
+    user 2 (a, b, a, b, c) stays at 2, so these are `attempts: first`.)"""
     reentry = [
         *[(1, 1, "a"), (2, 1, "b"), (3, 1, "a"), (4, 1, "c")],
         *[(1, 2, "a"), (2, 2, "b"), (3, 2, "a"), (4, 2, "b"), (5, 2, "c")],
@@ -359,3 +362,60 @@ def test_posthog_advanced_funnel_multiple_exclusions_between_steps(tmp_path: Pat
     for items in variants:
         found = counts(run(tmp_path, exclusion_funnel(FIVE_STEPS, items, "14d"), files))
         assert (found[0], found[4]) == (1, 1), items
+
+
+def test_posthog_funnel_with_multiple_incomplete_tries(tmp_path: Path) -> None:
+    """PostHog/posthog posthog/hogql_queries/insights/funnels/test/conversion_time_cases.py,
+    `test_funnel_with_multiple_incomplete_tries` (ordered funnel, 1-day window): person1
+    completes the funnel on May 1 (sign-up 01:00, pageview 02:00, something else 03:00), then
+    tries again on May 3 (pageview after 1 h) and May 4 (after 3 h) without finishing.
+    PostHog: 1 person; conversion time to step 2 is 3600 s (average and median), "disregard
+    the incomplete tries". Under `attempts: best` the complete attempt is the furthest-reaching
+    one; its own times are reported."""
+    rows = [
+        ("person1", "user signed up", "2021-05-01 01:00:00"),
+        ("person1", "$pageview", "2021-05-01 02:00:00"),
+        ("person1", "something else", "2021-05-01 03:00:00"),
+        ("person1", "user signed up", "2021-05-03 04:00:00"),
+        ("person1", "$pageview", "2021-05-03 05:00:00"),
+        ("person1", "user signed up", "2021-05-04 07:00:00"),
+        ("person1", "$pageview", "2021-05-04 10:00:00"),
+    ]
+    yaml_text = EVENTS + (
+        "stages:\n"
+        "  - {name: signup, match: [user signed up]}\n"
+        "  - {name: pageview, match: [$pageview]}\n"
+        "  - {name: other, match: [something else]}\n"
+        "window: 1d\norder: strict\nattempts: best\n"
+    )
+    report = run(tmp_path, yaml_text, {"events.csv": events_csv(rows)})
+    assert counts(report) == [1, 1, 1]
+    pageview = report.overall.stages[1].time_from_previous
+    assert pageview.n == 1
+    assert pageview.median_days == pageview.mean_days == 3600 / 86400
+
+
+def test_clickhouse_window_funnel_default_mode_is_the_longest_chain(tmp_path: Path) -> None:
+    """ClickHouse/ClickHouse tests/queries/0_stateless/00632_aggregation_window_funnel.sql
+    (.reference): `windowFunnel` without `strict_order` keeps the longest chain over every
+    start event (its level is the furthest over every chain), which is `attempts: best` with `order:
+    strict`. Table funnel_test_strict_order, `windowFunnel(86400)(dt, event='a', event='b',
+    event='c')`: levels [3, 3, 3, 3, 3, 1]; `windowFunnel(86400, 'strict_order')`: [3, 1, 3,
+    3, 2, 1], also under `attempts: best` with `order: sequence` (user 5's second start, a@2,
+    meets the same d@5). Table funnel_test, events 1000…1008 at seconds 0…8:
+    `windowFunnel(2)`, `(3)`, `(4)` over 1003…1007 give 3, 4, 5."""
+    data = {"events.csv": at_second(STRICT_ORDER)}
+    best = "attempts: best\n"
+    strict = run(tmp_path, abc_funnel("86400s", "strict") + best, data, by=(("person",),))
+    assert levels(strict) == {"1": 3, "2": 3, "3": 3, "4": 3, "5": 3, "6": 1}
+    sequence = run(tmp_path, abc_funnel("86400s") + best, data, by=(("person",),))
+    assert levels(sequence) == {"1": 3, "2": 1, "3": 3, "4": 3, "5": 2, "6": 1}
+    events = at_second([(s, 1, str(1000 + s)) for s in range(9)])
+    steps = (
+        EVENTS
+        + "stages:\n"
+        + "".join(f"  - {{name: e{e}, match: ['{e}']}}\n" for e in range(1003, 1008))
+    )
+    for window, level in (("2s", 3), ("3s", 4), ("4s", 5)):
+        yaml_text = steps + f"window: {window}\norder: strict\n" + best
+        assert sum(counts(run(tmp_path, yaml_text, {"events.csv": events}))) == level

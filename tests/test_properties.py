@@ -147,6 +147,12 @@ def definitions(draw: DrawFn, shape: str, grain: str) -> ref.Spec:
     # order: sequence reads one long source's at: (no stage at:)
     sequence_ok = shape == "long" and all(stage.at is None for stage in stages)
     orders = ("backfill", "strict", "sequence") if sequence_ok else ("backfill", "strict")
+    order = draw(st.sampled_from(orders))
+    evidence = draw(st.sampled_from(("shared", "once")))
+    timezone = draw(st.sampled_from(ZONES))
+    top = draw(st.sampled_from((None, None, 1, 2)))
+    # attempts: best needs an order with a lower bound (strict, sequence)
+    attempts = draw(st.sampled_from(("first", "best"))) if order != "backfill" else "first"
     return ref.Spec(
         stages=stages,
         shape=shape,
@@ -156,15 +162,17 @@ def definitions(draw: DrawFn, shape: str, grain: str) -> ref.Spec:
         at="changed_at" if shape == "long" else None,
         grain=grain,
         window=Duration.parse(window) if window else None,
-        order=draw(st.sampled_from(orders)),
-        evidence=draw(st.sampled_from(("shared", "once"))),
+        order=order,
+        evidence=evidence,
         since=since,
         until=until,
         as_of=as_of,
         by="channel",
-        timezone=draw(st.sampled_from(ZONES)),
-        top=draw(st.sampled_from((None, None, 1, 2))),
-        exclude=excluding,
+        timezone=timezone,
+        top=top,
+        attempts=attempts,
+        # exclude: is not combined with attempts: best (a SpecConflict, tested apart)
+        exclude=excluding if attempts == "first" else (),
     )
 
 
@@ -286,6 +294,8 @@ def funnel_yaml(spec: ref.Spec) -> str:
         parts = [f"match: [{', '.join(item.match)}]"] if item.match else []
         parts += [f"at: {item.at}"] if item.at else []
         lines.append(f"  - {{{', '.join([*parts, ends, f'scope: {item.scope}'])}}}")
+    if spec.attempts != "first":
+        lines.append(f"attempts: {spec.attempts}")
     return "\n".join(lines) + "\n"
 
 
@@ -632,3 +642,41 @@ def as_sequence(case: Case) -> Case:
 def test_sequence_matches_reference(case: Case) -> None:
     """order: sequence: rows between two stages that are evidence for neither stop the id."""
     assert_matches_reference(case)
+
+
+def as_best(case: Case, window: str | None = None) -> Case:
+    """The case under `attempts: best` (strict when it was backfill: best needs a lower
+    bound), with `window` when given (a short one makes first attempts run out)."""
+    order = "strict" if case.spec.order == "backfill" else case.spec.order
+    spec = replace(case.spec, attempts="best", order=order, exclude=())
+    if window is not None:
+        spec = replace(spec, window=Duration.parse(window))
+    return replace(case, spec=spec)
+
+
+best_cases = st.tuples(
+    st.sampled_from(("lead", "account")), st.sampled_from(("10d", "950400s", "2mo"))
+).flatmap(lambda p: cases("long", p[0]).map(lambda case: as_best(case, p[1])))
+
+
+@MAIN
+@given(best_cases)
+def test_best_attempt_matches_reference(case: Case) -> None:
+    """attempts: best: each stage-1 time anchors an attempt; the furthest-reaching one counts
+    (ties: the earliest), under strict and sequence, shared and once."""
+    assert_matches_reference(case)
+
+
+@SMALL
+@given(cases("long").map(as_best))
+def test_best_attempt_reaches_at_least_the_first(case: Case) -> None:
+    """Without --since/--until (the period follows the best attempt's entry), every stage
+    counts at least as many keys under best as under first: the first attempt is a candidate."""
+    spec = replace(case.spec, since=None, until=None, top=None)
+    best = replace(case, spec=spec)
+    assume(not as_of_before_all_entries(best))
+    first = run(replace(best, spec=replace(spec, attempts="first")))
+    chosen = run(best)
+    for a, b in zip(first.overall.stages, chosen.overall.stages, strict=True):
+        assert b.count >= a.count
+    assert chosen.overall.entered == first.overall.entered

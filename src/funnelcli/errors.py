@@ -35,6 +35,12 @@ class SpecError(FunnelError):
         return f"{where}{key}{self.message}"
 
 
+class SpecConflict(SpecError):
+    """Two keys of the definition that do not go together (exit code 2, like a usage error)."""
+
+    exit_code = 2
+
+
 class DataError(FunnelError):
     """A problem in an input data file: names the file and, where known, the row and column."""
 

@@ -22,7 +22,7 @@ from funnelcli.outputs.trace import (
     Trace,
     TracedStage,
 )
-from funnelcli.spec import Evidence, Funnel, Grain, Order, Shape
+from funnelcli.spec import Attempts, Evidence, Funnel, Grain, Order, Shape
 from funnelcli.spec.hints import normalize
 
 
@@ -43,6 +43,12 @@ def build_trace(funnel: Funnel, request: TraceRequest, options: RunOptions | Non
     if spec.exclude:  # nor exclusions: a stage stopped by exclude: would show as counted
         raise UsageError(
             "funnel trace does not explain exclude: yet (docs/semantics.md, Exclusions)"
+        )
+    if spec.attempts is not Attempts.first:
+        # Its verdicts are read on the earliest evidence, not on an attempt's anchor.
+        raise UsageError(
+            f"funnel trace does not explain attempts: {spec.attempts.value} yet "
+            "(use funnel stalled or funnel report; attempts: first is traced)"
         )
     folder = options.cache_folder(funnel)
     with open_engine(funnel, options.data_dir, parquet_cache=folder) as engine:

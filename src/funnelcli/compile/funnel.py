@@ -17,7 +17,16 @@ from datetime import datetime
 
 from sqlglot import exp
 
-from funnelcli.compile import aggregates, exclusions, layers, once, sequence, sources, top
+from funnelcli.compile import (
+    aggregates,
+    attempts,
+    exclusions,
+    layers,
+    once,
+    sequence,
+    sources,
+    top,
+)
 from funnelcli.compile.columns import NONE_GROUP, Grouping, Layer, ResultColumns
 from funnelcli.compile.lookups import LookupJoin, lookup_joins
 from funnelcli.compile.resolve import (
@@ -163,12 +172,19 @@ def compile_funnel(
     ids = ids.select(*exclusions.ids_columns(excluding, source_names), append=True, copy=False)
     with_.append((Layer.IDS, ids))
     minima = layers.raw_minima(plans)
-    with_.append((Layer.ENTERED, layers.with_entry(minima, spec.order)))
+    anchored = attempts.anchored(funnel, plans)
+    if anchored:  # one row per key and attempt (compile/attempts.py)
+        with_.append((attempts.ANCHORS, attempts.anchors(funnel, plans[0], resolver)))
+        with_.append((Layer.ENTERED, attempts.with_anchors()))
+    else:
+        with_.append((Layer.ENTERED, layers.with_entry(minima, spec.order)))
     previous = Layer.ENTERED
     for plan in plans:
         name = Layer.stage(plan.index)
         taken = once.sharing(plans, plan)
-        qualified = layers.qualify(plan, spec.window, spec.order, taken, query.horizon)
+        qualified = layers.qualify(
+            plan, spec.window, spec.order, taken, query.horizon, anchored=anchored
+        )
         hits = exclusions.flags(plan.index, qualified, excluding)
         if hits:  # the hits of the items ending here, read by q_k and later layers
             select = exp.select(exp.Star(), *hits, copy=False).from_(q.table(previous))
@@ -178,6 +194,9 @@ def compile_funnel(
         select = exp.select(exp.Star(), *qualified, copy=False).from_(q.table(previous), copy=False)
         with_.append((name, select))
         previous = name
+    if anchored:
+        with_.append((attempts.BEST, attempts.best(previous, len(plans))))
+        previous = attempts.BEST
     kept = None
     if spec.filter:
         types = {

@@ -123,11 +123,13 @@ def qualify(
     order: Order,
     taken: Sequence[StagePlan] = (),
     horizon: Duration | None = None,
+    anchored: bool = False,
 ) -> list[exp.Expr]:
     """Layer 3 for stage k: qt_k (qualifying time), qv_k (its value), qr_k (explicit
     evidence qualified); with an item label (evidence: once) also qs_k, and the items the
     earlier stages `taken` took are not candidates. `horizon`: evidence must also be within it
-    of entry (as a window)."""
+    of entry (as a window). `anchored` (attempts, compile/attempts.py): stage 1 takes its
+    evidence at the attempt's entry, not before."""
     k = plan.index
     previous_time = q.col(Layer.qualified_time(k - 1)) if k > 1 else None
     strict = order is not Order.backfill  # strict and sequence
@@ -154,6 +156,8 @@ def qualify(
                 checks.append(
                     q.or_(q.is_null(lower.copy()), exp.GTE(this=t.copy(), expression=lower))
                 )
+            if anchored and k == 1:  # the attempt's anchor is one of these times
+                checks.append(exp.GTE(this=t.copy(), expression=q.col(Layer.ENTRY)))
             checks += [_not_taken(t, j.index) for j in taken]
             return q.and_(*checks)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from funnelcli.spec.enums import Evidence, Grain, Order, Shape, WeekStart
+from funnelcli.spec.enums import Attempts, Evidence, Grain, Order, Shape, WeekStart
 from funnelcli.spec.hints import did_you_mean
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from funnelcli.spec.risk import RiskSpec, UsageSpec
 
 __all__ = [
+    "Attempts",
     "Encoding",
     "Evidence",
     "Funnel",

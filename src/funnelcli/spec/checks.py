@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from funnelcli.spec.enums import Grain, Order, Shape
+from funnelcli.errors import SpecConflict
+from funnelcli.spec.enums import Attempts, Grain, Order, Shape
 from funnelcli.spec.hints import did_you_mean, find
 from funnelcli.spec.models import WORD, RoiSpec, SourceSpec, StageSpec
 
@@ -25,6 +26,7 @@ def check_references(funnel: Funnel) -> None:
         raise funnel.error("sources", "at least one source must not be a lookup")
     names = _check_stages(funnel)
     _check_sequence(funnel)
+    _check_attempts(funnel)
     _check_outcome(funnel)
     check_exclusions(funnel)
     for name, source in spec.sources.items():
@@ -70,6 +72,20 @@ def _check_sequence(funnel: Funnel) -> None:
             "order: sequence needs every stage on one long source, timed by its at: "
             "(no stage at:)" + (f"; stages with their own at: {', '.join(own)}" if own else ""),
         )
+
+
+def _check_attempts(funnel: Funnel) -> None:
+    """An attempt counts evidence from its own entry on: `order: backfill` would count
+    evidence from before it (backwards times), so attempts other than first need an order
+    with that lower bound."""
+    spec = funnel.spec
+    if spec.attempts is not Attempts.first and spec.order is Order.backfill:
+        message = (
+            f"{spec.attempts.value} needs order: strict or order: sequence "
+            "(order: backfill counts evidence from before an attempt's entry)"
+        )
+        line = funnel.line_of("attempts")
+        raise SpecConflict(message, file=funnel.file, line=line, key="attempts")
 
 
 MAX_STAGES = 50
@@ -185,6 +201,13 @@ def check_exclusions(funnel: Funnel) -> tuple[tuple[int, int], ...]:
     """Each item's source holds timed evidence and `between:` names two stages in order;
     returns each item's (from, to) stage indices (1-based)."""
     spec = funnel.spec
+    if spec.exclude and spec.attempts is not Attempts.first:
+        # An exclusion's bounds are the first attempt's stage times; per attempt is not built.
+        message = (
+            f"exclude: is not combined with attempts: {spec.attempts.value} yet "
+            "(its bounds are the stage times of attempts: first)"
+        )
+        raise SpecConflict(message, file=funnel.file, line=funnel.line_of("exclude"), key="exclude")
     stages = [s.name for s in spec.stages]
     found: list[tuple[int, int]] = []
     for index, item in enumerate(spec.exclude):

@@ -22,6 +22,13 @@ class Order(StrEnum):
     sequence = "sequence"  # strict, and no other row of the key between consecutive stages
 
 
+class Attempts(StrEnum):
+    """Which of a key's entries count (docs/semantics.md, Attempts)."""
+
+    first = "first"  # the earliest entry evidence only
+    best = "best"  # the furthest-reaching attempt, each anchored at one entry time (PostHog)
+
+
 class Evidence(StrEnum):
     """Whether one row may be evidence for several stages (docs/semantics.md, Evidence)."""
 

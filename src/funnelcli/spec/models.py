@@ -26,7 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from funnelcli.spec.duration import Duration
-from funnelcli.spec.enums import Evidence, Grain, Order, Shape, WeekStart
+from funnelcli.spec.enums import Attempts, Evidence, Grain, Order, Shape, WeekStart
 
 WORD = re.compile(r"^\w+$")  # stage and source names
 
@@ -351,6 +351,7 @@ class FunnelSpec(_Model):
     window: DurationField | None = None
     order: Order = Order.backfill
     evidence: Evidence = Evidence.shared  # once: a row fills at most one stage
+    attempts: Attempts = Attempts.first  # best: the furthest-reaching attempt counts
     dimensions: Annotated[list[str], BeforeValidator(_as_name_list)] = Field(default_factory=list)
     breakdown: Annotated[list[str], BeforeValidator(_as_name_list)] = Field(default_factory=list)
     filter: str | None = None
