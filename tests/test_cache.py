@@ -657,3 +657,30 @@ def test_a_read_only_cache_answers_its_hits_and_runs_the_rest(
     assert _report(repo, cache=True, by="segment") == by_segment  # a miss: run, not stored
     after = {p: p.stat().st_mtime_ns for p in cache_dir.rglob("*") if p.is_file()}
     assert after == before
+
+
+@pytest.mark.parametrize("name", ["default", "history"])
+def test_the_window_end_computed_once_gives_the_same_rows(repo: Path, name: str) -> None:
+    """share_window_end (a DuckDB plan rewrite): `entry_at + window` (and a horizon) read
+    from one column of `ev`; the report query's rows are those of the query without it."""
+    from dataclasses import replace
+
+    from funnelcli.commands.query import compile_for, plan_query, run_planned
+    from funnelcli.spec.duration import Duration
+
+    funnel = load_funnel(repo / "funnels" / f"{name}.yaml")
+    query = ReportQuery(breakdowns=(("channel",),), horizon=Duration.parse("60d"))
+    with open_engine(funnel) as engine:
+        compiled = compile_for(engine, funnel, query)
+        plan = plan_query(engine, compiled, query)
+        assert plan.window_end
+        final, rows = run_planned(engine, compiled, plan)
+        _, plain = run_planned(engine, compiled, replace(plan, window_end=False))
+    text = final.query.sql(dialect="duckdb")
+    assert '"window_end"' in text and '"window_end_2"' in text
+    assert '"entry_at" + INTERVAL' not in text
+
+    def key(row: dict[str, Any]) -> str:
+        return repr(sorted((k, repr(v)) for k, v in row.items()))
+
+    assert sorted(rows, key=key) == sorted(plain, key=key)

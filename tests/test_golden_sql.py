@@ -72,6 +72,7 @@ VARIANTS = {
     "key_checks": lambda c: rewrites.check_keys(c, ["leads"]),
     "anchored": lambda c: rewrites.anchor_at(rewrites.read_per_row(c, ["leads"]), AS_OF),
     "materialized": rewrites.materialize,
+    "window_end": rewrites.share_window_end,
 }
 
 

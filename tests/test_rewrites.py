@@ -92,6 +92,8 @@ def _apply(pair: Pair) -> exp.Expr | None:
         ).query
     if pair.rule == "materialize":
         return rewrites.materialize(_compiled(given, ("leads",))).query
+    if pair.rule == "share_window_end":
+        return rewrites.share_window_end(_compiled(given, ("leads",))).query
     if pair.rule == "check_keys":
         compiled = _compiled(given, ("leads", "deals"))
         return rewrites.check_keys(compiled, pair.args.split(",")).query
@@ -111,7 +113,13 @@ def test_rewrite(pair: Pair) -> None:
 
 
 def test_every_rule_has_fixtures() -> None:
-    assert {p.rule for p in PAIRS} == {"per_row", "anchor_at", "materialize", "check_keys"}
+    assert {p.rule for p in PAIRS} == {
+        "per_row",
+        "anchor_at",
+        "materialize",
+        "check_keys",
+        "share_window_end",
+    }
 
 
 def test_a_rewrite_leaves_its_input_alone() -> None:

@@ -167,6 +167,7 @@ def roi(
     data_dir: str | Path | None = None,
     cache: bool | None = None,
     cache_dir: str | Path | None = None,
+    spark_master: str | None = None,
 ) -> RoiReport:
     """Spend against revenue per lead channel for the entry cohort [since, until)."""
     from funnelcli.commands.roi import RoiRequest, build_roi
@@ -174,7 +175,8 @@ def roi(
     definition = _funnel(funnel)
     start, end = o.period(since, until, definition.spec.timezone)
     request = RoiRequest(since=start, until=end, as_of=o.moment(as_of, "as_of"))
-    return build_roi(definition, request, _options(data_dir, cache, cache_dir))
+    options = _options(data_dir, cache, cache_dir, spark_master=spark_master)
+    return build_roi(definition, request, options)
 
 
 def risk(

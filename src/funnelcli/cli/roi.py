@@ -8,13 +8,17 @@ from funnelcli.cli.options import (
     CacheOpt,
     DataOpt,
     DebugOpt,
+    EngineKind,
+    EngineOpt,
     FormatOpt,
     FunnelArg,
     MaxRejectedOpt,
     OutputOpt,
     ReportFormat,
     SinceOpt,
+    SparkMasterOpt,
     UntilOpt,
+    spark_master,
 )
 from funnelcli.cli.root import app
 from funnelcli.cli.runtime import emit, funnel_path, guard, notice
@@ -31,12 +35,16 @@ def roi(
     data: DataOpt = None,
     cache: CacheOpt = None,
     cache_dir: CacheDirOpt = None,
+    engine: EngineOpt = EngineKind.duckdb,
+    spark: SparkMasterOpt = None,
     debug: DebugOpt = False,
     max_rejected: MaxRejectedOpt = None,
 ) -> None:
     """Spend against revenue per channel: CPL, CAC, ROI, payback, LTV, renewals (docs/money.md).
 
     Example: funnel roi funnels/default.yaml --since 2024-01-01 --until 2025-01-01
+
+    Example: funnel roi funnels/default.yaml --engine spark --format json
     """
 
     def run() -> None:
@@ -55,6 +63,7 @@ def roi(
             cache_dir=cache_dir,
             max_rejected=parse_limit(max_rejected),
             notice=notice,
+            spark_master=spark_master(engine, spark),
         )
         result = build_roi(definition, request, options)
         emit(result, fmt, output)

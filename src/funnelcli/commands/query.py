@@ -40,11 +40,18 @@ class QueryPlan:
     trusted: frozenset[str] = frozenset()  # read per row on trust, checked in the same query
     as_of: datetime | None = None  # the default anchor, found by a first pass
     materialize: bool = False  # keep the per-key layer once (a given as_of, not streamed)
+    window_end: bool = False  # entry_at + window computed once per key (DuckDB)
 
     def apply(self, compiled: CompiledFunnel) -> CompiledFunnel:
         """The compiled query with this plan's rewrites (copied once, then rewritten in place,
         as sqlglot's optimizer threads its rules)."""
-        if not (self.per_row or self.trusted or self.as_of is not None or self.materialize):
+        if not (
+            self.per_row
+            or self.trusted
+            or self.as_of is not None
+            or self.materialize
+            or self.window_end
+        ):
             return compiled
         compiled = replace(compiled, query=compiled.query.copy())
         if self.per_row:
@@ -55,6 +62,8 @@ class QueryPlan:
             compiled = rewrites.anchor_at(compiled, self.as_of, copy=False)
         if self.materialize:
             compiled = rewrites.materialize(compiled, copy=False)
+        if self.window_end:
+            compiled = rewrites.share_window_end(compiled, copy=False)
         return compiled
 
     def attempts(self) -> tuple[QueryPlan, ...]:
@@ -102,6 +111,7 @@ def plan_query(engine: Engine, compiled: CompiledFunnel, query: ReportQuery) -> 
         trusted=trusted,
         as_of=as_of,
         materialize=query.as_of is not None and not stream,
+        window_end=True,
     )
 
 

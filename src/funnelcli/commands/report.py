@@ -105,7 +105,8 @@ def report_script(
     name = dialects.check_dialect(dialect)
     if request.histogram is not None:
         raise UsageError(f"--histogram: not in a --dialect {name} script yet (DuckDB only)")
-    with open_engine(funnel, options.data_dir) as engine:
+    with open_engine(funnel, options.data_dir, scripted=True) as engine:
+        engine.read_tolerantly()  # the script's views read as the tolerant ones do (its types)
         compiled = compile_for(engine, funnel, _query(funnel, request))
         query = dialects.render(compiled.query, name)
         statements = [*scripts.session_settings(name), *scripts.source_statements(engine, name)]

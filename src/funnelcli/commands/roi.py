@@ -29,7 +29,7 @@ from funnelcli.compile.resolve import Resolver
 from funnelcli.compile.roi import SPEND, contract_renewal_query, stage_renewal_query
 from funnelcli.compile.rows import GroupRow
 from funnelcli.engine import Engine, open_engine
-from funnelcli.errors import DataError, SpecError, UsageError
+from funnelcli.errors import DataError, SpecError
 from funnelcli.metrics.money import (
     ChannelCounts,
     ContractRenewals,
@@ -66,11 +66,6 @@ def build_roi(
             "no roi: block: declare roi: {spend: …, revenue: STAGE} (see docs/money.md)",
             file=funnel.file,
         )
-    if options.spark_master is not None:
-        raise UsageError(
-            "funnel roi is not on Spark yet (its spend and contracts files are read with "
-            "DuckDB's money rules): run it without --engine spark"
-        )
     extra = roi_sources(funnel, roi, options.data_dir)
     query = ReportQuery(
         since=request.since,
@@ -80,7 +75,14 @@ def build_roi(
         known_values=(roi.channel,),
     )
     folder = options.cache_folder(funnel)
-    with open_engine(funnel, options.data_dir, extra, parquet_cache=folder) as engine:
+    with open_engine(
+        funnel,
+        options.data_dir,
+        extra,
+        parquet_cache=folder,
+        progress=options.progress,
+        spark_master=options.spark_master,
+    ) as engine:
         resolver = Resolver(funnel, engine.schema())
         resolver.attribute_source(roi.channel, "roi.channel")
         compiled, rows = run_report_query(engine, funnel, query)

@@ -33,7 +33,7 @@ def validate_funnel(funnel: Funnel, options: RunOptions | None = None) -> Valida
 
         extra = {**extra, **risk_inputs.risk_sources(funnel, risk, options.data_dir)}
     spend_rows = contracts = None
-    with open_engine(funnel, options.data_dir, extra) as engine:
+    with open_engine(funnel, options.data_dir, extra, scripted=True) as engine:
         if risk is not None:
             risk_inputs.check_usage(engine, risk_inputs.usage_columns(engine, funnel, risk))
             risk_inputs.touches_columns(engine, funnel, risk)
@@ -50,6 +50,7 @@ def validate_funnel(funnel: Funnel, options: RunOptions | None = None) -> Valida
                 name=name,
                 files=tuple(f.name for f in engine.files[name].files),
                 columns=len(engine.columns(name)),
+                table=funnel.spec.sources[name].table,
                 dates=tuple(
                     (column, describe(formats))
                     for column, formats in engine.date_formats(name).items()

@@ -19,6 +19,7 @@ from funnelcli.spec import Funnel
 from funnelcli.spec.hints import closest, did_you_mean, find
 from funnelcli.sql import ast as q
 from funnelcli.sql.ast import source_view
+from funnelcli.sql.tables import origin
 
 LOOKUP_KEY = "__lookup_key"
 
@@ -50,7 +51,7 @@ def lookup_joins(
             if found is None:
                 raise funnel.error(
                     f"sources.{name}.key",
-                    f"column '{source.key}' not found in {source.path}"
+                    f"column '{source.key}' not found in {origin(source)}"
                     + did_you_mean(key_column, list(own), guess=closest(key_column, list(own))),
                 )
             key_column = found

@@ -14,6 +14,7 @@ from funnelcli.spec.hints import closest, find
 from funnelcli.sql import ast as q
 from funnelcli.sql.amounts import amount, is_whole_type
 from funnelcli.sql.conditions import ConditionError, condition_columns, parse_condition
+from funnelcli.sql.tables import origin
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def _hint(raw: str, available: list[str]) -> str:
 
 
 def _file_label(source: SourceSpec) -> str:
-    return source.path.rsplit("/", 1)[-1]
+    return origin(source).rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True)

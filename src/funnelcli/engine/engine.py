@@ -25,11 +25,13 @@ from funnelcli.engine.views import (
     Reject,
     SetAside,
     SourceViews,
+    create_view,
     locate_query,
 )
 from funnelcli.errors import DataError
 from funnelcli.spec import Funnel
 from funnelcli.sql import amounts as money
+from funnelcli.sql import tables
 from funnelcli.sql.ast import source_view, table
 
 if TYPE_CHECKING:
@@ -163,6 +165,12 @@ class Engine:
             return 0
         return self.count_where(source, self.unreadable(source, column, AMOUNT))
 
+    def define_table(self, source: str, columns: list[tuple[str, str]]) -> None:
+        """A `table:` source's columns (name, DuckDB type or "" when unknown): what the query
+        is compiled against; DuckDB gets an empty view of that shape (it reads no table)."""
+        self._columns[source] = list(columns)
+        create_view(self._session, source, tables.empty_view(columns), replace=True)
+
     @property
     def remote(self) -> bool:
         """Whether queries run on another engine (--engine spark), not on DuckDB."""
@@ -181,8 +189,15 @@ class Engine:
         return self._views.readings()
 
     def reject_counts(self) -> tuple[dict[str, int], dict[str, int]]:
-        """(rows rejected per source, values rejected per reason) over every source."""
-        return self._views.reject_counts()
+        """(rows rejected per source, values rejected per reason) over every source; a
+        `table:` source sets no row aside (0)."""
+        counted, reasons = self._views.reject_counts()
+        rows = {
+            name: counted.get(name, 0)
+            for name, found in self._files.items()
+            if name in counted or found.is_table
+        }
+        return rows, reasons
 
     def rejects(self) -> list[Reject]:
         """Every rejected value, file by file in line order."""

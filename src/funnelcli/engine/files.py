@@ -9,6 +9,7 @@ from pathlib import Path
 
 from funnelcli.errors import DataError
 from funnelcli.spec import Funnel
+from funnelcli.sql.tables import origin
 
 _PARQUET = (".parquet", ".pq")
 _CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.zst")
@@ -30,7 +31,12 @@ class SourceFiles:
     @property
     def is_parquet(self) -> bool:
         """Whether the source is Parquet (decided by its first file), else text or .xlsx."""
-        return is_parquet(self.files[0])
+        return bool(self.files) and is_parquet(self.files[0])
+
+    @property
+    def is_table(self) -> bool:
+        """A `table:` source: no files here; another engine reads it (sql/tables.py)."""
+        return not self.files
 
 
 def is_parquet(file: Path) -> bool:
@@ -42,11 +48,16 @@ def is_xlsx(file: Path) -> bool:
 
 
 def resolve_files(funnel: Funnel, data_dir: Path | None = None) -> dict[str, SourceFiles]:
-    """Each source's files: paths relative to the YAML's folder (or `data_dir`), globs sorted."""
+    """Each source's files: paths relative to the YAML's folder (or `data_dir`), globs sorted;
+    none for a `table:` source."""
     base = data_dir or funnel.base_dir
     return {
-        name: resolve_source(
-            funnel, name, source.path, f"sources.{name}.path", base, data_dir is not None
+        name: (
+            SourceFiles(name=name, pattern=origin(source), files=())
+            if source.table is not None
+            else resolve_source(
+                funnel, name, source.path, f"sources.{name}.path", base, data_dir is not None
+            )
         )
         for name, source in funnel.spec.sources.items()
     }
@@ -87,7 +98,7 @@ def declared_files(funnel: Funnel, data_dir: Path | None = None) -> list[Path]:
     """The YAML and every existing file its sources, spend and contracts name (globs expanded,
     missing ones skipped): the files no output may replace."""
     base = data_dir or funnel.base_dir
-    patterns = [s.path for s in funnel.spec.sources.values()]
+    patterns = [s.path for s in funnel.spec.sources.values() if s.table is None]
     roi = funnel.spec.roi
     if roi is not None:
         patterns.append(roi.spend.path)

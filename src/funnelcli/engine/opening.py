@@ -27,8 +27,9 @@ from funnelcli.engine.views import (
     create_view,
     parquet_view,
 )
-from funnelcli.errors import DataError
+from funnelcli.errors import DataError, UsageError
 from funnelcli.spec import Funnel, SourceSpec
+from funnelcli.sql import tables
 
 
 @contextmanager
@@ -40,22 +41,48 @@ def open_engine(
     parquet_cache: Path | None = None,
     progress: Progress | None = None,
     spark_master: str | None = None,
+    scripted: bool = False,
 ) -> Iterator[Engine]:
     """Resolve the funnel's files and yield a locked-down engine over them (and `extra`: more
     readable views, e.g. `roi:` spend), reporting each statement's progress to `progress`.
 
     `parquet_cache` (a cache folder) reads each funnel source from its Parquet copy there,
     stores query results there, keeps what probing found and the transcoded or converted
-    copies of sources; without it those copies go to a temporary folder removed on close."""
+    copies of sources; without it those copies go to a temporary folder removed on close.
+
+    A `table:` source is read by another engine only: on Spark (`spark_master`) its columns
+    come from the catalog; `scripted` (a script for another engine is written, or validate)
+    takes the columns the YAML names for it (sql/tables.py); else it is a usage error."""
+    _refuse_tables_on_duckdb(funnel, spark_master is not None or scripted)
     engine = _set_up(funnel, resolve_files(funnel, data_dir), extra or {}, parquet_cache, progress)
     try:
         if spark_master is not None:  # --engine spark: the queries run there
             from funnelcli.engine.spark import attach
 
             attach(engine, spark_master)
+        else:
+            for name in tables.table_sources(funnel.spec):
+                engine.define_table(name, tables.declared_columns(funnel.spec, name))
         yield engine
     finally:
         engine.close()
+
+
+def _refuse_tables_on_duckdb(funnel: Funnel, elsewhere: bool) -> None:
+    """A `table:` source on DuckDB: exit 2 naming its key (DuckDB reads only declared files)."""
+    names = tables.table_sources(funnel.spec)
+    if names and not elsewhere:
+        key = f"sources.{names[0]}.table"
+        raise UsageError(
+            str(
+                funnel.error(
+                    key,
+                    "a table source is read by another engine: --engine spark (report, "
+                    "summary, cohorts, roi) or the script of funnel sql --dialect "
+                    "spark|databricks|postgres; DuckDB reads only declared files (use path:)",
+                )
+            )
+        )
 
 
 def _set_up(
@@ -77,6 +104,8 @@ def _set_up(
         registered: dict[str, _Registered] = {}
         views: list[str] = []
         for name, source in sources.items():
+            if files[name].is_table:  # another engine reads it (Engine.define_table)
+                continue
             registered[name] = _register(probe, funnel, name, source, files[name], cache_dir)
             views.append(create_view(session, name, registered[name].body))
         allowed = [path for r in registered.values() for path in r.allowed]

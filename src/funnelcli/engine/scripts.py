@@ -22,7 +22,7 @@ from funnelcli.engine.text import detect
 from funnelcli.engine.views import CsvSource
 from funnelcli.errors import UsageError
 from funnelcli.sql import ast as q
-from funnelcli.sql import dialects, readers
+from funnelcli.sql import dialects, readers, tables
 from funnelcli.sql.ast import source_view
 
 # Python's codec names → PostgreSQL's client encodings (UTF-16 has none)
@@ -49,15 +49,18 @@ def session_settings(dialect: str) -> list[str]:
 
 
 def source_statements(engine: Engine, dialect: str, purpose: str | None = None) -> list[str]:
-    """Each funnel source as a typed view `source_<name>` in `dialect`; `purpose` names what
-    asked in an error (default `--dialect X`)."""
+    """Each source (the funnel's, then extra views such as roi:'s spend) as a typed view
+    `source_<name>` in `dialect`; `purpose` names what asked in an error (default
+    `--dialect X`). A `table:` source reads its table (sql/tables.py)."""
     label = purpose or f"--dialect {dialect}"
     readings = engine.readings()
     out: list[str] = []
-    for name in engine.funnel.spec.sources:
+    for name, found in engine.files.items():
         types = dict(engine.columns(name))
-        found = engine.files[name]
-        if name in readings:
+        if found.is_table:
+            body = tables.table_view(engine.funnel.spec, name, list(types))
+            out.append(_create_view(name, body, dialect, label))
+        elif name in readings:
             csv, _ = readings[name]
             if any(is_xlsx(f) for f in found.files):
                 raise UsageError(

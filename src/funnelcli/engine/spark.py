@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlglot import exp
 
 from funnelcli.errors import FunnelError, QueryError, UsageError
-from funnelcli.sql import dialects
+from funnelcli.sql import dialects, tables
 
 if TYPE_CHECKING:
     from funnelcli.engine.engine import Engine
@@ -83,10 +83,22 @@ class SparkRunner:
             else f"`{f.name}`"
             for f in frame.schema.fields
         ]
-        rows = [row.asDict() for row in frame.selectExpr(*columns).collect()]
+        try:  # the query runs here (an ANSI cast of a table's value can fail now)
+            rows = [row.asDict() for row in frame.selectExpr(*columns).collect()]
+        except Exception as exc:
+            raise QueryError(f"Spark: {_first(exc)}", sql=sql) from None
         if not exact:
             rows = [{k: _inexact(v) for k, v in row.items()} for row in rows]
         return rows
+
+    def catalog_columns(self, reference: str, key: str) -> list[tuple[str, str]]:
+        """(name, DuckDB type or "") of each column of a catalog table; `key` is the YAML key
+        that named it (in the error when the table is missing)."""
+        try:
+            fields = self._session.table(reference).schema.fields
+        except Exception as exc:  # AnalysisException: TABLE_OR_VIEW_NOT_FOUND
+            raise UsageError(f"{key}: Spark cannot read table {reference}: {_first(exc)}") from None
+        return [(f.name, duckdb_type(f.dataType.simpleString())) for f in fields]
 
     def close(self) -> None:
         if self._owned:
@@ -105,10 +117,29 @@ def attach(engine: Engine, url: str) -> None:
     from funnelcli.engine.scripts import source_statements
 
     engine.read_tolerantly()
-    statements = source_statements(engine, "spark", purpose="--engine spark")
     runner = SparkRunner(url)
-    runner.create_views(statements)
+    try:
+        spec = engine.funnel.spec
+        for name in tables.table_sources(spec):  # typed as the catalog has them
+            reference = tables.reference(spec, name).sql(dialect="spark")
+            found = runner.catalog_columns(reference, f"sources.{name}.table")
+            engine.define_table(name, tables.column_types(spec, name, found))
+        runner.create_views(source_statements(engine, "spark", purpose="--engine spark"))
+    except BaseException:
+        runner.close()
+        raise
     engine.use_remote(runner)
+
+
+def duckdb_type(spark_type: str) -> str:
+    """A Spark type as DuckDB names it (what the compiler reads types as); "" when unknown."""
+    try:
+        name = exp.DataType.build(spark_type, dialect="spark").sql(dialect="duckdb")
+    except Exception:  # sqlglot cannot parse it: the type stays unknown, as in a script
+        return ""
+    if name.startswith("TEXT"):
+        return "VARCHAR"
+    return {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE", "INT": "INTEGER"}.get(name, name)
 
 
 def _inexact(value: Any) -> Any:

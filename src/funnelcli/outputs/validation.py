@@ -19,6 +19,7 @@ class SourceCheck:
     columns: int
     # each time column read from text, and the format(s) it is read with (detected or declared)
     dates: tuple[tuple[str, str], ...] = ()
+    table: str | None = None  # a `table:` source (no files; another engine reads it)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,9 @@ class ValidationResult(Artifact):
     def to_dict(self) -> dict[str, Any]:
         """The funnelcli.validation/1 document; `shared_matches` only when there are."""
         document = super().to_dict()
+        for source in document["sources"]:
+            if source["table"] is None:
+                del source["table"]
         if not document["shared_matches"]:
             del document["shared_matches"]
         return document

@@ -6,6 +6,7 @@ What one source, stage or roi block can say about itself is checked by its model
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from funnelcli.errors import SpecConflict
@@ -34,6 +35,7 @@ def check_references(funnel: Funnel) -> None:
             raise funnel.error(
                 f"sources.{name}", f"source name {name!r} must be letters, digits or _ only"
             )
+        _check_origin(funnel, name, source)
         if source.shape is Shape.lookup:
             continue
         # After the stages: a stage's own evidence error is the one to show first.
@@ -247,3 +249,31 @@ def check_exclusions(funnel: Funnel) -> tuple[tuple[int, int], ...]:
             )
         found.append((ends[0], ends[1]))
     return tuple(found)
+
+
+TABLE_NAME = re.compile(r"^\w+(\.\w+){0,2}$")  # `table:` leads, crm.leads, main.crm.leads
+# about reading a file: a table source's columns are read with their own types
+FILE_KEYS = ("encoding", "delimiter", "sheet", "tz", "day_first", "formats")
+
+
+def _check_origin(funnel: Funnel, name: str, source: SourceSpec) -> None:
+    """`path:` or `table:` (sql/tables.py), exactly one; a table takes no file key."""
+    key = f"sources.{name}"
+    if source.table is None:
+        if not source.path:
+            raise funnel.error(key, "a source needs path: (a file or glob) or table: (a table)")
+        return
+    if source.path:
+        raise funnel.error(key, "a source takes path: or table:, not both")
+    if not TABLE_NAME.match(source.table):
+        raise funnel.error(
+            f"{key}.table",
+            f"expected a table name such as crm.leads (letters, digits or _; at most "
+            f"catalog.schema.table), got {source.table!r}",
+        )
+    given = [k for k in FILE_KEYS if k in source.model_fields_set]
+    if given:
+        raise funnel.error(
+            f"{key}.{given[0]}",
+            f"{given[0]}: is about reading a file; a table: source's columns keep their types",
+        )

@@ -116,7 +116,8 @@ class _Model(BaseModel):
 class _Source(_Model):
     """The keys of a source, whatever its shape; each shape below narrows what it takes."""
 
-    path: str
+    path: str = ""  # a file or glob, or else (spec/checks.py: one of them) …
+    table: str | None = None  # … a table of the engine's catalog (sql/tables.py)
     shape: Shape
     id: str | None = None
     account: str | None = None

@@ -103,7 +103,11 @@ def render(
 
 def _missing(tree: exp.Expr, dialect: str) -> Missing | None:
     for node in tree.walk():
-        if isinstance(node, exp.RegexpExtract) and isinstance(node.args.get("group"), exp.Array):
+        if (
+            dialect == "postgres"
+            and isinstance(node, exp.RegexpExtract)
+            and isinstance(node.args.get("group"), exp.Array)
+        ):
             return Missing("regexp_extract into a struct of named groups", _MONEY_FEATURE)
         if isinstance(node, exp.Anonymous) and node.name.lower() in _DUCKDB_ONLY:
             return Missing(f"{node.name.lower()}()", _DUCKDB_ONLY[node.name.lower()])
@@ -130,6 +134,10 @@ def _spark(node: exp.Expr) -> exp.Expr:
         return _spark_first_by(node)
     if isinstance(node, exp.PercentileCont):
         return exp.Quantile(this=node.this, quantile=node.expression)
+    if isinstance(node, exp.RegexpExtract) and isinstance(node.args.get("group"), exp.Array):
+        return _spark_groups(node)
+    if isinstance(node, exp.Window) and isinstance(node.this, exp.RowNumber):
+        return _ordered_row_number(node)
     if isinstance(node, exp.Bracket):
         return _try_element(node)
     if isinstance(node, exp.StrToTime) and node.args.get("safe"):
@@ -168,6 +176,39 @@ def _spark(node: exp.Expr) -> exp.Expr:
     return node  # e.g. ARRAY_SORT: Spark's puts NULL elements last, as DuckDB's list_sort does
 
 
+def _ordered_row_number(window: exp.Window) -> exp.Expr:
+    """`ROW_NUMBER() OVER ()` (telling roi's contracts apart) ordered by the select's other
+    columns: Spark wants an order and evaluates a CTE per reference, so the numbers must not
+    depend on the rows' arrival (identical rows may swap numbers: nothing changes)."""
+    select = window.parent.parent if isinstance(window.parent, exp.Alias) else window.parent
+    if window.args.get("order") is not None or not isinstance(select, exp.Select):
+        return window
+    keys = [
+        exp.Ordered(this=(e.this if isinstance(e, exp.Alias) else e).copy(), nulls_first=False)
+        for e in select.expressions
+        if e is not window and e is not window.parent
+    ]
+    window.set("order", exp.Order(expressions=keys))
+    return window
+
+
+def _spark_groups(node: exp.RegexpExtract) -> exp.Expr:
+    """DuckDB's `regexp_extract(x, p, ['a', 'b'])` (the money rules' struct of named groups, ''
+    where one does not match) as a struct of one Spark `regexp_extract` per group (the same '')."""
+
+    def group(i: int) -> exp.Expr:
+        return exp.RegexpExtract(
+            this=node.this.copy(), expression=node.expression.copy(), group=exp.Literal.number(i)
+        )
+
+    names = node.args["group"].expressions
+    fields = [
+        exp.PropertyEQ(this=exp.to_identifier(n.name), expression=group(i))
+        for i, n in enumerate(names, 1)
+    ]
+    return exp.Struct(expressions=fields)
+
+
 def _total_when_empty(select: exp.Select) -> exp.Expr:
     """GROUP BY GROUPING SETS ((), …) over no rows gives the grand-total row in DuckDB and
     PostgreSQL (standard SQL), none in Spark: add it, computed without the GROUP BY, only when
@@ -184,6 +225,8 @@ def _total_when_empty(select: exp.Select) -> exp.Expr:
     keys = []
     for s in sets:
         keys += s.expressions if isinstance(s, exp.Tuple) else [s.unnest()]
+    ctes = select.args.get("with_")  # the union's, not each side's (roi's renewal query)
+    select.set("with_", None)
     total = select.copy()
     total.set("group", None)
     for node in list(total.find_all(exp.Grouping, exp.Column)):
@@ -192,7 +235,10 @@ def _total_when_empty(select: exp.Select) -> exp.Expr:
         elif node in keys and node.find_ancestor(exp.AggFunc) is None:
             node.replace(exp.Null())
     empty = exp.EQ(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(0))
-    return exp.union(select, total.having(empty, copy=False), distinct=False)
+    union = exp.union(select, total.having(empty, copy=False), distinct=False)
+    if ctes is not None:
+        union.set("with_", ctes)
+    return union
 
 
 def _try_element(node: exp.Bracket) -> exp.Expr:

@@ -20,7 +20,7 @@ SELECT
       WHEN CAST(TRIM("engage_date") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
       THEN CAST(TRIM("engage_date") AS TIMESTAMPTZ)
     END AS TIMESTAMP)
-  ) AS DATE) AS "engage_date",
+  ) AS TIMESTAMP) AS "engage_date",
   CAST(COALESCE(
     CASE
       WHEN TRIM("close_date") ~ '^\d{4}\-\d{1,2}\-\d{1,2}$'
@@ -30,7 +30,7 @@ SELECT
       WHEN CAST(TRIM("close_date") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
       THEN CAST(TRIM("close_date") AS TIMESTAMPTZ)
     END AS TIMESTAMP)
-  ) AS DATE) AS "close_date",
+  ) AS TIMESTAMP) AS "close_date",
   CAST("close_value" AS BIGINT) AS "close_value"
 FROM "source_pipeline_text"
 WHERE

@@ -16,7 +16,7 @@ SELECT
       WHEN CAST(TRIM("first_contact_date") AS TEXT) ~ '^\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?))?$'
       THEN CAST(TRIM("first_contact_date") AS TIMESTAMPTZ)
     END AS TIMESTAMP)
-  ) AS DATE) AS "first_contact_date",
+  ) AS TIMESTAMP) AS "first_contact_date",
   "landing_page_id" AS "landing_page_id",
   "origin" AS "origin"
 FROM "source_leads_text"

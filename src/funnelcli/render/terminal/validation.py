@@ -13,6 +13,8 @@ def draw(result: ValidationResult) -> str:
         shown = ", ".join(source.files[:3])
         if len(source.files) > 3:
             shown += f" … ({len(source.files)} files)"
+        if source.table is not None:
+            shown = f"table {source.table} (read by --engine spark or a --dialect script)"
         lines.append(f"  source {source.name}: {shown} — {source.columns} columns")
         lines += [f"    {column}: {formats}" for column, formats in source.dates]
     if result.spend_rows is not None:
