@@ -76,6 +76,26 @@ def _generate(kind: str, folder: Path) -> None:
         (folder / "cache").mkdir()
         (folder / "cache" / f"{'a' * 40}.parquet").write_bytes(b"user data")
         (folder / "cache" / f"{'b' * 40}.json").write_text("{}")
+    elif kind == "over_long_field":  # a 3 MB field after a quoted multi-line one: line 8
+        text = (folder / "leads.csv").read_text()
+        long = text.replace(",ads,2024-01-20", f",{'x' * 3_000_000},2024-01-20")
+        (folder / "leads.csv").write_text(long)
+    elif kind == "cache_with_lookalikes":  # a used cache, then files that look like its own
+        args = [
+            "report",
+            str(folder / "funnel.yaml"),
+            "--cache",
+            "--cache-dir",
+            str(folder / "cache"),
+        ]
+        assert CliRunner().invoke(app, args, env=ENV).exit_code == 0
+        written = [p for p in (folder / "cache").rglob("*") if p.name != "CACHEDIR.TAG"]
+        names = sorted(str(p.relative_to(folder)) + "/" * p.is_dir() for p in written)
+        (folder / "written.txt").write_text("".join(f"{n}\n" for n in names))
+        (folder / "cache" / f"{'a' * 40}.parquet").write_bytes(b"user data")
+        (folder / "cache" / "results" / f"{'b' * 40}.json").write_text("{}")
+    elif kind == "escape_in_file_name":  # a name a repository should not hold
+        (folder / "leads.csv").rename(folder / "le\x1b[31mads.csv")
     else:
         raise AssertionError(f"unknown generator {kind}")
 
@@ -111,6 +131,10 @@ def test_bad_input(name: str, tmp_path: Path) -> None:
     if "generate" in case:
         _generate(case["generate"], folder)
     before = _hashes(folder)
+    deleted = []  # what the command is expected to delete (the cache's own files)
+    if "deletes" in case:
+        deleted = (folder / case["deletes"]).read_text().split()
+        before = {k: v for k, v in before.items() if k not in deleted and f"{k}/" not in deleted}
     args = [
         a.replace("{dir}", str(folder)) for a in case.get("args", ["report", "{dir}/funnel.yaml"])
     ]
@@ -127,6 +151,8 @@ def test_bad_input(name: str, tmp_path: Path) -> None:
         assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
         assert re.search(case["expect"], lines[0]), lines[0]
         assert result.stdout == ""
-    assert _hashes(folder) == before  # inputs untouched
+    after = {k: v for k, v in _hashes(folder).items() if f"{k}/" not in deleted}
+    assert after == before  # inputs untouched (the cache's own folders may stay or go)
+    assert not any((folder / name).exists() for name in deleted if not name.endswith("/"))
     if (folder / "leads.csv").is_file() and not (folder / "leads.csv").is_symlink():
         (folder / "leads.csv").chmod(0o644)

@@ -195,6 +195,10 @@ def test_cache_info_and_clear(repo: Path) -> None:
     # the copy, the three stored results, their records and the leads.csv probing memo
     assert result.exit_code == 0 and "Removed 9 file(s)" in result.stdout
     assert sorted(p.name for p in folder.iterdir()) == ["CACHEDIR.TAG", "notes.txt"]
+    (folder / "notes.txt").unlink()  # nothing but the tag left: an empty folder, cleared again
+    assert runner.invoke(app, ["cache", "clear"], env=ENV).exit_code == 0
+    assert not any(folder.iterdir())
+    assert "Removed 0 file(s)" in runner.invoke(app, ["cache", "clear"], env=ENV).stdout
     other = repo / "elsewhere"
     args = ["report", "--cache", "--cache-dir", str(other), "-f", "json"]
     assert runner.invoke(app, args, env=ENV).exit_code == 0
@@ -684,3 +688,27 @@ def test_the_window_end_computed_once_gives_the_same_rows(repo: Path, name: str)
         return repr(sorted((k, repr(v)) for k, v in row.items()))
 
     assert sorted(rows, key=key) == sorted(plain, key=key)
+
+
+def test_cache_clear_deletes_only_what_it_recorded(repo: Path) -> None:
+    """Files named like cache entries, put in the cache folder and its results/ by someone
+    else, survive `cache clear`; what the cache wrote (recorded before writing) is gone, and so
+    is the record; a line naming a file outside the folder is never followed."""
+    runner = CliRunner()
+    folder = repo / "cache"
+    assert runner.invoke(app, ["report", "--cache", "-f", "json"], env=ENV).exit_code == 0
+    written = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "CACHEDIR.TAG")
+    record = (folder / "funnelcli-files.txt").read_text().splitlines()
+    assert {folder / name for name in record} >= set(written) - {folder / "funnelcli-files.txt"}
+    theirs = [folder / f"{'a' * 40}.parquet", folder / "results" / f"{'b' * 40}.json"]
+    for path in theirs:
+        path.write_text("user data")
+    outside = repo / "precious.txt"
+    outside.write_text("keep")
+    with open(folder / "funnelcli-files.txt", "a") as stream:
+        stream.write("../precious.txt\n/etc/hostname\n")
+    result = runner.invoke(app, ["cache", "clear"], env=ENV)
+    assert result.exit_code == 0, result.output
+    left = sorted(p for p in folder.rglob("*") if p.is_file())
+    assert left == sorted([folder / "CACHEDIR.TAG", *theirs])
+    assert outside.read_text() == "keep"

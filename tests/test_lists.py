@@ -172,7 +172,7 @@ def test_trace_explains_every_id_of_the_fixture_backfill(tmp_path: Path) -> None
         "2025-01-13",
         "qualified",
     )
-    assert [(r.file.endswith("leads.csv"), r.row) for r in l2.evidence] == [(True, 2)]
+    assert [(r.file.endswith("leads.csv"), r.row, r.line) for r in l2.evidence] == [(True, 2, 3)]
     l3 = build_trace(funnel, TraceRequest(id="L3"))
     assert (l3.stages[3].evidence_at, l3.stages[3].limit) == ("2025-03-15", "2025-03-02")
     assert l3.in_cohort and l3.stages[3].value is None
@@ -352,7 +352,7 @@ def test_formats_render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         "L5,2025-01-03,2024-12-30,75.0,,web",
     ]
     table = render(trace, "table", width=120)
-    assert "leads.csv:2" in table and "within not met" in table
+    assert "leads.csv:3" in table and "within not met" in table  # data row 2 is on line 3
     assert "**channel=a**" in render(drivers, "markdown")  # adjusted p < 0.05: in bold
     assert "Strongest" in render(drivers, "table", width=120)
     monkeypatch.chdir(ROOT)
@@ -387,7 +387,8 @@ def test_trace_names_a_rejected_row(tmp_path: Path) -> None:
     jsonschema.validate(json.loads(trace.to_json()), Trace.schema_document())
     # the other ids are read as before, numbered as in the file (L7: data row 7, line 8)
     assert rules_of(build_trace(funnel, TraceRequest(id="L1"))) == ["counted"] * 4
-    assert [r.row for r in build_trace(funnel, TraceRequest(id="L7")).evidence] == [7]
+    l7 = build_trace(funnel, TraceRequest(id="L7")).evidence
+    assert [(r.row, r.line) for r in l7] == [(7, 8)]
 
 
 def test_cache_gives_the_same_lists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -415,3 +416,26 @@ def test_library_api_gives_the_cli_documents(monkeypatch: pytest.MonkeyPatch) ->
         cli = RUNNER.invoke(app, [*args, "--format", "json"])
         assert json.loads(cli.stdout) == artifact.to_dict()
         assert artifact.to_polars().columns == list(artifact.tidy_columns())
+
+
+def test_trace_marks_evidence_after_the_as_of(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--as-of T: evidence timed after T is shown, flagged and not counted (the report's
+    compile/resolve.not_after rule); the stages it alone would reach say so."""
+    monkeypatch.chdir(ROOT)
+    args = ["trace", "funnels/default.yaml", "L000652", "--format", "json"]
+    full = json.loads(RUNNER.invoke(app, args).stdout)
+    then = json.loads(RUNNER.invoke(app, [*args, "--as-of", "2024-07-20"]).stdout)
+    assert [s["after_as_of"] for s in full["evidence"][0]["stages"]] == [False] * 4
+    flags = [(s["stage"], s["after_as_of"]) for s in then["evidence"][0]["stages"]]
+    assert flags == [("lead", False), ("qualified", False), ("trial", True), ("paid", True)]
+    rules = [(s["stage"], s["counted"], s["rule"]) for s in then["stages"]]
+    assert rules[:4] == [
+        ("lead", True, "counted"),
+        ("qualified", True, "counted"),
+        ("trial", False, "after_as_of"),
+        ("paid", False, "after_as_of"),
+    ]
+    assert then["stages"][2]["evidence_at"] == "2024-07-29 17:13:47"
+    assert then["stages"][2]["limit"] == then["as_of"] == "2024-07-20"
+    table = RUNNER.invoke(app, [*args[:-2], "--as-of", "2024-07-20"], env={"COLUMNS": "400"})
+    assert "paid 2024-08-18 18:28:38 (after the as-of: not counted)" in table.stdout

@@ -233,10 +233,10 @@ def test_report_values_and_unparseable_count(tmp_path: Path) -> None:
     )
     with pytest.raises(DataError) as err:
         funnelcli.validate(funnel)
-    assert err.value.row == 3
+    assert err.value.line == 4
     assert err.value.column == "deal"
     assert str(err.value).endswith(
-        "leads.csv:row 3: column 'deal': cannot read 'n/a' as an amount in CNY "
+        "leads.csv:line 4: column 'deal': cannot read 'n/a' as an amount in CNY "
         "(rules: docs/money.md)"
     )
 

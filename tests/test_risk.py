@@ -155,7 +155,7 @@ def test_a_negative_count_is_an_error_at_its_row(tmp_path: Path) -> None:
     funnel = write_case(tmp_path, usage, [("A", E, E, "1")])
     with pytest.raises(
         DataError,
-        match=r"usage\.csv.*row 17: column 'logins': cannot read '-3' as a usage value \(it is ne",
+        match=r"usage\.csv.*line 18: column 'logins': cannot read '-3' as a usage value \(it is ne",
     ):
         build_risk(funnel)
 

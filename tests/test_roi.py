@@ -233,21 +233,21 @@ def test_unparseable_spend_amount_names_file_and_row(tmp_path: Path) -> None:
     spend = SPEND + "2025-02,Events,lots\n"
     with pytest.raises(DataError) as err:
         run(tmp_path, JAN_FEB, spend_csv=spend)
-    assert err.value.row == 9 and err.value.column == "amount"
+    assert err.value.line == 10 and err.value.column == "amount"
     assert str(err.value).endswith(
-        "spend.csv:row 9: column 'amount': cannot read 'lots' as an amount in CNY "
+        "spend.csv:line 10: column 'amount': cannot read 'lots' as an amount in CNY "
         "(rules: docs/money.md)"
     )
 
 
 def test_unreadable_month_names_file_and_row(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match=r"spend.csv:row 2: column 'month': cannot read 'Janu"):
+    with pytest.raises(DataError, match=r"spend.csv:line 3: column 'month': cannot read 'Janu"):
         run(tmp_path, JAN_FEB, spend_csv=SPEND.replace("2025-01,Google", "January,Google"))
 
 
 def test_unparseable_contract_amount(tmp_path: Path) -> None:
     subs = SUBSCRIPTIONS.replace(",100\n", ",about 100\n")
-    with pytest.raises(DataError, match=r"subscriptions.csv:row 6: column 'amount'"):
+    with pytest.raises(DataError, match=r"subscriptions.csv:line 7: column 'amount'"):
         run(tmp_path, JAN_FEB, subscriptions_csv=subs)
 
 
@@ -327,7 +327,7 @@ def test_validate_checks_the_roi_files(tmp_path: Path) -> None:
     result = validate_funnel(funnel)
     assert (result.spend_rows, result.contracts) == (8, 8)
     write(tmp_path, spend_csv=SPEND + "2025-02,Events,lots\n")
-    with pytest.raises(DataError, match=r"spend.csv:row 9: column 'amount': cannot read 'lots'"):
+    with pytest.raises(DataError, match=r"spend.csv:line 10: column 'amount': cannot read 'lots'"):
         validate_funnel(funnel)
 
 

@@ -109,3 +109,56 @@ def test_the_sample_sets_nothing_aside_and_says_nothing(monkeypatch: pytest.Monk
 )
 def test_allowed_rows(limit: int | str, total: int, allowed: int) -> None:
     assert allowed_rows(limit, total) == allowed
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["stalled", "--stage", "lead"],
+        ["drivers", "--stage", "qualified", "--by", "channel"],
+    ],
+)
+def test_the_id_lists_say_and_enforce_the_same_line(tmp_path: Path, args: list[str]) -> None:
+    """stalled and drivers: the report's line and threshold (YAML default 1%, --max-rejected)."""
+    path = str(_funnel(tmp_path, 60))
+    code, out, err = run(args[0], path, *args[1:])
+    assert code == 1 and out == ""
+    (line,) = err.strip().splitlines()
+    assert LINE.match(line.removeprefix("Error: ")) and "max_rejected (1% of its rows)" in line
+    code, out, err = run(args[0], path, *args[1:], "--max-rejected", "30%")
+    assert code == 0 and out
+    (line,) = err.strip().splitlines()
+    assert LINE.match(line) and LINE.match(line)["share"] == "30%"  # type: ignore[index]
+
+
+def test_trace_says_the_line_and_stops_only_on_the_option(tmp_path: Path) -> None:
+    """trace lists the key's rejected rows itself: the YAML's default does not stop it, an
+    explicit --max-rejected does."""
+    path = str(_funnel(tmp_path, 60))
+    code, out, err = run("trace", path, "L0")
+    assert code == 0 and "TBD" in out
+    (line,) = err.strip().splitlines()
+    assert LINE.match(line)
+    code, out, err = run("trace", path, "L0", "--max-rejected", "59")
+    assert code == 1 and out == "" and "more than max_rejected (59 rows)" in err
+
+
+def test_risk_says_and_enforces_its_usage_file(tmp_path: Path) -> None:
+    """funnel risk: its own files (usage, touches) too, not only the funnel's sources."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from risk_fixtures import list_case
+
+    funnel = list_case(tmp_path)
+    usage = tmp_path / "usage.csv"
+    rows = usage.read_text().splitlines()
+    usage.write_text("\n".join([*rows, "A,soon,10,,", "A,later,10,,"]) + "\n")  # > 1%
+    code, out, err = run("risk", str(funnel.file))
+    assert code == 1 and out == ""
+    said = rf"usage\.csv: 2 of {len(rows) + 1} rows \(1%\) set aside: date 'soon' at line"
+    assert re.search(rf"{said} {len(rows) + 1} ", err), err
+    code, out, err = run("risk", str(funnel.file), "--max-rejected", "2")
+    assert code == 0 and out
+    assert re.match(said, err), err
+    assert "--rejects" not in err  # report does not read risk's usage file

@@ -661,10 +661,23 @@ lead_id,created_at,paid_at,amount
     with pytest.raises(DataError) as err:
         funnelcli.validate(parse(yaml_text, base_dir=tmp_path))
     assert str(err.value).endswith(
-        "leads.csv:row 2: column 'amount': cannot read 'lots' as an amount (rules: docs/money.md)"
+        "leads.csv:line 3: column 'amount': cannot read 'lots' as an amount (rules: docs/money.md)"
     )
 
 
 def test_every_error_is_a_funnel_error() -> None:
     assert issubclass(SpecError, FunnelError)
     assert issubclass(DataError, FunnelError)
+
+
+def test_fifty_stages_are_accepted_by_validate_and_report(tmp_path: Path) -> None:
+    """The stated stage limit is 50 (spec/checks.MAX_STAGES; 51 is refused at stages[50], a
+    corpus case): a funnel of exactly 50 stages validates and reports."""
+    stages = "".join(f"  - {{name: s{i}, at: t}}\n" for i in range(50))
+    (tmp_path / "l.csv").write_text("id,t\nA,2024-01-01\nB,2024-01-02\n")
+    yaml_text = f"sources:\n  leads: {{path: l.csv, id: id}}\nstages:\n{stages}"
+    funnelcli.validate(parse(yaml_text, base_dir=tmp_path))
+    report = funnelcli.report(parse(yaml_text, base_dir=tmp_path))
+    assert [s.count for s in report.overall.stages] == [2] * 50
+    with pytest.raises(SpecError, match=r"stages\[50\]: 51 stages, more than the 50"):
+        parse(yaml_text + "  - {name: s50, at: t}\n", base_dir=tmp_path)

@@ -49,7 +49,8 @@ def cache_info(
 
 @cache_app.command("clear")
 def cache_clear(cache_dir: CacheDirOpt = None, debug: DebugOpt = False) -> None:
-    """Delete every cached Parquet copy and stored result (rebuilt on the next --cache run).
+    """Delete every cached Parquet copy and stored result (rebuilt on the next --cache run):
+    exactly the files the cache recorded writing, never another file in the folder.
 
     Example: funnel cache clear
     """

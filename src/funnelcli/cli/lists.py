@@ -16,13 +16,14 @@ from funnelcli.cli.options import (
     DebugOpt,
     FormatOpt,
     FunnelArg,
+    MaxRejectedOpt,
     OutputOpt,
     ReportFormat,
     SinceOpt,
     UntilOpt,
 )
 from funnelcli.cli.root import app
-from funnelcli.cli.runtime import emit, funnel_path, guard
+from funnelcli.cli.runtime import emit, funnel_path, guard, run_options
 from funnelcli.errors import UsageError
 
 
@@ -68,6 +69,7 @@ def stalled(
     cache: CacheOpt = None,
     cache_dir: CacheDirOpt = None,
     debug: DebugOpt = False,
+    max_rejected: MaxRejectedOpt = None,
 ) -> None:
     """The ids that reached a stage and not the next one, longest wait first.
 
@@ -99,7 +101,7 @@ def stalled(
             older_than=waited,
             by=tuple(by or ()),
         )
-        options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)
+        options = run_options(data, cache, cache_dir, max_rejected)
         emit(build_stalled(definition, request, options), fmt, output)
 
     guard(debug, run)
@@ -127,9 +129,13 @@ def trace(
     cache: CacheOpt = None,
     cache_dir: CacheDirOpt = None,
     debug: DebugOpt = False,
+    max_rejected: MaxRejectedOpt = None,
 ) -> None:
-    """One id's path: every evidence row (file and row), each stage's time, and the rule
+    """One id's path: every evidence row (file and line), each stage's time, and the rule
     that excluded each stage not counted (docs/semantics.md).
+
+    Rows set aside are said on stderr and the id's own are listed; only an explicit
+    --max-rejected stops the trace (the YAML's max_rejected: does not).
 
     Example: funnel trace funnels/default.yaml L000652
     """
@@ -148,7 +154,7 @@ def trace(
         request = TraceRequest(
             since=since_at, until=until_at, as_of=o.moment(as_of, "--as-of"), id=targets[-1]
         )
-        options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)
+        options = run_options(data, cache, cache_dir, max_rejected)
         emit(build_trace(definition, request, options), fmt, output)
 
     guard(debug, run)
@@ -193,6 +199,7 @@ def drivers(
     cache: CacheOpt = None,
     cache_dir: CacheDirOpt = None,
     debug: DebugOpt = False,
+    max_rejected: MaxRejectedOpt = None,
 ) -> None:
     """Which attribute values go with converting: each value's conversion against the rest,
     odds ratio with a 95% interval, p adjusted for multiple tests (Benjamini–Hochberg).
@@ -218,7 +225,7 @@ def drivers(
             by=tuple(by or ()),
             numeric=tuple(numeric or ()),
         )
-        options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)
+        options = run_options(data, cache, cache_dir, max_rejected)
         emit(build_drivers(definition, request, options), fmt, output)
 
     guard(debug, run)

@@ -23,10 +23,9 @@ from funnelcli.cli.options import (
     SinceOpt,
     SparkMasterOpt,
     SummaryFormat,
-    spark_master,
 )
 from funnelcli.cli.root import app
-from funnelcli.cli.runtime import emit, funnel_path, guard, notice
+from funnelcli.cli.runtime import emit, funnel_path, guard, run_options
 from funnelcli.errors import UsageError
 from funnelcli.metrics.periods import PeriodKind
 
@@ -107,7 +106,6 @@ def summary(
 
     def run() -> Summary:
         from funnelcli.commands import options as o
-        from funnelcli.commands.set_aside import parse_limit
         from funnelcli.commands.summary import SummaryRequest, build_summary
         from funnelcli.metrics.alerts import parse_alert
         from funnelcli.spec import load_funnel
@@ -128,14 +126,7 @@ def summary(
             horizon=o.duration(horizon, "--horizon"),
             fail_on_provisional=fail_on_provisional,
         )
-        options = o.RunOptions(
-            data_dir=data,
-            cache=cache,
-            cache_dir=cache_dir,
-            max_rejected=parse_limit(max_rejected),
-            notice=notice,
-            spark_master=spark_master(engine, spark),
-        )
+        options = run_options(data, cache, cache_dir, max_rejected, engine, spark)
         result = build_summary(definition, request, options)
         emit(result, fmt, output)
         return result
@@ -172,7 +163,6 @@ def cohorts(
     def run() -> None:
         from funnelcli.commands import options as o
         from funnelcli.commands.cohorts import CohortsRequest, build_cohorts
-        from funnelcli.commands.set_aside import parse_limit
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
@@ -183,14 +173,7 @@ def cohorts(
             since=o.moment(since, "--since", definition.spec.timezone),
             last=last,
         )
-        options = o.RunOptions(
-            data_dir=data,
-            cache=cache,
-            cache_dir=cache_dir,
-            max_rejected=parse_limit(max_rejected),
-            notice=notice,
-            spark_master=spark_master(engine, spark),
-        )
+        options = run_options(data, cache, cache_dir, max_rejected, engine, spark)
         matrix = build_cohorts(definition, request, options)
         emit(matrix, fmt, output)
 

@@ -28,7 +28,6 @@ from funnelcli.cli.options import (
     TopOpt,
     UntilOpt,
     ValidateFormat,
-    spark_master,
 )
 from funnelcli.cli.root import app
 from funnelcli.cli.runtime import (
@@ -36,8 +35,8 @@ from funnelcli.cli.runtime import (
     funnel_path,
     guard,
     note,
-    notice,
     query_progress,
+    run_options,
     write_file,
 )
 
@@ -86,7 +85,6 @@ def report(
     def run() -> None:
         from funnelcli.commands import options as o
         from funnelcli.commands.report import ReportRequest, build_report
-        from funnelcli.commands.set_aside import parse_limit
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
@@ -104,15 +102,15 @@ def report(
             top=top,
         )
         with query_progress(definition, data) as progress:
-            options = o.RunOptions(
-                data_dir=data,
-                cache=cache,
-                cache_dir=cache_dir,
+            options = run_options(
+                data,
+                cache,
+                cache_dir,
+                max_rejected,
+                engine,
+                spark,
                 progress=progress,
                 explain=(lambda sql: typer.echo(sql, err=True)) if explain else None,
-                spark_master=spark_master(engine, spark),
-                max_rejected=parse_limit(max_rejected),
-                notice=notice,
             )
             result = build_report(definition, request, options)
         if rejects is not None:

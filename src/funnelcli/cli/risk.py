@@ -14,10 +14,11 @@ from funnelcli.cli.options import (
     DataOpt,
     DebugOpt,
     FunnelArg,
+    MaxRejectedOpt,
     OutputOpt,
 )
 from funnelcli.cli.root import app
-from funnelcli.cli.runtime import emit, funnel_path, guard
+from funnelcli.cli.runtime import emit, funnel_path, guard, run_options
 from funnelcli.errors import UsageError
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ def risk(
     cache: CacheOpt = None,
     cache_dir: CacheDirOpt = None,
     debug: DebugOpt = False,
+    max_rejected: MaxRejectedOpt = None,
 ) -> None:
     """Accounts at risk of churning, from product usage, touches and contracts (docs/risk.md).
 
@@ -121,7 +123,7 @@ def risk(
             horizon_days=_days(horizon),
             alerts=alerts,
         )
-        options = o.RunOptions(data_dir=data, cache=cache, cache_dir=cache_dir)
+        options = run_options(data, cache, cache_dir, max_rejected)
         result = build_risk(definition, request, options)
         emit(result, fmt, output)
         return result

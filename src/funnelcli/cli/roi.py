@@ -18,10 +18,9 @@ from funnelcli.cli.options import (
     SinceOpt,
     SparkMasterOpt,
     UntilOpt,
-    spark_master,
 )
 from funnelcli.cli.root import app
-from funnelcli.cli.runtime import emit, funnel_path, guard, notice
+from funnelcli.cli.runtime import emit, funnel_path, guard, run_options
 
 
 @app.command()
@@ -50,21 +49,13 @@ def roi(
     def run() -> None:
         from funnelcli.commands import options as o
         from funnelcli.commands.roi import RoiRequest, build_roi
-        from funnelcli.commands.set_aside import parse_limit
         from funnelcli.spec import load_funnel
 
         definition = load_funnel(funnel_path(funnel))
         o.check_outputs(definition, data, output=output)
         since_at, until_at = o.period(since, until, definition.spec.timezone)
         request = RoiRequest(since=since_at, until=until_at, as_of=o.moment(as_of, "--as-of"))
-        options = o.RunOptions(
-            data_dir=data,
-            cache=cache,
-            cache_dir=cache_dir,
-            max_rejected=parse_limit(max_rejected),
-            notice=notice,
-            spark_master=spark_master(engine, spark),
-        )
+        options = run_options(data, cache, cache_dir, max_rejected, engine, spark)
         result = build_roi(definition, request, options)
         emit(result, fmt, output)
 

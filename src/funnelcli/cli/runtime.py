@@ -10,16 +10,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum, StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
+from funnelcli.cli.options import EngineKind, spark_master
 from funnelcli.cli.root import fail
 from funnelcli.errors import FunnelError, UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from funnelcli.commands.options import RunOptions
     from funnelcli.spec import Funnel
 
 T = TypeVar("T")
@@ -44,9 +46,10 @@ def set_verbosity(level: Verbosity) -> None:
 
 
 def note(text: str, *, level: Verbosity = Verbosity.normal) -> None:
-    """`text` on stderr unless the run is quieter than `level`."""
+    """`text` on stderr unless the run is quieter than `level` (control characters shown
+    escaped: a path or a value may carry them)."""
     if _verbosity.value >= level.value:
-        typer.echo(text, err=True)
+        typer.echo(_visible(text), err=True)
 
 
 @contextmanager
@@ -83,16 +86,51 @@ def guard(debug: bool, action: Callable[[], T]) -> T:
         if debug:
             raise
         typer.echo(
-            f"Error: internal error ({type(error).__name__}: {error}); rerun with --debug "
-            "for the traceback and please report it",
+            _visible(
+                f"Error: internal error ({type(error).__name__}: {error}); rerun with --debug "
+                "for the traceback and please report it"
+            ),
             err=True,
         )
         raise typer.Exit(1) from None
 
 
 def notice(line: str) -> None:
-    """A line about the run on stderr, terminal or not (set-aside rows)."""
-    typer.echo(line, err=True)
+    """A line about the run on stderr, terminal or not (set-aside rows; a file name or a
+    value may carry control characters: shown escaped)."""
+    typer.echo(_visible(line), err=True)
+
+
+def _visible(text: str) -> str:
+    from funnelcli.render.visible import visible_text
+
+    return visible_text(text)
+
+
+def run_options(
+    data: Path | None,
+    cache: bool | None,
+    cache_dir: Path | None,
+    max_rejected: str | None,
+    engine: EngineKind = EngineKind.duckdb,
+    spark: str | None = None,
+    **more: Any,
+) -> RunOptions:
+    """How a command reads its sources, from the options the reading commands share: --data,
+    --cache/--cache-dir, --max-rejected (checked; set-aside lines go to stderr) and
+    --engine/--spark-master; `more`: any other RunOptions field (progress, explain)."""
+    from funnelcli.commands.options import RunOptions
+    from funnelcli.commands.set_aside import parse_limit
+
+    return RunOptions(
+        data_dir=data,
+        cache=cache,
+        cache_dir=cache_dir,
+        max_rejected=parse_limit(max_rejected),
+        notice=notice,
+        spark_master=spark_master(engine, spark),
+        **more,
+    )
 
 
 def output_problem(error: BaseException) -> str | None:

@@ -10,6 +10,7 @@ from functools import partial
 from funnelcli import __version__
 from funnelcli.commands.options import RunOptions
 from funnelcli.commands.per_id import ListRequest, PerIdRun, plan_per_id, stage_index
+from funnelcli.commands.set_aside import enforce
 from funnelcli.compile.per_id import REST
 from funnelcli.engine import Engine, open_engine
 from funnelcli.errors import UsageError
@@ -63,6 +64,7 @@ def build_drivers(
             # each attribute splits the same cohort: any one gives the totals
             totals = (sum(g.n for g in counts), sum(g.converted for g in counts))
             groups += counts
+        enforce(engine, funnel, options)
     tested, skipped = compare(groups, totals[0], totals[1], min_n)
     return Drivers(
         funnel=funnel.name,

@@ -222,8 +222,13 @@ def unreadable_error(
     if found is None:
         return None
     row, raw = found
+    line = engine.lines_of(source, {row}).get(row)
     return DataError(
-        f"cannot read {raw!r} as {what}", file=engine.files[source].label, row=row, column=column
+        f"cannot read {raw!r} as {what}",
+        file=engine.files[source].label,
+        row=None if line else row,
+        line=line,
+        column=column,
     )
 
 

@@ -18,6 +18,7 @@ from funnelcli import __version__
 from funnelcli.commands import risk_inputs as files
 from funnelcli.commands.options import RunOptions
 from funnelcli.commands.report import funnel_info
+from funnelcli.commands.set_aside import enforce
 from funnelcli.compile import risk as queries
 from funnelcli.compile import risk_select as selects
 from funnelcli.compile.resolve import Resolver
@@ -91,6 +92,7 @@ def build_risk(
         grace = _grace_days(funnel, risk)
         if request.backtest:
             backtest = _backtest(engine, risk, inputs, as_of, grace, request, facts)
+            enforce(engine, funnel, options, extra=True)
             rows_rejected = _rejected(engine)
             return _report(funnel, risk, request, as_of, grace, rows_rejected, backtest=backtest)
         dates = [AsOf(as_of, at, 0)]
@@ -101,6 +103,7 @@ def build_risk(
         )
         if rows[0]["t_bad"]:
             files.require_values(engine, usage)
+        enforce(engine, funnel, options, extra=True)
         rows_rejected = _rejected(engine)
     return _report(funnel, risk, request, as_of, grace, rows_rejected, rows=rows)
 

@@ -53,8 +53,9 @@ def parse_limit(text: str | None) -> int | str | None:
     return stripped
 
 
-def describe(found: SetAside) -> str:
-    """The one line for a source that set rows aside."""
+def describe(found: SetAside, listed: bool = True) -> str:
+    """The one line for a source that set rows aside (`listed`: `report --rejects` lists
+    them, as it does a funnel source's)."""
     share = found.rows / found.total if found.total else 1.0
     percent = f"{share:.0%}" if share >= 0.01 or share == 0 else f"{share:.2%}"
     line = f"{found.file}: {found.rows:,} of {found.total:,} rows ({percent}) set aside"
@@ -62,22 +63,24 @@ def describe(found: SetAside) -> str:
     if first is not None:
         said = _SAID.get(first.reason, f"({first.reason})")
         line += f": {first.column} {first.value!r} at line {first.line} {said}"
-    return line + " (funnel report --rejects FILE lists them)"
+    return line + (" (funnel report --rejects FILE lists them)" if listed else "")
 
 
 def check_set_aside(
     engine: Engine,
-    limit: int | str,
+    limit: int | str | None,
     notice: Callable[[str], None] | None,
     sources: set[str] | None = None,
+    listed: set[str] | None = None,
 ) -> None:
     """Say each source's set-aside rows through `notice`; a DataError (exit 1) with the line
-    when a source sets aside more than `limit` allows. `sources`: only these (else all)."""
+    when a source sets aside more than `limit` allows (None: never). `sources`: only these
+    (else all); `listed`: the sources `report --rejects` lists (else all)."""
     for found in engine.set_aside():
         if sources is not None and found.source not in sources:
             continue
-        line = describe(found)
-        allowed = allowed_rows(limit, found.total)
+        line = describe(found, listed is None or found.source in listed)
+        allowed = allowed_rows(limit, found.total) if limit is not None else found.rows
         if found.rows > allowed:
             shown = f"{limit} of its rows" if isinstance(limit, str) else f"{limit:,} rows"
             raise DataError(
@@ -88,13 +91,21 @@ def check_set_aside(
             notice(line)
 
 
-def enforce(engine: Engine, funnel: Funnel, options: RunOptions | None) -> None:
-    """check_set_aside for a command's funnel sources, with the option's or the YAML's limit."""
+def enforce(
+    engine: Engine,
+    funnel: Funnel,
+    options: RunOptions | None,
+    *,
+    extra: bool = False,
+    yaml_limit: bool = True,
+) -> None:
+    """check_set_aside for a command's funnel sources (with `extra`, its other sources too:
+    risk's usage and touches), with the option's limit, else the YAML's. Without `yaml_limit`
+    (`funnel trace`, which lists the traced key's rejected rows itself) only --max-rejected
+    stops the run; the line is said all the same."""
     limit = options.max_rejected if options is not None else None
     notice = options.notice if options is not None else None
-    check_set_aside(
-        engine,
-        funnel.spec.max_rejected if limit is None else limit,
-        notice,
-        set(funnel.spec.sources),
-    )
+    if limit is None and yaml_limit:
+        limit = funnel.spec.max_rejected
+    funnel_sources = set(funnel.spec.sources)
+    check_set_aside(engine, limit, notice, None if extra else funnel_sources, funnel_sources)

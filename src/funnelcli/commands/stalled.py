@@ -16,6 +16,7 @@ from functools import partial
 from funnelcli import __version__
 from funnelcli.commands.options import RunOptions
 from funnelcli.commands.per_id import ListRequest, plan_per_id, stage_index
+from funnelcli.commands.set_aside import enforce
 from funnelcli.compile.per_id import IdRow
 from funnelcli.engine import open_engine
 from funnelcli.errors import UsageError
@@ -52,6 +53,7 @@ def build_stalled(
         run = plan_per_id(engine, funnel, request, dimensions)
         waiting = run.ids(waiting_at=k)
         (counts,) = run.rows(partial(run.per_id.stage_counts, k=k))
+        enforce(engine, funnel, options)
     # immature: entered less than a window before as_of (the report's own column)
     expired = [i for i in waiting if spec.window is not None and not i.immature]
     open_ = [i for i in waiting if not (spec.window is not None and not i.immature)]

@@ -9,6 +9,7 @@ from datetime import datetime
 from funnelcli import __version__
 from funnelcli.commands.options import RunOptions
 from funnelcli.commands.per_id import ListRequest, plan_per_id
+from funnelcli.commands.set_aside import enforce
 from funnelcli.compile.evidence import ROW, evidence_queries
 from funnelcli.compile.per_id import IdRow, IdStage
 from funnelcli.engine import Engine, open_engine
@@ -53,8 +54,10 @@ def build_trace(funnel: Funnel, request: TraceRequest, options: RunOptions | Non
     folder = options.cache_folder(funnel)
     with open_engine(funnel, options.data_dir, parquet_cache=folder) as engine:
         found = plan_per_id(engine, funnel, request, spec.dimensions).ids(key=request.id)
-        evidence = _evidence(engine, funnel, request.id)
+        as_of = found[0].as_of if found else request.as_of
+        evidence = _evidence(engine, funnel, request.id, as_of)
         rejected = _rejected(engine, funnel, request.id)
+        enforce(engine, funnel, options, yaml_limit=False)
         if not found and not rejected:
             files = ", ".join(engine.files[s].label for s in spec.funnel_sources)
             raise DataError(f"no row of {files} has the {_key_name(funnel)} {request.id!r}")
@@ -63,9 +66,13 @@ def build_trace(funnel: Funnel, request: TraceRequest, options: RunOptions | Non
     row = found[0]
     names = tuple(s.name for s in spec.stages)
     times: list[list[datetime]] = [[] for _ in names]
+    late: dict[int, datetime] = {}  # stage → its earliest evidence after the as-of
     for item in evidence:
         for stage in item.stages:
-            if stage.at is not None:
+            if stage.after_as_of and stage.at is not None:
+                k, at = names.index(stage.stage) + 1, datetime.fromisoformat(stage.at)
+                late[k] = min(late.get(k, at), at)
+            elif stage.at is not None:
                 times[names.index(stage.stage)].append(datetime.fromisoformat(stage.at))
     rules = StageRules(
         names=names,
@@ -85,7 +92,7 @@ def build_trace(funnel: Funnel, request: TraceRequest, options: RunOptions | Non
             other_stage=v.other_stage,
         )
         for v, s in zip(
-            verdicts(row, rules, times, _rejected_stages(funnel, rejected)),
+            verdicts(row, rules, times, _rejected_stages(funnel, rejected), late),
             row.stages,
             strict=True,
         )
@@ -119,26 +126,38 @@ def _key_name(funnel: Funnel) -> str:
     return "account" if funnel.spec.grain.value == "account" else "id"
 
 
-def _evidence(engine: Engine, funnel: Funnel, key: str) -> tuple[EvidenceRow, ...]:
-    """Every row of every funnel source whose key is `key`, in file order."""
+def _evidence(
+    engine: Engine, funnel: Funnel, key: str, as_of: datetime | None
+) -> tuple[EvidenceRow, ...]:
+    """Every row of every funnel source whose key is `key`, in file order; a stage time after
+    `as_of` is marked (compile/resolve.not_after: evidence is timed at or before it)."""
     names = [s.name for s in funnel.spec.stages]
     rows = {s: engine.file_rows(s) for s in funnel.spec.funnel_sources}
     out: list[EvidenceRow] = []
     for query in evidence_queries(funnel, engine.schema(), key, rows):
         label = engine.files[query.source].label
-        for found in engine.rows(query.query, source=query.source, exact=False):
+        results = engine.rows(query.query, source=query.source, exact=False)
+        lines = engine.lines_of(query.source, {int(r[ROW]) for r in results})
+        for found in results:
             stages = tuple(
                 EvidenceStage(
                     stage=names[k - 1],
                     at=iso(found[f"t{k}"]),
                     value=None if found[f"v{k}"] is None else float(found[f"v{k}"]),
+                    after_as_of=_after(found[f"t{k}"], as_of),
                 )
                 for k in query.stages
                 if found[f"e{k}"]
             )
             lost = bool(found.get("lost")) if query.has_lost else False
-            out.append(EvidenceRow(query.source, label, int(found[ROW]), stages, lost))
+            row = int(found[ROW])
+            out.append(EvidenceRow(query.source, label, row, stages, lost, lines.get(row)))
     return tuple(out)
+
+
+def _after(time: datetime | None, as_of: datetime | None) -> bool:
+    """Whether an evidence time is after the as-of instant (never for untimed evidence)."""
+    return time is not None and as_of is not None and time > as_of
 
 
 def _rejected(engine: Engine, funnel: Funnel, key: str) -> tuple[RejectedRow, ...]:

@@ -147,6 +147,11 @@ class Engine:
         found = self._session.fetch(query, source=source)
         return (int(found[0][0]), str(found[0][1])) if found else None
 
+    def lines_of(self, source: str, rows: set[int]) -> dict[int, int]:
+        """Row numbers (locate, file_rows) of a one-file CSV source → the physical lines of
+        its file they start on (engine/lines.py); empty for any other source."""
+        return self._views.lines_of(source, rows)
+
     def count_where(self, source: str, bad: exp.Expr) -> int:
         """How many rows of a source's view (its copy with --cache, the count then a stored
         result) `bad` holds for."""

@@ -59,13 +59,15 @@ def explain_one_column(original: Path, readable: Path, encoding: str, header: st
     with open(readable, encoding=python_encoding, errors="replace", newline="") as handle:
         rows = csv.reader(handle, delimiter=delimiter)
         width = len(next(rows, []))
+        start = rows.line_num + 1  # the physical line the next row starts on
         for row in rows:
+            line, start = start, rows.line_num + 1
             if row and len(row) != width:
                 return DataError(
                     f"{len(row)} fields where the header has {width} "
                     f"(delimiter {delimiter!r}); fix the row or quote its values",
                     file=str(original),
-                    line=rows.line_num,
+                    line=line,
                 )
     return DataError(
         f"the header reads as one column {header!r}: set delimiter: {delimiter!r} "

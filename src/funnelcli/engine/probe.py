@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from funnelcli.engine import headers, store
 from funnelcli.engine.files import SourceFiles, is_xlsx
+from funnelcli.engine.lines import Layout, physical
 from funnelcli.engine.text import SheetNotFound, readable, transcode, with_lf, xlsx_to_csv
 from funnelcli.engine.views import CsvSource, locate_query
 from funnelcli.errors import DayMonthError, FunnelError
@@ -74,7 +75,7 @@ class ReadingMemo:
         try:
             store.ensure_dir(store.ensure_cache(self.path.parent.parent) / store.READINGS)
             text = json.dumps({"files": list(self.prints), "found": found}, ensure_ascii=False)
-            store.write_atomic(self.path, text + "\n")
+            store.write_atomic(self.path, text + "\n", cache=True)
         except (OSError, FunnelError):
             pass  # only a lost speed-up: the next run probes again
 
@@ -141,7 +142,10 @@ class Probe:
             try:
                 detected[raw] = dates.detect(values, source.day_first)
             except dates.DateOrderError as exc:
-                raise self._order_error(name, found, reader, raw, exc.examples) from None
+                lines = None  # a glob's rows are numbered across its files: no one file's lines
+                if len(paths) == 1 and not is_xlsx(found.files[0]):
+                    lines = Layout.of(paths[0], dialect, delimiter, encoding)
+                raise self._order_error(name, found, reader, raw, exc.examples, lines) from None
         if memo is not None and (missing or not known):
             layout: dict[str, Any] = {"dialect": dialect.to_json()} if dialect else {}
             if one_ending:
@@ -225,7 +229,13 @@ class Probe:
         return None, [column for column, _ in described]
 
     def _order_error(
-        self, name: str, found: SourceFiles, reader: exp.Expr, raw: str, examples: Sequence[str]
+        self,
+        name: str,
+        found: SourceFiles,
+        reader: exp.Expr,
+        raw: str,
+        examples: Sequence[str],
+        layout: Layout | None,
     ) -> DayMonthError:
         """A column whose day/month order its values do not decide, naming the example rows."""
         lines = []
@@ -236,7 +246,11 @@ class Probe:
                 exp.EQ(this=exp.func("trim", q.col(raw)), expression=exp.Literal.string(value)),
             )
             hit = self.session.fetch(query, source=name)
-            lines.append(f"line {int(hit[0][0]) + 1} {value!r}" if hit else repr(value))
+            if hit:
+                row = int(hit[0][0])
+                lines.append(f"line {physical(layout, {row})[row]} {value!r}")
+            else:
+                lines.append(repr(value))
         key = f"set day_first: true or false on source {name}"
         if len(examples) == 2:
             message = (

@@ -104,10 +104,10 @@ class ResultStore:
             *(_as(name, _STORED_AS.get(type_name)) for name, type_name in columns)
         ).from_(exp.Subquery(this=query.copy(), alias=exp.TableAlias(this=exp.to_identifier("q"))))
         parquet = self.folder / f"{key}.parquet"
-        with store.replacing(parquet, self.scratch) as scratch:
+        with store.replacing(parquet, self.scratch, cache=True) as scratch:
             tolerant = run(copy_to_parquet(select, str(scratch)).sql(dialect="duckdb"))
         record = {"columns": [list(c) for c in columns], "tolerant": tolerant}
-        store.write_atomic(self.folder / f"{key}.json", json.dumps(record) + "\n")
+        store.write_atomic(self.folder / f"{key}.json", json.dumps(record) + "\n", cache=True)
         prune(self.folder)
         return Stored(parquet=parquet, columns=tuple(columns), tolerant=tolerant)
 

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from funnelcli.engine.files import is_xlsx
+from funnelcli.engine.lines import Layout
 from funnelcli.errors import DataError, FunnelError, QueryError
 from funnelcli.sql.ast import lockdown
 
@@ -237,15 +239,18 @@ class Session:
         message = re.sub(r"^[A-Za-z ]+Error: ", "", message)
         csv_line = re.match(r"CSV Error on Line: (\d+)", message)
         if csv_line is not None:
-            reasons = [
-                line.strip()
-                for line in text.splitlines()[1:]
-                if line.strip() and not line.startswith(("Original Line", "Possible Solution"))
-            ]
-            reason = reasons[0].rstrip(".") if reasons else "unreadable row"
+            reason = _csv_reason(text.splitlines()[1:])
             if "unicode" in reason.lower():
                 reason += " (declare the file's encoding:, or use encoding: auto)"
-            return DataError(reason, file=file, line=int(csv_line.group(1)))
+            line = int(csv_line.group(1))
+            if named is not None and not is_xlsx(Path(str(file))):
+                layout = _layout(named.group(1), text)
+                longer = re.search(r"Maximum line size of (\d+) bytes", reason)
+                if longer is not None:  # the sniffer names line 1 whatever line it was
+                    line = layout.first_longer(int(longer.group(1))) or line
+                else:
+                    line = layout.records({line}).get(line, line)
+            return DataError(reason, file=file, line=line)
         return DataError(message, file=file)
 
     @contextmanager
@@ -280,6 +285,33 @@ def _set(name: str, value: str) -> exp.Set:
         expressions=[
             exp.SetItem(this=exp.EQ(this=exp.column(name), expression=exp.Literal.string(value)))
         ]
+    )
+
+
+def _csv_reason(lines: list[str]) -> str:
+    """The reason in a DuckDB CSV error: the last line before its suggestions (the offending
+    line it quotes first may itself span lines)."""
+    body = []
+    for line in lines:
+        if line.startswith(("Possible", "  file = ")):
+            break
+        body.append(line)
+    reasons = [b.strip() for b in body if b.strip() and not b.startswith("Original Line")]
+    return reasons[-1].rstrip(".") if reasons else "unreadable row"
+
+
+def _layout(path: str, text: str) -> Layout:
+    """The quoting a DuckDB CSV error states it read `path` with (engine/lines.py)."""
+    found = {}
+    for option in ("delimiter", "quote", "escape"):
+        match = re.search(rf"^  {option} = (.*?)(?: \([A-Za-z -]+\))?$", text, re.MULTILINE)
+        value = match.group(1) if match else ""
+        found[option] = {"(empty)": "", "\\t": "\t"}.get(value, value)
+    return Layout(
+        path,
+        delimiter=found["delimiter"] or ",",
+        quote=found["quote"],
+        escape=found["escape"],
     )
 
 

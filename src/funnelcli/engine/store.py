@@ -30,6 +30,7 @@ RESULTS = "results"  # stored query results (results.py)
 READINGS = "readings"  # what probing each CSV found (views.ReadingMemo)
 TEXT = "text"  # transcoded copies (text.py)
 XLSX = "xlsx"  # converted sheets (text.py)
+_BELOW = (RESULTS, READINGS, TEXT, XLSX)
 
 
 def default_cache_dir() -> Path:
@@ -96,6 +97,52 @@ def ensure_cache(cache_dir: Path) -> Path:
     return cache_dir
 
 
+# The cache's record of the files it writes: one path (relative to the cache folder) a line,
+# appended before the file (or its temporary name) is created. `cache clear` deletes exactly
+# these; a user's file that merely looks like ours is never touched.
+RECORD = "funnelcli-files.txt"
+
+
+def note(path: Path) -> Path:
+    """Record `path` (about to be written) in the record of the cache folder it is in (its
+    folder or the one above, tagged with CACHEDIR.TAG); nothing for a file elsewhere (a
+    private temporary folder). An append of one short line: writers running at the same time
+    do not mix their lines. A folder that cannot be written records nothing (and stores
+    nothing)."""
+    for root in (path.parent, path.parent.parent):
+        if (root / MARKER).is_file():
+            line = path.relative_to(root).as_posix() + "\n"
+            with contextlib.suppress(OSError):
+                handle = os.open(root / RECORD, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                try:
+                    os.write(handle, line.encode("utf-8"))
+                finally:
+                    os.close(handle)
+            break
+    return path
+
+
+def recorded(cache_dir: Path) -> tuple[list[Path], Path | None]:
+    """The files the cache recorded (each at most once, inside `cache_dir`), and the record
+    taken away (renamed, so writers from now on start a new one) for the caller to delete."""
+    taken = cache_dir / f".{RECORD}.{os.getpid()}.{secrets.token_hex(4)}.clearing"
+    try:
+        os.replace(cache_dir / RECORD, taken)
+    except FileNotFoundError:
+        return [], None
+    root = cache_dir.resolve()
+    found: dict[Path, None] = {}
+    with open(taken, encoding="utf-8", errors="replace") as stream:
+        for line in stream:
+            name = line.rstrip("\n")
+            if not name or name.startswith("/") or ".." in Path(name).parts:
+                continue  # never ours: the record only holds names below the folder
+            path = cache_dir / name
+            if path.parent.resolve() in (root, *(root / n for n in _BELOW)):
+                found[path] = None
+    return list(found), taken
+
+
 def is_cache(folder: Path) -> bool:
     """Whether `folder` carries funnelcli's cache tag."""
     try:
@@ -119,9 +166,12 @@ def temp_path(target: Path) -> Path:
 
 
 @contextmanager
-def scratch(beside: Path, temp: Path | None = None) -> Iterator[Path]:
-    """A temporary path (`temp`, else a new one beside `beside`), removed when the block ends."""
+def scratch(beside: Path, temp: Path | None = None, *, cache: bool = False) -> Iterator[Path]:
+    """A temporary path (`temp`, else a new one beside `beside`), removed when the block ends;
+    with `cache`, noted in the cache's record first (a leftover of a kill is cleared too)."""
     temp = temp or temp_path(beside)
+    if cache:
+        note(temp)
     try:
         yield temp
     finally:
@@ -130,26 +180,30 @@ def scratch(beside: Path, temp: Path | None = None) -> Iterator[Path]:
 
 
 @contextmanager
-def replacing(target: Path, temp: Path | None = None) -> Iterator[Path]:
+def replacing(target: Path, temp: Path | None = None, *, cache: bool = False) -> Iterator[Path]:
     """A temporary path to write `target` to (`temp`, else a new one beside it): renamed over
-    `target` when the block ends, removed when it fails. The one atomic write."""
-    with scratch(target, temp) as path:
+    `target` when the block ends, removed when it fails. The one atomic write. With `cache`,
+    both names are noted in the cache's record first (`note`)."""
+    if cache:
+        note(target)
+    with scratch(target, temp, cache=cache) as path:
         yield path
         os.replace(path, target)
 
 
 @contextmanager
-def writing(target: Path) -> Iterator[TextIO]:
+def writing(target: Path, *, cache: bool = False) -> Iterator[TextIO]:
     """`target` as a UTF-8 text stream (newlines as written), in place when the block ends.
-    A new file gets the usual permissions (0666 minus the umask); a replaced one keeps its own."""
-    with replacing(target) as temp:
+    A new file gets the usual permissions (0666 minus the umask); a replaced one keeps its own.
+    With `cache`, noted in the cache's record (`note`)."""
+    with replacing(target, cache=cache) as temp:
         with open(temp, "x", encoding="utf-8", newline="") as stream:
             yield stream
         with contextlib.suppress(FileNotFoundError):
             os.chmod(temp, os.stat(target).st_mode & 0o7777)
 
 
-def write_atomic(path: Path, text: str | bytes) -> None:
+def write_atomic(path: Path, text: str | bytes, *, cache: bool = False) -> None:
     """Write `text` to `path` (a user's output file or a record of ours) so readers see the old
     file or the whole new one, never a part; on disk before it replaces the old one. Bytes (an
     .xlsx workbook) are written as they are.
@@ -157,7 +211,7 @@ def write_atomic(path: Path, text: str | bytes) -> None:
     A symlink is followed (the file it points at is replaced, the link stays). Only a regular
     file is ever replaced: a character device or a named pipe (`/dev/null`, `/dev/stdout`, a
     fifo) is written to in place, like any Unix tool would; a block device or a socket is
-    refused."""
+    refused. With `cache` (a file of the cache's own), noted in its record (`note`)."""
     path = Path(path)
     try:
         mode = os.stat(path).st_mode
@@ -174,12 +228,12 @@ def write_atomic(path: Path, text: str | bytes) -> None:
         raise FunnelError(f"{path}: cannot write: folder {path.parent} does not exist")
     try:
         if isinstance(text, bytes):
-            with replacing(target) as temp, open(temp, "xb") as binary:
+            with replacing(target, cache=cache) as temp, open(temp, "xb") as binary:
                 binary.write(text)
                 binary.flush()
                 os.fsync(binary.fileno())
             return
-        with writing(target) as stream:
+        with writing(target, cache=cache) as stream:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())

@@ -135,7 +135,7 @@ def _writing_copy(target: Path) -> Iterator[TextIO]:
     with ExitStack() as stack:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            stream = stack.enter_context(store.writing(target))
+            stream = stack.enter_context(store.writing(target, cache=True))
         except OSError as exc:
             raise DataError(
                 f"cannot write the cache ({exc.strerror}); "
@@ -196,7 +196,11 @@ def with_lf(path: Path, folder: Path) -> Path | None:
         return target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with store.replacing(target) as temp, _open(path) as source, open(temp, "xb") as out:
+        with (
+            store.replacing(target, cache=True) as temp,
+            _open(path) as source,
+            open(temp, "xb") as out,
+        ):
             carry = b""
             while chunk := source.read(_CHUNK):
                 text = carry + chunk

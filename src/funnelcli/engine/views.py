@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from funnelcli.engine.files import SourceFiles
+from funnelcli.engine.files import SourceFiles, is_xlsx
+from funnelcli.engine.lines import Layout, physical
 from funnelcli.sql import readers
 from funnelcli.sql.ast import source_view, table
 from funnelcli.sql.readers import Dialect, RejectCheck, TimeColumn
@@ -68,6 +69,13 @@ class CsvSource:
             dict(self.types),
             dialect=self.dialect,
         )
+
+    def layout(self, index: int) -> Layout | None:
+        """How to find the physical lines of the `index`th file (None: a converted sheet,
+        whose rows are the lines a user sees)."""
+        if is_xlsx(self.originals[index]):
+            return None
+        return Layout.of(self.paths[index], self.dialect, self.delimiter, self.encoding)
 
     @property
     def types_natively(self) -> bool:
@@ -209,11 +217,11 @@ class SourceViews:
             if not rejected:
                 continue
             first = None
-            for original, path in zip(csv.originals, csv.paths, strict=True):
-                query = readers.detail_query(csv.reader([path]), checks).limit(1)
-                for line, column, value, reason in self._session.fetch(query, source=name):
-                    first = Reject(name, str(original), int(line), column, value, reason)
-                if first is not None:
+            for index in range(len(csv.paths)):
+                query = readers.detail_query(csv.reader([csv.paths[index]]), checks).limit(1)
+                located = self._located(name, csv, index, query)
+                if located:
+                    first = located[0]
                     break
             found.append(SetAside(name, csv.originals[0].name, rejected, total, first))
         return found
@@ -240,10 +248,9 @@ class SourceViews:
         for name, csv, checks in self._checked():
             if not checks:
                 continue
-            for original, path in zip(csv.originals, csv.paths, strict=True):
-                query = readers.detail_query(csv.reader([path]), checks)
-                for line, column, value, reason in self._session.fetch(query, source=name):
-                    out.append(Reject(name, str(original), int(line), column, value, reason))
+            for index in range(len(csv.paths)):
+                query = readers.detail_query(csv.reader([csv.paths[index]]), checks)
+                out += self._located(name, csv, index, query)
         return out
 
     def rejects_of(self, name: str, column: str, value: str) -> list[Reject]:
@@ -255,11 +262,29 @@ class SourceViews:
             return []
         raw = next((r for r, view_name in csv.renames.items() if view_name == column), column)
         out: list[Reject] = []
-        for original, path in zip(csv.originals, csv.paths, strict=True):
-            query = readers.detail_query(csv.reader([path]), checks, (raw, value))
-            for line, col, text, reason in self._session.fetch(query, source=name):
-                out.append(Reject(name, str(original), int(line), col, text, reason))
+        for index in range(len(csv.paths)):
+            query = readers.detail_query(csv.reader([csv.paths[index]]), checks, (raw, value))
+            out += self._located(name, csv, index, query)
         return out
+
+    def _located(self, name: str, csv: CsvSource, index: int, query: exp.Expr) -> list[Reject]:
+        """The rejects `query` (a detail_query over the `index`th file) finds, each at the
+        physical line its row starts on (engine/lines.py)."""
+        found = self._session.fetch(query, source=name)
+        lines = physical(csv.layout(index), {int(r[0]) - 1 for r in found})
+        original = str(csv.originals[index])
+        return [
+            Reject(name, original, lines[int(line) - 1], column, value, reason)
+            for line, column, value, reason in found
+        ]
+
+    def lines_of(self, name: str, rows: set[int]) -> dict[int, int]:
+        """Row numbers of a one-file CSV source's rows (in file order, header not counted) →
+        the physical lines they start on; empty for any other source (a glob, Parquet)."""
+        csv = self._csv.get(name)
+        if csv is None or len(csv.paths) != 1:
+            return {}
+        return physical(csv.layout(0), rows)
 
     def numbered(self, name: str) -> exp.Select | None:
         """A CSV source's rows numbered as in its files, in its current mode (None: not CSV)."""

@@ -9,7 +9,7 @@ when the query reached it, and an excluded stage always finds its rule (never `u
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -27,6 +27,7 @@ class Rule(StrEnum):
     implied = "implied"  # backfill: a later stage was reached
     no_evidence = "no_evidence"
     rejected_row = "rejected_row"  # its only evidence was on a row rejected (unreadable time)
+    after_as_of = "after_as_of"  # its only evidence is timed after --as-of
     outside_window = "outside_window"  # x > entry + window
     within_not_met = "within_not_met"  # x > t(k-1) + within
     strict_order = "strict_order"  # strict: an earlier stage was not reached
@@ -52,7 +53,7 @@ class StageVerdict:
     counted: bool  # the report counts the key here (order policy applied)
     rule: Rule
     evidence_at: datetime | None = None  # the evidence time the rule was applied to
-    limit: datetime | None = None  # the bound it broke (window or within end, strict low)
+    limit: datetime | None = None  # the bound it broke (window/within end, strict low, as-of)
     other_stage: str | None = None  # the stage the bound came from (within, strict)
 
 
@@ -83,9 +84,12 @@ def verdicts(
     rules: StageRules,
     evidence: Sequence[Sequence[datetime]],
     rejected: Set[int] = frozenset(),
+    late: Mapping[int, datetime] | None = None,
 ) -> tuple[StageVerdict, ...]:
-    """Each stage's verdict for the key. `evidence[k-1]`: stage k's evidence times (sorted);
-    `rejected`: the stages (1-based) whose time column is unreadable on a row of the key."""
+    """Each stage's verdict for the key. `evidence[k-1]`: stage k's evidence times (sorted,
+    none after the as-of); `rejected`: the stages (1-based) whose time column is unreadable on
+    a row of the key; `late`: stage (1-based) → its earliest evidence time after the as-of."""
+    late = late or {}
     out: list[StageVerdict] = []
     for k, stage in enumerate(row.stages, start=1):
         name = rules.names[k - 1]
@@ -99,6 +103,8 @@ def verdicts(
             verdict = _excluded(row, rules, k, sorted(evidence[k - 1]))
             if verdict.rule is Rule.no_evidence and k in rejected:
                 verdict = StageVerdict(verdict.stage, False, Rule.rejected_row)
+            elif verdict.rule is Rule.no_evidence and k in late:
+                verdict = StageVerdict(verdict.stage, False, Rule.after_as_of, late[k], row.as_of)
             out.append(verdict)
     return tuple(out)
 

@@ -17,6 +17,7 @@ class EvidenceStage:
     stage: str
     at: str | None  # its evidence time (null: untimed evidence)
     value: float | None
+    after_as_of: bool = False  # timed after --as-of: shown, never counted (not_after)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class EvidenceRow:
     row: int  # 1-based data row in the source's files (the header is not counted)
     stages: tuple[EvidenceStage, ...]  # empty: the row is evidence for no stage
     lost: bool  # the row is `lost:` evidence
+    line: int | None = None  # the physical line it starts on (a one-file CSV source)
 
 
 @dataclass(frozen=True)

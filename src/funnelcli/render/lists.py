@@ -100,6 +100,8 @@ def rule_text(stage: TracedStage, window: str | None) -> str:
         "no_evidence": "not counted: no row is evidence for this stage",
         "rejected_row": "not counted, rejected row: its time on this key's row cannot be read "
         "(the row is set aside; see Rejected rows)",
+        "after_as_of": f"not counted, after the as-of: evidence at {at} is after --as-of "
+        f"{limit} (shown, not counted)",
         "outside_window": f"not counted, outside window: evidence at {at} is after entry + "
         f"window {window} ({limit})",
         "within_not_met": f"not counted, within not met: evidence at {at} is after {other} + "
@@ -134,18 +136,26 @@ def trace_views(trace: Trace) -> list[TableView]:
     )
     rows = tuple(
         (
-            f"{r.file}:{r.row}",
-            ("; ".join(f"{s.stage} {s.at or '(untimed)'}" for s in r.stages) or "no stage")
+            f"{r.file}:{r.line}" if r.line is not None else f"{r.file} row {r.row}",
+            (
+                "; ".join(
+                    f"{s.stage} {s.at or '(untimed)'}"
+                    + (" (after the as-of: not counted)" if s.after_as_of else "")
+                    for s in r.stages
+                )
+                or "no stage"
+            )
             + (" (lost)" if r.lost else ""),
         )
         for r in trace.evidence
     )
     evidence = TableView(
         f"Evidence rows ({len(rows)})",
-        ("File:row", "Evidence for"),
+        ("File:line", "Evidence for"),
         rows,
         tuple(None for _ in rows),
-        "Rows are data rows of the source's files, 1-based, header not counted.",
+        "Lines are the file's lines as an editor numbers them (the header is line 1); a row of "
+        "a Parquet file or a glob is its data row, 1-based, header not counted.",
     )
     views = [path, evidence]
     if trace.rejected:
