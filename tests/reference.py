@@ -39,6 +39,17 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class Exclude:
+    """An `exclude:` item (§ Exclusions); stages 0-based here."""
+
+    start: int  # from-stage
+    end: int  # to-stage
+    match: tuple[str, ...] = ()  # long: the stage values that are its evidence
+    at: str | None = None  # wide: its time column; long: an optional own time column
+    scope: str = "onward"  # onward | funnel
+
+
+@dataclass(frozen=True)
 class Spec:
     stages: tuple[Stage, ...]
     shape: str = "wide"  # wide | long
@@ -58,6 +69,7 @@ class Spec:
     timezone: str = "UTC"  # the YAML's timezone: since/until above are wall-clock times in it
     top: int | None = None  # --top N: the breakdown's N biggest values, the rest "(other)"
     attribution: str = "entry"  # entry | first_known | last | stage:NAME (§ Breakdowns)
+    exclude: tuple[Exclude, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -108,6 +120,7 @@ class Report:
     ids_without_entry_time: int
     rows_read: int
     rows_without_id: int
+    excluded: tuple[int, ...] = ()  # per exclude: item, the ids it hits (§ Exclusions)
     # stage (2..n) → its time-to-convert histogram (§ Time-to-convert histogram)
     histograms: dict[str, Histogram] = field(default_factory=dict)
 
@@ -179,6 +192,20 @@ def row_evidence(spec: Spec, row: dict[str, str]) -> dict[int, Evidence]:
     return found
 
 
+def exclusion_evidence(spec: Spec, row: dict[str, str]) -> dict[int, datetime]:
+    """§ Exclusions: item index → this row's excluding time (evidence written like a stage's)."""
+    found: dict[int, datetime] = {}
+    for i, item in enumerate(spec.exclude):
+        if spec.shape == "long" and row.get(spec.stage_column or "") not in item.match:
+            continue
+        column = item.at if spec.shape == "wide" else (item.at or spec.at)
+        time = parse_time(row.get(column or ""))
+        if time is None or (spec.as_of is not None and time > spec.as_of):
+            continue
+        found[i] = time
+    return found
+
+
 @dataclass
 class Key:
     """Everything the rows of one key (lead or account) say about it."""
@@ -190,6 +217,7 @@ class Key:
     evidence_rows: list[tuple[datetime, str | None]] = field(default_factory=list)
     # long source: per row with a time, (its time, the stages it is evidence for) — sequence
     events: list[tuple[datetime, frozenset[int]]] = field(default_factory=list)
+    excluding: list[list[datetime]] = field(default_factory=list)  # per exclude: item, its times
 
 
 def collect(spec: Spec, rows: list[dict[str, str]]) -> tuple[dict[str, Key], int]:
@@ -202,7 +230,12 @@ def collect(spec: Spec, rows: list[dict[str, str]]) -> tuple[dict[str, Key], int
         if not key:
             without_id += 1
             continue
-        data = keys.setdefault(key, Key(evidence=[[] for _ in spec.stages]))
+        data = keys.setdefault(
+            key,
+            Key(evidence=[[] for _ in spec.stages], excluding=[[] for _ in spec.exclude]),
+        )
+        for i, moment in exclusion_evidence(spec, row).items():
+            data.excluding[i].append(moment)
         found = row_evidence(spec, row)
         for k, evidence in found.items():
             data.evidence[k].append(evidence)
@@ -233,6 +266,8 @@ class Journey:
     backwards: tuple[bool, ...]  # per stage: m_k < max(m_1..m_{k-1})
     # per stage: the breakdown value on the row that gave t_k (None: no t_k or no value)
     credited: tuple[str | None, ...] = ()
+    hits: tuple[bool, ...] = ()  # per exclude: item: its excluding evidence lies in its bounds
+    in_funnel: bool = False  # reached stage 1 before the funnel-scope items
 
 
 def earliest(times: list[datetime]) -> datetime | None:
@@ -303,6 +338,7 @@ def walk_from(spec: Spec, key: Key, anchor: datetime | None) -> Journey:
             reached.append(ok)
         t = [x if r else None for x, r in zip(t, reached, strict=True)]
 
+    t, reached, hits, in_funnel = exclude(spec, key, t, reached)
     values = tuple(
         stage_value([e for e in key.evidence[k] if taken[k] is None or e.item == taken[k][1]], t[k])
         if spec.stages[k].value and t[k]
@@ -320,7 +356,9 @@ def walk_from(spec: Spec, key: Key, anchor: datetime | None) -> Journey:
         )
         for k in range(n)
     )
-    return Journey(m, entry_at, tuple(t), tuple(reached), values, tuple(backwards), credited)
+    return Journey(
+        m, entry_at, tuple(t), tuple(reached), values, tuple(backwards), credited, hits, in_funnel
+    )
 
 
 def credited_value(evidence: list[Evidence], time: datetime | None) -> str | None:
@@ -331,6 +369,39 @@ def credited_value(evidence: list[Evidence], time: datetime | None) -> str | Non
         key=lambda e: (e.value is None, e.value or 0.0, e.attribute is None, e.attribute or ""),
     )
     return rows[0].attribute if rows and time is not None else None
+
+
+def exclude(
+    spec: Spec, key: Key, t: list[datetime | None], reached: list[bool]
+) -> tuple[list[datetime | None], list[bool], tuple[bool, ...], bool]:
+    """§ Exclusions, stage by stage: at each item's to-stage g, it hits when some excluding
+    time x has t_from < x < U (U = t_g, else t_from + window, else + g's within:, else no
+    bound; no hit without t_from). An onward hit at g cuts the key from g on (later items see
+    no time there); a funnel-scope hit takes it out of every stage."""
+    n = len(spec.stages)
+    hits = [False] * len(spec.exclude)
+    cut = n
+    for g in range(n):
+        t_g = t[g] if g < cut else None
+        for i, item in enumerate(spec.exclude):
+            if item.end != g:
+                continue
+            t_from = t[item.start] if item.start < cut else None
+            if t_from is None:
+                continue
+            limit = spec.window or spec.stages[g].within
+            upper = t_g if t_g is not None else (limit.add_to(t_from) if limit else None)
+            hits[i] = any(t_from < x and (upper is None or x < upper) for x in key.excluding[i])
+        onward = [h for h, item in zip(hits, spec.exclude, strict=True) if item.scope == "onward"]
+        ends = [item.end for item in spec.exclude if item.scope == "onward"]
+        if cut == n and any(h and end == g for h, end in zip(onward, ends, strict=True)):
+            cut = g
+    t = [x if k < cut else None for k, x in enumerate(t)]
+    reached = [r and k < cut for k, r in enumerate(reached)]
+    in_funnel = reached[0]
+    if any(h and item.scope == "funnel" for h, item in zip(hits, spec.exclude, strict=True)):
+        reached = [False] * n
+    return t, reached, tuple(hits), in_funnel
 
 
 def time_column(spec: Spec, stage: Stage) -> str | None:
@@ -534,6 +605,19 @@ def report(spec: Spec, rows: list[dict[str, str]]) -> Report:
             folded[value if rank < spec.top else OTHER_GROUP] += members[value]
         members = folded
 
+    def in_period(path: Journey) -> bool:
+        if not period:
+            return True
+        entry = path.entry_at
+        return entry is not None and not (
+            (spec.since is not None and entry < spec.since)
+            or (spec.until is not None and entry >= spec.until)
+        )
+
+    excluded = tuple(
+        sum(p.in_funnel and in_period(p) and p.hits[i] for p in paths.values())
+        for i in range(len(spec.exclude))
+    )
     entries = [p.entry_at for p in cohort.values() if p.entry_at is not None]
     histograms = {
         stage.name: histogram(
@@ -562,6 +646,7 @@ def report(spec: Spec, rows: list[dict[str, str]]) -> Report:
         ids_without_entry_time=without_entry_time,
         rows_read=len(rows),
         rows_without_id=without_id,
+        excluded=excluded,
         histograms=histograms,
     )
 

@@ -374,3 +374,24 @@ def test_attempts_best_with_an_attribution_is_a_conflict(tmp_path: Path) -> None
         result = CliRunner().invoke(app, [command, str(path)])
         assert result.exit_code == 2
         assert "attribution: last: does not go with attempts: best" in result.output
+
+
+@pytest.mark.parametrize("attribution", ["last", "stage:won"])
+def test_exclude_with_last_or_stage_attribution_is_a_conflict(
+    tmp_path: Path, attribution: str
+) -> None:
+    """An exclusion removes stages; which row credits the value then is not defined yet:
+    validate and report refuse it at `attribution:` (exit 2); entry and first_known go."""
+    from typer.testing import CliRunner
+
+    from funnelcli.cli import app
+
+    exclude = "exclude:\n  - {match: Lost, between: [mql, won]}\n"
+    path = _write(tmp_path, funnel(attribution, exclude), {"history.csv": HISTORY})
+    for command in ("validate", "report"):
+        result = CliRunner().invoke(app, [command, str(path)])
+        assert result.exit_code == 2, result.output
+        assert f"attribution: {attribution}: does not go with exclude:" in result.output
+    path = _write(tmp_path, funnel("first_known", exclude), {"history.csv": HISTORY})
+    result = CliRunner().invoke(app, ["report", str(path), "--by", "channel", "-f", "json"])
+    assert result.exit_code == 0, result.output

@@ -145,3 +145,22 @@ def test_user_values_never_appear_unquoted() -> None:
     for column in ("created_at", "qualified_at", "trial_started_at", "paid_at", "deal_amount"):
         assert f'"{column}"' in sql
         assert f" {column} " not in sql
+
+
+def test_exclusions_match_golden(request: pytest.FixtureRequest) -> None:
+    """`exclude:` on the history funnel (strict order): an onward item and a funnel-scope one
+    (docs/semantics.md, Exclusions): `xl_<i>` lists, `xf_<i>` hits, gates, `excluded_<i>`."""
+    import yaml
+
+    from funnelcli.spec import parse_funnel
+
+    path = ROOT / "funnels" / "history.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document["exclude"] = [
+        {"match": "Closed Lost", "between": ["qualified", "paid"]},
+        {"name": "churned", "match": "Churned", "between": ["lead", "trial"], "scope": "funnel"},
+    ]
+    funnel = parse_funnel(yaml.safe_dump(document), file=str(path), base_dir=path.parent)
+    _, headers = _headers(path)
+    compiled = compile_funnel(funnel, headers)  # type: ignore[arg-type]
+    _compare(GOLDEN / "variants" / "history-exclude.sql", compiled.sql(), request)

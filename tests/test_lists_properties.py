@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import assume, given, note
+from hypothesis import strategies as st
 
 from funnelcli.commands.per_id import ListRequest, plan_per_id
 from funnelcli.commands.report import build_report
@@ -31,16 +32,19 @@ from test_properties import (
 
 def traceable(case: Case) -> Case:
     """The case under the rules `funnel trace` explains: not `evidence: once`, `order:
-    sequence` nor `attempts: best` (issue 16 added them; trace refuses them), no `--top`."""
+    sequence`, `attempts: best` nor `exclude:` (issue 16 added them; trace refuses them), no
+    `--top`."""
     order = "strict" if case.spec.order == "sequence" else case.spec.order
-    spec = replace(case.spec, evidence="shared", order=order, top=None, attempts="first")
+    spec = replace(
+        case.spec, evidence="shared", order=order, top=None, attempts="first", exclude=()
+    )
     return replace(case, spec=spec)
 
 
 pytestmark = pytest.mark.slow
 
 
-def check(case: Case) -> None:
+def check(case: Case, *, traced: bool = True) -> None:
     assume(not as_of_before_all_entries(case))  # an error (test_properties checks it)
     yaml_text, data = funnel_yaml(case.spec), csv_text(case)
     note(f"--- funnel.yaml ---\n{yaml_text}--- data.csv ---\n{data}")
@@ -68,6 +72,8 @@ def check(case: Case) -> None:
             assert len(waiting) - len(dropped) >= 0
     assert all(i.in_cohort for i in cohort)
     assert sum(i.in_cohort for i in everyone) == len(cohort)
+    if not traced:  # trace's rules do not explain exclude: (trace refuses it)
+        return
     rules = StageRules(
         names=tuple(s.name for s in spec.stages),
         within=tuple(s.within for s in spec.stages),
@@ -98,3 +104,11 @@ def test_long_lists_agree_with_the_report(case: Case) -> None:
 @given(cases("wide", grain="account").map(traceable))
 def test_account_lists_agree_with_the_report(case: Case) -> None:
     check(case)
+
+
+@SECONDARY
+@given(st.sampled_from(("wide", "long")).flatmap(cases).filter(lambda c: bool(c.spec.exclude)))
+def test_lists_agree_with_the_report_under_exclusions(case: Case) -> None:
+    """`exclude:` (docs/semantics.md, Exclusions): the per-key layer counts what the report
+    counts, stalled + dropped is its drop-off."""
+    check(case, traced=False)

@@ -337,6 +337,113 @@ def test_posthog_funnel_step_breakdown_with_step_one_attribution(tmp_path: Path)
     assert found == {"(none)": [2, 2], "Safari": [1, 1], "alakazam": [1, 1]}
 
 
+def exclusion_funnel(steps: list[str], items: list[tuple[str, int, int]], window: str) -> str:
+    """PostHog steps and exclusion steps (event, funnel_from_step, funnel_to_step; 0-based)
+    as stages and `exclude:` items with `scope: funnel` (PostHog's rule)."""
+    names = [f"s{i}" for i in range(len(steps))]
+    stages = "".join(
+        f"  - {{name: {n}, match: ['{s}']}}\n" for n, s in zip(names, steps, strict=True)
+    )
+    excluded = "".join(
+        f"  - {{match: ['{e}'], between: [{names[a]}, {names[b]}], scope: funnel}}\n"
+        for e, a, b in items
+    )
+    return EVENTS + "stages:\n" + stages + f"window: {window}\nexclude:\n" + excluded
+
+
+def test_posthog_funnel_exclusion_no_end_event(tmp_path: Path) -> None:
+    """PostHog/posthog posthog/hogql_queries/insights/funnels/test/test_funnel.py,
+    `test_funnel_exclusion_no_end_event`: a 1-day window, exclusion `x` between step 0 and 1.
+    person2 has x between signup and paid; person3 has x an hour after signup and never pays
+    (inside signup + window: excluded all the same); person4's x is 25 h after signup (outside
+    the window). PostHog: 2 (person1, person4), 1 (person1) — our `scope: funnel`. The
+    default `scope: onward` keeps person2 and person3 at signup: 4, 1."""
+    rows = [
+        ("person1", "user signed up", "2021-05-01 01:00:00"),
+        ("person1", "paid", "2021-05-01 02:00:00"),
+        ("person2", "user signed up", "2021-05-01 03:00:00"),
+        ("person2", "x", "2021-05-01 03:30:00"),
+        ("person2", "paid", "2021-05-01 04:00:00"),
+        ("person3", "user signed up", "2021-05-01 05:00:00"),
+        ("person3", "x", "2021-05-01 06:00:00"),
+        ("person4", "user signed up", "2021-05-01 07:00:00"),
+        ("person4", "x", "2021-05-02 08:00:00"),
+    ]
+    yaml_text = exclusion_funnel(["user signed up", "paid"], [("x", 0, 1)], "1d")
+    files = {"events.csv": events_csv(rows)}
+    report = run(tmp_path, yaml_text, files)
+    assert counts(report) == [2, 1]
+    assert [x.ids for x in report.data_quality.excluded] == [2]
+    onward = run(tmp_path, yaml_text.replace("scope: funnel", "scope: onward"), files)
+    assert counts(onward) == [4, 1]
+    assert [x.ids for x in onward.data_quality.excluded] == [2]
+
+
+FIVE_STEPS = ["user signed up", "$pageview", "insight viewed", "invite teammate", "pageview2"]
+FIVE_TIMES = ["01:00", "02:00", "04:00", "05:00", "06:00"]
+
+
+def five_step_rows(extra: dict[str, list[tuple[str, str]]]) -> list[tuple[str, str, str]]:
+    """Each person does the five steps at FIVE_TIMES on 2021-05-01, plus its `extra` events."""
+    rows = []
+    for person, events in extra.items():
+        timed = list(zip(FIVE_STEPS, FIVE_TIMES, strict=True)) + events
+        rows += [(person, e, f"2021-05-01 {t}:00") for e, t in sorted(timed, key=lambda p: p[1])]
+    return rows
+
+
+def test_posthog_advanced_funnel_exclusions_between_steps(tmp_path: Path) -> None:
+    """PostHog/posthog posthog/hogql_queries/insights/funnels/test/test_funnel.py,
+    `test_advanced_funnel_exclusions_between_steps`: three people do all five steps with `x`
+    at different places (default 14-day window); one exclusion step at a time. PostHog
+    (steps 0 and 4): 0→1: 2, 2; 1→2: 2, 2; 2→3: 1, 1; 3→4: 0, 0; 1→3: 1, 1."""
+    rows = five_step_rows(
+        {
+            "person1": [("x", "03:00"), ("x", "04:30"), ("x", "05:30")],
+            "person2": [("x", "04:30"), ("x", "05:30")],
+            "person3": [("x", "01:30"), ("x", "05:30")],
+        }
+    )
+    files = {"events.csv": events_csv(rows)}
+    expected = {(0, 1): 2, (1, 2): 2, (2, 3): 1, (3, 4): 0, (1, 3): 1}
+    for (start, end), count in expected.items():
+        yaml_text = exclusion_funnel(FIVE_STEPS, [("x", start, end)], "14d")
+        found = counts(run(tmp_path, yaml_text, files))
+        assert (found[0], found[4]) == (count, count), (start, end)
+
+
+def test_posthog_advanced_funnel_multiple_exclusions_between_steps(tmp_path: Path) -> None:
+    """PostHog/posthog posthog/hogql_queries/insights/funnels/test/test_funnel.py,
+    `test_advanced_funnel_multiple_exclusions_between_steps`: two exclusion steps (`x`, `y`);
+    only person4 (no x, no y) is left in every variant. PostHog: 1 at steps 0 and 4 for x 0→1
+    with y 2→3, for both 0→1, and for both 0→4."""
+    rows = five_step_rows(
+        {
+            "person1": [("x", "02:00"), ("y", "04:30")],
+            "person2": [("y", "01:30"), ("y", "04:30"), ("x", "05:30")],
+            "person3": [("x", "01:30"), ("x", "05:30")],
+            "person4": [],
+        }
+    )
+    # person1's x at 02:00 ties with its $pageview: PostHog creates x first (01:00 signup,
+    # 02:00 x, 03:00 pageview); keep its order with the pageview an hour later.
+    rows = [
+        r
+        if r != ("person1", "$pageview", "2021-05-01 02:00:00")
+        else ("person1", "$pageview", "2021-05-01 03:00:00")
+        for r in rows
+    ]
+    files = {"events.csv": events_csv(rows)}
+    variants = [
+        [("x", 0, 1), ("y", 2, 3)],
+        [("x", 0, 1), ("y", 0, 1)],
+        [("x", 0, 4), ("y", 0, 4)],
+    ]
+    for items in variants:
+        found = counts(run(tmp_path, exclusion_funnel(FIVE_STEPS, items, "14d"), files))
+        assert (found[0], found[4]) == (1, 1), items
+
+
 def test_posthog_funnel_with_multiple_incomplete_tries(tmp_path: Path) -> None:
     """PostHog/posthog posthog/hogql_queries/insights/funnels/test/conversion_time_cases.py,
     `test_funnel_with_multiple_incomplete_tries` (ordered funnel, 1-day window): person1

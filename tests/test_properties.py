@@ -143,14 +143,23 @@ def definitions(draw: DrawFn, shape: str, grain: str) -> ref.Spec:
     if draw(st.integers(0, 2)) == 0:
         as_of = START + timedelta(days=draw(st.integers(20, DAYS + 10)))
     stages = stage_definitions(draw, shape)
+    excluding = exclusions(draw, shape, len(stages))
     # order: sequence reads one long source's at: (no stage at:)
     sequence_ok = shape == "long" and all(stage.at is None for stage in stages)
     orders = ("backfill", "strict", "sequence") if sequence_ok else ("backfill", "strict")
     order = draw(st.sampled_from(orders))
+    evidence = draw(st.sampled_from(("shared", "once")))
+    timezone = draw(st.sampled_from(ZONES))
+    top = draw(st.sampled_from((None, None, 1, 2)))
+    # attempts: best needs an order with a lower bound (strict, sequence)
     attempts = draw(st.sampled_from(("first", "best"))) if order != "backfill" else "first"
     # § Breakdowns, attribution: which row's channel --by credits (entry most often)
     named = draw(st.sampled_from([s.name for s in stages]))
     attribution = draw(st.sampled_from(("entry", "entry", "first_known", "last", f"stage:{named}")))
+    if attempts != "first":  # not defined per attempt (a SpecConflict, tested apart)
+        attribution = "entry"
+    if attribution.startswith(("last", "stage:")):  # exclude: with these: a SpecConflict
+        excluding = ()
     return ref.Spec(
         stages=stages,
         shape=shape,
@@ -161,17 +170,39 @@ def definitions(draw: DrawFn, shape: str, grain: str) -> ref.Spec:
         grain=grain,
         window=Duration.parse(window) if window else None,
         order=order,
-        evidence=draw(st.sampled_from(("shared", "once"))),
+        evidence=evidence,
         since=since,
         until=until,
         as_of=as_of,
         by="channel",
-        timezone=draw(st.sampled_from(ZONES)),
-        top=draw(st.sampled_from((None, None, 1, 2))),
-        # attempts: best needs an order with a lower bound (strict, sequence)
+        timezone=timezone,
+        top=top,
         attempts=attempts,
-        attribution=attribution if attempts == "first" else "entry",  # not defined per attempt
+        # exclude: is not combined with attempts: best (a SpecConflict, tested apart)
+        exclude=excluding if attempts == "first" else (),
+        attribution=attribution,
     )
+
+
+EXCLUDE_MATCH = (NOISE, "Demo", "Qualified")  # a value no stage matches, or a stage's own
+
+
+def exclusions(draw: DrawFn, shape: str, n: int) -> tuple[ref.Exclude, ...]:
+    """0 to 2 `exclude:` items (§ Exclusions) between two drawn stages, either scope; on a
+    wide export timed by its own column or a stage's, on a history by its stage values."""
+    items = []
+    for _ in range(draw(st.sampled_from((0, 0, 1, 1, 2)))):
+        start = draw(st.integers(0, n - 2))
+        end = draw(st.integers(start + 1, n - 1))
+        scope = draw(st.sampled_from(("onward", "funnel")))
+        if shape == "wide":
+            at = draw(st.sampled_from(("disq_at", "disq_at", f"{STAGE_NAMES[end]}_at")))
+            items.append(ref.Exclude(start, end, at=at, scope=scope))
+        else:
+            match = (draw(st.sampled_from(EXCLUDE_MATCH)),)
+            at = draw(st.sampled_from((None, None, "closed_at")))
+            items.append(ref.Exclude(start, end, match=match, at=at, scope=scope))
+    return tuple(items)
 
 
 def lead_attributes(draw: DrawFn, lead: int, grain: str) -> dict[str, str]:
@@ -190,6 +221,7 @@ def wide_rows(draw: DrawFn, spec: ref.Spec, lead: int, zones: bool) -> list[dict
         row[stage.at or ""] = maybe_time(draw, day, zones)
         day += draw(st.integers(-3, 15))  # mostly forwards, sometimes backwards
     row["amount"] = amount_text(draw)
+    row["disq_at"] = maybe_time(draw, day - draw(st.integers(0, 20)), zones)
     rows = [row]
     if draw(st.integers(0, 4)) == 0:  # the same lead twice in the export
         twin = dict(row, channel=draw(st.sampled_from(CHANNELS)), amount=amount_text(draw))
@@ -230,6 +262,7 @@ def cases(draw: DrawFn, shape: str, grain: str = "lead", zones: bool = False) ->
     header = ["lead_id", "account_id", "channel"]
     if shape == "wide":
         header += [stage.at or "" for stage in spec.stages]
+        header.append("disq_at")
     else:
         header += ["stage", "changed_at", "closed_at"]
     header.append("amount")
@@ -264,6 +297,13 @@ def funnel_yaml(spec: ref.Spec) -> str:
         lines.append(f"evidence: {spec.evidence}")
     if spec.attribution != "entry":
         lines.append(f"attribution: {spec.attribution}")
+    if spec.exclude:
+        lines.append("exclude:")
+    for item in spec.exclude:
+        ends = f"between: [{spec.stages[item.start].name}, {spec.stages[item.end].name}]"
+        parts = [f"match: [{', '.join(item.match)}]"] if item.match else []
+        parts += [f"at: {item.at}"] if item.at else []
+        lines.append(f"  - {{{', '.join([*parts, ends, f'scope: {item.scope}'])}}}")
     if spec.attempts != "first":
         lines.append(f"attempts: {spec.attempts}")
     return "\n".join(lines) + "\n"
@@ -386,6 +426,7 @@ def engine_numbers(report: FunnelReport) -> dict[str, Any]:
         "ids_without_entry_time": quality.ids_without_entry_time,
         "rows_read": sum(quality.rows_read.values()),
         "rows_without_id": sum(quality.rows_without_id.values()),
+        "excluded": [item.ids for item in quality.excluded],
     }
 
 
@@ -402,6 +443,7 @@ def reference_numbers(expected: ref.Report) -> dict[str, Any]:
         "ids_without_entry_time": expected.ids_without_entry_time,
         "rows_read": expected.rows_read,
         "rows_without_id": expected.rows_without_id,
+        "excluded": list(expected.excluded),
     }
 
 
@@ -616,7 +658,7 @@ def as_best(case: Case, window: str | None = None) -> Case:
     """The case under `attempts: best` (strict when it was backfill: best needs a lower
     bound), with `window` when given (a short one makes first attempts run out)."""
     order = "strict" if case.spec.order == "backfill" else case.spec.order
-    spec = replace(case.spec, attempts="best", order=order)
+    spec = replace(case.spec, attempts="best", order=order, exclude=())
     if window is not None:
         spec = replace(spec, window=Duration.parse(window))
     return replace(case, spec=spec)

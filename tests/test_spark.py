@@ -147,6 +147,22 @@ def test_roi_on_spark_equals_duckdb(spark: Any, renewals: str) -> None:
     assert close_enough(expected, build_roi(funnel, request, ON_SPARK).to_dict()) == []
 
 
+@pytest.mark.spark
+@pytest.mark.slow
+@pytest.mark.parametrize("scope", ["onward", "funnel"])
+def test_exclusions_on_spark_equal_duckdb(spark: Any, scope: str, tmp_path: Path) -> None:
+    """`exclude:` (docs/semantics.md, Exclusions) on the history funnel: `--engine spark`
+    gives DuckDB's report, excluded counts included."""
+    text = (ROOT / "funnels" / "history.yaml").read_text(encoding="utf-8")
+    item = f"  - {{match: Closed Lost, between: [qualified, paid], scope: {scope}}}\n"
+    path = tmp_path / "history.yaml"
+    path.write_text(text.replace("../sample_data", str(ROOT / "sample_data")) + "exclude:\n" + item)
+    funnel = load_funnel(path)
+    expected = build_report(funnel, None, RunOptions()).to_dict()
+    assert expected["data_quality"]["excluded"][0]["ids"] > 0
+    assert close_enough(expected, build_report(funnel, None, ON_SPARK).to_dict()) == []
+
+
 def test_the_cache_says_it_is_not_on_spark_yet() -> None:
     with pytest.raises(UsageError, match="--cache is not on Spark yet"):
         RunOptions(cache=True, spark_master="local[2]").cache_folder(load_funnel(DEFAULT))

@@ -184,6 +184,9 @@ def report_on(
         unmatched=unmatched_lookups(funnel, engine),
         rows_rejected=rows_rejected,
         rejects_by_reason=by_reason,
+        exclusions=[
+            (x.label, x.ends(list(compiled.stage_names)), x.scope.value) for x in spec.exclude
+        ],
     )
     return FunnelReport(
         funnel=funnel_info(funnel),

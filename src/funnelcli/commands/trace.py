@@ -41,6 +41,10 @@ def build_trace(funnel: Funnel, request: TraceRequest, options: RunOptions | Non
     if spec.order is Order.sequence or spec.evidence is Evidence.once:
         # Its rules (metrics/trace.py) do not yet explain these two (issue 16).
         raise UsageError("funnel trace does not explain order: sequence or evidence: once yet")
+    if spec.exclude:  # nor exclusions: a stage stopped by exclude: would show as counted
+        raise UsageError(
+            "funnel trace does not explain exclude: yet (docs/semantics.md, Exclusions)"
+        )
     if spec.attempts is not Attempts.first:
         # Its verdicts are read on the earliest evidence, not on an attempt's anchor.
         raise UsageError(

@@ -158,6 +158,7 @@ class ResultColumns:
     known_values: tuple[str, ...] = ()
     checks: tuple[str, ...] = ()  # sources whose one-row-per-key check is in the query
     folded: frozenset[str] = frozenset()  # --top N: attributes grouped on their folded column
+    exclusions: int = 0  # `exclude:` items, each with its excluded_<i> count
 
     GROUPING_ID = "grouping_id"
     ENTERED = "entered"
@@ -366,6 +367,7 @@ class ResultColumns:
             ids_outside_period=_int(row.get(self.IDS_OUTSIDE_PERIOD)),
             ids_filtered_out=_int(row.get(self.IDS_FILTERED_OUT)),
             as_of=row.get(self.AS_OF),
+            excluded=tuple(_int(row.get(f"excluded_{i}")) for i in range(self.exclusions)),
             known_values={
                 a: tuple(str(v) for v in row.get(self.values(a)) or ()) for a in self.known_values
             },

@@ -21,6 +21,7 @@ from funnelcli.compile import (
     aggregates,
     attempts,
     attribution,
+    exclusions,
     layers,
     once,
     sequence,
@@ -143,6 +144,7 @@ def compile_funnel(
     )
     first_known = credited.first_known if credited is not None else frozenset()
     lost = lost_condition(funnel, resolver, query.as_of)
+    excluding = exclusions.exclusion_plans(funnel, resolver, query.as_of)
     source_names = tuple(spec.funnel_sources)  # lookups are joined inside layer 1, not here
 
     groupings = [Grouping(b) for b in breakdowns]
@@ -163,6 +165,7 @@ def compile_funnel(
         duplicate_sources=frozenset(wide),
         known_values=query.known_values,
         folded=frozenset(a for b in breakdowns for a in b) if query.top else frozenset(),
+        exclusions=len(excluding),
     )
 
     with_: list[tuple[str, exp.Expr]] = []
@@ -173,12 +176,15 @@ def compile_funnel(
         if spec.order is Order.sequence and source_name == plans[0].source:
             events = sequence.events_column(funnel, source_name, plans, resolver)
             aggregate = aggregate.select(events, append=True, copy=False)
+        listed = exclusions.list_columns(excluding, source_name)
+        aggregate = aggregate.select(*listed, append=True, copy=False)
         with_.append((Layer.source(i), aggregate))
     ids = layers.joined_ids(source_names, plans, attributes, lost, NONE_GROUP, first_known)
     if spec.order is Order.sequence:  # the key's rows as events (compile/sequence.py)
         i = source_names.index(plans[0].source)
         events = q.alias(q.col(sequence.EVENTS, Layer.source(i)), sequence.EVENTS)
         ids = ids.select(events, append=True, copy=False)
+    ids = ids.select(*exclusions.ids_columns(excluding, source_names), append=True, copy=False)
     with_.append((Layer.IDS, ids))
     minima = layers.raw_minima(plans)
     anchored = attempts.anchored(funnel, plans)
@@ -194,6 +200,12 @@ def compile_funnel(
         qualified = layers.qualify(
             plan, spec.window, spec.order, taken, query.horizon, anchored=anchored
         )
+        hits = exclusions.flags(plan.index, qualified, excluding)
+        if hits:  # the hits of the items ending here, read by q_k and later layers
+            select = exp.select(exp.Star(), *hits, copy=False).from_(q.table(previous))
+            with_.append((f"x_{plan.index}", select))
+            previous = f"x_{plan.index}"
+        qualified = exclusions.gate(plan.index, qualified, excluding)
         select = exp.select(exp.Star(), *qualified, copy=False).from_(q.table(previous), copy=False)
         with_.append((name, select))
         previous = name
@@ -221,6 +233,8 @@ def compile_funnel(
         kept,
         credited.per_id_columns() if credited else (),
     )
+    if excluding:
+        per_id = exclusions.reached(per_id, excluding, spec.order, len(plans))
     with_.append((Layer.PER_ID, per_id))
     latest = [Layer.latest(i) for i, s in enumerate(source_names) if layers.timed(s, plans)]
     anchor: exp.Expr = (
@@ -235,6 +249,7 @@ def compile_funnel(
 
     has_period = query.since is not None or query.until is not None or bool(query.periods)
     quality = aggregates.quality_aggregate(columns, has_period)
+    quality = quality.select(*exclusions.quality_columns(excluding), append=True, copy=False)
     with_.append((Layer.QUALITY, quality))
     final = aggregates.final_aggregate(plans, columns, spec.window is not None)
     final = aggregates.with_sales_columns(final, columns, spec.won_stage, lost is not None)

@@ -141,64 +141,68 @@ def stage_plans(
     funnel: Funnel, resolver: Resolver, as_of: datetime | None = None
 ) -> list[StagePlan]:
     """Each stage's evidence rule; with `as_of`, evidence timed after it is not evidence."""
+    return [
+        stage_plan(funnel, resolver, stage, position, f"stages[{position - 1}]", as_of)
+        for position, stage in enumerate(funnel.spec.stages, start=1)
+    ]
+
+
+def stage_plan(
+    funnel: Funnel,
+    resolver: Resolver,
+    stage: StageSpec,
+    position: int,
+    key: str,
+    as_of: datetime | None = None,
+) -> StagePlan:
+    """One stage's evidence rule (also an `exclude:` item's, written like a stage: `key` is
+    the YAML key its errors name)."""
     spec = funnel.spec
-    plans = []
-    for position, stage in enumerate(spec.stages, start=1):
-        key = f"stages[{position - 1}]"
-        source_name = spec.stage_source(stage)
-        source = spec.sources[source_name]
-        conditions: list[exp.Expr] = []
-        time_column = stage.at or (source.at if source.shape is not Shape.wide else None)
-        time = raw_time = None
-        if time_column is not None:
-            time_key = f"{key}.at" if stage.at else f"sources.{source_name}.at"
-            raw_time = resolver.column(source_name, time_column, time_key)
-            time = resolver.time(source_name, raw_time)
-            # Test the raw column, not the cast: DuckDB 2.0 pushes a repeated cast into the CSV
-            # reader and then drops the UTC offset of timestamptz text.
-            conditions.append(q.not_null(q.col(raw_time)))
-            bound = not_after(time.copy(), as_of)
-            if bound is not None:
-                conditions.append(bound)
-        if stage.match is not None:
-            assert source.stage is not None
-            stage_column = resolver.column(
-                source_name, source.stage, f"sources.{source_name}.stage"
-            )
-            values = [exp.Literal.string(v) for v in stage.match]
-            conditions.append(
-                exp.In(this=exp.cast(q.col(stage_column), "VARCHAR"), expressions=values)
-            )
-        if stage.when is not None:
-            when = resolver.condition(stage.when, source_name, f"{key}.when")
-            conditions.append(exp.Paren(this=when))
-        value = raw_value = None
-        if stage.value is not None:
-            raw_value = resolver.column(source_name, stage.value, f"{key}.value")
-            sql_type = resolver.sql_type(source_name, raw_value)
-            if is_whole_type(sql_type):
-                value = exp.cast(q.col(raw_value), "DOUBLE")
-            else:  # text such as ¥12,000 or 1.2万: parsed by sql/amounts.py's rules
-                parsed = amount(q.col(raw_value), sql_type, spec.currency)
-                value = exp.cast(parsed, "DOUBLE")
-        plans.append(
-            StagePlan(
-                index=position,
-                spec=stage,
-                source=source_name,
-                condition=q.and_(*conditions),
-                time=time,
-                value=value,
-                as_list=(
-                    spec.order is not Order.backfill
-                    and source.shape is Shape.long
-                    and time is not None
-                ),
-                time_column=raw_time,
-                value_column=raw_value,
-            )
-        )
-    return plans
+    source_name = spec.stage_source(stage)
+    source = spec.sources[source_name]
+    conditions: list[exp.Expr] = []
+    time_column = stage.at or (source.at if source.shape is not Shape.wide else None)
+    time = raw_time = None
+    if time_column is not None:
+        time_key = f"{key}.at" if stage.at else f"sources.{source_name}.at"
+        raw_time = resolver.column(source_name, time_column, time_key)
+        time = resolver.time(source_name, raw_time)
+        # Test the raw column, not the cast: DuckDB 2.0 pushes a repeated cast into the CSV
+        # reader and then drops the UTC offset of timestamptz text.
+        conditions.append(q.not_null(q.col(raw_time)))
+        bound = not_after(time.copy(), as_of)
+        if bound is not None:
+            conditions.append(bound)
+    if stage.match is not None:
+        assert source.stage is not None
+        stage_column = resolver.column(source_name, source.stage, f"sources.{source_name}.stage")
+        values = [exp.Literal.string(v) for v in stage.match]
+        conditions.append(exp.In(this=exp.cast(q.col(stage_column), "VARCHAR"), expressions=values))
+    if stage.when is not None:
+        when = resolver.condition(stage.when, source_name, f"{key}.when")
+        conditions.append(exp.Paren(this=when))
+    value = raw_value = None
+    if stage.value is not None:
+        raw_value = resolver.column(source_name, stage.value, f"{key}.value")
+        sql_type = resolver.sql_type(source_name, raw_value)
+        if is_whole_type(sql_type):
+            value = exp.cast(q.col(raw_value), "DOUBLE")
+        else:  # text such as ¥12,000 or 1.2万: parsed by sql/amounts.py's rules
+            parsed = amount(q.col(raw_value), sql_type, spec.currency)
+            value = exp.cast(parsed, "DOUBLE")
+    return StagePlan(
+        index=position,
+        spec=stage,
+        source=source_name,
+        condition=q.and_(*conditions),
+        time=time,
+        value=value,
+        as_list=(
+            spec.order is not Order.backfill and source.shape is Shape.long and time is not None
+        ),
+        time_column=raw_time,
+        value_column=raw_value,
+    )
 
 
 def lost_condition(

@@ -57,8 +57,9 @@ def per_row(aggregate: exp.Select) -> exp.Select | None:
 
 def _one_row_value(aggregate: exp.Expr) -> exp.Expr | None:
     """What `aggregate` gives over a group of exactly one row, as an expression of that row:
-    count(*) → 1; min/max/bool_or(x) → x; with FILTER (WHERE c) only where c holds (count: 0
-    elsewhere, others NULL, as over zero rows); min(struct).field → the row's field."""
+    count(*) → 1; min/max/bool_or(x) → x; array_agg(x) → [x]; with FILTER (WHERE c) only
+    where c holds (count: 0 elsewhere, others NULL, as over zero rows); min(struct).field →
+    the row's field."""
     field = None
     if isinstance(aggregate, exp.Dot):  # first_by: min({…}).v
         field = aggregate.expression
@@ -75,6 +76,9 @@ def _one_row_value(aggregate: exp.Expr) -> exp.Expr | None:
             else exp.Case().when(condition.copy(), one, copy=False).else_(exp.Literal.number(0))
         )
         return exp.cast(counted, "BIGINT", copy=False)
+    if isinstance(aggregate, exp.ArrayAgg) and field is None:  # an exclude: item's times
+        listed = exp.Array(expressions=[aggregate.this.copy()])
+        return listed if condition is None else q.case(condition.copy(), listed)
     if not isinstance(aggregate, (exp.Min, exp.Max, exp.LogicalOr)):
         # A plain expression (the key) is kept: per_row refuses any aggregate left in it.
         return aggregate.copy() if field is None and condition is None else None

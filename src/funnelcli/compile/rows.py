@@ -69,6 +69,7 @@ class QualityRow:
     ids_filtered_out: int
     as_of: datetime | None
     known_values: Mapping[str, tuple[str, ...]]  # ReportQuery.known_values → every value read
+    excluded: tuple[int, ...] = ()  # per `exclude:` item: keys it took out of the report
 
 
 @dataclass(frozen=True)

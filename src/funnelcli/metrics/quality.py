@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from funnelcli.compile.rows import GroupRow, QualityRow
-from funnelcli.outputs.report import DataQuality, Finding, UnmatchedLookup
+from funnelcli.outputs.report import DataQuality, Exclusion, Finding, UnmatchedLookup
 
 
 def data_quality(
@@ -19,8 +19,10 @@ def data_quality(
     unmatched: Sequence[UnmatchedLookup],
     rows_rejected: Mapping[str, int],
     rejects_by_reason: Mapping[str, int],
+    exclusions: Sequence[tuple[str, tuple[str, str], str]] = (),
 ) -> DataQuality:
-    """The report's data-quality section from the query's quality row and cohort row."""
+    """The report's data-quality section from the query's quality row and cohort row;
+    `exclusions`: each `exclude:` item's (name, (from, to), scope)."""
     findings = []
     if not has_window:
         findings.append(Finding("no_window"))
@@ -57,4 +59,8 @@ def data_quality(
         rejects_by_reason=dict(rejects_by_reason),
         duplicate_ids=dict(quality.duplicate_ids),
         unmatched_lookups=tuple(unmatched),
+        excluded=tuple(
+            Exclusion(name, between, scope, ids)
+            for (name, between, scope), ids in zip(exclusions, quality.excluded, strict=True)
+        ),
     )

@@ -145,6 +145,17 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Exclusion:
+    """An `exclude:` item and the ids it took out (docs/semantics.md, Exclusions): ids the
+    report would count without the exclusions whose excluding evidence lies in its bounds."""
+
+    name: str
+    between: tuple[str, str]  # from-stage, to-stage
+    scope: str  # onward | funnel
+    ids: int
+
+
+@dataclass(frozen=True)
 class DataQuality:
     """What the numbers rest on: rows read, what was set aside and why, suspicious ids."""
 
@@ -163,6 +174,7 @@ class DataQuality:
     rejects_by_reason: dict[str, int] = field(default_factory=dict)  # reason → values rejected
     duplicate_ids: dict[str, int] = field(default_factory=dict)  # wide source → ids on >1 row
     unmatched_lookups: tuple[UnmatchedLookup, ...] = ()
+    excluded: tuple[Exclusion, ...] = ()  # per `exclude:` item (absent from JSON without any)
 
 
 @dataclass(frozen=True)
@@ -211,6 +223,8 @@ class FunnelReport(Artifact):
         if document["histogram"] is None:  # absent unless asked for
             del document["histogram"]
         quality = document["data_quality"]
+        if not quality["excluded"]:  # only for funnels with exclude:
+            del quality["excluded"]
         notes = [finding_text(f, self.data_quality) for f in self.data_quality.findings]
         document["data_quality"] = _after(quality, "immature_ids", "notes", notes)
         return document

@@ -158,6 +158,10 @@ def report_quality(report: FunnelReport) -> list[tuple[str, str]]:
         items.append(("Rejected values by reason", reasons))
     if any(quality.duplicate_ids.values()):
         items.append(("Duplicate ids (merged)", _per_name(quality.duplicate_ids)))
+    items += [
+        (f"Excluded by {x.name} ({x.between[0]} → {x.between[1]}, {x.scope})", format_count(x.ids))
+        for x in quality.excluded
+    ]
     items += [("Note", finding_text(finding, quality)) for finding in quality.findings]
     return items
 

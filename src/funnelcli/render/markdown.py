@@ -148,6 +148,13 @@ def _data_quality(quality: DataQuality, stages: Sequence[StageInfo]) -> list[str
         items.append(("Rejected values by reason", reasons))
     if any(quality.duplicate_ids.values()):
         items.append(("Duplicate ids (merged)", _per_name(quality.duplicate_ids)))
+    items += [
+        (
+            f"Excluded by {escape(x.name)} ({x.between[0]} → {x.between[1]}, {x.scope})",
+            format_count(x.ids),
+        )
+        for x in quality.excluded
+    ]
     lines = ["## Data quality", ""] + [f"- {label}: {value}" for label, value in items]
     if quality.findings:
         lines.append("- Notes:")

@@ -30,6 +30,7 @@ def check_references(funnel: Funnel) -> None:
     _check_attempts(funnel)
     _check_outcome(funnel)
     _check_attribution(funnel)
+    check_exclusions(funnel)
     for name, source in spec.sources.items():
         if not WORD.match(name):
             raise funnel.error(
@@ -149,7 +150,8 @@ def attribution_conflict(funnel: Funnel, message: str) -> SpecConflict:
 
 
 def _check_attribution(funnel: Funnel) -> None:
-    """`stage:NAME` names a stage; a breakdown credited per attempt is not defined yet."""
+    """`stage:NAME` names a stage; a breakdown credited per attempt, or by the last or a named
+    stage's row when `exclude:` removes stages, is not defined yet."""
     spec = funnel.spec
     attributed_stage(funnel)
     if spec.attribution != "entry" and spec.attempts is not Attempts.first:
@@ -157,6 +159,12 @@ def _check_attribution(funnel: Funnel) -> None:
             funnel,
             f"does not go with attempts: {spec.attempts.value} yet (which attempt's rows "
             "would credit the value is not defined); use attribution: entry",
+        )
+    if spec.exclude and spec.attribution.startswith(("last", "stage:")):
+        raise attribution_conflict(
+            funnel,
+            "does not go with exclude: yet (whether an excluded stage's row credits the value "
+            "is not defined); use attribution: entry or first_known",
         )
 
 
@@ -232,6 +240,58 @@ def _check_roi(funnel: Funnel, roi: RoiSpec, stages: dict[str, int]) -> None:
             "roi.subscriptions",
             "subscriptions are matched to leads by account: declare account: on the first source",
         )
+
+
+def check_exclusions(funnel: Funnel) -> tuple[tuple[int, int], ...]:
+    """Each item's source holds timed evidence and `between:` names two stages in order;
+    returns each item's (from, to) stage indices (1-based)."""
+    spec = funnel.spec
+    if spec.exclude and spec.attempts is not Attempts.first:
+        # An exclusion's bounds are the first attempt's stage times; per attempt is not built.
+        message = (
+            f"exclude: is not combined with attempts: {spec.attempts.value} yet "
+            "(its bounds are the stage times of attempts: first)"
+        )
+        raise SpecConflict(message, file=funnel.file, line=funnel.line_of("exclude"), key="exclude")
+    stages = [s.name for s in spec.stages]
+    found: list[tuple[int, int]] = []
+    for index, item in enumerate(spec.exclude):
+        key = f"exclude[{index}]"
+        source_name = item.source or spec.primary_source
+        if source_name not in spec.funnel_sources:
+            hint = did_you_mean(source_name, spec.funnel_sources)
+            raise funnel.error(f"{key}.source", f"unknown source '{source_name}'{hint}")
+        source = spec.sources[source_name]
+        if source.shape is Shape.wide and item.match is not None:
+            raise funnel.error(
+                f"{key}.match",
+                f"source '{source_name}' is wide (one column per stage): use at: or when:",
+            )
+        if item.match is None and item.when is None and item.at is None:
+            raise funnel.error(key, "an exclusion needs match:, at: or when: (its evidence)")
+        if item.at is None and (source.shape is Shape.wide or source.at is None):
+            raise funnel.error(
+                key,
+                "an exclusion needs a time: at: (a time column)"
+                + ("" if source.shape is Shape.wide else f" or at: on source '{source_name}'"),
+            )
+        ends = []
+        for position, name in enumerate(item.between):
+            stage = find(name, stages)
+            if stage is None:
+                raise funnel.error(
+                    f"{key}.between[{position}]",
+                    f"unknown stage '{name}'{did_you_mean(name, stages)}",
+                )
+            ends.append(stages.index(stage) + 1)
+        if ends[0] >= ends[1]:
+            raise funnel.error(
+                f"{key}.between",
+                f"between: needs two stages in funnel order, the first before the second "
+                f"(got {item.between[0]}, {item.between[1]})",
+            )
+        found.append((ends[0], ends[1]))
+    return tuple(found)
 
 
 TABLE_NAME = re.compile(r"^\w+(\.\w+){0,2}$")  # `table:` leads, crm.leads, main.crm.leads

@@ -36,6 +36,13 @@ class Evidence(StrEnum):
     once = "once"  # a row fills at most one stage (PostHog; ClickHouse strict_once)
 
 
+class Scope(StrEnum):
+    """What an `exclude:` item removes (docs/semantics.md, Exclusions)."""
+
+    onward = "onward"  # the id does not count from the item's to-stage on
+    funnel = "funnel"  # the id leaves the funnel (every stage), as PostHog's exclusion steps
+
+
 class Grain(StrEnum):
     lead = "lead"
     account = "account"

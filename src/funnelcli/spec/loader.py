@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from funnelcli.errors import SpecError
 from funnelcli.spec.checks import check_references
 from funnelcli.spec.enums import Shape
+from funnelcli.spec.exclude import ExcludeSpec
 from funnelcli.spec.hints import did_you_mean
 from funnelcli.spec.models import (
     SOURCE_SHAPES,
@@ -180,6 +181,7 @@ _FIELDS: dict[str, type[BaseModel]] = {
     "roi.spend": SpendSpec,
     "roi.subscriptions": SubscriptionsSpec,
     "lost": OutcomeSpec,
+    "exclude": ExcludeSpec,
     "risk": RiskSpec,
     "risk.usage": UsageSpec,
     "risk.touches": TouchesSpec,

@@ -367,6 +367,7 @@ class FunnelSpec(_Model):
     roi: RoiSpec | None = None
     won: str | None = None  # the win stage for sales metrics (docs/sales.md); default below
     lost: OutcomeSpec | None = None
+    exclude: list[ExcludeSpec] = Field(default_factory=list)  # spec/exclude.py
     cache: bool = False  # sources read through Parquet copies (engine/copies.py); --cache
     risk: RiskSpec | None = None  # funnel risk: churn early warning (spec/risk.py)
 
@@ -397,4 +398,5 @@ class FunnelSpec(_Model):
         return stage.source or self.primary_source
 
 
-from funnelcli.spec.risk import RiskSpec  # noqa: E402  (it builds on the models above)
+from funnelcli.spec.exclude import ExcludeSpec  # noqa: E402  (it builds on the models above)
+from funnelcli.spec.risk import RiskSpec  # noqa: E402

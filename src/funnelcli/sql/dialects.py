@@ -45,9 +45,8 @@ class Missing:
 
 # the YAML features whose SQL some dialects lack
 _LIST_FEATURE = "`order: strict` with a `shape: long` source (every evidence time kept per id)"
-_MONEY_FEATURE = (
-    "an amount read from text by the money rules (a `value:` column that is not numeric)"
-)
+_EXCLUDE_FEATURE = "`exclude:` (each id's excluding evidence times kept as a list)"
+_MONEY_FEATURE = "an amount read from text by the money rules (a non-numeric `value:` column)"
 
 
 def check_dialect(dialect: str) -> str:
@@ -111,7 +110,8 @@ def _missing(tree: exp.Expr, dialect: str) -> Missing | None:
         if isinstance(node, exp.Anonymous) and node.name.lower() in _DUCKDB_ONLY:
             return Missing(f"{node.name.lower()}()", _DUCKDB_ONLY[node.name.lower()])
         if dialect == "postgres" and isinstance(node, exp.ArrayFilter):
-            return Missing("a list filtered by a lambda (list_filter)", _LIST_FEATURE)
+            feature = _EXCLUDE_FEATURE if node.this.name.startswith("xl_") else _LIST_FEATURE
+            return Missing("a list filtered by a lambda (list_filter)", feature)
         if dialect == "postgres" and isinstance(node, exp.Transform):
             return Missing("a list mapped by a lambda (list_transform)", _MONEY_FEATURE)
     return None

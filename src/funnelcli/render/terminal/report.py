@@ -233,6 +233,12 @@ def _set_aside(quality: DataQuality) -> Iterable[str]:
         yield f"{plural(quality.ids_without_entry_time, 'id')} without an entry time"
     if quality.ids_filtered_out:
         yield f"{plural(quality.ids_filtered_out, 'id')} removed by the filter"
+    for item in quality.excluded:
+        where = "the funnel" if item.scope == "funnel" else f"{item.between[1]} on"
+        yield (
+            f"{plural(item.ids, 'id')} excluded by {item.name} between "
+            f"{item.between[0]} and {item.between[1]} (not counted from {where})"
+        )
     rejected = sum(quality.rows_rejected.values())
     if rejected:
         reasons = " · ".join(f"{r} {format_count(n)}" for r, n in quality.rejects_by_reason.items())
