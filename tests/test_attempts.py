@@ -261,3 +261,32 @@ def test_cohorts_place_a_key_by_its_best_attempts_entry(tmp_path: Path) -> None:
         ("2025-02", "qualified"): 1,
         ("2025-02", "won"): 1,
     }
+
+
+def test_json_echoes_attempts_and_evidence_only_when_not_the_default(tmp_path: Path) -> None:
+    import json
+
+    import jsonschema
+
+    from funnelcli.outputs.report import FunnelReport
+
+    (tmp_path / "h.csv").write_text(textwrap.dedent(HISTORY), encoding="utf-8")
+    for yaml_text, echo in [
+        (BEST, {"attempts": "best"}),
+        (
+            BEST.replace("order: strict\n", "order: strict\n    evidence: once\n"),
+            {"attempts": "best", "evidence": "once"},
+        ),
+        (FIRST, {}),
+    ]:
+        (tmp_path / "funnel.yaml").write_text(textwrap.dedent(yaml_text), encoding="utf-8")
+        result = CliRunner().invoke(app, ["report", str(tmp_path / "funnel.yaml"), "-f", "json"])
+        assert result.exit_code == 0, result.output
+        document = json.loads(result.stdout)
+        found = {
+            k: document["funnel"][k] for k in ("attempts", "evidence") if k in document["funnel"]
+        }
+        assert found == echo
+        jsonschema.validate(
+            document, FunnelReport.schema_document(), cls=jsonschema.Draft202012Validator
+        )

@@ -235,6 +235,8 @@ def funnel_info(funnel: Funnel) -> FunnelInfo:
         filter=spec.filter,
         currency=spec.currency,
         attribution=spec.attribution if spec.attribution != "entry" else None,
+        attempts=spec.attempts.value if spec.attempts.value != "first" else None,
+        evidence=spec.evidence.value if spec.evidence.value != "shared" else None,
     )
 
 

@@ -29,8 +29,10 @@ class Artifact:
         """The JSON document: plain JSON types, `schema` first."""
         document = {"schema": self.schema, **plain(asdict(self))}  # type: ignore[call-overload]
         funnel = document.get("funnel")
-        if isinstance(funnel, dict) and funnel.get("attribution", "") is None:
-            del funnel["attribution"]  # the default (entry): documents stay as they were
+        if isinstance(funnel, dict):  # a rule at its default is left out: documents stay
+            for key in ("attribution", "attempts", "evidence"):  # as they were
+                if key in funnel and funnel[key] is None:
+                    del funnel[key]
         return document
 
     def to_json(self) -> str:

@@ -96,6 +96,8 @@ class FunnelInfo:
     filter: str | None = None
     currency: str | None = None  # the YAML's currency: (e.g. CNY), for every money number
     attribution: str | None = None  # the YAML's attribution: when not entry (absent in JSON)
+    attempts: str | None = None  # the YAML's attempts: when not first (absent in JSON)
+    evidence: str | None = None  # the YAML's evidence: when not shared (absent in JSON)
 
 
 @dataclass(frozen=True)

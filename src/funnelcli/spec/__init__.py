@@ -19,13 +19,13 @@ from funnelcli.spec.hints import did_you_mean
 
 if TYPE_CHECKING:
     from funnelcli.spec.checks import check_references
+    from funnelcli.spec.exclude import OutcomeSpec
     from funnelcli.spec.loader import Funnel, key_path, load_funnel, parse_funnel
     from funnelcli.spec.models import (
         Encoding,
         FunnelSpec,
         LongSource,
         LookupSource,
-        OutcomeSpec,
         RoiSpec,
         SnapshotSource,
         SourceSpec,
@@ -70,7 +70,7 @@ __all__ = [
 _LAZY = {
     "checks": ("check_references",),
     "loader": ("Funnel", "key_path", "load_funnel", "parse_funnel"),
-    "models": (
+    "models": (  # OutcomeSpec: defined in spec/exclude.py, which models.py imports
         "Encoding",
         "FunnelSpec",
         "LongSource",

@@ -1,6 +1,7 @@
 """`exclude:` items (docs/semantics.md, Exclusions): evidence written like a stage's that,
 between two stages' times, stops an id counting (from the later stage on, or in the whole
-funnel). The model; spec/checks.py checks its names against the stages and sources."""
+funnel), and `lost:` (OutcomeSpec), the other evidence written like a stage's. The models;
+spec/checks.py checks their names against the stages and sources."""
 
 from __future__ import annotations
 
@@ -18,6 +19,15 @@ def _two_names(value: Any) -> Any:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",")]
     return value
+
+
+class OutcomeSpec(_Model):
+    """`lost:`: evidence that a deal was lost, written like a stage (docs/sales.md)."""
+
+    source: str | None = None
+    at: str | None = None
+    match: MatchValues = None
+    when: str | None = None
 
 
 class ExcludeSpec(_Model):

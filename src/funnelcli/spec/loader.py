@@ -18,12 +18,11 @@ from pydantic import BaseModel, ValidationError
 from funnelcli.errors import SpecError
 from funnelcli.spec.checks import check_references
 from funnelcli.spec.enums import Shape
-from funnelcli.spec.exclude import ExcludeSpec
+from funnelcli.spec.exclude import ExcludeSpec, OutcomeSpec
 from funnelcli.spec.hints import did_you_mean
 from funnelcli.spec.models import (
     SOURCE_SHAPES,
     FunnelSpec,
-    OutcomeSpec,
     RoiSpec,
     SpendSpec,
     StageSpec,

@@ -333,15 +333,6 @@ class RoiSpec(_Model):
     renewal_grace: DurationField = Field(default_factory=lambda: Duration.parse("30d"))
 
 
-class OutcomeSpec(_Model):
-    """`lost:`: evidence that a deal was lost, written like a stage (docs/sales.md)."""
-
-    source: str | None = None
-    at: str | None = None
-    match: MatchValues = None
-    when: str | None = None
-
-
 class FunnelSpec(_Model):
     """The whole funnel definition as written in the YAML file."""
 
@@ -359,8 +350,7 @@ class FunnelSpec(_Model):
     attribution: Annotated[str, BeforeValidator(enums.attribution_text)] = "entry"  # --by credits
     filter: str | None = None
     min_n: int = Field(default=30, ge=0)
-    # rows of a source that may be set aside (unreadable times) before a run fails
-    max_rejected: RejectLimit = "1%"
+    max_rejected: RejectLimit = "1%"  # rows a source may set aside before a run fails
     week_start: WeekStart = WeekStart.monday  # summary/cohorts weeks; monday = ISO weeks
     timezone: TimeZone = "UTC"  # period edges' zone
     currency: str | None = None  # e.g. CNY: the unit of every value: and roi: amount
@@ -398,5 +388,5 @@ class FunnelSpec(_Model):
         return stage.source or self.primary_source
 
 
-from funnelcli.spec.exclude import ExcludeSpec  # noqa: E402  (it builds on the models above)
+from funnelcli.spec.exclude import ExcludeSpec, OutcomeSpec  # noqa: E402  (built on the above)
 from funnelcli.spec.risk import RiskSpec  # noqa: E402
