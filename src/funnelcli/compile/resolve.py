@@ -173,14 +173,7 @@ def stage_plan(
         bound = not_after(time.copy(), as_of)
         if bound is not None:
             conditions.append(bound)
-    if stage.match is not None:
-        assert source.stage is not None
-        stage_column = resolver.column(source_name, source.stage, f"sources.{source_name}.stage")
-        values = [exp.Literal.string(v) for v in stage.match]
-        conditions.append(exp.In(this=exp.cast(q.col(stage_column), "VARCHAR"), expressions=values))
-    if stage.when is not None:
-        when = resolver.condition(stage.when, source_name, f"{key}.when")
-        conditions.append(exp.Paren(this=when))
+    conditions += _matched(resolver, source_name, source, stage.match, stage.when, key)
     value = raw_value = None
     if stage.value is not None:
         raw_value = resolver.column(source_name, stage.value, f"{key}.value")
@@ -222,14 +215,30 @@ def lost_condition(
         bound = not_after(resolver.time(source_name, raw), as_of)
         if bound is not None:
             conditions.append(bound)
-    if lost.match is not None:
+    conditions += _matched(resolver, source_name, source, lost.match, lost.when, "lost")
+    return source_name, q.and_(*conditions)
+
+
+def _matched(
+    resolver: Resolver,
+    source_name: str,
+    source: SourceSpec,
+    match: Sequence[str] | None,
+    when: str | None,
+    key: str,
+) -> list[exp.Expr]:
+    """The row conditions of evidence written like a stage (a stage, an `exclude:` item,
+    `lost:`): its stage column holds one of `match:` (exact text), and `when:` is true;
+    `key`: the YAML key errors name (`stages[2]`, `lost`)."""
+    conditions: list[exp.Expr] = []
+    if match is not None:
         assert source.stage is not None
         stage_column = resolver.column(source_name, source.stage, f"sources.{source_name}.stage")
-        values = [exp.Literal.string(v) for v in lost.match]
+        values = [exp.Literal.string(v) for v in match]
         conditions.append(exp.In(this=exp.cast(q.col(stage_column), "VARCHAR"), expressions=values))
-    if lost.when is not None:
-        conditions.append(exp.Paren(this=resolver.condition(lost.when, source_name, "lost.when")))
-    return source_name, q.and_(*conditions)
+    if when is not None:
+        conditions.append(exp.Paren(this=resolver.condition(when, source_name, f"{key}.when")))
+    return conditions
 
 
 def attribute_names(funnel: Funnel, breakdowns: Sequence[Sequence[str]]) -> list[str]:
