@@ -120,6 +120,8 @@ class Probe:
         if headers.looks_like_one_column(raw_headers) and not found.files[0].name.endswith(".gz"):
             original, copy = found.files[0], Path(paths[0])
             raise headers.explain_one_column(original, copy, encoding, raw_headers[0])
+        if len(paths) > 1 and not known:
+            self._each_file_a_table(name, found, paths, encoding, delimiter)
         if len(raw_headers) == 1:  # no source is one column: not the export it should be
             raise headers.not_a_table(found.files[0])
         spec = self._funnel.spec
@@ -227,6 +229,21 @@ class Probe:
         probe = readers.csv_reader(paths, encoding, delimiter, all_varchar=True)
         described = self.session.describe(exp.select(exp.Star()).from_(probe), source=name)
         return None, [column for column, _ in described]
+
+    def _each_file_a_table(
+        self, name: str, found: SourceFiles, paths: list[str], encoding: str, delimiter: str | None
+    ) -> None:
+        """A glob's files are read together, each sniffed on its own: a file the sniffer reads
+        as one column (a ragged row, another delimiter) would add its rows without an id. Each
+        file gets the one-column check a single file gets."""
+        for original, path in zip(found.files, paths, strict=True):
+            if original.name.endswith(".gz"):
+                continue
+            sniff = readers.sniff_query(path, encoding, delimiter)
+            sniffed = self.session.fetch(sniff, source=name)
+            columns = [str(c["name"]) for c in sniffed[0][3]]
+            if headers.looks_like_one_column(columns):
+                raise headers.explain_one_column(original, Path(path), encoding, columns[0])
 
     def _order_error(
         self,
