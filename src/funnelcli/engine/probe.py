@@ -22,7 +22,7 @@ from funnelcli.engine.files import SourceFiles, is_xlsx
 from funnelcli.engine.lines import Layout, physical
 from funnelcli.engine.text import SheetNotFound, readable, transcode, with_lf, xlsx_to_csv
 from funnelcli.engine.views import CsvSource, locate_query
-from funnelcli.errors import DayMonthError, FunnelError
+from funnelcli.errors import DataError, DayMonthError, FunnelError
 from funnelcli.spec import Funnel, SourceSpec
 from funnelcli.spec.hints import normalize
 from funnelcli.sql import ast as q
@@ -121,7 +121,7 @@ class Probe:
             original, copy = found.files[0], Path(paths[0])
             raise headers.explain_one_column(original, copy, encoding, raw_headers[0])
         if len(paths) > 1 and not known:
-            self._each_file_a_table(name, found, paths, encoding, delimiter)
+            self._each_file_a_table(name, source, found, paths, encoding, delimiter)
         if len(raw_headers) == 1:  # no source is one column: not the export it should be
             raise headers.not_a_table(found.files[0])
         spec = self._funnel.spec
@@ -231,11 +231,19 @@ class Probe:
         return None, [column for column, _ in described]
 
     def _each_file_a_table(
-        self, name: str, found: SourceFiles, paths: list[str], encoding: str, delimiter: str | None
+        self,
+        name: str,
+        source: SourceSpec,
+        found: SourceFiles,
+        paths: list[str],
+        encoding: str,
+        delimiter: str | None,
     ) -> None:
         """A glob's files are read together, each sniffed on its own: a file the sniffer reads
-        as one column (a ragged row, another delimiter) would add its rows without an id. Each
-        file gets the one-column check a single file gets."""
+        as one column (a ragged row, another delimiter), or one without the id column, would
+        add its rows without an id. Each file gets the one-column check a single file gets and
+        must carry the id column (matched like every name)."""
+        key = source.column(source.id) if name in self._funnel.spec.sources and source.id else None
         for original, path in zip(found.files, paths, strict=True):
             if original.name.endswith(".gz"):
                 continue
@@ -244,6 +252,12 @@ class Probe:
             columns = [str(c["name"]) for c in sniffed[0][3]]
             if headers.looks_like_one_column(columns):
                 raise headers.explain_one_column(original, Path(path), encoding, columns[0])
+            if key is not None and normalize(key) not in {normalize(c) for c in columns}:
+                raise DataError(
+                    f"has no column {key!r}, which every file of sources.{name}.path must "
+                    "carry (it is the id); is it another export?",
+                    file=str(original),
+                )
 
     def _order_error(
         self,
