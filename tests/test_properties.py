@@ -658,7 +658,7 @@ def as_best(case: Case, window: str | None = None) -> Case:
     """The case under `attempts: best` (strict when it was backfill: best needs a lower
     bound), with `window` when given (a short one makes first attempts run out)."""
     order = "strict" if case.spec.order == "backfill" else case.spec.order
-    spec = replace(case.spec, attempts="best", order=order, exclude=())
+    spec = replace(case.spec, attempts="best", order=order, exclude=(), attribution="entry")
     if window is not None:
         spec = replace(spec, window=Duration.parse(window))
     return replace(case, spec=spec)
