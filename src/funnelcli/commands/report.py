@@ -35,7 +35,8 @@ from funnelcli.outputs.report import (
     UnmatchedLookup,
     UnmatchedValue,
 )
-from funnelcli.spec import Funnel
+from funnelcli.spec import Funnel, Order, unordered
+from funnelcli.spec.unordered import row_stages
 from funnelcli.sql import dialects
 
 
@@ -118,6 +119,7 @@ def histogram_stage(funnel: Funnel, name: str | None) -> int | None:
     stage has no time from a previous one."""
     if name is None:
         return None
+    unordered.refuse_any(funnel, "--histogram")
     names = [s.name for s in funnel.spec.stages]
     if name not in names:
         raise UsageError(f"--histogram: no stage {name!r}; stages: {', '.join(names)}")
@@ -172,8 +174,9 @@ def report_on(
         if request.strict and found:
             raise reject_error(found, "--strict")
     enforce(engine, funnel, options)
-    sales = partial(sales_metrics, spec)
-    overall, groups = split_groups(result, compiled.breakdowns, spec.stages, min_n, sales)
+    # order: any: rows are stages done, and no named stage is won (spec/unordered.py)
+    sales = partial(sales_metrics, spec) if spec.order is not Order.any else None
+    overall, groups = split_groups(result, compiled.breakdowns, row_stages(spec), min_n, sales)
     total = result.total
     quality = data_quality(
         result.quality,
@@ -237,6 +240,7 @@ def funnel_info(funnel: Funnel) -> FunnelInfo:
         attribution=spec.attribution if spec.attribution != "entry" else None,
         attempts=spec.attempts.value if spec.attempts.value != "first" else None,
         evidence=spec.evidence.value if spec.evidence.value != "shared" else None,
+        rows=unordered.ROWS if spec.order is Order.any else None,
     )
 
 

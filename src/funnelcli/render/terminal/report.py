@@ -23,6 +23,7 @@ from funnelcli.render.views import (
     sales_view,
 )
 from funnelcli.render.wording import (
+    STAGES_DONE,
     describe_cohort,
     describe_immature,
     finding_text,
@@ -72,6 +73,7 @@ def funnel_bar(fraction: float | None, cells: int) -> Text:
 def _title(report: FunnelReport) -> Text:
     funnel = report.funnel
     facts = [funnel.name, f"{funnel.grain} grain", f"{funnel.order} order"]
+    facts += [STAGES_DONE] if funnel.rows else []
     if funnel.window:
         facts.append(f"window {funnel.window}")
     if funnel.filter:
