@@ -44,10 +44,7 @@ class Missing:
 
 
 # the YAML features whose SQL some dialects lack
-_LIST_FEATURE = (
-    "`order: strict` (or `order: any` with `attempts: best`) with a `shape: long` source "
-    "(every evidence time kept per id)"
-)
+_LIST_FEATURE = "`order: strict` with a `shape: long` source (every evidence time kept per id)"
 _EXCLUDE_FEATURE = "`exclude:` (each id's excluding evidence times kept as a list)"
 _MONEY_FEATURE = "an amount read from text by the money rules (a non-numeric `value:` column)"
 
