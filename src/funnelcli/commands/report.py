@@ -216,8 +216,9 @@ def result_period(since: datetime | None, until: datetime | None, result: QueryR
     )
 
 
-def funnel_info(funnel: Funnel) -> FunnelInfo:
-    """The parts of the definition a reader needs to interpret the numbers."""
+def funnel_info(funnel: Funnel, *, as_rows: bool = False) -> FunnelInfo:
+    """The parts of the definition a reader needs to interpret the numbers; `as_rows`: the
+    stages as the rows are (order: any: stages done), for a matrix whose columns they are."""
     spec = funnel.spec
     return FunnelInfo(
         name=funnel.name,
@@ -233,7 +234,7 @@ def funnel_info(funnel: Funnel) -> FunnelInfo:
                 source=spec.stage_source(s),
                 has_value=s.value is not None,
             )
-            for s in spec.stages
+            for s in (row_stages(spec) if as_rows else spec.stages)
         ),
         filter=spec.filter,
         currency=spec.currency,
