@@ -229,3 +229,10 @@ def test_sql_shows_the_layers_and_transpiles(tmp_path: Path) -> None:
     # PostgreSQL has no list lambdas: best over a long source is refused, naming the construct
     refused = runner.invoke(app, ["sql", str(best), "--dialect", "postgres"])
     assert refused.exit_code == 2 and "list_filter" in refused.stderr
+
+
+def test_the_same_leads_under_strict(tmp_path: Path) -> None:
+    # lead 1's MQL (3) is before its New (5); lead 2's before (1 < 11); lead 3's MQL is 19 days
+    # late; lead 4 ties (counts); lead 5 has no New
+    report = run(tmp_path, ANY.replace("order: any", "order: strict"), {"h.csv": HISTORY})
+    assert counts(report) == [4, 1, 0]
