@@ -236,3 +236,16 @@ def test_the_same_leads_under_strict(tmp_path: Path) -> None:
     # late; lead 4 ties (counts); lead 5 has no New
     report = run(tmp_path, ANY.replace("order: any", "order: strict"), {"h.csv": HISTORY})
     assert counts(report) == [4, 1, 0]
+
+
+def test_validate_says_any_order(tmp_path: Path) -> None:
+    path = _write(tmp_path, ANY)
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert "3 stages (in any order: lead, qualified, won)" in result.stdout
+    document = json.loads(
+        CliRunner().invoke(app, ["validate", str(path), "--format", "json"]).stdout
+    )
+    assert document["any_order"] is True
+    plain = _write(tmp_path, ANY.replace("order: any", "order: strict"))
+    strict = CliRunner().invoke(app, ["validate", str(plain), "--format", "json"]).stdout
+    assert "any_order" not in json.loads(strict)
