@@ -547,7 +547,7 @@ def group_numbers(spec: Spec, paths: list[Journey], as_of: datetime | None) -> G
         stages.append(
             StageResult(
                 # § Order policy, any: row k is "at least k stages done", not a stage
-                name=stage.name if spec.order != "any" else f"{k + 1}_stage{'s' if k else ''}",
+                name=stage.name if spec.order != "any" else f"stages_{k + 1}",
                 count=counts[k],
                 conversion_from_previous=ratio(counts[k], counts[k - 1]) if k else None,
                 conversion_from_entry=ratio(counts[k], counts[0]),

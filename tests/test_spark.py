@@ -308,5 +308,5 @@ def test_order_any_on_spark_equals_duckdb(spark: Any, attempts: str, tmp_path: P
     funnel = load_funnel(path)
     expected = build_report(funnel, None, RunOptions()).to_dict()
     assert expected["funnel"]["rows"] == "stages_done"
-    assert expected["overall"]["stages"][1]["name"] == "2_stages"
+    assert expected["overall"]["stages"][1]["name"] == "stages_2"
     assert close_enough(expected, build_report(funnel, None, ON_SPARK).to_dict()) == []

@@ -52,7 +52,7 @@ HISTORY = """\
     5,Won,2025-01-04
     """
 
-ROWS = ["1_stage", "2_stages", "3_stages"]
+ROWS = ["stages_1", "stages_2", "stages_3"]
 
 
 def test_first_anchor_counts_stages_done_in_any_order(tmp_path: Path) -> None:
@@ -60,7 +60,7 @@ def test_first_anchor_counts_stages_done_in_any_order(tmp_path: Path) -> None:
     assert list(stages(report)) == ROWS
     assert [row.label for row in report.overall.stages] == ["1 stage", "2 stages", "3 stages"]
     assert counts(report) == [5, 3, 1]
-    two, three = stages(report)["2_stages"], stages(report)["3_stages"]
+    two, three = stages(report)["stages_2"], stages(report)["stages_3"]
     # row 2 from row 1: lead 1 Jan 1 → 3 (2 days), lead 2 Jan 1 → 11 (10), lead 4 0 days
     assert times(two, "prev") == (3, 2.0, pytest.approx(8.4))
     assert two.time_from_previous.mean_days == pytest.approx(4.0)
@@ -76,7 +76,7 @@ def test_first_anchor_counts_stages_done_in_any_order(tmp_path: Path) -> None:
 def test_best_anchor_takes_the_anchor_doing_most_stages(tmp_path: Path) -> None:
     report = run(tmp_path, BEST, {"h.csv": HISTORY})
     assert counts(report) == [5, 4, 1]
-    two = stages(report)["2_stages"]
+    two = stages(report)["stages_2"]
     # lead 3's Jan 20 attempt adds MQL 20 → Won 22 (2 days): 2, 10, 0, 2
     assert times(two, "prev")[:2] == (4, 2.0)
     assert two.time_from_previous.mean_days == pytest.approx(3.5)
@@ -128,7 +128,7 @@ WIDE_ROWS = """\
 def test_wide_source_merged_rows(tmp_path: Path) -> None:
     report = run(tmp_path, WIDE, {"w.csv": WIDE_ROWS})
     assert counts(report) == [3, 2, 1]
-    assert times(stages(report)["2_stages"], "prev")[:2] == (2, 1.0)  # 2 days and 0
+    assert times(stages(report)["stages_2"], "prev")[:2] == (2, 1.0)  # 2 days and 0
     best = run(tmp_path, WIDE + "attempts: best\n", {"w.csv": WIDE_ROWS})
     assert counts(best) == [3, 2, 1]
     strict = run(tmp_path, WIDE.replace("order: any", "order: strict"), {"w.csv": WIDE_ROWS})
@@ -201,7 +201,7 @@ def test_every_format_says_the_rows_are_stages_done(tmp_path: Path) -> None:
     ]
     assert [s["name"] for s in document["funnel"]["stages"]] == ["lead", "qualified", "won"]
     csv_text = runner.invoke(app, ["report", str(path), "--format", "csv"]).stdout
-    assert "overall,,2_stages,2 stages,3," in csv_text
+    assert "overall,,stages_2,2 stages,3," in csv_text
     for fmt in ("markdown", "html"):
         text = runner.invoke(app, ["report", str(path), "--format", fmt]).stdout
         assert "at least N of the stages, in any order" in text and "2 stages" in text
@@ -249,3 +249,39 @@ def test_validate_says_any_order(tmp_path: Path) -> None:
     plain = _write(tmp_path, ANY.replace("order: any", "order: strict"))
     strict = CliRunner().invoke(app, ["validate", str(plain), "--format", "json"]).stdout
     assert "any_order" not in json.loads(strict)
+
+
+def test_documents_follow_their_schemas(tmp_path: Path) -> None:
+    import jsonschema
+
+    from funnelcli.outputs.cohorts import CohortMatrix
+    from funnelcli.outputs.report import FunnelReport
+    from funnelcli.outputs.summary import Summary
+    from funnelcli.outputs.validation import ValidationResult
+
+    path = _write(tmp_path, BEST)
+    runner = CliRunner()
+    for command, artifact in (
+        ("report", FunnelReport),
+        ("cohorts", CohortMatrix),
+        ("summary", Summary),
+        ("validate", ValidationResult),
+    ):
+        result = runner.invoke(app, [command, str(path), "--format", "json"])
+        assert result.exit_code == 0, result.stderr
+        jsonschema.validate(
+            json.loads(result.stdout),
+            artifact.schema_document(),
+            cls=jsonschema.Draft202012Validator,
+        )
+
+
+def test_summary_alerts_name_the_rows(tmp_path: Path) -> None:
+    path = _write(tmp_path, ANY)
+    runner = CliRunner()
+    ok = runner.invoke(
+        app, ["summary", str(path), "--horizon", "5d", "--fail-on", "stages_2.count < 0"]
+    )
+    assert ok.exit_code == 0, ok.stderr
+    named = runner.invoke(app, ["summary", str(path), "--fail-on", "qualified.count < 1"])
+    assert named.exit_code == 2 and "known: stages_1, stages_2, stages_3" in named.stderr

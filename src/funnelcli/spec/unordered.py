@@ -61,10 +61,11 @@ def refuse_any(funnel: Funnel, what: str) -> None:
 
 def row_stages(spec: FunnelSpec) -> list[StageSpec]:
     """The stages the report's rows are about: the declared ones, or under order: any one row
-    per number of stages done (name `1_stage`, label `1 stage`, `2 stages`, …)."""
+    per number of stages done (name `stages_1`, label `1 stage`; `stages_2`, `2 stages`; …:
+    a name a `--fail-on` alert can spell)."""
     if spec.order is not Order.any:
         return list(spec.stages)
     return [
-        stage.model_copy(update={"name": done_label(k).replace(" ", "_"), "label": done_label(k)})
+        stage.model_copy(update={"name": f"stages_{k}", "label": done_label(k)})
         for k, stage in enumerate(spec.stages, start=1)
     ]
