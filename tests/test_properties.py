@@ -697,6 +697,8 @@ def as_any(case: Case, attempts: str, window: str | None = None) -> Case:
     value:, exclude:, evidence: once or attribution by a stage's row."""
     stages = tuple(replace(stage, within=None, value=None) for stage in case.spec.stages)
     attribution = case.spec.attribution
+    if attempts != "first":  # attempts: best refuses every attribution but entry
+        attribution = "entry"
     spec = replace(
         case.spec,
         stages=stages,
