@@ -207,6 +207,15 @@ def test_every_format_says_the_rows_are_stages_done(tmp_path: Path) -> None:
         assert "at least N of the stages, in any order" in text and "2 stages" in text
     terminal = runner.invoke(app, ["report", str(path)], env={"COLUMNS": "200"}).stdout
     assert "at least N of the stages, in any order" in terminal and "3 stages" in terminal
+    import openpyxl
+
+    sheet = tmp_path / "report.xlsx"
+    assert (
+        runner.invoke(app, ["report", str(path), "--format", "xlsx", "-o", str(sheet)]).exit_code
+        == 0
+    )
+    cells = [row[0] for row in openpyxl.load_workbook(sheet)["Funnel"].iter_rows(values_only=True)]
+    assert cells[1:4] == ["1 stage", "2 stages", "3 stages"]
     cohorts = json.loads(runner.invoke(app, ["cohorts", str(path), "--format", "json"]).stdout)
     assert cohorts["funnel"]["rows"] == "stages_done"
     assert [s["name"] for s in cohorts["funnel"]["stages"]] == ROWS
