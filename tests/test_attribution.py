@@ -364,18 +364,6 @@ def test_json_echoes_the_attribution_only_when_it_is_not_entry(tmp_path: Path) -
     assert "attribution" not in json.loads(result.output)["funnel"]
 
 
-def test_attempts_best_with_an_attribution_is_a_conflict(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    from funnelcli.cli import app
-
-    path = _write(tmp_path, funnel("last", "attempts: best\n"), {"history.csv": HISTORY})
-    for command in ("validate", "report"):
-        result = CliRunner().invoke(app, [command, str(path)])
-        assert result.exit_code == 2
-        assert "attribution: last: does not go with attempts: best" in result.output
-
-
 @pytest.mark.parametrize("attribution", ["last", "stage:won"])
 def test_exclude_with_last_or_stage_attribution_is_a_conflict(
     tmp_path: Path, attribution: str

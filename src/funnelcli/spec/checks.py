@@ -156,7 +156,7 @@ def _check_attribution(funnel: Funnel) -> None:
     stage's row when `exclude:` removes stages, is not defined yet."""
     spec = funnel.spec
     attributed_stage(funnel)
-    if spec.attribution != "entry" and spec.attempts is not Attempts.first:
+    if spec.attribution != "entry" and spec.attempts not in (Attempts.first, Attempts.best):
         raise attribution_conflict(
             funnel,
             f"does not go with attempts: {spec.attempts.value} yet (which attempt's rows "
