@@ -547,7 +547,7 @@ def group_numbers(spec: Spec, paths: list[Journey], as_of: datetime | None) -> G
         stages.append(
             StageResult(
                 # § Order policy, any: row k is "at least k stages done", not a stage
-                name=stage.name if spec.order != "any" else f"stages_{k + 1}",
+                name=row_name(spec, k),
                 count=counts[k],
                 conversion_from_previous=ratio(counts[k], counts[k - 1]) if k else None,
                 conversion_from_entry=ratio(counts[k], counts[0]),
@@ -565,6 +565,12 @@ def group_numbers(spec: Spec, paths: list[Journey], as_of: datetime | None) -> G
         immature_ids=sum(is_immature(spec, p, as_of) for p in paths),
         stages=tuple(stages),
     )
+
+
+def row_name(spec: Spec, k: int) -> str:
+    """Row k's name (0-based k): the stage's, or under `order: any` "at least k+1 stages done"
+    (§ Order policy)."""
+    return spec.stages[k].name if spec.order != "any" else f"stages_{k + 1}"
 
 
 def group_value(spec: Spec, key: Key, path: Journey) -> str:
@@ -664,7 +670,7 @@ def report(spec: Spec, rows: list[dict[str, str]]) -> Report:
     )
     entries = [p.entry_at for p in cohort.values() if p.entry_at is not None]
     histograms = {
-        stage.name: histogram(
+        row_name(spec, k): histogram(
             [
                 (p.t[k] - p.t[k - 1]).total_seconds()
                 for p in cohort.values()

@@ -804,3 +804,22 @@ def test_any_order_under_best_counts_at_least_the_ordered(drawn: tuple[Case, str
     check_invariants(any_report)
     for a, b in zip(strict_report.overall.stages, any_report.overall.stages, strict=True):
         assert b.count >= a.count
+
+
+@SMALL
+@given(any_order_cases, st.integers(0, 2))
+def test_any_order_histogram_matches_reference(case: Case, pick: int) -> None:
+    """`--histogram stages_k` under order: any: the times from row k−1 to row k, binned."""
+    assume(not as_of_before_all_entries(case))
+    stage = f"stages_{2 + pick % (len(case.spec.stages) - 1)}"
+    report = run(case, replace(query_of(case.spec), histogram=stage))
+    found = report.histogram
+    assert found is not None and found.stage == stage
+    expected = ref.report(case.spec, list(case.rows)).histograms[stage]
+    actual = ref.Histogram(
+        found.unit,
+        found.width,
+        found.n,
+        tuple((b.start_days, b.end_days, b.count) for b in found.bins),
+    )
+    assert differences(vars(actual), vars(expected)) == []

@@ -178,7 +178,6 @@ def test_stage_rules_are_refused(tmp_path: Path, field: str) -> None:
         ["trace", "{path}", "1"],
         ["stalled", "{path}", "--stage", "lead"],
         ["drivers", "{path}", "--stage", "won"],
-        ["report", "{path}", "--histogram", "won"],
     ],
 )
 def test_commands_about_named_stages_are_refused(tmp_path: Path, command: list[str]) -> None:
@@ -294,3 +293,17 @@ def test_summary_alerts_name_the_rows(tmp_path: Path) -> None:
     assert ok.exit_code == 0, ok.stderr
     named = runner.invoke(app, ["summary", str(path), "--fail-on", "qualified.count < 1"])
     assert named.exit_code == 2 and "known: stages_1, stages_2, stages_3" in named.stderr
+
+
+def test_histogram_of_a_row(tmp_path: Path) -> None:
+    # row 2 from row 1: lead 1 2 days, lead 2 10 days, lead 4 0 → days, bins [0,1) [1,2) … [10,11)
+    from funnelcli.commands.report import ReportRequest, build_report
+    from funnelcli.spec import load_funnel
+
+    funnel = load_funnel(_write(tmp_path, ANY))
+    report = build_report(funnel, ReportRequest(histogram="stages_2", min_n=0))
+    found = report.histogram
+    assert found is not None and found.stage == "stages_2" and found.unit == "day"
+    assert [(b.start_days, b.count) for b in found.bins if b.count] == [(0, 1), (2, 1), (10, 1)]
+    named = CliRunner().invoke(app, ["report", str(_write(tmp_path, ANY)), "--histogram", "won"])
+    assert named.exit_code == 2 and "stages: stages_1, stages_2, stages_3" in named.stderr

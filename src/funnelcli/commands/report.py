@@ -119,8 +119,7 @@ def histogram_stage(funnel: Funnel, name: str | None) -> int | None:
     stage has no time from a previous one."""
     if name is None:
         return None
-    unordered.refuse_any(funnel, "--histogram")
-    names = [s.name for s in funnel.spec.stages]
+    names = [s.name for s in row_stages(funnel.spec)]  # order: any: stages_2, stages_3, …
     if name not in names:
         raise UsageError(f"--histogram: no stage {name!r}; stages: {', '.join(names)}")
     if name == names[0]:
@@ -163,7 +162,7 @@ def report_on(
     if stage is not None:  # over the query as it ran (its rewrites' checks held)
         minutes = located(engine, compiled, partial(engine.rows, histogram_query(compiled, stage)))
         pairs = ((int(r[MINUTE]), int(r[IDS])) for r in minutes)
-        histogram = time_histogram(compiled.stage_names[stage - 1], pairs)
+        histogram = time_histogram(row_stages(spec)[stage - 1].name, pairs)
     unparseable = count_unparseable(engine, compiled)
     rows_rejected, by_reason = engine.reject_counts()
     if request.rejects is not None or (request.strict and by_reason):

@@ -117,7 +117,7 @@ def report_markdown(report: FunnelReport) -> str:
 
 def _histogram(report: FunnelReport, histogram: Histogram) -> list[str]:
     """`--histogram STAGE` as a table of bins and counts."""
-    names = [stage.name for stage in report.funnel.stages]
+    names = [stage.name for stage in report.overall.stages]  # the rows (order: any: stages_k)
     previous = names[names.index(histogram.stage) - 1]
     lines = [f"## {escape(histogram_title(histogram, previous))}", ""]
     if histogram.bins:

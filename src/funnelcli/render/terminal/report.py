@@ -184,7 +184,7 @@ class _SplitTable:
 
 def _histogram_table(report: FunnelReport, histogram: Histogram) -> Table:
     """`--histogram STAGE`: a bar per bin, the longest bar the fullest bin."""
-    names = [stage.name for stage in report.funnel.stages]
+    names = [stage.name for stage in report.overall.stages]  # the rows (order: any: stages_k)
     previous = names[names.index(histogram.stage) - 1]
     title = histogram_title(histogram, previous)
     table = ruled_table(title=title, caption=None)
