@@ -206,6 +206,7 @@ def test_every_format_says_the_rows_are_stages_done(tmp_path: Path) -> None:
         assert "at least N of the stages, in any order" in text and "2 stages" in text
     terminal = runner.invoke(app, ["report", str(path)], env={"COLUMNS": "200"}).stdout
     assert "at least N of the stages, in any order" in terminal and "3 stages" in terminal
+    assert "time from the previous row" in terminal
     import openpyxl
 
     sheet = tmp_path / "report.xlsx"

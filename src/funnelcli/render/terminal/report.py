@@ -108,7 +108,7 @@ class _FunnelTable:
     ) -> Table:
         caption = []
         if "Median" in columns or "P90" in columns:
-            caption.append(FUNNEL_NOTE)
+            caption.append(self.view.note or FUNNEL_NOTE)
         hidden = [column for column in self.view.header[1:] if column not in columns]
         if hidden:
             caption.append("Hidden at this width: " + ", ".join(hidden) + ".")
