@@ -176,8 +176,7 @@ def definitions(draw: DrawFn, shape: str, grain: str) -> ref.Spec:
         timezone=timezone,
         top=top,
         attempts=attempts,
-        # exclude: is not combined with attempts: best (a SpecConflict, tested apart)
-        exclude=excluding if attempts == "first" else (),
+        exclude=excluding,
         attribution=attribution,
     )
 
@@ -656,7 +655,7 @@ def as_best(case: Case, window: str | None = None) -> Case:
     """The case under `attempts: best` (strict when it was backfill: best needs a lower
     bound), with `window` when given (a short one makes first attempts run out)."""
     order = "strict" if case.spec.order == "backfill" else case.spec.order
-    spec = replace(case.spec, attempts="best", order=order, exclude=())
+    spec = replace(case.spec, attempts="best", order=order)
     if window is not None:
         spec = replace(spec, window=Duration.parse(window))
     return replace(case, spec=spec)
@@ -708,7 +707,8 @@ def recycled_cases(draw: DrawFn, attribution: str, window: str) -> Case:
                 for r in lead_rows
             ]  # fmt: skip
     chosen = as_best(replace(case, rows=tuple(rows or case.rows)), window)
-    return replace(chosen, spec=replace(chosen.spec, attribution=attribution))
+    # exclude: with last or stage:NAME is a SpecConflict (tested apart)
+    return replace(chosen, spec=replace(chosen.spec, attribution=attribution, exclude=()))
 
 
 credited_best_cases = st.tuples(

@@ -175,7 +175,7 @@ def reached(
     an onward item's to-stage is still implied by the (ungated) later evidence; from the
     to-stage on the item's hit stops the key; a funnel-scope hit stops it everywhere. Adds
     IN_FUNNEL (stage 1 reached before funnel-scope items)."""
-    funnel_hits = [q.col(flag(p.index)) for p in plans if not p.onward]
+    out = funnel_hits(plans)
     found: list[exp.Expr] = []
     for column in per_id.expressions:
         name = column.alias_or_name
@@ -199,12 +199,17 @@ def reached(
                 body = exp.and_(body, exp.Not(this=exp.Paren(this=q.or_(*stops))), copy=False)
         if k == 1:
             found.append(q.alias(body.copy(), IN_FUNNEL))
-        if funnel_hits:
-            stop = exp.Not(this=exp.Paren(this=q.or_(*[h.copy() for h in funnel_hits])))
+        if out:
+            stop = exp.Not(this=exp.Paren(this=q.or_(*[h.copy() for h in out])))
             body = exp.and_(body, stop, copy=False)
         found.append(q.alias(body, name))
     per_id.set("expressions", found)
     return per_id
+
+
+def funnel_hits(plans: Sequence[ExclusionPlan]) -> list[exp.Expr]:
+    """The hit flags of the funnel-scope items (each takes the key out of every stage)."""
+    return [q.col(flag(p.index)) for p in plans if not p.onward]
 
 
 def quality_columns(plans: Sequence[ExclusionPlan]) -> list[exp.Expr]:

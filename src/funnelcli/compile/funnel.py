@@ -220,7 +220,8 @@ def compile_funnel(
         with_.append((name, select))
         previous = name
     if anchored:
-        with_.append((attempts.BEST, attempts.best(previous, len(plans))))
+        out = exclusions.funnel_hits(excluding)
+        with_.append((attempts.BEST, attempts.best(previous, len(plans), out)))
         previous = attempts.BEST
     kept = None
     if spec.filter:

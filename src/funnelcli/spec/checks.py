@@ -248,8 +248,9 @@ def check_exclusions(funnel: Funnel) -> tuple[tuple[int, int], ...]:
     """Each item's source holds timed evidence and `between:` names two stages in order;
     returns each item's (from, to) stage indices (1-based)."""
     spec = funnel.spec
-    if spec.exclude and spec.attempts is not Attempts.first:
-        # An exclusion's bounds are the first attempt's stage times; per attempt is not built.
+    if spec.exclude and spec.attempts not in (Attempts.first, Attempts.best):
+        # An exclusion's bounds are one attempt's stage times (first, or each attempt under
+        # best, which ranks the attempts after their hits); other modes are not built.
         message = (
             f"exclude: is not combined with attempts: {spec.attempts.value} yet "
             "(its bounds are the stage times of attempts: first)"
