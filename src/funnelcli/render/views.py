@@ -98,7 +98,6 @@ def _share(count: int, rate: float | None, compact: bool) -> str:
 # funnel report ---------------------------------------------------------------------------------
 
 FUNNEL_NOTE = "Median and P90: time from the previous stage."
-# order: any (funnel.rows): row k's time is its k-th stage's, from the (k−1)-th stage's
 ANY_NOTE = "Median and P90: time from the previous row (the stage done before, in any order)."
 SALES_HEADER = ("Won", "Lost", "Open", "Closed win", "Open win", "Cycle d", "Avg deal",
                 "Velocity/d")  # fmt: skip
