@@ -156,8 +156,6 @@ def definitions(draw: DrawFn, shape: str, grain: str) -> ref.Spec:
     # § Breakdowns, attribution: which row's channel --by credits (entry most often)
     named = draw(st.sampled_from([s.name for s in stages]))
     attribution = draw(st.sampled_from(("entry", "entry", "first_known", "last", f"stage:{named}")))
-    if attribution.startswith(("last", "stage:")):  # exclude: with these: a SpecConflict
-        excluding = ()
     return ref.Spec(
         stages=stages,
         shape=shape,
@@ -707,8 +705,7 @@ def recycled_cases(draw: DrawFn, attribution: str, window: str) -> Case:
                 for r in lead_rows
             ]  # fmt: skip
     chosen = as_best(replace(case, rows=tuple(rows or case.rows)), window)
-    # exclude: with last or stage:NAME is a SpecConflict (tested apart)
-    return replace(chosen, spec=replace(chosen.spec, attribution=attribution, exclude=()))
+    return replace(chosen, spec=replace(chosen.spec, attribution=attribution))
 
 
 credited_best_cases = st.tuples(

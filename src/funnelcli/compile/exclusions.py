@@ -144,7 +144,8 @@ def flags(k: int, columns: Sequence[exp.Expr], plans: Sequence[ExclusionPlan]) -
 
 def gate(k: int, columns: list[exp.Expr], plans: Sequence[ExclusionPlan]) -> list[exp.Expr]:
     """Layer q_k's columns; when an onward item ending at or before k hits (`xf_<i>`), stage
-    k has no time, no value and is not reached (`qe_<k>`: reached before this gate)."""
+    k has no time, no value, no attributed row (attribution: last / stage:NAME) and is not
+    reached (`qe_<k>`: reached before this gate)."""
     onward = [p for p in plans if p.onward and p.end <= k]
     if not onward:
         return columns
@@ -157,7 +158,7 @@ def gate(k: int, columns: list[exp.Expr], plans: Sequence[ExclusionPlan]) -> lis
         if name == Layer.qualified(k):
             found.append(q.alias(body.copy(), explicit(k)))
             body = exp.and_(exp.Paren(this=body), keep.copy(), copy=False)
-        elif name in gated_names:
+        elif name in gated_names or name.startswith("q" + Layer.stage_attribute(k, "")):
             body = q.case(keep.copy(), body)
         found.append(q.alias(body, name))
     return found

@@ -162,12 +162,6 @@ def _check_attribution(funnel: Funnel) -> None:
             f"does not go with attempts: {spec.attempts.value} yet (which attempt's rows "
             "would credit the value is not defined); use attribution: entry",
         )
-    if spec.exclude and spec.attribution.startswith(("last", "stage:")):
-        raise attribution_conflict(
-            funnel,
-            "does not go with exclude: yet (whether an excluded stage's row credits the value "
-            "is not defined); use attribution: entry or first_known",
-        )
 
 
 def attributed_stage(funnel: Funnel) -> int | None:
