@@ -59,7 +59,7 @@ class Spec:
     at: str | None = None  # long: the source's time column
     grain: str = "lead"  # lead | account
     window: Duration | None = None
-    order: str = "backfill"  # backfill | strict | sequence
+    order: str = "backfill"  # backfill | strict | sequence | any
     evidence: str = "shared"  # shared | once
     attempts: str = "first"  # first | best
     since: datetime | None = None
@@ -280,6 +280,8 @@ def walk(spec: Spec, key: Key) -> Journey:
     § Attempts (best): on a long source, one walk per distinct stage-1 evidence time (the
     attempt's anchor); the walk whose reached stages are the most counts, ties to the
     earliest anchor."""
+    if spec.order == "any":
+        return walk_any(spec, key)
     if spec.attempts == "best" and spec.shape == "long" and key.evidence[0]:
         anchors = sorted({e.time for e in key.evidence[0]})
         walks = [walk_from(spec, key, a) for a in anchors]
@@ -358,6 +360,47 @@ def walk_from(spec: Spec, key: Key, anchor: datetime | None) -> Journey:
     )
     return Journey(
         m, entry_at, tuple(t), tuple(reached), values, tuple(backwards), credited, hits, in_funnel
+    )
+
+
+def walk_any(spec: Spec, key: Key) -> Journey:
+    """§ Order policy, `order: any`: a stage is done from anchor a when it has an evidence
+    time x with a <= x <= a + window (ties with a count). attempts: first: a = the key's
+    earliest evidence time of any stage; best: every evidence time of every stage is an
+    anchor, and the one doing the most stages counts (ties: the earliest). Row k is reached
+    when at least k stages are done; its time t_k is the k-th smallest of their earliest
+    times at or after a (t_1 = a). A wide source's stage has one time: its merged earliest."""
+    n = len(spec.stages)
+    m = tuple(earliest([e.time for e in key.evidence[k]]) for k in range(n))
+    if spec.shape == "long":
+        times = [sorted({e.time for e in key.evidence[k]}) for k in range(n)]
+    else:
+        times = [[x] if x is not None else [] for x in m]
+
+    def done(a: datetime) -> list[datetime]:
+        found = []
+        for stage_times in times:
+            x = next((x for x in stage_times if x >= a), None)
+            if x is not None and (spec.window is None or x <= spec.window.add_to(a)):
+                found.append(x)
+        return sorted(found)
+
+    every = sorted({x for stage_times in times for x in stage_times})
+    anchors = every if spec.attempts == "best" else every[:1]
+    # max keeps the first (earliest) of equals
+    anchor = max(anchors, key=lambda a: len(done(a)), default=None)
+    found = done(anchor) if anchor is not None else []
+    t = tuple(found[k] if k < len(found) else None for k in range(n))
+    reached = tuple(k < len(found) for k in range(n))
+    return Journey(
+        m,
+        anchor,
+        t,
+        reached,
+        values=(None,) * n,
+        backwards=(False,) * n,  # no declared order to run backwards against
+        credited=(None,) * n,
+        in_funnel=reached[0],
     )
 
 
@@ -503,7 +546,8 @@ def group_numbers(spec: Spec, paths: list[Journey], as_of: datetime | None) -> G
                 )
         stages.append(
             StageResult(
-                name=stage.name,
+                # § Order policy, any: row k is "at least k stages done", not a stage
+                name=row_name(spec, k),
                 count=counts[k],
                 conversion_from_previous=ratio(counts[k], counts[k - 1]) if k else None,
                 conversion_from_entry=ratio(counts[k], counts[0]),
@@ -521,6 +565,12 @@ def group_numbers(spec: Spec, paths: list[Journey], as_of: datetime | None) -> G
         immature_ids=sum(is_immature(spec, p, as_of) for p in paths),
         stages=tuple(stages),
     )
+
+
+def row_name(spec: Spec, k: int) -> str:
+    """Row k's name (0-based k): the stage's, or under `order: any` "at least k+1 stages done"
+    (§ Order policy)."""
+    return spec.stages[k].name if spec.order != "any" else f"stages_{k + 1}"
 
 
 def group_value(spec: Spec, key: Key, path: Journey) -> str:
@@ -620,7 +670,7 @@ def report(spec: Spec, rows: list[dict[str, str]]) -> Report:
     )
     entries = [p.entry_at for p in cohort.values() if p.entry_at is not None]
     histograms = {
-        stage.name: histogram(
+        row_name(spec, k): histogram(
             [
                 (p.t[k] - p.t[k - 1]).total_seconds()
                 for p in cohort.values()

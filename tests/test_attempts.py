@@ -210,7 +210,7 @@ def test_best_needs_an_order_with_a_lower_bound(tmp_path: Path) -> None:
     for command in ("validate", "report"):
         result = CliRunner().invoke(app, [command, str(tmp_path / "funnel.yaml")])
         assert result.exit_code == 2, result.output
-        assert "attempts: best needs order: strict or order: sequence" in result.stderr
+        assert "attempts: best needs order: strict, sequence or any" in result.stderr
     wrong = BEST.replace("attempts: best", "attempts: every")
     with pytest.raises(SpecError, match=r"attempts"):
         run(tmp_path, wrong, {"h.csv": HISTORY})

@@ -42,7 +42,7 @@ from funnelcli.errors import UsageError
 from funnelcli.spec import load_funnel, parse_funnel
 from funnelcli.sql import dialects
 from realdata import data_folder, require
-from test_properties import best_cases, cases, csv_text, funnel_yaml, query_of
+from test_properties import any_order_cases, best_cases, cases, csv_text, funnel_yaml, query_of
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNNELS = sorted((ROOT / "funnels").glob("*.yaml"))
@@ -405,6 +405,24 @@ def test_spark_matches_duckdb_under_attempts_best(spark: Any, case: Any) -> None
 @SMALL
 @given(case=st.one_of(cases("wide"), cases("long"), cases("wide", grain="account")))
 def test_postgres_matches_duckdb_on_random_exports(postgres: list[str], case: Any) -> None:
+    _both(case, lambda script, like: psql_rows(postgres, script.text(), like), "postgres")
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+@SPARK_SMALL
+@given(case=any_order_cases)
+def test_spark_matches_duckdb_under_order_any(spark: Any, case: Any) -> None:
+    """order: any (found/ranked/stages_done; under best the anchors of every stage) on Spark."""
+    _both(case, lambda script, _: spark_rows(spark, script.statements), "spark")
+
+
+@pytest.mark.slow
+@SMALL
+@given(case=any_order_cases)
+def test_postgres_matches_duckdb_under_order_any(postgres: list[str], case: Any) -> None:
+    """order: any on PostgreSQL: attempts: first is comparisons, CASE and LEAST; best over a
+    long source keeps lists (lambdas) and is refused, naming list_filter."""
     _both(case, lambda script, like: psql_rows(postgres, script.text(), like), "postgres")
 
 

@@ -169,3 +169,26 @@ def test_exclusions_match_golden(request: pytest.FixtureRequest) -> None:
     funnel = parse_funnel(yaml.safe_dump(document), file=str(path), base_dir=path.parent)
     compiled = compile_funnel(funnel, headers)  # type: ignore[arg-type]
     _compare(GOLDEN / "variants" / "history-best-exclude.sql", compiled.sql(), request)
+
+
+@pytest.mark.parametrize("attempts", ["first", "best"])
+def test_order_any_matches_golden(attempts: str, request: pytest.FixtureRequest) -> None:
+    """history.yaml under `order: any` (its trial `within:` dropped: refused under any):
+    `found` (each stage's time from the anchor), `ranked`, `stages_done` (row k = at least k
+    stages); under best the anchors are every evidence time (docs/semantics.md, Order
+    policy)."""
+    import yaml
+
+    from funnelcli.spec import parse_funnel
+
+    path = ROOT / "funnels" / "history.yaml"
+    _, headers = _headers(path)
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document["order"] = "any"
+    document["attempts"] = attempts
+    for stage in document["stages"]:
+        stage.pop("within", None)
+    funnel = parse_funnel(yaml.safe_dump(document), file=str(path), base_dir=path.parent)
+    sql = compile_funnel(funnel, headers).sql()  # type: ignore[arg-type]
+    name = "history-any.sql" if attempts == "first" else "history-any-best.sql"
+    _compare(GOLDEN / "variants" / name, sql, request)

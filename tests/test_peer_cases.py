@@ -530,3 +530,56 @@ def test_clickhouse_window_funnel_default_mode_is_the_longest_chain(tmp_path: Pa
     for window, level in (("2s", 3), ("3s", 4), ("4s", 5)):
         yaml_text = steps + f"window: {window}\norder: strict\n" + best
         assert sum(counts(run(tmp_path, yaml_text, {"events.csv": events}))) == level
+
+
+# PostHog/posthog posthog/hogql_queries/insights/funnels/test/test_funnel_unordered.py: the
+# events of one person are created one after another without a timestamp, so they are in
+# creation order; here a minute apart. PostHog's default window is 14 days.
+UNORDERED = {
+    "stopped_after_signup1": ["user signed up"],
+    "stopped_after_pageview1": ["$pageview", "user signed up"],
+    "stopped_after_insightview": ["user signed up", "$pageview", "blaah blaa", "insight viewed"],
+    "stopped_after_insightview2": ["insight viewed", "$pageview", "user signed up"],
+    "stopped_after_insightview3": ["$pageview", "user signed up", "blaah blaa", "insight viewed"],
+    "stopped_after_insightview4": ["blaah blaa", "insight viewed"],
+    "stopped_after_insightview5": ["$pageview", "blaah blaa"],
+    "stopped_after_insightview6": ["insight viewed", "$pageview"],
+}
+UNORDERED_BIG = {
+    **UNORDERED,
+    "stopped_after_pageview1": ["$pageview", "crying"],
+    "stopped_after_insightview2": ["insight viewed", "crying", "user signed up"],
+    "stopped_after_insightview3": ["$pageview", "user signed up", "crying", "insight viewed"],
+}
+
+
+def _unordered(tmp_path: Path, journeys: dict[str, list[str]], steps: list[str], attempts: str):
+    rows = [
+        (person, event, f"2021-05-01 00:{minute:02d}:00")
+        for person, events in journeys.items()
+        for minute, event in enumerate(events)
+    ]
+    yaml_text = EVENTS + "stages:\n"
+    yaml_text += "".join(f"  - {{name: s{i}, match: ['{s}']}}\n" for i, s in enumerate(steps))
+    yaml_text += f"window: 14d\norder: any\nattempts: {attempts}\n"
+    return run(tmp_path, yaml_text, {"events.csv": events_csv(rows)})
+
+
+def test_posthog_basic_unordered_funnel(tmp_path: Path) -> None:
+    """PostHog/posthog posthog/hogql_queries/insights/funnels/test/test_funnel_unordered.py,
+    `test_basic_unordered_funnel`: steps user signed up, $pageview, insight viewed in any
+    order ("Completed 1 step", "2 steps", "3 steps"). PostHog: 8, 5, 3 — the same under
+    attempts: first (the earliest event anchors) and best (every event anchors)."""
+    steps = ["user signed up", "$pageview", "insight viewed"]
+    for attempts in ("first", "best"):
+        report = _unordered(tmp_path, UNORDERED, steps, attempts)
+        assert counts(report) == [8, 5, 3]
+        assert [row.label for row in report.overall.stages] == ["1 stage", "2 stages", "3 stages"]
+
+
+def test_posthog_big_multi_step_unordered_funnel(tmp_path: Path) -> None:
+    """PostHog/posthog posthog/hogql_queries/insights/funnels/test/test_funnel_unordered.py,
+    `test_big_multi_step_unordered_funnel`: a fourth step, crying. PostHog: 8, 5, 3, 1."""
+    steps = ["user signed up", "$pageview", "insight viewed", "crying"]
+    for attempts in ("first", "best"):
+        assert counts(_unordered(tmp_path, UNORDERED_BIG, steps, attempts)) == [8, 5, 3, 1]

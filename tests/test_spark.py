@@ -296,3 +296,22 @@ def test_attributed_report_summary_and_cohorts_on_spark_equal_duckdb(
     cohorts = CohortsRequest(period=PeriodKind.week, last=4)
     expected = build_cohorts(loaded, cohorts, RunOptions()).to_dict()
     assert close_enough(expected, build_cohorts(loaded, cohorts, on_spark).to_dict()) == []
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+@pytest.mark.parametrize("attempts", ["first", "best"])
+def test_order_any_on_spark_equals_duckdb(spark: Any, attempts: str, tmp_path: Path) -> None:
+    """`order: any` (docs/semantics.md, Order policy) on the history funnel (its trial
+    `within:` dropped: refused under any): `--engine spark` gives DuckDB's report, rows
+    `1 stage`… and `--by channel` included."""
+    text = (ROOT / "funnels" / "history.yaml").read_text(encoding="utf-8")
+    text = text.replace("../sample_data", str(ROOT / "sample_data"))
+    text = text.replace(", within: 60d", "").replace("order: strict ", "order: any    ")
+    path = tmp_path / "history.yaml"
+    path.write_text(text + f"attempts: {attempts}\n", encoding="utf-8")
+    funnel = load_funnel(path)
+    expected = build_report(funnel, None, RunOptions()).to_dict()
+    assert expected["funnel"]["rows"] == "stages_done"
+    assert expected["overall"]["stages"][1]["name"] == "stages_2"
+    assert close_enough(expected, build_report(funnel, None, ON_SPARK).to_dict()) == []

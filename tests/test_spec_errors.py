@@ -158,7 +158,7 @@ def test_unknown_key_without_a_close_match_lists_the_known_keys() -> None:
 
 
 def test_wrong_enum_value() -> None:
-    choices = r"'backfill', 'strict' or 'sequence', got 'stricter'"
+    choices = r"'backfill', 'strict', 'sequence' or 'any', got 'stricter'"
     with pytest.raises(SpecError, match=choices) as err:
         parse(BASE + "stages:\n  - {name: lead, at: created_at}\norder: stricter\n")
     where(err, 5, "order")

@@ -114,7 +114,9 @@ def summary(
     from funnelcli.metrics.periods import PeriodKind
 
     definition = _funnel(funnel)
-    stages = [stage.name for stage in definition.spec.stages]
+    from funnelcli.spec.unordered import row_stages  # order: any: its rows
+
+    stages = [stage.name for stage in row_stages(definition.spec)]
     groups = o.breakdowns(by)
     request = SummaryRequest(
         period=_kind(period, PeriodKind),

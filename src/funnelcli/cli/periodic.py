@@ -112,7 +112,9 @@ def summary(
 
         definition = load_funnel(funnel_path(funnel))
         o.check_outputs(definition, data, output=output)
-        stages = [stage.name for stage in definition.spec.stages]
+        from funnelcli.spec.unordered import row_stages  # order: any: its rows
+
+        stages = [stage.name for stage in row_stages(definition.spec)]
         groups = o.breakdowns(by)
         if groups is not None and len(groups) > 1:
             raise UsageError("--by: a summary compares the groups of one breakdown; give it once")

@@ -82,7 +82,7 @@ def build_cohorts(
         for item in funnels
     ]
     return CohortMatrix(
-        funnel=funnel_info(funnel),
+        funnel=funnel_info(funnel, as_rows=True),  # its columns are the rows
         period=kind.value,
         week_start=funnel.spec.week_start.value,
         timezone=funnel.spec.timezone,

@@ -18,6 +18,7 @@ from funnelcli.metrics.drivers import GroupCount, compare, quantile_bins
 from funnelcli.outputs.base import iso
 from funnelcli.outputs.drivers import Driver, Drivers
 from funnelcli.spec import Funnel
+from funnelcli.spec.unordered import refuse_any
 from funnelcli.sql.amounts import is_numeric_type
 
 CORRECTION = "benjamini-hochberg"
@@ -41,6 +42,7 @@ def build_drivers(
     """Every attribute value with at least min_n keys against the rest, ranked."""
     options = options or RunOptions()
     spec = funnel.spec
+    refuse_any(funnel, "funnel drivers")  # it lists named stages
     target = stage_index(funnel, request.stage, "--stage")
     start = 1 if request.from_stage is None else stage_index(funnel, request.from_stage, "--from")
     if start >= target:

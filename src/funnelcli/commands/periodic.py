@@ -19,8 +19,9 @@ from funnelcli.metrics.funnel import biggest_first, group_result, nobody
 from funnelcli.metrics.periods import PeriodRange
 from funnelcli.metrics.sales import sales_metrics
 from funnelcli.outputs.report import GroupResult
-from funnelcli.spec import Funnel
+from funnelcli.spec import Funnel, Order
 from funnelcli.spec.duration import Duration
+from funnelcli.spec.unordered import row_stages
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,8 @@ def run_periods(
     )
     compiled, rows = run_report_query(engine, funnel, query)
     result = compiled.columns.parse(rows)
-    stages = funnel.spec.stages
-    sales = partial(sales_metrics, funnel.spec)
+    stages = row_stages(funnel.spec)  # order: any: stages done, no won stage
+    sales = partial(sales_metrics, funnel.spec) if funnel.spec.order is not Order.any else None
     totals = {row.period: row for row in result.grouped((), by_period=True)}
     crossed = result.grouped(breakdown, by_period=True) if breakdown else []
     found = []

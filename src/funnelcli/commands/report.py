@@ -35,7 +35,8 @@ from funnelcli.outputs.report import (
     UnmatchedLookup,
     UnmatchedValue,
 )
-from funnelcli.spec import Funnel
+from funnelcli.spec import Funnel, Order, unordered
+from funnelcli.spec.unordered import row_stages
 from funnelcli.sql import dialects
 
 
@@ -118,7 +119,7 @@ def histogram_stage(funnel: Funnel, name: str | None) -> int | None:
     stage has no time from a previous one."""
     if name is None:
         return None
-    names = [s.name for s in funnel.spec.stages]
+    names = [s.name for s in row_stages(funnel.spec)]  # order: any: stages_2, stages_3, …
     if name not in names:
         raise UsageError(f"--histogram: no stage {name!r}; stages: {', '.join(names)}")
     if name == names[0]:
@@ -161,7 +162,7 @@ def report_on(
     if stage is not None:  # over the query as it ran (its rewrites' checks held)
         minutes = located(engine, compiled, partial(engine.rows, histogram_query(compiled, stage)))
         pairs = ((int(r[MINUTE]), int(r[IDS])) for r in minutes)
-        histogram = time_histogram(compiled.stage_names[stage - 1], pairs)
+        histogram = time_histogram(row_stages(spec)[stage - 1].name, pairs)
     unparseable = count_unparseable(engine, compiled)
     rows_rejected, by_reason = engine.reject_counts()
     if request.rejects is not None or (request.strict and by_reason):
@@ -172,8 +173,9 @@ def report_on(
         if request.strict and found:
             raise reject_error(found, "--strict")
     enforce(engine, funnel, options)
-    sales = partial(sales_metrics, spec)
-    overall, groups = split_groups(result, compiled.breakdowns, spec.stages, min_n, sales)
+    # order: any: rows are stages done, and no named stage is won (spec/unordered.py)
+    sales = partial(sales_metrics, spec) if spec.order is not Order.any else None
+    overall, groups = split_groups(result, compiled.breakdowns, row_stages(spec), min_n, sales)
     total = result.total
     quality = data_quality(
         result.quality,
@@ -213,8 +215,9 @@ def result_period(since: datetime | None, until: datetime | None, result: QueryR
     )
 
 
-def funnel_info(funnel: Funnel) -> FunnelInfo:
-    """The parts of the definition a reader needs to interpret the numbers."""
+def funnel_info(funnel: Funnel, *, as_rows: bool = False) -> FunnelInfo:
+    """The parts of the definition a reader needs to interpret the numbers; `as_rows`: the
+    stages as the rows are (order: any: stages done), for a matrix whose columns they are."""
     spec = funnel.spec
     return FunnelInfo(
         name=funnel.name,
@@ -230,13 +233,14 @@ def funnel_info(funnel: Funnel) -> FunnelInfo:
                 source=spec.stage_source(s),
                 has_value=s.value is not None,
             )
-            for s in spec.stages
+            for s in (row_stages(spec) if as_rows else spec.stages)
         ),
         filter=spec.filter,
         currency=spec.currency,
         attribution=spec.attribution if spec.attribution != "entry" else None,
         attempts=spec.attempts.value if spec.attempts.value != "first" else None,
         evidence=spec.evidence.value if spec.evidence.value != "shared" else None,
+        rows=unordered.ROWS if spec.order is Order.any else None,
     )
 
 

@@ -24,6 +24,7 @@ from funnelcli.outputs.base import iso
 from funnelcli.outputs.stalled import StalledCounts, StalledId, StalledList
 from funnelcli.spec import Funnel
 from funnelcli.spec.duration import Duration
+from funnelcli.spec.unordered import refuse_any
 
 DAY = 86400.0
 
@@ -44,6 +45,7 @@ def build_stalled(
     """The ids waiting at `request.stage` (or dropped there), longest wait first."""
     options = options or RunOptions()
     spec = funnel.spec
+    refuse_any(funnel, "funnel stalled")  # it lists named stages
     k = stage_index(funnel, request.stage, "--stage")
     if k == len(spec.stages):
         raise UsageError(f"--stage {request.stage}: the last stage has no next stage to wait for")

@@ -35,6 +35,7 @@ from funnelcli.outputs.summary import (
 )
 from funnelcli.spec import Funnel, StageSpec
 from funnelcli.spec.duration import Duration
+from funnelcli.spec.unordered import row_stages
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def build_summary(
         stages=stages,
         year_ago_stages=year_ago_stages,
         breakdown=breakdown,
-        groups=_groups(now, then, spec.stages, top=request.top, min_n=min_n, final=final),
+        groups=_groups(now, then, row_stages(spec), top=request.top, min_n=min_n, final=final),
         version=__version__,
         churn_watch=_churn_watch(funnel, as_of, options),
     )

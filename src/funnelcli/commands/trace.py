@@ -25,6 +25,7 @@ from funnelcli.outputs.trace import (
 )
 from funnelcli.spec import Attempts, Evidence, Funnel, Grain, Order, Shape
 from funnelcli.spec.hints import normalize
+from funnelcli.spec.unordered import refuse_any
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ def build_trace(funnel: Funnel, request: TraceRequest, options: RunOptions | Non
     """The key's evidence rows, entry, cohort and each stage's verdict."""
     options = options or RunOptions()
     spec = funnel.spec
+    refuse_any(funnel, "funnel trace")  # its verdicts are about named stages
     if spec.order is Order.sequence or spec.evidence is Evidence.once:
         # Its rules (metrics/trace.py) do not yet explain these two (issue 16).
         raise UsageError("funnel trace does not explain order: sequence or evidence: once yet")

@@ -9,7 +9,7 @@ from funnelcli.commands.query import compile_for, find_unreadable
 from funnelcli.commands.report import reject_error
 from funnelcli.engine import open_engine
 from funnelcli.outputs.validation import SharedMatch, SourceCheck, ValidationResult
-from funnelcli.spec import Evidence, Funnel
+from funnelcli.spec import Evidence, Funnel, Order
 from funnelcli.sql.dates import describe
 
 
@@ -71,6 +71,7 @@ def validate_funnel(funnel: Funnel, options: RunOptions | None = None) -> Valida
         spend_rows=spend_rows,
         contracts=contracts,
         shared_matches=shared_matches(funnel),
+        any_order=funnel.spec.order is Order.any,
     )
 
 

@@ -27,6 +27,7 @@ from funnelcli.compile import (
     sequence,
     sources,
     top,
+    unordered,
 )
 from funnelcli.compile.columns import NONE_GROUP, Grouping, Layer, ResultColumns
 from funnelcli.compile.lookups import LookupJoin, lookup_joins
@@ -37,7 +38,7 @@ from funnelcli.compile.resolve import (
     lost_condition,
     stage_plans,
 )
-from funnelcli.spec import Funnel, Grain, Order, Shape
+from funnelcli.spec import Attempts, Funnel, Grain, Order, Shape
 from funnelcli.spec.duration import Duration
 from funnelcli.sql import ast as q
 
@@ -188,13 +189,22 @@ def compile_funnel(
     with_.append((Layer.IDS, ids))
     minima = layers.raw_minima(plans)
     anchored = attempts.anchored(funnel, plans)
-    if anchored:  # one row per key and attempt (compile/attempts.py)
+    unordered_ = spec.order is Order.any
+    if unordered_:  # stages in any order (compile/unordered.py)
+        anchored = spec.attempts is not Attempts.first
+        if anchored:
+            with_.append((attempts.ANCHORS, unordered.anchors(funnel, plans, resolver)))
+            with_.append((Layer.ENTERED, attempts.with_anchors()))
+        else:
+            with_.append((Layer.ENTERED, unordered.with_entry(minima)))
+        with_ += unordered.layers(plans, Layer.ENTERED, spec.window, query.horizon)
+    elif anchored:  # one row per key and attempt (compile/attempts.py)
         with_.append((attempts.ANCHORS, attempts.anchors(funnel, plans[0], resolver)))
         with_.append((Layer.ENTERED, attempts.with_anchors()))
     else:
         with_.append((Layer.ENTERED, layers.with_entry(minima, spec.order)))
-    previous = Layer.ENTERED
-    for plan in plans:
+    previous = unordered.DONE_LAYER if unordered_ else Layer.ENTERED
+    for plan in plans if not unordered_ else ():
         name = Layer.stage(plan.index)
         taken = once.sharing(plans, plan)
         qualified = layers.qualify(

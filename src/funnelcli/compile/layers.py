@@ -259,7 +259,7 @@ def per_id(
     for k in range(2, n + 1):
         current = minima[k - 1]
         earlier = [m for m in minima[: k - 1] if m is not None]
-        if current is None or not earlier:
+        if current is None or not earlier or order is Order.any:  # any: no order to break
             flag: exp.Expr = exp.false()
         else:
             latest = q.greatest(*[m.copy() for m in earlier])

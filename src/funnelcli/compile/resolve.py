@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlglot import exp
 
 from funnelcli.errors import SpecError
-from funnelcli.spec import Funnel, Order, Shape, SourceSpec, StageSpec, did_you_mean
+from funnelcli.spec import Attempts, Funnel, Order, Shape, SourceSpec, StageSpec, did_you_mean
 from funnelcli.spec.hints import closest, find
 from funnelcli.sql import ast as q
 from funnelcli.sql.amounts import amount, is_whole_type
@@ -191,7 +191,11 @@ def stage_plan(
         time=time,
         value=value,
         as_list=(
-            spec.order is not Order.backfill and source.shape is Shape.long and time is not None
+            spec.order is not Order.backfill
+            and source.shape is Shape.long
+            and time is not None
+            # order: any under attempts: first reads each stage's earliest time only
+            and not (spec.order is Order.any and spec.attempts is Attempts.first)
         ),
         time_column=raw_time,
         value_column=raw_value,

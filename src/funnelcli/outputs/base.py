@@ -30,7 +30,7 @@ class Artifact:
         document = {"schema": self.schema, **plain(asdict(self))}  # type: ignore[call-overload]
         funnel = document.get("funnel")
         if isinstance(funnel, dict):  # a rule at its default is left out: documents stay
-            for key in ("attribution", "attempts", "evidence"):  # as they were
+            for key in ("attribution", "attempts", "evidence", "rows"):  # as they were
                 if key in funnel and funnel[key] is None:
                     del funnel[key]
         return document

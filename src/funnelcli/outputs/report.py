@@ -98,6 +98,8 @@ class FunnelInfo:
     attribution: str | None = None  # the YAML's attribution: when not entry (absent in JSON)
     attempts: str | None = None  # the YAML's attempts: when not first (absent in JSON)
     evidence: str | None = None  # the YAML's evidence: when not shared (absent in JSON)
+    # order: any: "stages_done", row k = keys that did at least k stages (absent otherwise)
+    rows: str | None = None
 
 
 @dataclass(frozen=True)

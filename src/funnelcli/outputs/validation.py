@@ -46,6 +46,7 @@ class ValidationResult(Artifact):
     spend_rows: int | None  # roi: spend rows, None without roi:
     contracts: int | None  # roi.subscriptions: contracts, None without them
     shared_matches: tuple[SharedMatch, ...] = ()  # warnings: one row, several stages
+    any_order: bool = False  # order: any: the stages in any order (absent in JSON otherwise)
 
     def to_dict(self) -> dict[str, Any]:
         """The funnelcli.validation/1 document; `shared_matches` only when there are."""
@@ -55,4 +56,6 @@ class ValidationResult(Artifact):
                 del source["table"]
         if not document["shared_matches"]:
             del document["shared_matches"]
+        if not document["any_order"]:
+            del document["any_order"]
         return document

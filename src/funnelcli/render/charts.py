@@ -37,7 +37,7 @@ def funnel_chart(title: str, stages: Sequence[StageRow], faint: bool = False) ->
 
 def histogram_chart(report: FunnelReport, histogram: Histogram) -> BinChart:
     """One row per bin, titled as the terminal and Markdown title it (no bins: no rows)."""
-    names = [stage.name for stage in report.funnel.stages]
+    names = [stage.name for stage in report.overall.stages]  # the rows (order: any: stages_k)
     previous = names[names.index(histogram.stage) - 1]
     return BinChart(
         histogram_title(histogram, previous),

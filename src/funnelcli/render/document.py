@@ -37,6 +37,7 @@ from funnelcli.render.views import (
 )
 from funnelcli.render.wording import (
     IMMATURE_MARK,
+    STAGES_DONE,
     alert_lines,
     describe_cohort,
     describe_currency,
@@ -111,6 +112,7 @@ def _footer(artifact: Any) -> str:
 def _report(report: FunnelReport) -> Document:
     funnel = report.funnel
     traits = [funnel.name, f"{funnel.grain} grain", f"{funnel.order} order"]
+    traits += [STAGES_DONE] if funnel.rows else []
     traits += [f"window {funnel.window}"] if funnel.window else []
     traits += [f"filter: {funnel.filter}"] if funnel.filter else []
     callouts = []

@@ -22,6 +22,7 @@ from funnelcli.render.views import (
     summary_views,
 )
 from funnelcli.render.wording import (
+    STAGES_DONE,
     alert_lines,
     alert_values,
     describe_cohort,
@@ -89,6 +90,7 @@ def report_markdown(report: FunnelReport) -> str:
     """Title, cohort, funnel table, breakdown tables, sales, data quality."""
     funnel = report.funnel
     traits = [_code(funnel.name), f"grain: {funnel.grain}", f"order: {funnel.order}"]
+    traits += [STAGES_DONE] if funnel.rows else []
     if funnel.window:
         traits.append(f"window: {funnel.window}")
     if funnel.filter:
@@ -115,7 +117,7 @@ def report_markdown(report: FunnelReport) -> str:
 
 def _histogram(report: FunnelReport, histogram: Histogram) -> list[str]:
     """`--histogram STAGE` as a table of bins and counts."""
-    names = [stage.name for stage in report.funnel.stages]
+    names = [stage.name for stage in report.overall.stages]  # the rows (order: any: stages_k)
     previous = names[names.index(histogram.stage) - 1]
     lines = [f"## {escape(histogram_title(histogram, previous))}", ""]
     if histogram.bins:

@@ -98,6 +98,7 @@ def _share(count: int, rate: float | None, compact: bool) -> str:
 # funnel report ---------------------------------------------------------------------------------
 
 FUNNEL_NOTE = "Median and P90: time from the previous stage."
+ANY_NOTE = "Median and P90: time from the previous row (the stage done before, in any order)."
 SALES_HEADER = ("Won", "Lost", "Open", "Closed win", "Open win", "Cycle d", "Avg deal",
                 "Velocity/d")  # fmt: skip
 SALES_NOTE = (
@@ -133,7 +134,7 @@ def funnel_view(report: FunnelReport, *, compact: bool) -> TableView:
         for stage in stages
     ]
     title = plural(report.overall.entered, report.funnel.grain) + " entered"
-    return _view(title, header, rows, FUNNEL_NOTE)
+    return _view(title, header, rows, ANY_NOTE if report.funnel.rows else FUNNEL_NOTE)
 
 
 def breakdown_views(report: FunnelReport, *, compact: bool) -> list[TableView]:

@@ -28,6 +28,9 @@ IMMATURE_MARK = "~"  # how a cohort cell that may still grow is marked
 
 # Numbers ---------------------------------------------------------------------------------------
 
+# order: any (funnel.rows): row k counts the ids that did at least k stages, in any order
+STAGES_DONE = "rows: ids that did at least N of the stages, in any order"
+
 
 def is_number(value: float | None) -> bool:
     """True for a finite number; None, NaN and infinities are shown as missing."""

@@ -13,6 +13,7 @@ from funnelcli.errors import SpecConflict
 from funnelcli.spec.enums import Attempts, Grain, Order, Shape, parse_attribution
 from funnelcli.spec.hints import closest, did_you_mean, find
 from funnelcli.spec.models import WORD, RoiSpec, SourceSpec, StageSpec
+from funnelcli.spec.unordered import check_any
 
 if TYPE_CHECKING:  # loader runs these checks: it imports this module
     from funnelcli.spec.loader import Funnel
@@ -28,6 +29,7 @@ def check_references(funnel: Funnel) -> None:
     names = _check_stages(funnel)
     _check_sequence(funnel)
     _check_attempts(funnel)
+    check_any(funnel)
     _check_outcome(funnel)
     _check_attribution(funnel)
     check_exclusions(funnel)
@@ -84,7 +86,7 @@ def _check_attempts(funnel: Funnel) -> None:
     spec = funnel.spec
     if spec.attempts is not Attempts.first and spec.order is Order.backfill:
         message = (
-            f"{spec.attempts.value} needs order: strict or order: sequence "
+            f"{spec.attempts.value} needs order: strict, sequence or any "
             "(order: backfill counts evidence from before an attempt's entry)"
         )
         line = funnel.line_of("attempts")

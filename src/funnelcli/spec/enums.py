@@ -20,6 +20,7 @@ class Order(StrEnum):
     backfill = "backfill"
     strict = "strict"
     sequence = "sequence"  # strict, and no other row of the key between consecutive stages
+    any = "any"  # stages in any order within the window of an anchor; rows = stages done
 
 
 class Attempts(StrEnum):
@@ -67,6 +68,11 @@ class Attribution(StrEnum):
     first_known = "first_known"  # the first non-empty value of the key's evidence rows
     last = "last"  # the value on the row that gave the last reached stage
     stage = "stage"  # `stage:NAME`: the value on the row that gave stage NAME
+
+
+def done_label(k: int) -> str:
+    """Row k of an `order: any` funnel: the keys that did at least k of its stages."""
+    return f"{k} stage" if k == 1 else f"{k} stages"
 
 
 def parse_attribution(text: object) -> tuple[Attribution, str | None]:

@@ -23,6 +23,7 @@ from funnelcli.render.views import (
     sales_view,
 )
 from funnelcli.render.wording import (
+    STAGES_DONE,
     describe_cohort,
     describe_immature,
     finding_text,
@@ -72,6 +73,7 @@ def funnel_bar(fraction: float | None, cells: int) -> Text:
 def _title(report: FunnelReport) -> Text:
     funnel = report.funnel
     facts = [funnel.name, f"{funnel.grain} grain", f"{funnel.order} order"]
+    facts += [STAGES_DONE] if funnel.rows else []
     if funnel.window:
         facts.append(f"window {funnel.window}")
     if funnel.filter:
@@ -106,7 +108,7 @@ class _FunnelTable:
     ) -> Table:
         caption = []
         if "Median" in columns or "P90" in columns:
-            caption.append(FUNNEL_NOTE)
+            caption.append(self.view.note or FUNNEL_NOTE)
         hidden = [column for column in self.view.header[1:] if column not in columns]
         if hidden:
             caption.append("Hidden at this width: " + ", ".join(hidden) + ".")
@@ -182,7 +184,7 @@ class _SplitTable:
 
 def _histogram_table(report: FunnelReport, histogram: Histogram) -> Table:
     """`--histogram STAGE`: a bar per bin, the longest bar the fullest bin."""
-    names = [stage.name for stage in report.funnel.stages]
+    names = [stage.name for stage in report.overall.stages]  # the rows (order: any: stages_k)
     previous = names[names.index(histogram.stage) - 1]
     title = histogram_title(histogram, previous)
     table = ruled_table(title=title, caption=None)

@@ -7,7 +7,10 @@ from funnelcli.outputs.validation import ValidationResult
 
 def draw(result: ValidationResult) -> str:
     """Plain text (no Rich): the OK line, then each source and roi: input indented."""
-    stages = " → ".join(result.stages)
+    if result.any_order:  # order: any: no arrows
+        stages = f"in any order: {', '.join(result.stages)}"
+    else:
+        stages = " → ".join(result.stages)
     lines = [f"OK {result.file}: {len(result.stages)} stages ({stages})"]
     for source in result.sources:
         shown = ", ".join(source.files[:3])
