@@ -224,8 +224,9 @@ def test_terminal_prints_user_labels_literally() -> None:
 def test_cache_info_table_and_json() -> None:
     assert render(cache_info(), Format.table) == (
         "/cache: 1 cached source(s), 68.3 KiB\n"
-        "  leads: /data/leads.csv → " + "a" * 40 + ".parquet (3,000 rows, 68.3 KiB, built "
-        "2026-11-30T04:00:51+00:00)\n"
+        "  leads: /data/leads.csv\n"
+        "    → " + "a" * 40 + ".parquet\n"
+        "    3,000 rows, 68.3 KiB, built 2026-11-30T04:00:51+00:00\n"
         "  stored query results: 2, 2.0 KiB\n"
     )
     text = render(cache_info(), Format.json)

@@ -10,15 +10,16 @@ from funnelcli.render.wording import format_size
 
 
 def draw(info: CacheInfo) -> str:
-    """Plain lines (paths are never wrapped), the same on a terminal and in a pipe."""
+    """Plain lines (paths are never wrapped), the same on a terminal and in a pipe: a source's
+    files, its copy and its figures each on a line of their own, so that only a path longer
+    than the terminal is wider than 80 columns."""
     lines = [
         f"{info.cache_dir}: {len(info.entries)} cached source(s), {format_size(info.total_bytes)}"
     ]
     for entry in info.entries:
-        lines.append(
-            f"  {entry.source}: {', '.join(entry.files)} → {PurePath(entry.parquet).name} "
-            f"({entry.rows:,} rows, {format_size(entry.bytes)}, built {entry.created})"
-        )
+        lines.append(f"  {entry.source}: {', '.join(entry.files)}")
+        lines.append(f"    → {PurePath(entry.parquet).name}")
+        lines.append(f"    {entry.rows:,} rows, {format_size(entry.bytes)}, built {entry.created}")
     stored = info.results
     lines.append(f"  stored query results: {stored.entries}, {format_size(stored.bytes)}")
     return "\n".join(lines) + "\n"
