@@ -151,8 +151,8 @@ def definitions(draw: DrawFn, shape: str, grain: str) -> ref.Spec:
     evidence = draw(st.sampled_from(("shared", "once")))
     timezone = draw(st.sampled_from(ZONES))
     top = draw(st.sampled_from((None, None, 1, 2)))
-    # attempts: best needs an order with a lower bound (strict, sequence)
-    attempts = draw(st.sampled_from(("first", "best"))) if order != "backfill" else "first"
+    # attempts: best and each need an order with a lower bound (strict, sequence)
+    attempts = draw(st.sampled_from(("first", "best", "each"))) if order != "backfill" else "first"
     # § Breakdowns, attribution: which row's channel --by credits (entry most often)
     named = draw(st.sampled_from([s.name for s in stages]))
     attribution = draw(st.sampled_from(("entry", "entry", "first_known", "last", f"stage:{named}")))
@@ -396,6 +396,7 @@ def stage_numbers(row: StageRow | ref.StageResult) -> dict[str, Any]:
         "value_n": row.value_n,
         "value_avg": row.value_avg,
         "value_median": row.value_median,
+        "ids": row.ids,  # attempts: each only (None otherwise)
     }
 
 
@@ -690,3 +691,44 @@ def test_best_attempt_reaches_at_least_the_first(case: Case) -> None:
     for a, b in zip(first.overall.stages, chosen.overall.stages, strict=True):
         assert b.count >= a.count
     assert chosen.overall.entered == first.overall.entered
+
+
+def as_each(case: Case, window: str | None = None) -> Case:
+    """The case under `attempts: each` (as as_best); `window` "none" drops the window."""
+    spec = replace(as_best(case).spec, attempts="each")
+    if window is not None:
+        spec = replace(spec, window=None if window == "none" else Duration.parse(window))
+    return replace(case, spec=spec)
+
+
+each_cases = st.tuples(
+    st.sampled_from(("lead", "account")), st.sampled_from(("10d", "950400s", "2mo", "none"))
+).flatmap(lambda p: cases("long", p[0]).map(lambda case: as_each(case, p[1])))
+
+
+@MAIN
+@given(each_cases)
+def test_each_attempt_matches_reference(case: Case) -> None:
+    """attempts: each: the attempts that follow one another (the next starts at the first
+    anchor after the previous one converted or its window ran out) each count, with the keys
+    beside them; --by and the period as of each attempt's entry."""
+    assert_matches_reference(case)
+
+
+@SMALL
+@given(each_cases)
+def test_each_counts_lie_between_first_and_best(case: Case) -> None:
+    """Without --since/--until: count_k(first) <= ids_k(each) <= count_k(best), ids_k <=
+    count_k, and counts of attempts never grow down the funnel."""
+    spec = replace(case.spec, since=None, until=None, top=None)
+    each = replace(case, spec=spec)
+    assume(not as_of_before_all_entries(each))
+    first = run(replace(each, spec=replace(spec, attempts="first")))
+    best = run(replace(each, spec=replace(spec, attempts="best")))
+    found = run(each)
+    check_invariants(found)
+    stages = zip(first.overall.stages, found.overall.stages, best.overall.stages, strict=True)
+    for a, e, b in stages:
+        assert e.ids is not None
+        assert a.count <= e.ids <= b.count
+        assert e.ids <= e.count

@@ -89,6 +89,13 @@ def _check_attempts(funnel: Funnel) -> None:
         )
         line = funnel.line_of("attempts")
         raise SpecConflict(message, file=funnel.file, line=line, key="attempts")
+    if spec.attempts is Attempts.each and spec.lost is not None:
+        message = (
+            "each is not combined with lost: yet (lost: evidence is the key's, not an "
+            "attempt's); use attempts: first or best"
+        )
+        line = funnel.line_of("attempts")
+        raise SpecConflict(message, file=funnel.file, line=line, key="attempts")
 
 
 MAX_STAGES = 50
