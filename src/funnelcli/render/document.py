@@ -112,6 +112,7 @@ def _report(report: FunnelReport) -> Document:
     funnel = report.funnel
     traits = [funnel.name, f"{funnel.grain} grain", f"{funnel.order} order"]
     traits += [f"window {funnel.window}"] if funnel.window else []
+    traits += [f"attempts {funnel.attempts}"] if funnel.attempts else []
     traits += [f"filter: {funnel.filter}"] if funnel.filter else []
     callouts = []
     if report.period.immature:

@@ -91,6 +91,8 @@ def report_markdown(report: FunnelReport) -> str:
     traits = [_code(funnel.name), f"grain: {funnel.grain}", f"order: {funnel.order}"]
     if funnel.window:
         traits.append(f"window: {funnel.window}")
+    if funnel.attempts:
+        traits.append(f"attempts: {funnel.attempts}")
     if funnel.filter:
         traits.append(f"filter: {_code(funnel.filter)}")
     lines = [f"# {escape(funnel.title or funnel.name)}", "", " · ".join(traits), ""]

@@ -56,10 +56,8 @@ class Mark(StrEnum):
 @dataclass(frozen=True)
 class TableView:
     """A titled table of text cells: the first column names the row, the others are numbers.
-
     `marks[i]` says how row i stands out (None: it does not); `sections` are the rows that
-    start a new section (the terminal draws a rule above them).
-    """
+    start a new section (the terminal draws a rule above them)."""
 
     title: str
     header: tuple[str, ...]
@@ -107,11 +105,12 @@ SALES_NOTE = (
 
 
 def funnel_view(report: FunnelReport, *, compact: bool) -> TableView:
-    """The overall funnel, one row per stage. `compact` shows times as durations (3.5d, 18.0h)
-    and, when a sum reaches 1,000, values without cents (the exact sums are in --format)."""
+    """The overall funnel, one row per stage (and Ids under attempts: each). `compact`: times as
+    durations (3.5d, 18.0h), no cents when a sum reaches 1,000 (exact sums are in --format)."""
     stages = report.overall.stages
     times = ("Median", "P90") if compact else ("Median days (from prev)", "P90 days")
-    header = ("Stage", "Count", "Step %", "Overall %", "Dropped", *times, "Value")
+    each = report.funnel.attempts == "each"  # counts are attempts, the keys (ids) beside them
+    header = ("Stage", "Count", *("Ids",) * each, "Step %", "Overall %", "Dropped", *times, "Value")
     time_text = format_duration if compact else format_days
     sums = [abs(s.value_sum) for s in stages if s.value_sum is not None and is_number(s.value_sum)]
     # Cents are noise next to large sums in the terminal (and cost bar width); exact in --format.
@@ -121,6 +120,7 @@ def funnel_view(report: FunnelReport, *, compact: bool) -> TableView:
             (
                 stage.label,
                 format_count(stage.count),
+                *(format_count(stage.ids),) * each,
                 format_percent(stage.conversion_from_previous),
                 format_percent(stage.conversion_from_entry),
                 format_count(stage.dropped),
@@ -132,7 +132,8 @@ def funnel_view(report: FunnelReport, *, compact: bool) -> TableView:
         )
         for stage in stages
     ]
-    title = plural(report.overall.entered, report.funnel.grain) + " entered"
+    title = plural(report.overall.entered, "attempt" if each else report.funnel.grain) + " entered"
+    title += f" ({plural(stages[0].ids or 0, report.funnel.grain)})" if each else ""
     return _view(title, header, rows, FUNNEL_NOTE)
 
 

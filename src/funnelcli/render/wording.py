@@ -229,7 +229,8 @@ def describe_cohort(period: Period, window: str | None) -> str:
 
 def describe_immature(report: FunnelReport) -> str:
     """Why an immature period's numbers may still grow."""
-    ids = plural(report.data_quality.immature_ids, "id")
+    noun = "attempt" if report.funnel.attempts == "each" else "id"  # attempts: each counts them
+    ids = plural(report.data_quality.immature_ids, noun)
     window = report.funnel.window or "the window"
     as_of = report.period.as_of or "the latest time in the data"
     return f"{ids} entered less than {window} before {as_of} and may still convert."

@@ -74,6 +74,8 @@ def _title(report: FunnelReport) -> Text:
     facts = [funnel.name, f"{funnel.grain} grain", f"{funnel.order} order"]
     if funnel.window:
         facts.append(f"window {funnel.window}")
+    if funnel.attempts:
+        facts.append(f"attempts {funnel.attempts}")
     if funnel.filter:
         facts.append(f"filter {funnel.filter}")
     title = Text.assemble(
