@@ -507,7 +507,9 @@ def group_numbers(
     ids: list[int | None] = [None] * n
     if spec.attempts == "each":
         assert names is not None
-        ids = [len({a for a, p in zip(names, paths, strict=True) if p.reached[k]}) for k in range(n)]
+        ids = [
+            len({a for a, p in zip(names, paths, strict=True) if p.reached[k]}) for k in range(n)
+        ]
     stages = []
     for k, stage in enumerate(spec.stages):
         from_previous = [

@@ -9,7 +9,7 @@ from functools import partial
 
 from funnelcli import __version__
 from funnelcli.commands.options import RunOptions
-from funnelcli.commands.per_id import ListRequest, PerIdRun, plan_per_id, stage_index
+from funnelcli.commands.per_id import ListRequest, PerIdRun, plan_per_id, refuse_each, stage_index
 from funnelcli.commands.set_aside import enforce
 from funnelcli.compile.per_id import REST
 from funnelcli.engine import Engine, open_engine
@@ -41,6 +41,7 @@ def build_drivers(
     """Every attribute value with at least min_n keys against the rest, ranked."""
     options = options or RunOptions()
     spec = funnel.spec
+    refuse_each(funnel, "drivers")
     target = stage_index(funnel, request.stage, "--stage")
     start = 1 if request.from_stage is None else stage_index(funnel, request.from_stage, "--from")
     if start >= target:

@@ -106,7 +106,9 @@ FIRST = "first_attempt"  # true on one row per key: what per-key counts (rows re
 def ends(previous: str, stage_count: int, window: Duration | None) -> exp.Select:
     """`attempt_ends`: each attempt's end, t_n when it reached the last stage, else its anchor
     + window (NULL without a window: it never ends)."""
-    converted = q.case(q.col(Layer.qualified(stage_count)), q.col(Layer.qualified_time(stage_count)))
+    converted = q.case(
+        q.col(Layer.qualified(stage_count)), q.col(Layer.qualified_time(stage_count))
+    )
     expiry: exp.Expr = (
         exp.Add(this=q.col(Layer.ENTRY), expression=q.interval(window))
         if window is not None

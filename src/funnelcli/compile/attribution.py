@@ -74,9 +74,9 @@ def attribute(
     credits; None under `entry` or without a breakdown. `breakdowns`: attribute name → alias
     of the query's breakdown attributes; `attributes`, `from_lookup` as compile_funnel's."""
     kind, _name = parse_attribution(funnel.spec.attribution)
-    if kind is Attribution.entry and breakdowns and attempts.anchored(funnel, plans):
-        if funnel.spec.attempts is Attempts.each:  # as of each attempt's own entry
-            return _at_anchor(funnel, resolver, plans, breakdowns, attributes, from_lookup)
+    each = funnel.spec.attempts is Attempts.each and attempts.anchored(funnel, plans)
+    if kind is Attribution.entry and breakdowns and each:  # as of each attempt's own entry
+        return _at_anchor(funnel, resolver, plans, breakdowns, attributes, from_lookup)
     if kind is Attribution.entry or not breakdowns:
         return list(plans), None
     aliases = tuple(breakdowns.values())

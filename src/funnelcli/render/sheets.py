@@ -53,7 +53,7 @@ def sheets(artifact: Artifact) -> list[Sheet]:
 
 
 def _report(report: FunnelReport) -> list[Sheet]:
-    columns = (
+    columns: tuple[tuple[str, Kind], ...] = (
         ("Stage", Kind.text),
         ("Count", Kind.whole),
         ("Step %", Kind.percent),
