@@ -1,0 +1,212 @@
+"""`attempts: each` (docs/semantics.md, Attempts), hand-computed fixtures: every attempt that
+starts after the previous one ended counts. Helpers come from test_semantics.py."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import funnelcli
+from funnelcli.cli import app
+from funnelcli.commands.periodic import run_periods
+from funnelcli.engine import open_engine
+from funnelcli.errors import SpecError, UsageError
+from funnelcli.metrics.periods import PeriodRange
+from funnelcli.spec import load_funnel
+from funnelcli.spec.duration import Duration
+from test_semantics import counts, groups, run, stages, times
+
+EACH = """\
+    sources:
+      h: {path: h.csv, shape: long, id: id, stage: stage, at: at}
+    stages:
+      - {name: lead, match: New}
+      - {name: qualified, match: MQL}
+      - {name: won, match: Won}
+    window: 10d
+    order: strict
+    attempts: each
+    """
+NO_WINDOW = EACH.replace("    window: 10d\n", "")
+
+# A: converts (Jan 1 → Won Jan 5), then re-enters Jan 7 (inside Jan 1's 10 days, but its
+#    attempt ended at Won): a second attempt, qualified Jan 9.
+# B: Jan 1 reaches lead only (MQL Jan 13 is 12 days on); New Jan 11 = Jan 1 + 10d exactly is
+#    inside the running attempt; New Jan 12 starts the second attempt, qualified Jan 13.
+# C: New Jan 4 falls inside the Jan 1 attempt (qualified Jan 6): ignored, one attempt.
+HISTORY = """\
+    id,stage,at,channel
+    A,New,2025-01-01,ads
+    A,MQL,2025-01-03,ads
+    A,Won,2025-01-05,ads
+    A,New,2025-01-07,seo
+    A,MQL,2025-01-09,seo
+    B,New,2025-01-01,ads
+    B,New,2025-01-11,event
+    B,New,2025-01-12,seo
+    B,MQL,2025-01-13,seo
+    C,New,2025-01-01,ads
+    C,New,2025-01-04,seo
+    C,MQL,2025-01-06,seo
+    """
+
+
+def ids(report: object) -> list[int | None]:
+    return [row.ids for row in stages(report).values()]  # type: ignore[arg-type]
+
+
+def test_each_counts_attempts_with_the_keys_beside_them(tmp_path: Path) -> None:
+    report = run(tmp_path, EACH, {"h.csv": HISTORY})
+    # attempts: A Jan 1 (won), A Jan 7 (qualified), B Jan 1 (lead), B Jan 12 (qualified),
+    # C Jan 1 (qualified)
+    assert counts(report) == [5, 4, 1]
+    assert ids(report) == [3, 3, 1]
+    assert report.overall.entered == 5
+    # first: A won, B lead, C qualified; best: B's Jan 12 attempt reaches qualified
+    first = run(tmp_path, EACH.replace("attempts: each", "attempts: first"), {"h.csv": HISTORY})
+    best = run(tmp_path, EACH.replace("attempts: each", "attempts: best"), {"h.csv": HISTORY})
+    assert (counts(first), counts(best)) == ([3, 2, 1], [3, 3, 1])
+    assert ids(first) == [None, None, None]
+    # qualified from lead per attempt: A 2 d, A 2 d, B 1 d, C 5 d
+    qualified = stages(report)["qualified"]
+    assert times(qualified, "prev")[:2] == (4, 2.0)
+    assert qualified.time_from_previous.mean_days == pytest.approx(2.5)
+    assert qualified.conversion_from_previous == pytest.approx(0.8)
+    assert times(stages(report)["won"], "entry")[:2] == (1, 4.0)
+    assert report.period.first_entry == "2025-01-01"
+    assert report.period.last_entry == "2025-01-12"
+    # as of Jan 13 (the latest evidence): A's Jan 7 and B's Jan 12 attempts are immature
+    assert report.data_quality.immature_ids == 2
+    assert report.data_quality.rows_read == {"h": 12}
+
+
+def test_an_attempt_ends_at_its_last_stage_not_at_the_same_time(tmp_path: Path) -> None:
+    # D converts Jan 3; a New at Jan 3 (the end itself) is not after it; Jan 4 starts attempt 2.
+    data = "id,stage,at\nD,New,2025-01-01\nD,MQL,2025-01-02\nD,Won,2025-01-03\n"
+    data += "D,New,2025-01-03\nD,New,2025-01-04\n"
+    report = run(tmp_path, EACH, {"h.csv": data})
+    assert counts(report) == [2, 1, 1]
+    assert ids(report) == [1, 1, 1]
+
+
+def test_without_a_window_an_unconverted_attempt_never_ends(tmp_path: Path) -> None:
+    report = run(tmp_path, NO_WINDOW, {"h.csv": HISTORY})
+    # A: Jan 1 converts (ends Jan 5), Jan 7 is a second attempt; B: Jan 1 reaches qualified
+    # (Jan 13) and never ends, so Jan 11 and Jan 12 start nothing; C: one attempt.
+    assert counts(report) == [4, 4, 1]
+    assert ids(report) == [3, 3, 1]
+    assert times(stages(report)["qualified"], "prev")[:2] == (4, 3.5)  # 2, 2, 12, 5 days
+
+
+def test_since_picks_the_later_attempt(tmp_path: Path) -> None:
+    report = run(tmp_path, EACH, {"h.csv": HISTORY}, since="2025-01-07")
+    # A's Jan 7 and B's Jan 12 attempts enter; A Jan 1, B Jan 1 and C Jan 1 are outside
+    assert counts(report) == [2, 2, 0]
+    assert ids(report) == [2, 2, 0]
+    assert report.data_quality.ids_outside_period == 3
+    first = EACH.replace("attempts: each", "attempts: first")
+    assert counts(run(tmp_path, first, {"h.csv": HISTORY}, since="2025-01-07")) == [0, 0, 0]
+
+
+def test_by_is_the_value_as_of_each_attempts_entry(tmp_path: Path) -> None:
+    report = run(tmp_path, EACH, {"h.csv": HISTORY}, by=(("channel",),))
+    by_channel = groups(report, ("channel",))
+    # ads: A Jan 1 (won), B Jan 1 (lead), C Jan 1 (qualified; its Jan 4 row says seo)
+    assert counts(by_channel[("ads",)]) == [3, 2, 1]
+    assert ids(by_channel[("ads",)]) == [3, 2, 1]
+    # seo: A Jan 7, B Jan 12 (both qualified); B's Jan 11 "event" row anchors no attempt
+    assert counts(by_channel[("seo",)]) == [2, 2, 0]
+    assert set(by_channel) == {("ads",), ("seo",)}
+
+
+def test_as_of_cuts_the_chain(tmp_path: Path) -> None:
+    # As of Jan 6, A's Won (Jan 5) is evidence and its Jan 7 re-entry is not: 3 attempts.
+    report = run(tmp_path, EACH, {"h.csv": HISTORY}, as_of="2025-01-06")
+    assert counts(report) == [3, 2, 1]
+    assert ids(report) == [3, 2, 1]
+
+
+def test_horizons_count_within_them_on_the_same_attempts(tmp_path: Path) -> None:
+    # A horizon of 1 day (summaries) counts qualified only for B's Jan 12 attempt (1 day), on
+    # the same five attempts: the chain is built without it (A's Jan 7 attempt exists because
+    # A's Jan 1 attempt converted within the window, whatever the horizon).
+    (tmp_path / "h.csv").write_text(textwrap.dedent(HISTORY), encoding="utf-8")
+    path = tmp_path / "funnel.yaml"
+    path.write_text(textwrap.dedent(EACH), encoding="utf-8")
+    funnel = load_funnel(path)
+    jan, feb = datetime(2025, 1, 1), datetime(2025, 2, 1)
+    period = PeriodRange("2025-01", jan, feb, jan, feb)
+    with open_engine(funnel) as engine:
+        for horizon, expected in ((None, [5, 4, 1]), (Duration.parse("1d"), [5, 1, 0])):
+            (found,) = run_periods(engine, funnel, [period], as_of=None, min_n=0, horizon=horizon)
+            assert [s.count for s in found.overall.stages] == expected
+
+
+def test_json_and_csv_carry_ids_only_under_each(tmp_path: Path) -> None:
+    (tmp_path / "h.csv").write_text(textwrap.dedent(HISTORY), encoding="utf-8")
+    path = tmp_path / "funnel.yaml"
+    for attempts in ("each", "best"):
+        path.write_text(textwrap.dedent(EACH).replace("each", attempts), encoding="utf-8")
+        result = CliRunner().invoke(app, ["report", str(path), "-f", "json"])
+        assert result.exit_code == 0, result.output
+        document = json.loads(result.stdout)
+        assert document["funnel"]["attempts"] == attempts
+        found = [s.get("ids") for s in document["overall"]["stages"]]
+        assert found == ([3, 3, 1] if attempts == "each" else [None, None, None])
+        csv = CliRunner().invoke(app, ["report", str(path), "-f", "csv"]).stdout
+        assert csv.splitlines()[0].endswith(",ids") is (attempts == "each")
+        terminal = CliRunner().invoke(app, ["report", str(path)], env={"COLUMNS": "120"}).stdout
+        assert ("5 attempts entered (3 leads)" in terminal) is (attempts == "each")
+    path.write_text(textwrap.dedent(EACH), encoding="utf-8")
+    cohorts = CliRunner().invoke(app, ["cohorts", str(path), "--period", "month", "-f", "json"])
+    (january,) = json.loads(cohorts.stdout)["rows"]
+    assert [(c["count"], c["ids"]) for c in january["cells"]] == [(5, 3), (4, 3), (1, 1)]
+
+
+def test_funnel_sql_shows_the_chain(tmp_path: Path) -> None:
+    (tmp_path / "h.csv").write_text(textwrap.dedent(HISTORY), encoding="utf-8")
+    (tmp_path / "funnel.yaml").write_text(textwrap.dedent(EACH), encoding="utf-8")
+    for dialect in ("duckdb", "spark"):
+        result = CliRunner().invoke(
+            app, ["sql", str(tmp_path / "funnel.yaml"), "--dialect", dialect]
+        )
+        assert result.exit_code == 0, result.output
+        assert "WITH RECURSIVE" in result.stdout
+        for name in ("attempt_ends", "attempt_next", "attempt_chain", "each"):
+            assert name in result.stdout
+
+
+def test_each_needs_an_order_with_a_lower_bound_and_no_lost(tmp_path: Path) -> None:
+    backfill = EACH.replace("    order: strict\n", "")
+    lost = EACH.rstrip(" ") + "    lost: {match: Lost}\n"
+    for text, message in (
+        (backfill, "attempts: each needs order: strict or order: sequence"),
+        (lost, "attempts: each is not combined with lost: yet"),
+    ):
+        with pytest.raises(SpecError, match=r"funnel.yaml:\d+: attempts: "):
+            run(tmp_path, text, {"h.csv": HISTORY})
+        for command in ("validate", "report"):
+            result = CliRunner().invoke(app, [command, str(tmp_path / "funnel.yaml")])
+            assert result.exit_code == 2, result.output
+            assert message in result.stderr
+
+
+def test_commands_listing_keys_refuse_each(tmp_path: Path) -> None:
+    (tmp_path / "h.csv").write_text(textwrap.dedent(HISTORY), encoding="utf-8")
+    path = tmp_path / "funnel.yaml"
+    path.write_text(textwrap.dedent(EACH), encoding="utf-8")
+    with pytest.raises(UsageError, match=r"trace does not explain attempts: each"):
+        funnelcli.trace(path, "A")
+    for argv in (
+        ["stalled", str(path), "--stage", "lead"],
+        ["drivers", str(path), "--stage", "won"],
+        ["trace", str(path), "A"],
+    ):
+        result = CliRunner().invoke(app, argv)
+        assert result.exit_code == 2, result.output
+        assert "attempts: each" in result.stderr and len(result.stderr.splitlines()) == 1
