@@ -210,3 +210,36 @@ def test_commands_listing_keys_refuse_each(tmp_path: Path) -> None:
         result = CliRunner().invoke(app, argv)
         assert result.exit_code == 2, result.output
         assert "attempts: each" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_the_worked_example_of_docs_semantics(tmp_path: Path) -> None:
+    """docs/semantics.md, Attempts, "Worked example for each": a recycled lead is a second
+    cycle, not a 6-month step."""
+    data = """\
+        id,stage,at
+        1,New,2025-01-10
+        1,MQL,2025-02-01
+        1,New,2025-07-15
+        1,MQL,2025-07-20
+        1,Won,2025-08-30
+        2,New,2025-01-12
+        2,MQL,2025-01-20
+        2,Won,2025-02-25
+        2,New,2025-03-03
+        3,New,2025-01-15
+        3,New,2025-02-01
+        3,MQL,2025-02-10
+        """
+    each = EACH.replace("window: 10d", "window: 90d")
+    report = run(tmp_path, each, {"h.csv": data})
+    assert (counts(report), ids(report)) == ([5, 4, 2], [3, 3, 2])
+    qualified, won = stages(report)["qualified"], stages(report)["won"]
+    assert qualified.time_from_previous.mean_days == pytest.approx((22 + 5 + 8 + 26) / 4)
+    assert times(qualified, "prev")[:2] == (4, 15.0)  # median of 5, 8, 22, 26
+    assert times(won, "entry")[:2] == (2, 45.0)  # 44 and 46 days
+    first = each.replace("attempts: each", "attempts: first")
+    best = each.replace("attempts: each", "attempts: best")
+    assert counts(run(tmp_path, first, {"h.csv": data})) == [3, 3, 1]
+    assert counts(run(tmp_path, best, {"h.csv": data})) == [3, 3, 2]
+    since = run(tmp_path, each, {"h.csv": data}, since="2025-07-01")
+    assert (counts(since), since.data_quality.ids_outside_period) == ([1, 1, 1], 4)
