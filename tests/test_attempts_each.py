@@ -305,3 +305,21 @@ def test_posthog_one_person_in_multiple_periods_and_windows_in_strict_funnel(
     rows += [("user_one", "step three", "2021-05-03 03:00"), *MULTIPLE_RUNS[5:]]
     rows += [("user_two", "blah", "2021-05-04 18:20"), ("user_two", "step two", "2021-05-04 19:00")]
     assert daily(tmp_path, "sequence", rows) == [(1, 1), (0, 0), (1, 0), (2, 1)]
+
+
+def test_summary_compares_attempts_with_ids_beside_them(tmp_path: Path) -> None:
+    # January: X converts Jan 4 and re-enters Jan 10 (2 attempts, 1 id); February: Y enters.
+    data = "id,stage,at\nX,New,2025-01-02\nX,MQL,2025-01-03\nX,Won,2025-01-04\n"
+    data += "X,New,2025-01-10\nY,New,2025-02-03\n"
+    (tmp_path / "h.csv").write_text(data, encoding="utf-8")
+    path = tmp_path / "funnel.yaml"
+    path.write_text(textwrap.dedent(EACH), encoding="utf-8")
+    argv = ["summary", str(path), "--period", "month", "--as-of", "2025-03-01", "-f", "json"]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    lead = json.loads(result.stdout)["stages"][0]["metrics"]
+    assert (lead["count"]["current"], lead["count"]["previous"]) == (1, 2)
+    assert (lead["ids"]["current"], lead["ids"]["previous"]) == (1, 1)
+    path.write_text(textwrap.dedent(EACH).replace("each", "first"), encoding="utf-8")
+    first = json.loads(CliRunner().invoke(app, argv).stdout)["stages"][0]["metrics"]
+    assert "ids" not in first and first["count"]["previous"] == 1
