@@ -1,4 +1,5 @@
-"""`attempts: best` (docs/semantics.md, Attempts): a key's furthest-reaching attempt counts.
+"""`attempts: best | each` (docs/semantics.md, Attempts): a key's furthest-reaching attempt
+counts, or every attempt that starts after the previous one ended (`each`, below).
 
 An attempt is anchored at one of the key's first-stage evidence times (its distinct times on
 a long source; a wide or untimed first stage has one). The per-key layers run once per
@@ -93,7 +94,12 @@ def best(previous: str, stage_count: int) -> exp.Select:
     )
 
 
-# attempts: each (docs/semantics.md, Attempts): the attempts that follow one another.
+# attempts: each (docs/semantics.md, Attempts): the attempts that follow one another. From
+# the per-(key, anchor) layers: each attempt's end (`attempt_ends`), the first anchor after
+# it (`attempt_next`), the chain of those pointers from the earliest anchor (`attempt_chain`,
+# WITH RECURSIVE) and the rows it keeps (`each`). Every later layer is per attempt: the final
+# aggregate counts rows (attempts) beside COUNT(DISTINCT key) (ids), and the data-quality
+# counts of rows read take each key's `first_attempt` row only.
 ENDS = "attempt_ends"  # (key, entry_at, end_at) per anchored attempt
 NEXT = "attempt_next"  # (key, entry_at, next_at): the first anchor after the attempt's end
 CHAIN = "attempt_chain"  # (key, entry_at) of every counted attempt: a recursive CTE
