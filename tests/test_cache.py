@@ -543,18 +543,22 @@ def test_a_damaged_stored_result_is_recomputed(repo: Path) -> None:
 
 
 def test_only_the_most_recently_used_results_are_kept(tmp_path: Path) -> None:
+    names = {"old": "0" * 40, "mid": "1" * 40, "new": "2" * 40}
     for age, name in enumerate(["old", "mid", "new"]):
         for suffix in (".parquet", ".json"):
-            path = tmp_path / f"{name}{suffix}"
+            path = tmp_path / f"{names[name]}{suffix}"
             path.write_text(name)
             os.utime(path, ns=(age * 10**9, age * 10**9))
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.parquet"
+    outside.write_text("someone else's")
+    (tmp_path / ("3" * 40 + ".parquet")).symlink_to(outside)  # a link out of the folder
+    (tmp_path / "notes.parquet").write_text("a look-alike")  # not named like an entry
+    os.utime(tmp_path / "notes.parquet", ns=(0, 0))
     results.prune(tmp_path, keep=2)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "mid.json",
-        "mid.parquet",
-        "new.json",
-        "new.parquet",
-    ]
+    kept = [names[n] + suffix for n in ("mid", "new") for suffix in (".json", ".parquet")]
+    kept += ["3" * 40 + ".parquet", "notes.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept)
+    assert outside.read_text() == "someone else's"
 
 
 def test_a_result_that_needed_the_tolerant_reading_restores_it_when_read_back(

@@ -439,3 +439,27 @@ def test_trace_marks_evidence_after_the_as_of(monkeypatch: pytest.MonkeyPatch) -
     assert then["stages"][2]["limit"] == then["as_of"] == "2024-07-20"
     table = RUNNER.invoke(app, [*args[:-2], "--as-of", "2024-07-20"], env={"COLUMNS": "400"})
     assert "paid 2024-08-18 18:28:38 (after the as-of: not counted)" in table.stdout
+
+
+def test_trace_marks_a_loss_dated_after_the_as_of(tmp_path: Path) -> None:
+    """A `lost:` row dated (lost.at) after --as-of is shown and flagged, and the id is not
+    lost as of then (the report's compile/resolve.not_after rule on lost.at)."""
+    (tmp_path / "deals.csv").write_text(
+        "deal_id,created_at,lost_at\nD1,2024-01-01,2024-03-01\nD1,2024-01-02,\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "f.yaml").write_text(
+        "sources:\n  deals: {path: deals.csv, id: deal_id}\n"
+        "stages:\n  - {name: lead, at: created_at}\nlost: {at: lost_at}\n",
+        encoding="utf-8",
+    )
+    args = ["trace", str(tmp_path / "f.yaml"), "D1", "--format", "json"]
+    full = json.loads(RUNNER.invoke(app, args).stdout)
+    then = json.loads(RUNNER.invoke(app, [*args, "--as-of", "2024-02-01"]).stdout)
+    flags = [(r["lost"], r["lost_after_as_of"]) for r in full["evidence"]]
+    assert full["lost"] is True and flags == [(True, False), (False, False)]
+    flags = [(r["lost"], r["lost_after_as_of"]) for r in then["evidence"]]
+    assert then["lost"] is False and flags == [(True, True), (False, False)]
+    table = RUNNER.invoke(app, [*args[:-2], "--as-of", "2024-02-01"], env={"COLUMNS": "400"})
+    assert "(lost after the as-of: not counted)" in table.stdout
+    assert "(lost)" in RUNNER.invoke(app, args[:-2], env={"COLUMNS": "400"}).stdout

@@ -1598,6 +1598,55 @@ def test_glob_concatenates_monthly_files(tmp_path: Path) -> None:
     assert times(stages(report)["paid"], "prev") == (3, 4.0, pytest.approx(8.0))
 
 
+def test_glob_headers_are_matched_as_duckdb_matches_them(tmp_path: Path) -> None:
+    # Each file of a glob is sniffed once at probe time and the union of its headers is
+    # built in Python (engine/probe.by_name); it must name the columns exactly as DuckDB's
+    # union_by_name read does: first appearance, ASCII case ignored, other case kept.
+    yaml_text = _text(
+        """
+        sources:
+          leads: {path: exports/*.csv, id: lead_id}
+        stages:
+          - {name: lead, at: created_at}
+          - {name: paid, at: paid_at}
+        dimensions: [Channel, Région]
+        """
+    )
+    files = {
+        "exports/a.csv": """
+            Lead_ID,created_at,Channel,Région
+            1,2024-01-01,ads,Nord
+        """,
+        "exports/b.csv": """
+            paid_at,LEAD_ID,CHANNEL,extra,created_at,RÉGION
+            2024-02-03,2,seo,x,2024-02-01,Sud
+        """,
+        "exports/c.csv": """
+            lead_id,created_at,paid_at,channel,Région
+            3,2024-03-01,2024-03-02,ads,Nord
+        """,
+    }
+    report = run(tmp_path, yaml_text, files, by="Channel")
+    assert counts(report) == [3, 2]
+    groups = {g.key["Channel"]: g.entered for g in report.breakdowns[0].groups}
+    assert groups == {"ads": 2, "seo": 1}
+    from funnelcli.engine.probe import by_name
+
+    each = [["Lead_ID", "created_at"], ["LEAD_ID", "x", "x_1", "Région"], ["RÉGION", "X"]]
+    assert by_name(each) == ["Lead_ID", "created_at", "x", "x_1", "Région", "RÉGION"]
+    import duckdb
+
+    headers = [",".join(columns) + "\n" + ",".join("1" * len(columns)) + "\n" for columns in each]
+    paths = []
+    for i, text in enumerate(headers):
+        (tmp_path / f"h{i}.csv").write_text(text, encoding="utf-8")
+        paths.append(str(tmp_path / f"h{i}.csv"))
+    described = duckdb.connect().sql(
+        f"DESCRIBE SELECT * FROM read_csv({paths!r}, union_by_name = true, header = true)"
+    )
+    assert [row[0] for row in described.fetchall()] == by_name(each)
+
+
 def test_parquet_source(tmp_path: Path) -> None:
     import duckdb
 

@@ -55,7 +55,7 @@ def build_trace(funnel: Funnel, request: TraceRequest, options: RunOptions | Non
     with open_engine(funnel, options.data_dir, parquet_cache=folder) as engine:
         found = plan_per_id(engine, funnel, request, spec.dimensions).ids(key=request.id)
         as_of = found[0].as_of if found else request.as_of
-        evidence = _evidence(engine, funnel, request.id, as_of)
+        evidence = _evidence(engine, funnel, request.id, as_of, request.as_of)
         rejected = _rejected(engine, funnel, request.id)
         enforce(engine, funnel, options, yaml_limit=False)
         if not found and not rejected:
@@ -127,10 +127,15 @@ def _key_name(funnel: Funnel) -> str:
 
 
 def _evidence(
-    engine: Engine, funnel: Funnel, key: str, as_of: datetime | None
+    engine: Engine,
+    funnel: Funnel,
+    key: str,
+    as_of: datetime | None,
+    asked: datetime | None,
 ) -> tuple[EvidenceRow, ...]:
     """Every row of every funnel source whose key is `key`, in file order; a stage time after
-    `as_of` is marked (compile/resolve.not_after: evidence is timed at or before it)."""
+    `as_of` is marked (compile/resolve.not_after: evidence is timed at or before it), and a
+    loss dated after the `--as-of` asked (the one lost_condition applies: none by default)."""
     names = [s.name for s in funnel.spec.stages]
     rows = {s: engine.file_rows(s) for s in funnel.spec.funnel_sources}
     out: list[EvidenceRow] = []
@@ -150,8 +155,9 @@ def _evidence(
                 if found[f"e{k}"]
             )
             lost = bool(found.get("lost")) if query.has_lost else False
+            late = lost and _after(found.get("lost_at"), asked)
             row = int(found[ROW])
-            out.append(EvidenceRow(query.source, label, row, stages, lost, lines.get(row)))
+            out.append(EvidenceRow(query.source, label, row, stages, lost, lines.get(row), late))
     return tuple(out)
 
 

@@ -51,6 +51,7 @@ def evidence_queries(
         has_lost = lost is not None and lost[0] == name
         if has_lost and lost is not None:
             columns.append(q.alias(exp.func("coalesce", lost[1].copy(), exp.false()), "lost"))
+            columns.append(q.alias(q.ts(_lost_time(funnel, resolver, name, lost[1])), "lost_at"))
         match = exp.EQ(this=row_key(funnel, name, resolver), expression=exp.Literal.string(key))
         query = (
             exp.select(*columns, copy=False)
@@ -69,6 +70,16 @@ def evidence_queries(
             )
         )
     return found
+
+
+def _lost_time(funnel: Funnel, resolver: Resolver, name: str, condition: exp.Expr) -> exp.Expr:
+    """The time of a `lost:` row (its `lost.at`), null when the row is not lost evidence or
+    `lost:` has no `at:` (untimed: never after an as-of)."""
+    lost = funnel.spec.lost
+    if lost is None or lost.at is None:
+        return exp.null()
+    time = resolver.time(name, resolver.column(name, lost.at, "lost.at"))
+    return q.case(condition.copy(), time)
 
 
 def _stage(plan: StagePlan) -> list[exp.Expr]:

@@ -10,6 +10,7 @@ files probes nothing. The result is a CsvSource (views.py), a value.
 from __future__ import annotations
 
 import json
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,19 +110,20 @@ class Probe:
             }
         except (KeyError, TypeError, ValueError, AttributeError):
             try:
-                dialect, raw_headers = self._layout(name, paths, encoding, delimiter)
+                dialect, each_file = self._layout(name, paths, encoding, delimiter)
             except FunnelError:  # DuckDB's sniffer refuses lines ending in both CRLF and LF
                 fixed = self._one_line_ending(found, paths)
                 if fixed is None:
                     raise
                 paths, one_ending = fixed, True
-                dialect, raw_headers = self._layout(name, paths, encoding, delimiter)
+                dialect, each_file = self._layout(name, paths, encoding, delimiter)
+            raw_headers = by_name(each_file)
             known, detected = {}, {}
         if headers.looks_like_one_column(raw_headers) and not found.files[0].name.endswith(".gz"):
             original, copy = found.files[0], Path(paths[0])
             raise headers.explain_one_column(original, copy, encoding, raw_headers[0])
         if len(paths) > 1 and not known:
-            self._each_file_a_table(name, source, found, paths, encoding, delimiter)
+            self._each_file_a_table(name, source, found, paths, encoding, each_file)
         if len(raw_headers) == 1:  # no source is one column: not the export it should be
             raise headers.not_a_table(found.files[0])
         spec = self._funnel.spec
@@ -213,22 +215,23 @@ class Probe:
 
     def _layout(
         self, name: str, paths: list[str], encoding: str, delimiter: str | None
-    ) -> tuple[Dialect | None, list[str]]:
-        """(sniffed dialect of a single file, raw headers): DuckDB's sniffer, run once; every
-        later read of the file declares it all. A glob's files are only probed for headers."""
-        if len(paths) == 1:
-            sniff = readers.sniff_query(paths[0], encoding, delimiter)
-            sniffed = self.session.fetch(sniff, source=name)[0]
+    ) -> tuple[Dialect | None, list[list[str]]]:
+        """(sniffed dialect of a single file, each file's raw headers): DuckDB's sniffer, run
+        once per file. A single file's later reads declare it all; a glob's files are read
+        together (union_by_name), each sniffed again by that read."""
+        each_file: list[list[str]] = []
+        dialect = None
+        for path in paths:
+            sniff = readers.sniff_query(path, encoding, delimiter)
+            delimiter_found, quote, escape, columns = self.session.fetch(sniff, source=name)[0]
             dialect = Dialect(
-                delimiter=str(sniffed[0]),
-                quote='"' if sniffed[1] == "(empty)" else str(sniffed[1]),
-                escape='"' if sniffed[2] == "(empty)" else str(sniffed[2]),
-                columns=tuple((str(c["name"]), str(c["type"])) for c in sniffed[3]),
+                delimiter=str(delimiter_found),
+                quote='"' if quote == "(empty)" else str(quote),
+                escape='"' if escape == "(empty)" else str(escape),
+                columns=tuple((str(c["name"]), str(c["type"])) for c in columns),
             )
-            return dialect, [c for c, _ in dialect.columns]
-        probe = readers.csv_reader(paths, encoding, delimiter, all_varchar=True)
-        described = self.session.describe(exp.select(exp.Star()).from_(probe), source=name)
-        return None, [column for column, _ in described]
+            each_file.append([c for c, _ in dialect.columns])
+        return (dialect if len(paths) == 1 else None), each_file
 
     def _each_file_a_table(
         self,
@@ -237,19 +240,16 @@ class Probe:
         found: SourceFiles,
         paths: list[str],
         encoding: str,
-        delimiter: str | None,
+        each_file: list[list[str]],
     ) -> None:
         """A glob's files are read together, each sniffed on its own: a file the sniffer reads
         as one column (a ragged row, another delimiter), or one without the id column, would
         add its rows without an id. Each file gets the one-column check a single file gets and
         must carry the id column (matched like every name)."""
         key = source.column(source.id) if name in self._funnel.spec.sources and source.id else None
-        for original, path in zip(found.files, paths, strict=True):
+        for original, path, columns in zip(found.files, paths, each_file, strict=True):
             if original.name.endswith(".gz"):
                 continue
-            sniff = readers.sniff_query(path, encoding, delimiter)
-            sniffed = self.session.fetch(sniff, source=name)
-            columns = [str(c["name"]) for c in sniffed[0][3]]
             if headers.looks_like_one_column(columns):
                 raise headers.explain_one_column(original, Path(path), encoding, columns[0])
             if key is not None and normalize(key) not in {normalize(c) for c in columns}:
@@ -325,3 +325,21 @@ def declared_by_raw(source: SourceSpec, raw: str) -> list[str] | None:
         if normalize(source.column(key)) == normalize(raw):
             return value
     return None
+
+
+def by_name(each_file: list[list[str]]) -> list[str]:
+    """The columns of files read with union_by_name, as DuckDB names them: each name at its
+    first appearance, names matched across files ignoring ASCII case only (`Lead_ID` and
+    `lead_id` are one column, `Número` and `NÚMERO` two)."""
+    seen: set[str] = set()
+    union: list[str] = []
+    for columns in each_file:
+        for column in columns:
+            folded = column.translate(_ASCII_LOWER)
+            if folded not in seen:
+                seen.add(folded)
+                union.append(column)
+    return union
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -144,12 +145,24 @@ def _as(name: str, type_name: str | None) -> exp.Expr:
 
 
 def prune(folder: Path, keep: int = KEEP) -> None:
-    """Drop all but the `keep` most recently used entries."""
-    found = sorted(folder.glob("*.parquet"), key=_mtime, reverse=True)
+    """Drop all but the `keep` most recently used entries. Only entries as this module names
+    them (a store.key stem, regular files, not links) are candidates: a look-alike someone
+    put in the folder, or a link out of it, is never deleted."""
+    found = sorted((p for p in folder.glob("*.parquet") if _entry(p)), key=_mtime, reverse=True)
     for parquet in found[keep:]:
         for path in (parquet, parquet.with_suffix(".json")):
-            with contextlib.suppress(OSError):
-                path.unlink()
+            if _entry(path):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+
+def _entry(path: Path) -> bool:
+    """Whether `path` is a regular file named like an entry (40 hex digits, store.key)."""
+    return (
+        re.fullmatch(r"[0-9a-f]{40}", path.stem) is not None
+        and not path.is_symlink()
+        and path.is_file()
+    )
 
 
 def usage(cache_dir: Path) -> tuple[int, int]:
@@ -157,7 +170,7 @@ def usage(cache_dir: Path) -> tuple[int, int]:
     folder = cache_dir / store.RESULTS
     if not folder.is_dir():
         return 0, 0
-    sizes = [_size(p) for p in folder.glob("*.parquet")]
+    sizes = [_size(p) for p in folder.glob("*.parquet") if _entry(p)]
     return len(sizes), sum(sizes)
 
 

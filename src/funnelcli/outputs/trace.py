@@ -30,6 +30,7 @@ class EvidenceRow:
     stages: tuple[EvidenceStage, ...]  # empty: the row is evidence for no stage
     lost: bool  # the row is `lost:` evidence
     line: int | None = None  # the physical line it starts on (a one-file CSV source)
+    lost_after_as_of: bool = False  # its `lost.at` is after --as-of: shown, never counted
 
 
 @dataclass(frozen=True)

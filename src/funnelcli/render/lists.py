@@ -145,7 +145,8 @@ def trace_views(trace: Trace) -> list[TableView]:
                 )
                 or "no stage"
             )
-            + (" (lost)" if r.lost else ""),
+            + (" (lost)" if r.lost and not r.lost_after_as_of else "")
+            + (" (lost after the as-of: not counted)" if r.lost_after_as_of else ""),
         )
         for r in trace.evidence
     )
