@@ -179,6 +179,13 @@ def test_funnel_sql_shows_the_chain(tmp_path: Path) -> None:
         assert "WITH RECURSIVE" in result.stdout
         for name in ("attempt_ends", "attempt_next", "attempt_chain", "each"):
             assert name in result.stdout
+    # Spark's default recursion limits (100 levels, 1,000,000 rows) are lifted for the chain
+    spark = ["sql", str(tmp_path / "funnel.yaml"), "--dialect", "spark"]
+    script = CliRunner().invoke(app, spark).stdout
+    assert "SET spark.sql.cteRecursionLevelLimit = -1;" in script
+    assert "SET spark.sql.cteRecursionRowLimit = -1;" in script
+    (tmp_path / "funnel.yaml").write_text(textwrap.dedent(EACH).replace("each", "best"), "utf-8")
+    assert "cteRecursion" not in CliRunner().invoke(app, spark).stdout
 
 
 def test_each_needs_an_order_with_a_lower_bound_and_no_lost(tmp_path: Path) -> None:
