@@ -155,9 +155,11 @@ def nexts() -> exp.Select:
 
 
 def chain() -> exp.Union:
-    """`attempt_chain` (recursive): the key's earliest anchor, then each attempt's next."""
+    """`attempt_chain` (recursive): the key's earliest anchor (its `first_attempt`), then
+    each attempt's next."""
+    earliest = q.alias(exp.Min(this=q.col(Layer.ENTRY)), Layer.ENTRY)
     start = (
-        exp.select(q.col(Layer.KEY), q.alias(exp.Min(this=q.col(Layer.ENTRY)), Layer.ENTRY))
+        exp.select(q.col(Layer.KEY), earliest, q.alias(exp.true(), FIRST))
         .from_(q.table(ENDS), copy=False)
         .group_by(q.col(Layer.KEY), copy=False)
     )
@@ -167,7 +169,12 @@ def chain() -> exp.Union:
         copy=False,
     )
     step = (
-        exp.select(q.col(Layer.KEY, "n"), q.alias(q.col(NEXT_AT, "n"), Layer.ENTRY), copy=False)
+        exp.select(
+            q.col(Layer.KEY, "n"),
+            q.alias(q.col(NEXT_AT, "n"), Layer.ENTRY),
+            q.alias(exp.false(), FIRST),
+            copy=False,
+        )
         .from_(exp.alias_(q.table(CHAIN), "c", table=True), copy=False)
         .join(exp.alias_(q.table(NEXT), "n", table=True), on=on, copy=False)
         .where(q.not_null(q.col(NEXT_AT, "n")), copy=False)
@@ -183,14 +190,7 @@ def each(previous: str) -> exp.Select:
         exp.EQ(this=q.col(Layer.ENTRY, CHAIN), expression=q.col(Layer.ENTRY, previous)),
         copy=False,
     )
-    earliest = exp.Window(
-        this=exp.Min(this=q.col(Layer.ENTRY, previous)),
-        partition_by=[q.col(Layer.KEY, previous)],
-    )
-    first = q.or_(
-        q.is_null(q.col(Layer.ENTRY, previous)),
-        exp.EQ(this=q.col(Layer.ENTRY, previous), expression=earliest),
-    )
+    first = q.coalesce(q.col(FIRST, CHAIN), exp.true())  # a key without anchors: its one row
     every = exp.Column(this=exp.Star(), table=exp.to_identifier(previous, quoted=True))
     kept = q.or_(q.is_null(q.col(Layer.ENTRY, previous)), q.not_null(q.col(Layer.KEY, CHAIN)))
     return (

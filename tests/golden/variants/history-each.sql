@@ -201,14 +201,16 @@ WITH RECURSIVE "agg_0" AS (
 ), "attempt_chain" AS (
   SELECT
     "key",
-    MIN("entry_at") AS "entry_at"
+    MIN("entry_at") AS "entry_at",
+    TRUE AS "first_attempt"
   FROM "attempt_ends"
   GROUP BY
     "key"
   UNION ALL
   SELECT
     "n"."key",
-    "n"."next_at" AS "entry_at"
+    "n"."next_at" AS "entry_at",
+    FALSE AS "first_attempt"
   FROM "attempt_chain" AS c
   JOIN "attempt_next" AS n
     ON "n"."key" = "c"."key" AND "n"."entry_at" = "c"."entry_at"
@@ -217,8 +219,7 @@ WITH RECURSIVE "agg_0" AS (
 ), "each" AS (
   SELECT
     "q_5".*,
-    "q_5"."entry_at" IS NULL
-    OR "q_5"."entry_at" = MIN("q_5"."entry_at") OVER (PARTITION BY "q_5"."key") AS "first_attempt"
+    COALESCE("attempt_chain"."first_attempt", TRUE) AS "first_attempt"
   FROM "q_5"
   LEFT JOIN "attempt_chain"
     ON "attempt_chain"."key" = "q_5"."key"
