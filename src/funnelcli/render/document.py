@@ -38,6 +38,7 @@ from funnelcli.render.views import (
 from funnelcli.render.wording import (
     IMMATURE_MARK,
     alert_lines,
+    attempts_label,
     describe_cohort,
     describe_currency,
     describe_entries,
@@ -153,6 +154,8 @@ def report_quality(report: FunnelReport) -> list[tuple[str, str]]:
         ("Ids outside the period", format_count(quality.ids_outside_period)),
         ("Ids filtered out", format_count(quality.ids_filtered_out)),
     ]
+    if report.funnel.attempts == "each":  # the cohort's counts are attempts
+        items = [(attempts_label(label), value) for label, value in items]
     if any(quality.rows_rejected.values()):
         items.append(("Rows rejected", _per_name(quality.rows_rejected)))
         reasons = "; ".join(f"{r} {format_count(n)}" for r, n in quality.rejects_by_reason.items())

@@ -162,6 +162,11 @@ def plural(count: int, noun: str) -> str:
     return f"{count:,} {nouns(count, noun)}"
 
 
+def attempts_label(label: str) -> str:
+    """A data-quality label under attempts: each, whose cohort counts attempts, not ids."""
+    return label.replace("Ids", "Attempts").replace("ids", "attempts")
+
+
 def nouns(count: int, noun: str) -> str:
     """`noun` with an "s" unless the count is one ("row", "rows"): the one plural rule."""
     return noun if count == 1 else f"{noun}s"
