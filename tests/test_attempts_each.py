@@ -162,6 +162,10 @@ def test_json_and_csv_carry_ids_only_under_each(tmp_path: Path) -> None:
         assert csv.splitlines()[0].endswith(",ids") is (attempts == "each")
         terminal = CliRunner().invoke(app, ["report", str(path)], env={"COLUMNS": "120"}).stdout
         assert ("5 attempts entered (3 leads)" in terminal) is (attempts == "each")
+        assert ("2 attempts may still convert" in terminal) is (attempts == "each")
+        markdown = CliRunner().invoke(app, ["report", str(path), "-f", "markdown"]).stdout
+        assert ("| lead | 5 | 3 |" in markdown) is (attempts == "each")
+        assert ("Immature attempts: 2" in markdown) is (attempts == "each")
     path.write_text(textwrap.dedent(EACH), encoding="utf-8")
     cohorts = CliRunner().invoke(app, ["cohorts", str(path), "--period", "month", "-f", "json"])
     (january,) = json.loads(cohorts.stdout)["rows"]
