@@ -66,6 +66,32 @@ def test_best_counts_a_recycled_lead_whose_later_attempt_converts(tmp_path: Path
     assert best.period.last_entry is not None and best.period.last_entry.startswith("2025-02-01")
 
 
+@pytest.mark.parametrize(
+    ("attribution", "expected"),
+    [
+        # entry: the key's first row (lead 1's Jan 1 New, ads), not per attempt
+        ("entry", {"ads": [2, 1, 1], "seo": [2, 2, 0]}),
+        # first_known: the first non-empty value over the key's rows: the same here
+        ("first_known", {"ads": [2, 1, 1], "seo": [2, 2, 0]}),
+        # stage:lead: the row at the best attempt's anchor (lead 1's Feb 1 New, seo)
+        ("stage:lead", {"ads": [1, 0, 0], "seo": [3, 3, 1]}),
+        # last: the best attempt's last reached stage (lead 1's Won, seo; 4's New, ads)
+        ("last", {"ads": [1, 0, 0], "seo": [3, 3, 1]}),
+        # stage:qualified: 1's Feb 3 MQL (not the Jan 20 one), 2's and 3's MQL; 4 none
+        ("stage:qualified", {"(none)": [1, 0, 0], "seo": [3, 3, 1]}),
+    ],
+)
+def test_best_credits_the_best_attempts_rows(
+    tmp_path: Path, attribution: str, expected: dict[str, list[int]]
+) -> None:
+    """attribution: under attempts: best, a stage's row is the one of the attempt that
+    counts: lead 1's best attempt starts Feb 1 on a seo row, its first (Jan 1) on ads."""
+    yaml_text = BEST.rstrip(" ") + f"    attribution: {attribution}\n"
+    report = run(tmp_path, yaml_text, {"h.csv": HISTORY}, by=(("channel",),))
+    found = groups(report, ("channel",))
+    assert {k[0]: [s.count for s in g.stages] for k, g in found.items()} == expected
+
+
 def test_best_ties_go_to_the_earliest_anchor(tmp_path: Path) -> None:
     # Lead 3 alone: attempts Jan 2 (qualified Jan 4) and Jan 20 (qualified Jan 21) reach the
     # same stage; Jan 2 counts: 2 days, entry Jan 2.

@@ -364,34 +364,27 @@ def test_json_echoes_the_attribution_only_when_it_is_not_entry(tmp_path: Path) -
     assert "attribution" not in json.loads(result.output)["funnel"]
 
 
-def test_attempts_best_with_an_attribution_is_a_conflict(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
-
-    from funnelcli.cli import app
-
-    path = _write(tmp_path, funnel("last", "attempts: best\n"), {"history.csv": HISTORY})
-    for command in ("validate", "report"):
-        result = CliRunner().invoke(app, [command, str(path)])
-        assert result.exit_code == 2
-        assert "attribution: last: does not go with attempts: best" in result.output
-
-
-@pytest.mark.parametrize("attribution", ["last", "stage:won"])
-def test_exclude_with_last_or_stage_attribution_is_a_conflict(
-    tmp_path: Path, attribution: str
+@pytest.mark.parametrize(
+    ("attribution", "scope", "expected"),
+    [
+        # lead 1's Won (seo) is excluded: last walks back from MQL (empty) to New's ads
+        ("last", "onward", {"ads": [1, 1, 0], "email": [1, 1, 0], "partner": [1, 1, 1]}),
+        # stage:won: lead 1's Won row does not count, so (none)
+        ("stage:won", "onward", {"(none)": [6, 3, 1]}),
+        # scope: funnel takes lead 1 out of every stage: it is in no group
+        ("last", "funnel", {"email": [1, 1, 0], "partner": [1, 1, 1]}),
+    ],
+)
+def test_a_stage_an_exclusion_removes_credits_no_row(
+    tmp_path: Path, attribution: str, scope: str, expected: dict[str, list[int]]
 ) -> None:
-    """An exclusion removes stages; which row credits the value then is not defined yet:
-    validate and report refuse it at `attribution:` (exit 2); entry and first_known go."""
-    from typer.testing import CliRunner
-
-    from funnelcli.cli import app
-
-    exclude = "exclude:\n  - {match: Lost, between: [mql, won]}\n"
-    path = _write(tmp_path, funnel(attribution, exclude), {"history.csv": HISTORY})
-    for command in ("validate", "report"):
-        result = CliRunner().invoke(app, [command, str(path)])
-        assert result.exit_code == 2, result.output
-        assert f"attribution: {attribution}: does not go with exclude:" in result.output
-    path = _write(tmp_path, funnel("first_known", exclude), {"history.csv": HISTORY})
-    result = CliRunner().invoke(app, ["report", str(path), "--by", "channel", "-f", "json"])
-    assert result.exit_code == 0, result.output
+    """exclude: with last / stage:NAME: a stage an exclusion stops the key at has no time,
+    so no row of it credits the value (lead 1 is Lost on Jan 7, between MQL and Won)."""
+    exclude = f"exclude:\n  - {{match: Lost, between: [mql, won], scope: {scope}}}\n"
+    history = HISTORY + "1,Lost,2024-01-07,x\n"
+    report = run(
+        tmp_path, funnel(attribution, exclude), {"history.csv": history}, by=(("channel",),)
+    )
+    found = {key[0]: counts(g) for key, g in groups(report, ("channel",)).items()}
+    rest = {"(none)": [1, 0, 0], "events": [1, 0, 0], "a": [1, 0, 0]}
+    assert found == (expected if attribution.startswith("stage:") else {**expected, **rest})

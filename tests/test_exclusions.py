@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -40,10 +41,15 @@ HISTORIES = {
 }
 
 
+JAN_1 = date(2025, 1, 1)  # day n: n - 1 days later (day 32 is Feb 1)
+
+
 def crm_csv(histories: dict[str, list[tuple[str, int]]], amount: str = "100") -> str:
     lines = ["lead_id,stage,changed_at,amount"]
     for lead, events in histories.items():
-        lines += [f"{lead},{stage},2025-01-{day:02d},{amount}" for stage, day in events]
+        lines += [
+            f"{lead},{stage},{JAN_1 + timedelta(days=day - 1)},{amount}" for stage, day in events
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -342,12 +348,44 @@ def test_an_item_on_another_source(tmp_path: Path) -> None:
     assert report.data_quality.excluded[0].ids == 1
 
 
-def test_attempts_best_with_exclude_is_refused_naming_both(tmp_path: Path) -> None:
-    (tmp_path / "crm.csv").write_text(crm_csv(HISTORIES))
-    text = textwrap.dedent(PIPELINE) + "order: strict\nattempts: best\n"
-    (tmp_path / "funnel.yaml").write_text(text)
-    for command in ("validate", "report"):
-        result = CliRunner().invoke(app, [command, str(tmp_path / "funnel.yaml")])
-        assert result.exit_code == 2, result.output
-        assert "exclude:" in result.output and "attempts: best" in result.output
-        assert "funnel.yaml:8: exclude" in result.output
+RECYCLED = {
+    # Jan 1 try disqualified (Jan 3, after qualified); recycled Feb 1, clean, reaches paid.
+    "R1": [
+        *[("New", 1), ("MQL", 2), ("Disqualified", 3)],
+        *[("New", 32), ("MQL", 33), ("Demo", 34), ("Won", 36)],
+    ],
+    # Jan 1 try reaches demo, disqualified before Won (Jan 4 < Jan 5); Feb 1 try: lead only.
+    "R2": [("New", 1), ("MQL", 2), ("Demo", 3), ("Disqualified", 4), ("Won", 5), ("New", 32)],
+}
+
+
+@pytest.mark.parametrize(
+    ("scope", "attempts", "expected", "hit"),
+    [
+        # first: R1 lead, qualified (its Feb rows are past Jan 1 + 30d), hit (Jan 3 is
+        # before Jan 2 + 30d); R2 hit, cut at paid.
+        ("onward", "first", [2, 2, 1, 0], 2),
+        # best, onward: R1's Feb 1 try reaches paid; R2's Jan 1 try (3 stages, cut at paid)
+        # beats its Feb 1 try (1 stage). The counted attempts: R2's is hit.
+        ("onward", "best", [2, 2, 2, 1], 1),
+        # best, funnel: an excluded try reaches no stage, so R1's Feb 1 try counts (all four)
+        # and R2's Feb 1 try (lead only, no qualified time: no hit) counts. No counted
+        # attempt is hit.
+        ("funnel", "best", [2, 1, 1, 1], 0),
+        # first, funnel: both first tries are hit: out of every stage.
+        ("funnel", "first", [0, 0, 0, 0], 2),
+    ],
+)
+def test_attempts_best_ranks_the_attempts_after_their_exclusions(
+    tmp_path: Path, scope: str, attempts: str, expected: list[int], hit: int
+) -> None:
+    """exclude: under attempts: best: each attempt has its own exclusion hits (its own stage
+    times bound them); the attempt reaching the most stages after them counts, and one a
+    funnel-scope item hits reaches none (PostHog re-anchors after an excluded try)."""
+    text = PIPELINE.rstrip(" ").replace(
+        "between: [qualified, paid]}", f"between: [qualified, paid], scope: {scope}}}"
+    )
+    text += f"    window: 30d\n    order: strict\n    attempts: {attempts}\n"
+    report = run(tmp_path, text, {"crm.csv": crm_csv(RECYCLED)})
+    assert counts(report) == expected
+    assert report.data_quality.excluded[0].ids == hit

@@ -176,3 +176,8 @@ def test_exclusions_match_golden(request: pytest.FixtureRequest) -> None:
     _, headers = _headers(path)
     compiled = compile_funnel(funnel, headers)  # type: ignore[arg-type]
     _compare(GOLDEN / "variants" / "history-exclude.sql", compiled.sql(), request)
+    # under attempts: best, per attempt: `best` ranks an attempt a funnel-scope item hits at 0
+    document["attempts"] = "best"
+    funnel = parse_funnel(yaml.safe_dump(document), file=str(path), base_dir=path.parent)
+    compiled = compile_funnel(funnel, headers)  # type: ignore[arg-type]
+    _compare(GOLDEN / "variants" / "history-best-exclude.sql", compiled.sql(), request)

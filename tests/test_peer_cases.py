@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from funnelcli.outputs.report import FunnelReport
 from test_semantics import counts, run
 
@@ -377,6 +379,35 @@ def test_posthog_funnel_exclusion_no_end_event(tmp_path: Path) -> None:
     onward = run(tmp_path, yaml_text.replace("scope: funnel", "scope: onward"), files)
     assert counts(onward) == [4, 1]
     assert [x.ids for x in onward.data_quality.excluded] == [2]
+
+
+@pytest.mark.parametrize(
+    ("events", "expected"),
+    [
+        # 1: the 00:00 try is excluded (x at 00:01); the 00:31 try is clean and counts.
+        ([("step one", 0), ("exclusion", 1), ("step one", 31)], [1, 0]),
+        # 2: the 00:00 try is clean (x at 00:32 is after its 10 s); the 00:31 one is not.
+        ([("step one", 0), ("step one", 31), ("exclusion", 32)], [1, 0]),
+        # 3: both tries (00:00, 00:01) have x at 00:02 inside their window: none counts.
+        ([("step one", 0), ("step one", 1), ("exclusion", 2)], [0, 0]),
+    ],
+)
+def test_posthog_funnel_exclusion_multiple_possible_no_end_event(
+    tmp_path: Path, events: list[tuple[str, int]], expected: list[int]
+) -> None:
+    """PostHog/posthog posthog/hogql_queries/insights/funnels/test/test_funnel.py,
+    `test_funnel_exclusion_multiple_possible_no_end_event1`, `…2` and `…3`: steps `step one`,
+    `step two`, a 10-second window, an exclusion between them; user_one tries twice. PostHog
+    re-anchors after an excluded try: [1, 0], [1, 0], [0, 0] (3: "no events"). funnelcli:
+    `attempts: best` with `scope: funnel` (an excluded attempt reaches no stage, so another
+    attempt counts); under `attempts: first` case 1 gives [0, 0]."""
+    rows = [("user_one", e, f"2021-05-01 00:00:{second:02d}") for e, second in events]
+    yaml_text = exclusion_funnel(["step one", "step two"], [("exclusion", 0, 1)], "10s")
+    files = {"events.csv": events_csv(rows)}
+    best = yaml_text + "order: strict\nattempts: best\n"
+    assert counts(run(tmp_path, best, files)) == expected
+    if events[1][0] == "exclusion":
+        assert counts(run(tmp_path, yaml_text + "order: strict\n", files)) == [0, 0]
 
 
 FIVE_STEPS = ["user signed up", "$pageview", "insight viewed", "invite teammate", "pageview2"]

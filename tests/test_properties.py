@@ -17,7 +17,7 @@ import math
 import os
 import tempfile
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -156,10 +156,8 @@ def definitions(draw: DrawFn, shape: str, grain: str) -> ref.Spec:
     # § Breakdowns, attribution: which row's channel --by credits (entry most often)
     named = draw(st.sampled_from([s.name for s in stages]))
     attribution = draw(st.sampled_from(("entry", "entry", "first_known", "last", f"stage:{named}")))
-    if attempts != "first":  # not defined per attempt (a SpecConflict, tested apart)
-        attribution = "entry"
-    if attribution.startswith(("last", "stage:")):  # exclude: with these: a SpecConflict
-        excluding = ()
+    if attempts == "each":  # other attributions and exclude: are SpecConflicts under each
+        attribution, excluding = "entry", ()
     return ref.Spec(
         stages=stages,
         shape=shape,
@@ -178,8 +176,7 @@ def definitions(draw: DrawFn, shape: str, grain: str) -> ref.Spec:
         timezone=timezone,
         top=top,
         attempts=attempts,
-        # exclude: is not combined with attempts: best (a SpecConflict, tested apart)
-        exclude=excluding if attempts == "first" else (),
+        exclude=excluding,
         attribution=attribution,
     )
 
@@ -659,7 +656,7 @@ def as_best(case: Case, window: str | None = None) -> Case:
     """The case under `attempts: best` (strict when it was backfill: best needs a lower
     bound), with `window` when given (a short one makes first attempts run out)."""
     order = "strict" if case.spec.order == "backfill" else case.spec.order
-    spec = replace(case.spec, attempts="best", order=order, exclude=(), attribution="entry")
+    spec = replace(case.spec, attempts="best", order=order)
     if window is not None:
         spec = replace(spec, window=Duration.parse(window))
     return replace(case, spec=spec)
@@ -675,6 +672,56 @@ best_cases = st.tuples(
 def test_best_attempt_matches_reference(case: Case) -> None:
     """attempts: best: each stage-1 time anchors an attempt; the furthest-reaching one counts
     (ties: the earliest), under strict and sequence, shared and once."""
+    assert_matches_reference(case)
+
+
+def shifted(text: str, days: int) -> str:
+    """A time cell `days` later, in the same form (date-only stays date-only)."""
+    if not text:
+        return text
+    if len(text) == 10:
+        return (date.fromisoformat(text) + timedelta(days=days)).isoformat()
+    return (datetime.fromisoformat(text) + timedelta(days=days)).isoformat(sep=" ")
+
+
+@composite
+def recycled_cases(draw: DrawFn, attribution: str, window: str) -> Case:
+    """attempts: best with `attribution` on recycled histories: each lead's rows on channel
+    `web`, then (for most leads) the same rows 12–40 days later on `ads`; half the leads lose
+    their first try's later stages, so that the later attempt counts. Which attempt's rows
+    credit the value then shows."""
+    case = draw(cases("long"))
+    by_lead: dict[str, list[dict[str, str]]] = {}
+    for row in case.rows:
+        by_lead.setdefault(row["lead_id"], []).append(row)
+    rows: list[dict[str, str]] = []
+    for lead_rows in by_lead.values():
+        cut = draw(st.booleans())
+        first = [r for r in lead_rows if not cut or r.get("stage") == "New"]
+        rows += [dict(r, channel="web") for r in first]
+        if draw(st.integers(0, 3)):
+            days = draw(st.integers(12, 40))
+            again = {"channel": "ads"}
+            rows += [
+                dict(r, **again, changed_at=shifted(r.get("changed_at", ""), days),
+                     closed_at=shifted(r.get("closed_at", ""), days))
+                for r in lead_rows
+            ]  # fmt: skip
+    chosen = as_best(replace(case, rows=tuple(rows or case.rows)), window)
+    return replace(chosen, spec=replace(chosen.spec, attribution=attribution))
+
+
+credited_best_cases = st.tuples(
+    st.sampled_from(("last", "stage:lead", "stage:qualified", "first_known")),
+    st.sampled_from(("10d", "2mo")),
+).flatmap(lambda p: recycled_cases(*p))
+
+
+@MAIN
+@given(credited_best_cases)
+def test_best_attempt_credits_its_own_rows(case: Case) -> None:
+    """attribution: under attempts: best, `last` and `stage:NAME` read the rows of the attempt
+    that counts (stage 1's at its anchor), `first_known` the key's rows."""
     assert_matches_reference(case)
 
 
@@ -695,7 +742,7 @@ def test_best_attempt_reaches_at_least_the_first(case: Case) -> None:
 
 def as_each(case: Case, window: str | None = None) -> Case:
     """The case under `attempts: each` (as as_best); `window` "none" drops the window."""
-    spec = replace(as_best(case).spec, attempts="each")
+    spec = replace(as_best(case).spec, attempts="each", attribution="entry", exclude=())
     if window is not None:
         spec = replace(spec, window=None if window == "none" else Duration.parse(window))
     return replace(case, spec=spec)

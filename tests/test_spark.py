@@ -149,14 +149,19 @@ def test_roi_on_spark_equals_duckdb(spark: Any, renewals: str) -> None:
 
 @pytest.mark.spark
 @pytest.mark.slow
-@pytest.mark.parametrize("scope", ["onward", "funnel"])
-def test_exclusions_on_spark_equal_duckdb(spark: Any, scope: str, tmp_path: Path) -> None:
-    """`exclude:` (docs/semantics.md, Exclusions) on the history funnel: `--engine spark`
-    gives DuckDB's report, excluded counts included."""
+@pytest.mark.parametrize(
+    ("scope", "attempts"), [("onward", "first"), ("funnel", "first"), ("funnel", "best")]
+)
+def test_exclusions_on_spark_equal_duckdb(
+    spark: Any, scope: str, attempts: str, tmp_path: Path
+) -> None:
+    """`exclude:` (docs/semantics.md, Exclusions) on the history funnel, also per attempt
+    under `attempts: best`: `--engine spark` gives DuckDB's report, excluded counts included."""
     text = (ROOT / "funnels" / "history.yaml").read_text(encoding="utf-8")
     item = f"  - {{match: Closed Lost, between: [qualified, paid], scope: {scope}}}\n"
     path = tmp_path / "history.yaml"
-    path.write_text(text.replace("../sample_data", str(ROOT / "sample_data")) + "exclude:\n" + item)
+    text = text.replace("../sample_data", str(ROOT / "sample_data")) + "exclude:\n" + item
+    path.write_text(text + f"attempts: {attempts}\n")
     funnel = load_funnel(path)
     expected = build_report(funnel, None, RunOptions()).to_dict()
     assert expected["data_quality"]["excluded"][0]["ids"] > 0

@@ -65,14 +65,19 @@ def with_anchors() -> exp.Select:
     )
 
 
-def best(previous: str, stage_count: int) -> exp.Select:
+def best(previous: str, stage_count: int, out: Sequence[exp.Expr] = ()) -> exp.Select:
     """`best`: per key, the attempt that reaches the most stages (explicitly, in order: the
-    order is strict), ties to the earliest anchor."""
+    order is strict; after the onward exclusions, which gate q_k), ties to the earliest
+    anchor. An attempt that one of `out` (funnel-scope exclusion hits) takes out of the
+    funnel reaches no stage, so another attempt of the key counts when there is one."""
     depth: exp.Expr | None = None
     for k in range(1, stage_count + 1):
         one = exp.Case().when(q.col(Layer.qualified(k)), exp.Literal.number(1), copy=False)
         one = one.else_(exp.Literal.number(0), copy=False)
         depth = one if depth is None else exp.Add(this=depth, expression=one)
+    assert depth is not None
+    if out:
+        depth = exp.Case().when(q.or_(*out), exp.Literal.number(0)).else_(depth)
     order = exp.Order(
         expressions=[
             exp.Ordered(this=depth, desc=True, nulls_first=False),

@@ -144,7 +144,8 @@ def flags(k: int, columns: Sequence[exp.Expr], plans: Sequence[ExclusionPlan]) -
 
 def gate(k: int, columns: list[exp.Expr], plans: Sequence[ExclusionPlan]) -> list[exp.Expr]:
     """Layer q_k's columns; when an onward item ending at or before k hits (`xf_<i>`), stage
-    k has no time, no value and is not reached (`qe_<k>`: reached before this gate)."""
+    k has no time, no value, no attributed row (attribution: last / stage:NAME) and is not
+    reached (`qe_<k>`: reached before this gate)."""
     onward = [p for p in plans if p.onward and p.end <= k]
     if not onward:
         return columns
@@ -157,7 +158,7 @@ def gate(k: int, columns: list[exp.Expr], plans: Sequence[ExclusionPlan]) -> lis
         if name == Layer.qualified(k):
             found.append(q.alias(body.copy(), explicit(k)))
             body = exp.and_(exp.Paren(this=body), keep.copy(), copy=False)
-        elif name in gated_names:
+        elif name in gated_names or name.startswith("q" + Layer.stage_attribute(k, "")):
             body = q.case(keep.copy(), body)
         found.append(q.alias(body, name))
     return found
@@ -175,7 +176,7 @@ def reached(
     an onward item's to-stage is still implied by the (ungated) later evidence; from the
     to-stage on the item's hit stops the key; a funnel-scope hit stops it everywhere. Adds
     IN_FUNNEL (stage 1 reached before funnel-scope items)."""
-    funnel_hits = [q.col(flag(p.index)) for p in plans if not p.onward]
+    out = funnel_hits(plans)
     found: list[exp.Expr] = []
     for column in per_id.expressions:
         name = column.alias_or_name
@@ -199,12 +200,17 @@ def reached(
                 body = exp.and_(body, exp.Not(this=exp.Paren(this=q.or_(*stops))), copy=False)
         if k == 1:
             found.append(q.alias(body.copy(), IN_FUNNEL))
-        if funnel_hits:
-            stop = exp.Not(this=exp.Paren(this=q.or_(*[h.copy() for h in funnel_hits])))
+        if out:
+            stop = exp.Not(this=exp.Paren(this=q.or_(*[h.copy() for h in out])))
             body = exp.and_(body, stop, copy=False)
         found.append(q.alias(body, name))
     per_id.set("expressions", found)
     return per_id
+
+
+def funnel_hits(plans: Sequence[ExclusionPlan]) -> list[exp.Expr]:
+    """The hit flags of the funnel-scope items (each takes the key out of every stage)."""
+    return [q.col(flag(p.index)) for p in plans if not p.onward]
 
 
 def quality_columns(plans: Sequence[ExclusionPlan]) -> list[exp.Expr]:

@@ -212,7 +212,8 @@ def compile_funnel(
                 with_, plans, attempts.EACH, query, funnel, excluding, query.horizon, "h"
             )
     elif anchored:
-        with_.append((attempts.BEST, attempts.best(previous, len(plans))))
+        out = exclusions.funnel_hits(excluding)
+        with_.append((attempts.BEST, attempts.best(previous, len(plans), out)))
         previous = attempts.BEST
     elif each:  # one attempt per key (a first stage with one time): every row is the first
         with_.append((attempts.EACH, attempts.single(previous)))

@@ -161,17 +161,11 @@ def _check_attribution(funnel: Funnel) -> None:
     stage's row when `exclude:` removes stages, is not defined yet."""
     spec = funnel.spec
     attributed_stage(funnel)
-    if spec.attribution != "entry" and spec.attempts is not Attempts.first:
+    if spec.attribution != "entry" and spec.attempts not in (Attempts.first, Attempts.best):
         raise attribution_conflict(
             funnel,
             f"does not go with attempts: {spec.attempts.value} yet (which attempt's rows "
             "would credit the value is not defined); use attribution: entry",
-        )
-    if spec.exclude and spec.attribution.startswith(("last", "stage:")):
-        raise attribution_conflict(
-            funnel,
-            "does not go with exclude: yet (whether an excluded stage's row credits the value "
-            "is not defined); use attribution: entry or first_known",
         )
 
 
@@ -253,8 +247,9 @@ def check_exclusions(funnel: Funnel) -> tuple[tuple[int, int], ...]:
     """Each item's source holds timed evidence and `between:` names two stages in order;
     returns each item's (from, to) stage indices (1-based)."""
     spec = funnel.spec
-    if spec.exclude and spec.attempts is not Attempts.first:
-        # An exclusion's bounds are the first attempt's stage times; per attempt is not built.
+    if spec.exclude and spec.attempts not in (Attempts.first, Attempts.best):
+        # An exclusion's bounds are one attempt's stage times (first, or each attempt under
+        # best, which ranks the attempts after their hits); other modes are not built.
         message = (
             f"exclude: is not combined with attempts: {spec.attempts.value} yet "
             "(its bounds are the stage times of attempts: first)"
