@@ -729,8 +729,10 @@ def test_best_attempt_credits_its_own_rows(case: Case) -> None:
 @given(cases("long").map(as_best))
 def test_best_attempt_reaches_at_least_the_first(case: Case) -> None:
     """Without --since/--until (the period follows the best attempt's entry), every stage
-    counts at least as many keys under best as under first: the first attempt is a candidate."""
-    spec = replace(case.spec, since=None, until=None, top=None)
+    counts at least as many keys under best as under first: the first attempt is a candidate.
+    Without exclude: a funnel-scope hit takes a key out under first, where best may count a
+    later attempt after the hit (PostHog re-anchors): entered may differ then."""
+    spec = replace(case.spec, since=None, until=None, top=None, exclude=())
     best = replace(case, spec=spec)
     assume(not as_of_before_all_entries(best))
     first = run(replace(best, spec=replace(spec, attempts="first")))
