@@ -61,7 +61,7 @@ class Spec:
     window: Duration | None = None
     order: str = "backfill"  # backfill | strict | sequence | any
     evidence: str = "shared"  # shared | once
-    attempts: str = "first"  # first | best
+    attempts: str = "first"  # first | best | each
     since: datetime | None = None
     until: datetime | None = None
     as_of: datetime | None = None
@@ -98,6 +98,7 @@ class StageResult:
     value_n: int | None = None
     value_avg: float | None = None
     value_median: float | None = None
+    ids: int | None = None  # attempts: each: the keys with a counted attempt at the stage
 
 
 @dataclass(frozen=True)
@@ -287,6 +288,29 @@ def walk(spec: Spec, key: Key) -> Journey:
         walks = [walk_from(spec, key, a) for a in anchors]
         return max(walks, key=lambda w: sum(w.reached))  # max keeps the first of equals
     return walk_from(spec, key, None)
+
+
+def attempts_of(spec: Spec, key: Key) -> list[Journey]:
+    """§ Attempts (each): the attempts that follow one another. The first starts at the
+    earliest anchor; an attempt ends at t_n when it reaches the last stage, else at its anchor
+    + window (never, without a window); the next starts at the first anchor after that end."""
+    if spec.attempts != "each" or spec.shape != "long" or not key.evidence[0]:
+        return [walk(spec, key)]
+    anchors = sorted({e.time for e in key.evidence[0]})
+    chain: list[Journey] = []
+    start: datetime | None = anchors[0]
+    while start is not None:
+        path = walk_from(spec, key, start)
+        chain.append(path)
+        if path.reached[-1]:
+            end = path.t[-1]
+        elif spec.window is not None:
+            end = spec.window.add_to(start)
+        else:
+            break
+        assert end is not None
+        start = next((a for a in anchors if a > end), None)
+    return chain
 
 
 def walk_from(spec: Spec, key: Key, anchor: datetime | None) -> Journey:
@@ -517,9 +541,18 @@ def is_immature(spec: Spec, path: Journey, as_of: datetime | None) -> bool:
     return spec.window.add_to(path.entry_at) > as_of
 
 
-def group_numbers(spec: Spec, paths: list[Journey], as_of: datetime | None) -> GroupResult:
+def group_numbers(
+    spec: Spec, paths: list[Journey], as_of: datetime | None, names: list[str] | None = None
+) -> GroupResult:
+    """`names`: each path's key (attempts: each counts attempts, and the keys beside them)."""
     n = len(spec.stages)
     counts = [sum(p.reached[k] for p in paths) for k in range(n)]
+    ids: list[int | None] = [None] * n
+    if spec.attempts == "each":
+        assert names is not None
+        ids = [
+            len({a for a, p in zip(names, paths, strict=True) if p.reached[k]}) for k in range(n)
+        ]
     stages = []
     for k, stage in enumerate(spec.stages):
         from_previous = [
@@ -558,6 +591,7 @@ def group_numbers(spec: Spec, paths: list[Journey], as_of: datetime | None) -> G
                 value_n=value_n,
                 value_avg=value_avg,
                 value_median=value_median,
+                ids=ids[k],
             )
         )
     return GroupResult(
@@ -582,6 +616,8 @@ def group_value(spec: Spec, key: Key, path: Journey) -> str:
     last: on the row that gave the last explicitly reached stage, else the stage before's …
     """
     kind, _, name = spec.attribution.partition(":")
+    if spec.attempts == "each" and spec.shape == "long":  # § Attempts: the anchor row's
+        return path.credited[0] or NONE_GROUP
     if kind == "stage":
         k = [s.name for s in spec.stages].index(name)
         return path.credited[k] or NONE_GROUP
@@ -623,14 +659,15 @@ def report(spec: Spec, rows: list[dict[str, str]]) -> Report:
         until=local_to_utc(spec.until, spec.timezone),
     )
     keys, without_id = collect(spec, rows)
-    paths = {name: walk(spec, key) for name, key in keys.items()}
+    # one path per key; under attempts: each one per attempt (§ Attempts)
+    paths = [(name, p) for name, key in keys.items() for p in attempts_of(spec, key)]
 
     as_of = spec.as_of if spec.as_of is not None else latest_evidence(keys)
 
-    cohort: dict[str, Journey] = {}
+    cohort: list[tuple[str, Journey]] = []
     outside = without_entry_time = 0
     period = spec.since is not None or spec.until is not None
-    for name, path in paths.items():
+    for name, path in paths:
         if not path.reached[0]:
             continue
         if period and path.entry_at is None:
@@ -642,15 +679,15 @@ def report(spec: Spec, rows: list[dict[str, str]]) -> Report:
         ):
             outside += 1
             continue
-        cohort[name] = path
+        cohort.append((name, path))
 
-    members: dict[str, list[Journey]] = defaultdict(list)
+    members: dict[str, list[tuple[str, Journey]]] = defaultdict(list)
     if spec.by:
-        for name, path in cohort.items():
-            members[group_value(spec, keys[name], path)].append(path)
+        for name, path in cohort:
+            members[group_value(spec, keys[name], path)].append((name, path))
     if spec.top is not None:  # § Breakdowns: the N values with most entries, ties by value
         ranked = sorted(members, key=lambda value: (-len(members[value]), value))
-        folded: dict[str, list[Journey]] = defaultdict(list)
+        folded: dict[str, list[tuple[str, Journey]]] = defaultdict(list)
         for rank, value in enumerate(ranked):
             folded[value if rank < spec.top else OTHER_GROUP] += members[value]
         members = folded
@@ -665,15 +702,16 @@ def report(spec: Spec, rows: list[dict[str, str]]) -> Report:
         )
 
     excluded = tuple(
-        sum(p.in_funnel and in_period(p) and p.hits[i] for p in paths.values())
+        sum(p.in_funnel and in_period(p) and p.hits[i] for _, p in paths)
         for i in range(len(spec.exclude))
     )
-    entries = [p.entry_at for p in cohort.values() if p.entry_at is not None]
+    journeys = [p for _, p in cohort]
+    entries = [p.entry_at for p in journeys if p.entry_at is not None]
     histograms = {
         row_name(spec, k): histogram(
             [
                 (p.t[k] - p.t[k - 1]).total_seconds()
-                for p in cohort.values()
+                for p in journeys
                 if p.t[k] is not None and p.t[k - 1] is not None
             ]
         )
@@ -681,14 +719,17 @@ def report(spec: Spec, rows: list[dict[str, str]]) -> Report:
         if k > 0
     }
     return Report(
-        overall=group_numbers(spec, list(cohort.values()), as_of),
-        groups={value: group_numbers(spec, ps, as_of) for value, ps in members.items()},
+        overall=group_numbers(spec, journeys, as_of, [n for n, _ in cohort]),
+        groups={
+            value: group_numbers(spec, [p for _, p in ps], as_of, [n for n, _ in ps])
+            for value, ps in members.items()
+        },
         as_of=as_of,
         first_entry=min(entries, default=None),
         last_entry=max(entries, default=None),
-        backwards_ids=sum(any(p.backwards) for p in cohort.values()),
+        backwards_ids=sum(any(p.backwards) for p in journeys),
         backwards_by_stage={
-            stage.name: sum(p.backwards[k] for p in cohort.values())
+            stage.name: sum(p.backwards[k] for p in journeys)
             for k, stage in enumerate(spec.stages)
             if k > 0
         },

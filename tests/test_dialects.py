@@ -42,7 +42,15 @@ from funnelcli.errors import UsageError
 from funnelcli.spec import load_funnel, parse_funnel
 from funnelcli.sql import dialects
 from realdata import data_folder, require
-from test_properties import any_order_cases, best_cases, cases, csv_text, funnel_yaml, query_of
+from test_properties import (
+    any_order_cases,
+    best_cases,
+    cases,
+    csv_text,
+    each_cases,
+    funnel_yaml,
+    query_of,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNNELS = sorted((ROOT / "funnels").glob("*.yaml"))
@@ -398,6 +406,15 @@ def test_spark_matches_duckdb_on_random_exports(spark: Any, case: Any) -> None:
 def test_spark_matches_duckdb_under_attempts_best(spark: Any, case: Any) -> None:
     """attempts: best (the `attempts` join, ROW_NUMBER() per key) on Spark; PostgreSQL refuses
     these funnels already (order: strict over a long source: list lambdas)."""
+    _both(case, lambda script, _: spark_rows(spark, script.statements), "spark")
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+@SPARK_SMALL
+@given(case=each_cases)
+def test_spark_matches_duckdb_under_attempts_each(spark: Any, case: Any) -> None:
+    """attempts: each (the chain of attempts: a WITH RECURSIVE CTE, which Spark 4.x runs)."""
     _both(case, lambda script, _: spark_rows(spark, script.statements), "spark")
 
 

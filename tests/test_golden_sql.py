@@ -126,6 +126,18 @@ def test_attempts_best_matches_golden(request: pytest.FixtureRequest) -> None:
     _compare(GOLDEN / "variants" / "history-best.sql", sql, request)
 
 
+def test_attempts_each_matches_golden(request: pytest.FixtureRequest) -> None:
+    """history.yaml under `attempts: each`: each attempt's end (`attempt_ends`), the next
+    anchor after it (`attempt_next`), the recursive chain of attempts from the earliest
+    (`attempt_chain`) and the per-attempt rows it keeps (`each`; docs/semantics.md, Attempts)."""
+    path = ROOT / "funnels" / "history.yaml"
+    _, headers = _headers(path)
+    text = path.read_text(encoding="utf-8") + "attempts: each\n"
+    funnel = parse_funnel(text, file=str(path), base_dir=path.parent)
+    sql = compile_funnel(funnel, headers).sql()  # type: ignore[arg-type]
+    _compare(GOLDEN / "variants" / "history-each.sql", sql, request)
+
+
 def _compare(golden: Path, sql: str, request: pytest.FixtureRequest) -> None:
     if request.config.getoption("--update-golden") or not golden.exists():
         golden.parent.mkdir(exist_ok=True)

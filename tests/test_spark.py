@@ -168,6 +168,27 @@ def test_exclusions_on_spark_equal_duckdb(
     assert close_enough(expected, build_report(funnel, None, ON_SPARK).to_dict()) == []
 
 
+@pytest.mark.spark
+@pytest.mark.slow
+def test_attempts_each_on_spark_equals_duckdb(spark: Any, tmp_path: Path) -> None:
+    """`attempts: each` (docs/semantics.md, Attempts: a WITH RECURSIVE chain of attempts) on
+    tests/test_attempts_each.py's fixture, by channel: `--engine spark` gives DuckDB's
+    report, ids included."""
+    import textwrap
+
+    from funnelcli.commands.report import ReportRequest
+    from test_attempts_each import EACH, HISTORY
+
+    (tmp_path / "h.csv").write_text(textwrap.dedent(HISTORY), encoding="utf-8")
+    path = tmp_path / "funnel.yaml"
+    path.write_text(textwrap.dedent(EACH), encoding="utf-8")
+    funnel = load_funnel(path)
+    request = ReportRequest(breakdowns=(("channel",),))
+    expected = build_report(funnel, request, RunOptions()).to_dict()
+    assert [s["ids"] for s in expected["overall"]["stages"]] == [3, 3, 1]
+    assert close_enough(expected, build_report(funnel, request, ON_SPARK).to_dict()) == []
+
+
 def test_the_cache_says_it_is_not_on_spark_yet() -> None:
     with pytest.raises(UsageError, match="--cache is not on Spark yet"):
         RunOptions(cache=True, spark_master="local[2]").cache_folder(load_funnel(DEFAULT))

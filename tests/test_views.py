@@ -13,14 +13,13 @@ from artifacts import cache_info, cohorts, report, roi, summary
 from funnelcli.render import Format, render
 from funnelcli.render.csv_out import cell
 from funnelcli.render.markdown import table
+from funnelcli.render.roi_views import channel_view, renewals_view
 from funnelcli.render.views import (
     Mark,
     TableView,
     breakdown_views,
-    channel_view,
     cohort_view,
     funnel_view,
-    renewals_view,
     sales_view,
     summary_views,
 )

@@ -75,6 +75,7 @@ def build_cohorts(
                     count=s.count,
                     conversion_from_entry=s.conversion_from_entry,
                     interval=wilson_interval(s.count, item.overall.entered),
+                    ids=s.ids,
                 )
                 for s in item.overall.stages
             ),

@@ -9,7 +9,7 @@ from functools import partial
 
 from funnelcli import __version__
 from funnelcli.commands.options import RunOptions
-from funnelcli.commands.per_id import ListRequest, PerIdRun, plan_per_id, stage_index
+from funnelcli.commands.per_id import ListRequest, PerIdRun, plan_per_id, refuse_each, stage_index
 from funnelcli.commands.set_aside import enforce
 from funnelcli.compile.per_id import REST
 from funnelcli.engine import Engine, open_engine
@@ -43,6 +43,7 @@ def build_drivers(
     options = options or RunOptions()
     spec = funnel.spec
     refuse_any(funnel, "funnel drivers")  # it lists named stages
+    refuse_each(funnel, "drivers")
     target = stage_index(funnel, request.stage, "--stage")
     start = 1 if request.from_stage is None else stage_index(funnel, request.from_stage, "--from")
     if start >= target:

@@ -16,7 +16,7 @@ from funnelcli.compile import CompiledFunnel, ReportQuery
 from funnelcli.compile.per_id import IdRow, PerIdQuery, compile_per_id
 from funnelcli.engine import Engine
 from funnelcli.errors import UsageError
-from funnelcli.spec import Funnel
+from funnelcli.spec import Attempts, Funnel
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,16 @@ class PerIdRun:
         cohort)."""
         statement = partial(self.per_id.statement, key=key, waiting_at=waiting_at)
         return self.per_id.parse(self.rows(statement))
+
+
+def refuse_each(funnel: Funnel, command: str) -> None:
+    """`attempts: each`: a list of keys (stalled, drivers) or of leads per channel (roi) is
+    not defined per attempt yet (docs/semantics.md, Attempts): exit 2, one line."""
+    if funnel.spec.attempts is Attempts.each:
+        raise UsageError(
+            f"funnel {command} does not support attempts: each yet (its rows are keys, not "
+            "attempts); use funnel report, or attempts: first or best"
+        )
 
 
 def plan_per_id(

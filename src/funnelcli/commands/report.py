@@ -110,7 +110,9 @@ def report_script(
         engine.read_tolerantly()  # the script's views read as the tolerant ones do (its types)
         compiled = compile_for(engine, funnel, _query(funnel, request))
         query = dialects.render(compiled.query, name)
-        statements = [*scripts.session_settings(name), *scripts.source_statements(engine, name)]
+        recursive = bool(compiled.query.args["with_"].args.get("recursive"))
+        settings = scripts.session_settings(name, recursive)
+        statements = [*settings, *scripts.source_statements(engine, name)]
     return scripts.Script(name, (*statements, query))
 
 

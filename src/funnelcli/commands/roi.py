@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from funnelcli import __version__
 from funnelcli.commands.options import RunOptions
+from funnelcli.commands.per_id import refuse_each
 from funnelcli.commands.query import count_unparseable, require_entries_by, run_report_query
 from funnelcli.commands.report import funnel_info, result_period
 from funnelcli.commands.roi_inputs import (
@@ -60,6 +61,7 @@ def build_roi(
     Options as for report (the spend and contracts files are read directly, not cached)."""
     request = request or RoiRequest()
     options = options or RunOptions()
+    refuse_each(funnel, "roi")
     roi = funnel.spec.roi
     if roi is None:
         raise SpecError(

@@ -15,7 +15,7 @@ from functools import partial
 
 from funnelcli import __version__
 from funnelcli.commands.options import RunOptions
-from funnelcli.commands.per_id import ListRequest, plan_per_id, stage_index
+from funnelcli.commands.per_id import ListRequest, plan_per_id, refuse_each, stage_index
 from funnelcli.commands.set_aside import enforce
 from funnelcli.compile.per_id import IdRow
 from funnelcli.engine import open_engine
@@ -46,6 +46,7 @@ def build_stalled(
     options = options or RunOptions()
     spec = funnel.spec
     refuse_any(funnel, "funnel stalled")  # it lists named stages
+    refuse_each(funnel, "stalled")
     k = stage_index(funnel, request.stage, "--stage")
     if k == len(spec.stages):
         raise UsageError(f"--stage {request.stage}: the last stage has no next stage to wait for")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlglot import exp
 
+from funnelcli.compile.attempts import FIRST
 from funnelcli.compile.columns import QUANTILES, Layer, ResultColumns
 from funnelcli.compile.layers import cohort
 from funnelcli.compile.resolve import StagePlan
@@ -43,6 +44,10 @@ def final_aggregate(
     selected.append(q.alias(exp.Max(this=q.col(Layer.ENTRY)), columns.LAST_ENTRY))
     for k in range(1, n + 1):
         selected.append(q.alias(q.count_if(q.col(Layer.reached(k))), columns.count(k)))
+        if columns.per_attempt:  # attempts: each: the keys beside the attempts
+            key = q.case(q.col(Layer.reached(k)), q.col(Layer.KEY))
+            ids = exp.Count(this=exp.Distinct(expressions=[key]))
+            selected.append(q.alias(ids, columns.ids(k)))
         decimal = exp.DataType.build(EXACT)
         if plans[k - 1].value is None:  # no value: skip a costly all-NULL aggregate
             selected.append(q.alias(exp.cast(exp.null(), decimal), columns.value_sum(k)))
@@ -134,7 +139,9 @@ def quality_aggregate(columns: ResultColumns, has_period: bool) -> exp.Select:
     member = q.col(Layer.reached(1))
     key = q.col(Layer.KEY)
     for i in range(len(columns.sources)):
-        rows = q.col(Layer.rows(i))
+        rows: exp.Expr = q.col(Layer.rows(i))
+        if columns.per_attempt:  # one row per attempt: a key's rows once
+            rows = exp.Case(default=exp.Literal.number(0)).when(q.col(FIRST), rows, copy=False)
         selected.append(q.alias(exp.Sum(this=rows.copy()), columns.rows_read(i)))
         without_id = q.filtered(exp.Sum(this=rows.copy()), q.is_null(key.copy()))
         selected.append(q.alias(without_id, columns.rows_without_id(i)))

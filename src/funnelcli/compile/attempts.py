@@ -1,4 +1,5 @@
-"""`attempts: best` (docs/semantics.md, Attempts): a key's furthest-reaching attempt counts.
+"""`attempts: best | each` (docs/semantics.md, Attempts): a key's furthest-reaching attempt
+counts, or every attempt that starts after the previous one ended (`each`, below).
 
 An attempt is anchored at one of the key's first-stage evidence times (its distinct times on
 a long source; a wide or untimed first stage has one). The per-key layers run once per
@@ -19,6 +20,7 @@ from funnelcli.compile import sources
 from funnelcli.compile.columns import Layer
 from funnelcli.compile.resolve import Resolver, StagePlan
 from funnelcli.spec import Attempts, Funnel
+from funnelcli.spec.duration import Duration
 from funnelcli.sql import ast as q
 
 ANCHORS = "attempts"  # the CTE of (key, entry_at): one row per key and first-stage time
@@ -94,4 +96,118 @@ def best(previous: str, stage_count: int, out: Sequence[exp.Expr] = ()) -> exp.S
         exp.select(exp.Star(), copy=False)
         .from_(exp.alias_(exp.Subquery(this=ranked), "r", table=True), copy=False)
         .where(exp.EQ(this=q.col(RANK), expression=exp.Literal.number(1)), copy=False)
+    )
+
+
+# attempts: each (docs/semantics.md, Attempts): the attempts that follow one another. From
+# the per-(key, anchor) layers: each attempt's end (`attempt_ends`), the first anchor after
+# it (`attempt_next`), the chain of those pointers from the earliest anchor (`attempt_chain`,
+# WITH RECURSIVE) and the rows it keeps (`each`). Every later layer is per attempt: the final
+# aggregate counts rows (attempts) beside COUNT(DISTINCT key) (ids), and the data-quality
+# counts of rows read take each key's `first_attempt` row only.
+ENDS = "attempt_ends"  # (key, entry_at, end_at) per anchored attempt
+NEXT = "attempt_next"  # (key, entry_at, next_at): the first anchor after the attempt's end
+CHAIN = "attempt_chain"  # (key, entry_at) of every counted attempt: a recursive CTE
+EACH = "each"  # the per-attempt layer, keeping the chain's attempts
+END_AT = "end_at"
+NEXT_AT = "next_at"
+FIRST = "first_attempt"  # true on one row per key: what per-key counts (rows read) read
+
+
+def ends(previous: str, stage_count: int, window: Duration | None) -> exp.Select:
+    """`attempt_ends`: each attempt's end, t_n when it reached the last stage, else its anchor
+    + window (NULL without a window: it never ends)."""
+    converted = q.case(
+        q.col(Layer.qualified(stage_count)), q.col(Layer.qualified_time(stage_count))
+    )
+    expiry: exp.Expr = (
+        exp.Add(this=q.col(Layer.ENTRY), expression=q.interval(window))
+        if window is not None
+        else exp.cast(exp.null(), "TIMESTAMP")
+    )
+    return (
+        exp.select(
+            q.col(Layer.KEY),
+            q.col(Layer.ENTRY),
+            q.alias(q.ts(q.coalesce(converted, expiry)), END_AT),
+            copy=False,
+        )
+        .from_(q.table(previous), copy=False)
+        .where(q.not_null(q.col(Layer.ENTRY)), copy=False)
+    )
+
+
+def nexts() -> exp.Select:
+    """`attempt_next`: per attempt, the key's first anchor strictly after its end."""
+    same_key = exp.EQ(this=q.col(Layer.KEY, "a"), expression=q.col(Layer.KEY, "e"))
+    later = exp.GT(this=q.col(Layer.ENTRY, "a"), expression=q.col(END_AT, "e"))
+    return (
+        exp.select(
+            q.col(Layer.KEY, "e"),
+            q.col(Layer.ENTRY, "e"),
+            q.alias(exp.Min(this=q.col(Layer.ENTRY, "a")), NEXT_AT),
+            copy=False,
+        )
+        .from_(exp.alias_(q.table(ENDS), "e", table=True), copy=False)
+        .join(
+            exp.alias_(q.table(ENDS), "a", table=True),
+            on=exp.and_(same_key, later, copy=False),
+            join_type="LEFT",
+            copy=False,
+        )
+        .group_by(q.col(Layer.KEY, "e"), q.col(Layer.ENTRY, "e"), copy=False)
+    )
+
+
+def chain() -> exp.Union:
+    """`attempt_chain` (recursive): the key's earliest anchor (its `first_attempt`), then
+    each attempt's next."""
+    earliest = q.alias(exp.Min(this=q.col(Layer.ENTRY)), Layer.ENTRY)
+    start = (
+        exp.select(q.col(Layer.KEY), earliest, q.alias(exp.true(), FIRST))
+        .from_(q.table(ENDS), copy=False)
+        .group_by(q.col(Layer.KEY), copy=False)
+    )
+    on = exp.and_(
+        exp.EQ(this=q.col(Layer.KEY, "n"), expression=q.col(Layer.KEY, "c")),
+        exp.EQ(this=q.col(Layer.ENTRY, "n"), expression=q.col(Layer.ENTRY, "c")),
+        copy=False,
+    )
+    step = (
+        exp.select(
+            q.col(Layer.KEY, "n"),
+            q.alias(q.col(NEXT_AT, "n"), Layer.ENTRY),
+            q.alias(exp.false(), FIRST),
+            copy=False,
+        )
+        .from_(exp.alias_(q.table(CHAIN), "c", table=True), copy=False)
+        .join(exp.alias_(q.table(NEXT), "n", table=True), on=on, copy=False)
+        .where(q.not_null(q.col(NEXT_AT, "n")), copy=False)
+    )
+    return exp.union(start, step, distinct=False, copy=False)
+
+
+def each(previous: str) -> exp.Select:
+    """`each`: the rows of `previous` (one per key and anchor) whose anchor is in the chain; a
+    key without an anchor keeps its one row. `first_attempt` marks one row per key."""
+    on = exp.and_(
+        exp.EQ(this=q.col(Layer.KEY, CHAIN), expression=q.col(Layer.KEY, previous)),
+        exp.EQ(this=q.col(Layer.ENTRY, CHAIN), expression=q.col(Layer.ENTRY, previous)),
+        copy=False,
+    )
+    first = q.coalesce(q.col(FIRST, CHAIN), exp.true())  # a key without anchors: its one row
+    every = exp.Column(this=exp.Star(), table=exp.to_identifier(previous, quoted=True))
+    kept = q.or_(q.is_null(q.col(Layer.ENTRY, previous)), q.not_null(q.col(Layer.KEY, CHAIN)))
+    return (
+        exp.select(every, q.alias(first, FIRST), copy=False)
+        .from_(q.table(previous), copy=False)
+        .join(q.table(CHAIN), on=on, join_type="LEFT", copy=False)
+        .where(kept, copy=False)
+    )
+
+
+def single(previous: str) -> exp.Select:
+    """`each` when every key has one attempt: its rows, each its key's first."""
+    return exp.select(exp.Star(), q.alias(exp.true(), FIRST), copy=False).from_(
+        q.table(previous), copy=False
     )

@@ -21,9 +21,10 @@ from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
+from funnelcli.compile import attempts
 from funnelcli.compile.columns import NONE_GROUP, Layer
 from funnelcli.compile.resolve import Resolver, StagePlan
-from funnelcli.spec import Attribution, Funnel
+from funnelcli.spec import Attempts, Attribution, Funnel
 from funnelcli.spec.checks import attributed_stage, attribution_conflict
 from funnelcli.spec.enums import parse_attribution
 from funnelcli.spec.hints import find
@@ -73,6 +74,9 @@ def attribute(
     credits; None under `entry` or without a breakdown. `breakdowns`: attribute name → alias
     of the query's breakdown attributes; `attributes`, `from_lookup` as compile_funnel's."""
     kind, _name = parse_attribution(funnel.spec.attribution)
+    each = funnel.spec.attempts is Attempts.each and attempts.anchored(funnel, plans)
+    if kind is Attribution.entry and breakdowns and each:  # as of each attempt's own entry
+        return _at_anchor(funnel, resolver, plans, breakdowns, attributes, from_lookup)
     if kind is Attribution.entry or not breakdowns:
         return list(plans), None
     aliases = tuple(breakdowns.values())
@@ -98,6 +102,29 @@ def attribute(
             values.append((alias, value))
         found.append(replace(plan, attributes=tuple(values)))
     return found, Attributed(kind, aliases, stages)
+
+
+def _at_anchor(
+    funnel: Funnel,
+    resolver: Resolver,
+    plans: Sequence[StagePlan],
+    breakdowns: Mapping[str, str],
+    attributes: Mapping[str, tuple[str, str]],
+    from_lookup: Mapping[str, object],
+) -> tuple[list[StagePlan], Attributed | None]:
+    """attempts: each: a breakdown value as of the attempt's entry, the value on its anchor
+    row (stage 1's row at t_1: stage:<first stage>); a column stage 1's source does not have
+    keeps the key's value as of entry."""
+    first = plans[0]
+    values = []
+    for name, alias in breakdowns.items():
+        value = _on_source(funnel, resolver, first.source, name, alias, attributes, from_lookup)
+        if value is not None:
+            values.append((alias, value))
+    if not values:
+        return list(plans), None
+    found = [replace(first, attributes=tuple(values)), *plans[1:]]
+    return found, Attributed(Attribution.stage, tuple(a for a, _ in values), (first.index,))
 
 
 def _on_source(

@@ -159,6 +159,7 @@ class ResultColumns:
     checks: tuple[str, ...] = ()  # sources whose one-row-per-key check is in the query
     folded: frozenset[str] = frozenset()  # --top N: attributes grouped on their folded column
     exclusions: int = 0  # `exclude:` items, each with its excluded_<i> count
+    per_attempt: bool = False  # attempts: each: rows are attempts; s<k>_ids counts keys
 
     GROUPING_ID = "grouping_id"
     ENTERED = "entered"
@@ -200,6 +201,10 @@ class ResultColumns:
     @staticmethod
     def count(k: int) -> str:
         return f"s{k}_count"
+
+    @staticmethod
+    def ids(k: int) -> str:
+        return f"s{k}_ids"
 
     @staticmethod
     def value_sum(k: int) -> str:
@@ -345,6 +350,7 @@ class ResultColumns:
 
         return StageAggregate(
             count=_int(row.get(cls.count(k))),
+            ids=None if row.get(cls.ids(k)) is None else _int(row[cls.ids(k)]),
             value_sum=_decimal(row.get(cls.value_sum(k))),
             value_n=_int(row.get(cls.value_n(k))),
             value_median=_float(row.get(cls.value_median(k))),

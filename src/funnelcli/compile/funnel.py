@@ -167,6 +167,7 @@ def compile_funnel(
         known_values=query.known_values,
         folded=frozenset(a for b in breakdowns for a in b) if query.top else frozenset(),
         exclusions=len(excluding),
+        per_attempt=spec.attempts is Attempts.each,
     )
 
     with_: list[tuple[str, exp.Expr]] = []
@@ -203,26 +204,33 @@ def compile_funnel(
         with_.append((Layer.ENTERED, attempts.with_anchors()))
     else:
         with_.append((Layer.ENTERED, layers.with_entry(minima, spec.order)))
-    previous = unordered.DONE_LAYER if unordered_ else Layer.ENTERED
-    for plan in plans if not unordered_ else ():
-        name = Layer.stage(plan.index)
-        taken = once.sharing(plans, plan)
-        qualified = layers.qualify(
-            plan, spec.window, spec.order, taken, query.horizon, anchored=anchored
-        )
-        hits = exclusions.flags(plan.index, qualified, excluding)
-        if hits:  # the hits of the items ending here, read by q_k and later layers
-            select = exp.select(exp.Star(), *hits, copy=False).from_(q.table(previous))
-            with_.append((f"x_{plan.index}", select))
-            previous = f"x_{plan.index}"
-        qualified = exclusions.gate(plan.index, qualified, excluding)
-        select = exp.select(exp.Star(), *qualified, copy=False).from_(q.table(previous), copy=False)
-        with_.append((name, select))
-        previous = name
-    if anchored:
+    each = spec.attempts is Attempts.each
+    # attempts: each chains its attempts without the horizon, then qualifies them with it
+    chained = anchored and each and not unordered_  # each is refused under order: any
+    horizon = None if chained else query.horizon
+    if unordered_:
+        previous = unordered.DONE_LAYER
+    else:
+        previous = _stage_layers(with_, plans, Layer.ENTERED, query, funnel, excluding, horizon)
+    if chained:  # the attempts that follow one another (compile/attempts.py)
+        with_.append((attempts.ENDS, attempts.ends(previous, len(plans), spec.window)))
+        with_.append((attempts.NEXT, attempts.nexts()))
+        with_.append((attempts.CHAIN, attempts.chain()))
+        if query.horizon is None:
+            with_.append((attempts.EACH, attempts.each(previous)))
+            previous = attempts.EACH
+        else:
+            with_.append((attempts.EACH, attempts.each(Layer.ENTERED)))
+            previous = _stage_layers(
+                with_, plans, attempts.EACH, query, funnel, excluding, query.horizon, "h"
+            )
+    elif anchored:
         out = exclusions.funnel_hits(excluding)
         with_.append((attempts.BEST, attempts.best(previous, len(plans), out)))
         previous = attempts.BEST
+    elif each:  # one attempt per key (a first stage with one time): every row is the first
+        with_.append((attempts.EACH, attempts.single(previous)))
+        previous = attempts.EACH
     kept = None
     if spec.filter:
         types = {
@@ -266,7 +274,9 @@ def compile_funnel(
     final = aggregates.with_sales_columns(final, columns, spec.won_stage, lost is not None)
     final = aggregates.split_quantiles(final, quality)
     for name, body in with_:
-        final = final.with_(exp.to_identifier(name, quoted=True), as_=body, copy=False)
+        final = final.with_(
+            exp.to_identifier(name, quoted=True), as_=body, recursive=chained or None, copy=False
+        )
     return CompiledFunnel(
         query=final,
         columns=columns,
@@ -276,6 +286,36 @@ def compile_funnel(
         anchor_query=_anchor_query(funnel, source_names, plans, resolver),
         plans=tuple(plans),
     )
+
+
+def _stage_layers(
+    with_: list[tuple[str, exp.Expr]],
+    plans: Sequence[StagePlan],
+    previous: str,
+    query: ReportQuery,
+    funnel: Funnel,
+    excluding: Sequence[exclusions.ExclusionPlan],
+    horizon: Duration | None,
+    prefix: str = "",
+) -> str:
+    """Layer 3, one CTE per stage over `previous` (`prefix`: a second pass's names); the
+    name of the last."""
+    spec = funnel.spec
+    anchored = attempts.anchored(funnel, plans)
+    for plan in plans:
+        name = prefix + Layer.stage(plan.index)
+        taken = once.sharing(plans, plan)
+        qualified = layers.qualify(plan, spec.window, spec.order, taken, horizon, anchored=anchored)
+        hits = exclusions.flags(plan.index, qualified, excluding)
+        if hits:  # the hits of the items ending here, read by q_k and later layers
+            select = exp.select(exp.Star(), *hits, copy=False).from_(q.table(previous))
+            with_.append((f"x_{plan.index}", select))
+            previous = f"x_{plan.index}"
+        qualified = exclusions.gate(plan.index, qualified, excluding)
+        select = exp.select(exp.Star(), *qualified, copy=False).from_(q.table(previous), copy=False)
+        with_.append((name, select))
+        previous = name
+    return previous
 
 
 def _attributes(

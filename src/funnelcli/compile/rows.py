@@ -29,6 +29,7 @@ class StageAggregate:
     backwards: int  # ids whose time here precedes an earlier stage's (0 on the first stage)
     from_previous: TimeAggregate
     from_entry: TimeAggregate
+    ids: int | None = None  # attempts: each: keys with a counted attempt here (None otherwise)
 
     @property
     def value_avg(self) -> float | None:

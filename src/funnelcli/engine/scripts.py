@@ -41,10 +41,17 @@ class Script:
         return "\n\n".join(s if s.startswith("\\") else s + ";" for s in self.statements) + "\n"
 
 
-def session_settings(dialect: str) -> list[str]:
-    """Times are UTC, as in DuckDB's session."""
+# Spark stops a recursive CTE at 100 levels and 1,000,000 rows by default; attempts: each's
+# chain (one level per attempt of a key, one row per attempt) must not stop there.
+SPARK_RECURSION = ("spark.sql.cteRecursionLevelLimit", "spark.sql.cteRecursionRowLimit")
+
+
+def session_settings(dialect: str, recursive: bool = False) -> list[str]:
+    """Times are UTC, as in DuckDB's session; `recursive` (a WITH RECURSIVE query): Spark's
+    recursion limits lifted."""
     if dialect in dialects.SPARK:
-        return ["SET spark.sql.session.timeZone = UTC"]
+        lifted = [f"SET {name} = -1" for name in SPARK_RECURSION] if recursive else []
+        return ["SET spark.sql.session.timeZone = UTC", *lifted]
     return ["SET TIME ZONE 'UTC'"]
 
 

@@ -68,6 +68,10 @@ class SparkRunner:
                 f"--engine spark: cannot start a session at {url}: {_first(exc)}"
             ) from None
         self._session.conf.set("spark.sql.session.timeZone", "UTC")
+        from funnelcli.engine.scripts import SPARK_RECURSION
+
+        for name in SPARK_RECURSION:  # attempts: each's chain (a recursive CTE) has no limit
+            self._session.conf.set(name, "-1")
 
     def create_views(self, statements: list[str]) -> None:
         for statement in statements:

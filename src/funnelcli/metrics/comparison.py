@@ -46,6 +46,9 @@ def compare_groups(
                 metrics[metric] = _plain_change(
                     _value(now, metric), _value(then, metric), final=metric_final
                 )
+        if now.ids is not None:  # attempts: each: the distinct ids beside the attempts
+            ids = [None if r.ids is None else float(r.ids) for r in (now, then)]
+            metrics["ids"] = _plain_change(*ids, final=final or k == 0)
         comparisons.append(StageComparison(name=now.name, label=now.label, metrics=metrics))
     return tuple(comparisons)
 

@@ -95,6 +95,7 @@ def _stage_row(
         value_n=aggregate.value_n if has_value else None,
         value_avg=aggregate.value_avg if has_value else None,
         value_median=aggregate.value_median if has_value else None,
+        ids=aggregate.ids,
     )
 
 

@@ -19,6 +19,7 @@ class CohortCell:
     count: int
     conversion_from_entry: float | None  # count / entered; null when nobody entered
     interval: Interval | None = None  # Wilson 95% of conversion_from_entry; null when n = 0
+    ids: int | None = None  # attempts: each (count is attempts): keys with one here; else absent
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,21 @@ class CohortMatrix(Artifact):
     rows: tuple[CohortRow, ...]  # oldest first
     version: str
 
+    def to_dict(self) -> dict[str, Any]:
+        """funnelcli.cohorts/1: a cell's `ids` only under attempts: each."""
+        document = super().to_dict()
+        if self.funnel.attempts != "each":
+            for row in document["rows"]:
+                for cell in row["cells"]:
+                    del cell["ids"]
+        return document
+
     def tidy_columns(self) -> tuple[str, ...]:
-        return TIDY_COLUMNS
+        return (*TIDY_COLUMNS, "ids") if self.funnel.attempts == "each" else TIDY_COLUMNS
 
     def tidy_rows(self) -> list[dict[str, Any]]:
-        """One record per cohort and stage."""
+        """One record per cohort and stage (`ids` under attempts: each)."""
+        each = self.funnel.attempts == "each"
         return [
             {
                 "cohort": row.label,
@@ -64,6 +75,7 @@ class CohortMatrix(Artifact):
                 "stage": stage.name,
                 "count": cell.count,
                 "conversion_from_entry": cell.conversion_from_entry,
+                **({"ids": cell.ids} if each else {}),
             }
             for row in self.rows
             for stage, cell in zip(self.funnel.stages, row.cells, strict=True)

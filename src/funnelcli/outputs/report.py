@@ -36,6 +36,8 @@ class StageRow:
     value_n: int | None = None  # ids reaching the stage with a (parsed) value; null: no value:
     value_avg: float | None = None  # value_sum / value_n; null when no value: or value_n = 0
     value_median: float | None = None  # median value over those ids (interpolated)
+    # attempts: each: count is attempts; ids the keys with a counted attempt here (else absent)
+    ids: int | None = None
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,11 @@ class FunnelReport(Artifact):
         document = super().to_dict()
         if document["histogram"] is None:  # absent unless asked for
             del document["histogram"]
+        if self.funnel.attempts != "each":  # `ids` only beside counts of attempts
+            groups = [document["overall"]]
+            groups += [g for b in document["breakdowns"] for g in b["groups"]]
+            for stage in (s for g in groups for s in g["stages"]):
+                del stage["ids"]
         quality = document["data_quality"]
         if not quality["excluded"]:  # only for funnels with exclude:
             del quality["excluded"]
@@ -234,7 +241,7 @@ class FunnelReport(Artifact):
         return document
 
     def tidy_columns(self) -> tuple[str, ...]:
-        return TIDY_COLUMNS
+        return (*TIDY_COLUMNS, "ids") if self.funnel.attempts == "each" else TIDY_COLUMNS
 
     def tidy_rows(self) -> list[dict[str, Any]]:
         """One record per (breakdown, group, stage): the overall funnel (breakdown `overall`),
@@ -244,6 +251,9 @@ class FunnelReport(Artifact):
             name = "+".join(breakdown.by)
             for group in breakdown.groups:
                 rows += _group_records(name, " / ".join(group.key.values()), group)
+        if self.funnel.attempts != "each":
+            for row in rows:
+                del row["ids"]
         return rows
 
 
@@ -312,6 +322,7 @@ def _group_records(breakdown: str, group: str, result: GroupResult) -> list[dict
             "sales_velocity": sales.sales_velocity if sales else None,
             "mean_days_from_previous": stage.time_from_previous.mean_days,
             "mean_days_from_entry": stage.time_from_entry.mean_days,
+            "ids": stage.ids,
         }
         for stage in result.stages
     ]

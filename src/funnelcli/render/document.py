@@ -15,6 +15,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from funnelcli.render.charts import funnel_chart, histogram_chart
+from funnelcli.render.roi_views import (
+    channel_view,
+    describe_currency,
+    renewals_view,
+    unparseable_revenue_note,
+)
 from funnelcli.render.svg import (
     Chart,
     DivergingBars,
@@ -28,10 +34,8 @@ from funnelcli.render.views import (
     Mark,
     TableView,
     breakdown_views,
-    channel_view,
     cohort_view,
     funnel_view,
-    renewals_view,
     sales_view,
     summary_views,
 )
@@ -39,8 +43,8 @@ from funnelcli.render.wording import (
     IMMATURE_MARK,
     STAGES_DONE,
     alert_lines,
+    attempts_label,
     describe_cohort,
-    describe_currency,
     describe_entries,
     describe_immature,
     facts,
@@ -55,7 +59,6 @@ from funnelcli.render.wording import (
     ordered_counts,
     plural,
     rejected_rows_note,
-    unparseable_revenue_note,
 )
 
 if TYPE_CHECKING:
@@ -114,6 +117,7 @@ def _report(report: FunnelReport) -> Document:
     traits = [funnel.name, f"{funnel.grain} grain", f"{funnel.order} order"]
     traits += [STAGES_DONE] if funnel.rows else []
     traits += [f"window {funnel.window}"] if funnel.window else []
+    traits += [f"attempts {funnel.attempts}"] if funnel.attempts else []
     traits += [f"filter: {funnel.filter}"] if funnel.filter else []
     callouts = []
     if report.period.immature:
@@ -154,6 +158,8 @@ def report_quality(report: FunnelReport) -> list[tuple[str, str]]:
         ("Ids outside the period", format_count(quality.ids_outside_period)),
         ("Ids filtered out", format_count(quality.ids_filtered_out)),
     ]
+    if report.funnel.attempts == "each":  # the cohort's counts are attempts
+        items = [(attempts_label(label), value) for label, value in items]
     if any(quality.rows_rejected.values()):
         items.append(("Rows rejected", _per_name(quality.rows_rejected)))
         reasons = "; ".join(f"{r} {format_count(n)}" for r, n in quality.rejects_by_reason.items())

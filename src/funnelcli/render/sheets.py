@@ -53,7 +53,7 @@ def sheets(artifact: Artifact) -> list[Sheet]:
 
 
 def _report(report: FunnelReport) -> list[Sheet]:
-    columns = (
+    columns: tuple[tuple[str, Kind], ...] = (
         ("Stage", Kind.text),
         ("Count", Kind.whole),
         ("Step %", Kind.percent),
@@ -64,10 +64,13 @@ def _report(report: FunnelReport) -> list[Sheet]:
         ("Median days from entry", Kind.days),
         ("Value", Kind.money),
     )
+    each = report.funnel.attempts == "each"  # counts are attempts: the keys (ids) beside them
+    columns = (*columns[:2], *(("Ids", Kind.whole),) * each, *columns[2:])
     rows = tuple(
         (
             s.label,
             s.count,
+            *(s.ids,) * each,
             s.conversion_from_previous,
             s.conversion_from_entry,
             s.dropped,

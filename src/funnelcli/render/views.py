@@ -26,9 +26,6 @@ from funnelcli.render.wording import (
     format_number,
     format_p_value,
     format_percent,
-    format_ratio,
-    format_roi,
-    format_whole_amount,
     group_name,
     is_number,
     p_below,
@@ -40,7 +37,6 @@ from funnelcli.render.wording import (
 if TYPE_CHECKING:
     from funnelcli.outputs.cohorts import CohortMatrix
     from funnelcli.outputs.report import FunnelReport, SalesMetrics
-    from funnelcli.outputs.roi import ChannelRoi, Renewals, RoiReport
     from funnelcli.outputs.summary import PeriodSummary, StageComparison, Summary
 
 
@@ -56,10 +52,8 @@ class Mark(StrEnum):
 @dataclass(frozen=True)
 class TableView:
     """A titled table of text cells: the first column names the row, the others are numbers.
-
     `marks[i]` says how row i stands out (None: it does not); `sections` are the rows that
-    start a new section (the terminal draws a rule above them).
-    """
+    start a new section (the terminal draws a rule above them)."""
 
     title: str
     header: tuple[str, ...]
@@ -69,13 +63,13 @@ class TableView:
     sections: tuple[int, ...] = ()
 
 
-_Row = tuple[Sequence[str], Mark | None]  # a row's cells and how it stands out
+Row = tuple[Sequence[str], Mark | None]  # a row's cells and how it stands out
 
 
-def _view(
+def view(
     title: str,
     header: Sequence[str],
-    rows: Sequence[_Row],
+    rows: Sequence[Row],
     note: str = "",
     sections: tuple[int, ...] = (),
 ) -> TableView:
@@ -98,6 +92,7 @@ def _share(count: int, rate: float | None, compact: bool) -> str:
 # funnel report ---------------------------------------------------------------------------------
 
 FUNNEL_NOTE = "Median and P90: time from the previous stage."
+EACH_NOTE = "Entered and per stage: attempts (attempts: each); Ids: the ids whose attempts entered."
 ANY_NOTE = "Median and P90: time from the previous row (the stage done before, in any order)."
 SALES_HEADER = ("Won", "Lost", "Open", "Closed win", "Open win", "Cycle d", "Avg deal",
                 "Velocity/d")  # fmt: skip
@@ -108,11 +103,12 @@ SALES_NOTE = (
 
 
 def funnel_view(report: FunnelReport, *, compact: bool) -> TableView:
-    """The overall funnel, one row per stage. `compact` shows times as durations (3.5d, 18.0h)
-    and, when a sum reaches 1,000, values without cents (the exact sums are in --format)."""
+    """The overall funnel, one row per stage (and Ids under attempts: each). `compact`: times as
+    durations (3.5d, 18.0h), no cents when a sum reaches 1,000 (exact sums are in --format)."""
     stages = report.overall.stages
     times = ("Median", "P90") if compact else ("Median days (from prev)", "P90 days")
-    header = ("Stage", "Count", "Step %", "Overall %", "Dropped", *times, "Value")
+    each = report.funnel.attempts == "each"  # counts are attempts, the keys (ids) beside them
+    header = ("Stage", "Count", *("Ids",) * each, "Step %", "Overall %", "Dropped", *times, "Value")
     time_text = format_duration if compact else format_days
     sums = [abs(s.value_sum) for s in stages if s.value_sum is not None and is_number(s.value_sum)]
     # Cents are noise next to large sums in the terminal (and cost bar width); exact in --format.
@@ -122,6 +118,7 @@ def funnel_view(report: FunnelReport, *, compact: bool) -> TableView:
             (
                 stage.label,
                 format_count(stage.count),
+                *(format_count(stage.ids),) * each,
                 format_percent(stage.conversion_from_previous),
                 format_percent(stage.conversion_from_entry),
                 format_count(stage.dropped),
@@ -133,14 +130,16 @@ def funnel_view(report: FunnelReport, *, compact: bool) -> TableView:
         )
         for stage in stages
     ]
-    title = plural(report.overall.entered, report.funnel.grain) + " entered"
-    return _view(title, header, rows, ANY_NOTE if report.funnel.rows else FUNNEL_NOTE)
+    title = plural(report.overall.entered, "attempt" if each else report.funnel.grain) + " entered"
+    title += f" ({plural(stages[0].ids or 0, report.funnel.grain)})" if each else ""
+    return view(title, header, rows, ANY_NOTE if report.funnel.rows else FUNNEL_NOTE)
 
 
 def breakdown_views(report: FunnelReport, *, compact: bool) -> list[TableView]:
     """Groups × stages per breakdown, each cell the count and the % of the group's entries;
     a group below min_n is starred."""
     views = []
+    each = report.funnel.attempts == "each"  # Entered is attempts; Ids the keys that entered
     for breakdown in report.breakdowns:
         if not breakdown.groups:
             continue
@@ -151,15 +150,18 @@ def breakdown_views(report: FunnelReport, *, compact: bool) -> list[TableView]:
             cells = [_share(s.count, s.conversion_from_entry, compact) for s in group.stages]
             name = group_name(group.key) + ("*" if group.below_min_n else "")
             mark = Mark.few if group.below_min_n else None
-            rows.append(((name, format_count(group.entered), *cells), mark))
+            ids = (format_count(group.stages[0].ids),) * each
+            rows.append(((name, format_count(group.entered), *ids, *cells), mark))
         few = any(group.below_min_n for group in groups)
         if compact:
             note = "Per stage: count and % of the group's entries."
             note += f"\n* fewer than {report.min_n:,} entries" if few else ""
         else:
             note = f"* fewer than {report.min_n:,} entries: too few to compare." if few else ""
+        note = (EACH_NOTE + ("\n" if note else "")) * each + note
         title = "By " + " + ".join(breakdown.by)
-        views.append(_view(title, ("Group", "Entered", *labels), rows, note))
+        header = ("Group", "Entered", *("Ids",) * each, *labels)
+        views.append(view(title, header, rows, note))
     return views
 
 
@@ -168,7 +170,7 @@ def sales_view(report: FunnelReport) -> TableView | None:
     groups under a heading row; None without a won: stage."""
     if report.overall.sales is None or len(report.overall.stages) < 2:
         return None
-    rows: list[_Row] = [(("All", *_sales_cells(report.overall.sales)), None)]
+    rows: list[Row] = [(("All", *_sales_cells(report.overall.sales)), None)]
     for breakdown in report.breakdowns:
         if not breakdown.groups:
             continue
@@ -178,7 +180,7 @@ def sales_view(report: FunnelReport) -> TableView | None:
             if group.sales is not None:
                 rows.append(((group_name(group.key), *_sales_cells(group.sales)), None))
     title = f"Sales (won = {report.overall.sales.won_stage})"
-    return _view(title, ("Group", *SALES_HEADER), rows, SALES_NOTE)
+    return view(title, ("Group", *SALES_HEADER), rows, SALES_NOTE)
 
 
 def _sales_cells(sales: SalesMetrics) -> tuple[str, ...]:
@@ -269,7 +271,7 @@ def comparison_view(
         f"z-test against {ref}; significant only when final, {p_below()} and n ≥ {summary.min_n} "
         "in both periods. Median: days from the previous stage."
     )
-    return _view(title, header, rows, note)
+    return view(title, header, rows, note)
 
 
 def groups_view(summary: Summary) -> TableView:
@@ -299,7 +301,7 @@ def groups_view(summary: Summary) -> TableView:
         f"{summary.previous.label} in percentage points; * significant (as above)."
     )
     title = f"By {breakdown_name(summary.breakdown)} (biggest {len(summary.groups)})"
-    return _view(title, header, rows, note)
+    return view(title, header, rows, note)
 
 
 def _int(value: float | None) -> int | None:
@@ -335,66 +337,4 @@ def cohort_view(matrix: CohortMatrix, *, compact: bool) -> TableView:
         )
     title = f"Entry cohorts by {matrix.period} · {funnel.title or funnel.name}"
     header = ("Cohort", "Entered", *(stage.label for stage in funnel.stages[1:]))
-    return _view(title, header, rows, note)
-
-
-# roi -------------------------------------------------------------------------------------------
-
-CHANNEL_HEADER = ("Channel", "Spend", "Leads", "CPL", "CPQL", "Cust.", "CAC", "Revenue", "ROI",
-                  "Payback", "LTV:CAC")  # fmt: skip
-RENEWALS_HEADER = ("Group", "Up for renewal", "Renewed", "Renewal rate", "Logo churn", "GRR", "NRR")
-
-
-def channel_view(report: RoiReport) -> TableView:
-    """One row per channel (sorted by ROI), then the blended row as a total."""
-    rows: list[_Row] = [(_channel_cells(row), None) for row in report.channels]
-    rows.append((_channel_cells(report.blended), Mark.total))
-    return _view("", CHANNEL_HEADER, rows, sections=(len(report.channels),))
-
-
-def _channel_cells(row: ChannelRoi) -> tuple[str, ...]:
-    return (
-        row.channel,
-        format_whole_amount(row.spend),
-        format_count(row.leads),
-        format_whole_amount(row.cost_per_lead),
-        format_whole_amount(row.cost_per_qualified_lead),
-        format_count(row.customers),
-        format_whole_amount(row.cac),
-        format_whole_amount(row.attributed_revenue),
-        format_roi(row.roi),
-        format_ratio(row.payback_months),
-        format_ratio(row.ltv_to_cac, "x"),
-    )
-
-
-def renewals_view(report: RoiReport, *, compact: bool) -> TableView | None:
-    """Renewal rate, logo churn, GRR and NRR per channel, then per cohort (first contract's
-    year); None when no channel has renewals."""
-    named = [(row.channel, row.renewals) for row in (*report.channels, report.blended)]
-    rows = [(_renewal_cells(name, item), None) for name, item in named if item is not None]
-    if not rows:
-        return None
-    sections = (len(rows),) if report.renewals_by_cohort else ()
-    for cohort in report.renewals_by_cohort:
-        rows.append((_renewal_cells(f"cohort {cohort.cohort}", cohort.renewals), None))
-    what = (
-        "contracts ending in the period"
-        if report.renewals_from == "subscriptions"
-        else "cohort customers whose first period is over"
-    )
-    decided = f"decided by {report.renewals_as_of}"
-    title = f"Renewals: {what}, {decided}" if compact else f"Renewals ({what}, {decided})"
-    return _view(title, RENEWALS_HEADER, rows, sections=sections)
-
-
-def _renewal_cells(name: str, renewals: Renewals) -> tuple[str, ...]:
-    return (
-        name,
-        format_count(renewals.up_for_renewal),
-        format_count(renewals.renewed),
-        format_percent(renewals.renewal_rate),
-        format_percent(renewals.logo_churn),
-        format_percent(renewals.grr),
-        format_percent(renewals.nrr),
-    )
+    return view(title, header, rows, note)

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
         Period,
         UnmatchedLookup,
     )
-    from funnelcli.outputs.roi import RoiReport
     from funnelcli.outputs.summary import AlertResult, Change, Interval, PeriodSummary, Summary
 
 NULL_TEXT = "—"  # how a missing (null or non-finite) number is shown
@@ -165,6 +164,11 @@ def plural(count: int, noun: str) -> str:
     return f"{count:,} {nouns(count, noun)}"
 
 
+def attempts_label(label: str) -> str:
+    """A data-quality label under attempts: each, whose cohort counts attempts, not ids."""
+    return label.replace("Ids", "Attempts").replace("ids", "attempts")
+
+
 def nouns(count: int, noun: str) -> str:
     """`noun` with an "s" unless the count is one ("row", "rows"): the one plural rule."""
     return noun if count == 1 else f"{noun}s"
@@ -232,7 +236,8 @@ def describe_cohort(period: Period, window: str | None) -> str:
 
 def describe_immature(report: FunnelReport) -> str:
     """Why an immature period's numbers may still grow."""
-    ids = plural(report.data_quality.immature_ids, "id")
+    noun = "attempt" if report.funnel.attempts == "each" else "id"  # attempts: each counts them
+    ids = plural(report.data_quality.immature_ids, noun)
     window = report.funnel.window or "the window"
     as_of = report.period.as_of or "the latest time in the data"
     return f"{ids} entered less than {window} before {as_of} and may still convert."
@@ -286,16 +291,6 @@ def rejected_rows_note(source: str, count: int) -> str:
         f"{count} {nouns(count, 'row')} of {source} set aside "
         "(unreadable values; funnel report --rejects lists them)"
     )
-
-
-def describe_currency(report: RoiReport) -> str:
-    """What the money numbers are in, e.g. "amounts in CNY"."""
-    return f"amounts in {report.funnel.currency}" if report.funnel.currency else "amounts"
-
-
-def unparseable_revenue_note(column: str, count: int) -> str:
-    """The line for amounts ROI could not read (docs/money.md)."""
-    return f"{count} unparseable amounts in {column} left out of revenue"
 
 
 # summary ---------------------------------------------------------------------------------------

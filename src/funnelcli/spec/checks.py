@@ -85,9 +85,28 @@ def _check_attempts(funnel: Funnel) -> None:
     with that lower bound."""
     spec = funnel.spec
     if spec.attempts is not Attempts.first and spec.order is Order.backfill:
+        orders = (
+            "strict or order: sequence"
+            if spec.attempts is Attempts.each
+            else "strict, sequence or any"
+        )
         message = (
-            f"{spec.attempts.value} needs order: strict, sequence or any "
+            f"{spec.attempts.value} needs order: {orders} "
             "(order: backfill counts evidence from before an attempt's entry)"
+        )
+        line = funnel.line_of("attempts")
+        raise SpecConflict(message, file=funnel.file, line=line, key="attempts")
+    if spec.attempts is Attempts.each and spec.order is Order.any:
+        message = (
+            "each is not combined with order: any yet (an attempt ends at the last stage, "
+            "which rows of stages done do not name); use attempts: first or best"
+        )
+        line = funnel.line_of("attempts")
+        raise SpecConflict(message, file=funnel.file, line=line, key="attempts")
+    if spec.attempts is Attempts.each and spec.lost is not None:
+        message = (
+            "each is not combined with lost: yet (lost: evidence is the key's, not an "
+            "attempt's); use attempts: first or best"
         )
         line = funnel.line_of("attempts")
         raise SpecConflict(message, file=funnel.file, line=line, key="attempts")

@@ -28,6 +28,7 @@ class Attempts(StrEnum):
 
     first = "first"  # the earliest entry evidence only
     best = "best"  # the furthest-reaching attempt, each anchored at one entry time (PostHog)
+    each = "each"  # every attempt after the previous one ended counts (a chain of anchors)
 
 
 class Evidence(StrEnum):

@@ -344,7 +344,7 @@ class FunnelSpec(_Model):
     window: DurationField | None = None
     order: Order = Order.backfill
     evidence: Evidence = Evidence.shared  # once: a row fills at most one stage
-    attempts: Attempts = Attempts.first  # best: the furthest-reaching attempt counts
+    attempts: Attempts = Attempts.first  # best: the furthest-reaching attempt; each: every one
     dimensions: Annotated[list[str], BeforeValidator(_as_name_list)] = Field(default_factory=list)
     breakdown: Annotated[list[str], BeforeValidator(_as_name_list)] = Field(default_factory=list)
     attribution: Annotated[str, BeforeValidator(enums.attribution_text)] = "entry"  # --by credits

@@ -76,6 +76,8 @@ def _title(report: FunnelReport) -> Text:
     facts += [STAGES_DONE] if funnel.rows else []
     if funnel.window:
         facts.append(f"window {funnel.window}")
+    if funnel.attempts:
+        facts.append(f"attempts {funnel.attempts}")
     if funnel.filter:
         facts.append(f"filter {funnel.filter}")
     title = Text.assemble(
@@ -201,22 +203,23 @@ def _histogram_table(report: FunnelReport, histogram: Histogram) -> Table:
 
 def _data_quality_panel(report: FunnelReport) -> Panel:
     quality = report.data_quality
+    unit = "attempt" if report.funnel.attempts == "each" else "id"  # what the cohort counts
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
     grid.add_row("Rows read", Text(_per_name(quality.rows_read)))
-    grid.add_row("Set aside", Text("\n".join(_set_aside(quality)) or "none"))
+    grid.add_row("Set aside", Text("\n".join(_set_aside(quality, unit)) or "none"))
     backwards_by_stage = {stage: n for stage, n in quality.backwards_by_stage.items() if n}
     backwards = _per_name(backwards_by_stage, [s.name for s in report.funnel.stages])
     grid.add_row(
         "Backwards times",
         Text(
-            f"{plural(quality.backwards_ids, 'id')} ({backwards})"
+            f"{plural(quality.backwards_ids, unit)} ({backwards})"
             if quality.backwards_ids
             else "none"
         ),
     )
-    immature = f"{plural(quality.immature_ids, 'id')} may still convert"
+    immature = f"{plural(quality.immature_ids, unit)} may still convert"
     grid.add_row("Immature", Text(immature if quality.immature_ids else "none"))
     for index, finding in enumerate(quality.findings):
         grid.add_row("Notes" if index == 0 else "", Text(finding_text(finding, quality)))
@@ -225,16 +228,17 @@ def _data_quality_panel(report: FunnelReport) -> Panel:
     )
 
 
-def _set_aside(quality: DataQuality) -> Iterable[str]:
+def _set_aside(quality: DataQuality, unit: str = "id") -> Iterable[str]:
+    """What was left out; `unit`: what the cohort's counts count (attempts: each)."""
     without_id = sum(quality.rows_without_id.values())
     if without_id:
         yield f"{plural(without_id, 'row')} without an id ({_per_name(quality.rows_without_id)})"
     if quality.ids_outside_period:
-        yield f"{plural(quality.ids_outside_period, 'id')} entered outside the period"
+        yield f"{plural(quality.ids_outside_period, unit)} entered outside the period"
     if quality.ids_without_entry_time:
-        yield f"{plural(quality.ids_without_entry_time, 'id')} without an entry time"
+        yield f"{plural(quality.ids_without_entry_time, unit)} without an entry time"
     if quality.ids_filtered_out:
-        yield f"{plural(quality.ids_filtered_out, 'id')} removed by the filter"
+        yield f"{plural(quality.ids_filtered_out, unit)} removed by the filter"
     for item in quality.excluded:
         where = "the funnel" if item.scope == "funnel" else f"{item.between[1]} on"
         yield (

@@ -12,15 +12,19 @@ from rich.table import Table
 from rich.text import Text
 
 from funnelcli.outputs.roi import RoiReport
-from funnelcli.render.terminal.console import Fitted, add_rows, spaced
-from funnelcli.render.views import Mark, TableView, channel_view, renewals_view
-from funnelcli.render.wording import (
+from funnelcli.render.roi_views import (
+    channel_view,
     describe_currency,
+    renewals_view,
+    unparseable_revenue_note,
+)
+from funnelcli.render.terminal.console import Fitted, add_rows, spaced
+from funnelcli.render.views import Mark, TableView
+from funnelcli.render.wording import (
     describe_entries,
     format_roi,
     format_whole_amount,
     rejected_rows_note,
-    unparseable_revenue_note,
 )
 
 BAR_CELLS = 40
