@@ -624,6 +624,15 @@ def test_histogram_matches_reference(case: Case, pick: int) -> None:
     they count the stage's time_from_previous.n keys."""
     assume(not as_of_before_all_entries(case))  # an error, checked against the reference
     stage = case.spec.stages[1 + pick % (len(case.spec.stages) - 1)].name
+    report = assert_histogram_matches_reference(case, stage)
+    found = report.histogram
+    assert found is not None
+    row = next(s for s in report.overall.stages if s.name == stage)
+    assert found.n == row.time_from_previous.n == sum(b.count for b in found.bins)
+
+
+def assert_histogram_matches_reference(case: Case, stage: str) -> FunnelReport:
+    """`--histogram stage`: the bins (unit, width, edges, counts) are the reference's."""
     report = run(case, replace(query_of(case.spec), histogram=stage))
     found = report.histogram
     assert found is not None and found.stage == stage
@@ -635,8 +644,7 @@ def test_histogram_matches_reference(case: Case, pick: int) -> None:
         tuple((b.start_days, b.end_days, b.count) for b in found.bins),
     )
     assert differences(vars(actual), vars(expected)) == []
-    row = next(s for s in report.overall.stages if s.name == stage)
-    assert found.n == row.time_from_previous.n == sum(b.count for b in found.bins)
+    return report
 
 
 def as_sequence(case: Case) -> Case:
@@ -813,18 +821,7 @@ def test_any_order_under_best_counts_at_least_the_ordered(drawn: tuple[Case, str
 def test_any_order_histogram_matches_reference(case: Case, pick: int) -> None:
     """`--histogram stages_k` under order: any: the times from row k−1 to row k, binned."""
     assume(not as_of_before_all_entries(case))
-    stage = f"stages_{2 + pick % (len(case.spec.stages) - 1)}"
-    report = run(case, replace(query_of(case.spec), histogram=stage))
-    found = report.histogram
-    assert found is not None and found.stage == stage
-    expected = ref.report(case.spec, list(case.rows)).histograms[stage]
-    actual = ref.Histogram(
-        found.unit,
-        found.width,
-        found.n,
-        tuple((b.start_days, b.end_days, b.count) for b in found.bins),
-    )
-    assert differences(vars(actual), vars(expected)) == []
+    assert_histogram_matches_reference(case, f"stages_{2 + pick % (len(case.spec.stages) - 1)}")
 
 
 def as_each(case: Case, window: str | None = None) -> Case:
