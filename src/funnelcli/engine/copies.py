@@ -280,9 +280,4 @@ def clear(cache_dir: Path) -> tuple[int, int]:
 def _files(cache_dir: Path, suffix: str) -> Iterator[Path]:
     if not cache_dir.is_dir():
         return iter(())
-    return (p for p in cache_dir.iterdir() if p.name.endswith(suffix) and _is_key(p.name))
-
-
-def _is_key(name: str) -> bool:
-    stem = name.split(".", 1)[0]
-    return len(stem) == 40 and all(c in "0123456789abcdef" for c in stem)
+    return (p for p in cache_dir.iterdir() if p.name.endswith(suffix) and store.is_key(p.name))

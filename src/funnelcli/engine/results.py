@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -157,12 +156,8 @@ def prune(folder: Path, keep: int = KEEP) -> None:
 
 
 def _entry(path: Path) -> bool:
-    """Whether `path` is a regular file named like an entry (40 hex digits, store.key)."""
-    return (
-        re.fullmatch(r"[0-9a-f]{40}", path.stem) is not None
-        and not path.is_symlink()
-        and path.is_file()
-    )
+    """Whether `path` is a regular file named like an entry (store.key's name)."""
+    return store.is_key(path.name) and not path.is_symlink() and path.is_file()
 
 
 def usage(cache_dir: Path) -> tuple[int, int]:

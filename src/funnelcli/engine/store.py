@@ -51,6 +51,12 @@ def key(parts: Mapping[str, Any]) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
 
 
+def is_key(name: str) -> bool:
+    """Whether a file name's stem is one `key` makes (40 lowercase hex digits)."""
+    stem = name.split(".", 1)[0]
+    return len(stem) == 40 and all(c in "0123456789abcdef" for c in stem)
+
+
 def fingerprint(path: Path) -> str:
     """Path, size, mtime, ctime, inode and a hash of the first and last 64 KiB.
 
