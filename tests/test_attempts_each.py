@@ -211,7 +211,7 @@ def test_each_needs_an_order_with_a_lower_bound_and_no_lost(tmp_path: Path) -> N
     for text, message in (
         (backfill, "attempts: each needs order: strict or order: sequence"),
         (lost, "attempts: each is not combined with lost: yet"),
-        (unordered, "attempts: each is not combined with order: any yet"),
+        (unordered, "attempts: attempts: each does not go with order: any yet"),
     ):
         with pytest.raises(SpecError, match=r"funnel.yaml:\d+: attempts: "):
             run(tmp_path, text, {"h.csv": HISTORY})

@@ -96,13 +96,6 @@ def _check_attempts(funnel: Funnel) -> None:
         )
         line = funnel.line_of("attempts")
         raise SpecConflict(message, file=funnel.file, line=line, key="attempts")
-    if spec.attempts is Attempts.each and spec.order is Order.any:
-        message = (
-            "each is not combined with order: any yet (an attempt ends at the last stage, "
-            "which rows of stages done do not name); use attempts: first or best"
-        )
-        line = funnel.line_of("attempts")
-        raise SpecConflict(message, file=funnel.file, line=line, key="attempts")
     if spec.attempts is Attempts.each and spec.lost is not None:
         message = (
             "each is not combined with lost: yet (lost: evidence is the key's, not an "
@@ -266,7 +259,7 @@ def check_exclusions(funnel: Funnel) -> tuple[tuple[int, int], ...]:
         # best, which ranks the attempts after their hits); other modes are not built.
         message = (
             f"exclude: is not combined with attempts: {spec.attempts.value} yet "
-            "(its bounds are the stage times of attempts: first)"
+            "(which attempts follow one another once an exclusion stops one is not defined)"
         )
         raise SpecConflict(message, file=funnel.file, line=funnel.line_of("exclude"), key="exclude")
     stages = [s.name for s in spec.stages]

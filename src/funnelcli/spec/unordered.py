@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from funnelcli.errors import SpecConflict
-from funnelcli.spec.enums import Evidence, Order, Shape, done_label
+from funnelcli.spec.enums import Attempts, Evidence, Order, Shape, done_label
 
 if TYPE_CHECKING:
     from funnelcli.spec.loader import Funnel
@@ -49,6 +49,8 @@ def check_any(funnel: Funnel) -> None:
             raise conflict(funnel, field, f"{field}:")
     if spec.evidence is Evidence.once:
         raise conflict(funnel, "evidence", "evidence: once")
+    if spec.attempts is Attempts.each:  # an attempt ends at the last stage, which no row names
+        raise conflict(funnel, "attempts", "attempts: each")
     if spec.attribution.startswith(("last", "stage:")):
         raise conflict(funnel, "attribution", f"attribution: {spec.attribution}")
 
