@@ -60,11 +60,11 @@ class CohortMatrix(Artifact):
         return document
 
     def tidy_columns(self) -> tuple[str, ...]:
-        return (*TIDY_COLUMNS, "ids") if self.funnel.attempts == "each" else TIDY_COLUMNS
+        return (*TIDY_COLUMNS, "ids") if self.funnel.per_attempt else TIDY_COLUMNS
 
     def tidy_rows(self) -> list[dict[str, Any]]:
         """One record per cohort and stage (`ids` under attempts: each)."""
-        each = self.funnel.attempts == "each"
+        each = self.funnel.per_attempt
         return [
             {
                 "cohort": row.label,

@@ -103,6 +103,11 @@ class FunnelInfo:
     # order: any: "stages_done", row k = keys that did at least k stages (absent otherwise)
     rows: str | None = None
 
+    @property
+    def per_attempt(self) -> bool:
+        """attempts: each: the counts are attempts, with the keys (ids) beside them."""
+        return self.attempts == "each"
+
 
 @dataclass(frozen=True)
 class Period:
@@ -241,7 +246,7 @@ class FunnelReport(Artifact):
         return document
 
     def tidy_columns(self) -> tuple[str, ...]:
-        return (*TIDY_COLUMNS, "ids") if self.funnel.attempts == "each" else TIDY_COLUMNS
+        return (*TIDY_COLUMNS, "ids") if self.funnel.per_attempt else TIDY_COLUMNS
 
     def tidy_rows(self) -> list[dict[str, Any]]:
         """One record per (breakdown, group, stage): the overall funnel (breakdown `overall`),

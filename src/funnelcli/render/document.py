@@ -158,7 +158,7 @@ def report_quality(report: FunnelReport) -> list[tuple[str, str]]:
         ("Ids outside the period", format_count(quality.ids_outside_period)),
         ("Ids filtered out", format_count(quality.ids_filtered_out)),
     ]
-    if report.funnel.attempts == "each":  # the cohort's counts are attempts
+    if report.funnel.per_attempt:  # the cohort's counts are attempts
         items = [(attempts_label(label), value) for label, value in items]
     if any(quality.rows_rejected.values()):
         items.append(("Rows rejected", _per_name(quality.rows_rejected)))

@@ -64,7 +64,7 @@ def _report(report: FunnelReport) -> list[Sheet]:
         ("Median days from entry", Kind.days),
         ("Value", Kind.money),
     )
-    each = report.funnel.attempts == "each"  # counts are attempts: the keys (ids) beside them
+    each = report.funnel.per_attempt  # counts are attempts: the keys (ids) beside them
     columns = (*columns[:2], *(("Ids", Kind.whole),) * each, *columns[2:])
     rows = tuple(
         (

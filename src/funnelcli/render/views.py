@@ -107,7 +107,7 @@ def funnel_view(report: FunnelReport, *, compact: bool) -> TableView:
     durations (3.5d, 18.0h), no cents when a sum reaches 1,000 (exact sums are in --format)."""
     stages = report.overall.stages
     times = ("Median", "P90") if compact else ("Median days (from prev)", "P90 days")
-    each = report.funnel.attempts == "each"  # counts are attempts, the keys (ids) beside them
+    each = report.funnel.per_attempt  # counts are attempts, the keys (ids) beside them
     header = ("Stage", "Count", *("Ids",) * each, "Step %", "Overall %", "Dropped", *times, "Value")
     time_text = format_duration if compact else format_days
     sums = [abs(s.value_sum) for s in stages if s.value_sum is not None and is_number(s.value_sum)]
@@ -139,7 +139,7 @@ def breakdown_views(report: FunnelReport, *, compact: bool) -> list[TableView]:
     """Groups × stages per breakdown, each cell the count and the % of the group's entries;
     a group below min_n is starred."""
     views = []
-    each = report.funnel.attempts == "each"  # Entered is attempts; Ids the keys that entered
+    each = report.funnel.per_attempt  # Entered is attempts; Ids the keys that entered
     for breakdown in report.breakdowns:
         if not breakdown.groups:
             continue

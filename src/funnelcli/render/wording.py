@@ -236,7 +236,7 @@ def describe_cohort(period: Period, window: str | None) -> str:
 
 def describe_immature(report: FunnelReport) -> str:
     """Why an immature period's numbers may still grow."""
-    noun = "attempt" if report.funnel.attempts == "each" else "id"  # attempts: each counts them
+    noun = "attempt" if report.funnel.per_attempt else "id"  # attempts: each counts them
     ids = plural(report.data_quality.immature_ids, noun)
     window = report.funnel.window or "the window"
     as_of = report.period.as_of or "the latest time in the data"

@@ -203,7 +203,7 @@ def _histogram_table(report: FunnelReport, histogram: Histogram) -> Table:
 
 def _data_quality_panel(report: FunnelReport) -> Panel:
     quality = report.data_quality
-    unit = "attempt" if report.funnel.attempts == "each" else "id"  # what the cohort counts
+    unit = "attempt" if report.funnel.per_attempt else "id"  # what the cohort counts
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
